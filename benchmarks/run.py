@@ -1,0 +1,431 @@
+"""Time the salesplan CLI against the performance budgets of DESIGN §6.
+
+Usage::
+
+    python benchmarks/run.py [--reps 10000 100000] [--salesplan PATH] [--repeat 3]
+
+Generates the benchmark plans into ``benchmarks/out/`` (gitignored) when they are missing, then
+runs each command as a subprocess with ``--format json`` and its output sent to /dev/null, and
+measures, per command: best and median wall time over the repeats, peak RSS of the child
+process (``ru_maxrss`` from ``os.wait4``), and the exit code. Prints a Markdown table, then the
+growth ratio of each command from the smallest to the largest plan.
+
+A command the installed CLI does not offer yet (``salesplan CMD --help`` fails) is reported as
+``n/a``. Exit status: 0 when every measured command is within its budget, 1 when a budget is
+exceeded or a command fails or times out, 2 on a usage error.
+
+Stdlib only: it talks to salesplan through its command line, never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "out"
+
+# label, argv after the plan path is inserted after the first word
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("check", ("check",)),
+    ("allocate --write", ("allocate", "--write")),
+    ("capacity", ("capacity",)),
+    ("rollup", ("rollup",)),
+    ("reconcile", ("reconcile",)),
+)
+
+# DESIGN §6: (seconds, MiB or None) per plan size; the example plan is checked separately.
+EXAMPLE_BUDGET_S = 0.35
+BUDGETS: dict[int, tuple[float, float | None]] = {10_000: (2.0, None), 100_000: (20.0, 1536.0)}
+
+
+@dataclass
+class Result:
+    """The measurement of one command on one plan."""
+
+    command: str
+    reps: int | None  # None: the plan scaffolded by `salesplan init`
+    argv: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    peak_kib: int = 0
+    exit_code: int | None = None
+    budget_s: float | None = None
+    budget_mib: float | None = None
+    status: str = "n/a"  # ok | over | error | timeout | n/a
+    note: str = ""
+
+    @property
+    def best(self) -> float | None:
+        return min(self.times) if self.times else None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def peak_mib(self) -> float | None:
+        return self.peak_kib / 1024 if self.times else None
+
+
+@dataclass
+class Run:
+    """One finished child process."""
+
+    wall: float
+    peak_kib: int
+    exit_code: int
+    timed_out: bool
+    stderr: str
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def find_salesplan(explicit: str | None) -> str | None:
+    """``--salesplan``, else the ``salesplan`` beside this interpreter, else the one on PATH."""
+    if explicit:
+        found = shutil.which(explicit)
+        return found or (explicit if Path(explicit).exists() else None)
+    beside = Path(sys.executable).parent / "salesplan"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("salesplan")
+
+
+def maxrss_kib(ru_maxrss: int) -> int:
+    """``ru_maxrss`` is KiB on Linux and the BSDs, bytes on macOS."""
+    return ru_maxrss // 1024 if sys.platform == "darwin" else ru_maxrss
+
+
+def run_child(argv: list[str], timeout: float, stdout: int | None = subprocess.DEVNULL) -> Run:
+    """Run ``argv`` once; wall time, peak RSS of that child (not of this process), exit code."""
+    with tempfile.TemporaryFile() as err:
+        timed_out = threading.Event()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
+
+        def kill() -> None:
+            if proc.returncode is None:
+                timed_out.set()
+                proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            timer.cancel()
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    return Run(wall, maxrss_kib(usage.ru_maxrss), proc.returncode, timed_out.is_set(), stderr)
+
+
+def available(salesplan: str | None, command: str, cache: dict[str, str]) -> bool:
+    """Whether ``salesplan COMMAND --help`` succeeds; ``cache[command]`` says why not."""
+    if salesplan is None:
+        return False
+    if command not in cache:
+        try:
+            done = subprocess.run(
+                [salesplan, command, "--help"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=60,
+                check=False,
+            )
+            why = first_line(done.stderr.decode("utf-8", "replace"))
+            cache[command] = "" if done.returncode == 0 else f"exit {done.returncode}: {why}"
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            cache[command] = str(exc) or type(exc).__name__
+    return cache[command] == ""
+
+
+def unavailable_note(command: str, cache: dict[str, str]) -> str:
+    return f"`salesplan {command} --help` failed ({cache.get(command, 'not run')})"
+
+
+def first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = lines[-1] if lines else ""
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def measure(result: Result, repeat: int, timeout: float) -> Result:
+    """Run ``result.argv`` ``repeat`` times and fill in the measurement and the verdict."""
+    label = result.command if result.reps is None else f"{result.command} ({result.reps} reps)"
+    for i in range(repeat):
+        run = run_child(result.argv, timeout)
+        result.times.append(run.wall)
+        result.peak_kib = max(result.peak_kib, run.peak_kib)
+        result.exit_code = run.exit_code
+        log(f"  {label}: run {i + 1}/{repeat} {run.wall:.3f} s, exit {run.exit_code}")
+        if run.timed_out:
+            result.status, result.note = "timeout", f"killed after {timeout:g} s"
+            return result
+        if run.exit_code != 0:
+            result.status = "error"
+            result.note = explain_failure(result.argv, run, timeout)
+            return result
+    over = []
+    best, peak = result.best, result.peak_mib
+    if result.budget_s is not None and best is not None and best > result.budget_s:
+        over.append(f"{best:.2f} s > {result.budget_s:g} s")
+    if result.budget_mib is not None and peak is not None and peak > result.budget_mib:
+        over.append(f"{peak:.0f} MB > {result.budget_mib:g} MB")
+    result.status = "over" if over else "ok"
+    result.note = "; ".join(over)
+    return result
+
+
+def explain_failure(argv: list[str], run: Run, timeout: float) -> str:
+    """A one-line reason: the end of stderr, else the start of the (JSON) output of a rerun."""
+    if run.stderr.strip():
+        return first_line(run.stderr)
+    with tempfile.TemporaryFile() as out:
+        rerun = run_child(argv, timeout, stdout=out.fileno())
+        out.seek(0)
+        text = out.read(4000).decode("utf-8", "replace")
+    if not text.strip():
+        return first_line(rerun.stderr)
+    try:  # check --format json: name the first diagnostics
+        diags = json.loads(text).get("diagnostics", [])
+        return "; ".join(f"{d.get('code')} {d.get('message')}" for d in diags[:3])[:300]
+    except (ValueError, AttributeError):
+        return first_line(text)
+
+
+def ensure_plan(out: Path, reps: int, seed: int, regenerate: bool) -> Path:
+    """The generated plan for ``reps`` (generated into a temporary directory, then renamed)."""
+    plan = out / f"plan-{reps}-s{seed}"
+    if (plan / "salesplan.yaml").is_file() and not regenerate:
+        return plan
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".plan-{reps}-", dir=out))
+    log(f"generating {plan} ...")
+    generate = [sys.executable, str(HERE / "generate.py"), "--reps", str(reps), "--force"]
+    subprocess.run([*generate, "--seed", str(seed), "--out", str(tmp)], check=True)
+    if plan.exists():
+        shutil.rmtree(plan)
+    tmp.chmod(0o755)  # mkdtemp makes it private
+    tmp.rename(plan)
+    return plan
+
+
+def bench_example(
+    salesplan: str | None, out: Path, cache: dict[str, str], repeat: int, timeout: float
+) -> Result:
+    """``salesplan check`` on a plan freshly scaffolded by ``salesplan init``."""
+    result = Result("check (init example)", None, budget_s=EXAMPLE_BUDGET_S)
+    for command in ("init", "check"):
+        if not available(salesplan, command, cache):
+            result.note = unavailable_note(command, cache) if salesplan else "salesplan not found"
+            return result
+    assert salesplan is not None
+    out.mkdir(parents=True, exist_ok=True)
+    example = out / "example"
+    if example.exists():
+        shutil.rmtree(example)
+    init = run_child([salesplan, "init", str(example)], timeout)
+    if init.exit_code != 0:
+        result.status, result.exit_code = "error", init.exit_code
+        result.note = f"salesplan init failed: {first_line(init.stderr)}"
+        return result
+    result.argv = [salesplan, "check", str(example), "--format", "json"]
+    log("check on the `salesplan init` example")
+    return measure(result, repeat, timeout)
+
+
+def bench_plan(
+    salesplan: str | None, plan: Path, reps: int, cache: dict[str, str], args: argparse.Namespace
+) -> list[Result]:
+    budget_s, budget_mib = BUDGETS.get(reps, (None, None))
+    results = [
+        Result(label, reps, budget_s=budget_s, budget_mib=budget_mib) for label, _ in COMMANDS
+    ]
+    if salesplan is None:
+        for r in results:
+            r.note = "salesplan not found"
+        return results
+    # quotas.yaml from an untimed first allocate: check then verifies a fresh, committed-like
+    # file (as in CI) and rollup/reconcile compare against quotas on every repeat alike.
+    if available(salesplan, "allocate", cache):
+        log(f"allocate --write on {plan} (untimed, so that quotas.yaml exists)")
+        prep = run_child([salesplan, "allocate", str(plan), "--write"], args.timeout)
+        if prep.exit_code != 0:
+            log(f"  allocate --write failed (exit {prep.exit_code}): {first_line(prep.stderr)}")
+    for result, (_, words) in zip(results, COMMANDS, strict=True):
+        if not available(salesplan, words[0], cache):
+            result.note = unavailable_note(words[0], cache)
+            continue
+        result.argv = [salesplan, words[0], str(plan), *words[1:], "--format", "json"]
+        measure(result, args.repeat, args.timeout)
+    return results
+
+
+def fmt(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def budget_text(r: Result) -> str:
+    parts = []
+    if r.budget_s is not None:
+        parts.append(f"≤ {r.budget_s:g} s")
+    if r.budget_mib is not None:
+        parts.append(f"≤ {r.budget_mib:g} MB")
+    return ", ".join(parts) or "—"
+
+
+def markdown_table(results: list[Result]) -> str:
+    rows = [
+        "| command | reps | best s | median s | peak MB | exit | budget | result |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in results:
+        reps = "init example" if r.reps is None else f"{r.reps:,}"
+        exit_code = "n/a" if r.exit_code is None else str(r.exit_code)
+        verdict = r.status if r.status in ("ok", "n/a") else f"**{r.status}**"
+        rows.append(
+            f"| `{r.command}` | {reps} | {fmt(r.best, 3)} | {fmt(r.median, 3)} "
+            f"| {fmt(r.peak_mib, 0)} | {exit_code} | {budget_text(r)} | {verdict} |"
+        )
+    return "\n".join(rows)
+
+
+def growth_table(results: list[Result], sizes: list[int]) -> str | None:
+    """Time ratio largest/smallest plan per command: linear growth gives about the size ratio."""
+    if len(sizes) < 2:
+        return None
+    small, large = min(sizes), max(sizes)
+    expected = large / small
+    by_key = {(r.command, r.reps): r for r in results}
+    rows = [
+        f"Growth {small:,} → {large:,} reps (linear = {expected:g}; "
+        "below it, fixed start-up cost dominates the small plan)",
+        "",
+        f"| command | best s @{small:,} | best s @{large:,} | µs/rep @{small:,} "
+        f"| µs/rep @{large:,} | time ratio | verdict |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, _ in COMMANDS:
+        a, b = by_key.get((label, small)), by_key.get((label, large))
+        if a is None or b is None or not {a.status, b.status} <= {"ok", "over"}:
+            rows.append(f"| `{label}` | | | | | n/a | not measured at both sizes |")
+            continue
+        assert a.best is not None and b.best is not None
+        ratio = b.best / a.best
+        verdict = "linear" if ratio <= expected * 1.3 else f"superlinear ({ratio / expected:.1f}×)"
+        rows.append(
+            f"| `{label}` | {a.best:.3f} | {b.best:.3f} | {a.best / small * 1e6:.1f} "
+            f"| {b.best / large * 1e6:.1f} | {ratio:.1f} | {verdict} |"
+        )
+    return "\n".join(rows)
+
+
+def machine_info(salesplan: str | None) -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    mem = ""
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        mem = f", {pages * size / 2**30:.0f} GiB RAM"
+    except (ValueError, OSError, AttributeError):
+        pass
+    version = "not found"
+    if salesplan is not None:
+        try:
+            done = subprocess.run(
+                [salesplan, "--version"], capture_output=True, text=True, timeout=60, check=False
+            )
+            if done.returncode == 0 and done.stdout.strip():
+                version = done.stdout.strip().splitlines()[0]
+            else:
+                version = "unknown"
+        except (OSError, subprocess.TimeoutExpired):
+            version = "unknown"
+    return [
+        f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}",
+        f"- python: {platform.python_version()}",
+        f"- salesplan: {salesplan} ({version})" if salesplan else "- salesplan: not found",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the salesplan CLI (DESIGN §6).")
+    parser.add_argument("--reps", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--salesplan", help="the salesplan executable (default: beside python)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per command")
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where plans are kept")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
+    parser.add_argument("--regenerate", action="store_true", help="regenerate the plans")
+    parser.add_argument("--no-example", action="store_true", help="skip the init example")
+    parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or any(n < 1 for n in args.reps):
+        parser.error("--repeat and --reps must be positive")
+    sizes: list[int] = sorted(set(args.reps))
+
+    salesplan = find_salesplan(args.salesplan)
+    if salesplan is None:
+        log("salesplan not found (pass --salesplan PATH or install it): every row is n/a")
+    cache: dict[str, str] = {}
+    results: list[Result] = []
+    if not args.no_example:
+        results.append(bench_example(salesplan, args.out, cache, args.repeat, args.timeout))
+    for reps in sizes:
+        plan = ensure_plan(args.out, reps, args.seed, args.regenerate)
+        results.extend(bench_plan(salesplan, plan, reps, cache, args))
+
+    print("\n".join(machine_info(salesplan)))
+    print()
+    print(markdown_table(results))
+    growth = growth_table(results, sizes)
+    if growth:
+        print()
+        print(growth)
+    notes: list[str] = []  # one line per distinct reason
+    for r in results:
+        where = "init example" if r.reps is None else f"{r.reps:,} reps"
+        line = f"- {r.status}: {r.note}" if r.status == "n/a" else f"- `{r.command}` ({where}): "
+        line += "" if r.status == "n/a" else f"{r.status}: {r.note}"
+        if r.note and line not in notes:
+            notes.append(line)
+    if notes:
+        print()
+        print("\n".join(notes))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [asdict(r) | {"best": r.best, "median": r.median} for r in results], indent=2
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    return 1 if any(r.status in ("over", "error", "timeout") for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+from salesplan.cli import main
+
+main()

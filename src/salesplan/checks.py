@@ -1,0 +1,238 @@
+"""The rules a plan must meet: plain functions `plan -> Iterable[Diagnostic]`, in one registry.
+
+Each check reads the plan and reports; none of them changes it. `CHECKS` lists them once,
+in the order they run; the input checks (territories, metrics, submissions) live in
+`checks_inputs.py` and the allocation checks in `checks_quotas.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+
+from salesplan.checks_inputs import (
+    check_metric_rows,
+    check_negative_metrics,
+    check_submissions,
+    check_territories,
+)
+from salesplan.diagnostics import Diagnostic
+from salesplan.metrics import resolve_metrics, split_metric_names
+from salesplan.money import minor_unit
+from salesplan.plan import Plan, report
+from salesplan.tree import REP, ROOT_LEVEL
+
+Check = Callable[[Plan], Iterable[Diagnostic]]
+
+
+def check_levels(plan: Plan) -> Iterator[Diagnostic]:
+    names = [level.name for level in plan.settings.levels]
+    if names[-1] != REP:
+        where = plan.where("plan", ("levels", len(names) - 1, "name"))
+        yield report("SP205", f"the last level must be `rep`, not {names[-1]!r}", where, "levels")
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen or name == ROOT_LEVEL:
+            why = "is reserved for the root" if name == ROOT_LEVEL else "is given twice"
+            where = plan.where("plan", ("levels", i, "name"))
+            yield report("SP205", f"level name {name!r} {why}", where, f"levels[{i}].name")
+        seen.add(name)
+
+
+def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
+    first: dict[str, str] = {plan.settings.id: "the plan's root id"}
+    doc = plan.documents.get("org")
+    if doc is None or not isinstance(doc.data, dict):
+        return
+    for kind in ("units", "reps"):
+        items = doc.data.get(kind)
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            node_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(node_id, str):
+                continue
+            where = plan.where("org", (kind, i, "id"))
+            if node_id in first:
+                message = f"id {node_id!r} is already used by {first[node_id]}"
+                yield report("SP301", message, where, f"{kind}[{i}].id")
+            else:
+                first[node_id] = f"{kind[:-1]} at {where.file}:{where.line}"
+
+
+def check_parents(plan: Plan) -> Iterator[Diagnostic]:
+    levels = [level.name for level in plan.settings.levels]
+    above = {name: (levels[i - 1] if i else ROOT_LEVEL) for i, name in enumerate(levels)}
+    level_of = {u.id: u.level for u in plan.org.units} | {plan.settings.id: ROOT_LEVEL}
+    known = set(level_of) | set(plan.reps_by_id) | plan.broken_ids
+    cyclic = _cyclic_units(plan)
+    for unit in plan.org.units:
+        i = plan.unit_index[unit.id]
+        if unit.level not in above or unit.level == REP:
+            hint = "; reps go under `reps:`" if unit.level == REP else f"; levels are {', '.join(levels[:-1])}"
+            yield report("SP307", f"unknown unit level {unit.level!r}{hint}", plan.at_unit(unit.id, "level"), f"units[{i}].level")
+            continue
+        if unit.id in cyclic:
+            continue
+        parent = unit.parent or plan.settings.id
+        if parent not in known:
+            yield report("SP302", f"unit {unit.id!r} has unknown parent {parent!r}", plan.at_unit(unit.id, "parent"), f"units[{i}].parent")
+        elif parent in level_of and level_of[parent] != above[unit.level]:
+            wanted = "none (the root)" if above[unit.level] == ROOT_LEVEL else f"a {above[unit.level]}"
+            message = f"{unit.level} {unit.id!r} has parent {parent!r} ({level_of[parent]}); its parent must be {wanted}"
+            yield report("SP303", message, plan.at_unit(unit.id, "parent" if unit.parent else "id"), f"units[{i}].parent")
+    rep_parent_level = above.get(REP, ROOT_LEVEL)
+    for rep in plan.org.reps:
+        i = plan.rep_index[rep.id]
+        parent = rep.parent or plan.settings.id
+        where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
+        if parent not in known:
+            yield report("SP302", f"rep {rep.id!r} has unknown parent {parent!r}", where, f"reps[{i}].parent")
+        elif parent in plan.reps_by_id or (parent in level_of and level_of[parent] != rep_parent_level):
+            got = "a rep" if parent in plan.reps_by_id else f"a {level_of[parent]}"
+            wanted = "the root" if rep_parent_level == ROOT_LEVEL else f"a {rep_parent_level}"
+            message = f"rep {rep.id!r} hangs under {parent!r}, {got}; reps hang under {wanted}"
+            yield report("SP304", message, where, f"reps[{i}].parent")
+
+
+def _cyclic_units(plan: Plan) -> set[str]:
+    parent_of = {u.id: u.parent for u in plan.org.units if u.parent}
+    cyclic: set[str] = set()
+    for start in parent_of:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node not in path and node not in cyclic:
+            path.append(node)
+            node = parent_of.get(node)
+        if node is not None and node in path:
+            cyclic.update(path[path.index(node) :])
+    return cyclic
+
+
+def check_cycles(plan: Plan) -> Iterator[Diagnostic]:
+    cyclic = _cyclic_units(plan)
+    for unit_id in sorted(cyclic, key=plan.unit_index.__getitem__):
+        chain, node = [unit_id], plan.units_by_id[unit_id].parent
+        while node is not None and node != unit_id:
+            chain.append(node)
+            node = plan.units_by_id[node].parent
+        message = f"unit {unit_id!r} is its own ancestor: {' -> '.join([*chain, unit_id])}"
+        yield report("SP305", message, plan.at_unit(unit_id, "parent"), f"units[{plan.unit_index[unit_id]}].parent")
+
+
+def check_ramps(plan: Plan) -> Iterator[Diagnostic]:
+    capacity = plan.settings.capacity
+    for name, values in capacity.ramp.items():
+        for i, value in enumerate(values):
+            if not Decimal(0) <= value <= Decimal(1):
+                where = plan.where("plan", ("capacity", "ramp", name, i))
+                yield report("SP409", f"ramp {name!r} month {i + 1} is {value}; productivity lies in [0, 1]", where, f"capacity.ramp.{name}[{i}]")
+            elif i and value < values[i - 1]:
+                where = plan.where("plan", ("capacity", "ramp", name, i))
+                yield report("SP410", f"ramp {name!r} drops from {values[i - 1]} to {value} in month {i + 1}", where, f"capacity.ramp.{name}[{i}]")
+    if capacity.default_ramp is not None and capacity.default_ramp not in capacity.ramp:
+        where = plan.where("plan", ("capacity", "default_ramp"))
+        yield report("SP306", _unknown_ramp(capacity.default_ramp, capacity.ramp), where, "capacity.default_ramp")
+    for rep in plan.org.reps:
+        if rep.ramp is not None and rep.ramp not in capacity.ramp:
+            yield report("SP306", _unknown_ramp(rep.ramp, capacity.ramp), plan.at_rep(rep.id, "ramp"), f"reps[{plan.rep_index[rep.id]}].ramp")
+
+
+def _unknown_ramp(name: str, known: Iterable[str]) -> str:
+    names = ", ".join(known) or "none (define them under capacity.ramp)"
+    return f"unknown ramp profile {name!r}; known profiles: {names}"
+
+
+def check_seasonality(plan: Plan) -> Iterator[Diagnostic]:
+    weights = plan.settings.seasonality
+    if weights is None:
+        return
+    periods = len(plan.periods)
+    if len(weights) != periods:
+        message = f"seasonality has {len(weights)} weights but the {plan.settings.fiscal_year.periods}ly calendar has {periods} periods"
+        yield report("SP401", message, plan.where("plan", ("seasonality",)), "seasonality")
+    for i, weight in enumerate(weights):
+        if weight < 0:
+            yield report("SP402", f"seasonality weight {weight} is negative", plan.where("plan", ("seasonality", i)), f"seasonality[{i}]")
+    if weights and all(w == 0 for w in weights):
+        yield report("SP403", "seasonality weights are all zero; no period would carry a target", plan.where("plan", ("seasonality",)), "seasonality")
+
+
+def check_over_assign(plan: Plan) -> Iterator[Diagnostic]:
+    for i, level in enumerate(plan.settings.levels):
+        if not Decimal(0) <= level.over_assign <= Decimal(1):
+            message = f"over_assign of level {level.name!r} is {level.over_assign}; it lies in [0, 1] (0.10 = +10%)"
+            yield report("SP404", message, plan.where("plan", ("levels", i, "over_assign")), f"levels[{i}].over_assign")
+
+
+def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
+    resolved = resolve_metrics(plan)
+    tree = plan.tree
+    for i, level in enumerate(plan.settings.levels):
+        rule = level.split
+        where = plan.where("plan", ("levels", i, "split"))
+        if isinstance(rule, dict) and sum(rule.values(), Decimal(0)) == 0:
+            yield report("SP418", f"blend of level {level.name!r} has no positive weight", where, f"levels[{i}].split")
+            continue
+        for metric in split_metric_names(rule):
+            nodes = tree.at_level(level.name)
+            if nodes and not any(metric in resolved[n.id] for n in nodes):
+                known = sorted({m for values in resolved.values() for m in values})
+                message = f"split of level {level.name!r} reads metric {metric!r}, which no {level.name} has; known metrics: {', '.join(known) or 'none'}"
+                yield report("SP418", message, where, f"levels[{i}].split")
+                continue
+            for node in nodes:
+                if metric not in resolved[node.id]:
+                    message = f"{level.name} {node.id!r} has no {metric!r}, which the {level.name} split needs; give it in metrics.csv, org.yaml or its territories"
+                    yield report("SP405", message, plan.at_node(node.id, "id"), node.id)
+                elif resolved[node.id][metric] < 0:
+                    message = f"{level.name} {node.id!r} has a negative {metric!r} ({resolved[node.id][metric]}); split weights cannot be negative"
+                    yield report("SP406", message, plan.at_node(node.id, "id"), node.id)
+
+
+def check_money(plan: Plan) -> Iterator[Diagnostic]:
+    settings = plan.settings
+    unit = minor_unit(settings.currency)
+    if unit is None:
+        yield report("SP407", f"unknown currency {settings.currency!r}; use an ISO 4217 code such as USD, EUR, JPY", plan.where("plan", ("currency",)), "currency")
+    elif settings.rounding is not None and (settings.rounding <= 0 or settings.rounding % unit != 0):
+        message = f"rounding {settings.rounding} is not a positive multiple of {unit} (the minor unit of {settings.currency})"
+        yield report("SP408", message, plan.where("plan", ("rounding",)), "rounding")
+    if settings.target <= 0:
+        yield report("SP412", "target must be positive", plan.where("plan", ("target",)), "target")
+    capacity = settings.capacity
+    if capacity.attrition >= 1:
+        yield report("SP412", f"attrition {capacity.attrition} must be below 1 (0.1 = 10% a year)", plan.where("plan", ("capacity", "attrition")), "capacity.attrition")
+    if settings.reconcile.max_shift > 1:
+        yield report("SP412", f"max_shift {settings.reconcile.max_shift} must be at most 1", plan.where("plan", ("reconcile", "max_shift")), "reconcile.max_shift")
+
+
+def check_rep_dates(plan: Plan) -> Iterator[Diagnostic]:
+    for rep in plan.org.reps:
+        if rep.start is not None and rep.end is not None and rep.end < rep.start:
+            message = f"rep {rep.id!r} ends on {rep.end}, before starting on {rep.start}"
+            yield report("SP501", message, plan.at_rep(rep.id, "end"), f"reps[{plan.rep_index[rep.id]}].end")
+
+
+CHECKS: tuple[Check, ...] = (
+    check_levels,
+    check_duplicate_ids,
+    check_cycles,
+    check_parents,
+    check_ramps,
+    check_seasonality,
+    check_over_assign,
+    check_money,
+    check_rep_dates,
+    check_split_rules,
+    check_negative_metrics,
+    check_metric_rows,
+    check_territories,
+    check_submissions,
+)
+
+
+def run_checks(plan: Plan) -> list[Diagnostic]:
+    """Every check's diagnostics, in registry order."""
+    found: list[Diagnostic] = []
+    for check in CHECKS:
+        found.extend(check(plan))
+    return found

@@ -1,0 +1,180 @@
+"""The `salesplan` command line: one short function per command (load, compute, render).
+
+Errors that stop a command are turned into exit codes in one place, `SalesplanGroup.invoke`:
+2 for usage errors and unreadable input, 3 for anything unexpected (one line; `--debug`
+shows the traceback). Exit 1 means the plan has errors.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from salesplan import __version__
+
+
+class InputError(Exception):
+    """A problem with what the user asked for (exit 2), reported as one line."""
+
+
+class SalesplanGroup(TyperGroup):
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as err:
+            from salesplan.loading import PlanNotFound
+            from salesplan.scaffold import UnknownExample
+
+            if isinstance(err, (PlanNotFound, InputError, UnknownExample, OSError)):
+                fail(str(err), 2)
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            else:
+                typer.echo(
+                    f"salesplan: internal error: {type(err).__name__}: {err} "
+                    "(rerun with --debug for the traceback)",
+                    err=True,
+                )
+            raise typer.Exit(3) from None
+
+
+app = typer.Typer(
+    cls=SalesplanGroup,
+    help="Sales planning as code: check, allocate, roll up, reconcile, diff and report a plan.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+PlanArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Plan folder or its salesplan.yaml; default: found from the current folder upward.",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"salesplan: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"salesplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+@app.command()
+def check(
+    plan: PlanArg = None,
+    strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
+    format: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.text,
+) -> None:
+    """Report every problem in the plan; print nothing and exit 0 when it is clean."""
+    from salesplan.loading import load_plan
+    from salesplan.render import diagnostics as render
+
+    found = load_plan(plan).diagnostics
+    errors, warnings = render.counts(found)
+    failed = errors > 0 or (strict and warnings > 0)
+    if format is CheckFormat.json:
+        emit(render.as_json(found, valid=not failed))
+    elif format is CheckFormat.sarif:
+        emit(render.as_sarif(found))
+    elif format is CheckFormat.github:
+        emit(render.as_github(found))
+    elif found:
+        emit(render.as_text(found))
+        typer.secho(f"salesplan: {render.summary(found)}", err=True, fg="red" if failed else "yellow")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new plan repository.")],
+    example: Annotated[str, typer.Option(help="Which example plan to write.")] = "acme",
+    force: Annotated[bool, typer.Option(help="Overwrite files that exist.")] = False,
+) -> None:
+    """Write a complete, valid example plan repository into DIRECTORY."""
+    from salesplan.scaffold import scaffold
+
+    files = scaffold(example)
+    if directory.exists() and not directory.is_dir():
+        fail(f"{directory} exists and is not a folder", 2)
+    conflicts = files.conflicts(directory)
+    if conflicts and not force:
+        listed = "\n".join(f"  {directory / name}" for name in conflicts)
+        typer.echo(f"salesplan: not overwriting {len(conflicts)} existing file(s):\n{listed}\n"
+                   "Use --force to replace them.", err=True)
+        raise typer.Exit(1)
+    written = files.write(directory)
+    typer.echo(f"Wrote {len(written)} files to {directory}. Next: salesplan check {directory}", err=True)
+
+
+class SchemaKind(str, Enum):
+    plan = "plan"
+    org = "org"
+    territories = "territories"
+    submission = "submission"
+    quotas = "quotas"
+
+
+@app.command()
+def schema(
+    kind: Annotated[SchemaKind | None, typer.Argument(help="Which file; default: all of them.")] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", "-o", help="Write <kind>.schema.json files here.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the plan files, for editors (yaml-language-server)."""
+    import json
+
+    from salesplan.fsutil import write_atomic
+    from salesplan.schema import json_schema, schema_files
+
+    if output_dir is not None:
+        for name, text in schema_files().items():
+            if kind is None or name.startswith(f"{kind.value}."):
+                write_atomic(output_dir / name, text.encode())
+        return
+    if kind is not None:
+        emit(json.dumps(json_schema(kind.value), indent=2) + "\n")
+    else:
+        emit(json.dumps({k.value: json_schema(k.value) for k in SchemaKind}, indent=2) + "\n")
+
+
+def main() -> None:
+    app(prog_name="salesplan")

@@ -1,0 +1,228 @@
+"""Find a plan, read every file safely and validate it: `load_plan` returns all problems."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
+from salesplan.plan import MetricRow, Plan, Where
+from salesplan.schema_errors import schema_diagnostics
+from salesplan.source import Document, YList, YMap, parse_yaml
+from salesplan.submissions import read_submissions
+from salesplan.tables import parse_decimal, read_csv
+
+PLAN_FILE = "salesplan.yaml"
+M = TypeVar("M", bound=BaseModel)
+
+
+class PlanNotFound(Exception):
+    """No plan where one was asked for: a usage error, not a plan error."""
+
+
+@dataclass
+class Loaded:
+    """The result of `load_plan`: the plan (None when salesplan.yaml is unusable) and
+    every diagnostic found while reading and checking it."""
+
+    plan: Plan | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+
+def find_plan(start: Path | None = None) -> Path:
+    """The salesplan.yaml named by `start` (a file or a directory), or found upward from cwd."""
+    if start is not None:
+        candidate = start / PLAN_FILE if start.is_dir() else start
+        if not candidate.is_file():
+            raise PlanNotFound(f"no plan at {start} (expected {candidate})")
+        return candidate
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / PLAN_FILE).is_file():
+            return folder / PLAN_FILE
+    raise PlanNotFound(f"no {PLAN_FILE} in {here} or any folder above it")
+
+
+def display_name(path: Path) -> str:
+    """How a file is named in diagnostics: relative to the current directory when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def read_bytes(path: Path, problems: list[Diagnostic]) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        problems.append(diagnostic("SP113", f"cannot read file: {err.strerror}", display_name(path), 1, 1))
+        return None
+
+
+def validate(doc: Document, model: type[M], problems: list[Diagnostic]) -> M | None:
+    if doc.data is None:
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as err:
+        problems.extend(schema_diagnostics(doc, err, model))
+        return None
+
+
+def validate_items(
+    doc: Document, key: str, model: type[M], problems: list[Diagnostic], broken: set[str]
+) -> tuple[list[M], dict[str, int]]:
+    """Validate each item of the list `key` on its own so one bad item hides no other."""
+    items = doc.data.get(key) if isinstance(doc.data, YMap) else None
+    if items is None:
+        return [], {}
+    if not isinstance(items, YList):
+        line, col = doc.locate((key,))
+        problems.append(diagnostic("SP203", f"expected a list of {key}", doc.file, line, col, key))
+        return [], {}
+    valid: list[M] = []
+    index: dict[str, int] = {}
+    for i, item in enumerate(items):
+        try:
+            obj = model.model_validate(item)
+        except ValidationError as err:
+            problems.extend(schema_diagnostics(doc, err, model, prefix=(key, i)))
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                broken.add(item["id"])
+            continue
+        valid.append(obj)
+        index.setdefault(obj.id, i)  # type: ignore[attr-defined]
+    return valid, index
+
+
+def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnostic]) -> None:
+    if doc.data is None:
+        return
+    if not isinstance(doc.data, YMap):
+        line, col = doc.locate(())
+        problems.append(diagnostic("SP203", "expected a mapping at the top of the file", doc.file, line, col))
+        return
+    known = list(allowed)
+    for key in doc.data:
+        if key not in known:
+            line, col = doc.data.keys_at[key]
+            problems.append(diagnostic("SP201", f"unknown key {key!r}; expected one of {', '.join(known)}", doc.file, line, col, key))
+
+
+def read_yaml_file(path: Path, problems: list[Diagnostic]) -> Document:
+    raw = read_bytes(path, problems)
+    if raw is None:
+        return Document(display_name(path), None)
+    doc = parse_yaml(display_name(path), raw)
+    problems.extend(doc.diagnostics)
+    return doc
+
+
+def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
+    raw = read_bytes(path, problems)
+    if raw is None:
+        return []
+    table = read_csv(display_name(path), raw)
+    problems.extend(table.diagnostics)
+    if table.header and table.header[0] != "id":
+        problems.append(diagnostic("SP112", "the first column of metrics.csv must be `id`", table.file, table.header_line, 1))
+        return []
+    rows: list[MetricRow] = []
+    for row in table.rows:
+        values = {}
+        for name in table.header[1:]:
+            text = str(row.cells.get(name, ""))
+            if text == "":
+                continue
+            value = parse_decimal(text.replace("_", ""))
+            if value is None:
+                message = f"metric {name!r} of {row.cells['id']!r} is not a number: {text!r}"
+                problems.append(diagnostic("SP411", message, table.file, row.line, row.columns[name]))
+                continue
+            values[name] = value
+        rows.append(MetricRow(str(row.cells.get("id", "")), values, Where(table.file, row.line, 1)))
+    return rows
+
+
+def inputs_digest(paths: Iterable[Path]) -> str:
+    """sha256 over the files that decide the allocation (absent files count as empty)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def load_plan(path: Path | str | None = None) -> Loaded:
+    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan."""
+    from salesplan.checks import run_checks
+
+    loaded = read_plan(find_plan(Path(path) if path is not None else None))
+    if loaded.plan is not None:
+        loaded.diagnostics.extend(run_checks(loaded.plan))
+    loaded.diagnostics.sort(key=Diagnostic.sort_key)
+    return loaded
+
+
+def read_plan(plan_file: Path) -> Loaded:
+    """Read and validate the files of a plan, without the cross-file checks."""
+    problems: list[Diagnostic] = []
+    plan_doc = read_yaml_file(plan_file, problems)
+    settings = validate(plan_doc, PlanSettings, problems)
+    if settings is None:
+        return Loaded(None, problems)
+    root = plan_file.parent
+    files = settings.files
+    plan = Plan(root=root, settings=settings, documents={"plan": plan_doc})
+
+    org_path = root / files.org
+    if org_path.is_file():
+        plan.documents["org"] = org_doc = read_yaml_file(org_path, problems)
+        check_top_keys(org_doc, Org.model_fields, problems)
+        units, plan.unit_index = validate_items(org_doc, "units", Unit, problems, plan.broken_ids)
+        reps, plan.rep_index = validate_items(org_doc, "reps", Rep, problems, plan.broken_ids)
+        plan.org = Org(units=units, reps=reps)
+    else:
+        problems.append(diagnostic("SP101", f"{files.org} is missing: the org (units and reps) lives there", display_name(plan_file), *plan_doc.locate(("files", "org"))))
+
+    territories_path = root / files.territories
+    if territories_path.is_file():
+        plan.documents["territories"] = doc = read_yaml_file(territories_path, problems)
+        check_top_keys(doc, ["territories"], problems)
+        plan.territories, plan.territory_index = validate_items(doc, "territories", Territory, problems, plan.broken_ids)
+
+    metrics_path = root / files.metrics
+    if metrics_path.is_file():
+        plan.metric_rows = load_metrics(metrics_path, problems)
+
+    submissions_path = root / files.submissions
+    if submissions_path.exists():
+        plan.submissions, plan.submission_files = read_submissions(submissions_path, plan, problems)
+
+    quotas_path = root / files.quotas
+    if quotas_path.is_file():
+        plan.documents["quotas"] = doc = read_yaml_file(quotas_path, problems)
+        plan.quotas = validate(doc, Quotas, problems)
+
+    plan.digest = inputs_digest([plan_file, org_path, territories_path, metrics_path])
+    return Loaded(plan, problems)
+
+
+def yaml_value(doc: Document, *path: str | int) -> Any:
+    node: Any = doc.data
+    for part in path:
+        node = node[part]
+    return node

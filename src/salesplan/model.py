@@ -1,0 +1,203 @@
+"""Pydantic models of the plan files (DESIGN §2): frozen, unknown keys forbidden.
+
+Numbers arrive as Decimal from the YAML reader and are validated strictly, so a quoted
+"1200" or an ambiguous `010` is reported instead of being coerced.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+Id = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$", max_length=200),
+]
+Text = Annotated[str, StringConstraints(strict=True, max_length=2000)]
+Amount = Annotated[
+    Decimal,
+    Field(strict=True, ge=0, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+Number = Annotated[
+    Decimal, Field(strict=True, allow_inf_nan=False), WithJsonSchema({"type": "number"})
+]
+Ratio = Annotated[
+    Decimal,
+    Field(strict=True, ge=0, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]
+Metrics = dict[Id, Number]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+# ---- salesplan.yaml
+
+
+class FiscalYear(Model):
+    start: Day
+    periods: Literal["quarter", "month"] = "quarter"
+
+
+SplitRule = Annotated[
+    Id | dict[Id, Ratio],
+    Field(description="even | capacity | <metric> | {<metric>: weight, ...}"),
+]
+
+
+class Level(Model):
+    name: Id
+    split: SplitRule = "even"
+    over_assign: Number = Decimal(0)
+
+
+class CapacityPolicy(Model):
+    full_quota: Amount | None = None
+    attainment: Ratio = Decimal(1)
+    ramp: dict[Id, list[Number]] = Field(default_factory=dict)
+    default_ramp: Id | None = None
+    attrition: Ratio = Decimal(0)
+
+
+class Budget(Model):
+    max_cost_of_sales: Ratio | None = None
+
+
+class ReconcilePolicy(Model):
+    max_shift: Ratio = Decimal("0.15")
+
+
+class Files(Model):
+    org: Text = "org.yaml"
+    territories: Text = "territories.yaml"
+    metrics: Text = "metrics.csv"
+    submissions: Text = "submissions"
+    quotas: Text = "quotas.yaml"
+
+
+class PlanSettings(Model):
+    """salesplan.yaml"""
+
+    salesplan: Literal[1] = Field(description="format version")
+    id: Id = "company"
+    name: Text
+    currency: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
+    fiscal_year: FiscalYear
+    target: Amount
+    seasonality: list[Number] | None = None
+    rounding: Amount | None = None
+    levels: Annotated[list[Level], Field(min_length=1)]
+    capacity: CapacityPolicy = CapacityPolicy()
+    budget: Budget = Budget()
+    reconcile: ReconcilePolicy = ReconcilePolicy()
+    files: Files = Files()
+
+
+# ---- org.yaml
+
+
+class Unit(Model):
+    id: Id
+    name: Text | None = None
+    level: Id
+    parent: Id | None = None
+    owner: Text | None = None
+    quota: Amount | None = None
+    metrics: Metrics = Field(default_factory=dict)
+
+
+class Ote(Model):
+    base: Amount = Decimal(0)
+    variable: Amount = Decimal(0)
+
+    @property
+    def total(self) -> Decimal:
+        return self.base + self.variable
+
+
+class Rep(Model):
+    id: Id
+    name: Text | None = None
+    email: Text | None = None
+    parent: Id | None = None
+    start: Day | None = None
+    end: Day | None = None
+    status: Literal["active", "planned"] = "active"
+    ramp: Id | None = None
+    ote: Ote | None = None
+    quota: Amount | None = None
+    metrics: Metrics = Field(default_factory=dict)
+
+
+class Org(Model):
+    """org.yaml"""
+
+    units: list[Unit] = Field(default_factory=list)
+    reps: list[Rep] = Field(default_factory=list)
+
+
+# ---- territories.yaml
+
+
+class Territory(Model):
+    id: Id
+    name: Text | None = None
+    owner: Id | None = None
+    segment: Text | None = None
+    geo: list[Text] = Field(default_factory=list)
+    accounts: list[Id] = Field(default_factory=list)
+    metrics: Metrics = Field(default_factory=dict)
+
+
+class Territories(Model):
+    """territories.yaml"""
+
+    territories: list[Territory] = Field(default_factory=list)
+
+
+# ---- submissions/<rep>.yaml
+
+
+class Submission(Model):
+    """submissions/<rep>.yaml"""
+
+    rep: Id
+    forecast: dict[Text, Number]
+    note: Text | None = None
+
+
+# ---- quotas.yaml (generated)
+
+
+class QuotaNode(Model):
+    id: Id
+    level: Id
+    parent: Id | None = None
+    total: Amount
+    periods: list[Amount]
+    pinned: bool = False
+
+
+class Quotas(Model):
+    """quotas.yaml, written by `salesplan allocate --write`"""
+
+    inputs: Annotated[str, StringConstraints(strict=True, pattern=r"^sha256:[0-9a-f]{64}$")]
+    currency: Text
+    periods: list[Text]
+    nodes: list[QuotaNode]
+
+
+SCHEMAS: dict[str, type[Model]] = {
+    "plan": PlanSettings,
+    "org": Org,
+    "territories": Territories,
+    "submission": Submission,
+    "quotas": Quotas,
+}

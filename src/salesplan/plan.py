@@ -1,0 +1,143 @@
+"""The loaded plan: validated models plus where each thing came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.fiscal import Calendar
+from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
+from salesplan.money import MINOR_UNITS, minor_unit
+from salesplan.source import Document
+
+if TYPE_CHECKING:
+    from salesplan.tree import Tree
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in a file, 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One submitted amount: a rep's forecast for one period, from one file."""
+
+    rep: str
+    period: str
+    amount: Decimal
+    note: str | None
+    rep_at: Where
+    period_at: Where
+    amount_at: Where
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    id: str
+    values: dict[str, Decimal]
+    where: Where
+
+
+@dataclass
+class Plan:
+    """Everything read from a plan repository. Engines read it; nothing mutates it."""
+
+    root: Path
+    settings: PlanSettings
+    org: Org = field(default_factory=Org)
+    unit_index: dict[str, int] = field(default_factory=dict)
+    rep_index: dict[str, int] = field(default_factory=dict)
+    territories: list[Territory] | None = None
+    territory_index: dict[str, int] = field(default_factory=dict)
+    metric_rows: list[MetricRow] = field(default_factory=list)
+    submissions: list[Entry] = field(default_factory=list)
+    submission_files: dict[str, str] = field(default_factory=dict)  # rep -> first file
+    quotas: Quotas | None = None
+    documents: dict[str, Document] = field(default_factory=dict)
+    broken_ids: set[str] = field(default_factory=set)
+    digest: str = ""
+
+    # ---- derived, computed once
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        fy = self.settings.fiscal_year
+        return Calendar(fy.start, fy.periods)
+
+    @property
+    def periods(self) -> tuple[str, ...]:
+        return self.calendar.labels
+
+    @cached_property
+    def unit(self) -> Decimal:
+        """The rounding unit of quotas: `rounding`, else the currency's minor unit."""
+        if self.settings.rounding:
+            return self.settings.rounding
+        return minor_unit(self.settings.currency) or Decimal("0.01")
+
+    @property
+    def currency_exponent(self) -> int:
+        return MINOR_UNITS.get(self.settings.currency, 2)
+
+    @cached_property
+    def tree(self) -> Tree:
+        from salesplan.tree import build_tree
+
+        return build_tree(self)
+
+    @cached_property
+    def units_by_id(self) -> dict[str, Unit]:
+        return {u.id: u for u in self.org.units}
+
+    @cached_property
+    def reps_by_id(self) -> dict[str, Rep]:
+        return {r.id: r for r in self.org.reps}
+
+    @cached_property
+    def metrics_by_id(self) -> dict[str, dict[str, Decimal]]:
+        merged: dict[str, dict[str, Decimal]] = {}
+        for row in self.metric_rows:
+            merged.setdefault(row.id, {}).update(row.values)
+        return merged
+
+    # ---- positions
+
+    def where(self, role: str, path: Loc, key: bool = False) -> Where:
+        doc = self.documents.get(role)
+        if doc is None:
+            return Where(role, 1, 1)
+        line, column = doc.locate(path, key=key)
+        return Where(doc.file, line, column)
+
+    def at_unit(self, unit_id: str, *path: str | int, key: bool = False) -> Where:
+        return self.where("org", ("units", self.unit_index[unit_id], *path), key=key)
+
+    def at_rep(self, rep_id: str, *path: str | int, key: bool = False) -> Where:
+        return self.where("org", ("reps", self.rep_index[rep_id], *path), key=key)
+
+    def at_node(self, node_id: str, *path: str | int, key: bool = False) -> Where:
+        if node_id in self.rep_index:
+            return self.at_rep(node_id, *path, key=key)
+        if node_id in self.unit_index:
+            return self.at_unit(node_id, *path, key=key)
+        return self.where("plan", ("target",))
+
+    def at_territory(self, territory_id: str, *path: str | int, key: bool = False) -> Where:
+        index = self.territory_index[territory_id]
+        return self.where("territories", ("territories", index, *path), key=key)
+
+
+def report(code: str, message: str, where: Where, path: str = "") -> Diagnostic:
+    """A diagnostic at a `Where`."""
+    return diagnostic(code, message, where.file, where.line, where.column, path)

@@ -1,0 +1,139 @@
+"""Turn pydantic validation errors into diagnostics at the offending key or value."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.source import Document, YList, YMap
+
+Loc = tuple[str | int, ...]
+
+
+def _data_path(doc: Document, loc: Loc) -> Loc:
+    """The part of a pydantic `loc` that names keys and indexes present in the data."""
+    node, path = doc.data, []
+    for part in loc:
+        if isinstance(node, YMap) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _number_hint(value: Any) -> str:
+    if isinstance(value, str):
+        digits = value.replace("_", "").replace(".", "", 1).lstrip("+-")
+        if digits.isdigit() and value.lstrip("+-").startswith("0") and len(digits) > 1:
+            return " (a leading zero is ambiguous; write the number without it)"
+        if digits.isdigit():
+            return " (a quoted number is text; remove the quotes)"
+    return ""
+
+
+def friendly(error: Any) -> str:
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind in {"decimal_type", "decimal_parsing", "is_instance_of", "finite_number"}:
+        return f"expected a number, got {show(value)}{_number_hint(value)}"
+    if kind in {"string_type"}:
+        hint = " (quote it)" if isinstance(value, (Decimal, bool)) else ""
+        return f"expected text, got {show(value)}{hint}"
+    if kind.startswith("date_"):
+        return f"expected a date as YYYY-MM-DD, got {show(value)}"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"{show(value)} is not a valid id: use letters, digits and . _ - @ +, "
+            "starting with a letter or digit"
+        )
+    if kind in {"greater_than_equal", "greater_than"}:
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {show(value)}"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected')}, got {show(value)}"
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return f"expected a mapping of keys to values, got {show(value)}"
+    if kind == "list_type":
+        return f"expected a list, got {show(value)}"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"expected true or false, got {show(value)}"
+    return f"{error['msg']}, got {show(value)}"
+
+
+def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if fields is None or not isinstance(part, str) or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def schema_diagnostics(
+    doc: Document, err: ValidationError, model: type[BaseModel], prefix: Loc = ()
+) -> Iterator[Diagnostic]:
+    """One diagnostic per distinct place, at the key for unknown keys, else at the value."""
+    seen: set[Loc] = set()
+    for error in err.errors(include_url=False):
+        loc: Loc = prefix + tuple(error["loc"])
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            path = _data_path(doc, loc)
+            allowed = _allowed_keys(model, tuple(_data_path(doc, loc[:-1]))[len(prefix) :])
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            line, col = doc.locate(path, key=True)
+            code, message = "SP201", f"unknown key {key!r}{hint}"
+        elif kind == "missing":
+            path = _data_path(doc, loc[:-1])
+            line, col = doc.locate(path)
+            code, message = "SP202", f"missing required key {loc[-1]!r}"
+            path = (*path, loc[-1])
+        else:
+            path = _data_path(doc, loc)
+            if path in seen:
+                continue
+            line, col = doc.locate(path)
+            code = "SP204" if path == ("salesplan",) else "SP203"
+            message = friendly(error)
+            if code == "SP204":
+                message = f"unsupported format version {show(error.get('input'))}; expected 1"
+        seen.add(path)
+        yield diagnostic(code, message, doc.file, line, col, dotted(path))
+
+
+def dotted(path: Loc) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out

@@ -1,0 +1,120 @@
+"""The org tree, built once: the root, units by level, reps under the level above `rep`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from salesplan.plan import Plan
+
+ROOT_LEVEL = "company"
+REP = "rep"
+
+
+@dataclass
+class Node:
+    id: str
+    level: str
+    parent: str | None
+    kind: str  # "root" | "unit" | "rep"
+    depth: int
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def is_rep(self) -> bool:
+        return self.kind == "rep"
+
+
+@dataclass
+class Tree:
+    """Only the well-formed part of the org: nodes whose parent chain reaches the root
+    through the right levels. What is left out is reported by the checks."""
+
+    root: str
+    levels: list[str]  # level names below the root, top to bottom; the last is `rep`
+    nodes: dict[str, Node]
+    order: list[str]  # top-down, breadth first, siblings by id
+
+    def __getitem__(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self.nodes
+
+    def top_down(self) -> Iterator[Node]:
+        for node_id in self.order:
+            yield self.nodes[node_id]
+
+    def bottom_up(self) -> Iterator[Node]:
+        for node_id in reversed(self.order):
+            yield self.nodes[node_id]
+
+    def reps_under(self, node_id: str) -> list[str]:
+        """The reps in the subtree of `node_id`, in top-down order."""
+        node = self.nodes[node_id]
+        if node.is_rep:
+            return [node_id]
+        found: list[str] = []
+        stack = [node_id]
+        while stack:
+            current = self.nodes[stack.pop()]
+            for child in reversed(current.children):
+                if self.nodes[child].is_rep:
+                    found.append(child)
+                else:
+                    stack.append(child)
+        return sorted(found, key=self.order_index.__getitem__)
+
+    @property
+    def order_index(self) -> dict[str, int]:
+        cached: dict[str, int] | None = getattr(self, "_order_index", None)
+        if cached is None:
+            cached = {node_id: i for i, node_id in enumerate(self.order)}
+            self._order_index = cached
+        return cached
+
+    def chain(self, node_id: str) -> list[str]:
+        """The ids from the root down to `node_id`."""
+        chain = [node_id]
+        while (parent := self.nodes[chain[-1]].parent) is not None:
+            chain.append(parent)
+        return chain[::-1]
+
+    def at_level(self, level: str) -> list[Node]:
+        return [n for n in self.top_down() if n.level == level]
+
+
+def build_tree(plan: Plan) -> Tree:
+    levels = [level.name for level in plan.settings.levels]
+    root_id = plan.settings.id
+    parent_level = {name: (levels[i - 1] if i else ROOT_LEVEL) for i, name in enumerate(levels)}
+    nodes: dict[str, Node] = {root_id: Node(root_id, ROOT_LEVEL, None, "root", 0)}
+    pending: dict[str, list[tuple[str, str, str]]] = {}  # parent -> [(id, level, kind)]
+    seen: set[str] = {root_id}
+    for unit in plan.org.units:
+        if unit.id in seen or unit.level not in parent_level or unit.level == REP:
+            continue
+        seen.add(unit.id)
+        pending.setdefault(unit.parent or root_id, []).append((unit.id, unit.level, "unit"))
+    for rep in plan.org.reps:
+        if rep.id in seen or REP not in parent_level:
+            continue
+        seen.add(rep.id)
+        pending.setdefault(rep.parent or root_id, []).append((rep.id, REP, "rep"))
+    order = [root_id]
+    frontier = [root_id]
+    while frontier:
+        next_frontier: list[str] = []
+        for parent_id in frontier:
+            parent = nodes[parent_id]
+            for child_id, level, kind in sorted(pending.get(parent_id, ())):
+                if parent_level.get(level) != parent.level:
+                    continue
+                nodes[child_id] = Node(child_id, level, parent_id, kind, parent.depth + 1)
+                parent.children.append(child_id)
+                next_frontier.append(child_id)
+        order.extend(next_frontier)
+        frontier = next_frontier
+    return Tree(root_id, levels, nodes, order)
