@@ -300,8 +300,11 @@ def markdown_table(results: list[Result]) -> str:
         reps = "init example" if r.reps is None else f"{r.reps:,}"
         exit_code = "n/a" if r.exit_code is None else str(r.exit_code)
         verdict = r.status if r.status in ("ok", "n/a") else f"**{r.status}**"
+        best, median = fmt(r.best, 3), fmt(r.median, 3)
+        if r.status == "timeout":  # the last run was killed: its time is a lower bound
+            best = median = "—"
         rows.append(
-            f"| `{r.command}` | {reps} | {fmt(r.best, 3)} | {fmt(r.median, 3)} "
+            f"| `{r.command}` | {reps} | {best} | {median} "
             f"| {fmt(r.peak_mib, 0)} | {exit_code} | {budget_text(r)} | {verdict} |"
         )
     return "\n".join(rows)

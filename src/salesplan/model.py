@@ -35,7 +35,7 @@ Metrics = dict[Id, Number]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # ---- salesplan.yaml
