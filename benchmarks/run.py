@@ -170,7 +170,11 @@ def measure(result: Result, repeat: int, timeout: float) -> Result:
     """Run ``result.argv`` ``repeat`` times and fill in the measurement and the verdict."""
     label = result.command if result.reps is None else f"{result.command} ({result.reps} reps)"
     for i in range(repeat):
-        run = run_child(result.argv, timeout)
+        try:
+            run = run_child(result.argv, timeout)
+        except OSError as exc:  # not executable, exec format error, ...
+            result.status, result.note = "error", f"cannot run {result.argv[0]}: {exc}"
+            return result
         result.times.append(run.wall)
         result.peak_kib = max(result.peak_kib, run.peak_kib)
         result.exit_code = run.exit_code
@@ -411,10 +415,13 @@ def main(argv: list[str] | None = None) -> int:
         print(growth)
     notes: list[str] = []  # one line per distinct reason
     for r in results:
+        if not r.note:
+            continue
         where = "init example" if r.reps is None else f"{r.reps:,} reps"
-        line = f"- {r.status}: {r.note}" if r.status == "n/a" else f"- `{r.command}` ({where}): "
-        line += "" if r.status == "n/a" else f"{r.status}: {r.note}"
-        if r.note and line not in notes:
+        line = f"- n/a: {r.note}" if r.status == "n/a" else f"- `{r.command}` ({where}): "
+        if r.status != "n/a":
+            line += f"{r.status}: {r.note}"
+        if line not in notes:
             notes.append(line)
     if notes:
         print()

@@ -16,6 +16,7 @@ from salesplan.checks_inputs import (
     check_submissions,
     check_territories,
 )
+from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
 from salesplan.diagnostics import Diagnostic
 from salesplan.metrics import resolve_metrics, split_metric_names
 from salesplan.money import minor_unit
@@ -227,6 +228,9 @@ CHECKS: tuple[Check, ...] = (
     check_metric_rows,
     check_territories,
     check_submissions,
+    check_allocation,
+    check_budget,
+    check_quotas_file,
 )
 
 

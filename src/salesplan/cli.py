@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from salesplan import __version__
+from salesplan.render.output import TableFormat
+
+if TYPE_CHECKING:
+    from salesplan.plan import Plan
 
 
 class InputError(Exception):
@@ -174,6 +179,86 @@ def schema(
         emit(json.dumps(json_schema(kind.value), indent=2) + "\n")
     else:
         emit(json.dumps({k.value: json_schema(k.value) for k in SchemaKind}, indent=2) + "\n")
+
+
+QUOTA_FILE_CODES = frozenset({"SP415", "SP416"})
+
+
+def load_or_exit(plan_arg: Path | None, allowed: frozenset[str] = QUOTA_FILE_CODES) -> Plan:
+    """The plan, or exit 1 listing its errors: no command computes on a broken plan.
+    A stale or hand-edited quotas.yaml does not block: commands recompute instead."""
+    from salesplan.loading import load_plan
+
+    loaded = load_plan(plan_arg)
+    blocking = [d for d in loaded.errors if d.code not in allowed]
+    if loaded.plan is None or blocking:
+        for d in blocking or loaded.errors:
+            typer.echo(str(d), err=True)
+        fail(f"the plan has {len(blocking or loaded.errors)} error(s); fix them first (salesplan check)", 1)
+    return loaded.plan
+
+
+FormatOption = Annotated[
+    TableFormat | None,
+    typer.Option("--format", "-f", help="text (default), json, csv or markdown.", show_default=False),
+]
+
+
+@app.command()
+def allocate(
+    plan: PlanArg = None,
+    write: Annotated[bool, typer.Option("--write", help="Write quotas.yaml (atomically).")] = False,
+    explain: Annotated[
+        str | None, typer.Option(help="Explain how this node's quota was reached.", metavar="ID")
+    ] = None,
+    format: FormatOption = None,
+) -> None:
+    """Split the target top-down: levels, over-assignment, pins, phasing, exact rounding."""
+    from salesplan.allocate import explain as explain_node
+    from salesplan.fsutil import write_atomic
+    from salesplan.quotas import quotas_yaml
+    from salesplan.render import allocation as view
+    from salesplan.render.output import emit
+
+    loaded = load_or_exit(plan)
+    result = loaded.allocation
+    if write:
+        target = loaded.root / loaded.settings.files.quotas
+        write_atomic(target, quotas_yaml(result, loaded.digest).encode())
+        typer.echo(f"Wrote {target} ({len(result.nodes)} nodes).", err=True)
+        if format is None and explain is None:
+            return
+    fmt = format or TableFormat.text
+    if explain is not None:
+        if explain not in loaded.tree:
+            fail(f"no node {explain!r} in the plan", 2)
+        why = explain_node(loaded, result, explain)
+        lines = view.explain_lines(loaded, why)
+        emit(fmt, lambda: [], lambda: view.explain_document(loaded, why), text_lines=lines)
+        return
+    emit(fmt, lambda: view.tables(loaded, result), lambda: view.document(loaded, result))
+
+
+@app.command()
+def capacity(
+    plan: PlanArg = None,
+    hire_start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="When hires would start; default the fiscal-year start."),
+    ] = None,
+    format: FormatOption = None,
+) -> None:
+    """Ramp-adjusted capacity per period vs target, cost of sales and hires needed."""
+    from salesplan.capacity import capacity_report
+    from salesplan.quotas import current_quotas
+    from salesplan.render import capacity as view
+    from salesplan.render.output import emit
+
+    loaded = load_or_exit(plan)
+    quotas, source = current_quotas(loaded)
+    report = capacity_report(loaded, quotas, hire_start.date() if hire_start else None, source)
+    e = loaded.currency_exponent
+    emit(format or TableFormat.text, lambda: view.tables(report, e), lambda: view.document(report, e))
 
 
 def main() -> None:

@@ -109,8 +109,9 @@ CATALOGUE: dict[str, Code] = {
         Code("SP414", _W, "all split weights among siblings are zero; even split used"),
         Code("SP415", _E, "quotas.yaml is stale"),
         Code("SP416", _E, "quotas.yaml is inconsistent"),
-        Code("SP417", _E, "rep has zero capacity under a capacity split"),
+        Code("SP417", _W, "rep has zero capacity under a capacity split"),
         Code("SP418", _E, "unknown split rule"),
+        Code("SP419", _E, "pin is not a multiple of the rounding unit"),
         # SP5xx: policy, budget, capacity
         Code("SP501", _E, "rep leaves before they start"),
         Code("SP502", _W, "open territory: nobody covers it"),

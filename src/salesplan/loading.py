@@ -196,7 +196,8 @@ def read_plan(plan_file: Path) -> Loaded:
         reps, plan.rep_index = validate_items(org_doc, "reps", Rep, problems, plan.broken_ids)
         plan.org = Org(units=units, reps=reps)
     else:
-        problems.append(diagnostic("SP101", f"{files.org} is missing: the org (units and reps) lives there", display_name(plan_file), *plan_doc.locate(("files", "org"))))
+        message = f"{files.org} is missing: the org (units and reps) lives there; create it or set files.org"
+        problems.append(diagnostic("SP101", message, display_name(plan_file), *plan_doc.locate(("files", "org")), "files.org"))
 
     territories_path = root / files.territories
     if territories_path.is_file():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -49,33 +51,41 @@ def to_units(amount: Decimal, unit: Decimal) -> int:
     return int((amount / unit).to_integral_value(ROUND_HALF_EVEN))
 
 
+def _integer_weights(weights: Sequence[Weight]) -> list[int]:
+    """The weights scaled by one common factor to whole numbers (exact)."""
+    ratios = [w.as_integer_ratio() for w in weights]
+    common = math.lcm(*(d for _, d in ratios))
+    return [n * (common // d) for n, d in ratios]
+
+
 def split_units(total: int, weights: Sequence[Weight], keys: Sequence[str]) -> list[int]:
     """Split `total` whole units by `weights` with the largest-remainder method.
 
     Each part is the floor of its exact share; the units left over go one each to the
     largest remainders, ties broken by the larger weight, then by the smaller key. The parts
-    always sum to `total` exactly. All-zero weights split evenly.
+    always sum to `total` exactly. All-zero weights split evenly. Arithmetic is on integers
+    (weights scaled to a common denominator), so it is exact and fast.
     """
     if not weights:
         return []
-    exact = [Fraction(w) for w in weights]
-    weight_sum = sum(exact, Fraction(0))
+    scaled = _integer_weights(weights)
+    weight_sum = sum(scaled)
     if weight_sum == 0:
-        exact = [Fraction(1)] * len(weights)
-        weight_sum = Fraction(len(weights))
+        scaled = [1] * len(weights)
+        weight_sum = len(weights)
     parts: list[int] = []
-    remainders: list[Fraction] = []
-    for w in exact:
-        share = total * w / weight_sum
-        whole = share.numerator // share.denominator
+    remainders: list[int] = []
+    for w in scaled:
+        whole, rest = divmod(total * w, weight_sum)
         parts.append(whole)
-        remainders.append(share - whole)
+        remainders.append(rest)
     leftover = total - sum(parts)
     if leftover:
-        order = sorted(range(len(parts)), key=lambda i: (-remainders[i], -exact[i], keys[i]))
-        step = 1 if leftover > 0 else -1
-        for i in order[: abs(leftover)]:
-            parts[i] += step
+        order = heapq.nsmallest(
+            leftover, range(len(parts)), key=lambda i: (-remainders[i], -scaled[i], keys[i])
+        )
+        for i in order:
+            parts[i] += 1
     return parts
 
 

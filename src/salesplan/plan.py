@@ -15,6 +15,7 @@ from salesplan.money import MINOR_UNITS, minor_unit
 from salesplan.source import Document
 
 if TYPE_CHECKING:
+    from salesplan.allocate import Allocation
     from salesplan.tree import Tree
 
 Loc = tuple[str | int, ...]
@@ -49,7 +50,7 @@ class MetricRow:
     where: Where
 
 
-@dataclass
+@dataclass(eq=False)
 class Plan:
     """Everything read from a plan repository. Engines read it; nothing mutates it."""
 
@@ -95,6 +96,13 @@ class Plan:
         from salesplan.tree import build_tree
 
         return build_tree(self)
+
+    @cached_property
+    def allocation(self) -> Allocation:
+        """The top-down allocation of this plan, computed once."""
+        from salesplan.allocate import allocate
+
+        return allocate(self)
 
     @cached_property
     def units_by_id(self) -> dict[str, Unit]:

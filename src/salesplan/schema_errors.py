@@ -87,6 +87,8 @@ def friendly(error: Any) -> str:
 def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
     current: Any = model
     for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list field: `current` is already the item's model
         fields = getattr(current, "model_fields", None)
         if fields is None or not isinstance(part, str) or part not in fields:
             return []
@@ -112,12 +114,15 @@ def schema_diagnostics(
             allowed = _allowed_keys(model, tuple(_data_path(doc, loc[:-1]))[len(prefix) :])
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
+            if not close and allowed:
+                hint = f"; expected one of {', '.join(allowed)}"
             line, col = doc.locate(path, key=True)
             code, message = "SP201", f"unknown key {key!r}{hint}"
         elif kind == "missing":
             path = _data_path(doc, loc[:-1])
             line, col = doc.locate(path)
-            code, message = "SP202", f"missing required key {loc[-1]!r}"
+            name = loc[-1]
+            code, message = "SP202", f"missing required key {name!r}; add `{name}:` to this mapping"
             path = (*path, loc[-1])
         else:
             path = _data_path(doc, loc)

@@ -133,7 +133,8 @@ class _Builder:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    self.report("SP109", "a second YAML document starts here", event)
+                    message = "a second YAML document starts here; keep one document per file"
+                    self.report("SP109", message, event)
                     break
                 data = self.node(next(self.events), 1)
         return data
@@ -141,20 +142,22 @@ class _Builder:
     def node(self, event: Any, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            self.report("SP111", f"more than {MAX_NODES:,} YAML nodes", event)
+            self.report("SP111", f"more than {MAX_NODES:,} YAML values; split the file", event)
             raise _LimitExceeded
         if depth > MAX_DEPTH:
-            self.report("SP111", f"nesting deeper than {MAX_DEPTH} levels", event)
+            message = f"nesting deeper than {MAX_DEPTH} levels; flatten the data"
+            self.report("SP111", message, event)
             raise _LimitExceeded
         if isinstance(event, yaml.AliasEvent):
             self.report("SP105", f"alias *{event.anchor} is not allowed; repeat the value", event)
             return None
         if event.anchor is not None:
-            self.report("SP105", f"anchor &{event.anchor} is not allowed", event)
+            message = f"anchor &{event.anchor} is not allowed; write the value out where it is used"
+            self.report("SP105", message, event)
         if event.tag is not None and not (
             isinstance(event, yaml.ScalarEvent) and event.tag == "!" and event.implicit[1]
         ):
-            self.report("SP107", f"tag {event.tag} is not allowed", event)
+            self.report("SP107", f"tag {event.tag} is not allowed; remove it", event)
         if isinstance(event, yaml.ScalarEvent):
             return resolve_plain(event.value) if event.implicit[0] else event.value
         if isinstance(event, yaml.SequenceStartEvent):
@@ -187,16 +190,21 @@ class _Builder:
         return mapping
 
     def valid_key(self, key: Any, event: Any, mapping: YMap) -> bool:
-        if not isinstance(event, yaml.ScalarEvent) or not isinstance(key, str):
-            shown = event.value if isinstance(event, yaml.ScalarEvent) else "a collection"
-            self.report("SP108", f"key {shown!s} is not a string; quote it", event)
+        if isinstance(event, yaml.AliasEvent):
+            return False  # already reported as SP105
+        if not isinstance(event, yaml.ScalarEvent):
+            self.report("SP108", "a list or mapping cannot be a key; use a name", event)
+            return False
+        if not isinstance(key, str):
+            self.report("SP108", f"key {event.value or '(empty)'} is not text; quote it", event)
             return False
         if key == "<<" and event.implicit[0]:
             self.report("SP106", "merge key << is not allowed; write the keys out", event)
             return False
         if key in mapping:
             line = mapping.keys_at[key][0]
-            self.report("SP104", f"duplicate key {key!r} (first given on line {line})", event)
+            message = f"duplicate key {key!r} (first given on line {line}); keep only one"
+            self.report("SP104", message, event)
             return False
         return True
 
@@ -232,7 +240,7 @@ def parse_yaml(file: str, raw: bytes) -> Document:
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            message = " ".join(str(p) for p in (err.context, err.problem) if p)
+            message = _syntax_message(err, text)
             code = "SP111" if "nesting depth" in message else "SP103"
             builder.diagnostics.append(diagnostic(code, message, file, line, column))
             data = None
@@ -241,5 +249,21 @@ def parse_yaml(file: str, raw: bytes) -> Document:
             data = None
     document = Document(file, data, builder.diagnostics)
     if data is None and not document.diagnostics:
-        document.diagnostics.append(diagnostic("SP110", "file is empty", file, 1, 1))
+        message = "file is empty (no YAML data, only blanks or comments); give it its content"
+        document.diagnostics.append(diagnostic("SP110", message, file, 1, 1))
     return document
+
+
+def _syntax_message(err: yaml.MarkedYAMLError, text: str) -> str:
+    """libyaml's problem, with where the construct it was reading started and a tab hint."""
+    message = str(err.problem or err.context or "invalid YAML")
+    start, mark = err.context_mark, err.problem_mark
+    if err.problem and err.context and start is not None and (
+        mark is None or (start.line, start.column) != (mark.line, mark.column)
+    ):
+        at = f"line {start.line + 1}, column {start.column + 1}"
+        what = re.sub(r"^while (parsing|scanning) an? ", "in the ", err.context)
+        message += f" ({what} that starts at {at})" if what != err.context else f" ({what} at {at})"
+    if mark is not None and mark.index < len(text) and text[mark.index] == "\t":
+        message += "; indent with spaces, not tabs"
+    return message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ class Table:
     rows: list[Row]
     diagnostics: list[Diagnostic]
     header_line: int = 1
+    header_columns: list[int] = field(default_factory=list)  # 1-based column of each name
 
 
 def _cell_columns(raw_line: str, cells: list[str]) -> list[int]:
@@ -63,19 +64,22 @@ def read_csv(file: str, raw: bytes) -> Table:
             positions = _cell_columns(raw_line, cells)
             if not header:
                 header = [c.strip() for c in cells]
-                header_line = line
+                header_line, header_columns = line, positions
                 continue
             named = dict(zip(header, (c.strip() for c in cells)))
             columns = dict(zip(header, positions))
             if len(cells) > len(header):
-                message = f"row has {len(cells)} cells but the header has {len(header)}"
+                message = (
+                    f"row has {len(cells)} cells but the header has {len(header)}; "
+                    "remove the extra cells or quote a cell that holds a comma"
+                )
                 problems.append(diagnostic("SP112", message, file, line, positions[len(header)]))
             rows.append(Row(line, named, columns))
     except csv.Error as err:
         problems.append(diagnostic("SP112", str(err), file, reader.line_num or 1, 1))
     if not header:
         return Table(file, [], [], problems)
-    return Table(file, header, rows, problems, header_line)
+    return Table(file, header, rows, problems, header_line, header_columns)
 
 
 def read_xlsx(file: str, path: Path) -> Table:
@@ -105,7 +109,8 @@ def read_xlsx(file: str, path: Path) -> Table:
             cells = {h: _xlsx_cell(v) for h, v in zip(header, values) if h}
             columns = {h: i + 1 for i, h in enumerate(header) if h}
             rows.append(Row(r, cells, columns))
-        return Table(label, header, rows, problems, header_line)
+        columns = list(range(1, len(header) + 1))
+        return Table(label, header, rows, problems, header_line, columns)
     finally:
         workbook.close()
 

@@ -35,7 +35,7 @@ class Tree:
     root: str
     levels: list[str]  # level names below the root, top to bottom; the last is `rep`
     nodes: dict[str, Node]
-    order: list[str]  # top-down, breadth first, siblings by id
+    order: list[str]  # top-down, depth first (pre-order), siblings by id
 
     def __getitem__(self, node_id: str) -> Node:
         return self.nodes[node_id]
@@ -103,18 +103,16 @@ def build_tree(plan: Plan) -> Tree:
             continue
         seen.add(rep.id)
         pending.setdefault(rep.parent or root_id, []).append((rep.id, REP, "rep"))
-    order = [root_id]
-    frontier = [root_id]
-    while frontier:
-        next_frontier: list[str] = []
-        for parent_id in frontier:
-            parent = nodes[parent_id]
-            for child_id, level, kind in sorted(pending.get(parent_id, ())):
-                if parent_level.get(level) != parent.level:
-                    continue
-                nodes[child_id] = Node(child_id, level, parent_id, kind, parent.depth + 1)
-                parent.children.append(child_id)
-                next_frontier.append(child_id)
-        order.extend(next_frontier)
-        frontier = next_frontier
+    order: list[str] = []
+    stack = [root_id]
+    while stack:  # depth first, siblings by id: a parent is always listed before its children
+        parent_id = stack.pop()
+        order.append(parent_id)
+        parent = nodes[parent_id]
+        for child_id, level, kind in sorted(pending.get(parent_id, ())):
+            if parent_level.get(level) != parent.level:
+                continue
+            nodes[child_id] = Node(child_id, level, parent_id, kind, parent.depth + 1)
+            parent.children.append(child_id)
+        stack.extend(reversed(parent.children))
     return Tree(root_id, levels, nodes, order)

@@ -1,0 +1,286 @@
+"""Top-down allocation (DESIGN §4.2): split the target level by level, keep pins, phase.
+
+`allocate(plan)` returns an `Allocation`: every node's total and periods in top-down order,
+how each family was split (for `--explain`) and the problems met on the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from salesplan.diagnostics import Diagnostic
+from salesplan.fiscal import ZERO
+from salesplan.metrics import resolve_metrics
+from salesplan.money import Weight, split_units, to_units
+from salesplan.plan import report
+from salesplan.productivity import Productivity
+
+if TYPE_CHECKING:
+    from salesplan.model import Level
+    from salesplan.plan import Plan
+    from salesplan.tree import Node
+
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeQuota:
+    id: str
+    level: str
+    parent: str | None
+    total: Decimal
+    periods: tuple[Decimal, ...]
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class FamilySplit:
+    """How one parent's pool was shared among its children, for `--explain`."""
+
+    parent: str
+    parent_total: Decimal
+    over_assign: Decimal
+    raw_pool: Decimal  # parent_total x (1 + over_assign), before rounding
+    pool: Decimal  # rounded to the unit
+    rule: str
+    pins: dict[str, Decimal]
+    rest: Decimal  # pool - pins, shared by weight
+    weights: dict[str, Weight]
+    even_fallback: bool
+    shares: dict[str, Decimal]  # the rounded result per unpinned child
+
+    def weight_share(self, child: str) -> Fraction:
+        total = sum((Fraction(w) for w in self.weights.values()), Fraction(0))
+        if self.even_fallback or total == 0:
+            return Fraction(1, len(self.weights))
+        return Fraction(self.weights[child]) / total
+
+    def exact(self, child: str) -> Fraction:
+        return Fraction(self.rest) * self.weight_share(child)
+
+
+@dataclass
+class Allocation:
+    currency: str
+    periods: tuple[str, ...]
+    unit: Decimal
+    nodes: list[NodeQuota]
+    families: dict[str, FamilySplit] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, NodeQuota]:
+        return {n.id: n for n in self.nodes}
+
+
+def rule_text(rule: object) -> str:
+    if isinstance(rule, dict):
+        return "blend " + ", ".join(f"{m} {w}" for m, w in rule.items())
+    return str(rule)
+
+
+class _Allocator:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.tree = plan.tree
+        self.unit = plan.unit
+        self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
+        self.productivity = Productivity(plan)
+        self.metrics = resolve_metrics(plan)
+        self.pins = self._pins()
+        self.diagnostics: list[Diagnostic] = []
+        self.families: dict[str, FamilySplit] = {}
+        self.seasonality = self._seasonality()
+
+    def _pins(self) -> dict[str, Decimal]:
+        pins = {u.id: u.quota for u in self.plan.org.units if u.quota is not None}
+        pins.update({r.id: r.quota for r in self.plan.org.reps if r.quota is not None})
+        return pins
+
+    def _seasonality(self) -> list[Decimal]:
+        weights = self.plan.settings.seasonality
+        count = len(self.plan.periods)
+        if weights is None or len(weights) != count or not any(w > 0 for w in weights):
+            return [ONE] * count
+        return [max(w, ZERO) for w in weights]
+
+    def run(self) -> Allocation:
+        target = self.plan.settings.target
+        totals: dict[str, Decimal] = {self.tree.root: to_units(target, self.unit) * self.unit}
+        for node in self.tree.top_down():
+            if node.children:
+                totals.update(self.split_family(node, totals[node.id]))
+        nodes = [
+            NodeQuota(
+                n.id, n.level, n.parent, totals[n.id], self.phase(n, totals[n.id]), n.id in self.pins
+            )
+            for n in self.tree.top_down()
+        ]
+        return Allocation(
+            self.plan.settings.currency,
+            self.plan.periods,
+            self.unit,
+            nodes,
+            self.families,
+            self.diagnostics,
+        )
+
+    def split_family(self, parent: Node, parent_total: Decimal) -> dict[str, Decimal]:
+        level = self.levels[self.tree[parent.children[0]].level]
+        raw_pool = parent_total * (ONE + level.over_assign)
+        pool = to_units(raw_pool, self.unit) * self.unit
+        pins = {c: self.pins[c] for c in parent.children if c in self.pins}
+        free = [c for c in parent.children if c not in pins]
+        rest = pool - sum(pins.values(), ZERO)
+        self._check_pins(parent, pins, free, pool, rest)
+        weights = self.weights(level, free)
+        even = bool(free) and not any(Fraction(w) > 0 for w in weights.values())
+        if even and rest > 0:
+            self._report_zero_weights(parent, level)
+        units = split_units(max(to_units(rest, self.unit), 0), list(weights.values()), free)
+        shares = {c: u * self.unit for c, u in zip(free, units)}
+        self.families[parent.id] = FamilySplit(
+            parent.id, parent_total, level.over_assign, raw_pool, pool,
+            rule_text(level.split), pins, rest, weights, even, shares,
+        )
+        return {**shares, **pins}
+
+    def weights(self, level: Level, children: list[str]) -> dict[str, Weight]:
+        rule = level.split
+        if rule == "even":
+            return {c: 1 for c in children}
+        if rule == "capacity":
+            months = self.productivity.node_months
+            for child in children:
+                if months[child] == 0 and self.tree[child].is_rep:
+                    self._report_zero_capacity(child)
+            return {c: months[c] for c in children}
+        if isinstance(rule, str):
+            return {c: max(self.metrics[c].get(rule, ZERO), ZERO) for c in children}
+        return self._blend(rule, children)
+
+    def _blend(self, rule: dict[str, Decimal], children: list[str]) -> dict[str, Weight]:
+        beta_total = sum(rule.values(), ZERO)
+        blended = {c: Fraction(0) for c in children}
+        for metric, beta in rule.items():
+            values = {c: max(self.metrics[c].get(metric, ZERO), ZERO) for c in children}
+            metric_total = sum(values.values(), ZERO)
+            if metric_total == 0 or beta_total == 0:
+                continue
+            factor = Fraction(beta) / Fraction(beta_total) / Fraction(metric_total)
+            for child, value in values.items():
+                blended[child] += factor * Fraction(value)
+        return dict(blended)
+
+    def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
+        weights = self.period_weights(node)
+        units = split_units(to_units(total, self.unit), weights, self.plan.periods)
+        return tuple(u * self.unit for u in units)
+
+    def period_weights(self, node: Node) -> list[Decimal]:
+        if not node.is_rep:
+            return self.seasonality
+        capacity = self.productivity.per_period(self.plan.reps_by_id[node.id])
+        weights = [s * c for s, c in zip(self.seasonality, capacity)]
+        return weights if any(w > 0 for w in weights) else self.seasonality
+
+    # ---- problems met while allocating
+
+    def _check_pins(
+        self, parent: Node, pins: dict[str, Decimal], free: list[str], pool: Decimal, rest: Decimal
+    ) -> None:
+        for child, pin in pins.items():
+            if pin % self.unit:
+                message = f"pin {pin} of {child!r} is not a multiple of the rounding unit {self.unit}"
+                self.diagnostics.append(report("SP419", message, self.plan.at_node(child, "quota"), child))
+        if not pins:
+            return
+        first = min(pins, key=lambda c: (self.plan.at_node(c, "quota").line, c))
+        where = self.plan.at_node(first, "quota")
+        pinned = sum(pins.values(), ZERO)
+        if rest < 0:
+            message = (
+                f"pins under {parent.id!r} ({', '.join(pins)}) take {pinned}, more than the "
+                f"pool of {pool} they are taken from; lower the pins or raise the target"
+            )
+            self.diagnostics.append(report("SP413", message, where, first))
+        elif not free and rest != 0:
+            message = (
+                f"every child of {parent.id!r} is pinned and the pins sum to {pinned}, "
+                f"but the pool is {pool}; unpin one child or make the pins add up"
+            )
+            self.diagnostics.append(report("SP413", message, where, first))
+
+    def _report_zero_weights(self, parent: Node, level: Level) -> None:
+        message = (
+            f"the {level.name} split ({rule_text(level.split)}) gives every child of "
+            f"{parent.id!r} a zero weight; they are split evenly"
+        )
+        self.diagnostics.append(report("SP414", message, self.plan.at_node(parent.id, "id"), parent.id))
+
+    def _report_zero_capacity(self, rep_id: str) -> None:
+        message = f"rep {rep_id!r} has no productive month in the fiscal year, so a capacity split gives them nothing"
+        self.diagnostics.append(report("SP417", message, self.plan.at_rep(rep_id, "id"), rep_id))
+
+
+def allocate(plan: Plan) -> Allocation:
+    """The top-down split of the plan's target over its tree."""
+    return _Allocator(plan).run()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One family on the way from the root to a node: how the node's share was decided."""
+
+    family: FamilySplit
+    child: str
+    level: str
+    pinned: bool
+    weight: Weight | None
+    share: Fraction | None  # of the rest, after pins
+    exact: Fraction | None  # rest x share, before rounding
+    result: Decimal
+
+
+@dataclass(frozen=True)
+class Explanation:
+    node: NodeQuota
+    steps: tuple[Step, ...]
+    period_weights: tuple[Decimal, ...]
+
+
+def explain(plan: Plan, allocation: Allocation, node_id: str) -> Explanation:
+    """Why `node_id` carries its quota: every split from the root down, then its phasing."""
+    tree = plan.tree
+    nodes = allocation.by_id()
+    steps: list[Step] = []
+    chain = tree.chain(node_id)
+    for parent_id, child in zip(chain, chain[1:]):
+        family = allocation.families[parent_id]
+        pinned = child in family.pins
+        steps.append(
+            Step(
+                family, child, tree[child].level, pinned,
+                None if pinned else family.weights[child],
+                None if pinned else family.weight_share(child),
+                None if pinned else family.exact(child),
+                nodes[child].total,
+            )
+        )
+    weights = _Allocator(plan).period_weights(tree[node_id])
+    return Explanation(nodes[node_id], tuple(steps), tuple(weights))
+
+
+def effective_over_assignment(plan: Plan, allocation: Allocation) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """Per level: (name, nominal over_assign, sum of the level's quotas, sum / target − 1)."""
+    sums: dict[str, Decimal] = {}
+    for node in allocation.nodes:
+        sums[node.level] = sums.get(node.level, ZERO) + node.total
+    target = allocation.nodes[0].total if allocation.nodes else ZERO
+    rows = []
+    for level in plan.settings.levels:
+        total = sums.get(level.name, ZERO)
+        rows.append((level.name, level.over_assign, total, (total / target - ONE) if target else ZERO))
+    return rows

@@ -1,0 +1,163 @@
+"""Capacity (DESIGN §4.4): ramp-adjusted capacity per period against the target, the hires
+that would close the gap, and the cost of sales."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
+
+from salesplan.fiscal import MONTHS, ZERO, productivity
+from salesplan.productivity import Productivity
+
+if TYPE_CHECKING:
+    from salesplan.allocate import Allocation
+    from salesplan.model import Rep
+    from salesplan.plan import Plan
+
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class RepCapacity:
+    id: str
+    parent: str | None
+    status: str
+    months_employed: int
+    productive_months: Decimal
+    capacity: Decimal  # annual expected bookings, after attainment and retention
+    quota_capacity: Decimal  # the quota the rep can carry: full_quota x productive months / 12
+    periods: tuple[Decimal, ...]
+    ote: Decimal  # pro rata by months employed
+    variable: Decimal  # pro rata
+    quota: Decimal | None
+    commission_rate: Decimal | None  # variable / quota
+    quota_to_ote: Decimal | None  # quota / OTE
+    over_capacity: bool
+
+
+@dataclass(frozen=True)
+class CapacityReport:
+    currency: str
+    periods: tuple[str, ...]
+    target: tuple[Decimal, ...]
+    capacity: tuple[Decimal, ...]
+    total_target: Decimal
+    total_capacity: Decimal
+    gap: Decimal
+    coverage: Decimal | None
+    total_ote: Decimal
+    cost_of_sales: Decimal | None
+    max_cost_of_sales: Decimal | None
+    hire_start: date
+    hire_capacity: Decimal  # annual capacity of one hire starting at hire_start
+    hires_needed: int | None  # None: a hire starting then cannot close the gap
+    reps: tuple[RepCapacity, ...]
+    quota_source: str  # "quotas.yaml" | "computed" | "none"
+
+    @property
+    def over_budget(self) -> bool:
+        limit, actual = self.max_cost_of_sales, self.cost_of_sales
+        return limit is not None and actual is not None and actual > limit
+
+
+def _months_employed(plan: Plan, rep: Rep) -> int:
+    calendar = plan.calendar
+    first = max(calendar.month_index(rep.start), 0) if rep.start else 0
+    stop = min(calendar.month_index(rep.end), MONTHS) if rep.end else MONTHS
+    return max(stop - first, 0)
+
+
+class _Capacity:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        policy = plan.settings.capacity
+        self.monthly_quota = (policy.full_quota or ZERO) / MONTHS
+        self.attainment = policy.attainment
+        keep = ONE - min(policy.attrition, Decimal("0.999999"))
+        self.retention = [keep ** (Decimal(m + 1) / MONTHS) for m in range(MONTHS)]
+        self.productivity = Productivity(plan)
+        self.quantum = Decimal(1).scaleb(-plan.currency_exponent)
+
+    def money(self, value: Decimal) -> Decimal:
+        return value.quantize(self.quantum, ROUND_HALF_EVEN)
+
+    def rep_monthly(self, rep: Rep) -> list[Decimal]:
+        monthly = self.productivity.monthly(rep)
+        on_board_at_start = rep.start is None or self.plan.calendar.month_index(rep.start) <= 0
+        return [
+            self.monthly_quota * p * self.attainment * (self.retention[m] if on_board_at_start else ONE)
+            for m, p in enumerate(monthly)
+        ]
+
+    def hire_capacity(self, start: date) -> Decimal:
+        capacity = self.plan.settings.capacity
+        ramp = list(capacity.ramp.get(capacity.default_ramp or "", ()))
+        monthly = productivity(self.plan.calendar, start, None, ramp)
+        return self.money(sum(monthly, ZERO) * self.monthly_quota * self.attainment)
+
+
+def capacity_report(
+    plan: Plan, allocation: Allocation | None = None, hire_start: date | None = None,
+    quota_source: str = "computed",
+) -> CapacityReport:
+    """Capacity of the plan's reps per period against the phased target."""
+    engine = _Capacity(plan)
+    calendar = plan.calendar
+    quotas = {n.id: n.total for n in allocation.nodes} if allocation else {}
+    rep_rows: list[RepCapacity] = []
+    period_sums = [ZERO] * len(plan.periods)
+    total_ote = ZERO
+    for rep in plan.org.reps:
+        if rep.id not in plan.tree:
+            continue
+        monthly = engine.rep_monthly(rep)
+        periods = tuple(engine.money(v) for v in calendar.per_period(monthly))
+        period_sums = [a + b for a, b in zip(period_sums, periods)]
+        employed = _months_employed(plan, rep)
+        ote = (rep.ote.total if rep.ote else ZERO) * employed / MONTHS
+        variable = (rep.ote.variable if rep.ote else ZERO) * employed / MONTHS
+        total_ote += ote
+        capacity = sum(periods, ZERO)
+        months = engine.productivity.months(rep)
+        quota_capacity = engine.money(engine.monthly_quota * months)
+        quota = quotas.get(rep.id)
+        rep_rows.append(
+            RepCapacity(
+                rep.id, rep.parent, rep.status, employed, months,
+                capacity, quota_capacity, periods, engine.money(ote), engine.money(variable), quota,
+                (variable / quota) if quota else None,
+                (quota / ote) if quota is not None and ote else None,
+                quota is not None and quota > quota_capacity,
+            )
+        )
+    target = _phased_target(plan, allocation)
+    total_target = sum(target, ZERO)
+    total_capacity = sum(period_sums, ZERO)
+    gap = total_target - total_capacity
+    start = hire_start or plan.settings.fiscal_year.start
+    hire = engine.hire_capacity(start)
+    if gap <= 0:
+        hires: int | None = 0
+    elif hire > 0:
+        hires = int((gap / hire).to_integral_value(ROUND_CEILING))
+    else:
+        hires = None
+    return CapacityReport(
+        plan.settings.currency, plan.periods, tuple(target), tuple(period_sums),
+        total_target, total_capacity, gap,
+        (total_capacity / total_target) if total_target else None,
+        engine.money(total_ote),
+        (total_ote / plan.settings.target) if plan.settings.target else None,
+        plan.settings.budget.max_cost_of_sales, start, hire, hires, tuple(rep_rows), quota_source,
+    )
+
+
+def _phased_target(plan: Plan, allocation: Allocation | None) -> list[Decimal]:
+    if allocation is not None:
+        root = allocation.nodes[0]
+        return list(root.periods)
+    from salesplan.allocate import allocate
+
+    return list(allocate(plan).nodes[0].periods)

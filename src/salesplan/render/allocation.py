@@ -1,0 +1,138 @@
+"""Views of an allocation: the tree table, its JSON document and the `--explain` story."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from salesplan.allocate import Allocation, Explanation, effective_over_assignment
+from salesplan.quotas import amount_exponent
+from salesplan.render import json as j
+from salesplan.render.table import Column, Money, Ratio, Table
+
+if TYPE_CHECKING:
+    from salesplan.plan import Plan
+
+
+def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list[Table]:
+    exponent = min(plan.currency_exponent, amount_exponent(allocation.unit))
+    periods = list(allocation.periods)
+    columns = [Column("node"), Column("level"), Column("total", True), Column("share", True)]
+    columns += [Column(p, True) for p in periods] + [Column("pinned")]
+    title = f"Quotas, {plan.settings.name} ({allocation.currency}; {source})"
+    table = Table(title, columns)
+    tree = plan.tree
+    totals = {n.id: n.total for n in allocation.nodes}
+    for node in allocation.nodes:
+        parent_total = totals.get(node.parent or "", Decimal(0))
+        share = Ratio(node.total / parent_total if parent_total else None)
+        cells: list[Any] = [node.id, node.level, Money(node.total, exponent), share]
+        cells += [Money(p, exponent) for p in node.periods]
+        cells.append("pin" if node.pinned else "")
+        table.add(cells, depth=tree[node.id].depth if node.id in tree else 0, strong=not tree[node.id].is_rep if node.id in tree else False)
+    table.notes.append("Over-assignment by level (sum of the level's quotas against the target):")
+    for name, nominal, total, effective in effective_over_assignment(plan, allocation):
+        table.notes.append(
+            f"  {name}: {total:,.{exponent}f}  nominal +{nominal:.1%} per level, "
+            f"effective {'+' if effective >= 0 else ''}{effective:.2%} over the target"
+        )
+    return [table]
+
+
+def document(plan: Plan, allocation: Allocation, source: str = "computed") -> dict[str, Any]:
+    e = plan.currency_exponent
+    return {
+        "currency": allocation.currency,
+        "periods": list(allocation.periods),
+        "source": source,
+        "nodes": [
+            {
+                "id": n.id,
+                "level": n.level,
+                "parent": n.parent,
+                "total": j.amount(n.total, e),
+                "periods": [j.amount(p, e) for p in n.periods],
+                "pinned": n.pinned,
+            }
+            for n in allocation.nodes
+        ],
+        "over_assignment": [
+            {"level": name, "nominal": j.ratio(nominal), "total": j.amount(total, e), "effective": j.ratio(eff)}
+            for name, nominal, total, eff in effective_over_assignment(plan, allocation)
+        ],
+    }
+
+
+def _fmt(value: Decimal | Any, exponent: int) -> str:
+    return f"{Decimal(value):,.{exponent}f}"
+
+
+def explain_lines(plan: Plan, why: Explanation) -> list[str]:
+    """The story of one node's quota, from the root down, in plain sentences."""
+    e = plan.currency_exponent
+    cur = plan.settings.currency
+    node = why.node
+    lines = [f"Why {node.id} ({node.level}) carries {_fmt(node.total, e)} {cur}:", ""]
+    lines.append(f"{plan.settings.id}: target {_fmt(plan.settings.target, e)}, rounded to {_fmt(why.steps[0].family.parent_total if why.steps else node.total, e)}")
+    for step in why.steps:
+        f = step.family
+        lines.append("")
+        lines.append(f"{f.parent} -> {step.child} ({step.level} split: {f.rule})")
+        lines.append(f"  {f.parent} total {_fmt(f.parent_total, e)} x (1 + {f.over_assign}) = {_fmt(f.raw_pool, e)}, pool {_fmt(f.pool, e)} after rounding to {plan.unit}")
+        if f.pins:
+            pins = ", ".join(f"{k} {_fmt(v, e)}" for k, v in f.pins.items())
+            lines.append(f"  pins taken out: {pins}; {_fmt(f.rest, e)} left to split")
+        if step.pinned:
+            lines.append(f"  {step.child} is pinned at {_fmt(step.result, e)}")
+            continue
+        assert step.share is not None and step.exact is not None and step.weight is not None
+        total_weight = sum((Fraction(w) for w in f.weights.values()), Fraction(0))
+        weight_text = (
+            "every weight is zero, split evenly"
+            if f.even_fallback
+            else f"weight {float(step.weight):,.6g} of {float(total_weight):,.6g}"
+        )
+        lines.append(f"  {step.child}: {weight_text} -> share {float(step.share):.4%} of {_fmt(f.rest, e)} = {float(step.exact):,.4f}")
+        adjustment = step.result - Decimal(step.exact.numerator) / Decimal(step.exact.denominator)
+        lines.append(f"  largest-remainder rounding to {plan.unit}: {_fmt(step.result, e)} ({'+' if adjustment >= 0 else ''}{adjustment:,.4f})")
+    lines.append("")
+    weights_total = sum(why.period_weights, Decimal(0))
+    basis = "seasonality x the rep's capacity per period" if node.level == "rep" else "seasonality"
+    lines.append(f"Phasing by {basis}:")
+    for label, weight, amount in zip(plan.periods, why.period_weights, node.periods):
+        share = weight / weights_total if weights_total else Decimal(0)
+        lines.append(f"  {label}: weight {float(weight):g} ({share:.2%}) -> {_fmt(amount, e)}")
+    return lines
+
+
+def explain_document(plan: Plan, why: Explanation) -> dict[str, Any]:
+    e = plan.currency_exponent
+    return {
+        "id": why.node.id,
+        "level": why.node.level,
+        "total": j.amount(why.node.total, e),
+        "target": j.amount(plan.settings.target, e),
+        "chain": [
+            {
+                "parent": s.family.parent,
+                "child": s.child,
+                "rule": s.family.rule,
+                "parent_total": j.amount(s.family.parent_total, e),
+                "over_assign": j.ratio(s.family.over_assign),
+                "pool": j.amount(s.family.pool, e),
+                "pins": {k: j.amount(v, e) for k, v in s.family.pins.items()},
+                "rest": j.amount(s.family.rest, e),
+                "pinned": s.pinned,
+                "weight": None if s.weight is None else float(s.weight),
+                "share": None if s.share is None else float(s.share),
+                "exact": None if s.exact is None else str(Decimal(s.exact.numerator) / Decimal(s.exact.denominator)),
+                "result": j.amount(s.result, e),
+            }
+            for s in why.steps
+        ],
+        "phasing": [
+            {"period": p, "weight": float(w), "amount": j.amount(a, e)}
+            for p, w, a in zip(plan.periods, why.period_weights, why.node.periods)
+        ],
+    }

@@ -1,0 +1,96 @@
+"""Views of a capacity report: per-period table, per-rep table and the JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from salesplan.capacity import CapacityReport
+from salesplan.render import json as j
+from salesplan.render.table import Column, Money, Ratio, Table
+
+
+def tables(report: CapacityReport, exponent: int) -> list[Table]:
+    periods = Table(
+        f"Capacity vs target ({report.currency})",
+        [Column("period"), Column("target", True), Column("capacity", True), Column("gap", True), Column("coverage", True)],
+    )
+    for label, target, capacity in zip(report.periods, report.target, report.capacity):
+        periods.add([label, Money(target, exponent), Money(capacity, exponent), Money(target - capacity, exponent),
+                     Ratio(capacity / target if target else None, "coverage")])
+    periods.add(["year", Money(report.total_target, exponent), Money(report.total_capacity, exponent),
+                 Money(report.gap, exponent), Ratio(report.coverage, "coverage")], strong=True)
+    periods.notes.extend(summary_lines(report, exponent))
+    reps = Table(
+        f"Reps (quotas: {report.quota_source})",
+        [Column("rep"), Column("team"), Column("status"), Column("months", True), Column("capacity", True),
+         Column("quota", True), Column("OTE (pro rata)", True), Column("commission rate", True),
+         Column("quota/OTE", True), Column("flag")],
+    )
+    for rep in report.reps:
+        reps.add([
+            rep.id, rep.parent or "", rep.status, f"{rep.productive_months:.2f}".rstrip("0").rstrip("."),
+            Money(rep.capacity, exponent), Money(rep.quota, exponent) if rep.quota is not None else None,
+            Money(rep.ote, exponent), Ratio(rep.commission_rate), Ratio(rep.quota_to_ote, "plain"),
+            "over capacity" if rep.over_capacity else "",
+        ])
+    return [periods, reps]
+
+
+def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
+    lines = []
+    if report.hires_needed is None:
+        lines.append(f"A hire starting {report.hire_start} adds no capacity this fiscal year: the gap cannot be closed by hiring.")
+    elif report.hires_needed == 0:
+        lines.append("Capacity covers the target: no hire needed.")
+    else:
+        lines.append(
+            f"Hires needed: {report.hires_needed} (each starting {report.hire_start} on the default ramp "
+            f"adds {report.hire_capacity:,.{exponent}f})."
+        )
+    if report.cost_of_sales is not None:
+        budget = f" (budget {report.max_cost_of_sales:.1%})" if report.max_cost_of_sales is not None else ""
+        verdict = " OVER BUDGET" if report.over_budget else ""
+        lines.append(f"Cost of sales: {report.cost_of_sales:.1%}{budget}: OTE {report.total_ote:,.{exponent}f}.{verdict}")
+    over = [r.id for r in report.reps if r.over_capacity]
+    if over:
+        lines.append(f"Quota above capacity: {', '.join(over)}.")
+    return lines
+
+
+def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
+    e = exponent
+    return {
+        "currency": report.currency,
+        "periods": list(report.periods),
+        "target": [j.amount(v, e) for v in report.target],
+        "capacity": [j.amount(v, e) for v in report.capacity],
+        "total_target": j.amount(report.total_target, e),
+        "total_capacity": j.amount(report.total_capacity, e),
+        "gap": j.amount(report.gap, e),
+        "coverage": j.ratio(report.coverage),
+        "cost_of_sales": j.ratio(report.cost_of_sales),
+        "max_cost_of_sales": j.ratio(report.max_cost_of_sales),
+        "total_ote": j.amount(report.total_ote, e),
+        "hire_start": report.hire_start.isoformat(),
+        "hire_capacity": j.amount(report.hire_capacity, e),
+        "hires_needed": report.hires_needed,
+        "quota_source": report.quota_source,
+        "reps": [
+            {
+                "id": r.id,
+                "parent": r.parent,
+                "status": r.status,
+                "months_employed": r.months_employed,
+                "productive_months": float(r.productive_months),
+                "capacity": j.amount(r.capacity, e),
+                "periods": [j.amount(p, e) for p in r.periods],
+                "ote": j.amount(r.ote, e),
+                "quota": j.amount(r.quota, e),
+                "commission_rate": j.ratio(r.commission_rate),
+                "quota_to_ote": j.ratio(r.quota_to_ote),
+                "over_capacity": r.over_capacity,
+            }
+            for r in report.reps
+        ],
+    }
+

@@ -1,0 +1,172 @@
+"""Bottom-up rollup (DESIGN §1, §3 `rollup`): rep submissions summed up the tree, against quotas.
+
+`rollup(plan, quotas)` returns a `Rollup`: for every node, top-down, its forecast per period
+and in total, its quota, the gap and coverage, and the reps under it who have not submitted.
+One bottom-up pass over the tree, so the cost grows linearly with the number of reps.
+Entries the checks reject (unknown rep or period, negative amount) are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from itertools import chain
+from typing import TYPE_CHECKING
+
+from salesplan.fiscal import MONTHS, ZERO
+
+if TYPE_CHECKING:
+    from salesplan.allocate import Allocation
+    from salesplan.model import Rep
+    from salesplan.plan import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class RollupNode:
+    id: str
+    level: str
+    parent: str | None
+    forecast_total: Decimal
+    forecast_periods: tuple[Decimal, ...]
+    quota_total: Decimal | None  # None: the node has no quota in the allocation given
+    quota_periods: tuple[Decimal, ...] | None
+    gap: Decimal | None  # quota - forecast
+    coverage: Decimal | None  # forecast / quota; None when there is no quota or it is 0
+    missing: tuple[str, ...]  # reps under the node expected to submit who have not, top-down
+    submitted: int  # reps under the node who have submitted something
+
+
+@dataclass(frozen=True)
+class Rollup:
+    currency: str
+    periods: tuple[str, ...]
+    unit: Decimal
+    nodes: tuple[RollupNode, ...]  # top-down order
+
+    @property
+    def root(self) -> RollupNode:
+        return self.nodes[0]
+
+    def by_id(self) -> dict[str, RollupNode]:
+        return {n.id: n for n in self.nodes}
+
+
+def submitted_forecasts(plan: Plan) -> dict[str, list[Decimal]]:
+    """Each submitting rep's forecast per period. Entries for unknown reps or periods and
+    negative amounts (all reported by the checks) are left out; several entries for one rep
+    and period add up."""
+    index = {label: i for i, label in enumerate(plan.periods)}
+    tree = plan.tree
+    forecasts: dict[str, list[Decimal]] = {}
+    for entry in plan.submissions:
+        period = index.get(entry.period)
+        if period is None or entry.amount < ZERO or entry.rep not in tree:
+            continue
+        if not tree[entry.rep].is_rep:
+            continue
+        row = forecasts.setdefault(entry.rep, [ZERO] * len(index))
+        row[period] += entry.amount
+    return forecasts
+
+
+def expected_to_submit(rep: Rep, year_start: date, year_end: date) -> bool:
+    """Active reps who have not left before the year, and planned hires starting in it."""
+    if rep.end is not None and rep.end <= year_start:
+        return False
+    if rep.status == "planned":
+        return rep.start is not None and rep.start < year_end
+    return True
+
+
+def _sum_rows(rows: Iterable[list[Decimal]], width: int) -> list[Decimal]:
+    total = [ZERO] * width
+    for row in rows:
+        for i, value in enumerate(row):
+            total[i] += value
+    return total
+
+
+def rollup(plan: Plan, quotas: Allocation) -> Rollup:
+    """Forecasts summed up the tree and compared with the quotas in `quotas`."""
+    tree = plan.tree
+    width = len(plan.periods)
+    year_start = plan.calendar.start
+    year_end = plan.calendar.month_start(MONTHS)
+    submitted = submitted_forecasts(plan)
+    forecast: dict[str, list[Decimal]] = {}
+    missing: dict[str, tuple[str, ...]] = {}
+    count: dict[str, int] = {}
+    for node in tree.bottom_up():
+        if node.is_rep:
+            row = submitted.get(node.id)
+            forecast[node.id] = row if row is not None else [ZERO] * width
+            count[node.id] = int(row is not None)
+            expected = expected_to_submit(plan.reps_by_id[node.id], year_start, year_end)
+            missing[node.id] = (node.id,) if row is None and expected else ()
+        else:
+            forecast[node.id] = _sum_rows((forecast[c] for c in node.children), width)
+            count[node.id] = sum(count[c] for c in node.children)
+            missing[node.id] = tuple(chain.from_iterable(missing[c] for c in node.children))
+    quota_of = quotas.by_id()
+    nodes = []
+    for node in tree.top_down():
+        quota = quota_of.get(node.id)
+        periods = tuple(forecast[node.id])
+        nodes.append(
+            _record(
+                RollupNode(
+                    node.id, node.level, node.parent, sum(periods, ZERO), periods,
+                    None, None, None, None, missing[node.id], count[node.id],
+                ),
+                quota.total if quota is not None else None,
+                tuple(quota.periods) if quota is not None and len(quota.periods) == width else None,
+            )
+        )
+    return Rollup(plan.settings.currency, plan.periods, plan.unit, tuple(nodes))
+
+
+def _record(
+    node: RollupNode, quota_total: Decimal | None, quota_periods: tuple[Decimal, ...] | None
+) -> RollupNode:
+    """`node` with its quota, gap and coverage filled in."""
+    if quota_total is None:
+        return replace(node, quota_total=None, quota_periods=None, gap=None, coverage=None)
+    coverage = node.forecast_total / quota_total if quota_total else None
+    return replace(
+        node,
+        quota_total=quota_total,
+        quota_periods=quota_periods,
+        gap=quota_total - node.forecast_total,
+        coverage=coverage,
+    )
+
+
+def select(rollup: Rollup, level: str | None = None, period: str | None = None) -> Rollup:
+    """The rollup restricted to one level and/or one period.
+
+    With a period, each node shows that period only: its forecast, quota, gap and coverage
+    for the period (`periods` becomes that one label). Raises ValueError for a level or a
+    period the rollup does not have.
+    """
+    nodes = rollup.nodes
+    if level is not None:
+        levels = list(dict.fromkeys(n.level for n in nodes))
+        if level not in levels:
+            raise ValueError(f"unknown level {level!r}; the levels are {', '.join(levels)}")
+        nodes = tuple(n for n in nodes if n.level == level)
+    if period is None:
+        return replace(rollup, nodes=nodes)
+    if period not in rollup.periods:
+        labels = ", ".join(rollup.periods)
+        raise ValueError(f"unknown period {period!r}; the periods are {labels}")
+    i = rollup.periods.index(period)
+    return replace(rollup, periods=(period,), nodes=tuple(_one_period(n, i) for n in nodes))
+
+
+def _one_period(node: RollupNode, i: int) -> RollupNode:
+    forecast = node.forecast_periods[i]
+    quota = node.quota_periods[i] if node.quota_periods is not None else None
+    narrowed = replace(node, forecast_total=forecast, forecast_periods=(forecast,))
+    return _record(narrowed, quota, (quota,) if quota is not None else None)
