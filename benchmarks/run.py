@@ -160,8 +160,13 @@ def unavailable_note(command: str, cache: dict[str, str]) -> str:
     return f"`salesplan {command} --help` failed ({cache.get(command, 'not run')})"
 
 
+BOX_DRAWING = "".join(chr(c) for c in range(0x2500, 0x2580))  # rich panels around errors
+
+
 def first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    """The last meaningful line of ``text`` (an error's message), without panel borders."""
+    stripped = (line.strip().strip(BOX_DRAWING).strip() for line in text.splitlines())
+    lines = [line for line in stripped if line]
     line = lines[-1] if lines else ""
     return line if len(line) <= 160 else line[:157] + "..."
 

@@ -7,14 +7,15 @@ how each family was split (for `--explain`) and the problems met on the way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from salesplan.diagnostics import Diagnostic
-from salesplan.fiscal import ZERO
+from salesplan.fiscal import ZERO, productivity
 from salesplan.metrics import resolve_metrics
-from salesplan.money import Weight, split_units, to_units
+from salesplan.money import Weight, scale_weights, split_scaled, split_units, to_units
 from salesplan.plan import report
 from salesplan.productivity import Productivity
 
@@ -93,6 +94,7 @@ class _Allocator:
         self.diagnostics: list[Diagnostic] = []
         self.families: dict[str, FamilySplit] = {}
         self.seasonality = self._seasonality()
+        self._scaled: dict[tuple[object, ...], list[int]] = {}
 
     def _pins(self) -> dict[str, Decimal]:
         pins = {u.id: u.quota for u in self.plan.org.units if u.quota is not None}
@@ -114,7 +116,12 @@ class _Allocator:
                 totals.update(self.split_family(node, totals[node.id]))
         nodes = [
             NodeQuota(
-                n.id, n.level, n.parent, totals[n.id], self.phase(n, totals[n.id]), n.id in self.pins
+                n.id,
+                n.level,
+                n.parent,
+                totals[n.id],
+                self.phase(n, totals[n.id]),
+                n.id in self.pins,
             )
             for n in self.tree.top_down()
         ]
@@ -142,8 +149,17 @@ class _Allocator:
         units = split_units(max(to_units(rest, self.unit), 0), list(weights.values()), free)
         shares = {c: u * self.unit for c, u in zip(free, units)}
         self.families[parent.id] = FamilySplit(
-            parent.id, parent_total, level.over_assign, raw_pool, pool,
-            rule_text(level.split), pins, rest, weights, even, shares,
+            parent.id,
+            parent_total,
+            level.over_assign,
+            raw_pool,
+            pool,
+            rule_text(level.split),
+            pins,
+            rest,
+            weights,
+            even,
+            shares,
         )
         return {**shares, **pins}
 
@@ -175,15 +191,33 @@ class _Allocator:
         return dict(blended)
 
     def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
-        weights = self.period_weights(node)
-        units = split_units(to_units(total, self.unit), weights, self.plan.periods)
-        return tuple(u * self.unit for u in units)
+        key = self._phasing_key(node)
+        scaled = self._scaled.get(key)
+        if scaled is None:
+            scaled = self._scaled[key] = scale_weights(self.period_weights(node))
+        units = split_scaled(to_units(total, self.unit), scaled, self.plan.periods)
+        unit = self.unit
+        return tuple(u * unit for u in units)
+
+    def _phasing_key(self, node: Node) -> tuple[object, ...]:
+        if not node.is_rep:
+            return ()
+        rep = self.plan.reps_by_id[node.id]
+        return (rep.start, rep.end, rep.ramp)
 
     def period_weights(self, node: Node) -> list[Decimal]:
         if not node.is_rep:
             return self.seasonality
-        capacity = self.productivity.per_period(self.plan.reps_by_id[node.id])
+        rep = self.plan.reps_by_id[node.id]
+        capacity = self.productivity.per_period(rep)
         weights = [s * c for s, c in zip(self.seasonality, capacity)]
+        if any(w > 0 for w in weights):
+            return weights
+        # No productive month this year (still on a zero ramp): phase over the months on
+        # board, so nothing lands before the start; only a rep never on board gets seasonality.
+        calendar = self.plan.calendar
+        on_board = calendar.per_period(productivity(calendar, rep.start, rep.end, ()))
+        weights = [s * c for s, c in zip(self.seasonality, on_board)]
         return weights if any(w > 0 for w in weights) else self.seasonality
 
     # ---- problems met while allocating
@@ -193,8 +227,12 @@ class _Allocator:
     ) -> None:
         for child, pin in pins.items():
             if pin % self.unit:
-                message = f"pin {pin} of {child!r} is not a multiple of the rounding unit {self.unit}"
-                self.diagnostics.append(report("SP419", message, self.plan.at_node(child, "quota"), child))
+                message = (
+                    f"pin {pin} of {child!r} is not a multiple of the rounding unit {self.unit}"
+                )
+                self.diagnostics.append(
+                    report("SP419", message, self.plan.at_node(child, "quota"), child)
+                )
         if not pins:
             return
         first = min(pins, key=lambda c: (self.plan.at_node(c, "quota").line, c))
@@ -218,7 +256,9 @@ class _Allocator:
             f"the {level.name} split ({rule_text(level.split)}) gives every child of "
             f"{parent.id!r} a zero weight; they are split evenly"
         )
-        self.diagnostics.append(report("SP414", message, self.plan.at_node(parent.id, "id"), parent.id))
+        self.diagnostics.append(
+            report("SP414", message, self.plan.at_node(parent.id, "id"), parent.id)
+        )
 
     def _report_zero_capacity(self, rep_id: str) -> None:
         message = f"rep {rep_id!r} has no productive month in the fiscal year, so a capacity split gives them nothing"
@@ -257,12 +297,15 @@ def explain(plan: Plan, allocation: Allocation, node_id: str) -> Explanation:
     nodes = allocation.by_id()
     steps: list[Step] = []
     chain = tree.chain(node_id)
-    for parent_id, child in zip(chain, chain[1:]):
+    for parent_id, child in pairwise(chain):
         family = allocation.families[parent_id]
         pinned = child in family.pins
         steps.append(
             Step(
-                family, child, tree[child].level, pinned,
+                family,
+                child,
+                tree[child].level,
+                pinned,
                 None if pinned else family.weights[child],
                 None if pinned else family.weight_share(child),
                 None if pinned else family.exact(child),
@@ -273,7 +316,9 @@ def explain(plan: Plan, allocation: Allocation, node_id: str) -> Explanation:
     return Explanation(nodes[node_id], tuple(steps), tuple(weights))
 
 
-def effective_over_assignment(plan: Plan, allocation: Allocation) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+def effective_over_assignment(
+    plan: Plan, allocation: Allocation
+) -> list[tuple[str, Decimal, Decimal, Decimal]]:
     """Per level: (name, nominal over_assign, sum of the level's quotas, sum / target − 1)."""
     sums: dict[str, Decimal] = {}
     for node in allocation.nodes:
@@ -282,5 +327,7 @@ def effective_over_assignment(plan: Plan, allocation: Allocation) -> list[tuple[
     rows = []
     for level in plan.settings.levels:
         total = sums.get(level.name, ZERO)
-        rows.append((level.name, level.over_assign, total, (total / target - ONE) if target else ZERO))
+        rows.append(
+            (level.name, level.over_assign, total, (total / target - ONE) if target else ZERO)
+        )
     return rows

@@ -79,32 +79,47 @@ class _Capacity:
         self.retention = [keep ** (Decimal(m + 1) / MONTHS) for m in range(MONTHS)]
         self.productivity = Productivity(plan)
         self.quantum = Decimal(1).scaleb(-plan.currency_exponent)
+        self._periods: dict[tuple[object, ...], tuple[Decimal, ...]] = {}
 
     def money(self, value: Decimal) -> Decimal:
         return value.quantize(self.quantum, ROUND_HALF_EVEN)
 
-    def rep_monthly(self, rep: Rep) -> list[Decimal]:
-        monthly = self.productivity.monthly(rep)
-        on_board_at_start = rep.start is None or self.plan.calendar.month_index(rep.start) <= 0
-        return [
-            self.monthly_quota * p * self.attainment * (self.retention[m] if on_board_at_start else ONE)
+    def rep_periods(self, rep: Rep) -> tuple[Decimal, ...]:
+        """A rep's capacity per period, in money; reps alike share one computation."""
+        key = (rep.start, rep.end, rep.ramp)
+        cached = self._periods.get(key)
+        if cached is None:
+            cached = self.expected(self.productivity.monthly(rep), rep.start)
+            self._periods[key] = cached
+        return cached
+
+    def expected(self, monthly: list[Decimal], start: date | None) -> tuple[Decimal, ...]:
+        """Expected bookings per period: full_quota/12 x productivity x attainment, x retention
+        for reps on board on the first day of the fiscal year (DESIGN §4.4)."""
+        on_board = start is None or start <= self.plan.settings.fiscal_year.start
+        per_month = [
+            self.monthly_quota * p * self.attainment * (self.retention[m] if on_board else ONE)
             for m, p in enumerate(monthly)
         ]
+        return tuple(self.money(v) for v in self.plan.calendar.per_period(per_month))
 
     def hire_capacity(self, start: date) -> Decimal:
+        """What one more rep starting on `start` on the default ramp adds, computed exactly
+        as for a rep of the org (so adding that many reps does close the gap)."""
         capacity = self.plan.settings.capacity
         ramp = list(capacity.ramp.get(capacity.default_ramp or "", ()))
         monthly = productivity(self.plan.calendar, start, None, ramp)
-        return self.money(sum(monthly, ZERO) * self.monthly_quota * self.attainment)
+        return sum(self.expected(monthly, start), ZERO)
 
 
 def capacity_report(
-    plan: Plan, allocation: Allocation | None = None, hire_start: date | None = None,
+    plan: Plan,
+    allocation: Allocation | None = None,
+    hire_start: date | None = None,
     quota_source: str = "computed",
 ) -> CapacityReport:
     """Capacity of the plan's reps per period against the phased target."""
     engine = _Capacity(plan)
-    calendar = plan.calendar
     quotas = {n.id: n.total for n in allocation.nodes} if allocation else {}
     rep_rows: list[RepCapacity] = []
     period_sums = [ZERO] * len(plan.periods)
@@ -112,8 +127,7 @@ def capacity_report(
     for rep in plan.org.reps:
         if rep.id not in plan.tree:
             continue
-        monthly = engine.rep_monthly(rep)
-        periods = tuple(engine.money(v) for v in calendar.per_period(monthly))
+        periods = engine.rep_periods(rep)
         period_sums = [a + b for a, b in zip(period_sums, periods)]
         employed = _months_employed(plan, rep)
         ote = (rep.ote.total if rep.ote else ZERO) * employed / MONTHS
@@ -125,8 +139,17 @@ def capacity_report(
         quota = quotas.get(rep.id)
         rep_rows.append(
             RepCapacity(
-                rep.id, rep.parent, rep.status, employed, months,
-                capacity, quota_capacity, periods, engine.money(ote), engine.money(variable), quota,
+                rep.id,
+                rep.parent,
+                rep.status,
+                employed,
+                months,
+                capacity,
+                quota_capacity,
+                periods,
+                engine.money(ote),
+                engine.money(variable),
+                quota,
                 (variable / quota) if quota else None,
                 (quota / ote) if quota is not None and ote else None,
                 quota is not None and quota > quota_capacity,
@@ -145,12 +168,22 @@ def capacity_report(
     else:
         hires = None
     return CapacityReport(
-        plan.settings.currency, plan.periods, tuple(target), tuple(period_sums),
-        total_target, total_capacity, gap,
+        plan.settings.currency,
+        plan.periods,
+        tuple(target),
+        tuple(period_sums),
+        total_target,
+        total_capacity,
+        gap,
         (total_capacity / total_target) if total_target else None,
         engine.money(total_ote),
         (total_ote / plan.settings.target) if plan.settings.target else None,
-        plan.settings.budget.max_cost_of_sales, start, hire, hires, tuple(rep_rows), quota_source,
+        plan.settings.budget.max_cost_of_sales,
+        start,
+        hire,
+        hires,
+        tuple(rep_rows),
+        quota_source,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from salesplan.diagnostics import Diagnostic
+from salesplan.diagnostics import Diagnostic, did_you_mean
+from salesplan.model import Rep, Unit
 from salesplan.plan import Plan, report
 
 
@@ -28,7 +29,8 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
         if territory_id in first_at:
             where = plan.where("territories", ("territories", i, "id"))
             line = plan.where("territories", ("territories", first_at[territory_id], "id")).line
-            yield report("SP310", f"territory id {territory_id!r} is already used on line {line}", where, f"territories[{i}].id")
+            message = f"territory id {territory_id!r} is already used on line {line}; give each territory its own id"
+            yield report("SP310", message, where, f"territories[{i}].id")
         else:
             first_at[territory_id] = i
     account_home: dict[str, str] = {}
@@ -39,9 +41,12 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
             continue
         path = f"territories[{i}]"
         if territory.owner is None:
-            yield report("SP502", f"territory {territory.id!r} has no owner: nobody covers it", plan.at_territory(territory.id, "id"), path)
+            message = f"territory {territory.id!r} has no owner: nobody covers it; set `owner:` to a rep id"
+            yield report("SP502", message, plan.at_territory(territory.id, "id"), path)
         elif territory.owner not in plan.reps_by_id and territory.owner not in plan.broken_ids:
-            yield report("SP308", f"territory {territory.id!r} is owned by {territory.owner!r}, who is not a rep in the org", plan.at_territory(territory.id, "owner"), f"{path}.owner")
+            hint = did_you_mean(territory.owner, plan.reps_by_id)
+            message = f"territory {territory.id!r} is owned by {territory.owner!r}, who is not a rep in the org{hint}"
+            yield report("SP308", message, plan.at_territory(territory.id, "owner"), f"{path}.owner")
         elif departed(plan, territory.owner):
             end = plan.reps_by_id[territory.owner].end
             yield report("SP309", f"territory {territory.id!r} is owned by {territory.owner!r}, who left on {end}; reassign it", plan.at_territory(territory.id, "owner"), f"{path}.owner")
@@ -50,25 +55,28 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
         for j, account in enumerate(territory.accounts):
             home = account_home.setdefault(account, territory.id)
             if home != territory.id:
-                yield report("SP311", f"account {account!r} is already in territory {home!r}", plan.at_territory(territory.id, "accounts", j), f"{path}.accounts[{j}]")
+                message = f"account {account!r} is already in territory {home!r}; list each account in one territory"
+                yield report("SP311", message, plan.at_territory(territory.id, "accounts", j), f"{path}.accounts[{j}]")
     for rep in plan.org.reps:
         if rep.status == "active" and rep.id not in owners and not departed(plan, rep.id):
-            yield report("SP503", f"rep {rep.id!r} owns no territory", plan.at_rep(rep.id, "id"), f"reps[{plan.rep_index[rep.id]}]")
+            message = f"rep {rep.id!r} owns no territory; make them the owner of one"
+            yield report("SP503", message, plan.at_rep(rep.id, "id"), f"reps[{plan.rep_index[rep.id]}]")
 
 
 def check_negative_metrics(plan: Plan) -> Iterator[Diagnostic]:
-    for node in (*plan.org.units, *plan.org.reps):
+    nodes: list[Unit | Rep] = [*plan.org.units, *plan.org.reps]
+    for node in nodes:
         for name, value in node.metrics.items():
             if value < 0:
-                yield report("SP406", f"metric {name!r} of {node.id!r} is negative ({value})", plan.at_node(node.id, "metrics", name), node.id)
+                yield report("SP406", f"metric {name!r} of {node.id!r} is negative ({value}); metrics are weights, 0 or more", plan.at_node(node.id, "metrics", name), node.id)
     for territory in plan.territories or ():
         for name, value in territory.metrics.items():
             if value < 0:
-                yield report("SP406", f"metric {name!r} of territory {territory.id!r} is negative ({value})", plan.at_territory(territory.id, "metrics", name), territory.id)
+                yield report("SP406", f"metric {name!r} of territory {territory.id!r} is negative ({value}); metrics are weights, 0 or more", plan.at_territory(territory.id, "metrics", name), territory.id)
     for row in plan.metric_rows:
         for name, value in row.values.items():
             if value < 0:
-                yield report("SP406", f"metric {name!r} of {row.id!r} is negative ({value})", row.where, row.id)
+                yield report("SP406", f"metric {name!r} of {row.id!r} is negative ({value}); metrics are weights, 0 or more", row.where, row.id)
 
 
 def check_metric_rows(plan: Plan) -> Iterator[Diagnostic]:
@@ -77,11 +85,13 @@ def check_metric_rows(plan: Plan) -> Iterator[Diagnostic]:
     first: dict[str, int] = {}
     for row in plan.metric_rows:
         if row.id in first:
-            yield report("SP313", f"metrics for {row.id!r} are already given on line {first[row.id]}", row.where, row.id)
+            message = f"metrics for {row.id!r} are already given on line {first[row.id]}; merge the two rows"
+            yield report("SP313", message, row.where, row.id)
             continue
         first[row.id] = row.where.line
         if row.id not in known:
-            yield report("SP312", f"metrics for unknown id {row.id!r} (not a unit, rep or territory)", row.where, row.id)
+            message = f"metrics for unknown id {row.id!r} (not a unit, rep or territory){did_you_mean(row.id, known)}"
+            yield report("SP312", message, row.where, row.id)
 
 
 def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
@@ -91,17 +101,19 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
     for entry in plan.submissions:
         if entry.rep not in reps:
             if entry.rep not in plan.broken_ids:
-                yield report("SP601", f"submission for unknown rep {entry.rep!r}", entry.rep_at, entry.rep)
+                message = f"submission for unknown rep {entry.rep!r}{did_you_mean(entry.rep, reps)}"
+                yield report("SP601", message, entry.rep_at, entry.rep)
             continue
         if entry.period not in periods:
             labels = ", ".join(plan.periods[:4]) + ("…" if len(periods) > 4 else "")
             yield report("SP602", f"unknown period {entry.period!r}; the periods are {labels}", entry.period_at, entry.rep)
             continue
         if entry.amount < Decimal(0):
-            yield report("SP603", f"{entry.rep} {entry.period} amount {entry.amount} is negative", entry.amount_at, entry.rep)
+            message = f"{entry.rep} {entry.period} amount {entry.amount} is negative; submit 0 or more"
+            yield report("SP603", message, entry.amount_at, entry.rep)
         key = (entry.rep, entry.period)
-        earlier = seen.setdefault(key, entry.rep_at.file)
-        if earlier != entry.rep_at.file:
-            seen[key] = entry.rep_at.file
-            message = f"{entry.rep} {entry.period} is also submitted in {earlier}; the amounts add up (a double entry?)"
+        earlier = seen.setdefault(key, entry.file)
+        if earlier != entry.file:
+            seen[key] = entry.file
+            message = f"{entry.rep} {entry.period} is also submitted in {earlier}; the amounts add up; remove one if it is a double entry"
             yield report("SP606", message, entry.rep_at, entry.rep)

@@ -7,6 +7,7 @@ shows the traceback). Exit 1 means the plan has errors.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from datetime import datetime
@@ -18,6 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from salesplan import __version__
+from salesplan.ci import CiProvider
 from salesplan.render.output import TableFormat
 
 if TYPE_CHECKING:
@@ -87,7 +89,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -123,7 +127,9 @@ def check(
         emit(render.as_github(found))
     elif found:
         emit(render.as_text(found))
-        typer.secho(f"salesplan: {render.summary(found)}", err=True, fg="red" if failed else "yellow")
+        typer.secho(
+            f"salesplan: {render.summary(found)}", err=True, fg="red" if failed else "yellow"
+        )
     raise typer.Exit(1 if failed else 0)
 
 
@@ -132,21 +138,46 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new plan repository.")],
     example: Annotated[str, typer.Option(help="Which example plan to write.")] = "acme",
     force: Annotated[bool, typer.Option(help="Overwrite files that exist.")] = False,
+    ci: Annotated[
+        CiProvider | None, typer.Option(help="Also write a CI workflow: github or gitlab.")
+    ] = None,
 ) -> None:
     """Write a complete, valid example plan repository into DIRECTORY."""
+    from salesplan.ci import with_ci
     from salesplan.scaffold import scaffold
 
-    files = scaffold(example)
+    files = with_ci(scaffold(example), ci)
     if directory.exists() and not directory.is_dir():
         fail(f"{directory} exists and is not a folder", 2)
-    conflicts = files.conflicts(directory)
+    conflicts = files.conflicts(directory) + [
+        name for name in ["quotas.yaml"] if (directory / name).exists()
+    ]
     if conflicts and not force:
         listed = "\n".join(f"  {directory / name}" for name in conflicts)
-        typer.echo(f"salesplan: not overwriting {len(conflicts)} existing file(s):\n{listed}\n"
-                   "Use --force to replace them.", err=True)
+        typer.echo(
+            f"salesplan: not overwriting {len(conflicts)} existing file(s):\n{listed}\n"
+            "Use --force to replace them.",
+            err=True,
+        )
         raise typer.Exit(1)
     written = files.write(directory)
-    typer.echo(f"Wrote {len(written)} files to {directory}. Next: salesplan check {directory}", err=True)
+    written.append(write_quotas(directory))
+    typer.echo(
+        f"Wrote {len(written)} files to {directory}. Next: salesplan check {directory}", err=True
+    )
+
+
+def write_quotas(directory: Path) -> str:
+    """Allocate the freshly written example and commit its quotas.yaml, as a user would."""
+    from salesplan.fsutil import write_atomic
+    from salesplan.loading import load_plan
+    from salesplan.quotas import quotas_yaml
+
+    plan = load_plan(directory).plan
+    assert plan is not None
+    target = plan.root / plan.settings.files.quotas
+    write_atomic(target, quotas_yaml(plan.allocation, plan.digest).encode())
+    return target.name
 
 
 class SchemaKind(str, Enum):
@@ -159,7 +190,9 @@ class SchemaKind(str, Enum):
 
 @app.command()
 def schema(
-    kind: Annotated[SchemaKind | None, typer.Argument(help="Which file; default: all of them.")] = None,
+    kind: Annotated[
+        SchemaKind | None, typer.Argument(help="Which file; default: all of them.")
+    ] = None,
     output_dir: Annotated[
         Path | None, typer.Option("--output-dir", "-o", help="Write <kind>.schema.json files here.")
     ] = None,
@@ -194,13 +227,18 @@ def load_or_exit(plan_arg: Path | None, allowed: frozenset[str] = QUOTA_FILE_COD
     if loaded.plan is None or blocking:
         for d in blocking or loaded.errors:
             typer.echo(str(d), err=True)
-        fail(f"the plan has {len(blocking or loaded.errors)} error(s); fix them first (salesplan check)", 1)
+        fail(
+            f"the plan has {len(blocking or loaded.errors)} error(s); fix them first (salesplan check)",
+            1,
+        )
     return loaded.plan
 
 
 FormatOption = Annotated[
     TableFormat | None,
-    typer.Option("--format", "-f", help="text (default), json, csv or markdown.", show_default=False),
+    typer.Option(
+        "--format", "-f", help="text (default), json, csv or markdown.", show_default=False
+    ),
 ]
 
 
@@ -244,7 +282,9 @@ def capacity(
     plan: PlanArg = None,
     hire_start: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="When hires would start; default the fiscal-year start."),
+        typer.Option(
+            formats=["%Y-%m-%d"], help="When hires would start; default the fiscal-year start."
+        ),
     ] = None,
     format: FormatOption = None,
 ) -> None:
@@ -258,8 +298,73 @@ def capacity(
     quotas, source = current_quotas(loaded)
     report = capacity_report(loaded, quotas, hire_start.date() if hire_start else None, source)
     e = loaded.currency_exponent
-    emit(format or TableFormat.text, lambda: view.tables(report, e), lambda: view.document(report, e))
+    emit(
+        format or TableFormat.text, lambda: view.tables(report, e), lambda: view.document(report, e)
+    )
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class DiffSection(str, Enum):
+    plan = "plan"
+    org = "org"
+    quotas = "quotas"
+    submissions = "submissions"
+
+
+@app.command()
+def diff(
+    old: Annotated[
+        str | None,
+        typer.Argument(help="Plan path or git revision; default HEAD.", show_default=False),
+    ] = None,
+    new: Annotated[
+        str | None,
+        typer.Argument(
+            help="Plan path or git revision; default the working tree.", show_default=False
+        ),
+    ] = None,
+    only: Annotated[
+        list[DiffSection] | None, typer.Option(help="Show only this section (repeatable).")
+    ] = None,
+    min_change: Annotated[
+        float | None,
+        typer.Option(
+            min=0, metavar="R", help="Hide quota moves under R of the old quota (0.01: 1%)."
+        ),
+    ] = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")
+    ] = False,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+) -> None:
+    """What changed between two plans, and the quotas it moves: `salesplan diff main`
+    compares the working tree with main, `salesplan diff HEAD~1 HEAD` two commits."""
+    from decimal import Decimal
+
+    from salesplan.diff import diff_plans, select
+    from salesplan.render import diff as view
+    from salesplan.revisions import open_sides
+
+    with open_sides(old, new) as (before, after):
+        for side in (before, after):
+            for d in side.problems:
+                typer.echo(str(d), err=True)
+            if side.plan is None:
+                fail(f"{side.label}: the plan has errors; fix them first (salesplan check)", 1)
+        assert before.plan is not None and after.plan is not None
+        result = diff_plans(before.plan, after.plan, before.label, after.label)
+    threshold = None if min_change is None else Decimal(str(min_change))
+    shown = select(result, {s.value for s in only or ()}, threshold)
+    view.render(shown, format.value)
+    raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
 def main() -> None:
+    # pydantic's plugin discovery scans every installed distribution; a CLI needs none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app(prog_name="salesplan")

@@ -117,7 +117,7 @@ def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnos
     known = list(allowed)
     for key in doc.data:
         if key not in known:
-            line, col = doc.data.keys_at[key]
+            line, col = doc.data.key_at(key)
             problems.append(diagnostic("SP201", f"unknown key {key!r}; expected one of {', '.join(known)}", doc.file, line, col, key))
 
 
@@ -143,16 +143,16 @@ def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
     for row in table.rows:
         values = {}
         for name in table.header[1:]:
-            text = str(row.cells.get(name, ""))
+            text = row.get(table, name)
             if text == "":
                 continue
             value = parse_decimal(text.replace("_", ""))
             if value is None:
-                message = f"metric {name!r} of {row.cells['id']!r} is not a number: {text!r}"
-                problems.append(diagnostic("SP411", message, table.file, row.line, row.columns[name]))
+                message = f"metric {name!r} of {row.get(table, 'id')!r} is not a number: {text!r}; write plain digits"
+                problems.append(diagnostic("SP411", message, table.file, row.line, row.column(table, name)))
                 continue
             values[name] = value
-        rows.append(MetricRow(str(row.cells.get("id", "")), values, Where(table.file, row.line, 1)))
+        rows.append(MetricRow(row.get(table, "id"), values, Where(table.file, row.line, 1)))
     return rows
 
 

@@ -68,11 +68,15 @@ def split_units(total: int, weights: Sequence[Weight], keys: Sequence[str]) -> l
     """
     if not weights:
         return []
-    scaled = _integer_weights(weights)
+    return split_scaled(total, _integer_weights(weights), keys)
+
+
+def split_scaled(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list[int]:
+    """`split_units` for weights already scaled to whole numbers (reuse them across calls)."""
     weight_sum = sum(scaled)
     if weight_sum == 0:
-        scaled = [1] * len(weights)
-        weight_sum = len(weights)
+        scaled = [1] * len(scaled)
+        weight_sum = len(scaled)
     parts: list[int] = []
     remainders: list[int] = []
     for w in scaled:
@@ -87,6 +91,11 @@ def split_units(total: int, weights: Sequence[Weight], keys: Sequence[str]) -> l
         for i in order:
             parts[i] += 1
     return parts
+
+
+def scale_weights(weights: Sequence[Weight]) -> list[int]:
+    """The weights scaled by one common factor to whole numbers (exact), for `split_scaled`."""
+    return _integer_weights(weights)
 
 
 def split_amount(

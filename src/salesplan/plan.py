@@ -6,16 +6,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.fiscal import Calendar
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
 from salesplan.money import MINOR_UNITS, minor_unit
-from salesplan.source import Document
+from salesplan.source import Document, unpack
 
 if TYPE_CHECKING:
     from salesplan.allocate import Allocation
+    from salesplan.tables import Table
     from salesplan.tree import Tree
 
 Loc = tuple[str | int, ...]
@@ -30,17 +31,71 @@ class Where:
     column: int
 
 
+class Source(Protocol):
+    """Where entries of one submission file come from: turns a packed position into a Where."""
+
+    file: str
+
+    def where(self, position: int) -> Where: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarkSource:
+    """A YAML file: positions are packed (line, column) marks."""
+
+    file: str
+
+    def where(self, position: int) -> Where:
+        return Where(self.file, *unpack(position))
+
+
+@dataclass(frozen=True, slots=True)
+class CellSource:
+    """A CSV or XLSX file: positions are packed (line, cell index); columns found on demand."""
+
+    file: str
+    table: Table
+
+    def where(self, position: int) -> Where:
+        line, index = unpack(position)
+        return Where(self.file, line, self.table.cell_column(line, index))
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One submitted amount: a rep's forecast for one period, from one file."""
+    """One submitted amount: a rep's forecast for one period, from one file.
+
+    Positions are packed ints resolved by the source, to keep a million rows light.
+    """
 
     rep: str
     period: str
     amount: Decimal
     note: str | None
-    rep_at: Where
-    period_at: Where
-    amount_at: Where
+    source: Source
+    rep_pos: int
+    period_pos: int
+    amount_pos: int
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+    @property
+    def rep_at(self) -> Where:
+        return self.source.where(self.rep_pos)
+
+    @property
+    def period_at(self) -> Where:
+        return self.source.where(self.period_pos)
+
+    @property
+    def amount_at(self) -> Where:
+        return self.source.where(self.amount_pos)
+
+
+def pack(line: int, column: int) -> int:
+    return line << 24 | column
 
 
 @dataclass(frozen=True, slots=True)

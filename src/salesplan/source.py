@@ -25,29 +25,52 @@ MAX_DEPTH = 64
 MAX_NODES = 8_000_000
 
 Mark = tuple[int, int]  # 1-based line and column
+_SHIFT = 24  # a mark is packed in one int: line << 24 | column (columns up to 16 million)
+_MASK = (1 << _SHIFT) - 1
+
+
+def unpack(packed: int) -> Mark:
+    return packed >> _SHIFT, packed & _MASK
 
 
 class YMap(dict[str, Any]):
-    """A mapping read from YAML; `keys_at`/`values_at` give each key's and value's mark."""
+    """A mapping read from YAML, with the line and column of each key and value."""
 
-    __slots__ = ("keys_at", "mark", "values_at")
+    __slots__ = ("keys_at", "packed", "values_at")
 
-    def __init__(self, mark: Mark) -> None:
+    def __init__(self, packed: int) -> None:
         super().__init__()
-        self.mark = mark
-        self.keys_at: dict[str, Mark] = {}
-        self.values_at: dict[str, Mark] = {}
+        self.packed = packed
+        self.keys_at: dict[str, int] = {}
+        self.values_at: dict[str, int] = {}
+
+    @property
+    def mark(self) -> Mark:
+        return unpack(self.packed)
+
+    def key_at(self, key: str) -> Mark:
+        return unpack(self.keys_at[key])
+
+    def value_at(self, key: str) -> Mark:
+        return unpack(self.values_at[key])
 
 
 class YList(list[Any]):
-    """A sequence read from YAML; `items_at[i]` is the mark of item i."""
+    """A sequence read from YAML, with the line and column of each item."""
 
-    __slots__ = ("items_at", "mark")
+    __slots__ = ("items_at", "packed")
 
-    def __init__(self, mark: Mark) -> None:
+    def __init__(self, packed: int) -> None:
         super().__init__()
-        self.mark = mark
-        self.items_at: list[Mark] = []
+        self.packed = packed
+        self.items_at: list[int] = []
+
+    @property
+    def mark(self) -> Mark:
+        return unpack(self.packed)
+
+    def item_at(self, index: int) -> Mark:
+        return unpack(self.items_at[index])
 
 
 @dataclass
@@ -66,35 +89,38 @@ class Document:
         for i, part in enumerate(path):
             last = i == len(path) - 1
             if isinstance(node, YMap) and isinstance(part, str) and part in node:
-                marks = node.keys_at if (last and key) else node.values_at
-                mark, node = marks[part], node[part]
+                mark = node.key_at(part) if (last and key) else node.value_at(part)
+                node = node[part]
             elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
-                mark, node = node.items_at[part], node[part]
+                mark, node = node.item_at(part), node[part]
             else:
                 break
         return mark
 
 
-_INT = re.compile(r"[-+]?(0|[1-9][0-9]*(_[0-9]+)*)")
-_FLOAT = re.compile(
+_NUMBER = re.compile(
     r"[-+]?((0|[1-9][0-9]*(_[0-9]+)*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
 )
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
+_NUMBER_START = frozenset("0123456789+-.")
+_SPECIAL: dict[str, Any] = {
+    "": None, "~": None, "null": None, "Null": None, "NULL": None,
+    "true": True, "True": True, "TRUE": True,
+    "false": False, "False": False, "FALSE": False,
+}  # fmt: skip
 
 
 def resolve_plain(text: str) -> Any:
-    """The value of a plain (unquoted) scalar under salesplan's YAML 1.2-like rules."""
-    if text in _NULLS:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    first = text[0]
-    if (first.isdigit() or first in "+-.") and (_INT.fullmatch(text) or _FLOAT.fullmatch(text)):
-        return Decimal(text.replace("_", ""))
+    """The value of a plain (unquoted) scalar under salesplan's YAML 1.2-like rules.
+
+    Only true/false are booleans and null/~/empty is null; a number (underscores allowed
+    between digits, no leading zero) becomes an exact Decimal; anything else is text.
+    """
+    if text[:1] in _NUMBER_START:
+        if _NUMBER.fullmatch(text):
+            return Decimal(text.replace("_", ""))
+        return text
+    if text in _SPECIAL:
+        return _SPECIAL[text]
     return text
 
 
@@ -113,12 +139,21 @@ class _LimitExceeded(Exception):
     pass
 
 
-class _Builder:
-    """Builds YMap/YList/scalars from libyaml events, reporting what salesplan forbids."""
+def _pack(event: Any) -> int:
+    mark = event.start_mark
+    return (mark.line + 1) << _SHIFT | (mark.column + 1)
 
-    def __init__(self, file: str, events: Iterator[Any]) -> None:
+
+class _Builder:
+    """Builds YMap/YList/scalars from libyaml events, reporting what salesplan forbids.
+
+    The hot path (plain keys and scalars without anchors or tags) is kept short: a plan of
+    100,000 reps is a few million events.
+    """
+
+    def __init__(self, file: str, text: str) -> None:
         self.file = file
-        self.events = events
+        self.get = yaml.CSafeLoader(text).get_event
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
@@ -127,20 +162,24 @@ class _Builder:
         self.diagnostics.append(diagnostic(code, message, self.file, m.line + 1, m.column + 1))
 
     def build(self) -> Any:
-        data: Any = None
-        documents = 0
-        for event in self.events:
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    message = "a second YAML document starts here; keep one document per file"
-                    self.report("SP109", message, event)
-                    break
-                data = self.node(next(self.events), 1)
+        get = self.get
+        get()  # stream start
+        event = get()
+        if type(event) is not yaml.DocumentStartEvent:
+            return None  # an empty stream
+        data = self.node(get(), 1)
+        get()  # document end
+        event = get()
+        if type(event) is yaml.DocumentStartEvent:
+            message = "a second YAML document starts here; keep one document per file"
+            self.report("SP109", message, event)
         return data
 
     def node(self, event: Any, depth: int) -> Any:
         self.nodes += 1
+        kind = type(event)
+        if kind is yaml.ScalarEvent and event.anchor is None and event.tag is None:
+            return resolve_plain(event.value) if event.implicit[0] else event.value
         if self.nodes > MAX_NODES:
             self.report("SP111", f"more than {MAX_NODES:,} YAML values; split the file", event)
             raise _LimitExceeded
@@ -148,46 +187,79 @@ class _Builder:
             message = f"nesting deeper than {MAX_DEPTH} levels; flatten the data"
             self.report("SP111", message, event)
             raise _LimitExceeded
-        if isinstance(event, yaml.AliasEvent):
+        if kind is yaml.AliasEvent:
             self.report("SP105", f"alias *{event.anchor} is not allowed; repeat the value", event)
             return None
         if event.anchor is not None:
             message = f"anchor &{event.anchor} is not allowed; write the value out where it is used"
             self.report("SP105", message, event)
         if event.tag is not None and not (
-            isinstance(event, yaml.ScalarEvent) and event.tag == "!" and event.implicit[1]
+            kind is yaml.ScalarEvent and event.tag == "!" and event.implicit[1]
         ):
-            self.report("SP107", f"tag {event.tag} is not allowed; remove it", event)
-        if isinstance(event, yaml.ScalarEvent):
+            tag = re.sub(r"^tag:yaml\.org,2002:", "!!", event.tag)
+            self.report("SP107", f"tag {tag} is not allowed; remove it", event)
+        if kind is yaml.ScalarEvent:
             return resolve_plain(event.value) if event.implicit[0] else event.value
-        if isinstance(event, yaml.SequenceStartEvent):
+        if kind is yaml.SequenceStartEvent:
             return self.sequence(event, depth)
         return self.mapping(event, depth)
 
     def sequence(self, start: Any, depth: int) -> YList:
-        seq = YList((start.start_mark.line + 1, start.start_mark.column + 1))
-        for event in self.events:
-            if isinstance(event, yaml.SequenceEndEvent):
-                break
-            seq.items_at.append((event.start_mark.line + 1, event.start_mark.column + 1))
-            seq.append(self.node(event, depth + 1))
-        return seq
+        seq = YList(_pack(start))
+        get, node, marks = self.get, self.node, seq.items_at
+        scalar, end = yaml.ScalarEvent, yaml.SequenceEndEvent
+        depth += 1
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is end:
+                self.nodes += len(seq)
+                return seq
+            mark = event.start_mark
+            marks.append((mark.line + 1) << _SHIFT | (mark.column + 1))
+            if kind is scalar and event.anchor is None and event.tag is None:
+                value = event.value
+                seq.append(resolve_plain(value) if event.implicit[0] else value)
+            else:
+                seq.append(node(event, depth))
 
     def mapping(self, start: Any, depth: int) -> YMap:
-        mapping = YMap((start.start_mark.line + 1, start.start_mark.column + 1))
-        for key_event in self.events:
-            if isinstance(key_event, yaml.MappingEndEvent):
-                break
-            key = self.node(key_event, depth + 1)
-            value_event = next(self.events)
-            value = self.node(value_event, depth + 1)
-            if not self.valid_key(key, key_event, mapping):
-                continue
+        mapping = YMap(_pack(start))
+        get, node = self.get, self.node
+        keys_at, values_at = mapping.keys_at, mapping.values_at
+        scalar, end = yaml.ScalarEvent, yaml.MappingEndEvent
+        depth += 1
+        while True:
+            key_event = get()
+            kind = type(key_event)
+            if kind is scalar and key_event.anchor is None and key_event.tag is None:
+                key = key_event.value
+                if key_event.implicit[0]:
+                    key = resolve_plain(key)
+            elif kind is end:
+                self.nodes += 2 * len(mapping)
+                return mapping
+            else:
+                key = node(key_event, depth)
+            value_event = get()
+            if (
+                type(value_event) is scalar
+                and value_event.anchor is None
+                and value_event.tag is None
+            ):
+                value = value_event.value
+                if value_event.implicit[0]:
+                    value = resolve_plain(value)
+            else:
+                value = node(value_event, depth)
+            if key.__class__ is not str or key == "<<" or key in mapping:
+                if not self.valid_key(key, key_event, mapping):
+                    continue
             mapping[key] = value
-            mapping.keys_at[key] = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
-            vm = value_event.start_mark
-            mapping.values_at[key] = (vm.line + 1, vm.column + 1)
-        return mapping
+            mark = key_event.start_mark
+            keys_at[key] = (mark.line + 1) << _SHIFT | (mark.column + 1)
+            mark = value_event.start_mark
+            values_at[key] = (mark.line + 1) << _SHIFT | (mark.column + 1)
 
     def valid_key(self, key: Any, event: Any, mapping: YMap) -> bool:
         if isinstance(event, yaml.AliasEvent):
@@ -202,7 +274,7 @@ class _Builder:
             self.report("SP106", "merge key << is not allowed; write the keys out", event)
             return False
         if key in mapping:
-            line = mapping.keys_at[key][0]
+            line = mapping.key_at(key)[0]
             message = f"duplicate key {key!r} (first given on line {line}); keep only one"
             self.report("SP104", message, event)
             return False
@@ -230,7 +302,7 @@ def parse_yaml(file: str, raw: bytes) -> Document:
     text, problems = decode(file, raw)
     if text is None:
         return Document(file, None, problems)
-    builder = _Builder(file, yaml.parse(text, Loader=yaml.CSafeLoader))
+    builder = _Builder(file, text)
     data: Any = None
     with _gc_paused():
         try:
@@ -242,6 +314,8 @@ def parse_yaml(file: str, raw: bytes) -> Document:
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             message = _syntax_message(err, text)
             code = "SP111" if "nesting depth" in message else "SP103"
+            if code == "SP111":
+                message += "; flatten the data"
             builder.diagnostics.append(diagnostic(code, message, file, line, column))
             data = None
         except yaml.YAMLError as err:

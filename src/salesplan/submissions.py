@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,10 +11,10 @@ from pydantic import ValidationError
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Submission
-from salesplan.plan import Entry, Where
+from salesplan.plan import CellSource, Entry, MarkSource, Where, pack
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
-from salesplan.tables import Table, parse_decimal, read_csv, read_xlsx
+from salesplan.tables import Table, read_csv, read_xlsx
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -56,7 +57,7 @@ def read_submissions(
             entries.extend(_yaml_entries(name, raw, yaml_reps, problems))
     first_file: dict[str, str] = {}
     for entry in entries:
-        first_file.setdefault(entry.rep, entry.rep_at.file)
+        first_file.setdefault(entry.rep, entry.file)
     return entries, first_file
 
 
@@ -74,25 +75,30 @@ def _yaml_entries(
         return
     line, col = doc.locate(("rep",))
     where = Where(file, line, col)
+    source = MarkSource(file)
     earlier = yaml_reps.get(submission.rep)
     if earlier is not None:
-        message = f"rep {submission.rep!r} already submitted in {earlier.file}:{earlier.line}"
+        message = (
+            f"rep {submission.rep!r} already submitted in {earlier.file}:{earlier.line}; "
+            "keep one YAML file per rep (this one is ignored)"
+        )
         problems.append(diagnostic("SP604", message, file, line, col, "rep"))
         return
     yaml_reps[submission.rep] = where
     forecast = doc.data["forecast"]
     assert isinstance(forecast, YMap)
     for period, amount in submission.forecast.items():
-        key_at = forecast.keys_at[period]
-        value_at = forecast.values_at[period]
+        key_at = forecast.key_at(period)
+        value_at = forecast.value_at(period)
         yield Entry(
             submission.rep,
             period,
             amount,
             submission.note,
-            where,
-            Where(file, *key_at),
-            Where(file, *value_at),
+            source,
+            pack(where.line, where.column),
+            pack(*key_at),
+            pack(*value_at),
         )
 
 
@@ -100,7 +106,8 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
     problems.extend(table.diagnostics)
     if not table.header:
         if not table.diagnostics:
-            problems.append(diagnostic("SP608", "submission file is empty", table.file, 1, 1))
+            message = "submission file is empty; give it the header rep,period,amount and rows"
+            problems.append(diagnostic("SP608", message, table.file, 1, 1))
         return
     missing = [c for c in REQUIRED if c not in table.header]
     extra = [c for c in table.header if c not in COLUMNS]
@@ -111,26 +118,38 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
         if extra:
             parts.append(f"unknown column(s) {', '.join(extra)}")
         message = f"header must be rep,period,amount[,note]: {'; '.join(parts)}"
-        problems.append(diagnostic("SP607", message, table.file, table.header_line, 1))
+        column = table.header_columns[table.header.index(extra[0])] if extra else 1
+        problems.append(diagnostic("SP607", message, table.file, table.header_line, column))
         if missing:
             return
     if not table.rows:
-        problems.append(diagnostic("SP608", "submission file has a header but no rows", table.file, table.header_line, 1))
+        message = "submission file has a header but no rows; add rows or delete the file"
+        problems.append(diagnostic("SP608", message, table.file, table.header_line, 1))
+    source = CellSource(table.file, table)
+    index = table.index
+    rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
+    note_i = index.get("note")
+    names: dict[str, str] = {}  # one string object per rep id and period label
     for row in table.rows:
-        text = str(row.cells.get("amount", ""))
-        amount = parse_decimal(text)
-        amount_at = Where(table.file, row.line, row.columns.get("amount", 1))
-        if amount is None:
-            message = f"amount {text!r} is not a number"
-            problems.append(diagnostic("SP605", message, table.file, amount_at.line, amount_at.column))
+        values, line = row.values, row.line << 24
+        text = values[amount_i]
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite():
+            message = f"amount {text!r} is not a number; write plain digits, e.g. 250000.50"
+            where = source.where(line | amount_i)
+            problems.append(diagnostic("SP605", message, where.file, where.line, where.column))
             continue
-        note = str(row.cells.get("note", "")) or None
+        rep, period = values[rep_i], values[period_i]
         yield Entry(
-            str(row.cells.get("rep", "")),
-            str(row.cells.get("period", "")),
+            names.setdefault(rep, rep),
+            names.setdefault(period, period),
             amount,
-            note,
-            Where(table.file, row.line, row.columns.get("rep", 1)),
-            Where(table.file, row.line, row.columns.get("period", 1)),
-            amount_at,
+            (values[note_i] or None) if note_i is not None else None,
+            source,
+            line | rep_i,
+            line | period_i,
+            line | amount_i,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,11 +15,18 @@ from salesplan.source import decode
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One data row: its cells by column name, and the line and column of each cell."""
+    """One data row: its line and its cells in header order (stripped, padded)."""
 
     line: int
-    cells: dict[str, Any]
-    columns: dict[str, int]
+    values: list[str]
+
+    def get(self, table: Table, name: str) -> str:
+        index = table.index.get(name)
+        return self.values[index] if index is not None else ""
+
+    def column(self, table: Table, name: str) -> int:
+        index = table.index.get(name)
+        return table.cell_column(self.line, index) if index is not None else 1
 
 
 @dataclass
@@ -31,19 +37,33 @@ class Table:
     diagnostics: list[Diagnostic]
     header_line: int = 1
     header_columns: list[int] = field(default_factory=list)  # 1-based column of each name
+    lines: list[str] | None = None  # CSV text lines, to find a cell's character column
+
+    @property
+    def index(self) -> dict[str, int]:
+        cached: dict[str, int] | None = self.__dict__.get("_index")
+        if cached is None:
+            cached = {name: i for i, name in enumerate(self.header)}
+            self.__dict__["_index"] = cached
+        return cached
+
+    def cell_column(self, line: int, index: int) -> int:
+        """1-based character column of cell `index` on `line` (the cell number for XLSX)."""
+        if self.lines is None:
+            return index + 1
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        starts = cell_starts(text)
+        return starts[index] if index < len(starts) else starts[-1]
 
 
-def _cell_columns(raw_line: str, cells: list[str]) -> list[int]:
-    """1-based character column where each cell starts (exact for unquoted lines)."""
-    columns, offset = [], 0
-    if '"' not in raw_line:
-        for cell in cells:
-            columns.append(offset + 1)
-            offset += len(cell) + 1
-        return columns
-    for cell in cells:
-        columns.append(offset + 1)
-        offset += len(cell) + 3  # assume the cell was quoted
+def cell_starts(raw_line: str) -> list[int]:
+    """1-based character column where each cell of a CSV line starts (commas outside quotes)."""
+    columns, quoted = [1], False
+    for i, char in enumerate(raw_line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            columns.append(i + 2)
     return columns
 
 
@@ -54,32 +74,36 @@ def read_csv(file: str, raw: bytes) -> Table:
     lines = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] = []
+    header_line, header_columns = 1, []
     rows: list[Row] = []
+    width = 0
+    table = Table(file, header, rows, problems, lines=lines)
     try:
         for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
+            if not any(cells):
                 continue
-            raw_line = lines[line - 1] if line - 1 < len(lines) else ""
-            positions = _cell_columns(raw_line, cells)
             if not header:
-                header = [c.strip() for c in cells]
-                header_line, header_columns = line, positions
+                header.extend(c.strip() for c in cells)
+                header_line, width = reader.line_num, len(header)
+                header_columns = cell_starts(lines[header_line - 1])[:width]
                 continue
-            named = dict(zip(header, (c.strip() for c in cells)))
-            columns = dict(zip(header, positions))
-            if len(cells) > len(header):
-                message = (
-                    f"row has {len(cells)} cells but the header has {len(header)}; "
-                    "remove the extra cells or quote a cell that holds a comma"
-                )
-                problems.append(diagnostic("SP112", message, file, line, positions[len(header)]))
-            rows.append(Row(line, named, columns))
+            if len(cells) != width:
+                if len(cells) > width:
+                    line = reader.line_num
+                    message = (
+                        f"row has {len(cells)} cells but the header has {width}; "
+                        "remove the extra cells or quote a cell that holds a comma"
+                    )
+                    column = table.cell_column(line, width)
+                    problems.append(diagnostic("SP112", message, file, line, column))
+                cells = (cells + [""] * width)[:width]
+            rows.append(Row(reader.line_num, [c.strip() for c in cells]))
     except csv.Error as err:
         problems.append(diagnostic("SP112", str(err), file, reader.line_num or 1, 1))
     if not header:
         return Table(file, [], [], problems)
-    return Table(file, header, rows, problems, header_line, header_columns)
+    table.header_line, table.header_columns = header_line, header_columns
+    return table
 
 
 def read_xlsx(file: str, path: Path) -> Table:
@@ -106,9 +130,9 @@ def read_xlsx(file: str, path: Path) -> Table:
                     header.pop()
                 header_line = r
                 continue
-            cells = {h: _xlsx_cell(v) for h, v in zip(header, values) if h}
-            columns = {h: i + 1 for i, h in enumerate(header) if h}
-            rows.append(Row(r, cells, columns))
+            cells = [_xlsx_cell(v) for v in values[: len(header)]]
+            cells += [""] * (len(header) - len(cells))
+            rows.append(Row(r, cells))
         columns = list(range(1, len(header) + 1))
         return Table(label, header, rows, problems, header_line, columns)
     finally:
@@ -135,8 +159,3 @@ def parse_decimal(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
-
-
-def iter_cells(table: Table, column: str) -> Iterator[tuple[Row, str]]:
-    for row in table.rows:
-        yield row, str(row.cells.get(column, ""))
