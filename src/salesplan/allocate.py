@@ -7,9 +7,9 @@ how each family was split (for `--explain`) and the problems met on the way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from salesplan.diagnostics import Diagnostic

@@ -17,7 +17,7 @@ from salesplan.checks_inputs import (
     check_territories,
 )
 from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
-from salesplan.diagnostics import Diagnostic
+from salesplan.diagnostics import Diagnostic, did_you_mean
 from salesplan.metrics import resolve_metrics, split_metric_names
 from salesplan.money import minor_unit
 from salesplan.plan import Plan, report
@@ -30,11 +30,13 @@ def check_levels(plan: Plan) -> Iterator[Diagnostic]:
     names = [level.name for level in plan.settings.levels]
     if names[-1] != REP:
         where = plan.where("plan", ("levels", len(names) - 1, "name"))
-        yield report("SP205", f"the last level must be `rep`, not {names[-1]!r}", where, "levels")
+        message = f"the last level must be `rep`, not {names[-1]!r}; end levels with {{name: rep}}"
+        yield report("SP205", message, where, "levels")
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name in seen or name == ROOT_LEVEL:
             why = "is reserved for the root" if name == ROOT_LEVEL else "is given twice"
+            why += "; rename the level"
             where = plan.where("plan", ("levels", i, "name"))
             yield report("SP205", f"level name {name!r} {why}", where, f"levels[{i}].name")
         seen.add(name)
@@ -53,7 +55,7 @@ def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
                 continue
             where = plan.where("org", (kind, i, "id"))
             if node_id in first:
-                message = f"id {node_id!r} is already used by {first[node_id]}"
+                message = f"id {node_id!r} is already used by {first[node_id]}; ids must be unique"
                 yield report("SP301", message, where, f"{kind}[{i}].id")
             else:
                 first[node_id] = f"{kind[:-1]} at {where.file}:{where.line}"
@@ -75,7 +77,8 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
             continue
         parent = unit.parent or plan.settings.id
         if parent not in known:
-            yield report("SP302", f"unit {unit.id!r} has unknown parent {parent!r}", plan.at_unit(unit.id, "parent"), f"units[{i}].parent")
+            message = f"unit {unit.id!r} has unknown parent {parent!r}{did_you_mean(parent, known)}"
+            yield report("SP302", message, plan.at_unit(unit.id, "parent"), f"units[{i}].parent")
         elif parent in level_of and level_of[parent] != above[unit.level]:
             wanted = "none (the root)" if above[unit.level] == ROOT_LEVEL else f"a {above[unit.level]}"
             message = f"{unit.level} {unit.id!r} has parent {parent!r} ({level_of[parent]}); its parent must be {wanted}"
@@ -86,7 +89,8 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
         parent = rep.parent or plan.settings.id
         where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
         if parent not in known:
-            yield report("SP302", f"rep {rep.id!r} has unknown parent {parent!r}", where, f"reps[{i}].parent")
+            message = f"rep {rep.id!r} has unknown parent {parent!r}{did_you_mean(parent, known)}"
+            yield report("SP302", message, where, f"reps[{i}].parent")
         elif parent in plan.reps_by_id or (parent in level_of and level_of[parent] != rep_parent_level):
             got = "a rep" if parent in plan.reps_by_id else f"a {level_of[parent]}"
             wanted = "the root" if rep_parent_level == ROOT_LEVEL else f"a {rep_parent_level}"
@@ -115,7 +119,7 @@ def check_cycles(plan: Plan) -> Iterator[Diagnostic]:
         while node is not None and node != unit_id:
             chain.append(node)
             node = plan.units_by_id[node].parent
-        message = f"unit {unit_id!r} is its own ancestor: {' -> '.join([*chain, unit_id])}"
+        message = f"unit {unit_id!r} is its own ancestor: {' -> '.join([*chain, unit_id])}; break the cycle"
         yield report("SP305", message, plan.at_unit(unit_id, "parent"), f"units[{plan.unit_index[unit_id]}].parent")
 
 
@@ -125,10 +129,11 @@ def check_ramps(plan: Plan) -> Iterator[Diagnostic]:
         for i, value in enumerate(values):
             if not Decimal(0) <= value <= Decimal(1):
                 where = plan.where("plan", ("capacity", "ramp", name, i))
-                yield report("SP409", f"ramp {name!r} month {i + 1} is {value}; productivity lies in [0, 1]", where, f"capacity.ramp.{name}[{i}]")
+                yield report("SP409", f"ramp {name!r} month {i + 1} is {value}; productivity must lie in [0, 1]", where, f"capacity.ramp.{name}[{i}]")
             elif i and value < values[i - 1]:
                 where = plan.where("plan", ("capacity", "ramp", name, i))
-                yield report("SP410", f"ramp {name!r} drops from {values[i - 1]} to {value} in month {i + 1}", where, f"capacity.ramp.{name}[{i}]")
+                message = f"ramp {name!r} drops from {values[i - 1]} to {value} in month {i + 1}; productivity must not fall during the ramp"
+                yield report("SP410", message, where, f"capacity.ramp.{name}[{i}]")
     if capacity.default_ramp is not None and capacity.default_ramp not in capacity.ramp:
         where = plan.where("plan", ("capacity", "default_ramp"))
         yield report("SP306", _unknown_ramp(capacity.default_ramp, capacity.ramp), where, "capacity.default_ramp")
@@ -148,19 +153,21 @@ def check_seasonality(plan: Plan) -> Iterator[Diagnostic]:
         return
     periods = len(plan.periods)
     if len(weights) != periods:
-        message = f"seasonality has {len(weights)} weights but the {plan.settings.fiscal_year.periods}ly calendar has {periods} periods"
+        kind = plan.settings.fiscal_year.periods
+        message = f"seasonality has {len(weights)} weights but the {kind}ly calendar has {periods} periods; give one weight per period"
         yield report("SP401", message, plan.where("plan", ("seasonality",)), "seasonality")
     for i, weight in enumerate(weights):
         if weight < 0:
-            yield report("SP402", f"seasonality weight {weight} is negative", plan.where("plan", ("seasonality", i)), f"seasonality[{i}]")
+            message = f"seasonality weight {weight} is negative; weights are relative and at least 0"
+            yield report("SP402", message, plan.where("plan", ("seasonality", i)), f"seasonality[{i}]")
     if weights and all(w == 0 for w in weights):
-        yield report("SP403", "seasonality weights are all zero; no period would carry a target", plan.where("plan", ("seasonality",)), "seasonality")
+        yield report("SP403", "seasonality weights are all zero; give at least one period a positive weight", plan.where("plan", ("seasonality",)), "seasonality")
 
 
 def check_over_assign(plan: Plan) -> Iterator[Diagnostic]:
     for i, level in enumerate(plan.settings.levels):
         if not Decimal(0) <= level.over_assign <= Decimal(1):
-            message = f"over_assign of level {level.name!r} is {level.over_assign}; it lies in [0, 1] (0.10 = +10%)"
+            message = f"over_assign of level {level.name!r} is {level.over_assign}; it must lie in [0, 1] (0.10 = +10%)"
             yield report("SP404", message, plan.where("plan", ("levels", i, "over_assign")), f"levels[{i}].over_assign")
 
 
@@ -181,12 +188,11 @@ def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
                 yield report("SP418", message, where, f"levels[{i}].split")
                 continue
             for node in nodes:
+                # A negative resolved metric always comes from a negative given value,
+                # which check_negative_metrics reports where it is written.
                 if metric not in resolved[node.id]:
                     message = f"{level.name} {node.id!r} has no {metric!r}, which the {level.name} split needs; give it in metrics.csv, org.yaml or its territories"
                     yield report("SP405", message, plan.at_node(node.id, "id"), node.id)
-                elif resolved[node.id][metric] < 0:
-                    message = f"{level.name} {node.id!r} has a negative {metric!r} ({resolved[node.id][metric]}); split weights cannot be negative"
-                    yield report("SP406", message, plan.at_node(node.id, "id"), node.id)
 
 
 def check_money(plan: Plan) -> Iterator[Diagnostic]:
@@ -198,7 +204,7 @@ def check_money(plan: Plan) -> Iterator[Diagnostic]:
         message = f"rounding {settings.rounding} is not a positive multiple of {unit} (the minor unit of {settings.currency})"
         yield report("SP408", message, plan.where("plan", ("rounding",)), "rounding")
     if settings.target <= 0:
-        yield report("SP412", "target must be positive", plan.where("plan", ("target",)), "target")
+        yield report("SP412", f"target must be positive, got {settings.target}", plan.where("plan", ("target",)), "target")
     capacity = settings.capacity
     if capacity.attrition >= 1:
         yield report("SP412", f"attrition {capacity.attrition} must be below 1 (0.1 = 10% a year)", plan.where("plan", ("capacity", "attrition")), "capacity.attrition")

@@ -9,7 +9,7 @@ from salesplan.allocate import NodeQuota
 from salesplan.diagnostics import Diagnostic
 from salesplan.model import QuotaNode
 from salesplan.money import to_units
-from salesplan.plan import Plan, Where, report
+from salesplan.plan import Plan, report
 from salesplan.quotas import is_fresh
 from salesplan.tree import ROOT_LEVEL
 
@@ -87,5 +87,7 @@ def _node_problem(
     if fresh is None:
         return None if node.level == ROOT_LEVEL else f"{node.id!r} is not in the org"
     if (fresh.total, fresh.periods) != (node.total, tuple(node.periods)):
-        return f"{node.id!r} differs from what allocate gives ({fresh.total}); it was edited by hand"
+        return (
+            f"{node.id!r} differs from what allocate gives ({fresh.total}); it was edited by hand"
+        )
     return None

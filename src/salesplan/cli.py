@@ -115,8 +115,10 @@ def check(
     """Report every problem in the plan; print nothing and exit 0 when it is clean."""
     from salesplan.loading import load_plan
     from salesplan.render import diagnostics as render
+    from salesplan.render.progress import loading_progress
 
-    found = load_plan(plan).diagnostics
+    with loading_progress(plan) as step:
+        found = load_plan(plan, step).diagnostics
     errors, warnings = render.counts(found)
     failed = errors > 0 or (strict and warnings > 0)
     if format is CheckFormat.json:
@@ -221,8 +223,10 @@ def load_or_exit(plan_arg: Path | None, allowed: frozenset[str] = QUOTA_FILE_COD
     """The plan, or exit 1 listing its errors: no command computes on a broken plan.
     A stale or hand-edited quotas.yaml does not block: commands recompute instead."""
     from salesplan.loading import load_plan
+    from salesplan.render.progress import loading_progress
 
-    loaded = load_plan(plan_arg)
+    with loading_progress(plan_arg) as step:
+        loaded = load_plan(plan_arg, step)
     blocking = [d for d in loaded.errors if d.code not in allowed]
     if loaded.plan is None or blocking:
         for d in blocking or loaded.errors:
@@ -314,6 +318,61 @@ class DiffSection(str, Enum):
     org = "org"
     quotas = "quotas"
     submissions = "submissions"
+
+
+@app.command()
+def rollup(
+    plan: PlanArg = None,
+    level: Annotated[str | None, typer.Option(help="Show only this level (e.g. region).")] = None,
+    period: Annotated[str | None, typer.Option(help="Show only this period (e.g. Q2).")] = None,
+    format: FormatOption = None,
+) -> None:
+    """Roll rep submissions up the tree and compare them with the quotas."""
+    from salesplan.quotas import current_quotas
+    from salesplan.render import rollup as view
+    from salesplan.render.output import emit
+    from salesplan.rollup import rollup as roll_up
+    from salesplan.rollup import select
+
+    loaded = load_or_exit(plan)
+    quotas, source = current_quotas(loaded)
+    try:
+        result = select(roll_up(loaded, quotas), level, period)
+    except ValueError as err:
+        fail(str(err), 2)
+    emit(format or TableFormat.text, lambda: view.tables(loaded, result, source),
+         lambda: view.document(loaded, result, source))
+
+
+@app.command()
+def reconcile(
+    plan: PlanArg = None,
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Write the proposal in the quotas.yaml format.", metavar="FILE")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+    format: FormatOption = None,
+) -> None:
+    """The hybrid proposal: top-down pools kept, shares moved toward bottom-up within guardrails."""
+    from salesplan.fsutil import write_atomic
+    from salesplan.quotas import current_quotas, quotas_yaml
+    from salesplan.reconcile import reconcile as hybrid
+    from salesplan.reconcile import to_allocation
+    from salesplan.render import reconcile as view
+    from salesplan.render.output import emit
+
+    loaded = load_or_exit(plan)
+    quotas, _ = current_quotas(loaded)
+    result = hybrid(loaded, quotas)
+    if write is not None:
+        if write.exists() and not force:
+            fail(f"{write} exists; use --force to replace it", 1)
+        text = quotas_yaml(to_allocation(result), loaded.digest, "salesplan reconcile --write")
+        write_atomic(write, text.encode())
+        typer.echo(f"Wrote the proposal to {write}; compare it with quotas.yaml.", err=True)
+        if format is None:
+            return
+    emit(format or TableFormat.text, lambda: view.tables(loaded, result), lambda: view.document(loaded, result))
 
 
 @app.command()

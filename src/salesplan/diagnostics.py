@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -136,3 +138,9 @@ def diagnostic(
 ) -> Diagnostic:
     """Make a diagnostic with the catalogue's severity for `code`."""
     return Diagnostic(code, CATALOGUE[code].severity, message, file, line, column, path)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for the closest candidate to a misspelt name, else ``."""
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -166,20 +166,32 @@ def inputs_digest(paths: Iterable[Path]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def load_plan(path: Path | str | None = None) -> Loaded:
-    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan."""
+Step = Callable[[str], None]  # told what is being read next, for a progress bar
+STEPS = ("plan", "org", "territories", "metrics", "submissions", "quotas", "checks")
+
+
+def _no_progress(what: str) -> None:
+    pass
+
+
+def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Loaded:
+    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan.
+
+    `step` is called with each of STEPS as it starts (a progress bar's hook)."""
     from salesplan.checks import run_checks
 
-    loaded = read_plan(find_plan(Path(path) if path is not None else None))
+    loaded = read_plan(find_plan(Path(path) if path is not None else None), step)
     if loaded.plan is not None:
+        step("checks")
         loaded.diagnostics.extend(run_checks(loaded.plan))
     loaded.diagnostics.sort(key=Diagnostic.sort_key)
     return loaded
 
 
-def read_plan(plan_file: Path) -> Loaded:
+def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     """Read and validate the files of a plan, without the cross-file checks."""
     problems: list[Diagnostic] = []
+    step("plan")
     plan_doc = read_yaml_file(plan_file, problems)
     settings = validate(plan_doc, PlanSettings, problems)
     if settings is None:
@@ -189,6 +201,7 @@ def read_plan(plan_file: Path) -> Loaded:
     plan = Plan(root=root, settings=settings, documents={"plan": plan_doc})
 
     org_path = root / files.org
+    step("org")
     if org_path.is_file():
         plan.documents["org"] = org_doc = read_yaml_file(org_path, problems)
         check_top_keys(org_doc, Org.model_fields, problems)
@@ -200,20 +213,24 @@ def read_plan(plan_file: Path) -> Loaded:
         problems.append(diagnostic("SP101", message, display_name(plan_file), *plan_doc.locate(("files", "org")), "files.org"))
 
     territories_path = root / files.territories
+    step("territories")
     if territories_path.is_file():
         plan.documents["territories"] = doc = read_yaml_file(territories_path, problems)
         check_top_keys(doc, ["territories"], problems)
         plan.territories, plan.territory_index = validate_items(doc, "territories", Territory, problems, plan.broken_ids)
 
     metrics_path = root / files.metrics
+    step("metrics")
     if metrics_path.is_file():
         plan.metric_rows = load_metrics(metrics_path, problems)
 
     submissions_path = root / files.submissions
+    step("submissions")
     if submissions_path.exists():
         plan.submissions, plan.submission_files = read_submissions(submissions_path, plan, problems)
 
     quotas_path = root / files.quotas
+    step("quotas")
     if quotas_path.is_file():
         plan.documents["quotas"] = doc = read_yaml_file(quotas_path, problems)
         plan.quotas = validate(doc, Quotas, problems)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from salesplan.model import Rep, Unit
     from salesplan.plan import Plan
 
 NodeMetrics = dict[str, dict[str, Decimal]]
@@ -22,7 +23,8 @@ def given_metrics(plan: Plan) -> NodeMetrics:
     """Metrics given directly for units and reps: metrics.csv, overridden by org.yaml."""
     csv = plan.metrics_by_id
     given: NodeMetrics = {}
-    for node in (*plan.org.units, *plan.org.reps):
+    nodes: list[Unit | Rep] = [*plan.org.units, *plan.org.reps]
+    for node in nodes:
         given[node.id] = {**csv.get(node.id, {}), **node.metrics}
     root = plan.settings.id
     given[root] = dict(csv.get(root, {}))

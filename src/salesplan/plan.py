@@ -34,7 +34,8 @@ class Where:
 class Source(Protocol):
     """Where entries of one submission file come from: turns a packed position into a Where."""
 
-    file: str
+    @property
+    def file(self) -> str: ...
 
     def where(self, position: int) -> Where: ...
 

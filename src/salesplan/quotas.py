@@ -34,7 +34,9 @@ def amount_exponent(unit: Decimal) -> int:
     return max(0, -exponent)
 
 
-def quotas_yaml(allocation: Allocation, digest: str, source: str = "salesplan allocate --write") -> str:
+def quotas_yaml(
+    allocation: Allocation, digest: str, source: str = "salesplan allocate --write"
+) -> str:
     """The text of quotas.yaml: one node per line, so a changed number is a one-line diff."""
     exponent = amount_exponent(allocation.unit)
     lines = [

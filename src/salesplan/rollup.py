@@ -8,7 +8,6 @@ Entries the checks reject (unknown rep or period, negative amount) are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -58,15 +57,15 @@ def submitted_forecasts(plan: Plan) -> dict[str, list[Decimal]]:
     negative amounts (all reported by the checks) are left out; several entries for one rep
     and period add up."""
     index = {label: i for i, label in enumerate(plan.periods)}
-    tree = plan.tree
+    reps = {node.id for node in plan.tree.nodes.values() if node.is_rep}
     forecasts: dict[str, list[Decimal]] = {}
     for entry in plan.submissions:
         period = index.get(entry.period)
-        if period is None or entry.amount < ZERO or entry.rep not in tree:
+        if period is None or entry.rep not in reps or entry.amount < ZERO:
             continue
-        if not tree[entry.rep].is_rep:
-            continue
-        row = forecasts.setdefault(entry.rep, [ZERO] * len(index))
+        row = forecasts.get(entry.rep)
+        if row is None:
+            row = forecasts[entry.rep] = [ZERO] * len(index)
         row[period] += entry.amount
     return forecasts
 
@@ -80,14 +79,6 @@ def expected_to_submit(rep: Rep, year_start: date, year_end: date) -> bool:
     return True
 
 
-def _sum_rows(rows: Iterable[list[Decimal]], width: int) -> list[Decimal]:
-    total = [ZERO] * width
-    for row in rows:
-        for i, value in enumerate(row):
-            total[i] += value
-    return total
-
-
 def rollup(plan: Plan, quotas: Allocation) -> Rollup:
     """Forecasts summed up the tree and compared with the quotas in `quotas`."""
     tree = plan.tree
@@ -95,51 +86,73 @@ def rollup(plan: Plan, quotas: Allocation) -> Rollup:
     year_start = plan.calendar.start
     year_end = plan.calendar.month_start(MONTHS)
     submitted = submitted_forecasts(plan)
-    forecast: dict[str, list[Decimal]] = {}
+    nothing = (ZERO,) * width
+    forecast: dict[str, tuple[Decimal, ...]] = {}
     missing: dict[str, tuple[str, ...]] = {}
     count: dict[str, int] = {}
     for node in tree.bottom_up():
         if node.is_rep:
             row = submitted.get(node.id)
-            forecast[node.id] = row if row is not None else [ZERO] * width
+            forecast[node.id] = tuple(row) if row is not None else nothing
             count[node.id] = int(row is not None)
             expected = expected_to_submit(plan.reps_by_id[node.id], year_start, year_end)
             missing[node.id] = (node.id,) if row is None and expected else ()
         else:
-            forecast[node.id] = _sum_rows((forecast[c] for c in node.children), width)
+            rows = [forecast[c] for c in node.children]
+            forecast[node.id] = tuple(sum(col, ZERO) for col in zip(nothing, *rows))
             count[node.id] = sum(count[c] for c in node.children)
             missing[node.id] = tuple(chain.from_iterable(missing[c] for c in node.children))
     quota_of = quotas.by_id()
     nodes = []
     for node in tree.top_down():
         quota = quota_of.get(node.id)
-        periods = tuple(forecast[node.id])
+        periods = forecast[node.id]
+        quota_periods = None
+        if quota is not None and len(quota.periods) == width:
+            quota_periods = tuple(quota.periods)
         nodes.append(
             _record(
-                RollupNode(
-                    node.id, node.level, node.parent, sum(periods, ZERO), periods,
-                    None, None, None, None, missing[node.id], count[node.id],
-                ),
+                node.id,
+                node.level,
+                node.parent,
+                periods,
                 quota.total if quota is not None else None,
-                tuple(quota.periods) if quota is not None and len(quota.periods) == width else None,
+                quota_periods,
+                missing[node.id],
+                count[node.id],
             )
         )
     return Rollup(plan.settings.currency, plan.periods, plan.unit, tuple(nodes))
 
 
 def _record(
-    node: RollupNode, quota_total: Decimal | None, quota_periods: tuple[Decimal, ...] | None
+    node_id: str,
+    level: str,
+    parent: str | None,
+    forecast: tuple[Decimal, ...],
+    quota: Decimal | None,
+    quota_periods: tuple[Decimal, ...] | None,
+    missing: tuple[str, ...],
+    submitted: int,
 ) -> RollupNode:
-    """`node` with its quota, gap and coverage filled in."""
-    if quota_total is None:
-        return replace(node, quota_total=None, quota_periods=None, gap=None, coverage=None)
-    coverage = node.forecast_total / quota_total if quota_total else None
-    return replace(
-        node,
-        quota_total=quota_total,
-        quota_periods=quota_periods,
-        gap=quota_total - node.forecast_total,
-        coverage=coverage,
+    total = sum(forecast, ZERO)
+    if quota is None:
+        return RollupNode(
+            node_id, level, parent, total, forecast, None, None, None, None, missing, submitted
+        )
+    coverage = total / quota if quota else None
+    return RollupNode(
+        node_id,
+        level,
+        parent,
+        total,
+        forecast,
+        quota,
+        quota_periods,
+        quota - total,
+        coverage,
+        missing,
+        submitted,
     )
 
 
@@ -166,7 +179,14 @@ def select(rollup: Rollup, level: str | None = None, period: str | None = None) 
 
 
 def _one_period(node: RollupNode, i: int) -> RollupNode:
-    forecast = node.forecast_periods[i]
     quota = node.quota_periods[i] if node.quota_periods is not None else None
-    narrowed = replace(node, forecast_total=forecast, forecast_periods=(forecast,))
-    return _record(narrowed, quota, (quota,) if quota is not None else None)
+    return _record(
+        node.id,
+        node.level,
+        node.parent,
+        (node.forecast_periods[i],),
+        quota,
+        (quota,) if quota is not None else None,
+        node.missing,
+        node.submitted,
+    )

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from salesplan.fsutil import write_atomic
 from salesplan.schema import schema_files
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 SCHEMA_DIR = ".schemas"
 
@@ -34,7 +41,9 @@ class Scaffold:
 
 def examples() -> list[str]:
     root = resources.files("salesplan") / "templates"
-    return sorted(entry.name for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith("_"))
+    return sorted(
+        entry.name for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith("_")
+    )
 
 
 def _walk(folder: Traversable, prefix: str = "") -> dict[str, bytes]:

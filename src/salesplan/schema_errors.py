@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,12 +18,11 @@ def _data_path(doc: Document, loc: Loc) -> Loc:
     """The part of a pydantic `loc` that names keys and indexes present in the data."""
     node, path = doc.data, []
     for part in loc:
-        if isinstance(node, YMap) and isinstance(part, str) and part in node:
-            node = node[part]
-        elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
+        in_map = isinstance(node, YMap) and isinstance(part, str) and part in node
+        in_list = isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_map or in_list):
             continue
+        node = node[part]
         path.append(part)
     return tuple(path)
 
@@ -112,6 +110,8 @@ def schema_diagnostics(
             key = str(loc[-1])
             path = _data_path(doc, loc)
             allowed = _allowed_keys(model, tuple(_data_path(doc, loc[:-1]))[len(prefix) :])
+            import difflib
+
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             if not close and allowed:

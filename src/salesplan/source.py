@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -141,7 +141,8 @@ class _LimitExceeded(Exception):
 
 def _pack(event: Any) -> int:
     mark = event.start_mark
-    return (mark.line + 1) << _SHIFT | (mark.column + 1)
+    packed: int = (mark.line + 1) << _SHIFT | (mark.column + 1)
+    return packed
 
 
 class _Builder:
@@ -153,7 +154,7 @@ class _Builder:
 
     def __init__(self, file: str, text: str) -> None:
         self.file = file
-        self.get = yaml.CSafeLoader(text).get_event
+        self.get: Callable[[], Any] = yaml.CSafeLoader(text).get_event
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
@@ -252,9 +253,9 @@ class _Builder:
                     value = resolve_plain(value)
             else:
                 value = node(value_event, depth)
-            if key.__class__ is not str or key == "<<" or key in mapping:
-                if not self.valid_key(key, key_event, mapping):
-                    continue
+            suspect = key.__class__ is not str or key == "<<" or key in mapping
+            if suspect and not self.valid_key(key, key_event, mapping):
+                continue
             mapping[key] = value
             mark = key_event.start_mark
             keys_at[key] = (mark.line + 1) << _SHIFT | (mark.column + 1)

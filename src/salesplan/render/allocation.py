@@ -23,6 +23,7 @@ def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list
     title = f"Quotas, {plan.settings.name} ({allocation.currency}; {source})"
     table = Table(title, columns)
     tree = plan.tree
+    nested = len({n.level for n in allocation.nodes}) > 1
     totals = {n.id: n.total for n in allocation.nodes}
     for node in allocation.nodes:
         parent_total = totals.get(node.parent or "", Decimal(0))
@@ -30,7 +31,11 @@ def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list
         cells: list[Any] = [node.id, node.level, Money(node.total, exponent), share]
         cells += [Money(p, exponent) for p in node.periods]
         cells.append("pin" if node.pinned else "")
-        table.add(cells, depth=tree[node.id].depth if node.id in tree else 0, strong=not tree[node.id].is_rep if node.id in tree else False)
+        table.add(
+            cells,
+            depth=tree[node.id].depth if node.id in tree and nested else 0,
+            strong=not tree[node.id].is_rep if node.id in tree else False,
+        )
     table.notes.append("Over-assignment by level (sum of the level's quotas against the target):")
     for name, nominal, total, effective in effective_over_assignment(plan, allocation):
         table.notes.append(
@@ -58,7 +63,12 @@ def document(plan: Plan, allocation: Allocation, source: str = "computed") -> di
             for n in allocation.nodes
         ],
         "over_assignment": [
-            {"level": name, "nominal": j.ratio(nominal), "total": j.amount(total, e), "effective": j.ratio(eff)}
+            {
+                "level": name,
+                "nominal": j.ratio(nominal),
+                "total": j.amount(total, e),
+                "effective": j.ratio(eff),
+            }
             for name, nominal, total, eff in effective_over_assignment(plan, allocation)
         ],
     }
@@ -68,18 +78,27 @@ def _fmt(value: Decimal | Any, exponent: int) -> str:
     return f"{Decimal(value):,.{exponent}f}"
 
 
+def _weight(value: Decimal | Fraction | int) -> str:
+    number = float(value)
+    return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:.6g}"
+
+
 def explain_lines(plan: Plan, why: Explanation) -> list[str]:
     """The story of one node's quota, from the root down, in plain sentences."""
     e = plan.currency_exponent
     cur = plan.settings.currency
     node = why.node
     lines = [f"Why {node.id} ({node.level}) carries {_fmt(node.total, e)} {cur}:", ""]
-    lines.append(f"{plan.settings.id}: target {_fmt(plan.settings.target, e)}, rounded to {_fmt(why.steps[0].family.parent_total if why.steps else node.total, e)}")
+    lines.append(
+        f"{plan.settings.id}: target {_fmt(plan.settings.target, e)}, rounded to {_fmt(why.steps[0].family.parent_total if why.steps else node.total, e)}"
+    )
     for step in why.steps:
         f = step.family
         lines.append("")
         lines.append(f"{f.parent} -> {step.child} ({step.level} split: {f.rule})")
-        lines.append(f"  {f.parent} total {_fmt(f.parent_total, e)} x (1 + {f.over_assign}) = {_fmt(f.raw_pool, e)}, pool {_fmt(f.pool, e)} after rounding to {plan.unit}")
+        lines.append(
+            f"  {f.parent} total {_fmt(f.parent_total, e)} x (1 + {f.over_assign}) = {_fmt(f.raw_pool, e)}, pool {_fmt(f.pool, e)} after rounding to {plan.unit}"
+        )
         if f.pins:
             pins = ", ".join(f"{k} {_fmt(v, e)}" for k, v in f.pins.items())
             lines.append(f"  pins taken out: {pins}; {_fmt(f.rest, e)} left to split")
@@ -91,11 +110,15 @@ def explain_lines(plan: Plan, why: Explanation) -> list[str]:
         weight_text = (
             "every weight is zero, split evenly"
             if f.even_fallback
-            else f"weight {float(step.weight):,.6g} of {float(total_weight):,.6g}"
+            else f"weight {_weight(step.weight)} of {_weight(total_weight)}"
         )
-        lines.append(f"  {step.child}: {weight_text} -> share {float(step.share):.4%} of {_fmt(f.rest, e)} = {float(step.exact):,.4f}")
+        lines.append(
+            f"  {step.child}: {weight_text} -> share {float(step.share):.4%} of {_fmt(f.rest, e)} = {float(step.exact):,.4f}"
+        )
         adjustment = step.result - Decimal(step.exact.numerator) / Decimal(step.exact.denominator)
-        lines.append(f"  largest-remainder rounding to {plan.unit}: {_fmt(step.result, e)} ({'+' if adjustment >= 0 else ''}{adjustment:,.4f})")
+        lines.append(
+            f"  largest-remainder rounding to {plan.unit}: {_fmt(step.result, e)} ({'+' if adjustment >= 0 else ''}{adjustment:,.4f})"
+        )
     lines.append("")
     weights_total = sum(why.period_weights, Decimal(0))
     basis = "seasonality x the rep's capacity per period" if node.level == "rep" else "seasonality"
@@ -126,7 +149,9 @@ def explain_document(plan: Plan, why: Explanation) -> dict[str, Any]:
                 "pinned": s.pinned,
                 "weight": None if s.weight is None else float(s.weight),
                 "share": None if s.share is None else float(s.share),
-                "exact": None if s.exact is None else str(Decimal(s.exact.numerator) / Decimal(s.exact.denominator)),
+                "exact": None
+                if s.exact is None
+                else str(Decimal(s.exact.numerator) / Decimal(s.exact.denominator)),
                 "result": j.amount(s.result, e),
             }
             for s in why.steps

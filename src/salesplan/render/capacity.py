@@ -12,34 +12,74 @@ from salesplan.render.table import Column, Money, Ratio, Table
 def tables(report: CapacityReport, exponent: int) -> list[Table]:
     periods = Table(
         f"Capacity vs target ({report.currency})",
-        [Column("period"), Column("target", True), Column("capacity", True), Column("gap", True), Column("coverage", True)],
+        [
+            Column("period"),
+            Column("target", True),
+            Column("capacity", True),
+            Column("gap", True),
+            Column("coverage", True),
+        ],
     )
     for label, target, capacity in zip(report.periods, report.target, report.capacity):
-        periods.add([label, Money(target, exponent), Money(capacity, exponent), Money(target - capacity, exponent),
-                     Ratio(capacity / target if target else None, "coverage")])
-    periods.add(["year", Money(report.total_target, exponent), Money(report.total_capacity, exponent),
-                 Money(report.gap, exponent), Ratio(report.coverage, "coverage")], strong=True)
+        periods.add(
+            [
+                label,
+                Money(target, exponent),
+                Money(capacity, exponent),
+                Money(target - capacity, exponent),
+                Ratio(capacity / target if target else None, "coverage"),
+            ]
+        )
+    periods.add(
+        [
+            "year",
+            Money(report.total_target, exponent),
+            Money(report.total_capacity, exponent),
+            Money(report.gap, exponent),
+            Ratio(report.coverage, "coverage"),
+        ],
+        strong=True,
+    )
     periods.notes.extend(summary_lines(report, exponent))
     reps = Table(
         f"Reps (quotas: {report.quota_source})",
-        [Column("rep"), Column("team"), Column("status"), Column("months", True), Column("capacity", True),
-         Column("quota", True), Column("OTE (pro rata)", True), Column("commission rate", True),
-         Column("quota/OTE", True), Column("flag")],
+        [
+            Column("rep"),
+            Column("team"),
+            Column("status"),
+            Column("months", True),
+            Column("capacity", True),
+            Column("quota", True),
+            Column("OTE (pro rata)", True),
+            Column("commission rate", True),
+            Column("quota/OTE", True),
+            Column("flag"),
+        ],
     )
     for rep in report.reps:
-        reps.add([
-            rep.id, rep.parent or "", rep.status, f"{rep.productive_months:.2f}".rstrip("0").rstrip("."),
-            Money(rep.capacity, exponent), Money(rep.quota, exponent) if rep.quota is not None else None,
-            Money(rep.ote, exponent), Ratio(rep.commission_rate), Ratio(rep.quota_to_ote, "plain"),
-            "over capacity" if rep.over_capacity else "",
-        ])
+        reps.add(
+            [
+                rep.id,
+                rep.parent or "",
+                rep.status,
+                f"{rep.productive_months:.2f}".rstrip("0").rstrip("."),
+                Money(rep.capacity, exponent),
+                Money(rep.quota, exponent) if rep.quota is not None else None,
+                Money(rep.ote, exponent),
+                Ratio(rep.commission_rate),
+                Ratio(rep.quota_to_ote, "plain"),
+                "over capacity" if rep.over_capacity else "",
+            ]
+        )
     return [periods, reps]
 
 
 def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
     lines = []
     if report.hires_needed is None:
-        lines.append(f"A hire starting {report.hire_start} adds no capacity this fiscal year: the gap cannot be closed by hiring.")
+        lines.append(
+            f"A hire starting {report.hire_start} adds no capacity this fiscal year: the gap cannot be closed by hiring."
+        )
     elif report.hires_needed == 0:
         lines.append("Capacity covers the target: no hire needed.")
     else:
@@ -48,9 +88,15 @@ def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
             f"adds {report.hire_capacity:,.{exponent}f})."
         )
     if report.cost_of_sales is not None:
-        budget = f" (budget {report.max_cost_of_sales:.1%})" if report.max_cost_of_sales is not None else ""
+        budget = (
+            f" (budget {report.max_cost_of_sales:.1%})"
+            if report.max_cost_of_sales is not None
+            else ""
+        )
         verdict = " OVER BUDGET" if report.over_budget else ""
-        lines.append(f"Cost of sales: {report.cost_of_sales:.1%}{budget}: OTE {report.total_ote:,.{exponent}f}.{verdict}")
+        lines.append(
+            f"Cost of sales: {report.cost_of_sales:.1%}{budget}: OTE {report.total_ote:,.{exponent}f}.{verdict}"
+        )
     over = [r.id for r in report.reps if r.over_capacity]
     if over:
         lines.append(f"Quota above capacity: {', '.join(over)}.")
@@ -93,4 +139,3 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
             for r in report.reps
         ],
     }
-

@@ -24,8 +24,11 @@ def as_text(diagnostics: Sequence[Diagnostic]) -> str:
 
 def summary(diagnostics: Sequence[Diagnostic]) -> str:
     errors, warnings = counts(diagnostics)
-    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
+    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def as_json(diagnostics: Sequence[Diagnostic], valid: bool) -> str:

@@ -22,8 +22,8 @@ def table(t: Table, heading: str = "###") -> str:
         cells = [escape(show(cell)) for cell in row]
         if cells and depth:
             cells[0] = "&nbsp;&nbsp;" * depth + cells[0]
-        if strong:
-            cells = [f"**{c}**" if c else c for c in cells]
+        if strong and cells:
+            cells[0] = f"**{cells[0]}**"
         lines.append("| " + " | ".join(cells) + " |")
     lines.extend(["", *(f"{escape(n)}  " for n in t.notes)] if t.notes else [])
     return "\n".join(lines) + "\n"

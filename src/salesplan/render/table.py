@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +22,7 @@ class Ratio:
     kind: str = "percent"  # "percent" | "coverage" | "shift" | "plain"
 
 
-Cell = Union[str, int, Money, Ratio, None]
+Cell = str | int | Money | Ratio | None
 
 
 @dataclass(frozen=True, slots=True)

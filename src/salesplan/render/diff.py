@@ -1,0 +1,392 @@
+"""Views of a plan diff: grouped, coloured tables for the terminal; the JSON document of
+DESIGN §3; Markdown for a pull-request comment (a summary line, then a table per group,
+long groups folded in `<details>`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from salesplan.diff import Change, PlanDiff, measure_of
+from salesplan.render import json as j
+from salesplan.render.markdown import escape
+from salesplan.render.markdown import table as markdown_table
+from salesplan.render.table import Cell, Column, Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+FOLD_AFTER = 15  # Markdown groups with more rows than this are folded
+DASH = "–"
+
+
+@dataclass(frozen=True)
+class Group:
+    title: str
+    entities: tuple[str, ...]
+    build: Callable[[PlanDiff, list[Change]], Table]
+
+
+# ---- values for people
+
+
+def money(value: Decimal, exponent: int, sign: bool = False) -> str:
+    quantized = value.quantize(Decimal(1).scaleb(-exponent))
+    return f"{quantized:+,}" if sign else f"{quantized:,}"
+
+
+def value_text(value: Any, measure: str, exponent: int) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{k}: {value_text(v, measure_of(k, v), exponent)}"
+            for k, v in value.items()
+            if v is not None
+        )
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    if measure == "money":
+        return money(Decimal(value), exponent)
+    if measure == "ratio":
+        return f"{Decimal(value) * 100:.2f}%"
+    if measure == "number":
+        return f"{Decimal(value):,}"
+    return str(value)
+
+
+def delta_text(change: Change, exponent: int) -> str:
+    delta = change.delta
+    if delta is None:
+        return ""
+    if change.measure == "money":
+        return money(Decimal(delta), exponent, sign=True)
+    if change.measure == "ratio":
+        return f"{Decimal(delta) * 100:+.2f} pp"
+    if change.measure == "number":
+        return f"{Decimal(delta):+,}"
+    return f"{delta:+}"
+
+
+def percent_text(change: Change) -> str:
+    relative = change.relative
+    return "" if relative is None else f"{relative * 100:+.1f}%"
+
+
+# ---- the tables, one per group
+
+
+def _changes_table(title: str, id_header: str, field_header: str | None) -> Table:
+    columns = [Column("change"), Column(id_header)]
+    columns += [Column(field_header)] if field_header else []
+    columns += [Column("old", True), Column("new", True), Column("delta", True)]
+    return Table(title, columns)
+
+
+def settings_table(diff: PlanDiff, changes: list[Change]) -> Table:
+    table = _changes_table("Plan settings", "setting", None)
+    for c in changes:
+        name = (
+            c.field if c.entity == "plan" else f"levels.{c.id}" + (f".{c.field}" if c.field else "")
+        )
+        table.add([c.kind, name or "", *_values(c, diff.exponent)])
+    return table
+
+
+def records_table(title: str, id_header: str) -> Callable[[PlanDiff, list[Change]], Table]:
+    def build(diff: PlanDiff, changes: list[Change]) -> Table:
+        table = _changes_table(title, id_header, "field")
+        for c in changes:
+            table.add([c.kind, c.id, c.field or "", *_values(c, diff.exponent)])
+        return table
+
+    return build
+
+
+def amounts_table(
+    title: str, id_header: str, field_header: str | None
+) -> Callable[[PlanDiff, list[Change]], Table]:
+    def build(diff: PlanDiff, changes: list[Change]) -> Table:
+        table = _changes_table(title, id_header, field_header)
+        table.columns.append(Column("%", True))
+        for c in changes:
+            field = [c.field or ""] if field_header else []
+            table.add([c.kind, c.id, *field, *_values(c, diff.exponent), percent_text(c)])
+        return table
+
+    return build
+
+
+def _values(change: Change, exponent: int) -> list[str]:
+    return [
+        value_text(change.old, change.measure, exponent),
+        value_text(change.new, change.measure, exponent),
+        delta_text(change, exponent),
+    ]
+
+
+def quotas_table(diff: PlanDiff, changes: list[Change]) -> Table:
+    """One row per node that moved: its total before and after, then the move per period."""
+    periods = [p for p in diff.periods if any(c.field == p for c in changes)]
+    columns = [Column("node"), Column("level"), Column("old", True), Column("new", True)]
+    columns += [Column("delta", True), Column("%", True)]
+    columns += [Column(f"{p} delta", True) for p in periods]
+    table = Table("Quotas, allocated top-down", columns)
+    by_node: dict[str, dict[str, Change]] = {}
+    for c in changes:
+        by_node.setdefault(c.id, {})[c.field or ""] = c
+    for node_id, moves in by_node.items():
+        info = diff.nodes[node_id]
+        total = moves.get("total")
+        old = DASH if info.old_total is None else money(info.old_total, diff.exponent)
+        new = DASH if info.new_total is None else money(info.new_total, diff.exponent)
+        cells: list[Cell] = [node_id, info.level, old, new]
+        cells += [delta_text(total, diff.exponent), percent_text(total)] if total else ["", ""]
+        cells += [delta_text(moves[p], diff.exponent) if p in moves else "" for p in periods]
+        table.add(cells, depth=info.depth)
+    return table
+
+
+TOTAL_NAMES = {
+    "total": "quotas",
+    "effective_over_assign": "effective over-assignment",
+    "total_capacity": "capacity",
+    "coverage": "coverage (capacity / target)",
+    "cost_of_sales": "cost of sales",
+    "hires_needed": "hires needed",
+}
+
+
+def totals_table(diff: PlanDiff, changes: list[Change]) -> Table:
+    table = Table(
+        "Totals and capacity",
+        [Column("what"), Column("old", True), Column("new", True), Column("delta", True)],
+    )
+    for c in changes:
+        name = TOTAL_NAMES.get(c.field or "", c.field or "")
+        what = f"{c.id} level: {name}" if c.entity == "level_total" else name
+        table.add([what, *_values(c, diff.exponent)])
+    return table
+
+
+GROUPS = (
+    Group("Plan settings", ("plan", "level"), settings_table),
+    Group("Units", ("unit",), records_table("Units", "unit")),
+    Group("Reps", ("rep",), records_table("Reps", "rep")),
+    Group("Territories", ("territory",), records_table("Territories", "territory")),
+    Group("Pins", ("pin",), amounts_table("Pins (quota: in org.yaml)", "node", None)),
+    Group("Metrics", ("metric",), amounts_table("Metrics (metrics.csv)", "id", "metric")),
+    Group("Submissions", ("submission",), amounts_table("Submissions", "rep", "period")),
+    Group("Quotas", ("quota",), quotas_table),
+    Group("Totals", ("level_total", "capacity"), totals_table),
+)
+
+
+def tables(diff: PlanDiff) -> list[Table]:
+    found = []
+    for group in GROUPS:
+        changes = [c for c in diff.changes if c.entity in group.entities]
+        if changes:
+            found.append(group.build(diff, changes))
+    return found
+
+
+# ---- the summary line
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+COUNTED = (
+    ("plan", "setting", None, "changed"),
+    ("level", "level", None, "changed"),
+    ("unit", "unit", None, "changed"),
+    ("rep", "rep", None, "changed"),
+    ("territory", "territory", "territories", "changed"),
+    ("pin", "pin", None, "changed"),
+    ("metric", "metric row", None, "changed"),
+    ("submission", "submission", None, "changed"),
+    ("quota", "quota", None, "moved"),
+)
+
+
+def summary_parts(diff: PlanDiff) -> list[str]:
+    """'target +100,000.00 (+0.8%)', '3 reps changed', '12 quotas moved', ..."""
+    if not diff.changes:
+        return ["no differences"]
+    parts = []
+    target = diff.find("plan", "target")
+    if target is not None:
+        parts.append(f"target {delta_text(target, diff.exponent)} ({percent_text(target)})")
+    counts = diff.counts()
+    if target is not None:
+        counts["plan"] -= 1  # the target has its own part
+    for entity, word, plural, verb in COUNTED:
+        if counts.get(entity):
+            parts.append(f"{_plural(counts[entity], word, plural)} {verb}")
+    coverage = diff.find("capacity", "coverage")
+    if coverage is not None:
+        old, new = (value_text(v, "ratio", 0) for v in (coverage.old, coverage.new))
+        parts.append(f"coverage {old} → {new}")
+    return parts
+
+
+def summary_line(diff: PlanDiff) -> str:
+    return f"{diff.old_label} → {diff.new_label}: " + "; ".join(summary_parts(diff))
+
+
+# ---- formats
+
+
+def document(diff: PlanDiff) -> dict[str, Any]:
+    e = diff.exponent
+    counts = diff.counts()
+    return {
+        "from": diff.old_label,
+        "to": diff.new_label,
+        "changes": [change_document(c, e) for c in diff.changes],
+        "currency": diff.currency,
+        "summary": {
+            "changes": len(diff.changes),
+            "sections": diff.sections(),
+            "changed": counts,
+            "target": _pair(diff.old.target, diff.new.target, e),
+            "forecast": _pair(diff.old.forecast, diff.new.forecast, e),
+            "total_capacity": _pair(diff.old.total_capacity, diff.new.total_capacity, e),
+            "coverage": {"old": j.ratio(diff.old.coverage), "new": j.ratio(diff.new.coverage)},
+            "cost_of_sales": {
+                "old": j.ratio(diff.old.cost_of_sales),
+                "new": j.ratio(diff.new.cost_of_sales),
+            },
+        },
+    }
+
+
+def _pair(old: Decimal, new: Decimal, exponent: int) -> dict[str, str | None]:
+    return {
+        "old": j.amount(old, exponent),
+        "new": j.amount(new, exponent),
+        "delta": j.amount(new - old, exponent),
+    }
+
+
+def json_value(value: Any, measure: str, exponent: int) -> Any:
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return {k: json_value(v, measure_of(k, v), exponent) for k, v in value.items()}
+    if measure == "money":
+        return j.amount(Decimal(value), exponent)
+    if measure == "ratio":
+        return j.ratio(Decimal(value))
+    if measure == "count":
+        return int(value)
+    return str(value)
+
+
+def change_document(change: Change, exponent: int) -> dict[str, Any]:
+    m = change.measure
+    return {
+        "kind": change.kind,
+        "entity": change.entity,
+        "id": change.id,
+        "field": change.field,
+        "old": json_value(change.old, m, exponent),
+        "new": json_value(change.new, m, exponent),
+        "delta": json_value(change.delta, m, exponent),
+    }
+
+
+def as_json(diff: PlanDiff) -> str:
+    return j.dumps(document(diff))
+
+
+def code_span(text: str) -> str:
+    """User text as inline code: nothing in it is read as Markdown or HTML."""
+    text = " ".join(text.splitlines())
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def as_markdown(diff: PlanDiff) -> str:
+    parts = "; ".join(escape(p) for p in summary_parts(diff))
+    lines = [
+        f"**salesplan diff** {code_span(diff.old_label)} → {code_span(diff.new_label)}: {parts}",
+        "",
+    ]
+    for t in tables(diff):
+        if len(t.rows) > FOLD_AFTER:
+            summary = f"{escape(t.title)} ({_plural(len(t.rows), 'row')})"
+            lines += [f"<details><summary>{summary}</summary>", ""]
+            lines += [markdown_table(_untitled(t)), "</details>", ""]
+        else:
+            lines += [markdown_table(t)]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _untitled(t: Table) -> Table:
+    return Table("", t.columns, t.rows, t.depth, t.strong, t.notes)
+
+
+# ---- the terminal
+
+KIND_STYLES = {"added": "green", "removed": "red", "moved": "cyan", "changed": "yellow"}
+
+
+def as_text(diff: PlanDiff, out: Console | None = None) -> None:
+    from rich.text import Text
+
+    from salesplan.render.text import console
+
+    out = out or console()
+    out.print(Text(summary_line(diff), style="bold"), soft_wrap=True)
+    for t in tables(diff):
+        out.print(_rich(t))
+
+
+def _rich(t: Table) -> object:
+    from rich import box
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    table = RichTable(title=t.title, box=box.SIMPLE_HEAVY, title_justify="left")
+    for column in t.columns:
+        table.add_column(column.header, justify="right" if column.numeric else "left")
+    for row, depth, strong in zip(t.rows, t.depth, t.strong):
+        cells = [Text(str(cell or "")) for cell in row]  # user text is never parsed as markup
+        for column, cell in zip(t.columns, cells):
+            _colour(column.header, cell)
+        if cells and depth:
+            cells[0] = Text("  " * depth) + cells[0]
+        table.add_row(*cells, style="bold" if strong else None)
+    return table
+
+
+def _colour(header: str, cell: Any) -> None:
+    text = cell.plain
+    if header == "change":
+        cell.stylize(KIND_STYLES.get(text, ""))
+    elif header == "%" or header.endswith("delta"):
+        if text.startswith("+"):
+            cell.stylize("green")
+        elif text.startswith("-"):
+            cell.stylize("red")
+
+
+def render(diff: PlanDiff, fmt: str) -> None:
+    """Write `diff` to stdout in `fmt`: text, json or markdown."""
+    from salesplan.render.output import write
+
+    renderers: dict[str, Callable[[], None]] = {
+        "json": lambda: write(as_json(diff)),
+        "markdown": lambda: write(as_markdown(diff)),
+        "text": lambda: as_text(diff),
+    }
+    renderers[fmt]()

@@ -1,0 +1,101 @@
+"""Views of a reconciliation: top-down vs bottom-up vs proposal, with the flags."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from salesplan.reconcile import ReconcileNode, Reconciliation
+from salesplan.render import json as j
+from salesplan.render.table import Column, Money, Ratio, Table
+
+if TYPE_CHECKING:
+    from salesplan.plan import Plan
+
+
+def flags(node: ReconcileNode) -> list[str]:
+    found = []
+    if node.pinned:
+        found.append("pinned")
+    if node.clamped:
+        found.append("clamped")
+    if node.sandbagging:
+        found.append("sandbagging")
+    if node.over_capacity:
+        found.append("over capacity")
+    return found
+
+
+def tables(plan: Plan, result: Reconciliation) -> list[Table]:
+    e = plan.currency_exponent
+    table = Table(
+        f"Hybrid proposal, {plan.settings.name} ({result.currency}; guardrail ±{result.max_shift:.0%})",
+        [Column("node"), Column("level"), Column("top-down", True), Column("bottom-up", True),
+         Column("proposal", True), Column("shift", True), Column("flags")],
+    )
+    tree = plan.tree
+    nested = len({n.level for n in result.nodes}) > 1
+    for node in result.nodes:
+        table.add(
+            [
+                node.id,
+                node.level,
+                Money(node.top_down, e),
+                Money(node.bottom_up, e) if node.bottom_up is not None else None,
+                Money(node.total, e),
+                Ratio(node.shift, "shift"),
+                ", ".join(flags(node)),
+            ],
+            depth=tree[node.id].depth if node.id in tree and nested else 0,
+            strong=node.id in tree and not tree[node.id].is_rep,
+        )
+    table.notes.extend(summary_lines(result))
+    return [table]
+
+
+def summary_lines(result: Reconciliation) -> list[str]:
+    moved = [n for n in result.nodes if n.total != n.top_down]
+    lines = [f"{len(moved)} quota(s) move; every parent's pool is kept to the unit."]
+    for kind, members in (
+        ("clamped at the guardrail", [n.id for n in result.nodes if n.clamped]),
+        ("sandbagging (bottom-up below top-down by more than the guardrail)", [n.id for n in result.nodes if n.sandbagging]),
+        ("over capacity", [n.id for n in result.nodes if n.over_capacity]),
+    ):
+        if members:
+            lines.append(f"{kind.capitalize()}: {', '.join(members)}.")
+    if result.relaxed:
+        lines.append(
+            f"Guardrail relaxed for the children of {', '.join(result.relaxed)}: "
+            "every child was clamped and the pool was still not met."
+        )
+    if result.budget_breach:
+        lines.append("Budget breach: cost of sales is above budget.max_cost_of_sales.")
+    lines.extend(str(d) for d in result.diagnostics)
+    return lines
+
+
+def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
+    e = plan.currency_exponent
+    return {
+        "currency": result.currency,
+        "periods": list(result.periods),
+        "max_shift": j.ratio(result.max_shift),
+        "relaxed": list(result.relaxed),
+        "budget_breach": result.budget_breach,
+        "nodes": [
+            {
+                "id": n.id,
+                "level": n.level,
+                "parent": n.parent,
+                "total": j.amount(n.total, e),
+                "periods": [j.amount(p, e) for p in n.periods],
+                "pinned": n.pinned,
+                "top_down": j.amount(n.top_down, e),
+                "bottom_up": j.amount(n.bottom_up, e),
+                "shift": j.ratio(n.shift),
+                "clamped": n.clamped,
+                "sandbagging": n.sandbagging,
+                "over_capacity": n.over_capacity,
+            }
+            for n in result.nodes
+        ],
+    }

@@ -1,0 +1,91 @@
+"""Views of a rollup: the tree table with coverage, a summary, and the JSON document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from salesplan.render import json as j
+from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.rollup import Rollup
+
+if TYPE_CHECKING:
+    from salesplan.plan import Plan
+
+
+def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
+    e = plan.currency_exponent
+    scope = rollup.periods[0] if len(rollup.periods) == 1 else "year"
+    table = Table(
+        f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
+        [Column("node"), Column("level"), Column("forecast", True), Column("quota", True),
+         Column("gap", True), Column("coverage", True), Column("submitted", True), Column("missing")],
+    )
+    tree = plan.tree
+    nested = len({n.level for n in rollup.nodes}) > 1
+    for node in rollup.nodes:
+        expected = node.submitted + len(node.missing)
+        missing = ", ".join(node.missing[:3]) + (f" +{len(node.missing) - 3}" if len(node.missing) > 3 else "")
+        table.add(
+            [
+                node.id,
+                node.level,
+                Money(node.forecast_total, e),
+                Money(node.quota_total, e) if node.quota_total is not None else None,
+                Money(node.gap, e) if node.gap is not None else None,
+                Ratio(node.coverage, "coverage"),
+                f"{node.submitted}/{expected}",
+                missing,
+            ],
+            depth=tree[node.id].depth if node.id in tree and nested else 0,
+            strong=node.id in tree and not tree[node.id].is_rep,
+        )
+    table.notes.extend(summary_lines(plan, rollup))
+    return [table]
+
+
+def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
+    e = plan.currency_exponent
+    root = rollup.by_id().get(plan.settings.id)
+    if root is None:
+        return []
+    lines = []
+    if root.quota_total is not None and root.coverage is not None:
+        lines.append(
+            f"Forecast {root.forecast_total:,.{e}f} against a target of {root.quota_total:,.{e}f}: "
+            f"{root.coverage:.1%} coverage, gap {root.gap:,.{e}f}."
+        )
+    if root.missing:
+        lines.append(f"{len(root.missing)} rep(s) have not submitted: {', '.join(root.missing)}.")
+    else:
+        lines.append("Every rep expected to submit has submitted.")
+    return lines
+
+
+def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
+    e = plan.currency_exponent
+    return {
+        "currency": rollup.currency,
+        "periods": list(rollup.periods),
+        "quota_source": source,
+        "nodes": [
+            {
+                "id": n.id,
+                "level": n.level,
+                "parent": n.parent,
+                "forecast": {
+                    "total": j.amount(n.forecast_total, e),
+                    "periods": [j.amount(p, e) for p in n.forecast_periods],
+                },
+                "quota": None
+                if n.quota_total is None
+                else {
+                    "total": j.amount(n.quota_total, e),
+                    "periods": [j.amount(p, e) for p in n.quota_periods or ()],
+                },
+                "gap": j.amount(n.gap, e),
+                "coverage": j.ratio(n.coverage),
+                "missing": list(n.missing),
+            }
+            for n in rollup.nodes
+        ],
+    }

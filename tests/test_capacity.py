@@ -1,0 +1,317 @@
+"""Capacity (DESIGN §4.4): ramp-adjusted capacity per period, attrition, hires needed,
+cost of sales and the per-rep quota economics, on examples worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from salesplan import load_plan
+from salesplan.allocate import Allocation, NodeQuota
+from salesplan.capacity import capacity_report
+
+
+def D(*values: str | int) -> tuple[Decimal, ...]:
+    return tuple(Decimal(v) for v in values)
+
+
+def clean_plan(folder: Path):
+    loaded = load_plan(folder)
+    assert [str(d) for d in loaded.diagnostics] == []
+    return loaded.plan
+
+
+# A ramp of 0% / 50% / 100% by quarter of tenure: tenure months 1-3 produce nothing, months
+# 4-6 half, from month 7 on everything. full_quota 1,200,000 is 100,000 a month; attainment 1;
+# no attrition. Calendar year, quarterly periods; target 5,000,000, even seasonality.
+SETTINGS = """
+    salesplan: 1
+    name: Capacity worked example
+    currency: USD
+    fiscal_year: {start: 2027-01-01, periods: quarter}
+    target: %(target)s
+    levels: [{name: rep, split: even}]
+    capacity:
+      full_quota: 1_200_000
+      attainment: %(attainment)s
+      ramp: {quarterly: [0, 0, 0, 0.5, 0.5, 0.5]}
+      default_ramp: quarterly
+      attrition: %(attrition)s
+    budget: {max_cost_of_sales: %(budget)s}
+"""
+REPS = [
+    # two tenured reps: 100,000 every month -> 300,000 a quarter each
+    "{id: t1, start: 2019-05-01, ote: {base: 100_000, variable: 100_000}}",
+    "{id: t2, start: 2022-09-12, ote: {base: 100_000, variable: 100_000}}",
+    # hired on the first day of the year: Jan-Mar 0, Apr-Jun 50%, Jul-Dec 100%
+    #   -> Q1 0, Q2 150,000, Q3 300,000, Q4 300,000 = 750,000 (7.5 productive months)
+    "{id: h1, start: 2027-01-01, ote: {base: 80_000, variable: 80_000}}",
+    # planned hire starting in month 4: Apr-Jun 0, Jul-Sep 50%, Oct-Dec 100%
+    #   -> Q1 0, Q2 0, Q3 150,000, Q4 300,000 = 450,000 (4.5 productive months)
+    "{id: p1, start: 2027-04-01, status: planned, ote: {base: 80_000, variable: 80_000}}",
+    # leaves mid-year: productive Jan-Jun, nothing from July (the month holding the end date)
+    #   -> Q1 300,000, Q2 300,000, Q3 0, Q4 0 = 600,000 (6 months)
+    "{id: l1, start: 2018-02-01, end: 2027-07-15, ote: {base: 90_000, variable: 90_000}}",
+]
+# Capacity per quarter:
+#   Q1 = 300 + 300 +   0 +   0 + 300 =   900,000
+#   Q2 = 300 + 300 + 150 +   0 + 300 = 1,050,000
+#   Q3 = 300 + 300 + 300 + 150 +   0 = 1,050,000
+#   Q4 = 300 + 300 + 300 + 300 +   0 = 1,200,000      year 4,200,000 against 5,000,000
+# Gap 800,000; a hire on 2027-01-01 adds 750,000 (like h1) -> 2 hires (1 is not enough).
+# OTE pro rata by months employed: t1 200,000; t2 200,000; h1 160,000 (12 months);
+#   p1 160,000 x 9/12 = 120,000; l1 180,000 x 6/12 = 90,000 -> 770,000 / 5,000,000 = 15.4%.
+
+
+def worked_example(
+    write_tree, target="5_000_000", attainment="1", attrition="0", budget="0.2", extra=()
+) -> Path:
+    values = {"target": target, "attainment": attainment, "attrition": attrition, "budget": budget}
+    org = "reps:\n" + "".join(f"  - {rep}\n" for rep in [*REPS, *extra])
+    return write_tree({"salesplan.yaml": SETTINGS % values, "org.yaml": org})
+
+
+def test_worked_capacity_example(write_tree) -> None:
+    plan = clean_plan(worked_example(write_tree))
+    report = capacity_report(plan, plan.allocation)
+    assert report.periods == ("Q1", "Q2", "Q3", "Q4")
+    assert report.target == D(1_250_000, 1_250_000, 1_250_000, 1_250_000)
+    assert report.capacity == D(900_000, 1_050_000, 1_050_000, 1_200_000)
+    assert (report.total_target, report.total_capacity) == (Decimal(5_000_000), Decimal(4_200_000))
+    assert report.gap == Decimal(800_000)
+    assert report.coverage == Decimal("0.84")
+    assert report.hire_start == date(2027, 1, 1)
+    assert report.hire_capacity == Decimal(750_000)
+    assert report.hires_needed == 2
+    assert report.total_ote == Decimal(770_000)
+    assert report.cost_of_sales == Decimal("0.154")
+    assert not report.over_budget
+
+    reps = {r.id: r for r in report.reps}
+    assert {k: r.periods for k, r in reps.items()} == {
+        "t1": D(300_000, 300_000, 300_000, 300_000),
+        "t2": D(300_000, 300_000, 300_000, 300_000),
+        "h1": D(0, 150_000, 300_000, 300_000),
+        "p1": D(0, 0, 150_000, 300_000),
+        "l1": D(300_000, 300_000, 0, 0),
+    }
+    assert {k: r.months_employed for k, r in reps.items()} == {
+        "t1": 12,
+        "t2": 12,
+        "h1": 12,
+        "p1": 9,
+        "l1": 6,
+    }
+    assert {k: r.productive_months for k, r in reps.items()} == dict(
+        zip(["t1", "t2", "h1", "p1", "l1"], D(12, 12, "7.5", "4.5", 6))
+    )
+    assert {k: r.ote for k, r in reps.items()} == dict(
+        zip(["t1", "t2", "h1", "p1", "l1"], D(200_000, 200_000, 160_000, 120_000, 90_000))
+    )
+    # Quotas: an even split of 5,000,000 -> 1,000,000 each.
+    # Commission rate = variable (pro rata) / quota; quota/OTE = quota / OTE (pro rata):
+    #   t1 100,000 / 1,000,000 = 10%, 1,000,000 / 200,000 = 5
+    #   p1  60,000 / 1,000,000 =  6%, 1,000,000 / 120,000 = 8.33
+    #   l1  45,000 / 1,000,000 = 4.5%, 1,000,000 / 90,000 = 11.11
+    assert all(r.quota == Decimal(1_000_000) for r in report.reps)
+    assert reps["t1"].commission_rate == Decimal("0.1") and reps["t1"].quota_to_ote == 5
+    assert reps["p1"].commission_rate == Decimal("0.06")
+    assert reps["p1"].quota_to_ote == Decimal(1_000_000) / Decimal(120_000)
+    assert reps["l1"].commission_rate == Decimal("0.045")
+    # Over capacity: quota above full_quota x productive months / 12 (attainment aside):
+    #   t1, t2 1,200,000 >= 1,000,000; h1 750,000, p1 450,000, l1 600,000 < 1,000,000
+    assert {k: r.quota_capacity for k, r in reps.items()} == dict(
+        zip(["t1", "t2", "h1", "p1", "l1"], D(1_200_000, 1_200_000, 750_000, 450_000, 600_000))
+    )
+    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1", "l1"]
+
+
+def test_attainment_scales_capacity(write_tree) -> None:
+    plan = clean_plan(worked_example(write_tree, attainment="0.8"))
+    report = capacity_report(plan, plan.allocation)
+    # 80% of 900,000 / 1,050,000 / 1,050,000 / 1,200,000; a hire adds 80% of 750,000
+    assert report.capacity == D(720_000, 840_000, 840_000, 960_000)
+    assert report.hire_capacity == Decimal(600_000)
+    assert report.hires_needed == 3  # gap 1,640,000 / 600,000 = 2.73
+    # the over-capacity flag compares with full quota, not expected attainment
+    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1", "l1"]
+
+
+@pytest.mark.parametrize(
+    ("hire_start", "hire_capacity", "hires"),
+    [
+        # hired 2026-10-01: Oct-Dec (before the year) 0, Jan-Mar 50%, Apr-Dec 100%
+        #   -> 150,000 + 900,000 = 1,050,000: one hire closes the 800,000 gap
+        ("2026-10-01", "1050000.00", 1),
+        ("2027-01-01", "750000.00", 2),  # like h1: 750,000 -> 800/750 -> 2
+        ("2027-04-01", "450000.00", 2),  # like p1: 450,000 -> 1.78 -> 2
+        ("2027-07-01", "150000.00", 6),  # Jul-Sep 0, Oct-Dec 50%: 150,000 -> 5.33 -> 6
+        ("2027-10-20", "0.00", None),  # still in the zero quarter of the ramp at year end
+        ("2028-01-01", "0.00", None),  # after the year: no hire can close the gap
+    ],
+)
+def test_hires_needed(write_tree, cli, hire_start, hire_capacity, hires) -> None:
+    folder = worked_example(write_tree)
+    result = cli("capacity", folder, "--hire-start", hire_start, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert (doc["hire_start"], doc["hire_capacity"]) == (hire_start, hire_capacity)
+    assert doc["hires_needed"] == hires
+    if hires is None:
+        assert '"hires_needed": null' in result.stdout
+        text = cli("capacity", folder, "--hire-start", hire_start).stdout
+        assert "cannot be closed by hiring" in text
+
+
+@pytest.mark.parametrize("hire_start", ["2026-10-01", "2027-01-01", "2027-04-01", "2027-07-01"])
+@pytest.mark.parametrize("attrition", ["0", "0.3"])
+def test_hires_needed_is_the_fewest_that_close_the_gap(write_tree, hire_start, attrition) -> None:
+    """Adding `hires_needed` reps starting then to org.yaml closes the gap; one fewer does not."""
+    plan = clean_plan(worked_example(write_tree, attrition=attrition))
+    needed = capacity_report(plan, hire_start=date.fromisoformat(hire_start)).hires_needed
+    assert needed is not None and needed > 0
+
+    def gap_with(count: int) -> Decimal:
+        hires = [f"{{id: hire{i}, start: {hire_start}, status: planned}}" for i in range(count)]
+        grown = clean_plan(worked_example(write_tree, attrition=attrition, extra=hires))
+        return capacity_report(grown).gap
+
+    assert gap_with(needed) <= 0
+    assert gap_with(needed - 1) > 0
+
+
+@pytest.mark.parametrize("target", ["4_000_000", "4_200_000"])
+def test_no_hire_when_capacity_covers_the_target(write_tree, target) -> None:
+    plan = clean_plan(worked_example(write_tree, target=target))
+    report = capacity_report(plan, plan.allocation)
+    assert report.gap <= 0
+    assert report.hires_needed == 0
+
+
+def test_attrition_applies_to_reps_on_board_at_the_start(write_tree) -> None:
+    folder = write_tree(
+        {
+            "salesplan.yaml": """
+                salesplan: 1
+                name: Attrition
+                currency: USD
+                fiscal_year: {start: 2027-01-01, periods: month}
+                target: 4_000_000
+                levels: [{name: rep, split: even}]
+                capacity: {full_quota: 1_200_000, attrition: 0.2}
+            """,
+            "org.yaml": """
+                reps:
+                  - {id: old, start: 2020-01-01}
+                  - {id: first-day, start: 2027-01-01}
+                  - {id: mid-january, start: 2027-01-15}
+                  - {id: april, start: 2027-04-01}
+            """,
+        }
+    )
+    plan = clean_plan(folder)
+    report = capacity_report(plan)
+    reps = {r.id: r for r in report.reps}
+    # retention in fiscal month m = (1 - 0.2)^(m/12), m = 1..12, on 100,000 a month:
+    #   M01 100,000 x 0.8^(1/12) = 98,157.65   M03 0.8^(3/12) -> 94,574.16
+    #   M06 0.8^(6/12) = 0.894427191 -> 89,442.72   M12 0.8 -> 80,000.00; year 1,065,571.82
+    retained = D(
+        "98157.65", "96349.25", "94574.16", "92831.78", "91121.49", "89442.72",
+        "87794.87", "86177.39", "84589.70", "83031.27", "81501.54", "80000.00",
+    )  # fmt: skip
+    for m, amount in enumerate(retained, start=1):
+        formula = (Decimal(100_000) * Decimal("0.8") ** (Decimal(m) / 12)).quantize(Decimal("0.01"))
+        assert amount == formula
+    assert reps["old"].periods == retained
+    assert reps["old"].capacity == Decimal("1065571.82")
+    # on board on the first day of the year: retention applies too
+    assert reps["first-day"].periods == retained
+    # joined after the start of the year: no attrition applied, full months from the start
+    assert reps["mid-january"].periods == D(*[100_000] * 12)
+    assert reps["april"].periods == D(0, 0, 0, *[100_000] * 9)
+    assert report.total_capacity == 2 * Decimal("1065571.82") + Decimal(1_200_000) + Decimal(
+        900_000
+    )
+    # a hire on the first day is on board at the start like `first-day`: same capacity
+    assert report.hire_capacity == Decimal("1065571.82")
+    later = capacity_report(plan, hire_start=date(2027, 4, 1))
+    assert later.hire_capacity == Decimal(900_000)
+
+
+def test_over_capacity_is_strictly_above(write_tree) -> None:
+    plan = clean_plan(worked_example(write_tree))
+    quotas = {
+        "t1": "1200000.00",
+        "t2": "1200000.01",
+        "h1": "750000.00",
+        "p1": "0",
+        "l1": "600000.01",
+    }
+    nodes = [
+        NodeQuota(
+            "company",
+            "company",
+            None,
+            Decimal(5_000_000),
+            D(1_250_000, 1_250_000, 1_250_000, 1_250_000),
+        )
+    ]
+    nodes += [NodeQuota(k, "rep", "company", Decimal(v), D(v, 0, 0, 0)) for k, v in quotas.items()]
+    allocation = Allocation("USD", plan.periods, Decimal("0.01"), nodes)
+    report = capacity_report(plan, allocation)
+    assert [r.id for r in report.reps if r.over_capacity] == ["t2", "l1"]
+    p1 = next(r for r in report.reps if r.id == "p1")
+    assert (p1.quota, p1.commission_rate, p1.quota_to_ote) == (Decimal(0), None, Decimal(0))
+
+
+def test_cost_of_sales_above_budget_warns(write_tree, cli) -> None:
+    folder = worked_example(write_tree, budget="0.15")
+    [found] = load_plan(folder).diagnostics
+    assert (found.code, found.severity.value, found.line, found.column) == (
+        "SP504",
+        "warning",
+        13,
+        29,
+    )
+    assert "15.4%" in found.message and "15.0%" in found.message
+    assert cli("check", folder).exit_code == 0
+    assert "OVER BUDGET" in cli("capacity", folder).stdout
+
+
+def test_capacity_json_shape(write_tree, cli) -> None:
+    folder = worked_example(write_tree)
+    result = cli("capacity", folder, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    # DESIGN §3; the code adds the gap, budget, OTE, hire details and per-rep rows.
+    design = ["currency", "periods", "target", "capacity", "total_target", "total_capacity"]
+    design += ["coverage", "cost_of_sales", "hires_needed"]
+    assert set(design) <= set(doc)
+    assert {k: doc[k] for k in design} == {
+        "currency": "USD",
+        "periods": ["Q1", "Q2", "Q3", "Q4"],
+        "target": ["1250000.00"] * 4,
+        "capacity": ["900000.00", "1050000.00", "1050000.00", "1200000.00"],
+        "total_target": "5000000.00",
+        "total_capacity": "4200000.00",
+        "coverage": 0.84,
+        "cost_of_sales": 0.154,
+        "hires_needed": 2,
+    }
+    rep = doc["reps"][0]
+    assert rep["id"] == "t1" and rep["capacity"] == "1200000.00" and rep["over_capacity"] is False
+
+
+def test_capacity_reads_fresh_quotas(write_tree, cli) -> None:
+    folder = worked_example(write_tree)
+    assert (
+        json.loads(cli("capacity", folder, "--format", "json").stdout)["quota_source"] == "computed"
+    )
+    assert cli("allocate", folder, "--write").exit_code == 0
+    doc = json.loads(cli("capacity", folder, "--format", "json").stdout)
+    assert doc["quota_source"] == "quotas.yaml"
+    assert [r["quota"] for r in doc["reps"]] == ["1000000.00"] * 5

@@ -1,0 +1,64 @@
+"""The error catalogue as a test suite: one folder per diagnostic code under tests/errors/.
+
+Each folder holds a minimal plan that triggers its code and `expected.txt`, the exact stdout
+of `salesplan check .` run inside it. `SALESPLAN_UPDATE_GOLDEN=1 pytest tests/test_errors.py`
+rewrites the expected files instead of comparing; review the diff by eye before committing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from salesplan.diagnostics import CATALOGUE
+
+ERRORS = Path(__file__).parent / "errors"
+UPDATE = os.environ.get("SALESPLAN_UPDATE_GOLDEN") == "1"
+CASES = sorted(p.name for p in ERRORS.iterdir() if p.is_dir())
+
+# Codes without a case folder yet, each with the reason. Remove a code from here when its
+# folder is added (a test below fails while a code is in both places).
+PENDING = {
+    # Allocation, quotas.yaml and budget checks (allocate.py, checks_quotas.py) were being
+    # written alongside these cases; their messages and positions were not settled, so no
+    # golden output is recorded for them yet.
+    "SP413",  # pins exceed the pool they are taken from
+    "SP414",  # all split weights among siblings are zero (seen as a cascade in SP418/)
+    "SP415",  # quotas.yaml is stale
+    "SP416",  # quotas.yaml is inconsistent
+    "SP417",  # rep has zero capacity under a capacity split
+    "SP419",  # pin is not a multiple of the rounding unit
+    "SP504",  # cost of sales above budget
+    "SP505",  # quota above the rep's capacity: reconcile is not written yet
+}
+
+
+@pytest.mark.parametrize("code", CASES)
+def test_error_case(code: str, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = tmp_path / code
+    shutil.copytree(ERRORS / code, case, ignore=shutil.ignore_patterns("expected.txt"))
+    monkeypatch.chdir(case)
+    result = cli("check", ".")
+    expected_file = ERRORS / code / "expected.txt"
+    if UPDATE:
+        expected_file.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == expected_file.read_text(encoding="utf-8")
+    assert "Traceback" not in result.stdout + result.stderr
+    codes = [line.split(": ", 1)[1].split(" ", 1)[0] for line in result.stdout.splitlines()]
+    assert code in codes
+    has_error = any(CATALOGUE[c].severity.value == "error" for c in codes)
+    assert result.exit_code == (1 if has_error else 0), result.stderr
+
+
+def test_case_folders_are_catalogue_codes() -> None:
+    assert set(CASES) <= set(CATALOGUE), set(CASES) - set(CATALOGUE)
+
+
+def test_every_code_has_a_case_or_is_pending() -> None:
+    missing = set(CATALOGUE) - set(CASES) - PENDING
+    assert not missing, f"add a tests/errors/<CODE>/ folder (or list in PENDING): {sorted(missing)}"
+    assert not PENDING & set(CASES), "these have a folder now; remove them from PENDING"
+    assert not PENDING - set(CATALOGUE), "PENDING lists codes the catalogue does not have"

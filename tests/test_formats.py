@@ -1,0 +1,312 @@
+"""`check --format text|json|github|sarif` and `--strict`: shapes, escaping, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import urllib.request
+from pathlib import Path
+
+import jsonschema
+import pytest
+from referencing import Registry
+from typer.testing import CliRunner
+
+from salesplan.cli import app
+from salesplan.diagnostics import CATALOGUE
+
+SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0.json"
+FORMATS = ("text", "json", "github", "sarif")
+ANSI = re.compile(r"\x1b\[")
+
+PLAN = """\
+salesplan: 1
+name: Formats
+currency: USD
+fiscal_year: {start: 2027-01-01}
+target: 1000000
+levels: [{name: rep}]
+"""
+ORG = """\
+reps:
+  - {id: ana, start: 2024-01-01}
+"""
+# One error (SP302) and one warning (SP502).
+BROKEN = {
+    "salesplan.yaml": PLAN,
+    "org.yaml": "reps:\n  - {id: ana, parent: nowhere}\n",
+    "territories.yaml": "territories:\n  - {id: west, owner: ana}\n  - {id: east}\n",
+}
+WARNINGS_ONLY = {**BROKEN, "org.yaml": ORG}
+
+
+@pytest.fixture
+def plan_dir(write_tree, monkeypatch: pytest.MonkeyPatch):
+    """Write a plan from {path: text or bytes} and chdir into it."""
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        folder = write_tree(files)
+        monkeypatch.chdir(folder)
+        return folder
+
+    return make
+
+
+def sarif_validator() -> jsonschema.Draft4Validator:
+    """The OASIS SARIF 2.1.0 schema, resolved offline: an empty registry fetches nothing."""
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema, registry=Registry())
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the tests must not use the network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+# ---- json
+
+
+def test_json_shape(cli, plan_dir) -> None:
+    plan_dir(BROKEN)
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert list(report) == ["valid", "error_count", "warning_count", "diagnostics"]
+    assert report["valid"] is False
+    assert (report["error_count"], report["warning_count"]) == (1, 1)
+    keys = ["code", "severity", "message", "file", "line", "column", "path"]
+    for item in report["diagnostics"]:
+        assert list(item) == keys
+        assert item["code"] in CATALOGUE
+        assert item["severity"] == CATALOGUE[item["code"]].severity.value
+        assert isinstance(item["line"], int) and isinstance(item["column"], int)
+        assert all(isinstance(item[k], str) for k in ("message", "file", "path"))
+    first, second = report["diagnostics"]
+    assert (first["code"], first["file"], first["line"], first["column"]) == (
+        "SP302",
+        "org.yaml",
+        2,
+        23,
+    )
+    assert first["path"] == "reps[0].parent"
+    assert (second["code"], second["file"], second["line"]) == ("SP502", "territories.yaml", 3)
+    assert result.stderr == ""
+
+
+def test_json_counts_match_text(cli, plan_dir) -> None:
+    plan_dir(BROKEN)
+    text = cli("check").stdout.splitlines()
+    report = json.loads(cli("check", "--format", "json").stdout)
+    shown = [
+        f"{d['file']}:{d['line']}:{d['column']}: {d['code']} {d['message']}"
+        for d in report["diagnostics"]
+    ]
+    assert shown == text
+
+
+# ---- github
+
+
+def unescape_data(text: str) -> str:
+    return text.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+
+
+def unescape_property(text: str) -> str:
+    return unescape_data(text.replace("%3A", ":").replace("%2C", ","))
+
+
+ANNOTATION = re.compile(r"::(error|warning) (?P<props>[^:]*)::(?P<message>.*)")
+
+
+def parse_github(output: str) -> list[dict[str, str]]:
+    annotations = []
+    for line in output.splitlines():
+        match = ANNOTATION.fullmatch(line)
+        assert match, line
+        props = dict(p.split("=", 1) for p in match["props"].split(","))
+        annotations.append(
+            {
+                "kind": match[1],
+                **{k: unescape_property(v) for k, v in props.items()},
+                "message": unescape_data(match["message"]),
+            }
+        )
+    return annotations
+
+
+def test_github_annotations(cli, plan_dir) -> None:
+    plan_dir(BROKEN)
+    result = cli("check", "--format", "github")
+    assert result.exit_code == 1
+    annotations = parse_github(result.stdout)
+    assert [(a["kind"], a["file"], a["line"], a["col"]) for a in annotations] == [
+        ("error", "org.yaml", "2", "23"),
+        ("warning", "territories.yaml", "3", "10"),
+    ]
+    assert annotations[0]["title"] == "SP302 unknown parent"
+
+
+def test_github_escapes_percent_in_message(cli, plan_dir) -> None:
+    plan_dir({"salesplan.yaml": PLAN, "org.yaml": "reps:\n  - {id: ana, 'quota %': 5}\n"})
+    result = cli("check", "--format", "github")
+    [line] = result.stdout.splitlines()
+    assert "'quota %25'" in line and "'quota %'" not in line
+    [annotation] = parse_github(result.stdout)
+    report = json.loads(cli("check", "--format", "json").stdout)
+    assert annotation["message"] == report["diagnostics"][0]["message"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file names with CR/LF are POSIX-only")
+def test_github_escapes_newlines_colons_and_commas(cli, plan_dir) -> None:
+    weird = "submissions/50%,q1:\r\nana.yaml"
+    plan_dir(
+        {
+            "salesplan.yaml": PLAN,
+            "org.yaml": ORG,
+            weird: "rep: ana\nforecast: {Q1: -5}\n",
+            "submissions/z.yaml": "rep: ana\nforecast: {Q2: 5}\n",
+        }
+    )
+    result = cli("check", "--format", "github")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, "one line per annotation: no raw CR or LF"
+    assert "file=submissions/50%25%2Cq1%3A%0D%0Aana.yaml," in lines[0]
+    # The SP604 message names the other file: its %, CR and LF are escaped, : and , are not.
+    assert "submissions/50%25,q1:%0D%0Aana.yaml:1" in lines[1]
+    report = json.loads(cli("check", "--format", "json").stdout)
+    expected = [
+        {
+            "file": d["file"],
+            "line": str(d["line"]),
+            "col": str(d["column"]),
+            "message": d["message"],
+        }
+        for d in report["diagnostics"]
+    ]
+    got = [
+        {k: a[k] for k in ("file", "line", "col", "message")} for a in parse_github(result.stdout)
+    ]
+    assert got == expected
+    assert got[0]["file"] == weird and "\r\n" in got[1]["message"]
+
+
+# ---- sarif
+
+
+def test_sarif_is_valid(cli, plan_dir) -> None:
+    plan_dir(BROKEN)
+    result = cli("check", "--format", "sarif")
+    assert result.exit_code == 1
+    log = json.loads(result.stdout)
+    sarif_validator().validate(log)
+    [run] = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    results = run["results"]
+    assert [r["ruleId"] for r in results] == ["SP302", "SP502"]
+    assert [r["level"] for r in results] == ["error", "warning"]
+    for item in results:
+        assert rules[item["ruleIndex"]]["id"] == item["ruleId"]
+    region = results[0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 2, "startColumn": 23}
+    uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "org.yaml"
+
+
+def test_sarif_of_every_error_case_is_valid(cli, tmp_path, monkeypatch) -> None:
+    """Every tests/errors case, rendered as SARIF, passes the schema."""
+    import shutil
+
+    validator = sarif_validator()
+    cases = Path(__file__).parent / "errors"
+    for case in sorted(p for p in cases.iterdir() if p.is_dir()):
+        target = tmp_path / case.name
+        shutil.copytree(case, target)
+        monkeypatch.chdir(target)
+        result = cli("check", "--format", "sarif")
+        log = json.loads(result.stdout)
+        errors = sorted(validator.iter_errors(log), key=str)
+        assert not errors, (case.name, [e.message for e in errors])
+        assert log["runs"][0]["results"], case.name
+
+
+# ---- --strict and exit codes
+
+
+def test_warnings_only_exit_0_unless_strict(cli, plan_dir) -> None:
+    plan_dir(WARNINGS_ONLY)
+    for fmt in FORMATS:
+        assert cli("check", "--format", fmt).exit_code == 0, fmt
+        assert cli("check", "--format", fmt, "--strict").exit_code == 1, fmt
+    relaxed = json.loads(cli("check", "--format", "json").stdout)
+    strict = json.loads(cli("check", "--format", "json", "--strict").stdout)
+    assert relaxed["valid"] is True and strict["valid"] is False
+    assert relaxed["warning_count"] == strict["warning_count"] == 1
+    text = cli("check", "--strict")
+    assert text.stdout.startswith("territories.yaml:3:10: SP502 ")
+    assert "0 errors, 1 warning" in text.stderr
+
+
+def test_errors_exit_1_in_every_format(cli, plan_dir) -> None:
+    plan_dir(BROKEN)
+    for fmt in FORMATS:
+        assert cli("check", "--format", fmt).exit_code == 1, fmt
+
+
+# ---- the clean example
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_clean_plan_prints_nothing(cli, example, fmt: str) -> None:
+    result = cli("check", example, "--format", fmt)
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_clean_plan_json_is_an_empty_report(cli, example) -> None:
+    result = cli("check", example, "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "valid": True,
+        "error_count": 0,
+        "warning_count": 0,
+        "diagnostics": [],
+    }
+
+
+def test_clean_plan_sarif_is_an_empty_log(cli, example) -> None:
+    for args in ((), ("--strict",)):
+        result = cli("check", example, "--format", "sarif", *args)
+        assert result.exit_code == 0
+        log = json.loads(result.stdout)
+        sarif_validator().validate(log)
+        assert log["runs"][0]["results"] == []
+
+
+# ---- no markup, no ANSI
+
+
+MARKUP = {
+    "salesplan.yaml": PLAN.replace("name: Formats", "name: '[bold red]Plan[/] 🚀'"),
+    "org.yaml": "reps:\n  - {id: ana, '[bold]x[/bold] 🎉': 1}\n  - {id: '[red]🎉', start: 2024-01-01}\n",
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_user_markup_is_printed_verbatim(plan_dir, fmt: str) -> None:
+    plan_dir(MARKUP)
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["check", "--format", fmt], color=True, env={"FORCE_COLOR": "1", "TERM": "xterm"}
+    )
+    assert result.exit_code == 1
+    assert not ANSI.search(result.stdout), result.stdout
+    assert "[bold]x[/bold] 🎉" in result.stdout
+    assert "[red]🎉" in result.stdout
+    if fmt in ("json", "sarif"):
+        json.loads(result.stdout)

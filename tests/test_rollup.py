@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+from plan_strategies import PlanSpec, plan_specs, write_plan
+from salesplan import load_plan
+from salesplan.allocate import allocate
+from salesplan.rollup import Rollup, rollup, select
+
+D = Decimal
+
+# Two teams split evenly, reps by history. 2027-02-01 starts the fiscal year, so it ends on
+# 2028-02-01. Quotas: t1 500 000 -> a 300 000 (60), b 200 000 (40); t2 500 000 -> c 250 000
+# (50), e 250 000 (50), d and f 0 (history 0). Reps are phased by capacity: e starts in
+# August, the first month of Q3, so e's 250 000 falls in Q3 and Q4.
+PLAN = {
+    "salesplan.yaml": """
+        salesplan: 1
+        id: acme
+        name: Rollup example
+        currency: USD
+        fiscal_year: {start: 2027-02-01, periods: quarter}
+        target: 1_000_000
+        rounding: 1000
+        levels:
+          - {name: team, split: even}
+          - {name: rep, split: history}
+    """,
+    "org.yaml": """
+        units:
+          - {id: t1, level: team}
+          - {id: t2, level: team}
+        reps:
+          - {id: a, parent: t1, metrics: {history: 60}}
+          - {id: b, parent: t1, metrics: {history: 40}}
+          - {id: c, parent: t2, metrics: {history: 50}}
+          # planned, starts on the day the fiscal year ends: not expected to submit
+          - {id: d, parent: t2, status: planned, start: 2028-02-01, metrics: {history: 0}}
+          # planned, starts in Q3: expected to submit
+          - {id: e, parent: t2, status: planned, start: 2027-08-01, metrics: {history: 50}}
+          # left before the fiscal year: not expected to submit
+          - {id: f, parent: t2, start: 2020-01-01, end: 2027-01-15, metrics: {history: 0}}
+    """,
+    "submissions/a.yaml": """
+        rep: a
+        forecast: {Q1: 100_000, Q2: 50_000}
+    """,
+    # c's two Q1 rows add up; the ghost rep, the Q5 period and the negative amount are
+    # reported by `check` and left out of the rollup.
+    "submissions/team.csv": """
+        rep,period,amount
+        c,Q1,200000
+        c,Q1,50000
+        c,Q3,100000
+        e,Q3,40000
+        ghost,Q1,999
+        c,Q5,7
+        c,Q2,-10
+    """,
+}
+
+
+@pytest.fixture
+def worked(write_tree) -> Rollup:
+    plan = load_plan(write_tree(PLAN)).plan
+    assert plan is not None
+    return rollup(plan, allocate(plan))
+
+
+def test_worked_example(worked):
+    nodes = worked.by_id()
+    assert sorted(nodes) == ["a", "acme", "b", "c", "d", "e", "f", "t1", "t2"]
+    assert worked.periods == ("Q1", "Q2", "Q3", "Q4")
+    # a: 100 000 + 50 000 = 150 000 against 300 000: gap 150 000, coverage 0.5
+    a = nodes["a"]
+    assert a.forecast_periods == (D(100_000), D(50_000), D(0), D(0))
+    assert (a.forecast_total, a.quota_total, a.gap, a.coverage) == (
+        D(150_000),
+        D(300_000),
+        D(150_000),
+        D("0.5"),
+    )
+    assert a.quota_periods == (D(75_000),) * 4
+    # b submitted nothing: forecast 0, gap = the whole quota, listed as missing
+    b = nodes["b"]
+    assert (b.forecast_total, b.gap, b.coverage, b.missing) == (D(0), D(200_000), D(0), ("b",))
+    # c: Q1 200 000 + 50 000, Q3 100 000 = 350 000 against 250 000: gap -100 000, 1.4
+    c = nodes["c"]
+    assert c.forecast_periods == (D(250_000), D(0), D(100_000), D(0))
+    assert (c.forecast_total, c.gap, c.coverage) == (D(350_000), D(-100_000), D("1.4"))
+    # d: quota 0, so no coverage; not expected to submit
+    d = nodes["d"]
+    assert (d.quota_total, d.gap, d.coverage, d.missing) == (D(0), D(0), None, ())
+    # e: 40 000 against 250 000 (phased 0, 0, 125 000, 125 000): coverage 0.16
+    e = nodes["e"]
+    assert e.quota_periods == (D(0), D(0), D(125_000), D(125_000))
+    assert (e.forecast_total, e.gap, e.coverage) == (D(40_000), D(210_000), D("0.16"))
+    assert nodes["f"].missing == ()
+    # t1 = a + b = 150 000 against 500 000: coverage 0.3; t2 = c + e = 390 000: 0.78
+    t1, t2 = nodes["t1"], nodes["t2"]
+    assert (t1.forecast_total, t1.gap, t1.coverage, t1.missing) == (
+        D(150_000),
+        D(350_000),
+        D("0.3"),
+        ("b",),
+    )
+    assert (t2.forecast_total, t2.gap, t2.coverage, t2.missing) == (
+        D(390_000),
+        D(110_000),
+        D("0.78"),
+        (),
+    )
+    # acme: Q1 100 000 + 250 000, Q2 50 000, Q3 100 000 + 40 000 = 540 000 of 1 000 000
+    acme = worked.root
+    assert acme.forecast_periods == (D(350_000), D(50_000), D(140_000), D(0))
+    assert (acme.forecast_total, acme.gap, acme.coverage) == (D(540_000), D(460_000), D("0.54"))
+    assert acme.missing == ("b",)
+    assert (acme.submitted, t1.submitted, t2.submitted, b.submitted) == (3, 1, 2, 0)
+
+
+def test_select_level_and_period(worked):
+    # Q3: t1 forecast 0 against 125 000; t2 forecast 100 000 + 40 000 = 140 000 against
+    # 125 000, so the gap is -15 000 and the coverage 1.12.
+    view = select(worked, level="team", period="Q3")
+    assert view.periods == ("Q3",)
+    t1, t2 = view.nodes
+    assert (t1.id, t1.forecast_total, t1.quota_total, t1.gap, t1.coverage) == (
+        "t1",
+        D(0),
+        D(125_000),
+        D(125_000),
+        D(0),
+    )
+    assert (t2.id, t2.forecast_total, t2.quota_total, t2.gap, t2.coverage) == (
+        "t2",
+        D(140_000),
+        D(125_000),
+        D(-15_000),
+        D("1.12"),
+    )
+    assert t2.forecast_periods == (D(140_000),) and t2.quota_periods == (D(125_000),)
+    assert [n.id for n in select(worked, level="rep").nodes] == list("abcdef")
+    assert select(worked, period="Q1").root.forecast_total == D(350_000)
+    assert select(worked) == worked
+
+
+def test_select_rejects_unknown_names(worked):
+    with pytest.raises(ValueError, match=r"unknown level 'area'.*company, team, rep"):
+        select(worked, level="area")
+    with pytest.raises(ValueError, match=r"unknown period 'Q5'.*Q1, Q2, Q3, Q4"):
+        select(worked, period="Q5")
+
+
+def test_node_without_quota(write_tree):
+    plan = load_plan(write_tree(PLAN)).plan
+    assert plan is not None
+    quotas = allocate(plan)
+    quotas.nodes = [n for n in quotas.nodes if n.id != "c"]
+    c = rollup(plan, quotas).by_id()["c"]
+    assert (c.quota_total, c.quota_periods, c.gap, c.coverage) == (None, None, None, None)
+    assert c.forecast_total == D(350_000)
+    assert select(rollup(plan, quotas), period="Q1").by_id()["c"].quota_total is None
+
+
+def test_example_plan(example):
+    plan = load_plan(example).plan
+    assert plan is not None
+    result = rollup(plan, allocate(plan))
+    root = result.root
+    assert root.forecast_total == sum((e.amount for e in plan.submissions), D(0))
+    assert root.missing == ("dev", "tbh-amer-1", "tbh-emea-1")
+    assert root.quota_total == plan.settings.target
+
+
+# ---- properties over generated plans
+
+
+def _expected_forecasts(plan) -> dict[str, list[Decimal]]:
+    """Each rep's forecast straight from the entries, independently of the engine."""
+    labels = list(plan.periods)
+    rows: dict[str, list[Decimal]] = defaultdict(lambda: [D(0)] * len(labels))
+    for entry in plan.submissions:
+        if entry.period in labels and entry.amount >= 0 and entry.rep in plan.reps_by_id:
+            rows[entry.rep][labels.index(entry.period)] += entry.amount
+    return rows
+
+
+def _check_sums_of_leaves(spec: PlanSpec, folder: Path) -> Rollup:
+    plan = load_plan(write_plan(spec, folder)).plan
+    assert plan is not None
+    quotas = allocate(plan)
+    result = rollup(plan, quotas)
+    tree = plan.tree
+    leaves = _expected_forecasts(plan)
+    zero = [D(0)] * len(plan.periods)
+    submitted = {r.id for r in spec.reps if r.forecast is not None}
+    quota_of = quotas.by_id()
+    assert [n.id for n in result.nodes] == tree.order
+    for node in result.nodes:
+        reps = tree.reps_under(node.id)
+        expected = [sum(col, D(0)) for col in zip(zero, *(leaves.get(r, zero) for r in reps))]
+        assert list(node.forecast_periods) == expected
+        assert node.forecast_total == sum(expected, D(0))
+        assert node.submitted == len(submitted.intersection(reps))
+        assert set(node.missing) <= set(reps) - submitted
+        assert list(node.missing) == [r for r in reps if r in node.missing]
+        quota = quota_of[node.id]
+        assert node.quota_total == quota.total
+        assert node.gap == quota.total - node.forecast_total
+        if quota.total:
+            assert node.coverage == node.forecast_total / quota.total
+        else:
+            assert node.coverage is None
+    # active reps, and planned ones starting before the year ends (2028-02-01; ISO dates
+    # compare as text), who have not submitted
+    expected = {
+        r.id
+        for r in spec.reps
+        if r.id not in submitted
+        and (r.status == "active" or (r.start is not None and r.start < "2028-02-01"))
+    }
+    assert set(result.root.missing) == expected
+    return result
+
+
+@settings(max_examples=40, deadline=None)
+@given(plan_specs())
+def test_rollup_of_every_node_is_the_sum_of_its_leaves(spec):
+    with tempfile.TemporaryDirectory() as tmp:
+        result = _check_sums_of_leaves(spec, Path(tmp))
+    for period in result.periods:
+        view = select(result, period=period)
+        for node, whole in zip(view.nodes, result.nodes):
+            i = result.periods.index(period)
+            assert node.forecast_total == whole.forecast_periods[i]
+
+
+@settings(max_examples=15, deadline=None)
+@given(plan_specs())
+def test_yaml_csv_and_xlsx_submissions_roll_up_the_same(spec):
+    with tempfile.TemporaryDirectory() as tmp:
+        results = []
+        for fmt in ("yaml", "csv", "xlsx"):
+            plan = load_plan(write_plan(spec, Path(tmp) / fmt, fmt)).plan
+            assert plan is not None
+            results.append(rollup(plan, allocate(plan)))
+    assert results[0] == results[1] == results[2]
