@@ -70,8 +70,17 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
     for unit in plan.org.units:
         i = plan.unit_index[unit.id]
         if unit.level not in above or unit.level == REP:
-            hint = "; reps go under `reps:`" if unit.level == REP else f"; levels are {', '.join(levels[:-1])}"
-            yield report("SP307", f"unknown unit level {unit.level!r}{hint}", plan.at_unit(unit.id, "level"), f"units[{i}].level")
+            hint = (
+                "; reps go under `reps:`"
+                if unit.level == REP
+                else f"; levels are {', '.join(levels[:-1])}"
+            )
+            yield report(
+                "SP307",
+                f"unknown unit level {unit.level!r}{hint}",
+                plan.at_unit(unit.id, "level"),
+                f"units[{i}].level",
+            )
             continue
         if unit.id in cyclic:
             continue
@@ -80,9 +89,16 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
             message = f"unit {unit.id!r} has unknown parent {parent!r}{did_you_mean(parent, known)}"
             yield report("SP302", message, plan.at_unit(unit.id, "parent"), f"units[{i}].parent")
         elif parent in level_of and level_of[parent] != above[unit.level]:
-            wanted = "none (the root)" if above[unit.level] == ROOT_LEVEL else f"a {above[unit.level]}"
+            wanted = (
+                "none (the root)" if above[unit.level] == ROOT_LEVEL else f"a {above[unit.level]}"
+            )
             message = f"{unit.level} {unit.id!r} has parent {parent!r} ({level_of[parent]}); its parent must be {wanted}"
-            yield report("SP303", message, plan.at_unit(unit.id, "parent" if unit.parent else "id"), f"units[{i}].parent")
+            yield report(
+                "SP303",
+                message,
+                plan.at_unit(unit.id, "parent" if unit.parent else "id"),
+                f"units[{i}].parent",
+            )
     rep_parent_level = above.get(REP, ROOT_LEVEL)
     for rep in plan.org.reps:
         i = plan.rep_index[rep.id]
@@ -91,7 +107,9 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
         if parent not in known:
             message = f"rep {rep.id!r} has unknown parent {parent!r}{did_you_mean(parent, known)}"
             yield report("SP302", message, where, f"reps[{i}].parent")
-        elif parent in plan.reps_by_id or (parent in level_of and level_of[parent] != rep_parent_level):
+        elif parent in plan.reps_by_id or (
+            parent in level_of and level_of[parent] != rep_parent_level
+        ):
             got = "a rep" if parent in plan.reps_by_id else f"a {level_of[parent]}"
             wanted = "the root" if rep_parent_level == ROOT_LEVEL else f"a {rep_parent_level}"
             message = f"rep {rep.id!r} hangs under {parent!r}, {got}; reps hang under {wanted}"
@@ -120,7 +138,12 @@ def check_cycles(plan: Plan) -> Iterator[Diagnostic]:
             chain.append(node)
             node = plan.units_by_id[node].parent
         message = f"unit {unit_id!r} is its own ancestor: {' -> '.join([*chain, unit_id])}; break the cycle"
-        yield report("SP305", message, plan.at_unit(unit_id, "parent"), f"units[{plan.unit_index[unit_id]}].parent")
+        yield report(
+            "SP305",
+            message,
+            plan.at_unit(unit_id, "parent"),
+            f"units[{plan.unit_index[unit_id]}].parent",
+        )
 
 
 def check_ramps(plan: Plan) -> Iterator[Diagnostic]:
@@ -129,17 +152,32 @@ def check_ramps(plan: Plan) -> Iterator[Diagnostic]:
         for i, value in enumerate(values):
             if not Decimal(0) <= value <= Decimal(1):
                 where = plan.where("plan", ("capacity", "ramp", name, i))
-                yield report("SP409", f"ramp {name!r} month {i + 1} is {value}; productivity must lie in [0, 1]", where, f"capacity.ramp.{name}[{i}]")
+                yield report(
+                    "SP409",
+                    f"ramp {name!r} month {i + 1} is {value}; productivity must lie in [0, 1]",
+                    where,
+                    f"capacity.ramp.{name}[{i}]",
+                )
             elif i and value < values[i - 1]:
                 where = plan.where("plan", ("capacity", "ramp", name, i))
                 message = f"ramp {name!r} drops from {values[i - 1]} to {value} in month {i + 1}; productivity must not fall during the ramp"
                 yield report("SP410", message, where, f"capacity.ramp.{name}[{i}]")
     if capacity.default_ramp is not None and capacity.default_ramp not in capacity.ramp:
         where = plan.where("plan", ("capacity", "default_ramp"))
-        yield report("SP306", _unknown_ramp(capacity.default_ramp, capacity.ramp), where, "capacity.default_ramp")
+        yield report(
+            "SP306",
+            _unknown_ramp(capacity.default_ramp, capacity.ramp),
+            where,
+            "capacity.default_ramp",
+        )
     for rep in plan.org.reps:
         if rep.ramp is not None and rep.ramp not in capacity.ramp:
-            yield report("SP306", _unknown_ramp(rep.ramp, capacity.ramp), plan.at_rep(rep.id, "ramp"), f"reps[{plan.rep_index[rep.id]}].ramp")
+            yield report(
+                "SP306",
+                _unknown_ramp(rep.ramp, capacity.ramp),
+                plan.at_rep(rep.id, "ramp"),
+                f"reps[{plan.rep_index[rep.id]}].ramp",
+            )
 
 
 def _unknown_ramp(name: str, known: Iterable[str]) -> str:
@@ -158,17 +196,31 @@ def check_seasonality(plan: Plan) -> Iterator[Diagnostic]:
         yield report("SP401", message, plan.where("plan", ("seasonality",)), "seasonality")
     for i, weight in enumerate(weights):
         if weight < 0:
-            message = f"seasonality weight {weight} is negative; weights are relative and at least 0"
-            yield report("SP402", message, plan.where("plan", ("seasonality", i)), f"seasonality[{i}]")
+            message = (
+                f"seasonality weight {weight} is negative; weights are relative and at least 0"
+            )
+            yield report(
+                "SP402", message, plan.where("plan", ("seasonality", i)), f"seasonality[{i}]"
+            )
     if weights and all(w == 0 for w in weights):
-        yield report("SP403", "seasonality weights are all zero; give at least one period a positive weight", plan.where("plan", ("seasonality",)), "seasonality")
+        yield report(
+            "SP403",
+            "seasonality weights are all zero; give at least one period a positive weight",
+            plan.where("plan", ("seasonality",)),
+            "seasonality",
+        )
 
 
 def check_over_assign(plan: Plan) -> Iterator[Diagnostic]:
     for i, level in enumerate(plan.settings.levels):
         if not Decimal(0) <= level.over_assign <= Decimal(1):
             message = f"over_assign of level {level.name!r} is {level.over_assign}; it must lie in [0, 1] (0.10 = +10%)"
-            yield report("SP404", message, plan.where("plan", ("levels", i, "over_assign")), f"levels[{i}].over_assign")
+            yield report(
+                "SP404",
+                message,
+                plan.where("plan", ("levels", i, "over_assign")),
+                f"levels[{i}].over_assign",
+            )
 
 
 def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
@@ -178,7 +230,12 @@ def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
         rule = level.split
         where = plan.where("plan", ("levels", i, "split"))
         if isinstance(rule, dict) and sum(rule.values(), Decimal(0)) == 0:
-            yield report("SP418", f"blend of level {level.name!r} has no positive weight", where, f"levels[{i}].split")
+            yield report(
+                "SP418",
+                f"blend of level {level.name!r} has no positive weight",
+                where,
+                f"levels[{i}].split",
+            )
             continue
         for metric in split_metric_names(rule):
             nodes = tree.at_level(level.name)
@@ -199,24 +256,48 @@ def check_money(plan: Plan) -> Iterator[Diagnostic]:
     settings = plan.settings
     unit = minor_unit(settings.currency)
     if unit is None:
-        yield report("SP407", f"unknown currency {settings.currency!r}; use an ISO 4217 code such as USD, EUR, JPY", plan.where("plan", ("currency",)), "currency")
-    elif settings.rounding is not None and (settings.rounding <= 0 or settings.rounding % unit != 0):
+        yield report(
+            "SP407",
+            f"unknown currency {settings.currency!r}; use an ISO 4217 code such as USD, EUR, JPY",
+            plan.where("plan", ("currency",)),
+            "currency",
+        )
+    elif settings.rounding is not None and (
+        settings.rounding <= 0 or settings.rounding % unit != 0
+    ):
         message = f"rounding {settings.rounding} is not a positive multiple of {unit} (the minor unit of {settings.currency})"
         yield report("SP408", message, plan.where("plan", ("rounding",)), "rounding")
     if settings.target <= 0:
-        yield report("SP412", f"target must be positive, got {settings.target}", plan.where("plan", ("target",)), "target")
+        yield report(
+            "SP412",
+            f"target must be positive, got {settings.target}",
+            plan.where("plan", ("target",)),
+            "target",
+        )
     capacity = settings.capacity
     if capacity.attrition >= 1:
-        yield report("SP412", f"attrition {capacity.attrition} must be below 1 (0.1 = 10% a year)", plan.where("plan", ("capacity", "attrition")), "capacity.attrition")
+        yield report(
+            "SP412",
+            f"attrition {capacity.attrition} must be below 1 (0.1 = 10% a year)",
+            plan.where("plan", ("capacity", "attrition")),
+            "capacity.attrition",
+        )
     if settings.reconcile.max_shift > 1:
-        yield report("SP412", f"max_shift {settings.reconcile.max_shift} must be at most 1", plan.where("plan", ("reconcile", "max_shift")), "reconcile.max_shift")
+        yield report(
+            "SP412",
+            f"max_shift {settings.reconcile.max_shift} must be at most 1",
+            plan.where("plan", ("reconcile", "max_shift")),
+            "reconcile.max_shift",
+        )
 
 
 def check_rep_dates(plan: Plan) -> Iterator[Diagnostic]:
     for rep in plan.org.reps:
         if rep.start is not None and rep.end is not None and rep.end < rep.start:
             message = f"rep {rep.id!r} ends on {rep.end}, before starting on {rep.start}"
-            yield report("SP501", message, plan.at_rep(rep.id, "end"), f"reps[{plan.rep_index[rep.id]}].end")
+            yield report(
+                "SP501", message, plan.at_rep(rep.id, "end"), f"reps[{plan.rep_index[rep.id]}].end"
+            )
 
 
 CHECKS: tuple[Check, ...] = (

@@ -46,21 +46,35 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
         elif territory.owner not in plan.reps_by_id and territory.owner not in plan.broken_ids:
             hint = did_you_mean(territory.owner, plan.reps_by_id)
             message = f"territory {territory.id!r} is owned by {territory.owner!r}, who is not a rep in the org{hint}"
-            yield report("SP308", message, plan.at_territory(territory.id, "owner"), f"{path}.owner")
+            yield report(
+                "SP308", message, plan.at_territory(territory.id, "owner"), f"{path}.owner"
+            )
         elif departed(plan, territory.owner):
             end = plan.reps_by_id[territory.owner].end
-            yield report("SP309", f"territory {territory.id!r} is owned by {territory.owner!r}, who left on {end}; reassign it", plan.at_territory(territory.id, "owner"), f"{path}.owner")
+            yield report(
+                "SP309",
+                f"territory {territory.id!r} is owned by {territory.owner!r}, who left on {end}; reassign it",
+                plan.at_territory(territory.id, "owner"),
+                f"{path}.owner",
+            )
         else:
             owners.add(territory.owner)
         for j, account in enumerate(territory.accounts):
             home = account_home.setdefault(account, territory.id)
             if home != territory.id:
                 message = f"account {account!r} is already in territory {home!r}; list each account in one territory"
-                yield report("SP311", message, plan.at_territory(territory.id, "accounts", j), f"{path}.accounts[{j}]")
+                yield report(
+                    "SP311",
+                    message,
+                    plan.at_territory(territory.id, "accounts", j),
+                    f"{path}.accounts[{j}]",
+                )
     for rep in plan.org.reps:
         if rep.status == "active" and rep.id not in owners and not departed(plan, rep.id):
             message = f"rep {rep.id!r} owns no territory; make them the owner of one"
-            yield report("SP503", message, plan.at_rep(rep.id, "id"), f"reps[{plan.rep_index[rep.id]}]")
+            yield report(
+                "SP503", message, plan.at_rep(rep.id, "id"), f"reps[{plan.rep_index[rep.id]}]"
+            )
 
 
 def check_negative_metrics(plan: Plan) -> Iterator[Diagnostic]:
@@ -68,15 +82,30 @@ def check_negative_metrics(plan: Plan) -> Iterator[Diagnostic]:
     for node in nodes:
         for name, value in node.metrics.items():
             if value < 0:
-                yield report("SP406", f"metric {name!r} of {node.id!r} is negative ({value}); metrics are weights, 0 or more", plan.at_node(node.id, "metrics", name), node.id)
+                yield report(
+                    "SP406",
+                    f"metric {name!r} of {node.id!r} is negative ({value}); metrics are weights, 0 or more",
+                    plan.at_node(node.id, "metrics", name),
+                    node.id,
+                )
     for territory in plan.territories or ():
         for name, value in territory.metrics.items():
             if value < 0:
-                yield report("SP406", f"metric {name!r} of territory {territory.id!r} is negative ({value}); metrics are weights, 0 or more", plan.at_territory(territory.id, "metrics", name), territory.id)
+                yield report(
+                    "SP406",
+                    f"metric {name!r} of territory {territory.id!r} is negative ({value}); metrics are weights, 0 or more",
+                    plan.at_territory(territory.id, "metrics", name),
+                    territory.id,
+                )
     for row in plan.metric_rows:
         for name, value in row.values.items():
             if value < 0:
-                yield report("SP406", f"metric {name!r} of {row.id!r} is negative ({value}); metrics are weights, 0 or more", row.where, row.id)
+                yield report(
+                    "SP406",
+                    f"metric {name!r} of {row.id!r} is negative ({value}); metrics are weights, 0 or more",
+                    row.where,
+                    row.id,
+                )
 
 
 def check_metric_rows(plan: Plan) -> Iterator[Diagnostic]:
@@ -106,10 +135,17 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
             continue
         if entry.period not in periods:
             labels = ", ".join(plan.periods[:4]) + ("…" if len(periods) > 4 else "")
-            yield report("SP602", f"unknown period {entry.period!r}; the periods are {labels}", entry.period_at, entry.rep)
+            yield report(
+                "SP602",
+                f"unknown period {entry.period!r}; the periods are {labels}",
+                entry.period_at,
+                entry.rep,
+            )
             continue
         if entry.amount < Decimal(0):
-            message = f"{entry.rep} {entry.period} amount {entry.amount} is negative; submit 0 or more"
+            message = (
+                f"{entry.rep} {entry.period} amount {entry.amount} is negative; submit 0 or more"
+            )
             yield report("SP603", message, entry.amount_at, entry.rep)
         key = (entry.rep, entry.period)
         earlier = seen.setdefault(key, entry.file)

@@ -307,19 +307,6 @@ def capacity(
     )
 
 
-class DiffFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
-class DiffSection(str, Enum):
-    plan = "plan"
-    org = "org"
-    quotas = "quotas"
-    submissions = "submissions"
-
-
 @app.command()
 def rollup(
     plan: PlanArg = None,
@@ -340,15 +327,21 @@ def rollup(
         result = select(roll_up(loaded, quotas), level, period)
     except ValueError as err:
         fail(str(err), 2)
-    emit(format or TableFormat.text, lambda: view.tables(loaded, result, source),
-         lambda: view.document(loaded, result, source))
+    emit(
+        format or TableFormat.text,
+        lambda: view.tables(loaded, result, source),
+        lambda: view.document(loaded, result, source),
+    )
 
 
 @app.command()
 def reconcile(
     plan: PlanArg = None,
     write: Annotated[
-        Path | None, typer.Option("--write", help="Write the proposal in the quotas.yaml format.", metavar="FILE")
+        Path | None,
+        typer.Option(
+            "--write", help="Write the proposal in the quotas.yaml format.", metavar="FILE"
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
     format: FormatOption = None,
@@ -372,7 +365,24 @@ def reconcile(
         typer.echo(f"Wrote the proposal to {write}; compare it with quotas.yaml.", err=True)
         if format is None:
             return
-    emit(format or TableFormat.text, lambda: view.tables(loaded, result), lambda: view.document(loaded, result))
+    emit(
+        format or TableFormat.text,
+        lambda: view.tables(loaded, result),
+        lambda: view.document(loaded, result),
+    )
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class DiffSection(str, Enum):
+    plan = "plan"
+    org = "org"
+    quotas = "quotas"
+    submissions = "submissions"
 
 
 @app.command()

@@ -67,7 +67,9 @@ def read_bytes(path: Path, problems: list[Diagnostic]) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError as err:
-        problems.append(diagnostic("SP113", f"cannot read file: {err.strerror}", display_name(path), 1, 1))
+        problems.append(
+            diagnostic("SP113", f"cannot read file: {err.strerror}", display_name(path), 1, 1)
+        )
         return None
 
 
@@ -112,13 +114,24 @@ def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnos
         return
     if not isinstance(doc.data, YMap):
         line, col = doc.locate(())
-        problems.append(diagnostic("SP203", "expected a mapping at the top of the file", doc.file, line, col))
+        problems.append(
+            diagnostic("SP203", "expected a mapping at the top of the file", doc.file, line, col)
+        )
         return
     known = list(allowed)
     for key in doc.data:
         if key not in known:
             line, col = doc.data.key_at(key)
-            problems.append(diagnostic("SP201", f"unknown key {key!r}; expected one of {', '.join(known)}", doc.file, line, col, key))
+            problems.append(
+                diagnostic(
+                    "SP201",
+                    f"unknown key {key!r}; expected one of {', '.join(known)}",
+                    doc.file,
+                    line,
+                    col,
+                    key,
+                )
+            )
 
 
 def read_yaml_file(path: Path, problems: list[Diagnostic]) -> Document:
@@ -137,7 +150,15 @@ def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
     table = read_csv(display_name(path), raw)
     problems.extend(table.diagnostics)
     if table.header and table.header[0] != "id":
-        problems.append(diagnostic("SP112", "the first column of metrics.csv must be `id`", table.file, table.header_line, 1))
+        problems.append(
+            diagnostic(
+                "SP112",
+                "the first column of metrics.csv must be `id`",
+                table.file,
+                table.header_line,
+                1,
+            )
+        )
         return []
     rows: list[MetricRow] = []
     for row in table.rows:
@@ -149,7 +170,9 @@ def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
             value = parse_decimal(text.replace("_", ""))
             if value is None:
                 message = f"metric {name!r} of {row.get(table, 'id')!r} is not a number: {text!r}; write plain digits"
-                problems.append(diagnostic("SP411", message, table.file, row.line, row.column(table, name)))
+                problems.append(
+                    diagnostic("SP411", message, table.file, row.line, row.column(table, name))
+                )
                 continue
             values[name] = value
         rows.append(MetricRow(row.get(table, "id"), values, Where(table.file, row.line, 1)))
@@ -210,14 +233,24 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
         plan.org = Org(units=units, reps=reps)
     else:
         message = f"{files.org} is missing: the org (units and reps) lives there; create it or set files.org"
-        problems.append(diagnostic("SP101", message, display_name(plan_file), *plan_doc.locate(("files", "org")), "files.org"))
+        problems.append(
+            diagnostic(
+                "SP101",
+                message,
+                display_name(plan_file),
+                *plan_doc.locate(("files", "org")),
+                "files.org",
+            )
+        )
 
     territories_path = root / files.territories
     step("territories")
     if territories_path.is_file():
         plan.documents["territories"] = doc = read_yaml_file(territories_path, problems)
         check_top_keys(doc, ["territories"], problems)
-        plan.territories, plan.territory_index = validate_items(doc, "territories", Territory, problems, plan.broken_ids)
+        plan.territories, plan.territory_index = validate_items(
+            doc, "territories", Territory, problems, plan.broken_ids
+        )
 
     metrics_path = root / files.metrics
     step("metrics")

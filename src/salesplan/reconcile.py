@@ -200,6 +200,7 @@ class _Reconciler:
         self.bottom_up: dict[str, RollupNode] = rollup(plan, quotas).by_id()
         self.pins = pins_of(plan)
         self.minor_unit = Decimal(1).scaleb(-plan.currency_exponent)
+        self.periods = plan.periods
         self.totals: dict[str, Decimal] = {}
         self.shares: dict[str, _Share] = {}
         self.relaxed: list[str] = []
@@ -223,7 +224,7 @@ class _Reconciler:
             capacities = {rep.id: rep.quota_capacity for rep in report_.reps}
         return Reconciliation(
             self.plan.settings.currency,
-            self.plan.periods,
+            self.periods,
             self.unit,
             self.max_shift,
             tuple(self.record(node, capacities) for node in self.tree.top_down()),
@@ -334,8 +335,8 @@ class _Reconciler:
         return amount.quantize(self.minor_unit, ROUND_HALF_EVEN)
 
     def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
-        periods = self.plan.periods
-        units = split_units(to_units(total, self.unit), self.period_weights(node), periods)
+        weights = self.period_weights(node)
+        units = split_units(to_units(total, self.unit), weights, self.periods)
         return tuple(count * self.unit for count in units)
 
     def period_weights(self, node: Node) -> list[Weight]:
@@ -344,7 +345,7 @@ class _Reconciler:
         if node.is_rep and signal.submitted and signal.forecast_total > 0:
             return list(signal.forecast_periods)
         quota = self.top_down.get(node.id)
-        width = len(self.plan.periods)
+        width = len(self.periods)
         if quota is not None and len(quota.periods) == width and any(quota.periods):
             return list(quota.periods)
         return [1] * width

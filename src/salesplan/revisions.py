@@ -200,9 +200,13 @@ def anchor_from_cwd(revision: str) -> Anchor:
 
 
 def as_path(argument: str) -> Path | None:
-    """The plan file an argument names on disk, or None when it names none."""
+    """The plan file an argument names on disk, or None when it names none (a file that is
+    not YAML, e.g. one named like a branch, does not count)."""
+    path = Path(argument)
+    if path.is_file() and path.suffix.lower() not in {".yaml", ".yml"}:
+        return None
     try:
-        return find_plan(Path(argument))
+        return find_plan(path)
     except PlanNotFound:
         return None
 

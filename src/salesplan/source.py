@@ -98,9 +98,7 @@ class Document:
         return mark
 
 
-_NUMBER = re.compile(
-    r"[-+]?((0|[1-9][0-9]*(_[0-9]+)*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
-)
+_NUMBER = re.compile(r"[-+]?((0|[1-9][0-9]*(_[0-9]+)*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _NUMBER_START = frozenset("0123456789+-.")
 _SPECIAL: dict[str, Any] = {
     "": None, "~": None, "null": None, "Null": None, "NULL": None,
@@ -333,8 +331,11 @@ def _syntax_message(err: yaml.MarkedYAMLError, text: str) -> str:
     """libyaml's problem, with where the construct it was reading started and a tab hint."""
     message = str(err.problem or err.context or "invalid YAML")
     start, mark = err.context_mark, err.problem_mark
-    if err.problem and err.context and start is not None and (
-        mark is None or (start.line, start.column) != (mark.line, mark.column)
+    if (
+        err.problem
+        and err.context
+        and start is not None
+        and (mark is None or (start.line, start.column) != (mark.line, mark.column))
     ):
         at = f"line {start.line + 1}, column {start.column + 1}"
         what = re.sub(r"^while (parsing|scanning) an? ", "in the ", err.context)

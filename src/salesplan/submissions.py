@@ -29,7 +29,10 @@ def submission_files(folder: Path) -> list[Path]:
     if folder.is_file():
         return [folder]
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 

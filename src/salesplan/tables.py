@@ -114,7 +114,9 @@ def read_xlsx(file: str, path: Path) -> Table:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a damaged file
-        return Table(file, [], [], [diagnostic("SP113", f"cannot open workbook: {err}", file, 1, 1)])
+        return Table(
+            file, [], [], [diagnostic("SP113", f"cannot open workbook: {err}", file, 1, 1)]
+        )
     try:
         sheet = workbook.worksheets[0]
         label = f"{file}[{sheet.title}]"

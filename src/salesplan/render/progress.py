@@ -15,7 +15,9 @@ LARGE = 2 * 1024 * 1024  # bytes of plan files above which loading takes long en
 def _plan_size(plan: Path | None) -> int:
     folder = Path.cwd() if plan is None else (plan if plan.is_dir() else plan.parent)
     try:
-        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts)
+        return sum(
+            p.stat().st_size for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts
+        )
     except OSError:
         return 0
 

@@ -29,8 +29,15 @@ def tables(plan: Plan, result: Reconciliation) -> list[Table]:
     e = plan.currency_exponent
     table = Table(
         f"Hybrid proposal, {plan.settings.name} ({result.currency}; guardrail ±{result.max_shift:.0%})",
-        [Column("node"), Column("level"), Column("top-down", True), Column("bottom-up", True),
-         Column("proposal", True), Column("shift", True), Column("flags")],
+        [
+            Column("node"),
+            Column("level"),
+            Column("top-down", True),
+            Column("bottom-up", True),
+            Column("proposal", True),
+            Column("shift", True),
+            Column("flags"),
+        ],
     )
     tree = plan.tree
     nested = len({n.level for n in result.nodes}) > 1
@@ -57,7 +64,10 @@ def summary_lines(result: Reconciliation) -> list[str]:
     lines = [f"{len(moved)} quota(s) move; every parent's pool is kept to the unit."]
     for kind, members in (
         ("clamped at the guardrail", [n.id for n in result.nodes if n.clamped]),
-        ("sandbagging (bottom-up below top-down by more than the guardrail)", [n.id for n in result.nodes if n.sandbagging]),
+        (
+            "sandbagging (bottom-up below top-down by more than the guardrail)",
+            [n.id for n in result.nodes if n.sandbagging],
+        ),
         ("over capacity", [n.id for n in result.nodes if n.over_capacity]),
     ):
         if members:

@@ -17,14 +17,24 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
     scope = rollup.periods[0] if len(rollup.periods) == 1 else "year"
     table = Table(
         f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
-        [Column("node"), Column("level"), Column("forecast", True), Column("quota", True),
-         Column("gap", True), Column("coverage", True), Column("submitted", True), Column("missing")],
+        [
+            Column("node"),
+            Column("level"),
+            Column("forecast", True),
+            Column("quota", True),
+            Column("gap", True),
+            Column("coverage", True),
+            Column("submitted", True),
+            Column("missing"),
+        ],
     )
     tree = plan.tree
     nested = len({n.level for n in rollup.nodes}) > 1
     for node in rollup.nodes:
         expected = node.submitted + len(node.missing)
-        missing = ", ".join(node.missing[:3]) + (f" +{len(node.missing) - 3}" if len(node.missing) > 3 else "")
+        missing = ", ".join(node.missing[:3]) + (
+            f" +{len(node.missing) - 3}" if len(node.missing) > 3 else ""
+        )
         table.add(
             [
                 node.id,

@@ -1,0 +1,248 @@
+"""CI for plan repositories: the pre-commit hook, the workflows `init --ci` writes, the docs
+that show them, and a plan repository run through `check` and `diff` as CI would."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from salesplan.ci import WORKFLOWS, CiProvider, ci_files
+
+ROOT = Path(__file__).parent.parent
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+DOCS = ROOT / "docs" / "ci.md"
+SALESPLAN = Path(sys.executable).parent / "salesplan"
+
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Plan Bot",
+    "GIT_AUTHOR_EMAIL": "bot@acme.example",
+    "GIT_COMMITTER_NAME": "Plan Bot",
+    "GIT_COMMITTER_EMAIL": "bot@acme.example",
+}
+
+
+@pytest.fixture(autouse=True)
+def git_env(monkeypatch):
+    for name, value in GIT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+
+
+# ---- the pre-commit hook
+
+
+def hook() -> dict:
+    (only,) = yaml.safe_load(HOOKS.read_text())
+    return only
+
+
+def test_hook_runs_check_on_the_whole_plan():
+    found = hook()
+    assert found["id"] == "salesplan-check"
+    assert found["language"] == "python"
+    assert found["entry"] == "salesplan check"
+    assert found["pass_filenames"] is False
+
+
+@pytest.mark.parametrize(
+    ("path", "matches"),
+    [
+        ("salesplan.yaml", True),
+        ("org.yaml", True),
+        ("plans/fy2027/territories.yaml", True),
+        ("metrics.csv", True),
+        ("quotas.yaml", True),
+        ("submissions/ana.yaml", True),
+        ("plans/fy2027/submissions/emea/q1.xlsx", True),
+        ("submissions/emea-commercial.csv", True),
+        ("README.md", False),
+        ("myorg.yaml", False),
+        ("submissions/README.md", False),
+        ("docs/org.yaml.md", False),
+        (".github/workflows/salesplan.yml", False),
+    ],
+)
+def test_hook_files_pattern(path, matches):
+    # pre-commit matches `files` with re.search on the repository-relative path
+    assert bool(re.search(hook()["files"], path)) is matches
+
+
+def test_hook_manifest_is_valid_for_pre_commit():
+    clientlib = pytest.importorskip("pre_commit.clientlib")
+    (loaded,) = clientlib.load_manifest(str(HOOKS))
+    assert loaded["id"] == "salesplan-check" and loaded["pass_filenames"] is False
+
+
+def test_hook_with_the_real_pre_commit(tmp_path, cli, monkeypatch):
+    """The hook as pre-commit runs it, offline: the manifest's entry and files pattern in a
+    local hook (language: system, so nothing is installed from the network)."""
+    pytest.importorskip("pre_commit")
+    if not SALESPLAN.is_file():
+        pytest.skip("the salesplan script is not installed next to this Python")
+    local = {**hook(), "language": "system"}
+    config = {"repos": [{"repo": "local", "hooks": [local]}]}
+    repo = tmp_path / "plan"
+    assert cli("init", repo).exit_code == 0
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PATH": f"{SALESPLAN.parent}{os.pathsep}{os.environ['PATH']}",
+    }
+
+    def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pre_commit", "run", *args]
+        return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
+
+    clean = pre_commit("--all-files")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "Passed" in clean.stdout
+    git(repo, "commit", "-q", "-m", "plan")
+    edit(repo / "README.md", "# Acme", "# ACME")
+    git(repo, "add", "README.md")
+    assert "Skipped" in pre_commit().stdout  # not a plan file
+    edit(repo / "salesplan.yaml", "target: 12_800_000", "target: 13_000_000")
+    git(repo, "add", "salesplan.yaml")
+    stale = pre_commit()
+    assert stale.returncode == 1
+    assert "SP415" in stale.stdout  # quotas.yaml must be regenerated and staged
+
+
+# ---- the workflows `init --ci` writes, and the docs that show them
+
+
+@pytest.mark.parametrize("provider", list(CiProvider))
+def test_init_ci_writes_the_workflow_once(cli, tmp_path, provider):
+    target = tmp_path / "plan"
+    path = target / WORKFLOWS[provider][0]
+    result = cli("init", target, "--ci", provider.value)
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == ci_files(provider)[WORKFLOWS[provider][0]]
+    assert cli("check", target).exit_code == 0
+    path.write_text("# mine\n")
+    again = cli("init", target, "--ci", provider.value)
+    assert again.exit_code == 1
+    assert str(path) in again.stderr and "--force" in again.stderr
+    assert path.read_text() == "# mine\n"
+    assert cli("init", target, "--ci", provider.value, "--force").exit_code == 0
+    assert path.read_text() != "# mine\n"
+
+
+def test_init_without_ci_writes_no_workflow(cli, tmp_path):
+    assert cli("init", tmp_path / "plan").exit_code == 0
+    assert not (tmp_path / "plan" / ".github").exists()
+    assert not (tmp_path / "plan" / ".gitlab-ci.yml").exists()
+
+
+def test_github_workflow_runs_check_and_diff():
+    workflow = yaml.safe_load(ci_files(CiProvider.github)[".github/workflows/salesplan.yml"])
+    steps = workflow["jobs"]["plan"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    assert steps[0]["with"]["fetch-depth"] == 0
+    assert steps[1]["uses"].startswith("actions/setup-python@")
+    runs = [s.get("run", "") for s in steps]
+    assert "salesplan check --format github" in runs
+    diff = next(s for s in steps if "salesplan diff" in s.get("run", ""))
+    assert diff["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    assert diff["run"].endswith('--format markdown >> "$GITHUB_STEP_SUMMARY"')
+
+
+def yaml_blocks(markdown: str) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", markdown, flags=re.DOTALL)
+
+
+def test_docs_show_the_workflows_init_writes():
+    blocks = yaml_blocks(DOCS.read_text())
+    for provider in CiProvider:
+        (text,) = ci_files(provider).values()
+        assert text.decode() in blocks, f"docs/ci.md is out of date for {provider.value}"
+    pre_commit = yaml.safe_load(blocks[-1])
+    assert pre_commit["repos"][0]["hooks"][0]["id"] == hook()["id"]
+
+
+# ---- a plan repository, as CI runs it
+
+
+def workflow_runs() -> list[str]:
+    workflow = yaml.safe_load(ci_files(CiProvider.github)[".github/workflows/salesplan.yml"])
+    return [s["run"] for s in workflow["jobs"]["plan"]["steps"] if "salesplan " in s.get("run", "")]
+
+
+def ci_step(run: str, repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One `run:` of the workflow, in bash as GitHub runs it (-e, pipefail)."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", run],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_pull_request_as_ci_sees_it(cli, tmp_path):
+    if not SALESPLAN.is_file() or shutil.which("bash") is None:
+        pytest.skip("needs bash and the salesplan script")
+    origin = tmp_path / "origin"
+    assert cli("init", origin, "--ci", "github").exit_code == 0
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "FY2027 plan")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", str(origin), str(checkout))
+    git(checkout, "switch", "-q", "-c", "raise-target")
+    edit(checkout / "salesplan.yaml", "target: 12_800_000", "target: 13_000_000")
+    edit(checkout / "org.yaml", "name: Ines Moreau", "name: Inès Moreau")
+    git(checkout, "commit", "-q", "-am", "Raise the target; forgot to re-allocate")
+
+    summary = tmp_path / "step-summary.md"
+    env = {
+        **os.environ,
+        "PATH": f"{SALESPLAN.parent}{os.pathsep}{os.environ['PATH']}",
+        "BASE_REF": "main",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    check_run, diff_run = workflow_runs()
+    check = ci_step(check_run, checkout, env)
+    assert check.returncode == 1
+    (annotation,) = check.stdout.splitlines()
+    assert annotation.startswith("::error file=quotas.yaml,line=4,col=9,title=SP415 ")
+    diff = ci_step(diff_run, checkout, env)  # runs even though the check failed
+    assert diff.returncode == 0, diff.stderr
+    assert diff.stdout == ""
+    first, *rest = summary.read_text().splitlines()
+    assert first == (
+        "**salesplan diff** `origin/main` → `working tree`: target +200,000.00 (+1.6%); "
+        "1 rep changed; 17 quotas moved; coverage 94.84% → 93.38%"
+    )
+    assert "| changed | ines | name | Ines Moreau | Inès Moreau |  |" in rest
+
+    assert cli("allocate", checkout, "--write").exit_code == 0
+    git(checkout, "commit", "-q", "-am", "Re-allocate")
+    summary.unlink()
+    check = ci_step(check_run, checkout, env)
+    assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
+    assert ci_step(diff_run, checkout, env).returncode == 0
+    assert summary.read_text().splitlines()[0] == first
+    assert git(checkout, "status", "--porcelain") == ""
