@@ -257,6 +257,7 @@ def allocate(
 ) -> None:
     """Split the target top-down: levels, over-assignment, pins, phasing, exact rounding."""
     from salesplan.allocate import explain as explain_node
+    from salesplan.loading import display_name
     from salesplan.fsutil import write_atomic
     from salesplan.quotas import quotas_yaml
     from salesplan.render import allocation as view
@@ -267,7 +268,7 @@ def allocate(
     if write:
         target = loaded.root / loaded.settings.files.quotas
         write_atomic(target, quotas_yaml(result, loaded.digest).encode())
-        typer.echo(f"Wrote {target} ({len(result.nodes)} nodes).", err=True)
+        typer.echo(f"Wrote {display_name(target)} ({len(result.nodes)} nodes).", err=True)
         if format is None and explain is None:
             return
     fmt = format or TableFormat.text

@@ -394,15 +394,20 @@ def diff_plans(old: Plan, new: Plan, old_label: str = "old", new_label: str = "n
 def select(
     diff: PlanDiff, only: Collection[str] = (), min_change: Decimal | None = None
 ) -> PlanDiff:
-    """Keep the sections in `only` (all when empty) and the quota moves of at least
-    `min_change` relative to the old amount (a quota from or to nothing always shows)."""
+    """Keep the sections in `only` (all when empty) and the nodes whose quota moved by at
+    least `min_change` relative to the old total (a node's period moves go with its total;
+    a quota from or to nothing always shows)."""
+    small = set()
+    if min_change is not None:
+        for change in diff.changes:
+            if change.entity == "quota" and change.kind == "changed" and change.field == "total":
+                relative = change.relative
+                if relative is not None and abs(relative) < min_change:
+                    small.add(change.id)
 
     def keep(change: Change) -> bool:
         if only and change.section not in only:
             return False
-        if min_change is None or change.entity != "quota" or change.kind != "changed":
-            return True
-        relative = change.relative
-        return relative is None or abs(relative) >= min_change
+        return not (change.entity == "quota" and change.kind == "changed" and change.id in small)
 
     return replace(diff, changes=tuple(c for c in diff.changes if keep(c)))

@@ -73,14 +73,59 @@ def read_bytes(path: Path, problems: list[Diagnostic]) -> bytes | None:
         return None
 
 
-def validate(doc: Document, model: type[M], problems: list[Diagnostic]) -> M | None:
+def validate(
+    doc: Document, model: type[M], problems: list[Diagnostic], salvage: bool = False
+) -> M | None:
+    """The file's model, or None with its problems reported. With `salvage`, the offending
+    keys are dropped and validation retried (defaults apply), so that one typo in
+    salesplan.yaml does not hide every problem in the other files."""
     if doc.data is None:
         return None
     try:
         return model.model_validate(doc.data)
     except ValidationError as err:
         problems.extend(schema_diagnostics(doc, err, model))
-        return None
+        if not salvage:
+            return None
+        return _salvaged(doc.data, err, model)
+
+
+def _salvaged(data: Any, err: ValidationError, model: type[M]) -> M | None:
+    for _ in range(3):
+        data = _plain(data)
+        for error in err.errors(include_url=False):
+            _drop(data, tuple(error["loc"]))
+        try:
+            return model.model_validate(data)
+        except ValidationError as again:
+            err = again
+    return None
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data
+
+
+def _drop(data: Any, loc: tuple[str | int, ...]) -> None:
+    """Remove the value at `loc` (or its nearest existing parent key) from plain data."""
+    node, parents = data, []
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            parents.append((node, part))
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            parents.append((node, part))
+            node = node[part]
+        else:
+            break
+    for container, part in reversed(parents):
+        if isinstance(container, dict):
+            del container[part]
+            return
 
 
 def validate_items(
@@ -216,7 +261,7 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     problems: list[Diagnostic] = []
     step("plan")
     plan_doc = read_yaml_file(plan_file, problems)
-    settings = validate(plan_doc, PlanSettings, problems)
+    settings = validate(plan_doc, PlanSettings, problems, salvage=True)
     if settings is None:
         return Loaded(None, problems)
     root = plan_file.parent
