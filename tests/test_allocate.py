@@ -707,10 +707,12 @@ def assert_golden(name: str, text: str) -> None:
 
 
 def _masked_digest(text: str) -> str:
-    # The digest hashes the template files byte for byte (comments too), so it is not part
-    # of what the golden file pins down; the quotas are.
+    # The digests hash the template files byte for byte (comments too) and the version, so
+    # they are not part of what the golden file pins down; the quotas are.
     return "\n".join(
-        "inputs: sha256:<digest>" if line.startswith("inputs: sha256:") else line
+        f"{line.split(':')[0]}: sha256:<digest>"
+        if line.startswith(("inputs: sha256:", "content: sha256:"))
+        else line
         for line in text.split("\n")
     )
 

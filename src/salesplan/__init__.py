@@ -10,6 +10,8 @@ loaded plan:
 
 from __future__ import annotations
 
+__version__ = "0.1.0"  # before the imports below: modules read it
+
 from salesplan.allocate import allocate, explain
 from salesplan.capacity import capacity_report
 from salesplan.diagnostics import Diagnostic, Severity
@@ -18,8 +20,6 @@ from salesplan.loading import Loaded, PlanNotFound, load_plan
 from salesplan.quotas import current_quotas, quotas_yaml
 from salesplan.reconcile import reconcile
 from salesplan.rollup import rollup
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Diagnostic",

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from salesplan.diagnostics import Diagnostic
 from salesplan.fiscal import ZERO, productivity
-from salesplan.metrics import resolve_metrics
 from salesplan.money import Weight, scale_weights, split_scaled, split_units, to_units
 from salesplan.plan import report
 from salesplan.productivity import Productivity
@@ -89,7 +88,7 @@ class _Allocator:
         self.unit = plan.unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.productivity = Productivity(plan)
-        self.metrics = resolve_metrics(plan)
+        self.metrics = plan.metrics
         self.pins = self._pins()
         self.diagnostics: list[Diagnostic] = []
         self.families: dict[str, FamilySplit] = {}

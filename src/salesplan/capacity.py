@@ -62,6 +62,19 @@ class CapacityReport:
         return limit is not None and actual is not None and actual > limit
 
 
+def pro_rata_ote(plan: Plan, rep: Rep) -> Decimal:
+    """A rep's OTE for the months they are employed in the fiscal year."""
+    return (rep.ote.total if rep.ote else ZERO) * _months_employed(plan, rep) / MONTHS
+
+
+def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
+    """(OTE of the reps in the tree, pro rata; that OTE over the target, None if no target)."""
+    tree = plan.tree
+    total = sum((pro_rata_ote(plan, r) for r in plan.org.reps if r.id in tree), ZERO)
+    target = plan.settings.target
+    return total, (total / target if target else None)
+
+
 def _months_employed(plan: Plan, rep: Rep) -> int:
     calendar = plan.calendar
     first = max(calendar.month_index(rep.start), 0) if rep.start else 0

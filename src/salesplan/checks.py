@@ -18,7 +18,7 @@ from salesplan.checks_inputs import (
 )
 from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
 from salesplan.diagnostics import Diagnostic, did_you_mean
-from salesplan.metrics import resolve_metrics, split_metric_names
+from salesplan.metrics import split_metric_names
 from salesplan.money import minor_unit
 from salesplan.plan import Plan, report
 from salesplan.tree import REP, ROOT_LEVEL
@@ -43,7 +43,7 @@ def check_levels(plan: Plan) -> Iterator[Diagnostic]:
 
 
 def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
-    first: dict[str, str] = {plan.settings.id: "the plan's root id"}
+    first: dict[str, tuple[str, int] | None] = {plan.settings.id: None}  # id -> (kind, index)
     doc = plan.documents.get("org")
     if doc is None or not isinstance(doc.data, dict):
         return
@@ -53,12 +53,17 @@ def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
             node_id = item.get("id") if isinstance(item, dict) else None
             if not isinstance(node_id, str):
                 continue
-            where = plan.where("org", (kind, i, "id"))
-            if node_id in first:
-                message = f"id {node_id!r} is already used by {first[node_id]}; ids must be unique"
-                yield report("SP301", message, where, f"{kind}[{i}].id")
+            if node_id not in first:
+                first[node_id] = (kind, i)
+                continue
+            earlier = first[node_id]
+            if earlier is None:
+                used_by = "the plan's root id"
             else:
-                first[node_id] = f"{kind[:-1]} at {where.file}:{where.line}"
+                at = plan.where("org", (earlier[0], earlier[1], "id"))
+                used_by = f"{earlier[0][:-1]} at {at.file}:{at.line}"
+            message = f"id {node_id!r} is already used by {used_by}; ids must be unique"
+            yield report("SP301", message, plan.where("org", (kind, i, "id")), f"{kind}[{i}].id")
 
 
 def check_parents(plan: Plan) -> Iterator[Diagnostic]:
@@ -103,8 +108,8 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
     for rep in plan.org.reps:
         i = plan.rep_index[rep.id]
         parent = rep.parent or plan.settings.id
-        where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
         if parent not in known:
+            where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
             message = f"rep {rep.id!r} has unknown parent {parent!r}{did_you_mean(parent, known)}"
             yield report("SP302", message, where, f"reps[{i}].parent")
         elif parent in plan.reps_by_id or (
@@ -113,6 +118,7 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
             got = "a rep" if parent in plan.reps_by_id else f"a {level_of[parent]}"
             wanted = "the root" if rep_parent_level == ROOT_LEVEL else f"a {rep_parent_level}"
             message = f"rep {rep.id!r} hangs under {parent!r}, {got}; reps hang under {wanted}"
+            where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
             yield report("SP304", message, where, f"reps[{i}].parent")
 
 
@@ -224,7 +230,7 @@ def check_over_assign(plan: Plan) -> Iterator[Diagnostic]:
 
 
 def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
-    resolved = resolve_metrics(plan)
+    resolved = plan.metrics
     tree = plan.tree
     for i, level in enumerate(plan.settings.levels):
         rule = level.split

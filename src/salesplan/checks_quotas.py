@@ -22,15 +22,16 @@ def check_allocation(plan: Plan) -> Iterator[Diagnostic]:
 
 
 def check_budget(plan: Plan) -> Iterator[Diagnostic]:
-    from salesplan.capacity import capacity_report
+    from salesplan.capacity import cost_of_sales
 
     limit = plan.settings.budget.max_cost_of_sales
     if limit is None:
         return
-    capacity = capacity_report(plan, plan.allocation)
-    if capacity.over_budget and capacity.cost_of_sales is not None:
+    total_ote, ratio = cost_of_sales(plan)
+    if ratio is not None and ratio > limit:
+        ote = total_ote.quantize(Decimal(1).scaleb(-plan.currency_exponent))
         message = (
-            f"cost of sales is {capacity.cost_of_sales:.1%} (OTE {capacity.total_ote} over the "
+            f"cost of sales is {ratio:.1%} (OTE {ote} over the "
             f"target {plan.settings.target}), above the budget of {limit:.1%}"
         )
         where = plan.where("plan", ("budget", "max_cost_of_sales"))

@@ -114,10 +114,9 @@ def _drop(data: Any, loc: tuple[str | int, ...]) -> None:
     """Remove the value at `loc` (or its nearest existing parent key) from plain data."""
     node, parents = data, []
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            parents.append((node, part))
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             parents.append((node, part))
             node = node[part]
         else:
@@ -307,14 +306,29 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     if submissions_path.exists():
         plan.submissions, plan.submission_files = read_submissions(submissions_path, plan, problems)
 
+    plan.digest = inputs_digest([plan_file, org_path, territories_path, metrics_path])
     quotas_path = root / files.quotas
     step("quotas")
     if quotas_path.is_file():
-        plan.documents["quotas"] = doc = read_yaml_file(quotas_path, problems)
-        plan.quotas = validate(doc, Quotas, problems)
-
-    plan.digest = inputs_digest([plan_file, org_path, territories_path, metrics_path])
+        read_quotas(plan, quotas_path, problems)
     return Loaded(plan, problems)
+
+
+def read_quotas(plan: Plan, path: Path, problems: list[Diagnostic]) -> None:
+    """quotas.yaml: skipped when its checksums prove it is allocate's untouched output for
+    these very inputs (then the allocation stands for it); otherwise parsed and checked."""
+    from salesplan.quotas import verified
+
+    raw = read_bytes(path, problems)
+    if raw is None:
+        return
+    plan.quotas_present = True
+    if verified(raw, plan.digest):
+        plan.quotas_verified = True
+        return
+    plan.documents["quotas"] = doc = parse_yaml(display_name(path), raw)
+    problems.extend(doc.diagnostics)
+    plan.quotas = validate(doc, Quotas, problems)
 
 
 def yaml_value(doc: Document, *path: str | int) -> Any:

@@ -189,6 +189,9 @@ class Quotas(Model):
     """quotas.yaml, written by `salesplan allocate --write`"""
 
     inputs: Annotated[str, StringConstraints(strict=True, pattern=r"^sha256:[0-9a-f]{64}$")]
+    content: Annotated[
+        str | None, StringConstraints(strict=True, pattern=r"^sha256:[0-9a-f]{64}$")
+    ] = None
     currency: Text
     periods: list[Text]
     nodes: list[QuotaNode]

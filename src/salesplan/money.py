@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -85,10 +84,10 @@ def split_scaled(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list
         remainders.append(rest)
     leftover = total - sum(parts)
     if leftover:
-        order = heapq.nsmallest(
-            leftover, range(len(parts)), key=lambda i: (-remainders[i], -scaled[i], keys[i])
+        ranked = sorted(
+            zip([-r for r in remainders], [-w for w in scaled], keys, range(len(parts)))
         )
-        for i in order:
+        for *_, i in ranked[:leftover]:
             parts[i] += 1
     return parts
 

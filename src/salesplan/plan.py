@@ -120,7 +120,9 @@ class Plan:
     metric_rows: list[MetricRow] = field(default_factory=list)
     submissions: list[Entry] = field(default_factory=list)
     submission_files: dict[str, str] = field(default_factory=dict)  # rep -> first file
-    quotas: Quotas | None = None
+    quotas: Quotas | None = None  # quotas.yaml as parsed (None when absent or verified)
+    quotas_present: bool = False  # a quotas.yaml exists
+    quotas_verified: bool = False  # ...and its checksums prove it is allocate's output as is
     documents: dict[str, Document] = field(default_factory=dict)
     broken_ids: set[str] = field(default_factory=set)
     digest: str = ""
@@ -152,6 +154,13 @@ class Plan:
         from salesplan.tree import build_tree
 
         return build_tree(self)
+
+    @cached_property
+    def metrics(self) -> dict[str, dict[str, Decimal]]:
+        """Every tree node's split metrics, resolved once (see metrics.resolve_metrics)."""
+        from salesplan.metrics import resolve_metrics
+
+        return resolve_metrics(self)
 
     @cached_property
     def allocation(self) -> Allocation:

@@ -16,8 +16,8 @@ and no money is created or lost.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import TYPE_CHECKING
 
@@ -51,8 +51,12 @@ class ReconcileNode:
     bottom_up: Decimal | None  # forecast under the node; None when nobody under it submitted
     shift: Decimal | None  # total / top_down - 1; None when top_down is 0
     clamped: bool  # held at a guardrail bound by the water-filling
-    sandbagging: bool  # bottom_up below top_down x (1 - max_shift), every rep under it in
-    over_capacity: bool  # a rep whose proposal is above the quota they can carry (full_quota x productive months / 12)
+    # bottom_up below top_down x (1 - max_shift); a unit only once every rep expected to
+    # submit under it has (a missing submission is not sandbagging)
+    sandbagging: bool
+    # a rep whose proposal is above the quota they can carry (full_quota x productive
+    # months / 12, capacity_report's quota_capacity); never set without a full_quota
+    over_capacity: bool
     # the guardrail, to the currency's minor unit (pins and the root: their total):
     baseline: Decimal  # top_down rescaled to the family's proposed pool: the centre
     low: Decimal  # baseline x (1 - max_shift), at least 0
@@ -69,6 +73,7 @@ class Reconciliation:
     relaxed: tuple[str, ...]  # parents whose family could not meet its pool within guardrails
     budget_breach: bool  # cost of sales above budget.max_cost_of_sales
     diagnostics: tuple[Diagnostic, ...] = ()  # pins that no longer fit a reconciled pool
+    quota_source: str = "computed"  # where the top-down came from: "quotas.yaml" | "computed"
 
     def by_id(self) -> dict[str, ReconcileNode]:
         return {n.id: n for n in self.nodes}
@@ -335,25 +340,28 @@ class _Reconciler:
         return amount.quantize(self.minor_unit, ROUND_HALF_EVEN)
 
     def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
-        weights = self.period_weights(node)
+        """A rep who submitted: by their forecast; otherwise like the node's top-down."""
+        signal = self.bottom_up[node.id]
+        weights: Sequence[Weight]
+        if node.is_rep and signal.submitted and signal.forecast_total > 0:
+            weights = signal.forecast_periods
+        else:
+            quota = self.top_down.get(node.id)
+            if quota is None or len(quota.periods) != len(self.periods) or not any(quota.periods):
+                weights = [1] * len(self.periods)
+            elif total == quota.total == sum(quota.periods, ZERO):
+                return tuple(quota.periods)  # the same split again
+            else:
+                weights = quota.periods
         units = split_units(to_units(total, self.unit), weights, self.periods)
         return tuple(count * self.unit for count in units)
 
-    def period_weights(self, node: Node) -> list[Weight]:
-        """A rep who submitted: their forecast; otherwise the node's top-down phasing."""
-        signal = self.bottom_up[node.id]
-        if node.is_rep and signal.submitted and signal.forecast_total > 0:
-            return list(signal.forecast_periods)
-        quota = self.top_down.get(node.id)
-        width = len(self.periods)
-        if quota is not None and len(quota.periods) == width and any(quota.periods):
-            return list(quota.periods)
-        return [1] * width
 
+def reconcile(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Reconciliation:
+    """The hybrid proposal: the top-down `quotas` moved toward the plan's submissions.
 
-def reconcile(plan: Plan, quotas: Allocation) -> Reconciliation:
-    """The hybrid proposal: the top-down `quotas` moved toward the plan's submissions."""
-    return _Reconciler(plan, quotas).run()
+    `quota_source` only labels the result, like `rollup`'s."""
+    return replace(_Reconciler(plan, quotas).run(), quota_source=quota_source)
 
 
 def to_allocation(reconciliation: Reconciliation) -> Allocation:

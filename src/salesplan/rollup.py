@@ -43,9 +43,11 @@ class Rollup:
     periods: tuple[str, ...]
     unit: Decimal
     nodes: tuple[RollupNode, ...]  # top-down order
+    quota_source: str = "computed"  # where the quotas came from: "quotas.yaml" | "computed"
 
     @property
     def root(self) -> RollupNode:
+        """The first node: the root, unless `select` filtered by level."""
         return self.nodes[0]
 
     def by_id(self) -> dict[str, RollupNode]:
@@ -79,8 +81,11 @@ def expected_to_submit(rep: Rep, year_start: date, year_end: date) -> bool:
     return True
 
 
-def rollup(plan: Plan, quotas: Allocation) -> Rollup:
-    """Forecasts summed up the tree and compared with the quotas in `quotas`."""
+def rollup(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Rollup:
+    """Forecasts summed up the tree and compared with the quotas in `quotas`.
+
+    `quota_source` only labels the result ("quotas.yaml" when the caller read a fresh
+    quotas.yaml, "computed" when it allocated on the fly)."""
     tree = plan.tree
     width = len(plan.periods)
     year_start = plan.calendar.start
@@ -122,7 +127,7 @@ def rollup(plan: Plan, quotas: Allocation) -> Rollup:
                 count[node.id],
             )
         )
-    return Rollup(plan.settings.currency, plan.periods, plan.unit, tuple(nodes))
+    return Rollup(plan.settings.currency, plan.periods, plan.unit, tuple(nodes), quota_source)
 
 
 def _record(
