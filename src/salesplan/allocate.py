@@ -107,12 +107,17 @@ class _Allocator:
             return [ONE] * count
         return [max(w, ZERO) for w in weights]
 
-    def run(self) -> Allocation:
+    def split_all(self) -> dict[str, Decimal]:
+        """Every node's total, splitting each family from the root down."""
         target = self.plan.settings.target
         totals: dict[str, Decimal] = {self.tree.root: to_units(target, self.unit) * self.unit}
         for node in self.tree.top_down():
             if node.children:
                 totals.update(self.split_family(node, totals[node.id]))
+        return totals
+
+    def run(self) -> Allocation:
+        totals = self.split_all()
         nodes = [
             NodeQuota(
                 n.id,
@@ -202,7 +207,7 @@ class _Allocator:
         if not node.is_rep:
             return ()
         rep = self.plan.reps_by_id[node.id]
-        return (rep.start, rep.end, rep.ramp)
+        return (*self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
 
     def period_weights(self, node: Node) -> list[Decimal]:
         if not node.is_rep:
@@ -267,6 +272,16 @@ class _Allocator:
 def allocate(plan: Plan) -> Allocation:
     """The top-down split of the plan's target over its tree."""
     return _Allocator(plan).run()
+
+
+def allocation_problems(plan: Plan) -> list[Diagnostic]:
+    """What splitting the target meets (pins above a pool, all-zero weights, reps without
+    capacity) without the phasing, for `check`; the full allocation when it is at hand."""
+    if "allocation" in plan.__dict__:
+        return plan.allocation.diagnostics
+    allocator = _Allocator(plan)
+    allocator.split_all()
+    return allocator.diagnostics
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,8 @@ class _Capacity:
 
     def rep_periods(self, rep: Rep) -> tuple[Decimal, ...]:
         """A rep's capacity per period, in money; reps alike share one computation."""
-        key = (rep.start, rep.end, rep.ramp)
+        on_board = rep.start is None or rep.start <= self.plan.settings.fiscal_year.start
+        key = (*self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp, on_board)
         cached = self._periods.get(key)
         if cached is None:
             cached = self.expected(self.productivity.monthly(rep), rep.start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from salesplan.allocate import NodeQuota
+from salesplan.allocate import NodeQuota, allocation_problems
 from salesplan.diagnostics import Diagnostic
 from salesplan.model import QuotaNode
 from salesplan.money import to_units
@@ -18,7 +18,7 @@ ZERO = Decimal(0)
 
 def check_allocation(plan: Plan) -> Iterator[Diagnostic]:
     """Pins above their pool, all-zero weights, reps with no capacity under a capacity split."""
-    yield from plan.allocation.diagnostics
+    yield from allocation_problems(plan)
 
 
 def check_budget(plan: Plan) -> Iterator[Diagnostic]:

@@ -7,6 +7,7 @@ shows the traceback). Exit 1 means the plan has errors.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -257,8 +258,8 @@ def allocate(
 ) -> None:
     """Split the target top-down: levels, over-assignment, pins, phasing, exact rounding."""
     from salesplan.allocate import explain as explain_node
-    from salesplan.loading import display_name
     from salesplan.fsutil import write_atomic
+    from salesplan.loading import display_name
     from salesplan.quotas import quotas_yaml
     from salesplan.render import allocation as view
     from salesplan.render.output import emit
@@ -434,7 +435,58 @@ def diff(
     raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
+from salesplan.render.report import ReportFormat  # noqa: E402  (beside its one command)
+
+
+@app.command()
+def report(
+    plan: PlanArg = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the report to FILE; its suffix (.txt .md .html .xlsx .json) sets the format.",
+        ),
+    ] = None,
+    format: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (default), markdown, html, xlsx or json.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """The whole plan as a report: summary, levels, territories, phasing, hires, hybrid flags."""
+    from salesplan.loading import load_plan
+    from salesplan.render import report as view
+    from salesplan.render.progress import loading_progress
+    from salesplan.report import build_report
+
+    try:
+        fmt = view.choose_format(format, output, sys.stdout.isatty())
+    except ValueError as err:
+        fail(str(err), 2)
+    if output is not None and output.exists() and not force:
+        fail(f"{output} exists; use --force to replace it", 1)
+    with loading_progress(plan) as step:
+        loaded = load_plan(plan, step)  # kept whole: the report counts its diagnostics
+    if loaded.plan is None or any(d.code not in QUOTA_FILE_CODES for d in loaded.errors):
+        load_or_exit(plan)  # lists the errors and exits 1
+    assert loaded.plan is not None
+    view.deliver(build_report(loaded.plan, loaded.diagnostics), fmt, output)
+    if output is not None:
+        typer.echo(f"Wrote the {fmt.value} report to {output}.", err=True)
+
+
 def main() -> None:
     # pydantic's plugin discovery scans every installed distribution; a CLI needs none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # A run is short and makes little cyclic garbage, while a big plan is millions of
+    # long-lived objects that every collection would walk again.
+    gc.disable()
     app(prog_name="salesplan")

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 MONTHS = 12
 ONE = Decimal(1)
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Calendar:
     """A fiscal year of 12 months starting at `start`, cut into quarters or months."""
 
@@ -23,11 +24,18 @@ class Calendar:
     def months_per_period(self) -> int:
         return 3 if self.kind == "quarter" else 1
 
-    @property
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         if self.kind == "quarter":
             return ("Q1", "Q2", "Q3", "Q4")
         return tuple(f"M{m:02d}" for m in range(1, MONTHS + 1))
+
+    def tenure_key(self, start: date | None, end: date | None) -> tuple[int, int]:
+        """What productivity depends on: the fiscal months of the start and of the end."""
+        return (
+            self.month_index(start) if start is not None else -10_000,
+            self.month_index(end) if end is not None else 10_000,
+        )
 
     def month_index(self, day: date) -> int:
         """The fiscal month holding `day`: 0 for the first, negative before the year."""

@@ -6,16 +6,17 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
 from salesplan.plan import MetricRow, Plan, Where
 from salesplan.schema_errors import schema_diagnostics
-from salesplan.source import Document, YList, YMap, parse_yaml
+from salesplan.source import Document, YList, YMap, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
 from salesplan.tables import parse_decimal, read_csv
 
@@ -112,15 +113,18 @@ def _plain(data: Any) -> Any:
 
 def _drop(data: Any, loc: tuple[str | int, ...]) -> None:
     """Remove the value at `loc` (or its nearest existing parent key) from plain data."""
-    node, parents = data, []
+    node: Any = data
+    parents: list[tuple[Any, Any]] = []
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
-            parents.append((node, part))
-            node = node[part]
-        else:
+        present = (
+            part in node
+            if isinstance(node, dict)
+            else (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        )
+        if not present:
             break
+        parents.append((node, part))
+        node = node[part]
     for container, part in reversed(parents):
         if isinstance(container, dict):
             del container[part]
@@ -140,6 +144,14 @@ def validate_items(
         return [], {}
     valid: list[M] = []
     index: dict[str, int] = {}
+    try:  # the common case in one call; item by item only to report what is wrong
+        valid = _list_adapter(model).validate_python(items)
+    except ValidationError:
+        valid = []
+    else:
+        for i, obj in enumerate(valid):
+            index.setdefault(obj.id, i)  # type: ignore[attr-defined]
+        return valid, index
     for i, item in enumerate(items):
         try:
             obj = model.model_validate(item)
@@ -151,6 +163,11 @@ def validate_items(
         valid.append(obj)
         index.setdefault(obj.id, i)  # type: ignore[attr-defined]
     return valid, index
+
+
+@cache
+def _list_adapter(model: type[M]) -> TypeAdapter[list[M]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnostic]) -> None:
@@ -247,10 +264,12 @@ def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Load
     `step` is called with each of STEPS as it starts (a progress bar's hook)."""
     from salesplan.checks import run_checks
 
-    loaded = read_plan(find_plan(Path(path) if path is not None else None), step)
-    if loaded.plan is not None:
-        step("checks")
-        loaded.diagnostics.extend(run_checks(loaded.plan))
+    plan_file = find_plan(Path(path) if path is not None else None)
+    with gc_paused():  # a big plan is millions of objects that live as long as the plan
+        loaded = read_plan(plan_file, step)
+        if loaded.plan is not None:
+            step("checks")
+            loaded.diagnostics.extend(run_checks(loaded.plan))
     loaded.diagnostics.sort(key=Diagnostic.sort_key)
     return loaded
 

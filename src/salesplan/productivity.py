@@ -26,7 +26,7 @@ class Productivity:
         return list(capacity.ramp.get(name, ())) if name else []
 
     def monthly(self, rep: Rep) -> list[Decimal]:
-        key = (rep.start, rep.end, rep.ramp)
+        key = (*self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
         values = self._cache.get(key)
         if values is None:
             values = productivity(self.plan.calendar, rep.start, rep.end, self.ramp_of(rep))
@@ -34,7 +34,7 @@ class Productivity:
         return values
 
     def per_period(self, rep: Rep) -> list[Decimal]:
-        key = ("period", rep.start, rep.end, rep.ramp)
+        key = ("period", *self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
         values = self._cache.get(key)
         if values is None:
             values = self.plan.calendar.per_period(self.monthly(rep))

@@ -7,14 +7,13 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.source import decode
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One data row: its line and its cells in header order (stripped, padded)."""
 
     line: int
@@ -78,9 +77,13 @@ def read_csv(file: str, raw: bytes) -> Table:
     rows: list[Row] = []
     width = 0
     table = Table(file, header, rows, problems, lines=lines)
+    append = rows.append
     try:
         for cells in reader:
             if not any(cells):
+                continue
+            if header and len(cells) == width:  # the common case, kept short
+                append(Row(reader.line_num, [c.strip() for c in cells]))
                 continue
             if not header:
                 header.extend(c.strip() for c in cells)
