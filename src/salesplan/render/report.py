@@ -1,0 +1,496 @@
+"""Views of a `Report`: its tables (shared by text, Markdown, HTML and XLSX), its JSON
+document, and the choice of format for `salesplan report`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from salesplan.render import json as j
+from salesplan.render.table import Cell, Column, Money, Ratio, Table
+
+if TYPE_CHECKING:
+    from salesplan.report import NodeRow, Report
+
+MISSING_LISTED = 10  # rep ids named in the summary; the rest are counted
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    xlsx = "xlsx"
+    json = "json"
+
+
+SUFFIXES = {
+    ".txt": ReportFormat.text,
+    ".md": ReportFormat.markdown,
+    ".markdown": ReportFormat.markdown,
+    ".html": ReportFormat.html,
+    ".htm": ReportFormat.html,
+    ".xlsx": ReportFormat.xlsx,
+    ".json": ReportFormat.json,
+}
+
+
+def choose_format(
+    fmt: ReportFormat | None, output: Path | None, stdout_is_terminal: bool
+) -> ReportFormat:
+    """The format asked for, else the one the output's suffix names, else text.
+    Raises ValueError for what cannot be written where it would go."""
+    if fmt is None and output is not None:
+        fmt = SUFFIXES.get(output.suffix.lower())
+        if fmt is None:
+            known = ", ".join(SUFFIXES)
+            raise ValueError(
+                f"cannot tell the format from {output.name!r}; use a suffix ({known}) or --format"
+            )
+    fmt = fmt or ReportFormat.text
+    if output is None and fmt is ReportFormat.xlsx:
+        raise ValueError("an XLSX report needs a file: -o report.xlsx")
+    if output is None and fmt is ReportFormat.html and stdout_is_terminal:
+        raise ValueError("an HTML report needs a file (-o report.html) or a redirect")
+    return fmt
+
+
+def render(report: Report, fmt: ReportFormat) -> bytes:
+    """The report as the bytes of a file in `fmt`."""
+    from salesplan.render import html, report_markdown, report_text, xlsx
+
+    renderers: dict[ReportFormat, Callable[[Report], bytes]] = {
+        ReportFormat.text: lambda r: report_text.as_text(r).encode(),
+        ReportFormat.markdown: lambda r: report_markdown.render(r).encode(),
+        ReportFormat.html: lambda r: html.render(r).encode(),
+        ReportFormat.xlsx: xlsx.render,
+        ReportFormat.json: lambda r: j.dumps(document(r)).encode(),
+    }
+    return renderers[fmt](report)
+
+
+def deliver(report: Report, fmt: ReportFormat, output: Path | None) -> None:
+    """Write the report to `output` atomically, or to stdout (in colour on a terminal)."""
+    if output is not None:
+        from salesplan.fsutil import write_atomic
+
+        write_atomic(output, render(report, fmt))
+    elif fmt is ReportFormat.text and sys.stdout.isatty():
+        from salesplan.render import report_text
+
+        report_text.show(report, report_text.console())
+    else:
+        from salesplan.render.output import write
+
+        write(render(report, fmt).decode())
+
+
+# ---- tables
+
+
+def money(report: Report, exact: bool) -> Callable[[Any], Money | None]:
+    exponent = report.exponent if exact else report.display_exponent
+    return lambda value: None if value is None else Money(value, exponent)
+
+
+def summary_lines(report: Report, exact: bool = False) -> list[tuple[str, Cell, str]]:
+    """(measure, value, detail) rows of the summary."""
+    s = report.summary
+    m = money(report, exact)
+    missing = ", ".join(s.missing[:MISSING_LISTED])
+    if len(s.missing) > MISSING_LISTED:
+        missing += f" and {len(s.missing) - MISSING_LISTED} more"
+    rows: list[tuple[str, Cell, str]] = [
+        ("Target", m(s.target), f"{report.currency}, {report.year_start} to {report.year_end}"),
+        (
+            "Rep quotas",
+            m(s.rep_quotas),
+            f"{s.over_assignment[-1].effective:+.2%} over the target" if s.over_assignment else "",
+        ),
+        ("Capacity", m(s.capacity), _coverage_text(s.capacity_coverage, "of the target")),
+        ("Hires needed", _hires(s.hires_needed), _hire_text(report)),
+        ("Cost of sales", Ratio(s.cost_of_sales), _budget_text(report)),
+        (
+            "Forecast (bottom-up)",
+            m(s.forecast),
+            _coverage_text(s.forecast_coverage, "of the target"),
+        ),
+        ("Forecast gap", m(s.forecast_gap), "target minus forecast"),
+        ("Missing submissions", len(s.missing), missing or f"all {s.submitted} reps submitted"),
+        ("quotas.yaml", s.quotas_file, _quotas_text(s.quotas_file)),
+        ("Diagnostics", s.errors + s.warnings, _diagnostics_text(s.errors, s.warnings)),
+    ]
+    return rows
+
+
+def _hires(needed: int | None) -> Cell:
+    return "–" if needed is None else needed
+
+
+def _coverage_text(coverage: Any, what: str) -> str:
+    return "" if coverage is None else f"{coverage:.1%} {what}"
+
+
+def _hire_text(report: Report) -> str:
+    s = report.summary
+    if s.hires_needed is None:
+        return f"a hire starting {s.hire_start} adds no capacity this year"
+    if s.hires_needed == 0:
+        return "capacity covers the target"
+    return (
+        f"starting {s.hire_start} on the default ramp, each adds "
+        f"{s.hire_capacity:,.{report.display_exponent}f}"
+    )
+
+
+def _budget_text(report: Report) -> str:
+    s = report.summary
+    text = f"OTE {s.total_ote:,.{report.display_exponent}f}"
+    if s.max_cost_of_sales is not None:
+        text += f"; budget {s.max_cost_of_sales:.1%}"
+        text += ": over budget" if s.over_budget else ""
+    return text
+
+
+def _diagnostics_text(errors: int, warnings: int) -> str:
+    if not errors and not warnings:
+        return "the plan is clean"
+    return f"{errors} error(s), {warnings} warning(s): salesplan check lists them"
+
+
+def _quotas_text(status: str) -> str:
+    return {
+        "absent": "not written yet: quotas computed now (salesplan allocate --write)",
+        "fresh": "quotas read from quotas.yaml",
+        "stale": "out of date: quotas computed now; run salesplan allocate --write",
+        "edited by hand": "differs from allocate: salesplan check shows where",
+    }.get(status, "")
+
+
+def tables(report: Report, exact: bool = False, compact: bool = False) -> list[Table]:
+    """Every table of the report. `exact`: amounts to the currency's minor unit (XLSX);
+    `compact`: no name columns (a 100-column terminal)."""
+    return [table for _, table in named_tables(report, exact, compact)]
+
+
+def named_tables(
+    report: Report, exact: bool = False, compact: bool = False
+) -> list[tuple[str, Table]]:
+    """The tables, each with a short name (an XLSX sheet)."""
+    found = [
+        ("Summary", summary_table(report, exact)),
+        ("Over-assignment", over_assignment_table(report, exact)),
+    ]
+    found += [
+        (f"By {level.level}", level_table(report, i, exact, compact))
+        for i, level in enumerate(report.levels)
+    ]
+    if report.territories is not None:
+        found.append(("Territories", territory_table(report, exact, compact)))
+    found.append(("Phasing", phasing_table(report, exact)))
+    if report.hybrid is not None:
+        found.append(("Hybrid flags", hybrid_table(report, exact)))
+    return found
+
+
+def summary_table(report: Report, exact: bool = False) -> Table:
+    table = Table("Summary", [Column("measure"), Column("value", True), Column("detail")])
+    for row in summary_lines(report, exact):
+        table.add(list(row))
+    return table
+
+
+def over_assignment_table(report: Report, exact: bool = False) -> Table:
+    m = money(report, exact)
+    table = Table(
+        "Over-assignment by level",
+        [
+            Column("level"),
+            Column("nominal", True),
+            Column("quotas", True),
+            Column("over the target", True),
+        ],
+    )
+    for share in report.summary.over_assignment:
+        table.add(
+            [share.level, Ratio(share.nominal), m(share.total), Ratio(share.effective, "shift")]
+        )
+    table.notes.append(
+        "Nominal: the level's over_assign; over the target: the level's quotas "
+        "summed, against the company target."
+    )
+    return table
+
+
+def level_table(report: Report, index: int, exact: bool = False, compact: bool = False) -> Table:
+    level = report.levels[index]
+    m = money(report, exact)
+    is_rep = index == len(report.levels) - 1
+    columns = [Column(level.level)] + ([] if compact else [Column("name")])
+    if index:
+        columns.append(Column(report.levels[index - 1].level))
+    columns += [Column("status")] if is_rep else []
+    columns += [Column(h, True) for h in ("quota", "forecast", "gap", "coverage", "capacity")]
+    columns += [] if is_rep else [Column("active", True), Column("planned", True)]
+    table = Table(f"By {level.level}", columns)
+
+    def cells(row: NodeRow) -> list[Cell]:
+        out: list[Cell] = [row.id]
+        out += [] if compact else [row.name or ""]
+        out += [row.parent or ""] if index else []
+        out += [row.status or ""] if is_rep else []
+        out += [
+            m(row.quota),
+            m(row.forecast),
+            m(row.gap),
+            Ratio(row.coverage, "coverage"),
+            m(row.capacity),
+        ]
+        out += [] if is_rep else [row.active, row.planned]
+        return out
+
+    for row in level.rows:
+        table.add(cells(row))
+    table.add(cells(level.total), strong=True)
+    if is_rep:
+        table.notes.append(
+            f"Headcount: {level.total.active} active, {level.total.planned} planned. "
+            "Capacity: expected bookings after ramp, attainment and attrition."
+        )
+    return table
+
+
+def territory_table(report: Report, exact: bool = False, compact: bool = False) -> Table:
+    """Territories; the history column only when some territory gives a history."""
+    m = money(report, exact)
+    totals = report.territory_totals
+    history = totals is not None and totals.history is not None
+    columns = [Column("territory")] + ([] if compact else [Column("name")])
+    columns += [Column("owner"), Column("segment"), Column("potential", True)]
+    columns += [Column("history", True)] if history else []
+    columns += [Column("owner quota", True), Column("quota/potential", True), Column("flag")]
+    table = Table("Territories", columns)
+    flags = {"open": "open", "unknown": "unknown owner", "planned": "planned hire"}
+    for t in report.territories or ():
+        cells: list[Cell] = [t.id]
+        cells += [] if compact else [t.name or ""]
+        cells += [t.owner or "", t.segment or "", m(t.potential)]
+        cells += [m(t.history)] if history else []
+        cells += [m(t.owner_quota), Ratio(t.quota_share), flags.get(t.owner_status, "")]
+        table.add(cells)
+    if totals is not None:
+        total: list[Cell] = ["total"]
+        total += [] if compact else [f"{totals.count} territories"]
+        total += ["", "", m(totals.potential)] + ([m(totals.history)] if history else [])
+        total += [None, None, f"{totals.open} open" if totals.open else ""]
+        table.add(total, strong=True)
+        if totals.open:
+            table.notes.append(
+                f"{totals.open} territory(ies) with a potential of "
+                f"{totals.open_potential:,.{report.display_exponent}f} have no owner in the org."
+            )
+    table.notes.append(
+        "quota/potential: the owner's quota against the potential of every territory they own."
+    )
+    if not history:
+        table.notes.append("No territory gives a history metric.")
+    return table
+
+
+def phasing_table(report: Report, exact: bool = False) -> Table:
+    m = money(report, exact)
+    table = Table(
+        "Phasing per period",
+        [
+            Column("period"),
+            Column("target", True),
+            Column("rep quotas", True),
+            Column("capacity", True),
+            Column("forecast", True),
+            Column("gap", True),
+            Column("coverage", True),
+        ],
+    )
+    for row, strong in [*((r, False) for r in report.phasing), (report.year, True)]:
+        table.add(
+            [
+                row.label,
+                m(row.target),
+                m(row.quotas),
+                m(row.capacity),
+                m(row.forecast),
+                m(row.gap),
+                Ratio(row.coverage, "coverage"),
+            ],
+            strong=strong,
+        )
+    table.notes.append("Gap: target minus forecast. Coverage: forecast against the target.")
+    return table
+
+
+def hybrid_table(report: Report, exact: bool = False) -> Table:
+    hybrid = report.hybrid
+    assert hybrid is not None
+    m = money(report, exact)
+    table = Table(
+        f"Hybrid proposal: flags (guardrail ±{hybrid.max_shift:.0%})",
+        [
+            Column("node"),
+            Column("level"),
+            Column("top-down", True),
+            Column("bottom-up", True),
+            Column("proposal", True),
+            Column("shift", True),
+            Column("flags"),
+        ],
+    )
+    for node in hybrid.flagged:
+        table.add(
+            [
+                node.id,
+                node.level,
+                m(node.top_down),
+                m(node.bottom_up),
+                m(node.proposal),
+                Ratio(node.shift, "shift"),
+                ", ".join(node.flags),
+            ]
+        )
+    table.notes.extend(hybrid_notes(report))
+    return table
+
+
+def hybrid_notes(report: Report) -> list[str]:
+    hybrid = report.hybrid
+    if hybrid is None:
+        return []
+    lines = [f"{hybrid.moved} quota(s) move in the proposal (salesplan reconcile shows them all)."]
+    if not hybrid.flagged:
+        lines.append("No node is clamped, sandbagging or over capacity.")
+    if hybrid.relaxed:
+        lines.append(f"Guardrail relaxed for the children of {', '.join(hybrid.relaxed)}.")
+    if hybrid.budget_breach:
+        lines.append("Budget breach: cost of sales is above budget.max_cost_of_sales.")
+    return lines + list(hybrid.problems)
+
+
+# ---- JSON
+
+
+def _node(row: NodeRow, e: int) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "parent": row.parent,
+        "status": row.status,
+        "quota": j.amount(row.quota, e),
+        "forecast": j.amount(row.forecast, e),
+        "gap": j.amount(row.gap, e),
+        "coverage": j.ratio(row.coverage),
+        "capacity": j.amount(row.capacity, e),
+        "active": row.active,
+        "planned": row.planned,
+    }
+
+
+def document(report: Report) -> dict[str, Any]:
+    e = report.exponent
+    s = report.summary
+    return {
+        "name": report.name,
+        "id": report.plan_id,
+        "currency": report.currency,
+        "as_of": report.as_of.isoformat(),
+        "fiscal_year": {"start": report.year_start.isoformat(), "end": report.year_end.isoformat()},
+        "periods": list(report.periods),
+        "summary": {
+            "target": j.amount(s.target, e),
+            "rep_quotas": j.amount(s.rep_quotas, e),
+            "over_assignment": [
+                {
+                    "level": o.level,
+                    "nominal": j.ratio(o.nominal),
+                    "total": j.amount(o.total, e),
+                    "effective": j.ratio(o.effective),
+                }
+                for o in s.over_assignment
+            ],
+            "capacity": j.amount(s.capacity, e),
+            "capacity_coverage": j.ratio(s.capacity_coverage),
+            "capacity_gap": j.amount(s.capacity_gap, e),
+            "hires_needed": s.hires_needed,
+            "hire_start": s.hire_start.isoformat(),
+            "hire_capacity": j.amount(s.hire_capacity, e),
+            "total_ote": j.amount(s.total_ote, e),
+            "cost_of_sales": j.ratio(s.cost_of_sales),
+            "max_cost_of_sales": j.ratio(s.max_cost_of_sales),
+            "over_budget": s.over_budget,
+            "forecast": j.amount(s.forecast, e),
+            "forecast_gap": j.amount(s.forecast_gap, e),
+            "forecast_coverage": j.ratio(s.forecast_coverage),
+            "submitted": s.submitted,
+            "missing": list(s.missing),
+            "quotas_file": s.quotas_file,
+            "quota_source": s.quota_source,
+            "error_count": s.errors,
+            "warning_count": s.warnings,
+        },
+        "levels": [
+            {
+                "level": lv.level,
+                "nodes": [_node(r, e) for r in lv.rows],
+                "total": _node(lv.total, e),
+            }
+            for lv in report.levels
+        ],
+        "territories": None
+        if report.territories is None
+        else [
+            {
+                "id": t.id,
+                "name": t.name,
+                "owner": t.owner,
+                "owner_status": t.owner_status,
+                "segment": t.segment,
+                "potential": j.amount(t.potential, e),
+                "history": j.amount(t.history, e),
+                "owner_quota": j.amount(t.owner_quota, e),
+                "quota_share": j.ratio(t.quota_share),
+            }
+            for t in report.territories
+        ],
+        "phasing": [
+            {
+                "period": p.label,
+                "target": j.amount(p.target, e),
+                "quotas": j.amount(p.quotas, e),
+                "capacity": j.amount(p.capacity, e),
+                "forecast": j.amount(p.forecast, e),
+                "gap": j.amount(p.gap, e),
+                "coverage": j.ratio(p.coverage),
+            }
+            for p in (*report.phasing, report.year)
+        ],
+        "hybrid": None
+        if report.hybrid is None
+        else {
+            "max_shift": j.ratio(report.hybrid.max_shift),
+            "moved": report.hybrid.moved,
+            "relaxed": list(report.hybrid.relaxed),
+            "budget_breach": report.hybrid.budget_breach,
+            "flagged": [
+                {
+                    "id": n.id,
+                    "level": n.level,
+                    "top_down": j.amount(n.top_down, e),
+                    "bottom_up": j.amount(n.bottom_up, e),
+                    "proposal": j.amount(n.proposal, e),
+                    "shift": j.ratio(n.shift),
+                    "flags": list(n.flags),
+                }
+                for n in report.hybrid.flagged
+            ],
+        },
+    }

@@ -1,0 +1,455 @@
+"""The whole plan as one report (DESIGN §3 `report`): a `Report` record built from the engines.
+
+`build_report(plan, diagnostics, as_of)` calls allocate (or reads a fresh quotas.yaml),
+capacity, rollup and, when there are submissions, reconcile, and gathers what a sales leader
+reads: a summary, a table per level, the territories, the phasing per period, the hires
+needed and the hybrid proposal's flags. It computes nothing the renderers would have to;
+they only lay it out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from salesplan.allocate import Allocation, effective_over_assignment
+from salesplan.capacity import CapacityReport, capacity_report
+from salesplan.fiscal import MONTHS, ZERO
+from salesplan.metrics import territory_metrics
+from salesplan.quotas import current_quotas, is_fresh
+from salesplan.reconcile import Reconciliation, reconcile
+from salesplan.rollup import Rollup, RollupNode, rollup
+
+if TYPE_CHECKING:
+    from salesplan.diagnostics import Diagnostic
+    from salesplan.model import Rep
+    from salesplan.plan import Plan
+
+CHART_UNITS = 24  # bars per chart at most: the largest units by quota
+
+
+@dataclass(frozen=True, slots=True)
+class LevelShare:
+    """A level's quotas against the target: over-assignment, nominal and effective."""
+
+    level: str
+    nominal: Decimal  # the level's over_assign
+    total: Decimal  # sum of the level's quotas
+    effective: Decimal  # total / target - 1
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    """One unit or rep: quota against forecast and capacity, and the headcount under it."""
+
+    id: str
+    name: str | None
+    parent: str | None
+    status: str | None  # reps: active | planned; units: None
+    quota: Decimal | None
+    forecast: Decimal
+    gap: Decimal | None  # quota - forecast
+    coverage: Decimal | None  # forecast / quota
+    capacity: Decimal  # expected bookings of the reps under it (DESIGN §4.4)
+    active: int  # reps on board during the year
+    planned: int  # planned hires
+
+
+@dataclass(frozen=True, slots=True)
+class LevelReport:
+    level: str
+    rows: tuple[NodeRow, ...]
+    total: NodeRow  # the level's sums (id "total")
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryRow:
+    id: str
+    name: str | None
+    owner: str | None
+    owner_status: str  # "open" | "unknown" | "active" | "planned"
+    segment: str | None
+    potential: Decimal | None
+    history: Decimal | None
+    owner_quota: Decimal | None
+    quota_share: Decimal | None  # owner's quota / potential of every territory they own
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryTotals:
+    count: int
+    open: int
+    potential: Decimal | None  # None: no territory gives the metric
+    history: Decimal | None
+    open_potential: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    label: str
+    target: Decimal  # the company's quota in the period
+    quotas: Decimal  # sum of the rep quotas
+    capacity: Decimal
+    forecast: Decimal
+    gap: Decimal  # target - forecast
+    coverage: Decimal | None  # forecast / target
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedNode:
+    id: str
+    level: str
+    top_down: Decimal
+    bottom_up: Decimal | None
+    proposal: Decimal
+    shift: Decimal | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hybrid:
+    max_shift: Decimal
+    moved: int  # nodes whose proposal differs from top-down
+    flagged: tuple[FlaggedNode, ...]
+    relaxed: tuple[str, ...]
+    budget_breach: bool
+    problems: tuple[str, ...]  # diagnostics of the proposal, as text
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    target: Decimal
+    rep_quotas: Decimal
+    over_assignment: tuple[LevelShare, ...]
+    capacity: Decimal
+    capacity_coverage: Decimal | None
+    capacity_gap: Decimal  # target - capacity
+    hires_needed: int | None  # None: a hire starting then cannot close the gap
+    hire_start: date
+    hire_capacity: Decimal
+    total_ote: Decimal
+    cost_of_sales: Decimal | None
+    max_cost_of_sales: Decimal | None
+    over_budget: bool
+    forecast: Decimal
+    forecast_gap: Decimal | None
+    forecast_coverage: Decimal | None
+    submitted: int
+    missing: tuple[str, ...]
+    quotas_file: str  # "absent" | "fresh" | "stale" | "edited by hand"
+    quota_source: str  # "quotas.yaml" | "computed"
+    errors: int
+    warnings: int
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    plan_id: str
+    currency: str
+    exponent: int  # the currency's decimals: exact amounts (JSON, XLSX)
+    display_exponent: int  # decimals people see: 0 when quotas are whole units
+    year_start: date
+    year_end: date  # the last day of the fiscal year
+    periods: tuple[str, ...]
+    as_of: date
+    summary: Summary
+    levels: tuple[LevelReport, ...]
+    territories: tuple[TerritoryRow, ...] | None  # None: the plan has no territories
+    territory_totals: TerritoryTotals | None
+    phasing: tuple[PeriodRow, ...]
+    year: PeriodRow  # the phasing's totals
+    chart_level: str
+    chart_units: tuple[NodeRow, ...]  # the units the per-unit chart shows
+    hybrid: Hybrid | None  # None: nobody has submitted
+
+
+def report_date() -> date:
+    """Today, or the date SOURCE_DATE_EPOCH names (reproducible builds, golden files)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+    return date.today()
+
+
+def build_report(
+    plan: Plan, diagnostics: Sequence[Diagnostic] = (), as_of: date | None = None
+) -> Report:
+    """Everything the report shows, from the quotas in force (a fresh quotas.yaml, else
+    computed now), the capacity, the rollup and the hybrid proposal."""
+    quotas, source = current_quotas(plan)
+    capacity = capacity_report(plan, quotas, None, source)
+    rolled = rollup(plan, quotas)
+    levels = _levels(plan, rolled, capacity)
+    hybrid = _hybrid(reconcile(plan, quotas)) if plan.submissions else None
+    phasing = _phasing(plan, quotas, rolled, capacity)
+    chart_level, chart_units = _chart(plan, levels)
+    territories = _territories(plan, quotas)
+    calendar = plan.calendar
+    return Report(
+        name=plan.settings.name,
+        plan_id=plan.settings.id,
+        currency=plan.settings.currency,
+        exponent=plan.currency_exponent,
+        display_exponent=0 if plan.unit >= 1 else plan.currency_exponent,
+        year_start=calendar.start,
+        year_end=date.fromordinal(calendar.month_start(MONTHS).toordinal() - 1),
+        periods=plan.periods,
+        as_of=as_of or report_date(),
+        summary=_summary(plan, quotas, source, capacity, rolled.root, diagnostics),
+        levels=levels,
+        territories=territories,
+        territory_totals=_territory_totals(territories) if territories is not None else None,
+        phasing=phasing,
+        year=_year(phasing),
+        chart_level=chart_level,
+        chart_units=chart_units,
+        hybrid=hybrid,
+    )
+
+
+def _quotas_file(plan: Plan, diagnostics: Sequence[Diagnostic]) -> str:
+    codes = {d.code for d in diagnostics}
+    if not plan.quotas_present:
+        return "absent"
+    if not is_fresh(plan) or "SP415" in codes:
+        return "stale"
+    return "edited by hand" if "SP416" in codes else "fresh"
+
+
+def _summary(
+    plan: Plan,
+    quotas: Allocation,
+    source: str,
+    capacity: CapacityReport,
+    root: RollupNode,
+    diagnostics: Sequence[Diagnostic],
+) -> Summary:
+    shares = tuple(LevelShare(*row) for row in effective_over_assignment(plan, quotas))
+    errors = sum(1 for d in diagnostics if d.is_error)
+    return Summary(
+        target=plan.settings.target,
+        rep_quotas=shares[-1].total if shares else ZERO,
+        over_assignment=shares,
+        capacity=capacity.total_capacity,
+        capacity_coverage=capacity.coverage,
+        capacity_gap=capacity.gap,
+        hires_needed=capacity.hires_needed,
+        hire_start=capacity.hire_start,
+        hire_capacity=capacity.hire_capacity,
+        total_ote=capacity.total_ote,
+        cost_of_sales=capacity.cost_of_sales,
+        max_cost_of_sales=capacity.max_cost_of_sales,
+        over_budget=capacity.over_budget,
+        forecast=root.forecast_total,
+        forecast_gap=root.gap,
+        forecast_coverage=root.coverage,
+        submitted=root.submitted,
+        missing=root.missing,
+        quotas_file=_quotas_file(plan, diagnostics),
+        quota_source=source,
+        errors=errors,
+        warnings=len(diagnostics) - errors,
+    )
+
+
+def _headcount(rep: Rep, year_start: date) -> tuple[int, int]:
+    """(active, planned) for one rep: planned hires, and active reps not gone before the year."""
+    if rep.status == "planned":
+        return 0, 1
+    return (0, 0) if rep.end is not None and rep.end <= year_start else (1, 0)
+
+
+def _levels(plan: Plan, rolled: Rollup, capacity: CapacityReport) -> tuple[LevelReport, ...]:
+    tree = plan.tree
+    rep_capacity = {r.id: r.capacity for r in capacity.reps}
+    sums: dict[str, tuple[Decimal, int, int]] = {}  # id -> (capacity, active, planned)
+    for node in tree.bottom_up():
+        if node.is_rep:
+            sums[node.id] = (
+                rep_capacity.get(node.id, ZERO),
+                *_headcount(plan.reps_by_id[node.id], plan.calendar.start),
+            )
+        else:
+            children = [sums[c] for c in node.children]
+            sums[node.id] = (
+                sum((c[0] for c in children), ZERO),
+                sum(c[1] for c in children),
+                sum(c[2] for c in children),
+            )
+    by_level: dict[str, list[NodeRow]] = {lv: [] for lv in tree.levels}
+    for row in rolled.nodes:
+        if row.level not in by_level:
+            continue
+        rep = plan.reps_by_id.get(row.id) if tree[row.id].is_rep else None
+        unit = plan.units_by_id.get(row.id)
+        name = rep.name if rep else unit.name if unit else None
+        by_level[row.level].append(
+            NodeRow(
+                row.id,
+                name,
+                row.parent,
+                rep.status if rep else None,
+                row.quota_total,
+                row.forecast_total,
+                row.gap,
+                row.coverage,
+                *sums[row.id],
+            )
+        )
+    return tuple(LevelReport(lv, tuple(rows), _total(rows)) for lv, rows in by_level.items())
+
+
+def _total(rows: Sequence[NodeRow]) -> NodeRow:
+    quota = sum((r.quota for r in rows if r.quota is not None), ZERO)
+    forecast = sum((r.forecast for r in rows), ZERO)
+    return NodeRow(
+        "total",
+        None,
+        None,
+        None,
+        quota,
+        forecast,
+        quota - forecast,
+        forecast / quota if quota else None,
+        sum((r.capacity for r in rows), ZERO),
+        sum(r.active for r in rows),
+        sum(r.planned for r in rows),
+    )
+
+
+def _territories(plan: Plan, quotas: Allocation) -> tuple[TerritoryRow, ...] | None:
+    if plan.territories is None:
+        return None
+    metrics = territory_metrics(plan)
+    owned_potential: dict[str, Decimal] = {}
+    for t in plan.territories:
+        if t.owner is not None:
+            potential = metrics[t.id].get("potential", ZERO)
+            owned_potential[t.owner] = owned_potential.get(t.owner, ZERO) + potential
+    quota_of = {n.id: n.total for n in quotas.nodes}
+    rows = []
+    for t in plan.territories:
+        owner = t.owner
+        rep = plan.reps_by_id.get(owner) if owner is not None else None
+        known = rep is not None and owner in plan.tree
+        status = "open" if owner is None else (rep.status if known and rep else "unknown")
+        quota = quota_of.get(owner) if owner is not None and known else None
+        potential = owned_potential.get(owner or "", ZERO)
+        rows.append(
+            TerritoryRow(
+                t.id,
+                t.name,
+                owner,
+                status,
+                t.segment,
+                metrics[t.id].get("potential"),
+                metrics[t.id].get("history"),
+                quota,
+                quota / potential if quota is not None and potential else None,
+            )
+        )
+    return tuple(rows)
+
+
+def _territory_totals(rows: Sequence[TerritoryRow]) -> TerritoryTotals:
+    open_rows = [r for r in rows if r.owner_status in {"open", "unknown"}]
+    potentials = [r.potential for r in rows if r.potential is not None]
+    histories = [r.history for r in rows if r.history is not None]
+    return TerritoryTotals(
+        len(rows),
+        len(open_rows),
+        sum(potentials, ZERO) if potentials else None,
+        sum(histories, ZERO) if histories else None,
+        sum((r.potential or ZERO for r in open_rows), ZERO),
+    )
+
+
+def _phasing(
+    plan: Plan, quotas: Allocation, rolled: Rollup, capacity: CapacityReport
+) -> tuple[PeriodRow, ...]:
+    width = len(plan.periods)
+    rep_level = plan.tree.levels[-1]
+    rep_quotas = [ZERO] * width
+    for node in quotas.nodes:
+        if node.level == rep_level and len(node.periods) == width:
+            rep_quotas = [a + b for a, b in zip(rep_quotas, node.periods)]
+    root = rolled.root
+    targets = root.quota_periods or capacity.target
+    return tuple(
+        PeriodRow(
+            label,
+            target,
+            quota,
+            cap,
+            forecast,
+            target - forecast,
+            forecast / target if target else None,
+        )
+        for label, target, quota, cap, forecast in zip(
+            plan.periods, targets, rep_quotas, capacity.capacity, root.forecast_periods
+        )
+    )
+
+
+def _year(rows: Sequence[PeriodRow]) -> PeriodRow:
+    target = sum((r.target for r in rows), ZERO)
+    forecast = sum((r.forecast for r in rows), ZERO)
+    return PeriodRow(
+        "year",
+        target,
+        sum((r.quotas for r in rows), ZERO),
+        sum((r.capacity for r in rows), ZERO),
+        forecast,
+        target - forecast,
+        forecast / target if target else None,
+    )
+
+
+def _chart(plan: Plan, levels: Sequence[LevelReport]) -> tuple[str, tuple[NodeRow, ...]]:
+    """The units the per-unit chart shows: the second unit level (teams under regions), or
+    the first when there is only one; the largest by quota when there are many."""
+    unit_levels = [lv for lv in levels if lv.level != plan.tree.levels[-1]] or list(levels)
+    chosen = unit_levels[1] if len(unit_levels) > 1 else unit_levels[0]
+    rows = list(chosen.rows)
+    if len(rows) > CHART_UNITS:
+        rows = sorted(rows, key=lambda r: (-(r.quota or ZERO), r.id))[:CHART_UNITS]
+    return chosen.level, tuple(rows)
+
+
+def _hybrid(result: Reconciliation) -> Hybrid:
+    flagged = []
+    for node in result.nodes:
+        flags = tuple(
+            name
+            for name, on in (
+                ("clamped", node.clamped),
+                ("sandbagging", node.sandbagging),
+                ("over capacity", node.over_capacity),
+            )
+            if on
+        )
+        if flags:
+            flagged.append(
+                FlaggedNode(
+                    node.id,
+                    node.level,
+                    node.top_down,
+                    node.bottom_up,
+                    node.total,
+                    node.shift,
+                    flags,
+                )
+            )
+    return Hybrid(
+        result.max_shift,
+        sum(1 for n in result.nodes if n.total != n.top_down),
+        tuple(flagged),
+        result.relaxed,
+        result.budget_breach,
+        tuple(str(d) for d in result.diagnostics),
+    )

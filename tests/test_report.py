@@ -1,0 +1,472 @@
+"""`salesplan report`: the Report record, and its text, Markdown, HTML, XLSX and JSON forms.
+
+The example plan's Markdown is a golden file (SALESPLAN_UPDATE_GOLDEN=1 rewrites it); the
+HTML is parsed (self-contained, escaped, numbers as `allocate`/`rollup` give them), the XLSX
+is opened again with openpyxl and its totals compared with `allocate --format json`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from salesplan import load_plan
+from salesplan.render import html, report_text, xlsx
+from salesplan.render.report import ReportFormat, choose_format
+from salesplan.report import Report, build_report
+
+GOLDEN = Path(__file__).parent / "golden"
+EPOCH = "1798761600"  # 2027-01-01, so the report's date is fixed
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def fixed_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def assert_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("SALESPLAN_UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{path} is missing; run with SALESPLAN_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} changed; review, then SALESPLAN_UPDATE_GOLDEN=1"
+    )
+
+
+def run_json(cli, *args: str | Path) -> dict:
+    result = cli(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def report_of(folder: Path) -> Report:
+    loaded = load_plan(folder)
+    assert loaded.plan is not None
+    return build_report(loaded.plan, loaded.diagnostics)
+
+
+# A plan whose user text tries to break out of HTML, Markdown and spreadsheets.
+HOSTILE = {
+    "salesplan.yaml": """
+        salesplan: 1
+        id: co
+        name: "Plan <b>&</b> \\"quotes\\""
+        currency: JPY
+        fiscal_year: {start: 2027-04-01, periods: quarter}
+        target: 1_000_000
+        levels:
+          - {name: region, split: even}
+          - {name: rep, split: even, over_assign: 0.1}
+        capacity: {full_quota: 600_000}
+    """,
+    "org.yaml": """
+        units:
+          - {id: r1, name: "<script>alert(1)</script>", level: region}
+          - {id: r2, name: "=HYPERLINK(\\"x\\")", level: region}
+        reps:
+          - {id: a, name: "<img src=x onerror=alert(1)>", parent: r1, start: 2020-01-01}
+          - {id: b, name: "| pipe", parent: r2, start: 2020-01-01}
+    """,
+    "territories.yaml": """
+        territories:
+          - {id: t1, name: "<iframe src='//evil.example'>", owner: a, segment: "<b>ent</b>",
+             metrics: {potential: 2_000_000, history: 400_000}}
+          - {id: t2, name: Open land, segment: smb, metrics: {potential: 500_000}}
+    """,
+    "submissions/a.yaml": """
+        rep: a
+        forecast: {Q1: 100_000, Q2: 100_000}
+        note: "<script>note</script>"
+    """,
+}
+
+
+# ---- the record
+
+
+def test_example_report_record(example) -> None:
+    report = report_of(example)
+    s = report.summary
+    assert s.target == D(12_800_000)
+    assert s.quotas_file == "absent" and s.quota_source == "computed"
+    assert (s.errors, s.warnings) == (0, 0)
+    assert s.missing == ("dev", "tbh-amer-1", "tbh-emea-1")
+    assert [lv.level for lv in report.levels] == ["region", "team", "rep"]
+    region = report.levels[0]
+    assert region.total.quota == D(12_800_000)
+    assert (region.total.active, region.total.planned) == (9, 2)
+    # capacity per unit is the sum of its reps' capacity
+    reps = {r.id: r for r in report.levels[-1].rows}
+    team = next(r for r in report.levels[1].rows if r.id == "amer-ent")
+    assert team.capacity == sum((reps[i].capacity for i in ("ana", "ben", "tbh-amer-1")), D(0))
+    assert report.year.target == D(12_800_000)
+    assert sum((p.quotas for p in report.phasing), D(0)) == report.levels[-1].total.quota
+    assert report.chart_level == "team" and len(report.chart_units) == 4
+    assert report.hybrid is not None and report.hybrid.flagged
+    assert report.territories is not None
+    assert report.territory_totals is not None and report.territory_totals.history is None
+    ana = next(t for t in report.territories if t.owner == "ana")
+    assert ana.quota_share == D(1_500_000) / D(5_000_000)
+
+
+def test_no_submissions_no_territories(write_tree) -> None:
+    folder = write_tree({k: v for k, v in HOSTILE.items() if k in {"salesplan.yaml", "org.yaml"}})
+    report = report_of(folder)
+    assert report.hybrid is None and report.territories is None
+    assert report.summary.forecast == 0
+    assert report.chart_level == "region"
+    assert report.display_exponent == 0 and report.exponent == 0  # JPY
+
+
+def test_stale_quotas_are_reported_not_fatal(example, cli) -> None:
+    assert cli("allocate", example, "--write").exit_code == 0
+    plan = example / "salesplan.yaml"
+    plan.write_text(plan.read_text().replace("target: 12_800_000", "target: 13_000_000"))
+    result = cli("report", example, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["quotas_file"] == "stale" and summary["quota_source"] == "computed"
+    assert summary["error_count"] == 1
+    assert summary["target"] == "13000000.00"
+
+
+def test_a_broken_plan_exits_1(example, cli) -> None:
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("parent: amer-ent", "parent: nowhere", 1))
+    result = cli("report", example)
+    assert result.exit_code == 1
+    assert "SP302" in result.stderr
+
+
+# ---- Markdown
+
+
+def test_golden_markdown(example, cli) -> None:
+    result = cli("report", example, "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    assert "as of 2027-01-01" in result.stdout
+    assert_golden("acme-report.md", result.stdout)
+
+
+def test_markdown_escapes_user_text(write_tree, cli) -> None:
+    folder = write_tree(HOSTILE)
+    text = cli("report", folder, "--format", "markdown").stdout
+    assert "<script>" not in text and "<img" not in text
+    assert "&lt;script&gt;" in text and "\\| pipe" in text
+
+
+# ---- HTML
+
+
+class Page(HTMLParser):
+    """Every tag with its attributes, and the rows of each table under its <h2>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.heading = ""
+        self._in_h2 = False
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "h2":
+            self._in_h2, self.heading = True, ""
+        elif tag == "table":
+            self.tables[self.heading] = []
+        elif tag == "tr":
+            self._row = []
+        elif tag in {"td", "th"}:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2":
+            self._in_h2 = False
+        elif tag in {"td", "th"} and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self.heading].append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_h2:
+            self.heading += data
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def rows(self, heading: str) -> dict[str, list[str]]:
+        return {row[0]: row for row in self.tables[heading][1:]}
+
+
+def parse(text: str) -> Page:
+    page = Page()
+    page.feed(text)
+    page.close()
+    return page
+
+
+def number(text: str) -> Decimal:
+    return D(text.replace(",", "").replace("−", "-"))
+
+
+def test_html_is_self_contained(example, cli) -> None:
+    result = cli("report", example, "--format", "html")  # stdout is not a terminal here
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    page = parse(text)
+    assert text.startswith("<!DOCTYPE html>")
+    assert "http://" not in text and "https://" not in text and "url(" not in text
+    for tag, attrs in page.tags:
+        assert tag not in {"script", "link", "img", "iframe", "object", "embed", "base"}
+        for name, value in attrs.items():
+            assert not name.startswith("on"), (tag, name)
+            if name in {"src", "href", "xlink:href", "action", "srcset", "poster", "data"}:
+                assert not (value or "").lower().startswith(("http:", "https:", "//")), value
+    tags = [tag for tag, _ in page.tags]
+    assert tags.count("svg") == 2
+    assert tags.count("rect") > 20  # bars and legend swatches
+    assert "@media print" in text
+
+
+def test_html_numbers_match_allocate_and_rollup(example, cli) -> None:
+    allocated = run_json(cli, "allocate", example)
+    rolled = run_json(cli, "rollup", example)
+    page = parse(cli("report", example, "--format", "html").stdout)
+    root = allocated["nodes"][0]
+    summary = page.rows("Summary")
+    assert number(summary["Target"][1]) == D(root["total"])
+    assert number(summary["Forecast (bottom-up)"][1]) == D(rolled["nodes"][0]["forecast"]["total"])
+    regions = page.rows("By region")
+    expected = {n["id"]: D(n["total"]) for n in allocated["nodes"] if n["level"] == "region"}
+    assert {k: number(v[2]) for k, v in regions.items() if k != "total"} == expected
+    assert number(regions["total"][2]) == D(root["total"])
+    reps = page.rows("By rep")
+    rep_sum = sum((D(n["total"]) for n in allocated["nodes"] if n["level"] == "rep"), D(0))
+    assert number(reps["total"][4]) == rep_sum
+    # the JSON report says the same
+    document = run_json(cli, "report", example)
+    assert D(document["summary"]["target"]) == D(root["total"])
+    assert D(document["summary"]["forecast"]) == D(rolled["nodes"][0]["forecast"]["total"])
+    assert D(document["summary"]["rep_quotas"]) == rep_sum
+
+
+def test_html_escapes_user_text(write_tree) -> None:
+    text = html.render(report_of(write_tree(HOSTILE)))
+    page = parse(text)
+    tags = {tag for tag, _ in page.tags}
+    assert not tags & {"script", "img", "iframe", "b"}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "Plan &lt;b&gt;&amp;&lt;/b&gt; &quot;quotes&quot;" in text
+    assert "//evil" not in [v for _, attrs in page.tags for v in attrs.values()]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_html_renders_in_headless_chromium(example, tmp_path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(html.render(report_of(example)), encoding="utf-8")
+    shot = tmp_path / "report.png"
+    profile = tempfile.mkdtemp(dir=tmp_path)
+    command = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--screenshot={shot}",
+        "--window-size=1280,2000",
+        page.as_uri(),
+    ]
+    subprocess.run(command, capture_output=True, timeout=120, check=False)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") == 1280  # IHDR width
+    assert len(data) > 50_000  # a page with content, not a blank one
+
+
+# ---- XLSX
+
+
+def data_rows(sheet) -> list[tuple]:
+    """The rows under the header, up to the blank row before the notes."""
+    rows = []
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value is None:
+            break
+        rows.append(row)
+    return rows
+
+
+def test_xlsx_sheets_formats_and_totals(example, cli, tmp_path) -> None:
+    allocated = run_json(cli, "allocate", example)
+    target = tmp_path / "report.xlsx"
+    result = cli("report", example, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == [
+        "Summary",
+        "Over-assignment",
+        "By region",
+        "By team",
+        "By rep",
+        "Territories",
+        "Phasing",
+        "Hybrid flags",
+    ]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert all(sheet.column_dimensions[c].width > 5 for c in "AB")
+    by_level: dict[str, dict[str, Decimal]] = {}
+    for node in allocated["nodes"]:
+        by_level.setdefault(node["level"], {})[node["id"]] = D(node["total"])
+    for level in ("region", "team", "rep"):
+        sheet = book[f"By {level}"]
+        header = [c.value for c in sheet[1]]
+        quota = header.index("quota")
+        rows = {row[0].value: row for row in data_rows(sheet)}
+        total = rows.pop("total")
+        assert total[quota].number_format == "#,##0.00"
+        assert total[quota].font.bold
+        assert D(str(total[quota].value)) == sum(by_level[level].values(), D(0))
+        assert {k: D(str(r[quota].value)) for k, r in rows.items()} == by_level[level]
+        coverage = rows[next(iter(rows))][header.index("coverage")]
+        assert coverage.number_format == "0.0%" and isinstance(coverage.value, float)
+    capacity = book["By rep"]
+    cap_col = [c.value for c in capacity[1]].index("capacity")
+    assert any(  # exact to the cent, not rounded like the people's views
+        D(str(r[cap_col].value)) % 1 for r in data_rows(capacity)
+    )
+
+
+def test_xlsx_text_never_becomes_a_formula(write_tree) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.render(report_of(write_tree(HOSTILE)))))
+    names = [row[1] for row in book["By region"].iter_rows(min_row=2)]
+    hyperlink = next(c for c in names if c.value and str(c.value).startswith("="))
+    assert hyperlink.data_type == "s"
+    quota_format = book["By region"].cell(row=2, column=4).number_format
+    assert quota_format == "#,##0"  # JPY has no minor unit
+
+
+def test_sheet_names_are_valid_and_distinct() -> None:
+    names = xlsx.sheet_names(["By a/b", "by A/B", "x" * 40, "Summary"])
+    assert names[0] == "By a b" and names[1] == "by A B (2)"
+    assert len(names[2]) == 31 and len(set(n.lower() for n in names)) == 4
+
+
+# ---- text and JSON
+
+
+def test_text_fits_100_columns(example, write_tree) -> None:
+    from rich.console import Console
+
+    for report in (report_of(example), report_of(write_tree(HOSTILE))):
+        out = Console(width=100, record=True, file=io.StringIO())
+        report_text.show(report, out)
+        lines = out.export_text().splitlines()
+        assert len(lines) > 30
+        assert max(len(line) for line in lines) <= 100
+
+
+def test_text_with_long_ids_still_fits(write_tree) -> None:
+    long = "a-very-long-team-identifier-that-goes-on-and-on-" * 2
+    files = dict(HOSTILE)
+    files["org.yaml"] = (
+        HOSTILE["org.yaml"]
+        .replace("id: r1,", f"id: {long},")
+        .replace("parent: r1,", f"parent: {long},")
+    )
+    text = report_text.as_text(report_of(write_tree(files)))
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "<b>ent</b>" in text  # plain text is not HTML: shown as written, never as markup
+
+
+def test_json_document(example, cli) -> None:
+    document = run_json(cli, "report", example)
+    assert document["as_of"] == "2027-01-01"
+    summary = document["summary"]
+    assert summary["capacity"] == "12139523.91" and isinstance(summary["cost_of_sales"], float)
+    assert [lv["level"] for lv in document["levels"]] == ["region", "team", "rep"]
+    assert document["levels"][0]["total"]["quota"] == "12800000.00"
+    assert document["phasing"][-1]["period"] == "year"
+    assert document["hybrid"]["flagged"]
+    capacity = run_json(cli, "capacity", example)
+    assert summary["hires_needed"] == capacity["hires_needed"]
+    assert summary["cost_of_sales"] == capacity["cost_of_sales"]
+
+
+# ---- the command: formats, files, overwrites
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("r.md", lambda b: b.startswith(b"# Acme FY2027")),
+        ("r.html", lambda b: b.startswith(b"<!DOCTYPE html>")),
+        ("r.xlsx", lambda b: b.startswith(b"PK")),
+        ("r.json", lambda b: json.loads(b)["id"] == "acme"),
+        ("r.txt", lambda b: b.startswith(b"Acme FY2027: sales plan report") and b"\x1b[" not in b),
+    ],
+)
+def test_format_from_suffix(example, cli, tmp_path, name, check) -> None:
+    target = tmp_path / "out" / name
+    result = cli("report", example, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert check(target.read_bytes())
+
+
+def test_format_option_beats_the_suffix(example, cli, tmp_path) -> None:
+    target = tmp_path / "report.txt"
+    assert cli("report", example, "-o", target, "--format", "json").exit_code == 0
+    assert json.loads(target.read_text())["name"] == "Acme FY2027"
+
+
+def test_usage_errors(example, cli, tmp_path) -> None:
+    unknown = cli("report", example, "-o", tmp_path / "report.pdf")
+    assert unknown.exit_code == 2 and "--format" in unknown.stderr
+    assert not (tmp_path / "report.pdf").exists()
+    xlsx_out = cli("report", example, "--format", "xlsx")
+    assert xlsx_out.exit_code == 2 and "-o" in xlsx_out.stderr
+    with pytest.raises(ValueError, match="HTML"):
+        choose_format(ReportFormat.html, None, stdout_is_terminal=True)
+    assert choose_format(ReportFormat.html, None, stdout_is_terminal=False) is ReportFormat.html
+    assert choose_format(None, None, stdout_is_terminal=True) is ReportFormat.text
+
+
+def test_never_overwrites_without_force(example, cli, tmp_path) -> None:
+    target = tmp_path / "out" / "report.md"
+    target.parent.mkdir()
+    target.write_text("mine\n")
+    refused = cli("report", example, "-o", target)
+    assert refused.exit_code == 1 and "--force" in refused.stderr
+    assert target.read_text() == "mine\n"
+    replaced = cli("report", example, "-o", target, "--force")
+    assert replaced.exit_code == 0
+    assert target.read_text().startswith("# Acme FY2027")
+    assert [p.name for p in target.parent.iterdir()] == ["report.md"]  # no temp file left
+
+
+def test_text_to_a_pipe_is_plain(example, cli) -> None:
+    result = cli("report", example)
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b[" not in result.stdout
+    assert all(len(line) <= 100 and line == line.rstrip() for line in result.stdout.splitlines())
