@@ -470,3 +470,20 @@ def test_text_to_a_pipe_is_plain(example, cli) -> None:
     assert result.exit_code == 0, result.stderr
     assert "\x1b[" not in result.stdout
     assert all(len(line) <= 100 and line == line.rstrip() for line in result.stdout.splitlines())
+
+
+def test_text_clips_long_tables_and_keeps_totals() -> None:
+    from salesplan.render.table import Column, Table
+
+    table = Table("By rep", [Column("rep"), Column("quota", True)], notes=["a note"])
+    for i in range(150):
+        table.add([f"rep-{i:03d}", i])
+    table.add(["total", 11_175], strong=True)
+    short = report_text.clipped(table)
+    assert len(short.rows) == report_text.ROWS + 1
+    assert short.rows[-1] == ["total", 11_175] and short.strong[-1]
+    assert short.notes[0].startswith("90 more row(s) not shown here")
+    assert short.notes[1] == "a note"
+    small = Table("t", [Column("a")])
+    small.add(["x"])
+    assert report_text.clipped(small) is small

@@ -1,5 +1,5 @@
-"""Views of a `Report`: its tables (shared by text, Markdown, HTML and XLSX), its JSON
-document, and the choice of format for `salesplan report`."""
+"""Views of a `Report`: its tables (shared by text, Markdown, HTML and XLSX) and the choice
+of format and destination for `salesplan report`. The JSON document is in report_json."""
 
 from __future__ import annotations
 
@@ -59,14 +59,14 @@ def choose_format(
 
 def render(report: Report, fmt: ReportFormat) -> bytes:
     """The report as the bytes of a file in `fmt`."""
-    from salesplan.render import html, report_markdown, report_text, xlsx
+    from salesplan.render import html, report_json, report_markdown, report_text, xlsx
 
     renderers: dict[ReportFormat, Callable[[Report], bytes]] = {
         ReportFormat.text: lambda r: report_text.as_text(r).encode(),
         ReportFormat.markdown: lambda r: report_markdown.render(r).encode(),
         ReportFormat.html: lambda r: html.render(r).encode(),
         ReportFormat.xlsx: xlsx.render,
-        ReportFormat.json: lambda r: j.dumps(document(r)).encode(),
+        ReportFormat.json: lambda r: j.dumps(report_json.document(r)).encode(),
     }
     return renderers[fmt](report)
 
@@ -374,123 +374,3 @@ def hybrid_notes(report: Report) -> list[str]:
     if hybrid.budget_breach:
         lines.append("Budget breach: cost of sales is above budget.max_cost_of_sales.")
     return lines + list(hybrid.problems)
-
-
-# ---- JSON
-
-
-def _node(row: NodeRow, e: int) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "parent": row.parent,
-        "status": row.status,
-        "quota": j.amount(row.quota, e),
-        "forecast": j.amount(row.forecast, e),
-        "gap": j.amount(row.gap, e),
-        "coverage": j.ratio(row.coverage),
-        "capacity": j.amount(row.capacity, e),
-        "active": row.active,
-        "planned": row.planned,
-    }
-
-
-def document(report: Report) -> dict[str, Any]:
-    e = report.exponent
-    s = report.summary
-    return {
-        "name": report.name,
-        "id": report.plan_id,
-        "currency": report.currency,
-        "as_of": report.as_of.isoformat(),
-        "fiscal_year": {"start": report.year_start.isoformat(), "end": report.year_end.isoformat()},
-        "periods": list(report.periods),
-        "summary": {
-            "target": j.amount(s.target, e),
-            "rep_quotas": j.amount(s.rep_quotas, e),
-            "over_assignment": [
-                {
-                    "level": o.level,
-                    "nominal": j.ratio(o.nominal),
-                    "total": j.amount(o.total, e),
-                    "effective": j.ratio(o.effective),
-                }
-                for o in s.over_assignment
-            ],
-            "capacity": j.amount(s.capacity, e),
-            "capacity_coverage": j.ratio(s.capacity_coverage),
-            "capacity_gap": j.amount(s.capacity_gap, e),
-            "hires_needed": s.hires_needed,
-            "hire_start": s.hire_start.isoformat(),
-            "hire_capacity": j.amount(s.hire_capacity, e),
-            "total_ote": j.amount(s.total_ote, e),
-            "cost_of_sales": j.ratio(s.cost_of_sales),
-            "max_cost_of_sales": j.ratio(s.max_cost_of_sales),
-            "over_budget": s.over_budget,
-            "forecast": j.amount(s.forecast, e),
-            "forecast_gap": j.amount(s.forecast_gap, e),
-            "forecast_coverage": j.ratio(s.forecast_coverage),
-            "submitted": s.submitted,
-            "missing": list(s.missing),
-            "quotas_file": s.quotas_file,
-            "quota_source": s.quota_source,
-            "error_count": s.errors,
-            "warning_count": s.warnings,
-        },
-        "levels": [
-            {
-                "level": lv.level,
-                "nodes": [_node(r, e) for r in lv.rows],
-                "total": _node(lv.total, e),
-            }
-            for lv in report.levels
-        ],
-        "territories": None
-        if report.territories is None
-        else [
-            {
-                "id": t.id,
-                "name": t.name,
-                "owner": t.owner,
-                "owner_status": t.owner_status,
-                "segment": t.segment,
-                "potential": j.amount(t.potential, e),
-                "history": j.amount(t.history, e),
-                "owner_quota": j.amount(t.owner_quota, e),
-                "quota_share": j.ratio(t.quota_share),
-            }
-            for t in report.territories
-        ],
-        "phasing": [
-            {
-                "period": p.label,
-                "target": j.amount(p.target, e),
-                "quotas": j.amount(p.quotas, e),
-                "capacity": j.amount(p.capacity, e),
-                "forecast": j.amount(p.forecast, e),
-                "gap": j.amount(p.gap, e),
-                "coverage": j.ratio(p.coverage),
-            }
-            for p in (*report.phasing, report.year)
-        ],
-        "hybrid": None
-        if report.hybrid is None
-        else {
-            "max_shift": j.ratio(report.hybrid.max_shift),
-            "moved": report.hybrid.moved,
-            "relaxed": list(report.hybrid.relaxed),
-            "budget_breach": report.hybrid.budget_breach,
-            "flagged": [
-                {
-                    "id": n.id,
-                    "level": n.level,
-                    "top_down": j.amount(n.top_down, e),
-                    "bottom_up": j.amount(n.bottom_up, e),
-                    "proposal": j.amount(n.proposal, e),
-                    "shift": j.ratio(n.shift),
-                    "flags": list(n.flags),
-                }
-                for n in report.hybrid.flagged
-            ],
-        },
-    }

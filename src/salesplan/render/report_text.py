@@ -1,4 +1,8 @@
-"""The report in a terminal: rich tables that fit 100 columns."""
+"""The report in a terminal: rich tables that fit 100 columns.
+
+A terminal is no place for ten thousand rows (and rich takes a minute to lay them out): a
+table longer than ROWS shows its first rows and its totals, and says where the rest is.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import io
 from typing import TYPE_CHECKING
 
 from salesplan.render.report import tables
+from salesplan.render.table import Table
 from salesplan.render.text import rich_table
 
 if TYPE_CHECKING:
@@ -14,6 +19,25 @@ if TYPE_CHECKING:
     from salesplan.report import Report
 
 WIDTH = 100  # the report is laid out for this many columns
+ROWS = 60  # rows per table at most, besides its totals
+
+
+def clipped(t: Table, limit: int = ROWS) -> Table:
+    """`t` with its first `limit` rows and every totals row, noting what was left out."""
+    kept = [i for i, strong in enumerate(t.strong) if not strong][:limit]
+    left_out = len(t.rows) - sum(t.strong) - len(kept)
+    if left_out <= 0:
+        return t
+    keep = set(kept) | {i for i, strong in enumerate(t.strong) if strong}
+    short = Table(t.title, t.columns, notes=list(t.notes))
+    for i in sorted(keep):
+        short.add(t.rows[i], t.depth[i], t.strong[i])
+    short.notes.insert(
+        0,
+        f"{left_out:,} more row(s) not shown here: salesplan report -o report.xlsx "
+        "(or .html, .md, .json) has them all.",
+    )
+    return short
 
 
 def heading(report: Report) -> str:
@@ -30,7 +54,7 @@ def show(report: Report, out: Console) -> None:
 
     out.print(Text(heading(report), style="bold"))
     out.print()
-    for t in tables(report, compact=True):
+    for t in map(clipped, tables(report, compact=True)):
         table = rich_table(t)
         assert isinstance(table, RichTable)
         table.padding = (0, 1, 0, 0)  # two spaces between columns with the box's divider
