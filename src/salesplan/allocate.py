@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -116,8 +117,12 @@ class _Allocator:
                 totals.update(self.split_family(node, totals[node.id]))
         return totals
 
+    @cached_property
+    def totals(self) -> dict[str, Decimal]:
+        return self.split_all()
+
     def run(self) -> Allocation:
-        totals = self.split_all()
+        totals = self.totals
         nodes = [
             NodeQuota(
                 n.id,
@@ -274,13 +279,19 @@ def allocate(plan: Plan) -> Allocation:
     return _Allocator(plan).run()
 
 
+def plan_allocator(plan: Plan) -> _Allocator:
+    """The plan's allocator, made once: `check` splits, a command then phases the same splits."""
+    allocator = plan.__dict__.get("_allocator")
+    if allocator is None:
+        allocator = plan.__dict__["_allocator"] = _Allocator(plan)
+    return allocator
+
+
 def allocation_problems(plan: Plan) -> list[Diagnostic]:
     """What splitting the target meets (pins above a pool, all-zero weights, reps without
-    capacity) without the phasing, for `check`; the full allocation when it is at hand."""
-    if "allocation" in plan.__dict__:
-        return plan.allocation.diagnostics
-    allocator = _Allocator(plan)
-    allocator.split_all()
+    capacity) without the phasing, for `check`."""
+    allocator = plan_allocator(plan)
+    _ = allocator.totals
     return allocator.diagnostics
 
 

@@ -165,9 +165,9 @@ class Plan:
     @cached_property
     def allocation(self) -> Allocation:
         """The top-down allocation of this plan, computed once."""
-        from salesplan.allocate import allocate
+        from salesplan.allocate import plan_allocator
 
-        return allocate(self)
+        return plan_allocator(self).run()
 
     @cached_property
     def units_by_id(self) -> dict[str, Unit]:

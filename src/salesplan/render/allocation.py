@@ -51,17 +51,7 @@ def document(plan: Plan, allocation: Allocation, source: str = "computed") -> di
         "currency": allocation.currency,
         "periods": list(allocation.periods),
         "source": source,
-        "nodes": [
-            {
-                "id": n.id,
-                "level": n.level,
-                "parent": n.parent,
-                "total": j.amount(n.total, e),
-                "periods": [j.amount(p, e) for p in n.periods],
-                "pinned": n.pinned,
-            }
-            for n in allocation.nodes
-        ],
+        "nodes": [j.quota_node(n, e) for n in allocation.nodes],
         "over_assignment": [
             {
                 "level": name,

@@ -9,6 +9,7 @@ from typing import Any
 
 from salesplan import __version__
 from salesplan.diagnostics import CATALOGUE, Diagnostic
+from salesplan.render.json import dumps
 
 DOCS = "https://github.com/salesplan/salesplan/blob/main/docs/diagnostics.md"
 
@@ -39,7 +40,7 @@ def as_json(diagnostics: Sequence[Diagnostic], valid: bool) -> str:
         "warning_count": warnings,
         "diagnostics": [d.to_dict() for d in diagnostics],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document)
 
 
 def _escape_data(text: str) -> str:

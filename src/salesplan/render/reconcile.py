@@ -12,6 +12,17 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
+COLUMNS = (
+    Column("node"),
+    Column("level"),
+    Column("top-down", True),
+    Column("bottom-up", True),
+    Column("proposal", True),
+    Column("shift", True),
+    Column("flags"),
+)
+
+
 def flags(node: ReconcileNode) -> list[str]:
     found = []
     if node.pinned:
@@ -29,15 +40,7 @@ def tables(plan: Plan, result: Reconciliation) -> list[Table]:
     e = plan.currency_exponent
     table = Table(
         f"Hybrid proposal, {plan.settings.name} ({result.currency}; guardrail ±{result.max_shift:.0%})",
-        [
-            Column("node"),
-            Column("level"),
-            Column("top-down", True),
-            Column("bottom-up", True),
-            Column("proposal", True),
-            Column("shift", True),
-            Column("flags"),
-        ],
+        list(COLUMNS),
     )
     tree = plan.tree
     nested = len({n.level for n in result.nodes}) > 1
@@ -93,12 +96,7 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
         "budget_breach": result.budget_breach,
         "nodes": [
             {
-                "id": n.id,
-                "level": n.level,
-                "parent": n.parent,
-                "total": j.amount(n.total, e),
-                "periods": [j.amount(p, e) for p in n.periods],
-                "pinned": n.pinned,
+                **j.quota_node(n, e),
                 "top_down": j.amount(n.top_down, e),
                 "bottom_up": j.amount(n.bottom_up, e),
                 "shift": j.ratio(n.shift),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesplan.render import json as j
+from salesplan.render import reconcile as reconcile_view
 from salesplan.render.table import Cell, Column, Money, Ratio, Table
 
 if TYPE_CHECKING:
@@ -335,16 +336,7 @@ def hybrid_table(report: Report, exact: bool = False) -> Table:
     assert hybrid is not None
     m = money(report, exact)
     table = Table(
-        f"Hybrid proposal: flags (guardrail ±{hybrid.max_shift:.0%})",
-        [
-            Column("node"),
-            Column("level"),
-            Column("top-down", True),
-            Column("bottom-up", True),
-            Column("proposal", True),
-            Column("shift", True),
-            Column("flags"),
-        ],
+        f"Hybrid proposal: flags (guardrail ±{hybrid.max_shift:.0%})", list(reconcile_view.COLUMNS)
     )
     for node in hybrid.flagged:
         table.add(
