@@ -119,7 +119,6 @@ CATALOGUE: dict[str, Code] = {
         Code("SP502", _W, "open territory: nobody covers it"),
         Code("SP503", _W, "active rep without a territory"),
         Code("SP504", _W, "cost of sales above budget"),
-        Code("SP505", _W, "quota above the rep's capacity"),
         # SP6xx: submissions
         Code("SP601", _E, "submission for an unknown rep"),
         Code("SP602", _E, "submission for an unknown period"),
