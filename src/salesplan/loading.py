@@ -251,7 +251,7 @@ def inputs_digest(paths: Iterable[Path]) -> str:
 
 
 Step = Callable[[str], None]  # told what is being read next, for a progress bar
-STEPS = ("plan", "org", "territories", "metrics", "submissions", "quotas", "checks")
+STEPS = ("plan", "org", "metrics", "submissions", "territories", "quotas", "checks")
 
 
 def _no_progress(what: str) -> None:
@@ -286,6 +286,9 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     files = settings.files
     plan = Plan(root=root, settings=settings, documents={"plan": plan_doc})
 
+    territories_path = root / files.territories
+    territories = _start_reading(territories_path)
+
     org_path = root / files.org
     step("org")
     if org_path.is_file():
@@ -306,15 +309,6 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
             )
         )
 
-    territories_path = root / files.territories
-    step("territories")
-    if territories_path.is_file():
-        plan.documents["territories"] = doc = read_yaml_file(territories_path, problems)
-        check_top_keys(doc, ["territories"], problems)
-        plan.territories, plan.territory_index = validate_items(
-            doc, "territories", Territory, problems, plan.broken_ids
-        )
-
     metrics_path = root / files.metrics
     step("metrics")
     if metrics_path.is_file():
@@ -325,12 +319,42 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     if submissions_path.exists():
         plan.submissions, plan.submission_files = read_submissions(submissions_path, plan, problems)
 
+    step("territories")
+    if territories is not None:
+        doc, found = territories()
+        plan.documents["territories"] = doc
+        problems.extend(found)
+        check_top_keys(doc, ["territories"], problems)
+        plan.territories, plan.territory_index = validate_items(
+            doc, "territories", Territory, problems, plan.broken_ids
+        )
+
     plan.digest = inputs_digest([plan_file, org_path, territories_path, metrics_path])
     quotas_path = root / files.quotas
     step("quotas")
     if quotas_path.is_file():
         read_quotas(plan, quotas_path, problems)
     return Loaded(plan, problems)
+
+
+BACKGROUND_BYTES = 512 * 1024  # files above this are parsed in a forked child
+
+
+def _read_yaml_alone(path: Path) -> tuple[Document, list[Diagnostic]]:
+    found: list[Diagnostic] = []
+    return read_yaml_file(path, found), found
+
+
+def _start_reading(path: Path) -> Callable[[], tuple[Document, list[Diagnostic]]] | None:
+    """Start reading an optional YAML file: in the background when it is big."""
+    from salesplan.background import in_background
+
+    if not path.is_file():
+        return None
+    if path.stat().st_size < BACKGROUND_BYTES:
+        result = _read_yaml_alone(path)
+        return lambda: result
+    return in_background(lambda: _read_yaml_alone(path))
 
 
 def read_quotas(plan: Plan, path: Path, problems: list[Diagnostic]) -> None:
