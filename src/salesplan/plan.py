@@ -16,7 +16,6 @@ from salesplan.source import Document, unpack
 
 if TYPE_CHECKING:
     from salesplan.allocate import Allocation
-    from salesplan.tables import Table
     from salesplan.tree import Tree
 
 Loc = tuple[str | int, ...]
@@ -52,14 +51,17 @@ class MarkSource:
 
 @dataclass(frozen=True, slots=True)
 class CellSource:
-    """A CSV or XLSX file: positions are packed (line, cell index); columns found on demand."""
+    """A CSV or XLSX file: positions are packed (line, cell index); columns found on demand
+    in the file's text (None for XLSX, where the column is the cell number)."""
 
     file: str
-    table: Table
+    text: str | None
 
     def where(self, position: int) -> Where:
+        from salesplan.tables import cell_column
+
         line, index = unpack(position)
-        return Where(self.file, line, self.table.cell_column(line, index))
+        return Where(self.file, line, cell_column(self.text, line, index))
 
 
 class Entry(NamedTuple):

@@ -128,7 +128,7 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
     if not table.rows:
         message = "submission file has a header but no rows; add rows or delete the file"
         problems.append(diagnostic("SP608", message, table.file, table.header_line, 1))
-    source = CellSource(table.file, table)
+    source = CellSource(table.file, table.text)
     index = table.index
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")

@@ -36,7 +36,7 @@ class Table:
     diagnostics: list[Diagnostic]
     header_line: int = 1
     header_columns: list[int] = field(default_factory=list)  # 1-based column of each name
-    lines: list[str] | None = None  # CSV text lines, to find a cell's character column
+    text: str | None = None  # the CSV text, to find a cell's character column on demand
 
     @property
     def index(self) -> dict[str, int]:
@@ -48,11 +48,27 @@ class Table:
 
     def cell_column(self, line: int, index: int) -> int:
         """1-based character column of cell `index` on `line` (the cell number for XLSX)."""
-        if self.lines is None:
-            return index + 1
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        starts = cell_starts(text)
-        return starts[index] if index < len(starts) else starts[-1]
+        return cell_column(self.text, line, index)
+
+
+def cell_column(text: str | None, line: int, index: int) -> int:
+    """1-based character column of cell `index` on line `line` of CSV `text` (None: XLSX,
+    where the column is the cell number). Only diagnostics ask, so lines are found on demand."""
+    if text is None:
+        return index + 1
+    starts = cell_starts(line_of(text, line))
+    return starts[index] if index < len(starts) else starts[-1]
+
+
+def line_of(text: str, line: int) -> str:
+    """Line `line` (1-based) of `text`, without its line break; empty past the end."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)].rstrip("\r")
 
 
 def cell_starts(raw_line: str) -> list[int]:
@@ -70,13 +86,12 @@ def read_csv(file: str, raw: bytes) -> Table:
     text, problems = decode(file, raw)
     if text is None:
         return Table(file, [], [], problems)
-    lines = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] = []
     header_line, header_columns = 1, []
     rows: list[Row] = []
     width = 0
-    table = Table(file, header, rows, problems, lines=lines)
+    table = Table(file, header, rows, problems, text=text)
     append = rows.append
     try:
         for cells in reader:
@@ -88,7 +103,7 @@ def read_csv(file: str, raw: bytes) -> Table:
             if not header:
                 header.extend(c.strip() for c in cells)
                 header_line, width = reader.line_num, len(header)
-                header_columns = cell_starts(lines[header_line - 1])[:width]
+                header_columns = cell_starts(line_of(text, header_line))[:width]
                 continue
             if len(cells) != width:
                 if len(cells) > width:
