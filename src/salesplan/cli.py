@@ -21,9 +21,10 @@ from typer.core import TyperGroup
 
 from salesplan import __version__
 from salesplan.ci import CiProvider
-from salesplan.render.output import TableFormat
+from salesplan.render.output import ReportFormat, TableFormat
 
 if TYPE_CHECKING:
+    from salesplan.loading import Loaded
     from salesplan.plan import Plan
 
 
@@ -114,25 +115,15 @@ def check(
     format: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.text,
 ) -> None:
     """Report every problem in the plan; print nothing and exit 0 when it is clean."""
-    from salesplan.loading import load_plan
     from salesplan.render import diagnostics as render
-    from salesplan.render.progress import loading_progress
 
-    with loading_progress(plan) as step:
-        found = load_plan(plan, step).diagnostics
+    found = load_with_progress(plan).diagnostics
     errors, warnings = render.counts(found)
     failed = errors > 0 or (strict and warnings > 0)
-    if format is CheckFormat.json:
-        emit(render.as_json(found, valid=not failed))
-    elif format is CheckFormat.sarif:
-        emit(render.as_sarif(found))
-    elif format is CheckFormat.github:
-        emit(render.as_github(found))
-    elif found:
-        emit(render.as_text(found))
-        typer.secho(
-            f"salesplan: {render.summary(found)}", err=True, fg="red" if failed else "yellow"
-        )
+    emit(render.RENDERERS[format.value](found, not failed))
+    if format is CheckFormat.text and found:
+        color = "red" if failed else "yellow"
+        typer.secho(f"salesplan: {render.summary(found)}", err=True, fg=color)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -220,14 +211,22 @@ def schema(
 QUOTA_FILE_CODES = frozenset({"SP415", "SP416"})
 
 
-def load_or_exit(plan_arg: Path | None, allowed: frozenset[str] = QUOTA_FILE_CODES) -> Plan:
-    """The plan, or exit 1 listing its errors: no command computes on a broken plan.
-    A stale or hand-edited quotas.yaml does not block: commands recompute instead."""
+def load_or_exit(plan_arg: Path | None) -> Plan:
+    """The plan, or exit 1 listing its errors: no command computes on a broken plan."""
+    return require_clean(load_with_progress(plan_arg))
+
+
+def load_with_progress(plan_arg: Path | None) -> Loaded:
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
     with loading_progress(plan_arg) as step:
-        loaded = load_plan(plan_arg, step)
+        return load_plan(plan_arg, step)
+
+
+def require_clean(loaded: Loaded, allowed: frozenset[str] = QUOTA_FILE_CODES) -> Plan:
+    """The loaded plan, or exit 1 listing its errors. A stale or hand-edited quotas.yaml
+    does not block: commands recompute the quotas instead."""
     blocking = [d for d in loaded.errors if d.code not in allowed]
     if loaded.plan is None or blocking:
         for d in blocking or loaded.errors:
@@ -435,9 +434,6 @@ def diff(
     raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
-from salesplan.render.report import ReportFormat  # noqa: E402  (beside its one command)
-
-
 @app.command()
 def report(
     plan: PlanArg = None,
@@ -462,9 +458,7 @@ def report(
     force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """The whole plan as a report: summary, levels, territories, phasing, hires, hybrid flags."""
-    from salesplan.loading import load_plan
     from salesplan.render import report as view
-    from salesplan.render.progress import loading_progress
     from salesplan.report import build_report
 
     try:
@@ -473,12 +467,8 @@ def report(
         fail(str(err), 2)
     if output is not None and output.exists() and not force:
         fail(f"{output} exists; use --force to replace it", 1)
-    with loading_progress(plan) as step:
-        loaded = load_plan(plan, step)  # kept whole: the report counts its diagnostics
-    if loaded.plan is None or any(d.code not in QUOTA_FILE_CODES for d in loaded.errors):
-        load_or_exit(plan)  # lists the errors and exits 1
-    assert loaded.plan is not None
-    view.deliver(build_report(loaded.plan, loaded.diagnostics), fmt, output)
+    loaded = load_with_progress(plan)  # kept whole: the report counts its diagnostics
+    view.deliver(build_report(require_clean(loaded), loaded.diagnostics), fmt, output)
     if output is not None:
         typer.echo(f"Wrote the {fmt.value} report to {output}.", err=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -120,3 +120,11 @@ def as_sarif(diagnostics: Sequence[Diagnostic]) -> str:
         ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Sequence[Diagnostic], bool], str]] = {
+    "text": lambda found, valid: as_text(found),
+    "json": as_json,
+    "github": lambda found, valid: as_github(found),
+    "sarif": lambda found, valid: as_sarif(found),
+}  # format -> (diagnostics, valid) -> output

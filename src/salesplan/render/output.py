@@ -17,6 +17,14 @@ class TableFormat(str, Enum):
     markdown = "markdown"
 
 
+class ReportFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    xlsx = "xlsx"
+    json = "json"
+
+
 def write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesplan.render import json as j
 from salesplan.render import reconcile as reconcile_view
+from salesplan.render.output import ReportFormat
 from salesplan.render.table import Cell, Column, Money, Ratio, Table
 
 if TYPE_CHECKING:
     from salesplan.report import NodeRow, Report
 
 MISSING_LISTED = 10  # rep ids named in the summary; the rest are counted
-
-
-class ReportFormat(str, Enum):
-    text = "text"
-    markdown = "markdown"
-    html = "html"
-    xlsx = "xlsx"
-    json = "json"
 
 
 SUFFIXES = {
