@@ -30,45 +30,67 @@ class Where:
     column: int
 
 
+REP, PERIOD, AMOUNT = 0, 1, 2  # the parts of an entry whose position a source can tell
+_PART = 48  # bits per part in a packed YAML position
+_PART_MASK = (1 << _PART) - 1
+
+
 class Source(Protocol):
-    """Where entries of one submission file come from: turns a packed position into a Where."""
+    """Where entries of one submission file come from: turns an entry's packed position and
+    a part (REP, PERIOD or AMOUNT) into a Where."""
 
     @property
     def file(self) -> str: ...
 
-    def where(self, position: int) -> Where: ...
+    def where(self, position: int, part: int) -> Where: ...
 
 
 @dataclass(frozen=True, slots=True)
 class MarkSource:
-    """A YAML file: positions are packed (line, column) marks."""
+    """A YAML file: a position packs three (line, column) marks, rep << 96 | period << 48 |
+    amount."""
 
     file: str
 
-    def where(self, position: int) -> Where:
-        return Where(self.file, *unpack(position))
+    @staticmethod
+    def position(rep: Where, period: Where, amount: Where) -> int:
+        return (
+            pack(rep.line, rep.column) << 2 * _PART
+            | pack(period.line, period.column) << _PART
+            | pack(amount.line, amount.column)
+        )
+
+    def where(self, position: int, part: int) -> Where:
+        packed = (position >> (2 - part) * _PART) & _PART_MASK
+        return Where(self.file, *unpack(packed))
 
 
 @dataclass(frozen=True, slots=True)
 class CellSource:
-    """A CSV or XLSX file: positions are packed (line, cell index); columns found on demand
-    in the file's text (None for XLSX, where the column is the cell number)."""
+    """A CSV or XLSX file: a position packs the row's line and the three cell indexes,
+    line << 48 | rep << 32 | period << 16 | amount; columns are found on demand in the file's
+    text (None for XLSX, where the column is the cell number)."""
 
     file: str
     text: str | None
 
-    def where(self, position: int) -> Where:
+    @staticmethod
+    def cells(rep: int, period: int, amount: int) -> int:
+        return rep << 32 | period << 16 | amount
+
+    def where(self, position: int, part: int) -> Where:
         from salesplan.tables import cell_column
 
-        line, index = unpack(position)
+        line = position >> 48
+        index = (position >> (2 - part) * 16) & 0xFFFF
         return Where(self.file, line, cell_column(self.text, line, index))
 
 
 class Entry(NamedTuple):
     """One submitted amount: a rep's forecast for one period, from one file.
 
-    Positions are packed ints resolved by the source, to keep a million rows light (a tuple:
-    immutable and several times cheaper to create than a frozen dataclass).
+    A tuple (immutable, cheap to create) with one packed position that its source resolves,
+    to keep a million rows light.
     """
 
     rep: str
@@ -76,9 +98,7 @@ class Entry(NamedTuple):
     amount: Decimal
     note: str | None
     source: Source
-    rep_pos: int
-    period_pos: int
-    amount_pos: int
+    position: int
 
     @property
     def file(self) -> str:
@@ -86,15 +106,15 @@ class Entry(NamedTuple):
 
     @property
     def rep_at(self) -> Where:
-        return self.source.where(self.rep_pos)
+        return self.source.where(self.position, REP)
 
     @property
     def period_at(self) -> Where:
-        return self.source.where(self.period_pos)
+        return self.source.where(self.position, PERIOD)
 
     @property
     def amount_at(self) -> Where:
-        return self.source.where(self.amount_pos)
+        return self.source.where(self.position, AMOUNT)
 
 
 def pack(line: int, column: int) -> int:

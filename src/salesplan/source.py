@@ -27,6 +27,8 @@ MAX_NODES = 8_000_000
 Mark = tuple[int, int]  # 1-based line and column
 _SHIFT = 24  # a mark is packed in one int: line << 24 | column (columns up to 16 million)
 _MASK = (1 << _SHIFT) - 1
+_PAIR = 48  # a key's mark and its value's mark share one int: key << 48 | value
+_PAIR_MASK = (1 << _PAIR) - 1
 
 
 def unpack(packed: int) -> Mark:
@@ -36,23 +38,23 @@ def unpack(packed: int) -> Mark:
 class YMap(dict[str, Any]):
     """A mapping read from YAML, with the line and column of each key and value."""
 
-    __slots__ = ("keys_at", "packed", "values_at")
+    __slots__ = ("marks", "packed")
 
     def __init__(self, packed: int) -> None:
         super().__init__()
         self.packed = packed
-        self.keys_at: dict[str, int] = {}
-        self.values_at: dict[str, int] = {}
+        # key -> the key's mark << 48 | the value's mark (one dict, one int per entry)
+        self.marks: dict[str, int] = {}
 
     @property
     def mark(self) -> Mark:
         return unpack(self.packed)
 
     def key_at(self, key: str) -> Mark:
-        return unpack(self.keys_at[key])
+        return unpack(self.marks[key] >> _PAIR)
 
     def value_at(self, key: str) -> Mark:
-        return unpack(self.values_at[key])
+        return unpack(self.marks[key] & _PAIR_MASK)
 
 
 class YList(list[Any]):
@@ -227,7 +229,7 @@ class _Builder:
     def mapping(self, start: Any, depth: int) -> YMap:
         mapping = YMap(_pack(start))
         get, node = self.get, self.node
-        keys_at, values_at = mapping.keys_at, mapping.values_at
+        marks = mapping.marks
         scalar, end = yaml.ScalarEvent, yaml.MappingEndEvent
         number_start, special = _NUMBER_START, _SPECIAL
         depth += 1
@@ -258,10 +260,12 @@ class _Builder:
             if suspect and not self.valid_key(key, key_event, mapping):
                 continue
             mapping[key] = value
-            mark = key_event.start_mark
-            keys_at[key] = (mark.line + 1) << _SHIFT | (mark.column + 1)
-            mark = value_event.start_mark
-            values_at[key] = (mark.line + 1) << _SHIFT | (mark.column + 1)
+            kmark, vmark = key_event.start_mark, value_event.start_mark
+            marks[key] = (
+                ((kmark.line + 1) << _SHIFT | (kmark.column + 1)) << _PAIR
+                | (vmark.line + 1) << _SHIFT
+                | (vmark.column + 1)
+            )
 
     def valid_key(self, key: Any, event: Any, mapping: YMap) -> bool:
         if isinstance(event, yaml.AliasEvent):

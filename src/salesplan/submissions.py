@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Submission
-from salesplan.plan import CellSource, Entry, MarkSource, Where, pack
+from salesplan.plan import AMOUNT, CellSource, Entry, MarkSource, Where
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
 from salesplan.tables import Table, read_csv, read_xlsx
@@ -91,18 +91,10 @@ def _yaml_entries(
     forecast = doc.data["forecast"]
     assert isinstance(forecast, YMap)
     for period, amount in submission.forecast.items():
-        key_at = forecast.key_at(period)
-        value_at = forecast.value_at(period)
-        yield Entry(
-            submission.rep,
-            period,
-            amount,
-            submission.note,
-            source,
-            pack(where.line, where.column),
-            pack(*key_at),
-            pack(*value_at),
-        )
+        key_at = Where(file, *forecast.key_at(period))
+        value_at = Where(file, *forecast.value_at(period))
+        position = MarkSource.position(where, key_at, value_at)
+        yield Entry(submission.rep, period, amount, submission.note, source, position)
 
 
 def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
@@ -133,8 +125,9 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")
     names: dict[str, str] = {}  # one string object per rep id and period label
+    cells = CellSource.cells(rep_i, period_i, amount_i)
     for row in table.rows:
-        values, line = row.values, row.line << 24
+        values = row.values
         text = values[amount_i]
         try:
             amount = Decimal(text)
@@ -142,7 +135,7 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
             amount = None
         if amount is None or not amount.is_finite():
             message = f"amount {text!r} is not a number; write plain digits, e.g. 250000.50"
-            where = source.where(line | amount_i)
+            where = source.where(row.line << 48 | cells, AMOUNT)
             problems.append(diagnostic("SP605", message, where.file, where.line, where.column))
             continue
         rep, period = values[rep_i], values[period_i]
@@ -152,7 +145,5 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
             amount,
             (values[note_i] or None) if note_i is not None else None,
             source,
-            line | rep_i,
-            line | period_i,
-            line | amount_i,
+            row.line << 48 | cells,
         )

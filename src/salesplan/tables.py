@@ -137,7 +137,6 @@ def read_xlsx(file: str, path: Path) -> Table:
         )
     try:
         sheet = workbook.worksheets[0]
-        label = f"{file}[{sheet.title}]"
         header: list[str] = []
         rows: list[Row] = []
         header_line = 1
@@ -154,7 +153,9 @@ def read_xlsx(file: str, path: Path) -> Table:
             cells += [""] * (len(header) - len(cells))
             rows.append(Row(r, cells))
         columns = list(range(1, len(header) + 1))
-        return Table(label, header, rows, problems, header_line, columns)
+        # Only the first sheet is read, so row:column in the file name it exactly; the file
+        # name stays a real path for GitHub annotations and SARIF.
+        return Table(file, header, rows, problems, header_line, columns)
     finally:
         workbook.close()
 
