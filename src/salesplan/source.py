@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from sys import intern
 from typing import Any
 
 import yaml
@@ -237,7 +238,7 @@ class _Builder:
             key_event = get()
             kind = type(key_event)
             if kind is scalar and key_event.anchor is None and key_event.tag is None:
-                key = key_event.value
+                key = intern(key_event.value)  # keys repeat in every record: share them
                 if key_event.implicit[0] and (key[:1] in number_start or key in special):
                     key = resolve_plain(key)
             elif kind is end:
