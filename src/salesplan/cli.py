@@ -156,9 +156,11 @@ def init(
         raise typer.Exit(1)
     written = files.write(directory)
     written.append(write_quotas(directory))
-    typer.echo(
-        f"Wrote {len(written)} files to {directory}. Next: salesplan check {directory}", err=True
-    )
+    if sys.stderr.isatty():  # a hint for people; scripts and CI get silence on success
+        typer.echo(
+            f"Wrote {len(written)} files to {directory}. Next: salesplan check {directory}",
+            err=True,
+        )
 
 
 def write_quotas(directory: Path) -> str:
