@@ -28,6 +28,7 @@ class Where:
     file: str
     line: int
     column: int
+    sheet: str | None = None  # the worksheet, for a row of an XLSX file
 
 
 REP, PERIOD, AMOUNT = 0, 1, 2  # the parts of an entry whose position a source can tell
@@ -73,6 +74,7 @@ class CellSource:
 
     file: str
     text: str | None
+    sheet: str | None = None
 
     @staticmethod
     def cells(rep: int, period: int, amount: int) -> int:
@@ -83,7 +85,7 @@ class CellSource:
 
         line = position >> 48
         index = (position >> (2 - part) * 16) & 0xFFFF
-        return Where(self.file, line, cell_column(self.text, line, index))
+        return Where(self.file, line, cell_column(self.text, line, index), self.sheet)
 
 
 class Entry(NamedTuple):
@@ -234,5 +236,7 @@ class Plan:
 
 
 def report(code: str, message: str, where: Where, path: str = "") -> Diagnostic:
-    """A diagnostic at a `Where`."""
+    """A diagnostic at a `Where` (a worksheet is named at the end of the message)."""
+    if where.sheet is not None:
+        message = f"{message} (sheet {where.sheet!r})"
     return diagnostic(code, message, where.file, where.line, where.column, path)

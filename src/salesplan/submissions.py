@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Submission
-from salesplan.plan import AMOUNT, CellSource, Entry, MarkSource, Where
+from salesplan.plan import AMOUNT, CellSource, Entry, MarkSource, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
 from salesplan.tables import Table, read_csv, read_xlsx
@@ -114,13 +114,17 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
             parts.append(f"unknown column(s) {', '.join(extra)}")
         message = f"header must be rep,period,amount[,note]: {'; '.join(parts)}"
         column = table.header_columns[table.header.index(extra[0])] if extra else 1
-        problems.append(diagnostic("SP607", message, table.file, table.header_line, column))
+        problems.append(
+            report("SP607", message, Where(table.file, table.header_line, column, table.sheet))
+        )
         if missing:
             return
     if not table.rows:
         message = "submission file has a header but no rows; add rows or delete the file"
-        problems.append(diagnostic("SP608", message, table.file, table.header_line, 1))
-    source = CellSource(table.file, table.text)
+        problems.append(
+            report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))
+        )
+    source = CellSource(table.file, table.text, table.sheet)
     index = table.index
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")
@@ -136,7 +140,7 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
         if amount is None or not amount.is_finite():
             message = f"amount {text!r} is not a number; write plain digits, e.g. 250000.50"
             where = source.where(row.line << 48 | cells, AMOUNT)
-            problems.append(diagnostic("SP605", message, where.file, where.line, where.column))
+            problems.append(report("SP605", message, where))
             continue
         rep, period = values[rep_i], values[period_i]
         yield Entry(

@@ -37,6 +37,7 @@ class Table:
     header_line: int = 1
     header_columns: list[int] = field(default_factory=list)  # 1-based column of each name
     text: str | None = None  # the CSV text, to find a cell's character column on demand
+    sheet: str | None = None  # the worksheet read, for an XLSX file
 
     @property
     def index(self) -> dict[str, int]:
@@ -153,9 +154,8 @@ def read_xlsx(file: str, path: Path) -> Table:
             cells += [""] * (len(header) - len(cells))
             rows.append(Row(r, cells))
         columns = list(range(1, len(header) + 1))
-        # Only the first sheet is read, so row:column in the file name it exactly; the file
-        # name stays a real path for GitHub annotations and SARIF.
-        return Table(file, header, rows, problems, header_line, columns)
+        # The file name stays a real path (GitHub annotations, SARIF); messages name the sheet.
+        return Table(file, header, rows, problems, header_line, columns, sheet=sheet.title)
     finally:
         workbook.close()
 

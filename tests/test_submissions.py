@@ -1,0 +1,56 @@
+"""Submissions from spreadsheets: problems point at the file, row and column, and the sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from salesplan import load_plan
+
+
+def workbook(path: Path, rows: list[list[object]], title: str = "Forecast") -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_xlsx_problems_name_file_row_column_and_sheet(example: Path) -> None:
+    workbook(
+        example / "submissions" / "extra.xlsx",
+        [["rep", "period", "amount"], ["dev", "Q1", 100000], ["zed", "Q2", 5], ["dev", "Q3", "x"]],
+    )
+    found = [str(d).split("submissions/")[-1] for d in load_plan(example).diagnostics]
+    assert found == [
+        "extra.xlsx:3:1: SP601 submission for unknown rep 'zed' (sheet 'Forecast')",
+        "extra.xlsx:4:3: SP605 amount 'x' is not a number; write plain digits, e.g. 250000.50 (sheet 'Forecast')",
+    ]
+
+
+def test_xlsx_numbers_are_taken_as_excel_shows_them(example: Path) -> None:
+    workbook(
+        example / "submissions" / "dev.xlsx",
+        [
+            ["rep", "period", "amount", "note"],
+            ["dev", "Q1", 0.1 + 0.2, "float sum"],
+            ["dev", "Q2", 1234.5],
+        ],
+    )
+    loaded = load_plan(example)
+    assert loaded.plan is not None
+    amounts = {e.period: e.amount for e in loaded.plan.submissions if e.rep == "dev"}
+    assert str(amounts["Q1"]) == "0.3" and str(amounts["Q2"]) == "1234.5"
+
+
+def test_same_rep_and_period_in_two_files_warns_and_adds_up(example: Path) -> None:
+    (example / "submissions" / "late.csv").write_text("rep,period,amount\nana,Q1,1000\n")
+    loaded = load_plan(example)
+    assert loaded.plan is not None
+    codes = [d.code for d in loaded.diagnostics]
+    assert codes == ["SP606"]
+    q1 = sum(e.amount for e in loaded.plan.submissions if (e.rep, e.period) == ("ana", "Q1"))
+    assert q1 == 291000  # 290,000 from submissions/ana.yaml + 1,000
