@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from salesplan.diagnostics import Diagnostic, did_you_mean
 from salesplan.model import Rep, Unit
-from salesplan.plan import Plan, report
+from salesplan.plan import Plan, Source, report
 
 
 def departed(plan: Plan, rep_id: str) -> bool:
@@ -126,30 +126,28 @@ def check_metric_rows(plan: Plan) -> Iterator[Diagnostic]:
 def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
     periods = set(plan.periods)
     reps = plan.reps_by_id
-    seen: dict[tuple[str, str], str] = {}
+    zero = Decimal(0)
+    seen: dict[tuple[str, str], Source] = {}  # (rep, period) -> the file it came from
     for entry in plan.submissions:
-        if entry.rep not in reps:
-            if entry.rep not in plan.broken_ids:
-                message = f"submission for unknown rep {entry.rep!r}{did_you_mean(entry.rep, reps)}"
-                yield report("SP601", message, entry.rep_at, entry.rep)
+        rep, period, amount, _, source, _ = entry
+        if rep not in reps:
+            if rep not in plan.broken_ids:
+                message = f"submission for unknown rep {rep!r}{did_you_mean(rep, reps)}"
+                yield report("SP601", message, entry.rep_at, rep)
             continue
-        if entry.period not in periods:
+        if period not in periods:
             labels = ", ".join(plan.periods[:4]) + ("…" if len(periods) > 4 else "")
-            yield report(
-                "SP602",
-                f"unknown period {entry.period!r}; the periods are {labels}",
-                entry.period_at,
-                entry.rep,
-            )
+            message = f"unknown period {period!r}; the periods are {labels}"
+            yield report("SP602", message, entry.period_at, rep)
             continue
-        if entry.amount < Decimal(0):
+        if amount < zero:
+            message = f"{rep} {period} amount {amount} is negative; submit 0 or more"
+            yield report("SP603", message, entry.amount_at, rep)
+        earlier = seen.setdefault((rep, period), source)
+        if earlier is not source:
+            seen[rep, period] = source
             message = (
-                f"{entry.rep} {entry.period} amount {entry.amount} is negative; submit 0 or more"
+                f"{rep} {period} is also submitted in {earlier.file}; the amounts add up; "
+                "remove one if it is a double entry"
             )
-            yield report("SP603", message, entry.amount_at, entry.rep)
-        key = (entry.rep, entry.period)
-        earlier = seen.setdefault(key, entry.file)
-        if earlier != entry.file:
-            seen[key] = entry.file
-            message = f"{entry.rep} {entry.period} is also submitted in {earlier}; the amounts add up; remove one if it is a double entry"
-            yield report("SP606", message, entry.rep_at, entry.rep)
+            yield report("SP606", message, entry.rep_at, rep)

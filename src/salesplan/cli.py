@@ -481,4 +481,14 @@ def main() -> None:
     # A run is short and makes little cyclic garbage, while a big plan is millions of
     # long-lived objects that every collection would walk again.
     gc.disable()
-    app(prog_name="salesplan")
+    try:
+        app(prog_name="salesplan")
+    except SystemExit as done:
+        code = done.code
+        if isinstance(code, str):
+            print(code, file=sys.stderr)
+        # Leave without tearing down a big plan object by object (0.3 s at 10,000 reps):
+        # every file was written and closed atomically; only the streams need flushing.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
