@@ -14,6 +14,7 @@ from pathlib import Path
 
 README = Path(__file__).parent.parent / "README.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
+PYTHON = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def commands(block: str) -> list[tuple[str, str]]:
@@ -63,3 +64,13 @@ def test_readme_tour(tmp_path: Path) -> None:
         return
     assert not mismatches, "\n".join(mismatches)
     assert BLOCK.findall(text), "the README has no console block"
+
+
+def test_readme_python_examples_run(tmp_path: Path, monkeypatch) -> None:
+    """The library examples run against a fresh example plan."""
+    run("salesplan init acme-plan", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    blocks = PYTHON.findall(README.read_text())
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
