@@ -491,4 +491,7 @@ def main() -> None:
         # every file was written and closed atomically; only the streams need flushing.
         sys.stdout.flush()
         sys.stderr.flush()
+        from salesplan import cache
+
+        cache.flush_in_background()
         os._exit(code if isinstance(code, int) else (0 if code is None else 1))

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from salesplan import cache as parse_cache
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
 from salesplan.plan import MetricRow, Plan, Where
@@ -197,9 +198,14 @@ def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnos
 
 def read_yaml_file(path: Path, problems: list[Diagnostic]) -> Document:
     raw = read_bytes(path, problems)
+    name = display_name(path)
     if raw is None:
-        return Document(display_name(path), None)
-    doc = parse_yaml(display_name(path), raw)
+        return Document(name, None)
+    entry = parse_cache.key("yaml", name, raw)
+    doc = parse_cache.get(entry)
+    if not isinstance(doc, Document):
+        doc = parse_yaml(name, raw)
+        parse_cache.put(entry, doc)
     problems.extend(doc.diagnostics)
     return doc
 
@@ -342,7 +348,9 @@ BACKGROUND_BYTES = 512 * 1024  # files above this are parsed in a forked child
 
 def _read_yaml_alone(path: Path) -> tuple[Document, list[Diagnostic]]:
     found: list[Diagnostic] = []
-    return read_yaml_file(path, found), found
+    doc = read_yaml_file(path, found)
+    parse_cache.flush()  # in the background child: its new cache entry would be lost otherwise
+    return doc, found
 
 
 def _start_reading(path: Path) -> Callable[[], tuple[Document, list[Diagnostic]]] | None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from salesplan import cache
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Submission
 from salesplan.plan import AMOUNT, CellSource, Entry, MarkSource, Where, report
@@ -55,13 +56,29 @@ def read_submissions(
         if raw is None:
             continue
         if suffix == ".csv":
-            entries.extend(_table_entries(read_csv(name, raw), problems))
+            entries.extend(_csv_entries(name, raw, problems))
         else:
             entries.extend(_yaml_entries(name, raw, yaml_reps, problems))
     first_file: dict[str, str] = {}
     for entry in entries:
         first_file.setdefault(entry.rep, entry.file)
     return entries, first_file
+
+
+def _csv_entries(name: str, raw: bytes, problems: list[Diagnostic]) -> list[Entry]:
+    """The entries of a CSV file, from the cache when this very file was read before."""
+    entry = cache.key("csv", name, raw)
+    hit = cache.get(entry)
+    entries: list[Entry]
+    found: list[Diagnostic]
+    if isinstance(hit, tuple) and len(hit) == 2:
+        entries, found = hit
+    else:
+        found = []
+        entries = list(_table_entries(read_csv(name, raw), found))
+        cache.put(entry, (entries, found))
+    problems.extend(found)
+    return entries
 
 
 def _yaml_entries(
