@@ -95,6 +95,7 @@ class _Allocator:
         self.families: dict[str, FamilySplit] = {}
         self.seasonality = self._seasonality()
         self._scaled: dict[tuple[object, ...], list[int]] = {}
+        self._phased: dict[tuple[tuple[object, ...], Decimal], tuple[Decimal, ...]] = {}
 
     def _pins(self) -> dict[str, Decimal]:
         pins = {u.id: u.quota for u in self.plan.org.units if u.quota is not None}
@@ -200,13 +201,18 @@ class _Allocator:
         return dict(blended)
 
     def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
+        """The total over the periods; nodes alike (same weights, same total) share one split."""
         key = self._phasing_key(node)
+        done = self._phased.get((key, total))
+        if done is not None:
+            return done
         scaled = self._scaled.get(key)
         if scaled is None:
             scaled = self._scaled[key] = scale_weights(self.period_weights(node))
         units = split_scaled(to_units(total, self.unit), scaled, self.plan.periods)
         unit = self.unit
-        return tuple(u * unit for u in units)
+        done = self._phased[key, total] = tuple(u * unit for u in units)
+        return done
 
     def _phasing_key(self, node: Node) -> tuple[object, ...]:
         if not node.is_rep:

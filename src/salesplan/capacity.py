@@ -75,6 +75,28 @@ def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
     return total, (total / target if target else None)
 
 
+def over_budget(plan: Plan) -> bool:
+    """Cost of sales above `budget.max_cost_of_sales`."""
+    limit = plan.settings.budget.max_cost_of_sales
+    ratio = cost_of_sales(plan)[1]
+    return limit is not None and ratio is not None and ratio > limit
+
+
+def quota_capacities(plan: Plan) -> dict[str, Decimal]:
+    """The quota each rep can carry, full_quota × productive months / 12 (none without a
+    full_quota): the measure of "over capacity"."""
+    full_quota = plan.settings.capacity.full_quota
+    if full_quota is None:
+        return {}
+    engine = _Capacity(plan)
+    tree = plan.tree
+    return {
+        rep.id: engine.money(engine.monthly_quota * engine.productivity.months(rep))
+        for rep in plan.org.reps
+        if rep.id in tree
+    }
+
+
 def _months_employed(plan: Plan, rep: Rep) -> int:
     calendar = plan.calendar
     first = max(calendar.month_index(rep.start), 0) if rep.start else 0

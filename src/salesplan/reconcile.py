@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from salesplan.allocate import Allocation, NodeQuota
-from salesplan.capacity import capacity_report
+from salesplan.capacity import over_budget, quota_capacities
 from salesplan.fiscal import ZERO
 from salesplan.money import Weight, split_units, to_units
 from salesplan.plan import report
@@ -223,10 +223,7 @@ class _Reconciler:
             for node in self.tree.top_down():
                 if node.children:
                     self.family(node)
-        report_ = capacity_report(self.plan, self.quotas)
-        capacities: dict[str, Decimal] = {}
-        if self.plan.settings.capacity.full_quota is not None:
-            capacities = {rep.id: rep.quota_capacity for rep in report_.reps}
+        capacities = quota_capacities(self.plan)
         return Reconciliation(
             self.plan.settings.currency,
             self.periods,
@@ -234,7 +231,7 @@ class _Reconciler:
             self.max_shift,
             tuple(self.record(node, capacities) for node in self.tree.top_down()),
             tuple(self.relaxed),
-            report_.over_budget,
+            over_budget(self.plan),
             tuple(self.diagnostics),
         )
 
