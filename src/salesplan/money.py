@@ -76,16 +76,14 @@ def split_scaled(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list
     if weight_sum == 0:
         scaled = [1] * len(scaled)
         weight_sum = len(scaled)
-    parts: list[int] = []
-    remainders: list[int] = []
-    for w in scaled:
-        whole, rest = divmod(total * w, weight_sum)
-        parts.append(whole)
-        remainders.append(rest)
+    products = [total * w for w in scaled]
+    parts = [p // weight_sum for p in products]
     leftover = total - sum(parts)
-    if leftover:
+    if leftover:  # remainders ranked only when some units are left over
         ranked = sorted(
-            zip([-r for r in remainders], [-w for w in scaled], keys, range(len(parts)))
+            zip(
+                [-(p % weight_sum) for p in products], [-w for w in scaled], keys, range(len(parts))
+            )
         )
         for *_, i in ranked[:leftover]:
             parts[i] += 1
