@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from salesplan import __version__
@@ -17,8 +19,14 @@ if TYPE_CHECKING:
 INPUT_FILES = "salesplan.yaml, org.yaml, territories.yaml and metrics.csv"
 
 
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_.@+-]*")
+
+
+@lru_cache(maxsize=4096)
 def _scalar(text: str) -> str:
     """A string as a YAML scalar that reads back as that same string."""
+    if _PLAIN.fullmatch(text) and resolve_plain(text) == text:
+        return text
     plain = text and resolve_plain(text) == text and text.strip() == text
     if plain and not any(c in text for c in ":#{}[],&*!|>'\"%@`") and not text.startswith("-"):
         return text
@@ -26,6 +34,8 @@ def _scalar(text: str) -> str:
 
 
 def _amount(value: Decimal, exponent: int) -> str:
+    if exponent == 0 and value == value.to_integral_value():
+        return str(int(value))  # whole units: the common case, and much cheaper
     return str(value.quantize(Decimal(1).scaleb(-exponent)))
 
 
