@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from salesplan.diagnostics import Diagnostic, did_you_mean
 from salesplan.model import Rep, Unit
-from salesplan.plan import Plan, Source, report
+from salesplan.plan import AMOUNT, PERIOD, REP, Batch, Plan, report
 
 
 def departed(plan: Plan, rep_id: str) -> bool:
@@ -127,27 +127,37 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
     periods = set(plan.periods)
     reps = plan.reps_by_id
     zero = Decimal(0)
-    seen: dict[tuple[str, str], Source] = {}  # (rep, period) -> the file it came from
-    for entry in plan.submissions:
-        rep, period, amount, _, source, _ = entry
-        if rep not in reps:
-            if rep not in plan.broken_ids:
-                message = f"submission for unknown rep {rep!r}{did_you_mean(rep, reps)}"
-                yield report("SP601", message, entry.rep_at, rep)
-            continue
-        if period not in periods:
-            labels = ", ".join(plan.periods[:4]) + ("…" if len(periods) > 4 else "")
-            message = f"unknown period {period!r}; the periods are {labels}"
-            yield report("SP602", message, entry.period_at, rep)
-            continue
-        if amount < zero:
-            message = f"{rep} {period} amount {amount} is negative; submit 0 or more"
-            yield report("SP603", message, entry.amount_at, rep)
-        earlier = seen.setdefault((rep, period), source)
-        if earlier is not source:
-            seen[rep, period] = source
-            message = (
-                f"{rep} {period} is also submitted in {earlier.file}; the amounts add up; "
-                "remove one if it is a double entry"
-            )
-            yield report("SP606", message, entry.rep_at, rep)
+    batches = plan.submissions.batches
+    # A rep and period in two files is likely a double entry; only reps found in more than
+    # one file can have one, so only their rows are tracked.
+    files_of: dict[str, int] = {}
+    for batch in batches if len(batches) > 1 else ():
+        for rep in set(batch.reps):
+            files_of[rep] = files_of.get(rep, 0) + 1
+    shared = {rep for rep, count in files_of.items() if count > 1}
+    seen: dict[tuple[str, str], Batch] = {}  # (rep, period) -> the last file it came from
+    for batch in batches:
+        for row, (rep, period, amount) in enumerate(zip(batch.reps, batch.periods, batch.amounts)):
+            if rep not in reps:
+                if rep not in plan.broken_ids:
+                    message = f"submission for unknown rep {rep!r}{did_you_mean(rep, reps)}"
+                    yield report("SP601", message, batch.where(row, REP), rep)
+                continue
+            if period not in periods:
+                labels = ", ".join(plan.periods[:4]) + ("…" if len(periods) > 4 else "")
+                message = f"unknown period {period!r}; the periods are {labels}"
+                yield report("SP602", message, batch.where(row, PERIOD), rep)
+                continue
+            if amount < zero:
+                message = f"{rep} {period} amount {amount} is negative; submit 0 or more"
+                yield report("SP603", message, batch.where(row, AMOUNT), rep)
+            if rep not in shared:
+                continue
+            earlier = seen.setdefault((rep, period), batch)
+            if earlier is not batch:
+                seen[rep, period] = batch
+                message = (
+                    f"{rep} {period} is also submitted in {earlier.source.file}; the amounts "
+                    "add up; remove one if it is a double entry"
+                )
+                yield report("SP606", message, batch.where(row, REP), rep)

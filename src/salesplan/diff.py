@@ -295,9 +295,9 @@ def _pins(plan: Plan) -> dict[tuple[str, str], Decimal]:
 def forecasts(plan: Plan) -> dict[tuple[str, str], Decimal]:
     """Submitted amount per (rep, period); several entries for one rep and period add up."""
     sums: dict[tuple[str, str], Decimal] = {}
-    for entry in plan.submissions:
-        key = (entry.rep, entry.period)
-        sums[key] = sums.get(key, ZERO) + entry.amount
+    for batch in plan.submissions.batches:
+        for key in zip(batch.reps, batch.periods, batch.amounts):
+            sums[key[:2]] = sums.get(key[:2], ZERO) + key[2]
     return sums
 
 
@@ -351,7 +351,7 @@ def _capacity(report: CapacityReport) -> dict[str, Value]:
 
 
 def headline(plan: Plan, report: CapacityReport) -> Headline:
-    forecast = sum((e.amount for e in plan.submissions), ZERO)
+    forecast = sum((sum(b.amounts, ZERO) for b in plan.submissions.batches), ZERO)
     return Headline(
         plan.settings.target, report.total_capacity, report.coverage, report.cost_of_sales, forecast
     )

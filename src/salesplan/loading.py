@@ -323,7 +323,7 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     submissions_path = root / files.submissions
     step("submissions")
     if submissions_path.exists():
-        plan.submissions, plan.submission_files = read_submissions(submissions_path, plan, problems)
+        plan.submissions = read_submissions(submissions_path, plan, problems)
 
     step("territories")
     if territories is not None:

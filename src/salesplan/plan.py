@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -89,11 +90,8 @@ class CellSource:
 
 
 class Entry(NamedTuple):
-    """One submitted amount: a rep's forecast for one period, from one file.
-
-    A tuple (immutable, cheap to create) with one packed position that its source resolves,
-    to keep a million rows light.
-    """
+    """One submitted amount: a rep's forecast for one period, from one file (a view of one
+    row of a `Batch`, made when asked for)."""
 
     rep: str
     period: str
@@ -119,6 +117,63 @@ class Entry(NamedTuple):
         return self.source.where(self.position, AMOUNT)
 
 
+@dataclass(slots=True)
+class Batch:
+    """The amounts submitted in one file, column by column, so that a million rows stay
+    light: the rep ids, period labels and equal amounts are shared objects, and a row's
+    position is one int. Row i's packed position (see its source) is
+    `positions[i] << shift | cells`: a CSV or XLSX file keeps only the line of each row, as
+    the cells are the same on every row; a YAML file keeps whole positions (shift and cells 0).
+    """
+
+    source: Source
+    reps: list[str] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)
+    amounts: list[Decimal] = field(default_factory=list)
+    positions: Sequence[int] = field(default_factory=list)
+    notes: dict[int, str] = field(default_factory=dict)  # row -> note, for rows with one
+    shift: int = 0
+    cells: int = 0
+
+    def __len__(self) -> int:
+        return len(self.reps)
+
+    def position(self, row: int) -> int:
+        return self.positions[row] << self.shift | self.cells
+
+    def entry(self, row: int) -> Entry:
+        return Entry(
+            self.reps[row],
+            self.periods[row],
+            self.amounts[row],
+            self.notes.get(row),
+            self.source,
+            self.position(row),
+        )
+
+    def where(self, row: int, part: int) -> Where:
+        return self.source.where(self.position(row), part)
+
+
+@dataclass(slots=True)
+class Submissions:
+    """Every submitted amount, file by file in name order. Iterating gives `Entry` views;
+    the engines read the batches' columns directly."""
+
+    batches: list[Batch] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Entry]:
+        for batch in self.batches:
+            for row in range(len(batch)):
+                yield batch.entry(row)
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+    def __bool__(self) -> bool:
+        return any(len(b) for b in self.batches)
+
+
 def pack(line: int, column: int) -> int:
     return line << 24 | column
 
@@ -142,8 +197,7 @@ class Plan:
     territories: list[Territory] | None = None
     territory_index: dict[str, int] = field(default_factory=dict)
     metric_rows: list[MetricRow] = field(default_factory=list)
-    submissions: list[Entry] = field(default_factory=list)
-    submission_files: dict[str, str] = field(default_factory=dict)  # rep -> first file
+    submissions: Submissions = field(default_factory=Submissions)
     quotas: Quotas | None = None  # quotas.yaml as parsed (None when absent or verified)
     quotas_present: bool = False  # a quotas.yaml exists
     quotas_verified: bool = False  # ...and its checksums prove it is allocate's output as is

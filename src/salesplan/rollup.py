@@ -61,14 +61,15 @@ def submitted_forecasts(plan: Plan) -> dict[str, list[Decimal]]:
     index = {label: i for i, label in enumerate(plan.periods)}
     reps = {node.id for node in plan.tree.nodes.values() if node.is_rep}
     forecasts: dict[str, list[Decimal]] = {}
-    for entry in plan.submissions:
-        period = index.get(entry.period)
-        if period is None or entry.rep not in reps or entry.amount < ZERO:
-            continue
-        row = forecasts.get(entry.rep)
-        if row is None:
-            row = forecasts[entry.rep] = [ZERO] * len(index)
-        row[period] += entry.amount
+    for batch in plan.submissions.batches:
+        for rep, label, amount in zip(batch.reps, batch.periods, batch.amounts):
+            period = index.get(label)
+            if period is None or rep not in reps or amount < ZERO:
+                continue
+            row = forecasts.get(rep)
+            if row is None:
+                row = forecasts[rep] = [ZERO] * len(index)
+            row[period] += amount
     return forecasts
 
 

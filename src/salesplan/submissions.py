@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from array import array
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import ValidationError
 
 from salesplan import cache
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Submission
-from salesplan.plan import AMOUNT, CellSource, Entry, MarkSource, Where, report
+from salesplan.plan import AMOUNT, Batch, CellSource, MarkSource, Submissions, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
-from salesplan.tables import Table, read_csv, read_xlsx
+from salesplan.tables import Table, parse_decimal, read_csv, read_xlsx
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -38,64 +38,59 @@ def submission_files(folder: Path) -> list[Path]:
     )
 
 
-def read_submissions(
-    folder: Path, plan: Plan, problems: list[Diagnostic]
-) -> tuple[list[Entry], dict[str, str]]:
-    """Every submitted amount, plus the first file each rep's submission came from."""
+def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Submissions:
+    """Every submitted amount, one batch per file."""
     from salesplan.loading import display_name, read_bytes
 
-    entries: list[Entry] = []
+    submitted = Submissions()
     yaml_reps: dict[str, Where] = {}
     for path in submission_files(folder):
         name = display_name(path)
         suffix = path.suffix.lower()
+        batch: Batch | None
         if suffix == ".xlsx":
-            entries.extend(_table_entries(read_xlsx(name, path), problems))
+            batch = _table_batch(read_xlsx(name, path), problems)
+        elif (raw := read_bytes(path, problems)) is None:
             continue
-        raw = read_bytes(path, problems)
-        if raw is None:
-            continue
-        if suffix == ".csv":
-            entries.extend(_csv_entries(name, raw, problems))
+        elif suffix == ".csv":
+            batch = _csv_batch(name, raw, problems)
         else:
-            entries.extend(_yaml_entries(name, raw, yaml_reps, problems))
-    first_file: dict[str, str] = {}
-    for entry in entries:
-        first_file.setdefault(entry.rep, entry.file)
-    return entries, first_file
+            batch = _yaml_batch(name, raw, yaml_reps, problems)
+        if batch is not None and len(batch):
+            submitted.batches.append(batch)
+    return submitted
 
 
-def _csv_entries(name: str, raw: bytes, problems: list[Diagnostic]) -> list[Entry]:
-    """The entries of a CSV file, from the cache when this very file was read before."""
+def _csv_batch(name: str, raw: bytes, problems: list[Diagnostic]) -> Batch | None:
+    """The rows of a CSV file, from the cache when this very file was read before."""
     entry = cache.key("csv", name, raw)
     hit = cache.get(entry)
-    entries: list[Entry]
+    batch: Batch | None
     found: list[Diagnostic]
-    if isinstance(hit, tuple) and len(hit) == 2:
-        entries, found = hit
+    if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], Batch | None):
+        batch, found = hit
     else:
         found = []
-        entries = list(_table_entries(read_csv(name, raw), found))
-        cache.put(entry, (entries, found))
+        batch = _table_batch(read_csv(name, raw), found)
+        cache.put(entry, (batch, found))
     problems.extend(found)
-    return entries
+    return batch
 
 
-def _yaml_entries(
+def _yaml_batch(
     file: str, raw: bytes, yaml_reps: dict[str, Where], problems: list[Diagnostic]
-) -> Iterator[Entry]:
+) -> Batch | None:
     doc = parse_yaml(file, raw)
     problems.extend(doc.diagnostics)
     if doc.data is None:
-        return
+        return None
     try:
         submission = Submission.model_validate(doc.data)
     except ValidationError as err:
         problems.extend(schema_diagnostics(doc, err, Submission))
-        return
+        return None
     line, col = doc.locate(("rep",))
     where = Where(file, line, col)
-    source = MarkSource(file)
     earlier = yaml_reps.get(submission.rep)
     if earlier is not None:
         message = (
@@ -103,24 +98,31 @@ def _yaml_entries(
             "keep one YAML file per rep (this one is ignored)"
         )
         problems.append(diagnostic("SP604", message, file, line, col, "rep"))
-        return
+        return None
     yaml_reps[submission.rep] = where
     forecast = doc.data["forecast"]
     assert isinstance(forecast, YMap)
-    for period, amount in submission.forecast.items():
+    batch = Batch(MarkSource(file), positions=[])
+    positions = cast(list[int], batch.positions)
+    for row, (period, amount) in enumerate(submission.forecast.items()):
         key_at = Where(file, *forecast.key_at(period))
         value_at = Where(file, *forecast.value_at(period))
-        position = MarkSource.position(where, key_at, value_at)
-        yield Entry(submission.rep, period, amount, submission.note, source, position)
+        batch.reps.append(submission.rep)
+        batch.periods.append(period)
+        batch.amounts.append(amount)
+        positions.append(MarkSource.position(where, key_at, value_at))
+        if submission.note:
+            batch.notes[row] = submission.note
+    return batch
 
 
-def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
+def _table_batch(table: Table, problems: list[Diagnostic]) -> Batch | None:
     problems.extend(table.diagnostics)
     if not table.header:
         if not table.diagnostics:
             message = "submission file is empty; give it the header rep,period,amount and rows"
             problems.append(diagnostic("SP608", message, table.file, 1, 1))
-        return
+        return None
     missing = [c for c in REQUIRED if c not in table.header]
     extra = [c for c in table.header if c not in COLUMNS]
     if missing or extra:
@@ -135,36 +137,40 @@ def _table_entries(table: Table, problems: list[Diagnostic]) -> Iterator[Entry]:
             report("SP607", message, Where(table.file, table.header_line, column, table.sheet))
         )
         if missing:
-            return
+            return None
     if not table.rows:
         message = "submission file has a header but no rows; add rows or delete the file"
         problems.append(
             report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))
         )
-    source = CellSource(table.file, table.text, table.sheet)
     index = table.index
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")
-    names: dict[str, str] = {}  # one string object per rep id and period label
     cells = CellSource.cells(rep_i, period_i, amount_i)
+    source = CellSource(table.file, table.text, table.sheet)
+    lines = array("I")
+    batch = Batch(source, positions=lines, shift=48, cells=cells)
+    reps, periods, amounts, notes = batch.reps, batch.periods, batch.amounts, batch.notes
+    names: dict[str, str] = {}  # one string object per rep id and period label
+    numbers: dict[str, Decimal] = {}  # one Decimal per amount text: amounts repeat a lot
     for row in table.rows:
         values = row.values
         text = values[amount_i]
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite():
-            message = f"amount {text!r} is not a number; write plain digits, e.g. 250000.50"
-            where = source.where(row.line << 48 | cells, AMOUNT)
-            problems.append(report("SP605", message, where))
-            continue
+        amount = numbers.get(text)
+        if amount is None:
+            amount = parse_decimal(text)
+            if amount is None:
+                message = f"amount {text!r} is not a number; write plain digits, e.g. 250000.50"
+                problems.append(
+                    report("SP605", message, source.where(row.line << 48 | cells, AMOUNT))
+                )
+                continue
+            numbers[text] = amount
+        if note_i is not None and values[note_i]:
+            notes[len(reps)] = values[note_i]
         rep, period = values[rep_i], values[period_i]
-        yield Entry(
-            names.setdefault(rep, rep),
-            names.setdefault(period, period),
-            amount,
-            (values[note_i] or None) if note_i is not None else None,
-            source,
-            row.line << 48 | cells,
-        )
+        reps.append(names.setdefault(rep, rep))
+        periods.append(names.setdefault(period, period))
+        amounts.append(amount)
+        lines.append(row.line)
+    return batch

@@ -51,7 +51,7 @@ def document(plan: Plan, allocation: Allocation, source: str = "computed") -> di
         "currency": allocation.currency,
         "periods": list(allocation.periods),
         "source": source,
-        "nodes": [j.quota_node(n, e) for n in allocation.nodes],
+        "nodes": (j.quota_node(n, e) for n in allocation.nodes),
         "over_assignment": [
             {
                 "level": name,

@@ -121,7 +121,7 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
         "hire_capacity": j.amount(report.hire_capacity, e),
         "hires_needed": report.hires_needed,
         "quota_source": report.quota_source,
-        "reps": [
+        "reps": (
             {
                 "id": r.id,
                 "parent": r.parent,
@@ -137,5 +137,5 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
                 "over_capacity": r.over_capacity,
             }
             for r in report.reps
-        ],
+        ),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
@@ -30,6 +30,14 @@ def write(text: str) -> None:
     sys.stdout.flush()
 
 
+def write_all(pieces: Iterable[str]) -> None:
+    """Write text made piece by piece, without holding it whole."""
+    out = sys.stdout
+    for piece in pieces:
+        out.write(piece)
+    out.flush()
+
+
 def emit(
     fmt: TableFormat,
     tables: Callable[[], list[Table]],
@@ -50,7 +58,7 @@ def emit(
         return
     renderers: dict[TableFormat, Callable[[], None]] = {
         TableFormat.text: lambda: text.render(tables()),
-        TableFormat.json: lambda: write(j.dumps(document())),
+        TableFormat.json: lambda: write_all(j.chunks(document())),
         TableFormat.csv: lambda: write(csv.render(tables())),
         TableFormat.markdown: lambda: write(markdown.render(tables())),
     }

@@ -94,7 +94,7 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
         "max_shift": j.ratio(result.max_shift),
         "relaxed": list(result.relaxed),
         "budget_breach": result.budget_breach,
-        "nodes": [
+        "nodes": (
             {
                 **j.quota_node(n, e),
                 "top_down": j.amount(n.top_down, e),
@@ -105,5 +105,5 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
                 "over_capacity": n.over_capacity,
             }
             for n in result.nodes
-        ],
+        ),
     }

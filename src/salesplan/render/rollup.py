@@ -77,7 +77,7 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
         "currency": rollup.currency,
         "periods": list(rollup.periods),
         "quota_source": source,
-        "nodes": [
+        "nodes": (
             {
                 "id": n.id,
                 "level": n.level,
@@ -97,5 +97,5 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
                 "missing": list(n.missing),
             }
             for n in rollup.nodes
-        ],
+        ),
     }
