@@ -17,7 +17,7 @@ from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
 from salesplan.plan import MetricRow, Plan, Where
 from salesplan.schema_errors import schema_diagnostics
-from salesplan.source import Document, YList, YMap, gc_paused, parse_yaml
+from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
 from salesplan.tables import parse_decimal, read_csv
 
@@ -136,10 +136,10 @@ def validate_items(
     doc: Document, key: str, model: type[M], problems: list[Diagnostic], broken: set[str]
 ) -> tuple[list[M], dict[str, int]]:
     """Validate each item of the list `key` on its own so one bad item hides no other."""
-    items = doc.data.get(key) if isinstance(doc.data, YMap) else None
+    items = doc.data.get(key) if isinstance(doc.data, dict) else None
     if items is None:
         return [], {}
-    if not isinstance(items, YList):
+    if not isinstance(items, list):
         line, col = doc.locate((key,))
         problems.append(diagnostic("SP203", f"expected a list of {key}", doc.file, line, col, key))
         return [], {}
@@ -174,7 +174,7 @@ def _list_adapter(model: type[M]) -> TypeAdapter[list[M]]:
 def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnostic]) -> None:
     if doc.data is None:
         return
-    if not isinstance(doc.data, YMap):
+    if not isinstance(doc.data, dict):
         line, col = doc.locate(())
         problems.append(
             diagnostic("SP203", "expected a mapping at the top of the file", doc.file, line, col)
@@ -183,7 +183,7 @@ def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnos
     known = list(allowed)
     for key in doc.data:
         if key not in known:
-            line, col = doc.data.key_at(key)
+            line, col = doc.locate((key,), key=True)
             problems.append(
                 diagnostic(
                     "SP201",
@@ -196,15 +196,17 @@ def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnos
             )
 
 
-def read_yaml_file(path: Path, problems: list[Diagnostic]) -> Document:
+def read_yaml_file(path: Path, problems: list[Diagnostic], marks: bool = True) -> Document:
+    """A YAML file, parsed or from the cache. Without `marks`, positions are found again
+    only when a diagnostic needs them (see Document): for the big org and territories."""
     raw = read_bytes(path, problems)
     name = display_name(path)
     if raw is None:
         return Document(name, None)
-    entry = parse_cache.key("yaml", name, raw)
+    entry = parse_cache.key("yaml" if marks else "yaml-plain", name, raw)
     doc = parse_cache.get(entry)
     if not isinstance(doc, Document):
-        doc = parse_yaml(name, raw)
+        doc = parse_yaml(name, raw, marks)
         parse_cache.put(entry, doc)
     problems.extend(doc.diagnostics)
     return doc
@@ -298,7 +300,7 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     org_path = root / files.org
     step("org")
     if org_path.is_file():
-        plan.documents["org"] = org_doc = read_yaml_file(org_path, problems)
+        plan.documents["org"] = org_doc = read_yaml_file(org_path, problems, marks=False)
         check_top_keys(org_doc, Org.model_fields, problems)
         units, plan.unit_index = validate_items(org_doc, "units", Unit, problems, plan.broken_ids)
         reps, plan.rep_index = validate_items(org_doc, "reps", Rep, problems, plan.broken_ids)
@@ -348,7 +350,7 @@ BACKGROUND_BYTES = 512 * 1024  # files above this are parsed in a forked child
 
 def _read_yaml_alone(path: Path) -> tuple[Document, list[Diagnostic]]:
     found: list[Diagnostic] = []
-    doc = read_yaml_file(path, found)
+    doc = read_yaml_file(path, found, marks=False)
     parse_cache.flush()  # in the background child: its new cache entry would be lost otherwise
     return doc, found
 

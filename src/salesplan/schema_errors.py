@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from salesplan.diagnostics import Diagnostic, diagnostic
-from salesplan.source import Document, YList, YMap
+from salesplan.source import Document
 
 Loc = tuple[str | int, ...]
 
@@ -18,8 +18,8 @@ def _data_path(doc: Document, loc: Loc) -> Loc:
     """The part of a pydantic `loc` that names keys and indexes present in the data."""
     node, path = doc.data, []
     for part in loc:
-        in_map = isinstance(node, YMap) and isinstance(part, str) and part in node
-        in_list = isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node)
+        in_map = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if not (in_map or in_list):
             continue
         node = node[part]

@@ -78,15 +78,32 @@ class YList(list[Any]):
 
 @dataclass
 class Document:
-    """One parsed file: its data (None when unreadable) and where things are in it."""
+    """One parsed file: its data (None when unreadable) and where things are in it.
+
+    A big file may be read without positions (`parse_yaml(..., marks=False)`): its data is
+    then plain dicts and lists, a third lighter, and the file's bytes are kept so that the
+    first `locate` (a diagnostic to report) parses it again with positions."""
 
     file: str
     data: Any
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    raw: bytes | None = field(default=None, repr=False, compare=False)
+    _marked: Document | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_marked": None}  # positions are parsed again when asked
+
+    def marked(self) -> Document:
+        """This document with positions: itself, or the file parsed again with them."""
+        if self.raw is None or isinstance(self.data, (YMap, YList)):
+            return self
+        if self._marked is None:
+            self._marked = parse_yaml(self.file, self.raw)
+        return self._marked
 
     def locate(self, path: tuple[str | int, ...], key: bool = False) -> Mark:
         """The mark of the value at `path` (of its key when `key`), or of the nearest parent."""
-        node, mark = self.data, (1, 1)
+        node, mark = self.marked().data, (1, 1)
         if isinstance(node, (YMap, YList)):
             mark = node.mark
         for i, part in enumerate(path):
@@ -288,6 +305,70 @@ class _Builder:
         return True
 
 
+class _NeedsMarks(Exception):
+    """A plain parse met something to report: the file is parsed again with positions."""
+
+
+class _PlainBuilder(_Builder):
+    """Builds plain dicts and lists, for a big file whose positions are rarely needed. Any
+    problem stops it, so that the parse with positions reports it exactly."""
+
+    def report(self, code: str, message: str, event: Any) -> None:
+        raise _NeedsMarks
+
+    def sequence(self, start: Any, depth: int) -> list[Any]:  # type: ignore[override]
+        seq: list[Any] = []
+        get, node, append = self.get, self.node, seq.append
+        scalar, end = yaml.ScalarEvent, yaml.SequenceEndEvent
+        depth += 1
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is end:
+                self.nodes += len(seq)
+                return seq
+            if kind is scalar and event.anchor is None and event.tag is None:
+                value = event.value
+                append(resolve_plain(value) if event.implicit[0] else value)
+            else:
+                append(node(event, depth))
+
+    def mapping(self, start: Any, depth: int) -> dict[str, Any]:  # type: ignore[override]
+        mapping: dict[str, Any] = {}
+        get, node = self.get, self.node
+        scalar, end = yaml.ScalarEvent, yaml.MappingEndEvent
+        number_start, special = _NUMBER_START, _SPECIAL
+        depth += 1
+        while True:
+            key_event = get()
+            kind = type(key_event)
+            if kind is scalar and key_event.anchor is None and key_event.tag is None:
+                key = intern(key_event.value)  # keys repeat in every record: share them
+                if key_event.implicit[0] and (key[:1] in number_start or key in special):
+                    key = resolve_plain(key)
+                    if key.__class__ is not str:
+                        raise _NeedsMarks  # a key that is not text
+            elif kind is end:
+                self.nodes += 2 * len(mapping)
+                return mapping
+            else:
+                raise _NeedsMarks  # an alias, a tag or a collection as a key
+            value_event = get()
+            if (
+                type(value_event) is scalar
+                and value_event.anchor is None
+                and value_event.tag is None
+            ):
+                value = value_event.value
+                if value_event.implicit[0] and (value[:1] in number_start or value in special):
+                    value = resolve_plain(value)
+            else:
+                value = node(value_event, depth)
+            if key == "<<" or key in mapping:
+                raise _NeedsMarks
+            mapping[key] = value
+
+
 def decode(file: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
     """Text of a file read as UTF-8 (a BOM is dropped), or a diagnostic at the bad byte."""
     if len(raw) > MAX_BYTES:
@@ -304,13 +385,25 @@ def decode(file: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
     return text.removeprefix("\ufeff"), []
 
 
-def parse_yaml(file: str, raw: bytes) -> Document:
-    """Parse one YAML file into a Document; every problem becomes a diagnostic."""
+def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
+    """Parse one YAML file into a Document; every problem becomes a diagnostic.
+
+    Without `marks`, the data is plain dicts and lists and positions are found again on
+    demand (see Document); a file with any problem is parsed with them straight away."""
     text, problems = decode(file, raw)
     if text is None:
         return Document(file, None, problems)
+    if not marks:
+        with gc_paused():
+            try:
+                data = _PlainBuilder(file, text).build()
+            except (_NeedsMarks, _LimitExceeded, yaml.YAMLError):
+                pass
+            else:
+                if data is not None:
+                    return Document(file, data, raw=raw)
     builder = _Builder(file, text)
-    data: Any = None
+    data = None
     with gc_paused():
         try:
             data = builder.build()
