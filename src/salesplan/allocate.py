@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.diagnostics import Diagnostic
 from salesplan.fiscal import ZERO, productivity
@@ -27,8 +27,7 @@ if TYPE_CHECKING:
 ONE = Decimal(1)
 
 
-@dataclass(frozen=True, slots=True)
-class NodeQuota:
+class NodeQuota(NamedTuple):
     id: str
     level: str
     parent: str | None

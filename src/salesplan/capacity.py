@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.fiscal import MONTHS, ZERO, productivity
 from salesplan.productivity import Productivity
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 ONE = Decimal(1)
 
 
-@dataclass(frozen=True, slots=True)
-class RepCapacity:
+class RepCapacity(NamedTuple):
     id: str
     parent: str | None
     status: str

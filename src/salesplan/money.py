@@ -52,11 +52,10 @@ def to_units(amount: Decimal, unit: Decimal) -> int:
 
 def _integer_weights(weights: Sequence[Weight]) -> list[int]:
     """The weights scaled by one common factor to whole numbers (exact)."""
-    whole = [int(w) for w in weights]
-    if whole == weights or all(i == w for i, w in zip(whole, weights)):
-        return whole  # already whole numbers: the common case (amounts, months, counts)
     ratios = [w.as_integer_ratio() for w in weights]
     common = math.lcm(*(d for _, d in ratios))
+    if common == 1:
+        return [n for n, _ in ratios]  # already whole numbers: the common case
     return [n * (common // d) for n, d in ratios]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.allocate import Allocation, NodeQuota
 from salesplan.capacity import over_budget, quota_capacities
@@ -39,8 +39,7 @@ PRECISION = Context(prec=40)  # for shares: amounts up to 10^15 keep 25 decimals
 TOLERANCE_DIGITS = 30  # a water level meeting the pool to 30 digits meets it
 
 
-@dataclass(frozen=True, slots=True)
-class ReconcileNode:
+class ReconcileNode(NamedTuple):
     id: str
     level: str
     parent: str | None
@@ -88,8 +87,7 @@ class Fill:
     relaxed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Share:
+class _Share(NamedTuple):
     """One child's place in its family's proposal, before rounding."""
 
     amount: Decimal

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.fiscal import MONTHS, ZERO
 
@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
-@dataclass(frozen=True, slots=True)
-class RollupNode:
+class RollupNode(NamedTuple):
     id: str
     level: str
     parent: str | None
@@ -62,11 +61,13 @@ def submitted_forecasts(plan: Plan) -> dict[str, list[Decimal]]:
     reps = {node.id for node in plan.tree.nodes.values() if node.is_rep}
     forecasts: dict[str, list[Decimal]] = {}
     for batch in plan.submissions.batches:
+        last, known, row = None, False, None
         for rep, label, amount in zip(batch.reps, batch.periods, batch.amounts):
+            if rep is not last:  # a rep's rows usually follow each other
+                last, known, row = rep, rep in reps, forecasts.get(rep)
             period = index.get(label)
-            if period is None or rep not in reps or amount < ZERO:
+            if not known or period is None or amount < ZERO:
                 continue
-            row = forecasts.get(rep)
             if row is None:
                 row = forecasts[rep] = [ZERO] * len(index)
             row[period] += amount

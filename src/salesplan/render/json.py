@@ -15,8 +15,6 @@ def amount(value: Decimal | None, exponent: int) -> str | None:
     """The exact decimal text of an amount with the currency's number of decimals."""
     if value is None:
         return None
-    if value == value.to_integral_value():  # whole amounts (the usual quota): no quantize
-        return f"{int(value)}.{'0' * exponent}" if exponent else str(int(value))
     return str(value.quantize(_QUANTA.get(exponent) or Decimal(1).scaleb(-exponent)))
 
 
