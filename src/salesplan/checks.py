@@ -45,7 +45,7 @@ def check_levels(plan: Plan) -> Iterator[Diagnostic]:
 def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
     first: dict[str, tuple[str, int] | None] = {plan.settings.id: None}  # id -> (kind, index)
     doc = plan.documents.get("org")
-    if doc is None or not isinstance(doc.data, dict):
+    if doc is None or not isinstance(doc.data, dict) or _ids_unique(plan, doc.data):
         return
     for kind in ("units", "reps"):
         items = doc.data.get(kind)
@@ -64,6 +64,17 @@ def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
                 used_by = f"{earlier[0][:-1]} at {at.file}:{at.line}"
             message = f"id {node_id!r} is already used by {used_by}; ids must be unique"
             yield report("SP301", message, plan.where("org", (kind, i, "id")), f"{kind}[{i}].id")
+
+
+def _ids_unique(plan: Plan, data: dict[str, object]) -> bool:
+    """Every unit and rep was valid and all their ids (and the root's) differ: nothing to
+    look for item by item."""
+    units, reps = data.get("units"), data.get("reps")
+    counts = [len(v) if isinstance(v, list) else 0 for v in (units, reps)]
+    if counts != [len(plan.org.units), len(plan.org.reps)]:
+        return False
+    ids = {plan.settings.id, *plan.unit_index, *plan.rep_index}
+    return len(ids) == 1 + sum(counts)
 
 
 def check_parents(plan: Plan) -> Iterator[Diagnostic]:

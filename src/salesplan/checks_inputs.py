@@ -22,7 +22,9 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
     doc = plan.documents["territories"]
     items = doc.data.get("territories") if isinstance(doc.data, dict) else None
     first_at: dict[str, int] = {}
-    for i, item in enumerate(items if isinstance(items, list) else ()):
+    every = isinstance(items, list) and len(plan.territories) == len(items)
+    unique = every and len(plan.territory_index) == len(plan.territories)
+    for i, item in enumerate(items if isinstance(items, list) and not unique else ()):
         territory_id = item.get("id") if isinstance(item, dict) else None
         if not isinstance(territory_id, str):
             continue
@@ -137,8 +139,13 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
     shared = {rep for rep, count in files_of.items() if count > 1}
     seen: dict[tuple[str, str], Batch] = {}  # (rep, period) -> the last file it came from
     for batch in batches:
+        last, known, tracked = None, False, False
         for row, (rep, period, amount) in enumerate(zip(batch.reps, batch.periods, batch.amounts)):
-            if rep not in reps:
+            if rep is not last:  # a rep's rows usually follow each other
+                last, known, tracked = rep, rep in reps, rep in shared
+            if known and period in periods and amount >= zero and not tracked:
+                continue  # the common row, kept short
+            if not known:
                 if rep not in plan.broken_ids:
                     message = f"submission for unknown rep {rep!r}{did_you_mean(rep, reps)}"
                     yield report("SP601", message, batch.where(row, REP), rep)
@@ -151,7 +158,7 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
             if amount < zero:
                 message = f"{rep} {period} amount {amount} is negative; submit 0 or more"
                 yield report("SP603", message, batch.where(row, AMOUNT), rep)
-            if rep not in shared:
+            if not tracked:
                 continue
             earlier = seen.setdefault((rep, period), batch)
             if earlier is not batch:

@@ -13,7 +13,7 @@ ROOT_LEVEL = "company"
 REP = "rep"
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     id: str
     level: str
@@ -21,10 +21,10 @@ class Node:
     kind: str  # "root" | "unit" | "rep"
     depth: int
     children: list[str] = field(default_factory=list)
+    is_rep: bool = field(init=False)  # kind == "rep", read on every node of every pass
 
-    @property
-    def is_rep(self) -> bool:
-        return self.kind == "rep"
+    def __post_init__(self) -> None:
+        self.is_rep = self.kind == REP
 
 
 @dataclass
@@ -44,12 +44,10 @@ class Tree:
         return node_id in self.nodes
 
     def top_down(self) -> Iterator[Node]:
-        for node_id in self.order:
-            yield self.nodes[node_id]
+        return map(self.nodes.__getitem__, self.order)
 
     def bottom_up(self) -> Iterator[Node]:
-        for node_id in reversed(self.order):
-            yield self.nodes[node_id]
+        return map(self.nodes.__getitem__, reversed(self.order))
 
     def reps_under(self, node_id: str) -> list[str]:
         """The reps in the subtree of `node_id`, in top-down order."""
