@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -207,7 +207,7 @@ def read_yaml_file(path: Path, problems: list[Diagnostic], marks: bool = True) -
     doc = parse_cache.get(entry)
     if not isinstance(doc, Document):
         doc = parse_yaml(name, raw, marks)
-        parse_cache.put(entry, doc)
+        parse_cache.put(entry, replace(doc))  # a copy: this one's data is dropped after use
     problems.extend(doc.diagnostics)
     return doc
 
@@ -278,6 +278,8 @@ def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Load
         if loaded.plan is not None:
             step("checks")
             loaded.diagnostics.extend(run_checks(loaded.plan))
+            for doc in loaded.plan.documents.values():
+                doc.drop_data()  # the models hold what the commands read
     loaded.diagnostics.sort(key=Diagnostic.sort_key)
     return loaded
 

@@ -93,6 +93,12 @@ class Document:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_marked": None}  # positions are parsed again when asked
 
+    def drop_data(self) -> None:
+        """Let the data of a document read without positions go, once it has been
+        validated and checked: its positions are still found from the bytes."""
+        if self.raw is not None and not isinstance(self.data, (YMap, YList)):
+            self.data = None
+
     def marked(self) -> Document:
         """This document with positions: itself, or the file parsed again with them."""
         if self.raw is None or isinstance(self.data, (YMap, YList)):
