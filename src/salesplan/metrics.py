@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from salesplan.model import Rep, Unit
     from salesplan.plan import Plan
 
 NodeMetrics = dict[str, dict[str, Decimal]]
+ZERO = Decimal(0)
 
 
 def territory_metrics(plan: Plan) -> NodeMetrics:
@@ -19,45 +19,49 @@ def territory_metrics(plan: Plan) -> NodeMetrics:
     return {t.id: {**csv.get(t.id, {}), **t.metrics} for t in plan.territories or ()}
 
 
-def given_metrics(plan: Plan) -> NodeMetrics:
-    """Metrics given directly for units and reps: metrics.csv, overridden by org.yaml."""
+def owned_metrics(plan: Plan) -> NodeMetrics:
+    """Per rep, the sum of the metrics of the territories they own."""
     csv = plan.metrics_by_id
-    given: NodeMetrics = {}
-    nodes: list[Unit | Rep] = [*plan.org.units, *plan.org.reps]
-    for node in nodes:
-        given[node.id] = {**csv.get(node.id, {}), **node.metrics}
-    root = plan.settings.id
-    given[root] = dict(csv.get(root, {}))
-    return given
-
-
-def resolve_metrics(plan: Plan) -> NodeMetrics:
-    """Every tree node's metrics, each taken from the first source that has it: the node
-    itself, then (for reps) the territories it owns, then the sum of its children."""
-    tree = plan.tree
-    given = given_metrics(plan)
-    by_territory = territory_metrics(plan)
     owned: NodeMetrics = {}
     for territory in plan.territories or ():
         if territory.owner is None:
             continue
-        bucket = owned.setdefault(territory.owner, {})
-        for name, value in by_territory[territory.id].items():
-            bucket[name] = bucket.get(name, Decimal(0)) + value
+        extra = csv.get(territory.id)
+        values = {**extra, **territory.metrics} if extra else territory.metrics
+        bucket = owned.get(territory.owner)
+        if bucket is None:
+            owned[territory.owner] = {name: ZERO + value for name, value in values.items()}
+            continue
+        for name, value in values.items():
+            bucket[name] = bucket.get(name, ZERO) + value
+    return owned
+
+
+def resolve_metrics(plan: Plan) -> NodeMetrics:
+    """Every tree node's metrics, each taken from the first source that has it: the node
+    itself (org.yaml, then metrics.csv), then (for reps) the territories it owns, then the
+    sum of its children."""
+    csv = plan.metrics_by_id
+    owned = owned_metrics(plan)
+    units, reps = plan.units_by_id, plan.reps_by_id
     resolved: NodeMetrics = {}
-    for node in tree.bottom_up():
-        values = dict(given.get(node.id, {}))
+    for node in plan.tree.bottom_up():
+        node_id = node.id
+        model = reps.get(node_id) if node.is_rep else units.get(node_id)
+        given = model.metrics if model is not None else {}
+        extra = csv.get(node_id)
+        values = {**extra, **given} if extra else dict(given)
         if node.is_rep:
-            for name, value in owned.get(node.id, {}).items():
-                values.setdefault(name, value)
+            found = owned.get(node_id)
         else:
-            sums: dict[str, Decimal] = {}
+            found = {}
             for child in node.children:
                 for name, value in resolved[child].items():
-                    sums[name] = sums.get(name, Decimal(0)) + value
-            for name, value in sums.items():
-                values.setdefault(name, value)
-        resolved[node.id] = values
+                    found[name] = found.get(name, ZERO) + value
+        for name, value in (found or {}).items():
+            if name not in values:
+                values[name] = value
+        resolved[node_id] = values
     return resolved
 
 

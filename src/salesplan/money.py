@@ -104,6 +104,11 @@ def split_amount(
     return [p * unit for p in split_units(to_units(amount, unit), weights, keys)]
 
 
+_QUANTA = [Decimal(1).scaleb(-e) for e in range(8)]
+
+
 def fmt_amount(amount: Decimal, exponent: int) -> str:
-    """The exact decimal text of an amount with the currency's number of decimals."""
-    return str(amount.quantize(Decimal(1).scaleb(-exponent)))
+    """The exact decimal text of an amount with `exponent` decimals (rounded half-even if it
+    has more), never in exponent notation: 1250000.00, 1250000 for exponent 0."""
+    quantum = _QUANTA[exponent] if 0 <= exponent < 8 else Decimal(1).scaleb(-exponent)
+    return str(amount.quantize(quantum, ROUND_HALF_EVEN))

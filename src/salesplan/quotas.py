@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from salesplan import __version__
 from salesplan.allocate import Allocation, NodeQuota, allocate
+from salesplan.money import fmt_amount
 from salesplan.source import resolve_plain
 
 if TYPE_CHECKING:
@@ -31,12 +32,6 @@ def _scalar(text: str) -> str:
     if plain and not any(c in text for c in ":#{}[],&*!|>'\"%@`") and not text.startswith("-"):
         return text
     return json.dumps(text, ensure_ascii=False)
-
-
-def _amount(value: Decimal, exponent: int) -> str:
-    if exponent == 0 and value == value.to_integral_value():
-        return str(int(value))  # whole units: the common case, and much cheaper
-    return str(value.quantize(Decimal(1).scaleb(-exponent)))
 
 
 def amount_exponent(unit: Decimal) -> int:
@@ -82,11 +77,11 @@ def quotas_yaml(
     ]
     for node in allocation.nodes:
         parent = "null" if node.parent is None else _scalar(node.parent)
-        periods = ", ".join(_amount(p, exponent) for p in node.periods)
+        periods = ", ".join(fmt_amount(p, exponent) for p in node.periods)
         pinned = ", pinned: true" if node.pinned else ""
         lines.append(
             f"  - {{id: {_scalar(node.id)}, level: {_scalar(node.level)}, parent: {parent}, "
-            f"total: {_amount(node.total, exponent)}, periods: [{periods}]{pinned}}}"
+            f"total: {fmt_amount(node.total, exponent)}, periods: [{periods}]{pinned}}}"
         )
     body = "\n".join(lines) + "\n"
     return "\n".join(header) + f"\ncontent: {_content_digest(body.encode())}\n" + body

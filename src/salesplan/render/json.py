@@ -8,14 +8,12 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-_QUANTA = {e: Decimal(1).scaleb(-e) for e in range(8)}
+from salesplan.money import fmt_amount
 
 
 def amount(value: Decimal | None, exponent: int) -> str | None:
     """The exact decimal text of an amount with the currency's number of decimals."""
-    if value is None:
-        return None
-    return str(value.quantize(_QUANTA.get(exponent) or Decimal(1).scaleb(-exponent)))
+    return None if value is None else fmt_amount(value, exponent)
 
 
 def ratio(value: Decimal | None, places: int = 6) -> float | None:
