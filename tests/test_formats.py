@@ -10,11 +10,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from referencing import Registry
 from typer.testing import CliRunner
 
 from salesplan.cli import app
 from salesplan.diagnostics import CATALOGUE
+from salesplan.render import json as render_json
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0.json"
 FORMATS = ("text", "json", "github", "sarif")
@@ -310,3 +313,30 @@ def test_user_markup_is_printed_verbatim(plan_dir, fmt: str) -> None:
     assert "[red]🎉" in result.stdout
     if fmt in ("json", "sarif"):
         json.loads(result.stdout)
+
+
+# ---- the JSON writer of results
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_compact_encoding_is_json_dumps(value: object) -> None:
+    expected = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    assert render_json.dumps([value]) == f"[{expected}]\n"
+    assert render_json.dumps({"records": [{"v": value}]}) == (
+        f'{{\n  "records": [\n    {{"v": {expected}}}\n  ]\n}}\n'
+    )
+
+
+def test_records_are_streamed_one_per_line_from_a_generator() -> None:
+    count = render_json.RECORDS_PER_CHUNK * 2 + 1
+    document = {"n": 1, "nodes": ({"i": i} for i in range(count)), "empty": iter(())}
+    text = render_json.dumps(document)
+    assert json.loads(text) == {"n": 1, "nodes": [{"i": i} for i in range(count)], "empty": []}
+    assert text.splitlines()[3:5] == ['    {"i": 0},', '    {"i": 1},']
