@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from salesplan import cache as parse_cache
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
-from salesplan.plan import MetricRow, Plan, Where
+from salesplan.plan import MetricRow, Plan
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
@@ -230,21 +231,27 @@ def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
         )
         return []
     rows: list[MetricRow] = []
+    names = [(i, name) for i, name in enumerate(table.header) if i and name]
+    numbers: dict[str, Decimal] = {}  # one Decimal per cell text: metrics repeat
+    file = table.file
     for row in table.rows:
+        cells = row.values
         values = {}
-        for name in table.header[1:]:
-            text = row.get(table, name)
-            if text == "":
-                continue
-            value = parse_decimal(text.replace("_", ""))
+        for i, name in names:
+            text = cells[i]
+            value = numbers.get(text)
             if value is None:
-                message = f"metric {name!r} of {row.get(table, 'id')!r} is not a number: {text!r}; write plain digits"
-                problems.append(
-                    diagnostic("SP411", message, table.file, row.line, row.column(table, name))
-                )
-                continue
+                if text == "":
+                    continue
+                value = parse_decimal(text.replace("_", ""))
+                if value is None:
+                    message = f"metric {name!r} of {cells[0]!r} is not a number: {text!r}; write plain digits"
+                    column = table.cell_column(row.line, i)
+                    problems.append(diagnostic("SP411", message, file, row.line, column))
+                    continue
+                numbers[text] = value
             values[name] = value
-        rows.append(MetricRow(row.get(table, "id"), values, Where(table.file, row.line, 1)))
+        rows.append(MetricRow(cells[0], values, file, row.line))
     return rows
 
 

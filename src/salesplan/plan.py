@@ -178,11 +178,17 @@ def pack(line: int, column: int) -> int:
     return line << 24 | column
 
 
-@dataclass(frozen=True, slots=True)
-class MetricRow:
+class MetricRow(NamedTuple):
+    """One row of metrics.csv: the id, its metrics, and where the row is."""
+
     id: str
     values: dict[str, Decimal]
-    where: Where
+    file: str
+    line: int
+
+    @property
+    def where(self) -> Where:
+        return Where(self.file, self.line, 1)
 
 
 @dataclass(eq=False)
