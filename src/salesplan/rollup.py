@@ -70,7 +70,9 @@ def submitted_forecasts(plan: Plan) -> dict[str, list[Decimal]]:
                 continue
             if row is None:
                 row = forecasts[rep] = [ZERO] * len(index)
-            row[period] += amount
+            earlier = row[period]
+            # the first amount is kept as it is: amounts are shared objects, sums are not
+            row[period] = amount if earlier is ZERO else earlier + amount
     return forecasts
 
 
