@@ -26,7 +26,7 @@ from salesplan.capacity import over_budget, quota_capacities
 from salesplan.fiscal import ZERO
 from salesplan.money import Weight, split_units, to_units
 from salesplan.plan import report
-from salesplan.rollup import RollupNode, rollup
+from salesplan.rollup import forecast_tree
 
 if TYPE_CHECKING:
     from salesplan.diagnostics import Diagnostic
@@ -198,9 +198,10 @@ class _Reconciler:
         self.unit = plan.unit
         self.quotas = quotas
         self.max_shift = plan.settings.reconcile.max_shift
+        self.floor = 1 - self.max_shift  # sandbagging: bottom-up below top-down x floor
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.top_down = quotas.by_id()
-        self.bottom_up: dict[str, RollupNode] = rollup(plan, quotas).by_id()
+        self.forecasts = forecast_tree(plan)
         self.pins = pins_of(plan)
         self.minor_unit = Decimal(1).scaleb(-plan.currency_exponent)
         self.periods = plan.periods
@@ -270,7 +271,8 @@ class _Reconciler:
         shift = self.max_shift
         lows = {c: max(b * (ONE - shift), ZERO) for c, b in baselines.items()}
         highs = {c: b * (ONE + shift) for c, b in baselines.items()}
-        weights = {c: self.bottom_up[c].forecast_total for c in free if self.bottom_up[c].submitted}
+        forecast, submitted = self.forecasts.totals, self.forecasts.submitted
+        weights = {c: forecast[c] for c in free if submitted[c]}
         shares = {
             c: _Share(b, b, lows[c], highs[c]) for c, b in baselines.items() if c not in weights
         }
@@ -304,12 +306,12 @@ class _Reconciler:
         total = self.totals[node.id]
         share = self.shares[node.id]
         top_down = self.td(node.id)
-        signal = self.bottom_up[node.id]
-        bottom_up = signal.forecast_total if signal.submitted else None
+        forecasts = self.forecasts
+        bottom_up = forecasts.totals[node.id] if forecasts.submitted[node.id] else None
         sandbagging = (
             bottom_up is not None
-            and not signal.missing
-            and bottom_up < top_down * (1 - self.max_shift)
+            and not forecasts.missing[node.id]
+            and bottom_up < top_down * self.floor
         )
         capacity = capacities.get(node.id)
         return ReconcileNode(
@@ -336,10 +338,10 @@ class _Reconciler:
 
     def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
         """A rep who submitted: by their forecast; otherwise like the node's top-down."""
-        signal = self.bottom_up[node.id]
+        forecasts = self.forecasts
         weights: Sequence[Weight]
-        if node.is_rep and signal.submitted and signal.forecast_total > 0:
-            weights = signal.forecast_periods
+        if node.is_rep and forecasts.submitted[node.id] and forecasts.totals[node.id] > 0:
+            weights = forecasts.periods[node.id]
         else:
             quota = self.top_down.get(node.id)
             if quota is None or len(quota.periods) != len(self.periods) or not any(quota.periods):

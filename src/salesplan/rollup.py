@@ -85,37 +85,60 @@ def expected_to_submit(rep: Rep, year_start: date, year_end: date) -> bool:
     return True
 
 
-def rollup(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Rollup:
-    """Forecasts summed up the tree and compared with the quotas in `quotas`.
+class Forecasts(NamedTuple):
+    """Submissions summed up the tree, per node id."""
 
-    `quota_source` only labels the result ("quotas.yaml" when the caller read a fresh
-    quotas.yaml, "computed" when it allocated on the fly)."""
+    periods: dict[str, tuple[Decimal, ...]]
+    totals: dict[str, Decimal]
+    submitted: dict[str, int]  # reps under the node who have submitted something
+    missing: dict[str, tuple[str, ...]]  # reps under it expected to submit who have not
+
+
+def forecast_tree(plan: Plan) -> Forecasts:
+    """One bottom-up pass: every node's forecast per period and in total, and who under it
+    has or has not submitted."""
     tree = plan.tree
     width = len(plan.periods)
     year_start = plan.calendar.start
     year_end = plan.calendar.month_start(MONTHS)
     submitted = submitted_forecasts(plan)
     nothing = (ZERO,) * width
+    reps = plan.reps_by_id
     forecast: dict[str, tuple[Decimal, ...]] = {}
+    totals: dict[str, Decimal] = {}
     missing: dict[str, tuple[str, ...]] = {}
     count: dict[str, int] = {}
     for node in tree.bottom_up():
+        node_id = node.id
         if node.is_rep:
-            row = submitted.get(node.id)
-            forecast[node.id] = tuple(row) if row is not None else nothing
-            count[node.id] = int(row is not None)
-            expected = expected_to_submit(plan.reps_by_id[node.id], year_start, year_end)
-            missing[node.id] = (node.id,) if row is None and expected else ()
-        else:
-            rows = [forecast[c] for c in node.children]
-            forecast[node.id] = tuple(sum(col, ZERO) for col in zip(nothing, *rows))
-            count[node.id] = sum(count[c] for c in node.children)
-            missing[node.id] = tuple(chain.from_iterable(missing[c] for c in node.children))
+            row = submitted.get(node_id)
+            if row is None:
+                forecast[node_id], totals[node_id], count[node_id] = nothing, ZERO, 0
+                expected = expected_to_submit(reps[node_id], year_start, year_end)
+                missing[node_id] = (node_id,) if expected else ()
+                continue
+            forecast[node_id] = periods = tuple(row)
+            totals[node_id], count[node_id], missing[node_id] = sum(periods, ZERO), 1, ()
+            continue
+        children = node.children
+        periods = tuple(sum(col, ZERO) for col in zip(nothing, *(forecast[c] for c in children)))
+        forecast[node_id], totals[node_id] = periods, sum(periods, ZERO)
+        count[node_id] = sum(count[c] for c in children)
+        missing[node_id] = tuple(chain.from_iterable(missing[c] for c in children))
+    return Forecasts(forecast, totals, count, missing)
+
+
+def rollup(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Rollup:
+    """Forecasts summed up the tree and compared with the quotas in `quotas`.
+
+    `quota_source` only labels the result ("quotas.yaml" when the caller read a fresh
+    quotas.yaml, "computed" when it allocated on the fly)."""
+    found = forecast_tree(plan)
+    width = len(plan.periods)
     quota_of = quotas.by_id()
     nodes = []
-    for node in tree.top_down():
+    for node in plan.tree.top_down():
         quota = quota_of.get(node.id)
-        periods = forecast[node.id]
         quota_periods = None
         if quota is not None and len(quota.periods) == width:
             quota_periods = tuple(quota.periods)
@@ -124,11 +147,12 @@ def rollup(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Ro
                 node.id,
                 node.level,
                 node.parent,
-                periods,
+                found.periods[node.id],
                 quota.total if quota is not None else None,
                 quota_periods,
-                missing[node.id],
-                count[node.id],
+                found.missing[node.id],
+                found.submitted[node.id],
+                found.totals[node.id],
             )
         )
     return Rollup(plan.settings.currency, plan.periods, plan.unit, tuple(nodes), quota_source)
@@ -143,8 +167,10 @@ def _record(
     quota_periods: tuple[Decimal, ...] | None,
     missing: tuple[str, ...],
     submitted: int,
+    total: Decimal | None = None,  # sum(forecast), when the caller has it
 ) -> RollupNode:
-    total = sum(forecast, ZERO)
+    if total is None:
+        total = sum(forecast, ZERO)
     if quota is None:
         return RollupNode(
             node_id, level, parent, total, forecast, None, None, None, None, missing, submitted
