@@ -210,7 +210,7 @@ class _Allocator:
             scaled = self._scaled[key] = scale_weights(self.period_weights(node))
         units = split_scaled(to_units(total, self.unit), scaled, self.plan.periods)
         unit = self.unit
-        done = self._phased[key, total] = tuple(u * unit for u in units)
+        done = self._phased[key, total] = tuple([u * unit for u in units])
         return done
 
     def _phasing_key(self, node: Node) -> tuple[object, ...]:

@@ -67,11 +67,15 @@ def pro_rata_ote(plan: Plan, rep: Rep) -> Decimal:
 
 
 def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
-    """(OTE of the reps in the tree, pro rata; that OTE over the target, None if no target)."""
-    tree = plan.tree
-    total = sum((pro_rata_ote(plan, r) for r in plan.org.reps if r.id in tree), ZERO)
-    target = plan.settings.target
-    return total, (total / target if target else None)
+    """(OTE of the reps in the tree, pro rata; that OTE over the target, None if no target),
+    computed once per plan (check, capacity and reconcile all ask)."""
+    known: tuple[Decimal, Decimal | None] | None = plan.__dict__.get("_cost_of_sales")
+    if known is None:
+        tree = plan.tree
+        total = sum((pro_rata_ote(plan, r) for r in plan.org.reps if r.id in tree), ZERO)
+        target = plan.settings.target
+        known = plan.__dict__["_cost_of_sales"] = (total, total / target if target else None)
+    return known
 
 
 def over_budget(plan: Plan) -> bool:

@@ -78,14 +78,12 @@ def split_scaled(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list
     if weight_sum == 0:
         scaled = [1] * len(scaled)
         weight_sum = len(scaled)
-    products = [total * w for w in scaled]
-    parts = [p // weight_sum for p in products]
+    shares = [divmod(total * w, weight_sum) for w in scaled]  # (floor, remainder) each
+    parts = [floor for floor, _ in shares]
     leftover = total - sum(parts)
     if leftover:  # remainders ranked only when some units are left over
         ranked = sorted(
-            zip(
-                [-(p % weight_sum) for p in products], [-w for w in scaled], keys, range(len(parts))
-            )
+            [(-rem, -w, key, i) for i, ((_, rem), w, key) in enumerate(zip(shares, scaled, keys))]
         )
         for *_, i in ranked[:leftover]:
             parts[i] += 1

@@ -351,7 +351,8 @@ class _Reconciler:
             else:
                 weights = quota.periods
         units = split_units(to_units(total, self.unit), weights, self.periods)
-        return tuple(count * self.unit for count in units)
+        unit = self.unit
+        return tuple([count * unit for count in units])
 
 
 def reconcile(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Reconciliation:
