@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -15,7 +16,7 @@ from salesplan.model import Submission
 from salesplan.plan import AMOUNT, Batch, CellSource, MarkSource, Submissions, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
-from salesplan.tables import Table, parse_decimal, read_csv, read_xlsx
+from salesplan.tables import Table, open_csv, parse_decimal, read_xlsx
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -49,7 +50,8 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
         suffix = path.suffix.lower()
         batch: Batch | None
         if suffix == ".xlsx":
-            batch = _table_batch(read_xlsx(name, path), problems)
+            table = read_xlsx(name, path)
+            batch = _table_batch(table, table.rows, problems)
         elif (raw := read_bytes(path, problems)) is None:
             continue
         elif suffix == ".csv":
@@ -71,7 +73,7 @@ def _csv_batch(name: str, raw: bytes, problems: list[Diagnostic]) -> Batch | Non
         batch, found = hit
     else:
         found = []
-        batch = _table_batch(read_csv(name, raw), found)
+        batch = _table_batch(*open_csv(name, raw), found)
         cache.put(entry, (batch, found))
     problems.extend(found)
     return batch
@@ -116,9 +118,12 @@ def _yaml_batch(
     return batch
 
 
-def _table_batch(table: Table, problems: list[Diagnostic]) -> Batch | None:
-    problems.extend(table.diagnostics)
+def _table_batch(
+    table: Table, rows: Iterable[tuple[int, list[str]]], problems: list[Diagnostic]
+) -> Batch | None:
+    """The rows of a CSV file or a sheet; cells are stripped here, once per distinct text."""
     if not table.header:
+        problems.extend(table.diagnostics)
         if not table.diagnostics:
             message = "submission file is empty; give it the header rep,period,amount and rows"
             problems.append(diagnostic("SP608", message, table.file, 1, 1))
@@ -137,12 +142,8 @@ def _table_batch(table: Table, problems: list[Diagnostic]) -> Batch | None:
             report("SP607", message, Where(table.file, table.header_line, column, table.sheet))
         )
         if missing:
+            problems.extend(table.diagnostics)
             return None
-    if not table.rows:
-        message = "submission file has a header but no rows; add rows or delete the file"
-        problems.append(
-            report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))
-        )
     index = table.index
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")
@@ -151,26 +152,40 @@ def _table_batch(table: Table, problems: list[Diagnostic]) -> Batch | None:
     lines = array("I")
     batch = Batch(source, positions=lines, shift=48, cells=cells)
     reps, periods, amounts, notes = batch.reps, batch.periods, batch.amounts, batch.notes
-    names: dict[str, str] = {}  # one string object per rep id and period label
-    numbers: dict[str, Decimal] = {}  # one Decimal per amount text: amounts repeat a lot
-    for row in table.rows:
-        values = row.values
+    names: dict[str, str] = {}  # cell as written -> one stripped string per rep id or period
+    numbers: dict[str, Decimal] = {}  # cell as written -> one Decimal per amount
+    read = 0
+    for line, values in rows:
+        read += 1
         text = values[amount_i]
         amount = numbers.get(text)
         if amount is None:
-            amount = parse_decimal(text)
+            amount = parse_decimal(text.strip())
             if amount is None:
-                message = f"amount {text!r} is not a number; write plain digits, e.g. 250000.50"
-                problems.append(
-                    report("SP605", message, source.where(row.line << 48 | cells, AMOUNT))
+                message = (
+                    f"amount {text.strip()!r} is not a number; write plain digits, e.g. 250000.50"
                 )
+                problems.append(report("SP605", message, source.where(line << 48 | cells, AMOUNT)))
                 continue
             numbers[text] = amount
-        if note_i is not None and values[note_i]:
-            notes[len(reps)] = values[note_i]
+        if note_i is not None and (note := values[note_i].strip()):
+            notes[len(reps)] = note
         rep, period = values[rep_i], values[period_i]
-        reps.append(names.setdefault(rep, rep))
-        periods.append(names.setdefault(period, period))
+        reps.append(names.get(rep) or _name(names, rep))
+        periods.append(names.get(period) or _name(names, period))
         amounts.append(amount)
-        lines.append(row.line)
+        lines.append(line)
+    problems.extend(table.diagnostics)  # complete once the rows are read
+    if not read:
+        message = "submission file has a header but no rows; add rows or delete the file"
+        problems.append(
+            report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))
+        )
     return batch
+
+
+def _name(names: dict[str, str], cell: str) -> str:
+    """The stripped text of a cell, one string object for all equal texts."""
+    stripped = cell.strip()
+    names[cell] = name = names.setdefault(stripped, stripped)
+    return name

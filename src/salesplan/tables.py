@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -84,45 +85,60 @@ def cell_starts(raw_line: str) -> list[int]:
 
 
 def read_csv(file: str, raw: bytes) -> Table:
+    """A whole CSV file: its header and its rows, cells stripped."""
+    table, rows = open_csv(file, raw)
+    table.rows.extend(Row(line, [c.strip() for c in cells]) for line, cells in rows)
+    return table
+
+
+CsvRows = Iterator[tuple[int, list[str]]]
+
+
+def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
+    """A CSV file's header, read now (a table without rows), and its data rows to read as
+    (line, cells), the cells as written (not stripped) and as many as the header has. Blank
+    rows are skipped; problems are added to the table's diagnostics as rows are read."""
     text, problems = decode(file, raw)
     if text is None:
-        return Table(file, [], [], problems)
+        return Table(file, [], [], problems), iter(())
     reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] = []
-    header_line, header_columns = 1, []
-    rows: list[Row] = []
-    width = 0
-    table = Table(file, header, rows, problems, text=text)
-    append = rows.append
+    table = Table(file, [], [], problems, text=text)
     try:
         for cells in reader:
-            if not any(cells):
-                continue
-            if header and len(cells) == width:  # the common case, kept short
-                append(Row(reader.line_num, [c.strip() for c in cells]))
-                continue
-            if not header:
-                header.extend(c.strip() for c in cells)
-                header_line, width = reader.line_num, len(header)
-                header_columns = cell_starts(line_of(text, header_line))[:width]
-                continue
-            if len(cells) != width:
-                if len(cells) > width:
-                    line = reader.line_num
-                    message = (
-                        f"row has {len(cells)} cells but the header has {width}; "
-                        "remove the extra cells or quote a cell that holds a comma"
-                    )
-                    column = table.cell_column(line, width)
-                    problems.append(diagnostic("SP112", message, file, line, column))
-                cells = (cells + [""] * width)[:width]
-            rows.append(Row(reader.line_num, [c.strip() for c in cells]))
+            if any(cells):
+                table.header.extend(c.strip() for c in cells)
+                table.header_line = reader.line_num
+                columns = cell_starts(line_of(text, table.header_line))
+                table.header_columns = columns[: len(table.header)]
+                break
     except csv.Error as err:
         problems.append(diagnostic("SP112", str(err), file, reader.line_num or 1, 1))
-    if not header:
-        return Table(file, [], [], problems)
-    table.header_line, table.header_columns = header_line, header_columns
-    return table
+        return Table(file, [], [], problems), iter(())
+    if not table.header:
+        return Table(file, [], [], problems), iter(())
+    return table, _data_rows(table, reader)
+
+
+def _data_rows(table: Table, reader: Any) -> CsvRows:
+    width, problems = len(table.header), table.diagnostics
+    try:
+        for cells in reader:
+            if len(cells) == width and any(cells):  # the common case, kept short
+                yield reader.line_num, cells
+                continue
+            if not any(cells):
+                continue
+            if len(cells) > width:
+                line = reader.line_num
+                message = (
+                    f"row has {len(cells)} cells but the header has {width}; "
+                    "remove the extra cells or quote a cell that holds a comma"
+                )
+                column = table.cell_column(line, width)
+                problems.append(diagnostic("SP112", message, table.file, line, column))
+            yield reader.line_num, (cells + [""] * width)[:width]
+    except csv.Error as err:
+        problems.append(diagnostic("SP112", str(err), table.file, reader.line_num or 1, 1))
 
 
 def read_xlsx(file: str, path: Path) -> Table:
