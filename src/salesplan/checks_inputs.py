@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from salesplan.diagnostics import Diagnostic, did_you_mean
-from salesplan.model import Rep, Unit
+from salesplan.model import Rep, Territory, Unit
 from salesplan.plan import AMOUNT, PERIOD, REP, Batch, Plan, report
 
 
@@ -37,39 +37,24 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
             first_at[territory_id] = i
     account_home: dict[str, str] = {}
     owners: set[str] = set()
+    reps, year_start = plan.reps_by_id, plan.settings.fiscal_year.start
     for territory in plan.territories:
-        i = plan.territory_index[territory.id]
-        if plan.territory_index.get(territory.id) != i:
-            continue
-        path = f"territories[{i}]"
-        if territory.owner is None:
-            message = f"territory {territory.id!r} has no owner: nobody covers it; set `owner:` to a rep id"
-            yield report("SP502", message, plan.at_territory(territory.id, "id"), path)
-        elif territory.owner not in plan.reps_by_id and territory.owner not in plan.broken_ids:
-            hint = did_you_mean(territory.owner, plan.reps_by_id)
-            message = f"territory {territory.id!r} is owned by {territory.owner!r}, who is not a rep in the org{hint}"
-            yield report(
-                "SP308", message, plan.at_territory(territory.id, "owner"), f"{path}.owner"
-            )
-        elif departed(plan, territory.owner):
-            end = plan.reps_by_id[territory.owner].end
-            yield report(
-                "SP309",
-                f"territory {territory.id!r} is owned by {territory.owner!r}, who left on {end}; reassign it",
-                plan.at_territory(territory.id, "owner"),
-                f"{path}.owner",
-            )
+        owner = territory.owner
+        rep = reps.get(owner) if owner is not None else None
+        if rep is not None and (rep.end is None or rep.end > year_start):
+            owners.add(rep.id)  # the common case: owned by a rep still there
         else:
-            owners.add(territory.owner)
+            yield from _owner_problem(plan, territory)
         for j, account in enumerate(territory.accounts):
             home = account_home.setdefault(account, territory.id)
             if home != territory.id:
+                i = plan.territory_index[territory.id]
                 message = f"account {account!r} is already in territory {home!r}; list each account in one territory"
                 yield report(
                     "SP311",
                     message,
                     plan.at_territory(territory.id, "accounts", j),
-                    f"{path}.accounts[{j}]",
+                    f"territories[{i}].accounts[{j}]",
                 )
     for rep in plan.org.reps:
         if rep.status == "active" and rep.id not in owners and not departed(plan, rep.id):
@@ -77,6 +62,30 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
             yield report(
                 "SP503", message, plan.at_rep(rep.id, "id"), f"reps[{plan.rep_index[rep.id]}]"
             )
+
+
+def _owner_problem(plan: Plan, territory: Territory) -> Iterator[Diagnostic]:
+    """What is wrong with the owner of a territory that no rep still there owns."""
+    path = f"territories[{plan.territory_index[territory.id]}]"
+    if territory.owner is None:
+        message = (
+            f"territory {territory.id!r} has no owner: nobody covers it; set `owner:` to a rep id"
+        )
+        yield report("SP502", message, plan.at_territory(territory.id, "id"), path)
+    elif territory.owner not in plan.reps_by_id:
+        if territory.owner not in plan.broken_ids:
+            hint = did_you_mean(territory.owner, plan.reps_by_id)
+            message = f"territory {territory.id!r} is owned by {territory.owner!r}, who is not a rep in the org{hint}"
+            where = plan.at_territory(territory.id, "owner")
+            yield report("SP308", message, where, f"{path}.owner")
+    else:
+        end = plan.reps_by_id[territory.owner].end
+        yield report(
+            "SP309",
+            f"territory {territory.id!r} is owned by {territory.owner!r}, who left on {end}; reassign it",
+            plan.at_territory(territory.id, "owner"),
+            f"{path}.owner",
+        )
 
 
 def check_negative_metrics(plan: Plan) -> Iterator[Diagnostic]:
@@ -119,7 +128,7 @@ def check_metric_rows(plan: Plan) -> Iterator[Diagnostic]:
             message = f"metrics for {row.id!r} are already given on line {first[row.id]}; merge the two rows"
             yield report("SP313", message, row.where, row.id)
             continue
-        first[row.id] = row.where.line
+        first[row.id] = row.line
         if row.id not in known:
             message = f"metrics for unknown id {row.id!r} (not a unit, rep or territory){did_you_mean(row.id, known)}"
             yield report("SP312", message, row.where, row.id)
