@@ -254,8 +254,9 @@ def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
                 f"levels[{i}].split",
             )
             continue
-        for metric in split_metric_names(rule):
-            nodes = tree.at_level(level.name)
+        metrics = split_metric_names(rule)
+        nodes = tree.at_level(level.name) if metrics else []
+        for metric in metrics:
             if nodes and not any(metric in resolved[n.id] for n in nodes):
                 known = sorted({m for values in resolved.values() for m in values})
                 message = f"split of level {level.name!r} reads metric {metric!r}, which no {level.name} has; known metrics: {', '.join(known) or 'none'}"
