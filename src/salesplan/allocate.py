@@ -17,7 +17,7 @@ from salesplan.diagnostics import Diagnostic
 from salesplan.fiscal import ZERO, productivity
 from salesplan.money import Weight, scale_weights, split_scaled, split_units, to_units
 from salesplan.plan import report
-from salesplan.productivity import Productivity
+from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
     from salesplan.model import Level
@@ -87,7 +87,7 @@ class _Allocator:
         self.tree = plan.tree
         self.unit = plan.unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
-        self.productivity = Productivity(plan)
+        self.productivity = plan_productivity(plan)
         self.metrics = plan.metrics
         self.pins = self._pins()
         self.diagnostics: list[Diagnostic] = []

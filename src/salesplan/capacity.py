@@ -9,7 +9,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.fiscal import MONTHS, ZERO, productivity
-from salesplan.productivity import Productivity
+from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
     from salesplan.allocate import Allocation
@@ -93,11 +93,16 @@ def quota_capacities(plan: Plan) -> dict[str, Decimal]:
         return {}
     engine = _Capacity(plan)
     tree = plan.tree
-    return {
-        rep.id: engine.money(engine.monthly_quota * engine.productivity.months(rep))
-        for rep in plan.org.reps
-        if rep.id in tree
-    }
+    carried: dict[Decimal, Decimal] = {}  # productive months -> quota, reps alike share one
+    capacities = {}
+    for rep in plan.org.reps:
+        if rep.id in tree:
+            months = engine.productivity.months(rep)
+            quota = carried.get(months)
+            if quota is None:
+                quota = carried[months] = engine.money(engine.monthly_quota * months)
+            capacities[rep.id] = quota
+    return capacities
 
 
 def _months_employed(plan: Plan, rep: Rep) -> int:
@@ -115,7 +120,7 @@ class _Capacity:
         self.attainment = policy.attainment
         keep = ONE - min(policy.attrition, Decimal("0.999999"))
         self.retention = [keep ** (Decimal(m + 1) / MONTHS) for m in range(MONTHS)]
-        self.productivity = Productivity(plan)
+        self.productivity = plan_productivity(plan)
         self.quantum = Decimal(1).scaleb(-plan.currency_exponent)
         self._periods: dict[tuple[object, ...], tuple[Decimal, ...]] = {}
 

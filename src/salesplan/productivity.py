@@ -19,6 +19,7 @@ class Productivity:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._cache: dict[tuple[object, ...], list[Decimal]] = {}
+        self._months: dict[tuple[object, ...], Decimal] = {}
 
     def ramp_of(self, rep: Rep) -> list[Decimal]:
         capacity = self.plan.settings.capacity
@@ -43,7 +44,11 @@ class Productivity:
 
     def months(self, rep: Rep) -> Decimal:
         """Ramp-adjusted productive months in the fiscal year: the `capacity` split weight."""
-        return sum(self.monthly(rep), ZERO)
+        key = ("months", *self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
+        value = self._months.get(key)
+        if value is None:
+            value = self._months[key] = sum(self.monthly(rep), ZERO)
+        return value
 
     @cached_property
     def node_months(self) -> dict[str, Decimal]:
@@ -57,3 +62,11 @@ class Productivity:
             else:
                 months[node.id] = sum((months[c] for c in node.children), ZERO)
         return months
+
+
+def plan_productivity(plan: Plan) -> Productivity:
+    """The plan's one Productivity, shared by the allocation, capacity and reconcile."""
+    found: Productivity | None = plan.__dict__.get("_productivity")
+    if found is None:
+        found = plan.__dict__["_productivity"] = Productivity(plan)
+    return found
