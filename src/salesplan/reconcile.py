@@ -201,6 +201,10 @@ class _Reconciler:
         self.floor = 1 - self.max_shift  # sandbagging: bottom-up below top-down x floor
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.top_down = quotas.by_id()
+        # the top-down periods of every node sum to its total (always so when computed)
+        self.quotas_exact = quotas is plan.__dict__.get("allocation") or all(
+            sum(q.periods, ZERO) == q.total for q in quotas.nodes
+        )
         self.forecasts = forecast_tree(plan)
         self.pins = pins_of(plan)
         self.minor_unit = Decimal(1).scaleb(-plan.currency_exponent)
@@ -303,55 +307,53 @@ class _Reconciler:
     # ---- records
 
     def record(self, node: Node, capacities: dict[str, Decimal]) -> ReconcileNode:
-        total = self.totals[node.id]
-        share = self.shares[node.id]
-        top_down = self.td(node.id)
+        node_id = node.id
+        total = self.totals[node_id]
+        share = self.shares[node_id]
+        quota = self.top_down.get(node_id)
+        top_down = quota.total if quota is not None else ZERO
         forecasts = self.forecasts
-        bottom_up = forecasts.totals[node.id] if forecasts.submitted[node.id] else None
+        bottom_up = forecasts.totals[node_id] if forecasts.submitted[node_id] else None
         sandbagging = (
             bottom_up is not None
-            and not forecasts.missing[node.id]
+            and not forecasts.missing[node_id]
             and bottom_up < top_down * self.floor
         )
-        capacity = capacities.get(node.id)
+        capacity = capacities.get(node_id) if node.is_rep else None
+        minor = self.minor_unit
         return ReconcileNode(
-            node.id,
+            node_id,
             node.level,
             node.parent,
             total,
-            self.phase(node, total),
-            node.id in self.pins,
+            self.phase(node, total, quota),
+            node_id in self.pins,
             top_down,
             bottom_up,
             total / top_down - 1 if top_down else None,
             share.clamped,
             sandbagging,
-            node.is_rep and capacity is not None and total > capacity,
-            self.display(share.baseline),
-            self.display(share.low),
-            self.display(share.high),
+            capacity is not None and total > capacity,
+            # the guardrail to the currency's minor unit, for reports
+            share.baseline.quantize(minor, ROUND_HALF_EVEN),
+            share.low.quantize(minor, ROUND_HALF_EVEN),
+            share.high.quantize(minor, ROUND_HALF_EVEN),
         )
 
-    def display(self, amount: Decimal) -> Decimal:
-        """A guardrail amount to the currency's minor unit, for reports."""
-        return amount.quantize(self.minor_unit, ROUND_HALF_EVEN)
-
-    def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
+    def phase(self, node: Node, total: Decimal, quota: NodeQuota | None) -> tuple[Decimal, ...]:
         """A rep who submitted: by their forecast; otherwise like the node's top-down."""
         forecasts = self.forecasts
         weights: Sequence[Weight]
         if node.is_rep and forecasts.submitted[node.id] and forecasts.totals[node.id] > 0:
             weights = forecasts.periods[node.id]
+        elif quota is None or len(quota.periods) != len(self.periods) or not any(quota.periods):
+            weights = [1] * len(self.periods)
+        elif total == quota.total and self.quotas_exact:
+            return quota.periods  # the same split again
         else:
-            quota = self.top_down.get(node.id)
-            if quota is None or len(quota.periods) != len(self.periods) or not any(quota.periods):
-                weights = [1] * len(self.periods)
-            elif total == quota.total == sum(quota.periods, ZERO):
-                return tuple(quota.periods)  # the same split again
-            else:
-                weights = quota.periods
-        units = split_units(to_units(total, self.unit), weights, self.periods)
+            weights = quota.periods
         unit = self.unit
+        units = split_units(to_units(total, unit), weights, self.periods)
         return tuple([count * unit for count in units])
 
 
