@@ -54,3 +54,32 @@ def test_same_rep_and_period_in_two_files_warns_and_adds_up(example: Path) -> No
     assert codes == ["SP606"]
     q1 = sum(e.amount for e in loaded.plan.submissions if (e.rep, e.period) == ("ana", "Q1"))
     assert q1 == 291000  # 290,000 from submissions/ana.yaml + 1,000
+
+
+def test_csv_cells_are_read_stripped_and_notes_kept(example: Path) -> None:
+    (example / "submissions" / "spaced.csv").write_text(
+        "rep , period ,amount,note\n dev ,Q1,  1000.50 , call back \ndev, Q2 ,2000,\n"
+    )
+    loaded = load_plan(example)
+    assert loaded.plan is not None
+    assert [d.code for d in loaded.diagnostics] == []
+    rows = [e for e in loaded.plan.submissions if e.file.endswith("spaced.csv")]
+    assert [(e.rep, e.period, str(e.amount), e.note) for e in rows] == [
+        ("dev", "Q1", "1000.50", "call back"),
+        ("dev", "Q2", "2000", None),
+    ]
+    assert (rows[1].period_at.line, rows[1].period_at.column) == (3, 5)
+
+
+def test_positions_are_found_after_the_load_let_the_data_go(example: Path) -> None:
+    """org.yaml is read without positions and its data is let go once checked; a position
+    asked for later (as reconcile's diagnostics do) is read again from the file."""
+    loaded = load_plan(example)
+    assert loaded.plan is not None
+    assert loaded.plan.documents["org"].data is None
+    lines = (example / "org.yaml").read_text().splitlines()
+    ben = next(i for i, line in enumerate(lines, 1) if line.strip() == "- id: ben")
+    parent = next(i for i, line in enumerate(lines, 1) if i > ben and "parent:" in line)
+    where = loaded.plan.at_rep("ben", "parent")
+    assert where.line == parent
+    assert lines[parent - 1][where.column - 1 :] == loaded.plan.reps_by_id["ben"].parent
