@@ -395,7 +395,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regenerate", action="store_true", help="regenerate the plans")
     parser.add_argument("--no-example", action="store_true", help="skip the init example")
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="run salesplan without its cache of parsed files (SALESPLAN_CACHE_DIR=off), "
+        "as a CI job with an empty cache does",
+    )
     args = parser.parse_args(argv)
+    if args.cold:
+        os.environ["SALESPLAN_CACHE_DIR"] = "off"  # inherited by every salesplan run
     if args.repeat < 1 or any(n < 1 for n in args.reps):
         parser.error("--repeat and --reps must be positive")
     sizes: list[int] = sorted(set(args.reps))
@@ -412,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(bench_plan(salesplan, plan, reps, cache, args))
 
     print("\n".join(machine_info(salesplan)))
+    print(
+        f"- cache of parsed files: {'off (--cold)' if args.cold else 'filled by the warm-up run'}"
+    )
     print()
     print(markdown_table(results))
     growth = growth_table(results, sizes)
