@@ -658,6 +658,21 @@ def test_stale_quotas(example, cli) -> None:
     with_quotas(example, cli)
 
 
+def test_stale_quotas_are_not_read_further(example, cli) -> None:
+    """A quotas.yaml written for other inputs is regenerated, not repaired: its `inputs:` line
+    is enough to say so, and what follows it (here a hand edit) is not parsed."""
+    quotas = with_quotas(example, cli)
+    settings_file = example / "salesplan.yaml"
+    settings_file.write_text(
+        settings_file.read_text().replace("target: 12_800_000", "target: 13_000_000")
+    )
+    quotas.write_text(quotas.read_text() + "  - {id: [unclosed\n")
+    [found] = load_plan(example).diagnostics
+    assert (found.code, found.line, found.column) == ("SP415", 4, 9)
+    result = cli("rollup", example, "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["quota_source"] == "computed"
+
+
 def test_quotas_edited_by_hand(example, cli) -> None:
     quotas = with_quotas(example, cli)
     lines = quotas.read_text().splitlines(keepends=True)

@@ -40,14 +40,17 @@ def check_budget(plan: Plan) -> Iterator[Diagnostic]:
 
 def check_quotas_file(plan: Plan) -> Iterator[Diagnostic]:
     quotas = plan.quotas
-    if quotas is None:
-        return
-    if not is_fresh(plan):
+    stale = plan.quotas_stale
+    if stale is None and quotas is not None and not is_fresh(plan):
+        stale = plan.where("quotas", ("inputs",))
+    if stale is not None:
         message = (
             f"{plan.settings.files.quotas} is stale: the plan changed since it was written; "
             "run `salesplan allocate --write` and commit the result"
         )
-        yield report("SP415", message, plan.where("quotas", ("inputs",)), "inputs")
+        yield report("SP415", message, stale, "inputs")
+        return
+    if quotas is None:
         return
     expected = plan.allocation.by_id()
     sums: dict[str, Decimal] = {}

@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from salesplan import cache as parse_cache
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
-from salesplan.plan import MetricRow, Plan
+from salesplan.plan import MetricRow, Plan, Where
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
@@ -378,8 +378,10 @@ def _start_reading(path: Path) -> Callable[[], tuple[Document, list[Diagnostic]]
 
 def read_quotas(plan: Plan, path: Path, problems: list[Diagnostic]) -> None:
     """quotas.yaml: skipped when its checksums prove it is allocate's untouched output for
-    these very inputs (then the allocation stands for it); otherwise parsed and checked."""
-    from salesplan.quotas import verified
+    these very inputs (then the allocation stands for it), or when its `inputs:` line shows
+    it was written for other inputs (stale: SP415, the commands allocate afresh); otherwise
+    parsed and checked."""
+    from salesplan.quotas import stale_inputs, verified
 
     raw = read_bytes(path, problems)
     if raw is None:
@@ -387,6 +389,10 @@ def read_quotas(plan: Plan, path: Path, problems: list[Diagnostic]) -> None:
     plan.quotas_present = True
     if verified(raw, plan.digest):
         plan.quotas_verified = True
+        return
+    stale = stale_inputs(raw, plan.digest)
+    if stale is not None:  # to be written again: what else it holds no longer matters
+        plan.quotas_stale = Where(display_name(path), *stale)
         return
     plan.documents["quotas"] = doc = parse_yaml(display_name(path), raw)
     problems.extend(doc.diagnostics)

@@ -207,6 +207,7 @@ class Plan:
     quotas: Quotas | None = None  # quotas.yaml as parsed (None when absent or verified)
     quotas_present: bool = False  # a quotas.yaml exists
     quotas_verified: bool = False  # ...and its checksums prove it is allocate's output as is
+    quotas_stale: Where | None = None  # ...or its `inputs:` (here) are not the plan's: stale
     documents: dict[str, Document] = field(default_factory=dict)
     broken_ids: set[str] = field(default_factory=set)
     digest: str = ""

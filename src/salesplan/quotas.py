@@ -56,6 +56,20 @@ def verified(raw: bytes, digest: str) -> bool:
     return bool(newline) and line.decode("ascii", "replace") == _content_digest(rest)
 
 
+_INPUTS_LINE = re.compile(rb"^inputs: (sha256:[0-9a-f]{64})\r?$", re.M)
+
+
+def stale_inputs(raw: bytes, digest: str) -> tuple[int, int] | None:
+    """Where the `inputs:` digest of a quotas.yaml that allocate wrote for other inputs is
+    (line, column), found without parsing the file; None when it matches `digest` or the
+    file has no such line (a hand-made file is parsed and checked as usual)."""
+    match = _INPUTS_LINE.search(raw)
+    if match is None or match.group(1).decode() == digest:
+        return None
+    line = raw.count(b"\n", 0, match.start()) + 1
+    return line, match.start(1) - match.start() + 1
+
+
 def quotas_yaml(
     allocation: Allocation, digest: str, source: str = "salesplan allocate --write"
 ) -> str:
