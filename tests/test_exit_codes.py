@@ -37,3 +37,25 @@ def test_debug_shows_the_traceback(cli, example, broken_loader) -> None:
 def test_usage_error_is_exit_2(cli) -> None:
     assert cli("check", "--format", "nope").exit_code == 2
     assert cli("no-such-command").exit_code == 2
+
+
+def test_a_closed_pipe_stops_quietly_with_141(tmp_path) -> None:
+    """`salesplan ... | head`: the reader leaves early; no error message, SIGPIPE's status."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    generate = Path(__file__).parents[1] / "benchmarks" / "generate.py"
+    plan = tmp_path / "plan"
+    subprocess.run(
+        [sys.executable, str(generate), "--reps", "1000", "--out", str(plan)],
+        check=True,
+        capture_output=True,
+    )
+    command = [sys.executable, "-m", "salesplan", "allocate", str(plan), "--format", "json"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100).startswith(b"{")
+    proc.stdout.close()  # far less than the output, which does not fit in a pipe's buffer
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""

@@ -38,6 +38,12 @@ class SalesplanGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:
+            # The reader went away (`salesplan ... | head`): stop quietly, as `cat` does,
+            # with the status a process killed by SIGPIPE has.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(128 + 13) from None
         except Exception as err:
             from salesplan.loading import PlanNotFound
             from salesplan.scaffold import UnknownExample
