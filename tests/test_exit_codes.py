@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import salesplan.loading
@@ -41,10 +45,6 @@ def test_usage_error_is_exit_2(cli) -> None:
 
 def test_a_closed_pipe_stops_quietly_with_141(tmp_path) -> None:
     """`salesplan ... | head`: the reader leaves early; no error message, SIGPIPE's status."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     generate = Path(__file__).parents[1] / "benchmarks" / "generate.py"
     plan = tmp_path / "plan"
     subprocess.run(
