@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from sys import intern
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -165,6 +165,10 @@ class _LimitExceeded(Exception):
     pass
 
 
+class _NeedsMarks(Exception):
+    """A plain parse met something to report: the file is parsed again with positions."""
+
+
 def _pack(event: Any) -> int:
     mark = event.start_mark
     packed: int = (mark.line + 1) << _SHIFT | (mark.column + 1)
@@ -178,13 +182,18 @@ class _Builder:
     100,000 reps is a few million events.
     """
 
-    def __init__(self, file: str, text: str) -> None:
+    def __init__(self, file: str, text: str, marks: bool = True) -> None:
         self.file = file
+        # Without marks: plain dicts and lists, and any problem stops the build (_NeedsMarks)
+        # so that a build with marks reports it exactly.
+        self.marks = marks
         self.get: Callable[[], Any] = yaml.CSafeLoader(text).get_event
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
     def report(self, code: str, message: str, event: Any) -> None:
+        if not self.marks:
+            raise _NeedsMarks
         m = event.start_mark
         self.diagnostics.append(diagnostic(code, message, self.file, m.line + 1, m.column + 1))
 
@@ -231,9 +240,10 @@ class _Builder:
             return self.sequence(event, depth)
         return self.mapping(event, depth)
 
-    def sequence(self, start: Any, depth: int) -> YList:
-        seq = YList(_pack(start))
-        get, node, marks = self.get, self.node, seq.items_at
+    def sequence(self, start: Any, depth: int) -> list[Any]:
+        seq = YList(_pack(start)) if self.marks else []
+        get, node = self.get, self.node
+        marks = seq.items_at if isinstance(seq, YList) else None
         scalar, end = yaml.ScalarEvent, yaml.SequenceEndEvent
         depth += 1
         while True:
@@ -242,18 +252,19 @@ class _Builder:
             if kind is end:
                 self.nodes += len(seq)
                 return seq
-            mark = event.start_mark
-            marks.append((mark.line + 1) << _SHIFT | (mark.column + 1))
+            if marks is not None:
+                mark = event.start_mark
+                marks.append((mark.line + 1) << _SHIFT | (mark.column + 1))
             if kind is scalar and event.anchor is None and event.tag is None:
                 value = event.value
                 seq.append(resolve_plain(value) if event.implicit[0] else value)
             else:
                 seq.append(node(event, depth))
 
-    def mapping(self, start: Any, depth: int) -> YMap:
-        mapping = YMap(_pack(start))
+    def mapping(self, start: Any, depth: int) -> dict[str, Any]:
+        mapping = YMap(_pack(start)) if self.marks else {}
         get, node = self.get, self.node
-        marks = mapping.marks
+        marks = mapping.marks if isinstance(mapping, YMap) else None
         scalar, end = yaml.ScalarEvent, yaml.MappingEndEvent
         number_start, special = _NUMBER_START, _SPECIAL
         depth += 1
@@ -281,9 +292,14 @@ class _Builder:
             else:
                 value = node(value_event, depth)
             suspect = key.__class__ is not str or key == "<<" or key in mapping
-            if suspect and not self.valid_key(key, key_event, mapping):
-                continue
+            if suspect:
+                if marks is None:
+                    raise _NeedsMarks
+                if not self.valid_key(key, key_event, cast(YMap, mapping)):
+                    continue
             mapping[key] = value
+            if marks is None:
+                continue
             kmark, vmark = key_event.start_mark, value_event.start_mark
             marks[key] = (
                 ((kmark.line + 1) << _SHIFT | (kmark.column + 1)) << _PAIR
@@ -291,7 +307,7 @@ class _Builder:
                 | (vmark.column + 1)
             )
 
-    def valid_key(self, key: Any, event: Any, mapping: YMap) -> bool:
+    def valid_key(self, key: Any, event: Any, mapping: YMap) -> bool:  # with marks only
         if isinstance(event, yaml.AliasEvent):
             return False  # already reported as SP105
         if not isinstance(event, yaml.ScalarEvent):
@@ -309,70 +325,6 @@ class _Builder:
             self.report("SP104", message, event)
             return False
         return True
-
-
-class _NeedsMarks(Exception):
-    """A plain parse met something to report: the file is parsed again with positions."""
-
-
-class _PlainBuilder(_Builder):
-    """Builds plain dicts and lists, for a big file whose positions are rarely needed. Any
-    problem stops it, so that the parse with positions reports it exactly."""
-
-    def report(self, code: str, message: str, event: Any) -> None:
-        raise _NeedsMarks
-
-    def sequence(self, start: Any, depth: int) -> list[Any]:  # type: ignore[override]
-        seq: list[Any] = []
-        get, node, append = self.get, self.node, seq.append
-        scalar, end = yaml.ScalarEvent, yaml.SequenceEndEvent
-        depth += 1
-        while True:
-            event = get()
-            kind = type(event)
-            if kind is end:
-                self.nodes += len(seq)
-                return seq
-            if kind is scalar and event.anchor is None and event.tag is None:
-                value = event.value
-                append(resolve_plain(value) if event.implicit[0] else value)
-            else:
-                append(node(event, depth))
-
-    def mapping(self, start: Any, depth: int) -> dict[str, Any]:  # type: ignore[override]
-        mapping: dict[str, Any] = {}
-        get, node = self.get, self.node
-        scalar, end = yaml.ScalarEvent, yaml.MappingEndEvent
-        number_start, special = _NUMBER_START, _SPECIAL
-        depth += 1
-        while True:
-            key_event = get()
-            kind = type(key_event)
-            if kind is scalar and key_event.anchor is None and key_event.tag is None:
-                key = intern(key_event.value)  # keys repeat in every record: share them
-                if key_event.implicit[0] and (key[:1] in number_start or key in special):
-                    key = resolve_plain(key)
-                    if key.__class__ is not str:
-                        raise _NeedsMarks  # a key that is not text
-            elif kind is end:
-                self.nodes += 2 * len(mapping)
-                return mapping
-            else:
-                raise _NeedsMarks  # an alias, a tag or a collection as a key
-            value_event = get()
-            if (
-                type(value_event) is scalar
-                and value_event.anchor is None
-                and value_event.tag is None
-            ):
-                value = value_event.value
-                if value_event.implicit[0] and (value[:1] in number_start or value in special):
-                    value = resolve_plain(value)
-            else:
-                value = node(value_event, depth)
-            if key == "<<" or key in mapping:
-                raise _NeedsMarks
-            mapping[key] = value
 
 
 def decode(file: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
@@ -402,7 +354,7 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
     if not marks:
         with gc_paused():
             try:
-                data = _PlainBuilder(file, text).build()
+                data = _Builder(file, text, marks=False).build()
             except (_NeedsMarks, _LimitExceeded, yaml.YAMLError):
                 pass
             else:
