@@ -62,6 +62,13 @@ def test_allocation_arithmetic_holds_on_random_plans(spec: PlanSpec) -> None:
     result = allocate(plan)
     assert result.diagnostics == []
     unit = plan.unit
+
+    # asked one node at a time, in any order, before the whole list: the same quotas
+    lazy = allocate(plan)
+    asked = {n.id: lazy.periods_of(n.id) for n in reversed(list(plan.tree.top_down()))}
+    assert lazy.totals() == {n.id: n.total for n in result.nodes}
+    assert asked == {n.id: n.periods for n in result.nodes}
+    assert lazy.periods_of("nobody") is None
     nodes = result.by_id()
     over = {level.name: level.over_assign for level in plan.settings.levels}
 

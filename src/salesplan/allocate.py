@@ -6,7 +6,7 @@ how each family was split (for `--explain`) and the problems met on the way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -62,17 +62,65 @@ class FamilySplit:
         return Fraction(self.rest) * self.weight_share(child)
 
 
-@dataclass
 class Allocation:
-    currency: str
-    periods: tuple[str, ...]
-    unit: Decimal
-    nodes: list[NodeQuota]
-    families: dict[str, FamilySplit] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """Every node's total and periods in top-down order (`nodes`), how each family was split
+    (for `--explain`) and the problems met on the way.
+
+    Made by the allocator, it phases a node's periods only when they are asked for: `totals`
+    and `periods_of` serve one node at a time (reconcile and capacity need few periods),
+    `nodes` phases them all."""
+
+    def __init__(
+        self,
+        currency: str,
+        periods: tuple[str, ...],
+        unit: Decimal,
+        nodes: list[NodeQuota] | None = None,
+        families: dict[str, FamilySplit] | None = None,
+        diagnostics: list[Diagnostic] | None = None,
+        allocator: _Allocator | None = None,
+    ) -> None:
+        self.currency = currency
+        self.periods = periods
+        self.unit = unit
+        self.families = families if families is not None else {}
+        self.diagnostics = diagnostics if diagnostics is not None else []
+        self._allocator = allocator
+        if nodes is not None or allocator is None:
+            self.__dict__["nodes"] = nodes if nodes is not None else []
+
+    @cached_property
+    def nodes(self) -> list[NodeQuota]:
+        assert self._allocator is not None
+        return self._allocator.phased_nodes()
+
+    @property
+    def computed(self) -> bool:
+        """Phased by the allocator: every node's periods sum exactly to its total."""
+        return self._allocator is not None
 
     def by_id(self) -> dict[str, NodeQuota]:
         return {n.id: n for n in self.nodes}
+
+    def totals(self) -> dict[str, Decimal]:
+        """Every node's total quota, by id (without phasing anything)."""
+        if self._allocator is not None:
+            return self._allocator.totals
+        return {n.id: n.total for n in self.nodes}
+
+    def periods_of(self, node_id: str) -> tuple[Decimal, ...] | None:
+        """One node's quota per period; None for a node the allocation does not hold."""
+        allocator = self._allocator
+        if allocator is not None and "nodes" not in self.__dict__:
+            total = allocator.totals.get(node_id)
+            tree = allocator.tree
+            return None if total is None else allocator.phase(tree[node_id], total)
+        quota = self._index.get(node_id)
+        return None if quota is None else quota.periods
+
+    @cached_property
+    def _index(self) -> dict[str, NodeQuota]:
+        return self.by_id()
 
 
 def rule_text(rule: object) -> str:
@@ -122,26 +170,25 @@ class _Allocator:
         return self.split_all()
 
     def run(self) -> Allocation:
-        totals = self.totals
-        nodes = [
-            NodeQuota(
-                n.id,
-                n.level,
-                n.parent,
-                totals[n.id],
-                self.phase(n, totals[n.id]),
-                n.id in self.pins,
-            )
-            for n in self.tree.top_down()
-        ]
+        """The allocation, its periods phased when first asked for."""
+        _ = self.totals
         return Allocation(
             self.plan.settings.currency,
             self.plan.periods,
             self.unit,
-            nodes,
-            self.families,
-            self.diagnostics,
+            families=self.families,
+            diagnostics=self.diagnostics,
+            allocator=self,
         )
+
+    def phased_nodes(self) -> list[NodeQuota]:
+        totals, pins = self.totals, self.pins
+        return [
+            NodeQuota(
+                n.id, n.level, n.parent, totals[n.id], self.phase(n, totals[n.id]), n.id in pins
+            )
+            for n in self.tree.top_down()
+        ]
 
     def split_family(self, parent: Node, parent_total: Decimal) -> dict[str, Decimal]:
         level = self.levels[self.tree[parent.children[0]].level]

@@ -164,7 +164,7 @@ def capacity_report(
 ) -> CapacityReport:
     """Capacity of the plan's reps per period against the phased target."""
     engine = _Capacity(plan)
-    quotas = {n.id: n.total for n in allocation.nodes} if allocation else {}
+    quotas = allocation.totals() if allocation else {}
     rep_rows: list[RepCapacity] = []
     period_sums = [ZERO] * len(plan.periods)
     total_ote = ZERO
@@ -232,9 +232,11 @@ def capacity_report(
 
 
 def _phased_target(plan: Plan, allocation: Allocation | None) -> list[Decimal]:
-    if allocation is not None:
-        root = allocation.nodes[0]
-        return list(root.periods)
-    from salesplan.allocate import allocate
+    if allocation is None:
+        from salesplan.allocate import allocate
 
-    return list(allocate(plan).nodes[0].periods)
+        allocation = allocate(plan)
+    periods = allocation.periods_of(plan.tree.root)
+    if periods is None and allocation.nodes:  # a quotas.yaml naming another root
+        periods = allocation.nodes[0].periods
+    return list(periods or ())

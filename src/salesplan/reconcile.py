@@ -200,9 +200,9 @@ class _Reconciler:
         self.max_shift = plan.settings.reconcile.max_shift
         self.floor = 1 - self.max_shift  # sandbagging: bottom-up below top-down x floor
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
-        self.top_down = quotas.by_id()
+        self.top_down = quotas.totals()
         # the top-down periods of every node sum to its total (always so when computed)
-        self.quotas_exact = quotas is plan.__dict__.get("allocation") or all(
+        self.quotas_exact = quotas.computed or all(
             sum(q.periods, ZERO) == q.total for q in quotas.nodes
         )
         self.forecasts = forecast_tree(plan)
@@ -215,8 +215,7 @@ class _Reconciler:
         self.diagnostics: list[Diagnostic] = []
 
     def td(self, node_id: str) -> Decimal:
-        quota = self.top_down.get(node_id)
-        return quota.total if quota is not None else ZERO
+        return self.top_down.get(node_id, ZERO)
 
     def run(self) -> Reconciliation:
         root = self.tree.root
@@ -310,8 +309,7 @@ class _Reconciler:
         node_id = node.id
         total = self.totals[node_id]
         share = self.shares[node_id]
-        quota = self.top_down.get(node_id)
-        top_down = quota.total if quota is not None else ZERO
+        top_down = self.top_down.get(node_id, ZERO)
         forecasts = self.forecasts
         bottom_up = forecasts.totals[node_id] if forecasts.submitted[node_id] else None
         sandbagging = (
@@ -326,7 +324,7 @@ class _Reconciler:
             node.level,
             node.parent,
             total,
-            self.phase(node, total, quota),
+            self.phase(node, total, top_down),
             node_id in self.pins,
             top_down,
             bottom_up,
@@ -340,18 +338,24 @@ class _Reconciler:
             share.high.quantize(minor, ROUND_HALF_EVEN),
         )
 
-    def phase(self, node: Node, total: Decimal, quota: NodeQuota | None) -> tuple[Decimal, ...]:
+    def phase(self, node: Node, total: Decimal, top_down: Decimal) -> tuple[Decimal, ...]:
         """A rep who submitted: by their forecast; otherwise like the node's top-down."""
         forecasts = self.forecasts
         weights: Sequence[Weight]
         if node.is_rep and forecasts.submitted[node.id] and forecasts.totals[node.id] > 0:
             weights = forecasts.periods[node.id]
-        elif quota is None or len(quota.periods) != len(self.periods) or not any(quota.periods):
-            weights = [1] * len(self.periods)
-        elif total == quota.total and self.quotas_exact:
-            return quota.periods  # the same split again
         else:
-            weights = quota.periods
+            quota_periods = self.quotas.periods_of(node.id)
+            if (
+                quota_periods is None
+                or len(quota_periods) != len(self.periods)
+                or not any(quota_periods)
+            ):
+                weights = [1] * len(self.periods)
+            elif total == top_down and self.quotas_exact:
+                return quota_periods  # the same split again
+            else:
+                weights = quota_periods
         unit = self.unit
         units = split_units(to_units(total, unit), weights, self.periods)
         return tuple([count * unit for count in units])
