@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import tempfile
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -177,6 +179,43 @@ def test_largest_remainder_textbook_example() -> None:
     cents = split_amount(Decimal(10), list(PARTIES.values()), list(PARTIES), Decimal("0.01"))
     # 1000 cents: 470, 160, 158, 120, 61, 31 exactly, nothing left over
     assert cents == list(D("4.70", "1.60", "1.58", "1.20", "0.61", "0.31"))
+
+
+def _largest_remainder_by_the_book(total: int, weights: list, keys: list[str]) -> list[int]:
+    """The rule as the docs state it, in fractions: floors of the exact shares, then one
+    unit each to the largest remainders, ties to the larger weight, then the smaller key."""
+    exact = [Fraction(w) for w in weights]
+    if sum(exact) == 0:
+        exact = [Fraction(1)] * len(weights)
+    shares = [total * w / sum(exact) for w in exact]
+    parts = [math.floor(s) for s in shares]
+    ranked = sorted(range(len(parts)), key=lambda i: (parts[i] - shares[i], -exact[i], keys[i]))
+    for i in ranked[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(0, 10**12),
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.integers(0, 4),  # small whole weights: many ties
+                st.decimals(0, 10**6, places=2),
+                st.fractions(0, 50, max_denominator=12),
+            ),
+            st.sampled_from("abcdefgh"),
+        ),
+        min_size=1,
+        max_size=14,
+    ),
+)
+def test_largest_remainder_is_the_documented_rule(total: int, weighted: list) -> None:
+    weights, keys = [w for w, _ in weighted], [k for _, k in weighted]
+    parts = split_units(total, weights, keys)
+    assert sum(parts) == total
+    assert parts == _largest_remainder_by_the_book(total, weights, keys)
 
 
 def test_largest_remainder_textbook_example_as_a_plan(write_tree) -> None:

@@ -78,15 +78,18 @@ def split_scaled(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list
     if weight_sum == 0:
         scaled = [1] * len(scaled)
         weight_sum = len(scaled)
-    shares = [divmod(total * w, weight_sum) for w in scaled]  # (floor, remainder) each
-    parts = [floor for floor, _ in shares]
+    parts = [total * w // weight_sum for w in scaled]
     leftover = total - sum(parts)
-    if leftover:  # remainders ranked only when some units are left over
-        ranked = sorted(
-            [(-rem, -w, key, i) for i, ((_, rem), w, key) in enumerate(zip(shares, scaled, keys))]
-        )
-        for *_, i in ranked[:leftover]:
-            parts[i] += 1
+    if not leftover:
+        return parts
+    # the remainders, ranked: largest first, then the larger weight, then the smaller key
+    remainders = [total * w % weight_sum for w in scaled]
+    order = sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)
+    if leftover < len(order) and remainders[order[leftover - 1]] == remainders[order[leftover]]:
+        # a tie across the cut: the weights and keys decide who gets a unit
+        order = sorted(range(len(parts)), key=lambda i: (-remainders[i], -scaled[i], keys[i]))
+    for i in order[:leftover]:
+        parts[i] += 1
     return parts
 
 

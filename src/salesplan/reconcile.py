@@ -16,7 +16,7 @@ and no money is created or lost.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import TYPE_CHECKING, NamedTuple
@@ -231,7 +231,7 @@ class _Reconciler:
             self.periods,
             self.unit,
             self.max_shift,
-            tuple(self.record(node, capacities) for node in self.tree.top_down()),
+            tuple(self.records(capacities)),
             tuple(self.relaxed),
             over_budget(self.plan),
             tuple(self.diagnostics),
@@ -305,45 +305,51 @@ class _Reconciler:
 
     # ---- records
 
-    def record(self, node: Node, capacities: dict[str, Decimal]) -> ReconcileNode:
-        node_id = node.id
-        total = self.totals[node_id]
-        share = self.shares[node_id]
-        top_down = self.top_down.get(node_id, ZERO)
-        forecasts = self.forecasts
-        bottom_up = forecasts.totals[node_id] if forecasts.submitted[node_id] else None
-        sandbagging = (
-            bottom_up is not None
-            and not forecasts.missing[node_id]
-            and bottom_up < top_down * self.floor
+    def records(self, capacities: dict[str, Decimal]) -> Iterator[ReconcileNode]:
+        """Every node's record, top-down (names bound once: this runs per node)."""
+        totals, shares, top_downs, pins = self.totals, self.shares, self.top_down, self.pins
+        forecast, submitted, missing = (
+            self.forecasts.totals,
+            self.forecasts.submitted,
+            self.forecasts.missing,
         )
-        capacity = capacities.get(node_id) if node.is_rep else None
-        minor = self.minor_unit
-        return ReconcileNode(
-            node_id,
-            node.level,
-            node.parent,
-            total,
-            self.phase(node, total, top_down),
-            node_id in self.pins,
-            top_down,
-            bottom_up,
-            total / top_down - 1 if top_down else None,
-            share.clamped,
-            sandbagging,
-            capacity is not None and total > capacity,
-            # the guardrail to the currency's minor unit, for reports
-            share.baseline.quantize(minor, ROUND_HALF_EVEN),
-            share.low.quantize(minor, ROUND_HALF_EVEN),
-            share.high.quantize(minor, ROUND_HALF_EVEN),
-        )
+        floor, minor, phase = self.floor, self.minor_unit, self.phase
+        for node in self.tree.top_down():
+            node_id = node.id
+            total = totals[node_id]
+            share = shares[node_id]
+            top_down = top_downs.get(node_id, ZERO)
+            bottom_up = forecast[node_id] if submitted[node_id] else None
+            sandbagging = (
+                bottom_up is not None and not missing[node_id] and bottom_up < top_down * floor
+            )
+            capacity = capacities.get(node_id) if node.is_rep else None
+            yield ReconcileNode(
+                node_id,
+                node.level,
+                node.parent,
+                total,
+                phase(node, total, top_down, bottom_up),
+                node_id in pins,
+                top_down,
+                bottom_up,
+                total / top_down - 1 if top_down else None,
+                share.clamped,
+                sandbagging,
+                capacity is not None and total > capacity,
+                # the guardrail to the currency's minor unit, for reports
+                share.baseline.quantize(minor, ROUND_HALF_EVEN),
+                share.low.quantize(minor, ROUND_HALF_EVEN),
+                share.high.quantize(minor, ROUND_HALF_EVEN),
+            )
 
-    def phase(self, node: Node, total: Decimal, top_down: Decimal) -> tuple[Decimal, ...]:
+    def phase(
+        self, node: Node, total: Decimal, top_down: Decimal, bottom_up: Decimal | None
+    ) -> tuple[Decimal, ...]:
         """A rep who submitted: by their forecast; otherwise like the node's top-down."""
-        forecasts = self.forecasts
         weights: Sequence[Weight]
-        if node.is_rep and forecasts.submitted[node.id] and forecasts.totals[node.id] > 0:
-            weights = forecasts.periods[node.id]
+        if node.is_rep and bottom_up:
+            weights = self.forecasts.periods[node.id]
         else:
             quota_periods = self.quotas.periods_of(node.id)
             if (
