@@ -1,10 +1,15 @@
-"""Read a big file in a forked process while this one reads the others.
+"""Work in a forked process while this one goes on: the second core of a 2-core machine.
 
-A large plan spends most of its load time in libyaml's event stream, one core per file.
-On a system with fork, the territories file is parsed by a child process and handed back
-pickled (a few tenths of a second for 10,000 territories) while the parent reads the org,
-the metrics and the submissions. Without fork, or if the child fails, the work is simply
-done in this process (as it is when other threads run: forking them is unsafe).
+Two uses (see loading.py):
+- A large plan spends most of its load time in libyaml's event stream, one core per file.
+  The territories file is parsed by a child process and handed back pickled (a few tenths
+  of a second for 10,000 territories) while the parent reads the org, the metrics and the
+  submissions.
+- The checks that only report run in a child while the command computes; they hand back
+  their diagnostics, and the command waits for them before it writes or prints anything.
+
+Without fork, or if the child fails, the work is simply done in this process (as it is when
+other threads run: forking them is unsafe).
 """
 
 from __future__ import annotations

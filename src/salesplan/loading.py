@@ -37,10 +37,20 @@ class Loaded:
 
     plan: Plan | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # the checks still running alongside (`load_plan(defer=True)`): `settle` waits for them
+    pending: Callable[[], list[Diagnostic]] | None = field(default=None, compare=False)
 
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]
+
+    def settle(self) -> Loaded:
+        """Wait for the checks running alongside, if any, and add what they found."""
+        if self.pending is not None:
+            waiting, self.pending = self.pending, None
+            self.diagnostics.extend(waiting())
+            self.diagnostics.sort(key=Diagnostic.sort_key)
+        return self
 
 
 def find_plan(start: Path | None = None) -> Path:
@@ -273,22 +283,46 @@ def _no_progress(what: str) -> None:
     pass
 
 
-def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Loaded:
+ALONGSIDE_REPS = 2000  # from this many reps, `defer` runs the reporting checks alongside
+
+
+def load_plan(
+    path: Path | str | None = None, step: Step = _no_progress, defer: bool = False
+) -> Loaded:
     """Read, validate and check a plan. Raises PlanNotFound only when there is no plan.
 
-    `step` is called with each of STEPS as it starts (a progress bar's hook)."""
-    from salesplan.checks import run_checks
+    `step` is called with each of STEPS as it starts (a progress bar's hook). With `defer`,
+    a big plan's checks that only report (checks.ALONGSIDE) run in a forked child while
+    the caller computes: `Loaded.settle()` waits for them and adds what they found."""
+    from salesplan.background import in_background
+    from salesplan.checks import ALONGSIDE, run_checks
 
     plan_file = find_plan(Path(path) if path is not None else None)
     with gc_paused():  # a big plan is millions of objects that live as long as the plan
         loaded = read_plan(plan_file, step)
-        if loaded.plan is not None:
+        plan = loaded.plan
+        if plan is not None:
             step("checks")
-            loaded.diagnostics.extend(run_checks(loaded.plan))
-            for doc in loaded.plan.documents.values():
+            if defer and len(plan.org.reps) >= ALONGSIDE_REPS:
+                loaded.pending = in_background(lambda: _checks_alongside(plan))
+                loaded.diagnostics.extend(run_checks(plan, lambda c: c not in ALONGSIDE))
+            else:
+                loaded.diagnostics.extend(run_checks(plan))
+            for doc in plan.documents.values():
                 doc.drop_data()  # the models hold what the commands read
     loaded.diagnostics.sort(key=Diagnostic.sort_key)
     return loaded
+
+
+def _checks_alongside(plan: Plan) -> list[Diagnostic]:
+    from salesplan.checks import ALONGSIDE, run_checks
+
+    # In the child, the documents still hold their data. Run here instead (no fork, or the
+    # child failed), they are read again, with positions, from their bytes.
+    for role, doc in plan.documents.items():
+        if doc.data is None and doc.raw is not None:
+            plan.documents[role] = doc.marked()
+    return run_checks(plan, ALONGSIDE.__contains__)
 
 
 def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:

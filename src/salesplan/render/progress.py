@@ -37,12 +37,13 @@ def loading_progress(plan: Path | None) -> Iterator[Step]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        auto_refresh=False,  # drawn at each step: no refresh thread, so the loader may fork
     )
     with bar:
         task = bar.add_task("loading", total=len(STEPS))
 
         def step(what: str) -> None:
             done = STEPS.index(what) if what in STEPS else 0
-            bar.update(task, completed=done, description=f"reading {what}")
+            bar.update(task, completed=done, description=f"reading {what}", refresh=True)
 
         yield step
