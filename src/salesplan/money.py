@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
@@ -108,8 +108,17 @@ def split_amount(
 _QUANTA = [Decimal(1).scaleb(-e) for e in range(8)]
 
 
+def _quantum(exponent: int) -> Decimal:
+    return _QUANTA[exponent] if 0 <= exponent < 8 else Decimal(1).scaleb(-exponent)
+
+
 def fmt_amount(amount: Decimal, exponent: int) -> str:
     """The exact decimal text of an amount with `exponent` decimals (rounded half-even if it
     has more), never in exponent notation: 1250000.00, 1250000 for exponent 0."""
-    quantum = _QUANTA[exponent] if 0 <= exponent < 8 else Decimal(1).scaleb(-exponent)
-    return str(amount.quantize(quantum, ROUND_HALF_EVEN))
+    return str(amount.quantize(_quantum(exponent), ROUND_HALF_EVEN))
+
+
+def fmt_amounts(amounts: Iterable[Decimal], exponent: int) -> list[str]:
+    """`fmt_amount` of each amount (a period list: one call, not one per amount)."""
+    quantum = _quantum(exponent)
+    return [str(a.quantize(quantum, ROUND_HALF_EVEN)) for a in amounts]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from salesplan import __version__
 from salesplan.allocate import Allocation, NodeQuota, allocate
-from salesplan.money import fmt_amount
+from salesplan.money import fmt_amount, fmt_amounts
 from salesplan.source import resolve_plain
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def quotas_yaml(
     ]
     for node in allocation.nodes:
         parent = "null" if node.parent is None else _scalar(node.parent)
-        periods = ", ".join(fmt_amount(p, exponent) for p in node.periods)
+        periods = ", ".join(fmt_amounts(node.periods, exponent))
         pinned = ", pinned: true" if node.pinned else ""
         lines.append(
             f"  - {{id: {_scalar(node.id)}, level: {_scalar(node.level)}, parent: {parent}, "

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from salesplan.money import fmt_amount
+from salesplan.money import fmt_amount, fmt_amounts
 
 
 def amount(value: Decimal | None, exponent: int) -> str | None:
     """The exact decimal text of an amount with the currency's number of decimals."""
     return None if value is None else fmt_amount(value, exponent)
+
+
+def amounts(values: Iterable[Decimal], exponent: int) -> list[str]:
+    """`amount` of each value of a list (a node's periods)."""
+    return fmt_amounts(values, exponent)
 
 
 def ratio(value: Decimal | None, places: int = 6) -> float | None:
@@ -86,6 +91,6 @@ def quota_node(node: Any, exponent: int) -> dict[str, Any]:
         "level": node.level,
         "parent": node.parent,
         "total": amount(node.total, exponent),
-        "periods": [amount(p, exponent) for p in node.periods],
+        "periods": fmt_amounts(node.periods, exponent),
         "pinned": node.pinned,
     }

@@ -84,13 +84,13 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
                 "parent": n.parent,
                 "forecast": {
                     "total": j.amount(n.forecast_total, e),
-                    "periods": [j.amount(p, e) for p in n.forecast_periods],
+                    "periods": j.amounts(n.forecast_periods, e),
                 },
                 "quota": None
                 if n.quota_total is None
                 else {
                     "total": j.amount(n.quota_total, e),
-                    "periods": [j.amount(p, e) for p in n.quota_periods or ()],
+                    "periods": j.amounts(n.quota_periods or (), e),
                 },
                 "gap": j.amount(n.gap, e),
                 "coverage": j.ratio(n.coverage),
