@@ -34,6 +34,7 @@ class InputError(Exception):
 
 class SalesplanGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        _alongside.clear()  # nothing left over from an earlier command in this process
         try:
             done = super().invoke(ctx)
             settle_or_exit()  # a command that computed alongside its checks settles them itself
