@@ -171,26 +171,30 @@ def first_line(text: str) -> str:
     return line if len(line) <= 160 else line[:157] + "..."
 
 
-def measure(result: Result, repeat: int, timeout: float) -> Result:
-    """Run ``result.argv`` ``repeat`` times and fill in the measurement and the verdict."""
+def run_once(result: Result, i: int, repeat: int, timeout: float) -> bool:
+    """One timed run of ``result.argv``; False once the result is settled (error, timeout)."""
     label = result.command if result.reps is None else f"{result.command} ({result.reps} reps)"
-    for i in range(repeat):
-        try:
-            run = run_child(result.argv, timeout)
-        except OSError as exc:  # not executable, exec format error, ...
-            result.status, result.note = "error", f"cannot run {result.argv[0]}: {exc}"
-            return result
-        result.times.append(run.wall)
-        result.peak_kib = max(result.peak_kib, run.peak_kib)
-        result.exit_code = run.exit_code
-        log(f"  {label}: run {i + 1}/{repeat} {run.wall:.3f} s, exit {run.exit_code}")
-        if run.timed_out:
-            result.status, result.note = "timeout", f"killed after {timeout:g} s"
-            return result
-        if run.exit_code != 0:
-            result.status = "error"
-            result.note = explain_failure(result.argv, run, timeout)
-            return result
+    try:
+        run = run_child(result.argv, timeout)
+    except OSError as exc:  # not executable, exec format error, ...
+        result.status, result.note = "error", f"cannot run {result.argv[0]}: {exc}"
+        return False
+    result.times.append(run.wall)
+    result.peak_kib = max(result.peak_kib, run.peak_kib)
+    result.exit_code = run.exit_code
+    log(f"  {label}: run {i + 1}/{repeat} {run.wall:.3f} s, exit {run.exit_code}")
+    if run.timed_out:
+        result.status, result.note = "timeout", f"killed after {timeout:g} s"
+        return False
+    if run.exit_code != 0:
+        result.status = "error"
+        result.note = explain_failure(result.argv, run, timeout)
+        return False
+    return True
+
+
+def judge(result: Result) -> Result:
+    """The verdict of a measured result against its budgets."""
     over = []
     best, peak = result.best, result.peak_mib
     if result.budget_s is not None and best is not None and best > result.budget_s:
@@ -200,6 +204,18 @@ def measure(result: Result, repeat: int, timeout: float) -> Result:
     result.status = "over" if over else "ok"
     result.note = "; ".join(over)
     return result
+
+
+def measure(results: list[Result], repeat: int, timeout: float) -> list[Result]:
+    """Run each result's ``argv`` ``repeat`` times, the commands taking turns (a b c a b c
+    ...): a slow minute of a shared machine then costs every command one run, not one command
+    all of its runs. Results without ``argv`` are left as they are."""
+    active = [r for r in results if r.argv]
+    for i in range(repeat):
+        active = [r for r in active if run_once(r, i, repeat, timeout)]
+    for r in active:
+        judge(r)
+    return results
 
 
 def explain_failure(argv: list[str], run: Run, timeout: float) -> str:
@@ -257,7 +273,7 @@ def bench_example(
         return result
     result.argv = [salesplan, "check", str(example), "--format", "json"]
     log("check on the `salesplan init` example")
-    return measure(result, repeat, timeout)
+    return measure([result], repeat, timeout)[0]
 
 
 def bench_plan(
@@ -283,8 +299,7 @@ def bench_plan(
             result.note = unavailable_note(words[0], cache)
             continue
         result.argv = [salesplan, words[0], str(plan), *words[1:], "--format", "json"]
-        measure(result, args.repeat, args.timeout)
-    return results
+    return measure(results, args.repeat, args.timeout)
 
 
 def fmt(value: float | None, digits: int) -> str:
