@@ -339,25 +339,10 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-# Checks that only report. The tree leaves out what they reject (a unit under an unknown
-# parent is not in it) and the engines skip it (a submission row for an unknown rep), so a
-# command can compute while they run: on a big plan they run in a forked child
-# (`load_plan(defer=True)`), and the command waits for them before it writes or prints.
-ALONGSIDE: frozenset[Check] = frozenset(
-    {
-        check_parents,
-        check_negative_metrics,
-        check_metric_rows,
-        check_territories,
-        check_submissions,
-    }
-)
-
-
-def run_checks(plan: Plan, which: Callable[[Check], bool] = lambda check: True) -> list[Diagnostic]:
-    """The diagnostics of every check (or of those `which` selects), in registry order."""
+def run_checks(plan: Plan, checks: Iterable[Check] = CHECKS) -> list[Diagnostic]:
+    """The diagnostics of every check, in registry order. Checks only read the plan, so they
+    can run again on the same plan."""
     found: list[Diagnostic] = []
-    for check in CHECKS:
-        if which(check):
-            found.extend(check(plan))
+    for check in checks:
+        found.extend(check(plan))
     return found

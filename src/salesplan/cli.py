@@ -7,7 +7,6 @@ shows the traceback). Exit 1 means the plan has errors.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import traceback
@@ -34,13 +33,9 @@ class InputError(Exception):
 
 class SalesplanGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
-        _alongside.clear()  # nothing left over from an earlier command in this process
         try:
-            done = super().invoke(ctx)
-            settle_or_exit()  # a command that computed alongside its checks settles them itself
-            return done
+            return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
-            _alongside.clear()
             raise
         except BrokenPipeError:
             # The reader went away (`salesplan ... | head`): stop quietly, as `cat` does,
@@ -49,7 +44,6 @@ class SalesplanGroup(TyperGroup):
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(128 + 13) from None
         except Exception as err:
-            _settle_after(err)
             from salesplan.loading import PlanNotFound
             from salesplan.scaffold import UnknownExample
 
@@ -64,17 +58,6 @@ class SalesplanGroup(TyperGroup):
                     err=True,
                 )
             raise typer.Exit(3) from None
-
-
-def _settle_after(err: Exception) -> None:
-    """Exit 1 if the checks running alongside found errors in the plan: they explain `err`
-    better than it does itself. A failure to settle leaves `err` to be reported."""
-    try:
-        settle_or_exit()
-    except typer.Exit:
-        raise
-    except Exception:
-        _alongside.clear()
 
 
 app = typer.Typer(
@@ -95,7 +78,6 @@ PlanArg = Annotated[
 
 
 def fail(message: str, code: int) -> NoReturn:
-    settle_or_exit()  # the plan's own errors come first
     typer.echo(f"salesplan: {message}", err=True)
     raise typer.Exit(code)
 
@@ -140,7 +122,7 @@ def check(
     """Report every problem in the plan; print nothing and exit 0 when it is clean."""
     from salesplan.render import diagnostics as render
 
-    found = load_with_progress(plan, defer=True).settle().diagnostics
+    found = load_with_progress(plan).diagnostics
     errors, warnings = render.counts(found)
     failed = errors > 0 or (strict and warnings > 0)
     emit(render.RENDERERS[format.value](found, not failed))
@@ -236,40 +218,23 @@ def schema(
 QUOTA_FILE_CODES = frozenset({"SP415", "SP416"})
 
 
-_alongside: list[Loaded] = []  # loads whose reporting checks still run (load_or_exit)
-
-
 def load_or_exit(plan_arg: Path | None) -> Plan:
-    """The plan, or exit 1 listing its errors: no command computes on a broken plan.
-
-    On a big plan the checks that only report run alongside the command (see
-    `loading.load_plan`): the command calls `settle_or_exit()` before it writes or prints."""
-    loaded = load_with_progress(plan_arg, defer=True)
-    if loaded.pending is not None:
-        _alongside.append(loaded)
-    return require_clean(loaded)
+    """The plan, or exit 1 listing its errors: no command computes on a broken plan."""
+    return require_clean(load_with_progress(plan_arg))
 
 
-def settle_or_exit() -> None:
-    """Wait for the checks running alongside the command; exit 1 listing what they found."""
-    while _alongside:
-        require_clean(_alongside.pop().settle())
-
-
-def load_with_progress(plan_arg: Path | None, defer: bool = False) -> Loaded:
+def load_with_progress(plan_arg: Path | None) -> Loaded:
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
     with loading_progress(plan_arg) as step:
-        return load_plan(plan_arg, step, defer)
+        return load_plan(plan_arg, step)
 
 
 def require_clean(loaded: Loaded, allowed: frozenset[str] = QUOTA_FILE_CODES) -> Plan:
     """The loaded plan, or exit 1 listing its errors. A stale or hand-edited quotas.yaml
     does not block: commands recompute the quotas instead."""
     blocking = [d for d in loaded.errors if d.code not in allowed]
-    if loaded.pending is not None and (loaded.plan is None or blocking):
-        blocking = [d for d in loaded.settle().errors if d.code not in allowed]  # list them all
     if loaded.plan is None or blocking:
         for d in blocking or loaded.errors:
             typer.echo(str(d), err=True)
@@ -307,7 +272,6 @@ def allocate(
 
     loaded = load_or_exit(plan)
     result = loaded.allocation
-    settle_or_exit()
     if write:
         target = loaded.root / loaded.settings.files.quotas
         write_atomic(target, quotas_yaml(result, loaded.digest).encode())
@@ -345,7 +309,6 @@ def capacity(
     loaded = load_or_exit(plan)
     quotas, source = current_quotas(loaded)
     report = capacity_report(loaded, quotas, hire_start.date() if hire_start else None, source)
-    settle_or_exit()
     e = loaded.currency_exponent
     emit(
         format or TableFormat.text, lambda: view.tables(report, e), lambda: view.document(report, e)
@@ -372,7 +335,6 @@ def rollup(
         result = select(roll_up(loaded, quotas), level, period)
     except ValueError as err:
         fail(str(err), 2)
-    settle_or_exit()
     emit(
         format or TableFormat.text,
         lambda: view.tables(loaded, result, source),
@@ -403,7 +365,6 @@ def reconcile(
     loaded = load_or_exit(plan)
     quotas, _ = current_quotas(loaded)
     result = hybrid(loaded, quotas)
-    settle_or_exit()
     if write is not None:
         if write.exists() and not force:
             fail(f"{write} exists; use --force to replace it", 1)
@@ -520,22 +481,7 @@ def report(
 
 
 def main() -> None:
-    # pydantic's plugin discovery scans every installed distribution; a CLI needs none.
+    # pydantic's plugin discovery scans every installed distribution; a CLI needs none
+    # (25-48 ms of every command, benchmarks/README.md).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    # A run is short and makes little cyclic garbage, while a big plan is millions of
-    # long-lived objects that every collection would walk again.
-    gc.disable()
-    try:
-        app(prog_name="salesplan")
-    except SystemExit as done:
-        code = done.code
-        if isinstance(code, str):
-            print(code, file=sys.stderr)
-        # Leave without tearing down a big plan object by object (0.3 s at 10,000 reps):
-        # every file was written and closed atomically; only the streams need flushing.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        from salesplan import cache
-
-        cache.flush_in_background()
-        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    app(prog_name="salesplan")

@@ -74,6 +74,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP111", _E, "file exceeds a safety limit (size, nesting depth or node count)"),
         Code("SP112", _E, "malformed CSV file"),
         Code("SP113", _E, "file cannot be read"),
+        Code("SP114", _E, "a path leads outside the plan folder"),
         # SP2xx: schema
         Code("SP201", _E, "unknown key"),
         Code("SP202", _E, "required key is missing"),
@@ -110,7 +111,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP413", _E, "pins exceed the pool they are taken from"),
         Code("SP414", _W, "all split weights among siblings are zero; even split used"),
         Code("SP415", _E, "quotas.yaml is stale"),
-        Code("SP416", _E, "quotas.yaml is inconsistent"),
+        Code("SP416", _E, "quotas.yaml was edited by hand"),
         Code("SP417", _W, "rep has zero capacity under a capacity split"),
         Code("SP418", _E, "unknown split rule"),
         Code("SP419", _E, "pin is not a multiple of the rounding unit"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.fiscal import Calendar
-from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
+from salesplan.model import Org, PlanSettings, Rep, Territory, Unit
 from salesplan.money import MINOR_UNITS, minor_unit
 from salesplan.source import Document, unpack
 
@@ -204,12 +204,13 @@ class Plan:
     territory_index: dict[str, int] = field(default_factory=dict)
     metric_rows: list[MetricRow] = field(default_factory=list)
     submissions: Submissions = field(default_factory=Submissions)
-    quotas: Quotas | None = None  # quotas.yaml as parsed (None when absent or verified)
-    quotas_present: bool = False  # a quotas.yaml exists
-    quotas_verified: bool = False  # ...and its checksums prove it is allocate's output as is
-    quotas_stale: Where | None = None  # ...or its `inputs:` (here) are not the plan's: stale
+    # quotas.yaml, an output: its bytes are compared with the allocation computed now, never
+    # read as numbers (None: absent or unreadable)
+    quotas_file: str | None = None
+    quotas_raw: bytes | None = None
     documents: dict[str, Document] = field(default_factory=dict)
     broken_ids: set[str] = field(default_factory=set)
+    unparsed: set[str] = field(default_factory=set)  # roles of files that could not be parsed
     digest: str = ""
 
     # ---- derived, computed once

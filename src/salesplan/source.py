@@ -81,23 +81,14 @@ class Document:
     """One parsed file: its data (None when unreadable) and where things are in it.
 
     A big file may be read without positions (`parse_yaml(..., marks=False)`): its data is
-    then plain dicts and lists, a third lighter, and the file's bytes are kept so that the
-    first `locate` (a diagnostic to report) parses it again with positions."""
+    then plain dicts and lists, a third lighter, and the first `locate` (a diagnostic to
+    report) parses its bytes again with positions."""
 
     file: str
     data: Any
     diagnostics: list[Diagnostic] = field(default_factory=list)
     raw: bytes | None = field(default=None, repr=False, compare=False)
     _marked: Document | None = field(default=None, init=False, repr=False, compare=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_marked": None}  # positions are parsed again when asked
-
-    def drop_data(self) -> None:
-        """Let the data of a document read without positions go, once it has been
-        validated and checked: its positions are still found from the bytes."""
-        if self.raw is not None and not isinstance(self.data, (YMap, YList)):
-            self.data = None
 
     def marked(self) -> Document:
         """This document with positions: itself, or the file parsed again with them."""
@@ -350,7 +341,7 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
     demand (see Document); a file with any problem is parsed with them straight away."""
     text, problems = decode(file, raw)
     if text is None:
-        return Document(file, None, problems)
+        return Document(file, None, problems, raw=raw)
     if not marks:
         with gc_paused():
             try:
@@ -379,7 +370,7 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
         except yaml.YAMLError as err:
             builder.diagnostics.append(diagnostic("SP103", str(err).strip(), file, 1, 1))
             data = None
-    document = Document(file, data, builder.diagnostics)
+    document = Document(file, data, builder.diagnostics, raw=raw)
     if data is None and not document.diagnostics:
         message = "file is empty (no YAML data, only blanks or comments); give it its content"
         document.diagnostics.append(diagnostic("SP110", message, file, 1, 1))
