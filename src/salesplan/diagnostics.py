@@ -75,6 +75,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP112", _E, "malformed CSV file"),
         Code("SP113", _E, "file cannot be read"),
         Code("SP114", _E, "a path leads outside the plan folder"),
+        Code("SP115", _E, "more problems than are listed"),
         # SP2xx: schema
         Code("SP201", _E, "unknown key"),
         Code("SP202", _E, "required key is missing"),
@@ -138,6 +139,32 @@ def diagnostic(
 ) -> Diagnostic:
     """Make a diagnostic with the catalogue's severity for `code`."""
     return Diagnostic(code, CATALOGUE[code].severity, message, file, line, column, path)
+
+
+MAX_PER_CODE = 200  # diagnostics listed per file and code; the rest are counted
+
+
+def capped(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted, each once, at most MAX_PER_CODE per file and code, then one SP115 line that
+    counts the rest: a file with 100,000 broken rows is not a 100,000-line report."""
+    kept: list[Diagnostic] = []
+    counts: dict[tuple[str, str], int] = {}
+    dropped: dict[tuple[str, str], tuple[Diagnostic, int]] = {}
+    for d in sorted(set(diagnostics), key=Diagnostic.sort_key):
+        group = (d.file, d.code)
+        counts[group] = seen = counts.get(group, 0) + 1
+        if seen <= MAX_PER_CODE or d.code == "SP115":
+            kept.append(d)
+        else:
+            first, n = dropped.get(group, (d, 0))
+            dropped[group] = (first, n + 1)
+    for (file, code), (first, n) in dropped.items():
+        message = (
+            f"{n:,} more {code} problems in this file are not listed; fix the ones above first"
+        )
+        kept.append(diagnostic("SP115", message, file, first.line, first.column))
+    kept.sort(key=Diagnostic.sort_key)
+    return kept
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

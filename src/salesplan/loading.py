@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.diagnostics import Diagnostic, capped, diagnostic
 from salesplan.model import Org, PlanSettings, Rep, Territory, Unit
 from salesplan.plan import MetricRow, Plan
 from salesplan.reading.files import (
@@ -74,7 +74,7 @@ def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Load
             loaded.diagnostics.extend(run_checks(plan))
     # A file that could not be parsed is reported alone: the cross-file checks would only
     # report what follows from its content being missing.
-    loaded.diagnostics = sorted(set(loaded.diagnostics), key=Diagnostic.sort_key)
+    loaded.diagnostics = capped(loaded.diagnostics)
     return loaded
 
 
@@ -160,14 +160,18 @@ def plan_paths(plan: Plan, problems: list[Diagnostic]) -> dict[str, Path]:
     return paths
 
 
+PLAIN_FROM = 1024 * 1024  # bytes from which a file may be parsed without positions first
+
+
 def read_yaml_file(path: Path, problems: list[Diagnostic], marks: bool = True) -> Document:
-    """A YAML file, read safely and parsed. Without `marks`, positions are found again only
-    when a diagnostic needs them (see Document): for the big org and territories."""
+    """A YAML file, read safely and parsed. Without `marks`, a big file is parsed without
+    positions, found again only when a diagnostic needs them (see Document): for the org and
+    territories of a big plan. A small file is parsed once, with them."""
     raw = read_file(path, problems)
     name = display_name(path)
     if raw is None:
         return Document(name, None)
-    doc = parse_yaml(name, raw, marks)
+    doc = parse_yaml(name, raw, marks or len(raw) < PLAIN_FROM)
     problems.extend(doc.diagnostics)
     return doc
 

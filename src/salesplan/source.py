@@ -367,14 +367,28 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
                 message += "; flatten the data"
             builder.diagnostics.append(diagnostic(code, message, file, line, column))
             data = None
+        except yaml.reader.ReaderError as err:  # a character YAML does not allow
+            builder.diagnostics.append(_bad_character(file, text, err))
+            data = None
         except yaml.YAMLError as err:
-            builder.diagnostics.append(diagnostic("SP103", str(err).strip(), file, 1, 1))
+            first = str(err).strip().splitlines()[0] if str(err).strip() else "invalid YAML"
+            builder.diagnostics.append(diagnostic("SP103", first, file, 1, 1))
             data = None
     document = Document(file, data, builder.diagnostics, raw=raw)
     if data is None and not document.diagnostics:
         message = "file is empty (no YAML data, only blanks or comments); give it its content"
         document.diagnostics.append(diagnostic("SP110", message, file, 1, 1))
     return document
+
+
+def _bad_character(file: str, text: str, err: yaml.reader.ReaderError) -> Diagnostic:
+    """A control character (NUL, ESC...) at its line and column, named, on one line."""
+    position = min(max(err.position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "?")
+    message = f"control character U+{code:04X} is not allowed in YAML; remove it"
+    return diagnostic("SP103", message, file, line, column)
 
 
 def _syntax_message(err: yaml.MarkedYAMLError, text: str) -> str:

@@ -94,17 +94,32 @@ def validate_items(
         for i, obj in enumerate(valid):
             index.setdefault(obj.id, i)  # type: ignore[attr-defined]
         return valid, index
+    invalid: list[int] = []
     for i, item in enumerate(items):
+        if not isinstance(item, dict) and len(invalid) >= MAX_INVALID_ITEMS:
+            invalid.append(i)  # not even a mapping: no need to ask the model why
+            continue
         try:
             obj = model.model_validate(item)
         except ValidationError as err:
-            problems.extend(schema_diagnostics(doc, err, model, prefix=(key, i)))
+            if len(invalid) < MAX_INVALID_ITEMS:  # reported; the rest only counted
+                problems.extend(schema_diagnostics(doc, err, model, prefix=(key, i)))
+            invalid.append(i)
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 broken.add(item["id"])
             continue
         valid.append(obj)
         index.setdefault(obj.id, i)  # type: ignore[attr-defined]
+    if len(invalid) > MAX_INVALID_ITEMS:
+        first = invalid[MAX_INVALID_ITEMS]
+        line, col = doc.locate((key, first))
+        more = len(invalid) - MAX_INVALID_ITEMS
+        message = f"{more:,} more invalid items in {key} are not listed; fix the ones above first"
+        problems.append(diagnostic("SP115", message, doc.file, line, col, f"{key}[{first}]"))
     return valid, index
+
+
+MAX_INVALID_ITEMS = 100  # items of one list reported one by one
 
 
 @cache
