@@ -13,10 +13,9 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
-from salesplan.diagnostics import Diagnostic
+from salesplan.diagnostics import Diagnostic, report
 from salesplan.fiscal import ZERO, productivity
 from salesplan.money import Weight, scale_weights, split_scaled, split_units, to_units
-from salesplan.plan import report
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:

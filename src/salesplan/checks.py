@@ -17,10 +17,10 @@ from salesplan.checks_inputs import (
     check_territories,
 )
 from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
-from salesplan.diagnostics import Diagnostic, did_you_mean
+from salesplan.diagnostics import Diagnostic, did_you_mean, report
 from salesplan.metrics import split_metric_names
 from salesplan.money import minor_unit
-from salesplan.plan import Plan, report
+from salesplan.plan import Plan
 from salesplan.tree import REP, ROOT_LEVEL
 
 Check = Callable[[Plan], Iterable[Diagnostic]]

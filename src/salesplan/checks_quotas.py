@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from salesplan.allocate import allocation_problems
-from salesplan.diagnostics import Diagnostic
-from salesplan.plan import Plan, Where, report
+from salesplan.diagnostics import Diagnostic, Where, report
+from salesplan.plan import Plan
 from salesplan.quotas import quotas_yaml
 
 ZERO = Decimal(0)

@@ -171,3 +171,20 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest candidate to a misspelt name, else ``."""
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in a file, 1-based."""
+
+    file: str
+    line: int
+    column: int
+    sheet: str | None = None  # the worksheet, for a row of an XLSX file
+
+
+def report(code: str, message: str, where: Where, path: str = "") -> Diagnostic:
+    """A diagnostic at a `Where` (a worksheet is named at the end of the message)."""
+    if where.sheet is not None:
+        message = f"{message} (sheet {where.sheet!r})"
+    return diagnostic(code, message, where.file, where.line, where.column, path)

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.allocate import Allocation, NodeQuota
 from salesplan.capacity import over_budget, quota_capacities
+from salesplan.diagnostics import report
 from salesplan.fiscal import ZERO
 from salesplan.money import Weight, split_units, to_units
-from salesplan.plan import report
 from salesplan.rollup import forecast_tree
 
 if TYPE_CHECKING:

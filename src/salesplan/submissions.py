@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import ValidationError
 
-from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.diagnostics import Diagnostic, Where, diagnostic, report
 from salesplan.model import Submission
-from salesplan.plan import AMOUNT, Batch, CellSource, MarkSource, Submissions, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
+from salesplan.submitted import AMOUNT, Batch, CellSource, MarkSource, Submissions
 from salesplan.tables import Table, open_csv, parse_decimal, read_xlsx
 
 if TYPE_CHECKING:
