@@ -19,6 +19,8 @@ from salesplan.money import Weight, scale_weights, split_scaled, split_units, to
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.model import Level
     from salesplan.plan import Plan
     from salesplan.tree import Node
@@ -100,6 +102,12 @@ class Allocation:
 
     def by_id(self) -> dict[str, NodeQuota]:
         return {n.id: n for n in self.nodes}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.nodes, self.periods)
 
     def totals(self) -> dict[str, Decimal]:
         """Every node's total quota, by id (without phasing anything)."""

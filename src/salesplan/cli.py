@@ -215,9 +215,6 @@ def schema(
         emit(json.dumps({k.value: json_schema(k.value) for k in SchemaKind}, indent=2) + "\n")
 
 
-QUOTA_FILE_CODES = frozenset({"SP415", "SP416"})
-
-
 def load_or_exit(plan_arg: Path | None) -> Plan:
     """The plan, or exit 1 listing its errors: no command computes on a broken plan."""
     return require_clean(load_with_progress(plan_arg))
@@ -231,17 +228,14 @@ def load_with_progress(plan_arg: Path | None) -> Loaded:
         return load_plan(plan_arg, step)
 
 
-def require_clean(loaded: Loaded, allowed: frozenset[str] = QUOTA_FILE_CODES) -> Plan:
-    """The loaded plan, or exit 1 listing its errors. A stale or hand-edited quotas.yaml
-    does not block: commands recompute the quotas instead."""
-    blocking = [d for d in loaded.errors if d.code not in allowed]
+def require_clean(loaded: Loaded) -> Plan:
+    """The loaded plan, or exit 1 listing its errors (`Loaded.blocking`: a stale or
+    hand-edited quotas.yaml does not block, the commands compute the quotas anyway)."""
+    blocking = loaded.blocking
     if loaded.plan is None or blocking:
-        for d in blocking or loaded.errors:
+        for d in blocking:
             typer.echo(str(d), err=True)
-        fail(
-            f"the plan has {len(blocking or loaded.errors)} error(s); fix them first (salesplan check)",
-            1,
-        )
+        fail(f"the plan has {len(blocking)} error(s); fix them first (salesplan check)", 1)
     return loaded.plan
 
 

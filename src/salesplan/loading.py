@@ -50,6 +50,17 @@ class Loaded:
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]
 
+    @property
+    def blocking(self) -> list[Diagnostic]:
+        """The errors that stop a command: all but a stale or hand-edited quotas.yaml (an
+        output; the commands compute the quotas anyway). Every error when there is no plan."""
+        if self.plan is None:
+            return self.errors
+        return [d for d in self.errors if d.code not in OUTPUT_FILE_CODES]
+
+
+OUTPUT_FILE_CODES = frozenset({"SP415", "SP416"})  # quotas.yaml stale or edited by hand
+
 
 Step = Callable[[str], None]  # told what is being read next, for a progress bar
 STEPS = ("plan", "org", "metrics", "submissions", "territories", "quotas", "checks")
@@ -75,6 +86,8 @@ def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Load
     # A file that could not be parsed is reported alone: the cross-file checks would only
     # report what follows from its content being missing.
     loaded.diagnostics = capped(loaded.diagnostics)
+    if loaded.plan is not None:
+        loaded.plan.diagnostics = loaded.diagnostics
     return loaded
 
 

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from salesplan.diagnostics import Where
+from salesplan.diagnostics import Diagnostic, Where
 from salesplan.fiscal import Calendar
 from salesplan.model import Org, PlanSettings, Rep, Territory, Unit
 from salesplan.money import MINOR_UNITS, minor_unit
@@ -16,7 +16,12 @@ from salesplan.source import Document
 from salesplan.submitted import Submissions
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from salesplan.allocate import Allocation
+    from salesplan.capacity import CapacityReport
+    from salesplan.reconcile import Reconciliation
+    from salesplan.rollup import Rollup
     from salesplan.tree import Tree
 
 Loc = tuple[str | int, ...]
@@ -55,6 +60,7 @@ class Plan:
     documents: dict[str, Document] = field(default_factory=dict)
     broken_ids: set[str] = field(default_factory=set)
     unparsed: set[str] = field(default_factory=set)  # roles of files that could not be parsed
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # all found by load_plan
     digest: str = ""
 
     # ---- derived, computed once
@@ -113,6 +119,30 @@ class Plan:
         for row in self.metric_rows:
             merged.setdefault(row.id, {}).update(row.values)
         return merged
+
+    # ---- the engines, as the commands run them (each result has .to_frame())
+
+    def allocate(self) -> Allocation:
+        """The top-down split (`salesplan allocate`)."""
+        return self.allocation
+
+    def capacity(self, hire_start: date | None = None) -> CapacityReport:
+        """Ramp-adjusted capacity against the target (`salesplan capacity`)."""
+        from salesplan.capacity import capacity_report
+
+        return capacity_report(self, self.allocation, hire_start, "computed")
+
+    def rollup(self, level: str | None = None, period: str | None = None) -> Rollup:
+        """Submissions rolled up against the quotas (`salesplan rollup`)."""
+        from salesplan.rollup import rollup, select
+
+        return select(rollup(self, self.allocation), level, period)
+
+    def reconcile(self) -> Reconciliation:
+        """The hybrid proposal (`salesplan reconcile`)."""
+        from salesplan.reconcile import reconcile
+
+        return reconcile(self, self.allocation)
 
     # ---- positions
 

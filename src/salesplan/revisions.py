@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 WORKING_TREE = "working tree"
 DEFAULT_OLD = "HEAD"
-# Problems that do not stop a diff: a stale or hand-edited quotas.yaml (diff recomputes).
-TOLERATED = frozenset({"SP415", "SP416"})
 BLOB_MODES = {"100644", "100755"}  # regular files; symlinks and submodules are left out
 
 
@@ -47,8 +45,7 @@ class Side:
     @property
     def problems(self) -> list[Diagnostic]:
         """The errors that make diffing this side meaningless."""
-        blocking = [d for d in self.loaded.errors if d.code not in TOLERATED]
-        return blocking or (self.loaded.errors if self.loaded.plan is None else [])
+        return self.loaded.blocking
 
     @property
     def plan(self) -> Plan | None:
