@@ -30,6 +30,7 @@ from salesplan.reading.files import (
     find_plan,
     read_file,
 )
+from salesplan.reading.records import REP_COLUMNS, TERRITORY_COLUMNS, is_table, read_table
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
 from salesplan.tables import parse_decimal, read_csv
@@ -109,7 +110,14 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
         plan.documents["org"] = org_doc = read_yaml_file(org_path, problems, marks=False)
         check_top_keys(org_doc, Org.model_fields, problems)
         units, plan.unit_index = validate_items(org_doc, "units", Unit, problems, plan.broken_ids)
-        reps, plan.rep_index = validate_items(org_doc, "reps", Rep, problems, plan.broken_ids)
+        reps_doc = org_doc
+        reps_path = paths.get("reps")
+        if reps_path is not None:
+            reps_doc = read_table_file(reps_path, "reps", REP_COLUMNS, problems)
+            plan.documents["reps"] = reps_doc
+            read["reps"] = reps_doc.raw or b""
+            _given_twice(org_doc, "reps", settings.files.reps, problems)
+        reps, plan.rep_index = validate_items(reps_doc, "reps", Rep, problems, plan.broken_ids)
         plan.org = Org(units=units, reps=reps)
         read["org"] = org_doc.raw or b""
     elif org_path is not None:
@@ -132,9 +140,12 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     step("territories")
     territories_path = paths.get("territories")
     if territories_path is not None and _present(territories_path):
-        doc = read_yaml_file(territories_path, problems, marks=False)
+        if is_table(territories_path.name):
+            doc = read_table_file(territories_path, "territories", TERRITORY_COLUMNS, problems)
+        else:
+            doc = read_yaml_file(territories_path, problems, marks=False)
+            check_top_keys(doc, ["territories"], problems)
         plan.documents["territories"] = doc
-        check_top_keys(doc, ["territories"], problems)
         plan.territories, plan.territory_index = validate_items(
             doc, "territories", Territory, problems, plan.broken_ids
         )
@@ -189,6 +200,24 @@ def read_yaml_file(path: Path, problems: list[Diagnostic], marks: bool = True) -
     return doc
 
 
+def read_table_file(
+    path: Path, key: str, columns: dict[str, tuple[str, ...]], problems: list[Diagnostic]
+) -> Document:
+    """A CSV table of records (reps.csv, territories.csv), read safely."""
+    raw = read_file(path, problems)
+    if raw is None:
+        return Document(display_name(path), None)
+    return read_table(display_name(path), raw, key, columns, problems)
+
+
+def _given_twice(doc: Document, key: str, table: str | None, problems: list[Diagnostic]) -> None:
+    """The same list in YAML and in a CSV table: the table is read, the YAML is an error."""
+    if isinstance(doc.data, dict) and doc.data.get(key):
+        line, column = doc.locate((key,), key=True)
+        message = f"{key} are read from {table} (files.{key}); remove `{key}:` from this file"
+        problems.append(diagnostic("SP201", message, doc.file, line, column, key))
+
+
 def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[MetricRow]:
     """metrics.csv: `id` then one column per metric; a cell that is not a number is SP411."""
     table = read_csv(file, raw)
@@ -221,7 +250,7 @@ def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[Metr
     return rows
 
 
-DIGESTED = ("org", "territories", "metrics")  # with the plan file: what decides the quotas
+DIGESTED = ("org", "territories", "metrics", "reps")  # with the plan file: what decides the quotas
 
 
 def inputs_digest(plan_file: Path, paths: dict[str, Path], read: dict[str, bytes]) -> str:

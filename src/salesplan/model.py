@@ -76,7 +76,8 @@ class ReconcilePolicy(Model):
 
 class Files(Model):
     org: Text = "org.yaml"
-    territories: Text = "territories.yaml"
+    reps: Text | None = None  # reps.csv: the reps as a CSV table instead of under org.yaml
+    territories: Text = "territories.yaml"  # or territories.csv
     metrics: Text = "metrics.csv"
     submissions: Text = "submissions"
     quotas: Text = "quotas.yaml"

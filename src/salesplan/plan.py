@@ -157,7 +157,12 @@ class Plan:
         return self.where("org", ("units", self.unit_index[unit_id], *path), key=key)
 
     def at_rep(self, rep_id: str, *path: str | int, key: bool = False) -> Where:
-        return self.where("org", ("reps", self.rep_index[rep_id], *path), key=key)
+        return self.where(self.reps_role, ("reps", self.rep_index[rep_id], *path), key=key)
+
+    @property
+    def reps_role(self) -> str:
+        """Where the reps were read: "reps" (a reps.csv table) or "org" (org.yaml)."""
+        return "reps" if "reps" in self.documents else "org"
 
     def at_node(self, node_id: str, *path: str | int, key: bool = False) -> Where:
         if node_id in self.rep_index:

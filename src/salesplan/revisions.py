@@ -130,7 +130,7 @@ def plan_files(settings_text: bytes, plan_dir: str) -> list[str]:
     if isinstance(doc.data, dict) and not doc.diagnostics:
         with suppress(ValueError):
             files = Files.model_validate(doc.data.get("files", {}))
-    names = [files.org, files.territories, files.metrics, files.submissions, files.quotas]
+    names = [name for name in files.model_dump().values() if isinstance(name, str)]
     paths = [posixpath.normpath(posixpath.join(plan_dir, name)) for name in names]
     return [p for p in paths if not p.startswith("../") and p not in {"..", "."}]
 
