@@ -20,7 +20,6 @@ from typing import Any, cast
 import yaml
 
 from salesplan.diagnostics import Diagnostic, diagnostic
-
 from salesplan.reading.files import MAX_BYTES
 
 MAX_DEPTH = 64
