@@ -65,7 +65,9 @@ def _broken_alongside(example):
     """The example with one problem for each check that runs alongside a command."""
     org = example / "org.yaml"
     org.write_text(
-        org.read_text().replace("parent: amer, owner: sam.reed", "parent: amerika, owner: sam.reed")
+        org.read_text().replace(
+            'parent: amer, owner: "@sam-reed"', 'parent: amerika, owner: "@sam-reed"'
+        )
     )
     csv = example / "submissions" / "emea-commercial.csv"
     csv.write_text(csv.read_text() + "nobody,Q1,1000,\nhana,Q9,5,\n")

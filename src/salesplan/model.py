@@ -31,6 +31,10 @@ Ratio = Annotated[
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]
+Owners = Annotated[
+    Text | Annotated[list[Text], Field(min_length=1)],
+    Field(description='who approves changes below: an email, a "@github-handle", or a list'),
+]
 Metrics = dict[Id, Number]
 
 
@@ -98,6 +102,7 @@ class PlanSettings(Model):
     budget: Budget = Budget()
     reconcile: ReconcilePolicy = ReconcilePolicy()
     files: Files = Files()
+    owner: Owners | None = None
 
 
 # ---- org.yaml
@@ -108,7 +113,7 @@ class Unit(Model):
     name: Text | None = None
     level: Id
     parent: Id | None = None
-    owner: Text | None = None
+    owner: Owners | None = None
     quota: Amount | None = None
     metrics: Metrics = Field(default_factory=dict)
 
