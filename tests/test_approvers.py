@@ -290,3 +290,29 @@ def test_an_owner_list_must_hold_text(cli, example):
     result = cli("check", example)
     assert result.exit_code == 1
     assert "SP203" in result.stdout
+
+
+def test_text_fits_80_columns_without_cutting_digits(example):
+    import io
+
+    from rich.console import Console
+
+    from salesplan.render import text
+    from salesplan.render.approvers import fit, tables
+
+    before = load_plan(example).plan
+    edit(example / "org.yaml", 'owner: "@sam-reed"}', 'owner: "@sam-reed-the-second"}')
+    edit(example / "salesplan.yaml", "target: 12_800_000", "target: 999_012_800_000")
+    after = load_plan(example).plan
+    assert before is not None and after is not None
+    result = approvals(before, after, diff_plans(before, after))
+    out = io.StringIO()
+    shown_tables = [fit(t, 80) for t in tables(result, narrow=True)]
+    text.render(shown_tables, Console(file=out, width=80, color_system=None))
+    shown = out.getvalue()
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    assert "999,012,800,000.00" in shown and "+999,000,000,000.00" in shown
+    assert "amer-ent (owner)" in shown and "…" not in shown
+    assert [c.header for c in shown_tables[0].columns] == ["id", "old", "new", "delta"]
+    wide = tables(result)[0]  # what a wide terminal shows: nothing dropped
+    assert fit(wide, 200) is wide and len(wide.columns) == 7

@@ -17,8 +17,9 @@ from typing import Any
 from salesplan.approvers import Approvals, Approver, Item, is_handle
 from salesplan.render import json as j
 from salesplan.render.diff import DASH, code_span, json_value, money, value_text
-from salesplan.render.table import Column, Table
+from salesplan.render.table import Column, Table, show
 
+WIDE = 100  # terminal columns from which the text tables show the kind and level
 SHOWN_IN_CELL = 8  # ids listed in a summary cell before "and N more"
 KIND_NAMES = {"quota": "quota", "setting": "setting", "owner": "owner"}
 
@@ -75,14 +76,19 @@ def status(approver: Approver, given: Collection[str] | None) -> str | None:
 # ---- tables
 
 
-def items_table(title: str, items: Sequence[Item], exponent: int) -> Table:
-    columns = [Column("change"), Column("id"), Column("level"), Column("old", True)]
-    columns += [Column("new", True), Column("delta", True), Column("%", True)]
+def items_table(title: str, items: Sequence[Item], exponent: int, narrow: bool = False) -> Table:
+    """A row per change. `narrow` (a terminal under 100 columns) folds the kind into the id
+    and leaves the level out, so that every digit of the amounts fits in 80 columns."""
+    columns = [Column("id")] if narrow else [Column("change"), Column("id"), Column("level")]
+    columns += [Column("old", True), Column("new", True), Column("delta", True), Column("%", True)]
     table = Table(title, columns)
     for i in items:
         old, new = (value_text(v, i.measure, exponent) for v in (i.old, i.new))
-        cells = [KIND_NAMES[i.kind], i.id, i.level or "", old, new, delta_text(i, exponent)]
-        table.add([*cells, percent_text(i)])
+        if narrow:
+            cells = [i.id if i.kind == "quota" else f"{i.id} ({KIND_NAMES[i.kind]})"]
+        else:
+            cells = [KIND_NAMES[i.kind], i.id, i.level or ""]
+        table.add([*cells, old, new, delta_text(i, exponent), percent_text(i)])
     return table
 
 
@@ -90,14 +96,16 @@ def owners_text(approver: Approver) -> str:
     return " or ".join(approver.owners)
 
 
-def tables(result: Approvals, given: Collection[str] | None = None) -> list[Table]:
+def tables(
+    result: Approvals, given: Collection[str] | None = None, narrow: bool = False
+) -> list[Table]:
     found = []
     for a in result.approvers:
         state = status(a, given)
         title = owners_text(a) + (f" ({state})" if state else "")
-        found.append(items_table(title, a.items, result.exponent))
+        found.append(items_table(title, a.items, result.exponent, narrow))
     if result.unowned:
-        found.append(items_table("No owner", result.unowned, result.exponent))
+        found.append(items_table("No owner", result.unowned, result.exponent, narrow))
     return found
 
 
@@ -243,4 +251,33 @@ def as_text(result: Approvals, given: Collection[str] | None = None) -> None:
 
     out = text.console()
     out.print(Text(summary_line(result), style="bold"), soft_wrap=True)
-    text.render(tables(result, given), out)
+    text.render([fit(t, out.width) for t in tables(result, given, out.width < WIDE)], out)
+
+
+DROPPED_FIRST = ("%", "level", "change", "old")  # what a narrow terminal loses, in order
+
+
+def fit(table: Table, width: int) -> Table:
+    """The table without the columns that would make rich cut digits to fit `width`."""
+    for header in DROPPED_FIRST:
+        if _width(table) <= width:
+            break
+        if header in (c.header for c in table.columns):
+            index = [c.header for c in table.columns].index(header)
+            table = Table(
+                table.title,
+                table.columns[:index] + table.columns[index + 1 :],
+                [row[:index] + row[index + 1 :] for row in table.rows],
+                table.depth,
+                table.strong,
+                table.notes,
+            )
+    return table
+
+
+def _width(table: Table) -> int:
+    """The width rich gives the table uncut: the widest cell of each column plus padding."""
+    widths = [len(c.header) for c in table.columns]
+    for row in table.rows:
+        widths = [max(w, len(show(cell))) for w, cell in zip(widths, row)]
+    return sum(widths) + 3 * len(widths) + 1
