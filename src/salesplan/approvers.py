@@ -119,12 +119,18 @@ class Ownership:
 
     def __init__(self, old: Plan, new: Plan) -> None:
         self.old, self.new = old, new
+        self.known: dict[str, tuple[str, ...]] = {}  # owners by unit, looked up once each
 
     def root_owners(self) -> tuple[str, ...]:
         return owners_of(self.old.settings.owner)
 
     def owners(self, node_id: str) -> tuple[str, ...]:
         """The owners of a unit or the root, from the old side when it is there."""
+        if (found := self.known.get(node_id)) is None:
+            found = self.known[node_id] = self._owners(node_id)
+        return found
+
+    def _owners(self, node_id: str) -> tuple[str, ...]:
         for plan in (self.old, self.new):
             if node_id == plan.settings.id:
                 return owners_of(plan.settings.owner)
@@ -134,11 +140,11 @@ class Ownership:
         return ()
 
     def parents(self, node_id: str) -> list[str]:
-        found = []
-        for plan in (self.old, self.new):
-            if node_id in plan.tree and (parent := plan.tree[node_id].parent) is not None:
-                found.append(parent)
-        return list(dict.fromkeys(found))
+        """The node's parent on each side: one, or two when it moved."""
+        before, after = self.old.tree.nodes.get(node_id), self.new.tree.nodes.get(node_id)
+        old = before.parent if before is not None else None
+        new = after.parent if after is not None else None
+        return [p for p in (old, new if new != old else None) if p is not None]
 
     def approvers_of(self, item: Item) -> list[tuple[str, ...]]:
         if item.kind == SETTING:
@@ -196,8 +202,9 @@ def approvals(old: Plan, new: Plan, diff: PlanDiff) -> Approvals:
     groups: dict[frozenset[str], tuple[tuple[str, ...], list[Item]]] = {}
     unowned: list[Item] = []
     for item in items:
-        found = [owners for owners in ownership.approvers_of(item) if owners]
-        if len(found) < len(ownership.approvers_of(item)) or not found:
+        wanted = ownership.approvers_of(item)
+        found = [owners for owners in wanted if owners]
+        if len(found) < len(wanted) or not found:
             unowned.append(item)
         for owners in found:
             key = frozenset(owner_key(o) for o in owners)
