@@ -285,11 +285,18 @@ def test_owner_values():
     assert not is_handle("maria@acme.example") and not is_handle("@-x") and not is_handle("@a b")
 
 
-def test_an_owner_list_must_hold_text(cli, example):
+def test_an_owner_is_text_or_a_list_of_text(cli, example):
     edit(example / "org.yaml", 'owner: "@sam-reed"}', "owner: []}")
+    edit(example / "org.yaml", 'owner: "@priya-shah"}', "owner: [priya@acme.example, 7]}")
+    edit(example / "salesplan.yaml", 'owner: "@dana-kim"', "owner: 5")
     result = cli("check", example)
     assert result.exit_code == 1
-    assert "SP203" in result.stdout
+    found = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if "SP203" in line]
+    assert found == [  # one error each, at the value, whichever shape it has
+        "SP203 must not be empty",
+        "SP203 expected text, got 7 (quote it)",
+        "SP203 expected text, got 5 (quote it)",
+    ]
 
 
 def test_text_fits_80_columns_without_cutting_digits(example):

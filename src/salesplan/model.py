@@ -10,7 +10,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+)
 
 Id = Annotated[
     str,
@@ -32,7 +40,8 @@ Ratio = Annotated[
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]
 Owners = Annotated[
-    Text | Annotated[list[Text], Field(min_length=1)],
+    Annotated[Text, Tag("one")] | Annotated[list[Text], Field(min_length=1), Tag("list")],
+    Discriminator(lambda v: "list" if isinstance(v, list) else "one"),  # one error, not two
     Field(description='who approves changes below: an email, a "@github-handle", or a list'),
 ]
 Metrics = dict[Id, Number]
