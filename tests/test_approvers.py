@@ -7,10 +7,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from plan_strategies import PlanSpec, plan_specs, write_plan
 from salesplan import load_plan
 from salesplan.approvers import approvals, is_handle, owner_key
 from salesplan.diff import diff_plans
@@ -323,3 +328,67 @@ def test_text_fits_80_columns_without_cutting_digits(example):
     assert [c.header for c in shown_tables[0].columns] == ["id", "old", "new", "delta"]
     wide = tables(result)[0]  # what a wide terminal shows: nothing dropped
     assert fit(wide, 200) is wide and len(wide.columns) == 7
+
+
+# ---- properties, over random plans
+
+
+@st.composite
+def owned_changes(draw: st.DrawFn) -> tuple[PlanSpec, set[str], int, dict[str, int | None]]:
+    """A plan, the units (and root, "acme") that have an owner, a new target, new pins."""
+    spec = draw(plan_specs())
+    units = ["acme", *spec.regions, *(t for t, _ in spec.teams)]
+    owned = set(draw(st.lists(st.sampled_from(units), unique=True)))
+    target = draw(st.sampled_from([spec.target, spec.target + 1000, spec.target * 2]))
+    pins = {r.id: draw(st.sampled_from([r.pin, None, 10_000])) for r in spec.reps}
+    return spec, owned, target, pins
+
+
+def _with_owners(folder: Path, owned: set[str]) -> None:
+    org = folder / "org.yaml"
+    text = org.read_text()
+    for unit in owned - {"acme"}:
+        text = text.replace(f"{{id: {unit}, level:", f'{{id: {unit}, owner: "@o-{unit}", level:')
+    org.write_text(text)
+    if "acme" in owned:
+        with (folder / "salesplan.yaml").open("a") as plan:
+            plan.write('owner: "@o-acme"\n')
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(owned_changes())
+def test_every_moved_quota_goes_to_its_parents_owner_or_is_unowned(case):
+    spec, owned, target, pins = case
+    with tempfile.TemporaryDirectory() as folder:
+        old_dir, new_dir = Path(folder) / "old", Path(folder) / "new"
+        write_plan(spec, old_dir, "yaml")
+        _with_owners(old_dir, owned)
+        changed = replace(spec, target=target, reps=[replace(r, pin=pins[r.id]) for r in spec.reps])
+        write_plan(changed, new_dir, "yaml")
+        _with_owners(new_dir, owned)
+        old, new = load_plan(old_dir).plan, load_plan(new_dir).plan
+        assume(old is not None and new is not None)
+        assert old is not None and new is not None
+        result = approvals(old, new, diff_plans(old, new))
+
+    listed = {(a.owner, i.id) for a in result.approvers for i in a.items if i.kind == "quota"}
+    unowned = {i.id for i in result.unowned}
+    before, after = old.allocation.by_id(), new.allocation.by_id()
+    for node in new.tree.order[1:]:  # every node but the root
+        moved = (before[node].total, before[node].periods) != (
+            after[node].total,
+            after[node].periods,
+        )
+        parent = new.tree[node].parent
+        assert parent is not None
+        if moved and parent in owned:
+            assert (f"@o-{parent}", node) in listed
+        elif moved:
+            assert node in unowned
+        else:
+            assert not any(n == node for _, n in listed) and node not in unowned
+    target_listed = any(i.id == "target" for a in result.approvers for i in a.items)
+    assert target_listed == (target != spec.target and "acme" in owned)
+    assert result.missing(f"@o-{u}" for u in owned) == ()
+    assert result.missing([]) == result.approvers
+    assert {a.owner for a in result.approvers} <= {f"@o-{u}" for u in owned}
