@@ -392,3 +392,15 @@ def test_every_moved_quota_goes_to_its_parents_owner_or_is_unowned(case):
     assert result.missing(f"@o-{u}" for u in owned) == ()
     assert result.missing([]) == result.approvers
     assert {a.owner for a in result.approvers} <= {f"@o-{u}" for u in owned}
+
+
+def test_sides_that_cannot_be_read_or_have_errors(cli, repo):
+    unknown = cli("approvers", "no-such-branch", "HEAD")
+    assert unknown.exit_code == 2 and unknown.stderr.count("\n") == 1
+    assert "unknown revision 'no-such-branch'" in unknown.stderr
+    change(
+        repo, "org.yaml", "parent: amer-ent\n    start: 2023", "parent: nowhere\n    start: 2023"
+    )
+    broken = cli("approvers", "HEAD~1", "HEAD")
+    assert broken.exit_code == 1
+    assert "SP302" in broken.stderr and "HEAD: the plan has errors" in broken.stderr

@@ -131,9 +131,9 @@ class Ownership:
         return found
 
     def _owners(self, node_id: str) -> tuple[str, ...]:
+        if node_id in (self.old.settings.id, self.new.settings.id):
+            return self.root_owners()
         for plan in (self.old, self.new):
-            if node_id == plan.settings.id:
-                return owners_of(plan.settings.owner)
             if node_id in plan.tree:
                 unit = plan.units_by_id.get(node_id)
                 return owners_of(unit.owner) if unit is not None else ()
