@@ -431,7 +431,14 @@ def diff(
         result = diff_plans(before.plan, after.plan, before.label, after.label)
     threshold = None if min_change is None else Decimal(str(min_change))
     shown = select(result, {s.value for s in only or ()}, threshold)
-    view.render(shown, format.value)
+    sections = []
+    if format is DiffFormat.markdown:
+        from salesplan.approvers import approvals
+        from salesplan.render.approvers import section
+
+        needed = approvals(before.plan, after.plan, select(result, (), threshold))
+        sections = [section(needed)] if needed.uses_owners else []
+    view.render(shown, format.value, sections)
     raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
@@ -472,6 +479,62 @@ def report(
     view.deliver(build_report(require_clean(loaded), loaded.diagnostics), fmt, output)
     if output is not None:
         typer.echo(f"Wrote the {fmt.value} report to {output}.", err=True)
+
+
+@app.command()
+def approvers(
+    old: Annotated[
+        str | None,
+        typer.Argument(help="Plan path or git revision; default HEAD.", show_default=False),
+    ] = None,
+    new: Annotated[
+        str | None,
+        typer.Argument(
+            help="Plan path or git revision; default the working tree.", show_default=False
+        ),
+    ] = None,
+    min_change: Annotated[
+        float | None,
+        typer.Option(
+            min=0, metavar="R", help="Leave out quota moves under R of the old quota (0.01: 1%)."
+        ),
+    ] = None,
+    require: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="OWNER[,OWNER...]",
+            help="The approvals given (e.g. by CI): exit 1 naming every owner still missing.",
+        ),
+    ] = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+) -> None:
+    """Who must approve the change from OLD to NEW: the owner of each moved quota's parent,
+    and the root's owner for the target and settings (`salesplan approvers main`)."""
+    from decimal import Decimal
+
+    from salesplan.approvers import approvals
+    from salesplan.diff import diff_plans, select
+    from salesplan.render import approvers as view
+    from salesplan.revisions import open_sides
+
+    given = None if require is None else [o for v in require for o in v.split(",") if o.strip()]
+    threshold = None if min_change is None else Decimal(str(min_change))
+    with open_sides(old, new) as (before, after):
+        for side in (before, after):
+            for d in side.problems:
+                typer.echo(str(d), err=True)
+            if side.plan is None:
+                fail(f"{side.label}: the plan has errors; fix them first (salesplan check)", 1)
+        assert before.plan is not None and after.plan is not None
+        changed = diff_plans(before.plan, after.plan, before.label, after.label)
+        result = approvals(before.plan, after.plan, select(changed, (), threshold))
+    view.render(result, format.value, given)
+    if (warning := view.unowned_warning(result)) is not None:
+        typer.secho(f"salesplan: warning: {warning}", err=True, fg="yellow")
+    missing = result.missing(given or ())
+    if given is not None and missing:
+        names = "; ".join(view.owners_text(a) for a in missing)
+        fail(f"missing approval from {len(missing)} of {len(result.approvers)} owners: {names}", 1)
 
 
 def main() -> None:
