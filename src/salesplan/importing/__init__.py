@@ -1,0 +1,63 @@
+"""`salesplan import`: CRM exports become the plan's history, pipeline and accounts
+(DESIGN §8). pandas is imported here and only here: no other command pays for it.
+
+    from salesplan.importing import ImportOptions, run_import
+    result = run_import(plan, ImportOptions([Path("opportunities.csv")], dry_run=True))
+    result.findings.sorted(); result.changes
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from salesplan.importing.findings import Findings
+from salesplan.importing.writing import Change
+from salesplan.plan import Plan
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    files: list[Path]
+    preset: str | None = None  # salesforce | hubspot | dynamics | generic; default detected
+    mapping: Path | None = None  # default: import.yaml in the plan folder
+    source: str | None = None  # submissions/<source>.csv; default import.yaml's or the preset
+    force: bool = False  # replace hand-written values and files
+    dry_run: bool = False  # write nothing
+
+
+@dataclass(frozen=True)
+class FileRead:
+    file: str
+    kind: str  # opportunities | accounts | users | products
+    preset: str
+    detected: bool  # the preset was recognised from the headers (not given)
+    rows: int
+    encoding: str
+    delimiter: str
+    columns: dict[str, str]
+
+
+@dataclass
+class ImportResult:
+    currency: str
+    history: tuple[date, date] | None = None
+    fiscal: tuple[date, date] | None = None
+    files: list[FileRead] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
+    changes: list[Change] = field(default_factory=list)
+    source: str = ""
+    written: bool = False
+    dry_run: bool = False
+
+    @property
+    def refused(self) -> list[str]:
+        """Hand-written values or files the import would overwrite (needs --force)."""
+        return [item for change in self.changes for item in change.hand_written]
+
+
+def run_import(plan: Plan, options: ImportOptions) -> ImportResult:
+    from salesplan.importing.run import run
+
+    return run(plan, options)
