@@ -604,6 +604,6 @@ def import_(
         typer.echo(f"salesplan: {view.status(result)}", err=True)
     if result.findings.errors:
         raise typer.Exit(1)
-    if result.refused and not result.written:
+    if result.refused and not force:  # a dry run exits as the real run would
         listed = "\n".join(f"  {item}" for item in result.refused[:20])
         fail(f"not overwriting what was written by hand:\n{listed}\nUse --force to replace it.", 2)

@@ -230,7 +230,7 @@ def _unmapped(
         value = value.strip()
         hint = fix.replace("{value}", repr(value) if value else "''")
         items.append((int(where[first[i]]), int(counts[i]),
-                      f"{header} {value!r} has no {what}; map it in import.yaml `{hint}`"))  # fmt: skip
+                      f"{header} {value!r} is not mapped to a {what}; map it in import.yaml `{hint}`"))  # fmt: skip
     _report_values(ctx, export, "SP704", header, items)
 
 

@@ -68,7 +68,11 @@ class Values:
                     other = bucket[value]
                     column = other.export.column(other.line, other.header)
                     message = (
-                        f"{name} {value!r} ({other.rows} rows) looks like {ranked[0]!r} "
-                        f"({main.rows} rows, {main.export.file}:{main.line}); use one spelling"
+                        f"{name} {value!r} ({_rows(other.rows)}) looks like {ranked[0]!r} "
+                        f"({_rows(main.rows)}, {main.export.file}:{main.line}); use one spelling"
                     )
                     findings.add("SP708", message, other.export.file, other.line, column)
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"

@@ -64,8 +64,11 @@ def date_order(values: list[str], european: bool) -> tuple[str | None, str | Non
     for value in values:
         found = _NUMERIC.match(value)
         if found and len(found.group(1)) <= 2:
-            first_big |= int(found.group(1)) > 12
-            second_big |= int(found.group(2)) > 12
+            first, second = int(found.group(1)), int(found.group(2))
+            if first > 12 and second > 12:
+                continue  # no date at all; reported as such
+            first_big |= first > 12
+            second_big |= second > 12
     if first_big and second_big:
         return None, "holds both day-first and month-first dates"
     if first_big:
@@ -74,8 +77,15 @@ def date_order(values: list[str], european: bool) -> tuple[str | None, str | Non
         return "mdy", None
     if european:
         return "dmy", None
-    if any(_NUMERIC.match(v) and len(_NUMERIC.match(v).group(1)) <= 2 for v in values):  # type: ignore[union-attr]
-        return None, "has dates like 03/04 that could be day-first or month-first"
+    for value in values:
+        found = _NUMERIC.match(value)
+        if (
+            found
+            and len(found.group(1)) <= 2
+            and 0 < int(found.group(1)) <= 12
+            and 0 < int(found.group(2)) <= 12
+        ):
+            return None, "has dates like 03/04 that could be day-first or month-first"
     return "dmy", None  # no such dates at all: the order does not matter
 
 

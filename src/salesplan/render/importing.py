@@ -59,7 +59,7 @@ def status(result: ImportResult) -> str:
     counts = f"{findings.errors} error(s), {findings.warnings} warning(s)"
     if findings.errors:
         return f"{counts}; nothing written: fix the data or import.yaml and rerun"
-    if result.refused and not result.written:
+    if result.refused and not result.written and not result.dry_run:
         return ""
     if result.dry_run:
         return f"{counts}; dry run: nothing written"
