@@ -54,25 +54,14 @@ def slug(name: str) -> str:
 
 
 def _scale(all_rows: list[Rows]) -> int:
-    places = [
-        -a.as_tuple().exponent  # type: ignore[operator]
-        for rows in all_rows
-        for a in rows.amounts
-        if a is not None and a.as_tuple().exponent < 0  # type: ignore[operator]
-    ]
-    return max(places, default=0)
+    return max((rows.amounts.scale for rows in all_rows), default=0)
 
 
 def _units(rows: Rows, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's amount in 10^-scale units (object ints if int64 could overflow) and
-    whether it is a number."""
-    ints = [int(a.scaleb(scale)) if a is not None else 0 for a in rows.amounts]
-    ok = np.array([a is not None for a in rows.amounts], dtype=bool)
-    big = max((abs(i) for i in ints), default=0) * max(len(rows.amount_codes), 1) >= 2**62
-    values = np.array(ints, dtype=object if big else np.int64)
-    if not len(ints):
-        return np.zeros(0, np.int64), np.zeros(0, bool)
-    return values[rows.amount_codes], ok[rows.amount_codes]
+    """Each row's amount in 10^-scale units and whether it is a number."""
+    if not len(rows.amounts.ok):
+        return np.zeros(len(rows.amount_codes), np.int64), np.zeros(len(rows.amount_codes), bool)
+    return rows.amounts.units(rows.amount_codes, scale), rows.amounts.ok[rows.amount_codes]
 
 
 def frame_of(all_rows: list[Rows], ctx: Context) -> tuple[pd.DataFrame, int]:
@@ -104,6 +93,9 @@ def frame_of(all_rows: list[Rows], ctx: Context) -> tuple[pd.DataFrame, int]:
             )
         )
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    for name in ("rep", "status", "category", "currency"):  # grouped by their codes
+        if name in frame:
+            frame[name] = frame[name].astype("category")
     return frame, scale
 
 
@@ -131,7 +123,7 @@ def check_counted(frame: pd.DataFrame, all_rows: list[Rows], ctx: Context) -> pd
         return frame
     rates = known_rates(ctx)
     no_rate = ~frame["currency"].isin(list(rates))
-    for currency, group in frame[no_rate].groupby("currency", sort=True):
+    for currency, group in frame[no_rate].groupby("currency", sort=True, observed=True):
         first = group.iloc[0]
         rows = all_rows[int(first["src"])]
         header = rows.columns.get("currency", rows.columns["amount"])
@@ -180,7 +172,7 @@ def outcome(
         if not won.empty:
             exact: dict[str, Decimal] = {}
             for (rep, currency), total in (
-                won.groupby(["rep", "currency"], sort=True)["units"].sum().items()
+                won.groupby(["rep", "currency"], sort=True, observed=True)["units"].sum().items()
             ):
                 exact[rep] = (
                     exact.get(rep, Decimal(0)) + Decimal(int(total)) * unit * rates[currency]
@@ -208,12 +200,12 @@ def _pipeline(
     exact: dict[tuple[str, str], Decimal] = {}
     keys = ["rep", "period", "category", "currency"]
     for (rep, period, category, currency), total in (
-        opened.groupby(keys, sort=True)["units"].sum().items()
+        opened.groupby(keys, sort=True, observed=True)["units"].sum().items()
     ):
         key = (rep, labels[int(period)])
         weighted = Decimal(int(total)) * unit * rates[currency] * Decimal(weights[category])
         exact[key] = exact.get(key, Decimal(0)) + weighted
-    sizes = opened.groupby(["rep", "period"], sort=True).size()
+    sizes = opened.groupby(["rep", "period"], sort=True, observed=True).size()
     counts = {f"{rep}\0{labels[int(period)]}": int(n) for (rep, period), n in sizes.items()}
     return {key: money(value) for key, value in exact.items()}, counts
 
@@ -231,20 +223,25 @@ def _accounts(
     opened: dict[str, Decimal] = {}
     if not frame.empty:
         known = frame[frame["account"] != ""]
-        ids = {a: _account_id(a, reference) for a in pd.unique(known["account"])}
-        known = known.assign(key=known["account"].map(ids))
-        for (key, status, currency), total in (
-            known.groupby(["key", "status", "currency"], sort=True)["units"].sum().items()
-        ):
-            bucket = won if status == "won" else opened
+        codes, uniques = pd.factorize(known["account"].to_numpy(dtype=object))
+        ids = np.array([_account_id(a, reference) for a in uniques], dtype=object)
+        key_codes, keys = pd.factorize(ids[codes] if len(uniques) else ids)
+        sums = pd.DataFrame(
+            {
+                "key": key_codes,
+                "status": known["status"].to_numpy(),
+                "currency": known["currency"].to_numpy(),
+                "units": known["units"].to_numpy(),
+            }
+        ).groupby(["key", "status", "currency"], sort=False, observed=True)["units"]
+        for (code, status, currency), total in sums.sum().items():
+            bucket, key = (won if status == "won" else opened), keys[code]
             bucket[key] = bucket.get(key, Decimal(0)) + Decimal(int(total)) * unit * rates[currency]
-        first_names = known.drop_duplicates("key")
-        for key, name in zip(first_names["key"], first_names["account_name"]):
-            names.setdefault(key, name or key)
-        latest = known[known["rep"] != ""].sort_values(
-            ["key", "day", "units", "rep"], ascending=[True, False, False, True], kind="stable"
-        )
-        for key, rep in zip(*[latest.drop_duplicates("key")[c] for c in ("key", "rep")]):
+        _, first = np.unique(key_codes, return_index=True)
+        account_names = known["account_name"].to_numpy(dtype=object)
+        for code, row in enumerate(first):
+            names.setdefault(keys[code], account_names[row] or keys[code])
+        for key, rep in _latest_owners(known, key_codes, keys):
             owners.setdefault(key, rep)
     return [
         AccountRow(
@@ -265,3 +262,26 @@ def _account_id(account: str, reference: Reference) -> str:
     if by_name is not None:
         return by_name
     return account if ID.match(account) else slug(account)
+
+
+def _latest_owners(
+    known: pd.DataFrame, key_codes: np.ndarray, keys: np.ndarray
+) -> list[tuple[str, str]]:
+    """Per account, the rep of its latest opportunity (then the larger amount, then the
+    rep id first in order)."""
+    reps = known["rep"].to_numpy(dtype=object)
+    has_rep = reps != ""
+    if not has_rep.any():
+        return []
+    day = known["day"].to_numpy()[has_rep]
+    codes = key_codes[has_rep]
+    latest = np.full(int(codes.max()) + 1, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, codes, day)
+    last = day == latest[codes]  # only the rows on each account's latest day compete
+    rep_codes, rep_ids = pd.factorize(reps[has_rep][last], sort=True)
+    day, codes = day[last], codes[last]
+    units = np.asarray(known["units"].to_numpy()[has_rep][last], dtype=np.float64)
+    order = np.lexsort((rep_codes, -units, -day, codes))
+    _, first = np.unique(codes[order], return_index=True)
+    chosen = order[first]
+    return [(keys[codes[i]], rep_ids[rep_codes[i]]) for i in chosen]

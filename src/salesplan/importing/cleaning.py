@@ -10,21 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from salesplan.fiscal import Calendar
+from salesplan.importing.amounts import Amounts, parse_amounts
 from salesplan.importing.findings import Findings
 from salesplan.importing.mapping import ImportConfig
 from salesplan.importing.owners import LEFT_OUT, Owners
 from salesplan.importing.presets import Preset, fold, match_columns, missing_fields
 from salesplan.importing.reading import Export
 from salesplan.importing.values import (
-    amount_pattern,
     date_order,
-    parse_amount,
     parse_date,
     parse_flag,
 )
@@ -52,7 +50,7 @@ class Rows:
     rep: np.ndarray  # rep id, "" when none (unknown or left out)
     status: np.ndarray  # won | lost | open | "" (unmapped)
     category: np.ndarray  # commit | best_case | pipeline | omitted | ""
-    amounts: list[Decimal | None]  # distinct amounts (None: not a number)
+    amounts: Amounts  # distinct amounts
     amount_codes: np.ndarray  # index into `amounts` per row
     currency: np.ndarray
     day: np.ndarray  # ordinal of the close date, NO_DAY when none
@@ -72,8 +70,7 @@ def _cells(export: Export, columns: dict[str, str], name: str) -> np.ndarray | N
     header = columns.get(name)
     if header is None:
         return None
-    cells: np.ndarray = export.frame[header].str.strip().to_numpy(dtype=object)
-    return cells
+    return export.cells(header)
 
 
 def _first_rows(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +88,7 @@ def _report_rows(
     room = ctx.findings.room(code)
     for row in rows[:room]:
         line = int(export.lines[row])
-        value = export.frame[header].iat[row].strip()
+        value = export.cells(header)[row]
         ctx.findings.add(
             code, message.format(value=value), export.file, line, export.column(line, header)
         )
@@ -124,7 +121,7 @@ def read_rows(export: Export, preset: Preset, ctx: Context) -> Rows | None:
     day = _days(export, columns, status, ctx)
     currency = _currencies(export, columns, cell_currency, ctx)
     empty = np.full(len(export.frame), "", dtype=object)
-    ids = _cells(export, columns, "id")
+    ids = export.stripped(columns["id"]) if "id" in columns else None
     account_id = _cells(export, columns, "account_id")
     account_name = _cells(export, columns, "account")
     if account_name is None:
@@ -144,7 +141,7 @@ def _owners(export: Export, columns: dict[str, str], ctx: Context) -> np.ndarray
         more = _cells(export, columns, other)
         assert more is not None
         cells = np.where(cells == "", more, cells)
-    codes, uniques = pd.factorize(cells)
+    codes, uniques = _factorize(export, columns[used[0]], cells, len(used) == 1)
     first, counts = _first_rows(codes, len(uniques))
     reps = np.empty(len(uniques), dtype=object)
     problems: list[tuple[int, int, str]] = []
@@ -172,7 +169,7 @@ def _statuses(
     stage_category = np.full(n, "", dtype=object)
     stage_cells = _cells(export, columns, "stage")
     if stage_cells is not None:
-        codes, uniques = pd.factorize(stage_cells)
+        codes, uniques = export.codes(columns["stage"])
         rules = [preset.stages.get(fold(v)) for v in uniques]
         status = np.array([r.status if r else "" for r in rules], dtype=object)[codes]
         stage_category = np.array([(r.category or "") if r else "" for r in rules], dtype=object)[
@@ -191,7 +188,7 @@ def _statuses(
             status = np.where(won, "won", np.where(status == "won", "lost", status)).astype(object)
     state_cells = _cells(export, columns, "state")
     if state_cells is not None:
-        codes, uniques = pd.factorize(state_cells)
+        codes, uniques = export.codes(columns["state"])
         status = np.array([preset.states.get(fold(v), "") for v in uniques], dtype=object)[codes]
     unmapped = status == ""
     if unmapped.any():
@@ -201,7 +198,7 @@ def _statuses(
 
 
 def _flags(export: Export, header: str, cells: np.ndarray, ctx: Context) -> np.ndarray:
-    codes, uniques = pd.factorize(cells)
+    codes, uniques = export.codes(header)
     parsed = [parse_flag(v) for v in uniques]
     bad = (
         np.array([p is None for p in parsed], dtype=bool)[codes]
@@ -217,11 +214,7 @@ def _flags(export: Export, header: str, cells: np.ndarray, ctx: Context) -> np.n
 def _unmapped(
     export: Export, header: str, rows: np.ndarray, ctx: Context, what: str, fix: str
 ) -> None:
-    cells = (
-        export.frame[header].to_numpy(dtype=object)[rows]
-        if header
-        else np.array([""] * int(rows.sum()))
-    )
+    cells = export.cells(header)[rows] if header else np.array([""] * int(rows.sum()))
     where = np.flatnonzero(rows)
     codes, uniques = pd.factorize(cells)
     first, counts = _first_rows(codes, len(uniques))
@@ -246,7 +239,7 @@ def _categories(
     cells = _cells(export, columns, "category")
     is_open = status == "open"
     if cells is not None:
-        codes, uniques = pd.factorize(cells)
+        codes, uniques = export.codes(columns["category"])
         mapped = [preset.categories.get(fold(v), "?" if v else "") for v in uniques]
         given = np.array(mapped, dtype=object)[codes]
         bad = is_open & (given == "?")
@@ -268,8 +261,12 @@ def _categories(
 
 def _amounts(
     export: Export, columns: dict[str, str], status: np.ndarray, ctx: Context
-) -> tuple[list[Decimal | None], np.ndarray, np.ndarray]:
-    cells = _cells(export, columns, "amount")
+) -> tuple[Amounts, np.ndarray, np.ndarray]:
+    cells = (
+        _cells(export, columns, "amount")
+        if "closed_amount" in columns
+        else export.frame[columns["amount"]].to_numpy(dtype=object)
+    )
     assert cells is not None
     header = np.full(len(cells), columns["amount"], dtype=object)
     closed_cells = _cells(export, columns, "closed_amount")
@@ -283,29 +280,29 @@ def _amounts(
         if numbers
         else ((",", ".") if export.european else (".", ","))
     )
-    pattern = amount_pattern(decimal, thousands)
-    codes, uniques = pd.factorize(cells)
-    amounts: list[Decimal | None] = []
-    written: list[str] = []
-    for value in uniques:
-        if value == "":
-            amounts.append(Decimal(0))
-            written.append("")
-            continue
-        amount, code = parse_amount(value, decimal, thousands, pattern)
-        amounts.append(amount)
-        written.append(code or "")
-    bad = (
-        np.array([a is None for a in amounts], dtype=bool)[codes] if amounts else np.zeros(0, bool)
-    )
+    # Amounts rarely repeat: each row is parsed (in C), not each distinct value.
+    uniques = export.stripped(columns["amount"]) if closed_cells is None else cells
+    codes = np.arange(len(uniques))
+    amounts = parse_amounts(uniques, decimal, thousands)
+    bad = ~amounts.ok[codes] if len(uniques) else np.zeros(0, bool)
     hint = "decimal comma" if decimal == "," else "decimal point"
     for name in set(header[bad]):
         rows = np.flatnonzero(bad & (header == name))
         _report_rows(ctx, export, "SP705", rows, name,
                      f"amount {{value!r}} is not a number (read with a {hint}; "
                      "import.yaml `numbers:` sets the locale)")  # fmt: skip
-    cell_currency = np.array(written, dtype=object)[codes] if written else np.zeros(0, object)
+    cell_currency = amounts.written[codes] if len(uniques) else np.zeros(0, object)
     return amounts, codes, cell_currency
+
+
+def _factorize(
+    export: Export, header: str, cells: np.ndarray, whole_column: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values of `cells`: the column's own when they are the column."""
+    if whole_column:
+        return export.codes(header)
+    codes, uniques = pd.factorize(cells)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _days(export: Export, columns: dict[str, str], status: np.ndarray, ctx: Context) -> np.ndarray:
@@ -317,7 +314,7 @@ def _days(export: Export, columns: dict[str, str], status: np.ndarray, ctx: Cont
         use = (status != "open") & (closed_cells != "")
         cells = np.where(use, closed_cells, cells)
         header = np.where(use, columns["closed_date"], header)
-    codes, uniques = pd.factorize(cells)
+    codes, uniques = _factorize(export, columns["close_date"], cells, closed_cells is None)
     order: str | None = ctx.config.dates
     if order is None:
         order, problem = date_order([v for v in uniques if v], export.european)
@@ -343,6 +340,13 @@ def _currencies(
     export: Export, columns: dict[str, str], cell_currency: np.ndarray, ctx: Context
 ) -> np.ndarray:
     default = ctx.config.currency or ctx.currency
+    header = columns.get("currency")
+    if not any(cell_currency[:1]) and not (cell_currency != "").any():
+        if header is None:
+            return np.full(len(cell_currency), default, dtype=object)
+        codes, uniques = export.codes(header)
+        named = np.array([(v or default).upper() for v in uniques], dtype=object)
+        return named[codes] if len(uniques) else np.zeros(0, dtype=object)
     cells = _cells(export, columns, "currency")
     cells = cell_currency if cells is None else np.where(cells == "", cell_currency, cells)
     result: np.ndarray = np.where(cells == "", default, cells).astype(object)

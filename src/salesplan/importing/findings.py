@@ -29,7 +29,8 @@ class Findings:
         return max(0, KEEP_PER_CODE - self.counts[code])
 
     def count_only(self, code: str, how_many: int) -> None:
-        self.counts[code] += how_many
+        if how_many > 0:
+            self.counts[code] += how_many
 
     def extend(self, problems: list[Diagnostic]) -> None:
         for d in problems:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from salesplan.importing.findings import Findings
 from salesplan.importing.presets import squash
@@ -32,8 +31,7 @@ class Values:
     seen: dict[str, dict[str, Spelling]] = field(default_factory=dict)
 
     def add_column(self, name: str, export: Export, header: str) -> None:
-        cells = export.frame[header].str.strip().to_numpy(dtype=object)
-        codes, uniques = pd.factorize(cells)
+        codes, uniques = export.codes(header)
         if not len(uniques):
             return
         counts = np.bincount(codes, minlength=len(uniques))

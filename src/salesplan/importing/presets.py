@@ -7,6 +7,7 @@ kind of export from a file's header row. Nothing here reads a file or imports pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -61,6 +62,8 @@ class Preset:
 
 def fold(text: str) -> str:
     """The key two spellings of one name share: case, accents and spacing ignored."""
+    if text.isascii():
+        return " ".join(text.casefold().split())
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text)
@@ -70,7 +73,12 @@ def fold(text: str) -> str:
 
 def squash(text: str) -> str:
     """`fold` without any punctuation or space: `GTXPro` and `GTX Pro` squash alike."""
+    if text.isascii():
+        return _NOT_ALNUM.sub("", text.lower())
     return "".join(c for c in fold(text) if c.isalnum())
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 _SF_CATEGORIES = {

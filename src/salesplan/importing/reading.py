@@ -41,6 +41,65 @@ class Export:
     text: str | None = None  # CSV text, to find a cell's character column on demand
     sheet: str | None = None
     _line_starts: list[int] = field(default_factory=list, repr=False)
+    _codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def load(self, used: list[str]) -> None:
+        """Read the rows of the columns in `used` (all, for XLSX, are read already)."""
+        if self.text is None or len(self.frame.columns):
+            return
+        index = sorted({self.header.index(name) for name in used if name in self.header})
+        try:
+            frame = pd.read_csv(
+                io.StringIO(self.text),
+                sep=self.delimiter,
+                header=0,
+                names=[f"c{i}" for i in range(len(self.header))],
+                usecols=[f"c{i}" for i in index],
+                dtype=object,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=True,
+                engine="c",
+            )
+        except (pd.errors.ParserError, ValueError) as err:
+            found = re.search(r"line (\d+)", str(err))
+            line = int(found.group(1)) if found else 1
+            message = f"malformed CSV: {str(err).strip()}"
+            raise Unreadable(diagnostic("SP701", message, self.file, line, 1)) from None
+        frame.columns = pd.Index([self.header[i] for i in index])
+        self.frame = frame
+        self.lines = _csv_lines(self.text, len(frame))
+
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The column as codes into its distinct values, stripped (each stripped once)."""
+        found = self._codes.get(name)
+        if found is None:
+            codes, uniques = pd.factorize(self.frame[name].to_numpy(dtype=object))
+            stripped = [str(v).strip() for v in uniques]
+            merged, distinct = pd.factorize(np.array(stripped, dtype=object))
+            if len(distinct) < len(uniques):  # "a" and "a " are one value
+                codes = merged[codes]
+            found = (
+                codes,
+                np.asarray(distinct if len(distinct) < len(uniques) else stripped, dtype=object),
+            )
+            self._codes[name] = found
+        return found
+
+    def stripped(self, name: str) -> np.ndarray:
+        """The column's cells, stripped in C: for columns whose values rarely repeat
+        (amounts, ids), where finding the distinct values first would cost more."""
+        found = self._codes.get(name)
+        if found is not None:
+            return self.cells(name)
+        text = self.frame[name].to_numpy(dtype=object).astype(np.dtypes.StringDType())
+        result: np.ndarray = np.strings.strip(text).astype(object)
+        return result
+
+    def cells(self, name: str) -> np.ndarray:
+        """The column's cells, stripped."""
+        codes, uniques = self.codes(name)
+        return uniques[codes] if len(uniques) else np.zeros(len(codes), dtype=object)
 
     @property
     def european(self) -> bool:
@@ -115,40 +174,30 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 def sniff_delimiter(text: str) -> str:
     """The separator of the header line: the most frequent of , ; and tab outside quotes."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in text[:65536].splitlines() if line.strip()), "")
     unquoted = re.sub(r'"[^"]*"', "", first)
     counts = {d: unquoted.count(d) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
 
 
 def read_csv_bytes(raw: bytes, file: str) -> Export:
+    """The export's header now; its rows when `Export.load` names the columns to read."""
     try:
         text, encoding = decode(raw)
     except UnicodeDecodeError as err:
-        raise Unreadable(
-            diagnostic("SP701", f"invalid UTF-8 after a BOM: {err}", file, 1, 1)
-        ) from None
+        message = f"invalid UTF-8 after a BOM: {err}"
+        raise Unreadable(diagnostic("SP701", message, file, 1, 1)) from None
     if not text.strip():
         raise Unreadable(diagnostic("SP701", "file is empty", file, 1, 1))
     delimiter = sniff_delimiter(text)
+    import csv
+
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            engine="c",
-        )
-    except (pd.errors.ParserError, ValueError) as err:
-        found = re.search(r"line (\d+)", str(err))
-        line = int(found.group(1)) if found else 1
-        message = f"malformed CSV: {str(err).strip()}"
-        raise Unreadable(diagnostic("SP701", message, file, line, 1)) from None
-    header = [str(name).strip() for name in frame.columns]
-    frame.columns = pd.Index(header)
-    return Export(file, frame, _csv_lines(text, len(frame)), header, encoding, delimiter, text)
+        first = next(csv.reader(io.StringIO(text.lstrip("\r\n"), newline=""), delimiter=delimiter))
+    except csv.Error as err:
+        raise Unreadable(diagnostic("SP701", f"malformed CSV: {err}", file, 1, 1)) from None
+    header = [name.strip() for name in first]
+    return Export(file, pd.DataFrame(), np.zeros(0, np.int64), header, encoding, delimiter, text)
 
 
 def _csv_lines(text: str, rows: int) -> np.ndarray:
@@ -187,7 +236,7 @@ def _read_xlsx(path: Path, file: str) -> Export:
         for i, name in enumerate(table.header)
         if i < width
     }
-    frame = pd.DataFrame(columns, dtype=str)
+    frame = pd.DataFrame(columns, dtype=object)
     lines = np.asarray([row.line for row in table.rows], dtype=np.int64)
     header = list(columns)
     return Export(file, frame, lines, header, sheet=table.sheet)

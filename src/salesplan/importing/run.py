@@ -139,6 +139,11 @@ def _recognise(
             )
             result.findings.add("SP702", message, name, 1, 1)
             continue
+        try:
+            export.load(list(detected.columns.values()))
+        except Unreadable as err:
+            result.findings.extend([err.problem])
+            continue
         found.append((export, detected))
         result.files.append(
             FileRead(
@@ -161,9 +166,9 @@ def _references(
     """Users first (owner ids become names), then accounts and products."""
     reference = Reference()
     for export, found in recognised:
-        cells = {f: export.frame[h].str.strip().tolist() for f, h in found.columns.items()}
-        n = len(export.frame)
         if found.kind == "users":
+            cells = {f: export.cells(h).tolist() for f, h in found.columns.items()}
+            n = len(export.frame)
             first, last = cells.get("first_name", [""] * n), cells.get("last_name", [""] * n)
             names = cells.get("name") or [f"{a} {b}".strip() for a, b in zip(first, last)]
             for user_id, name, email in zip(
@@ -175,18 +180,22 @@ def _references(
             values.add_column("product", export, found.columns["name"])
         if found.kind != "accounts":
             continue
-        cells = {f: export.frame[h].str.strip().tolist() for f, h in found.columns.items()}
+        cells = {f: export.cells(h).tolist() for f, h in found.columns.items()}
         n = len(export.frame)
         names = cells.get("name") or cells["id"]
         ids = cells.get("id") or [slug(v) for v in names]
         owner_field = next((f for f in ("owner", "owner_id", "owner_email") if f in cells), None)
+        resolved: dict[str, tuple[str | None, str]] = {}
         for i, (account_id, name) in enumerate(zip(ids, names)):
             if not account_id:
                 continue
             reference.names[account_id] = name or account_id
             reference.by_name.setdefault(fold(name), account_id)
             if owner_field and cells[owner_field][i]:
-                rep, why = ctx.owners.resolve(cells[owner_field][i])
+                owner = cells[owner_field][i]
+                if owner not in resolved:
+                    resolved[owner] = ctx.owners.resolve(owner)
+                rep, why = resolved[owner]
                 if rep not in (None, LEFT_OUT):
                     reference.owners[account_id] = rep
                 elif rep is None:
