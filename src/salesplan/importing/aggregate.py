@@ -117,7 +117,6 @@ def _stale(rows: Rows, is_open: np.ndarray, ctx: Context) -> None:
 def check_counted(frame: pd.DataFrame, all_rows: list[Rows], ctx: Context) -> pd.DataFrame:
     """Report currencies without a rate and rows without an account among the rows that
     count; rows without a rate are dropped (they are errors)."""
-    from salesplan.importing.cleaning import _report_rows
 
     if frame.empty:
         return frame
@@ -134,13 +133,6 @@ def check_counted(frame: pd.DataFrame, all_rows: list[Rows], ctx: Context) -> pd
             f"add it to import.yaml `rates: {{{currency}: ...}}`"
         )
         ctx.findings.add("SP707", message, rows.export.file, line, rows.export.column(line, header))
-    for src, group in frame[frame["account"] == ""].groupby("src", sort=True):
-        rows = all_rows[int(src)]
-        header = (
-            rows.columns.get("account") or rows.columns.get("account_id") or rows.columns["amount"]
-        )
-        _report_rows(ctx, rows.export, "SP709", group["row"].to_numpy(), header,
-                     "opportunity has no account; it counts for its rep but no account")  # fmt: skip
     return frame[~no_rate]
 
 

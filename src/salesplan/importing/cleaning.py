@@ -127,6 +127,10 @@ def read_rows(export: Export, preset: Preset, ctx: Context) -> Rows | None:
     if account_name is None:
         account_name = account_id if account_id is not None else empty
     account = account_id if account_id is not None else account_name
+    if "account" in columns or "account_id" in columns:
+        header = columns.get("account") or columns["account_id"]
+        _report_rows(ctx, export, "SP709", np.flatnonzero(account == ""), header,
+                     "opportunity has no account")  # fmt: skip
     return Rows(
         export, columns, rep, status, category, amounts, amount_codes, currency, day,
         account, account_name, ids,

@@ -33,7 +33,7 @@ class Change:
 
     file: str  # relative to the plan folder
     data: bytes
-    action: str  # create | update | unchanged
+    action: str  # create | update | unchanged | remove | none (nothing to write, no file)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -141,7 +141,25 @@ def submissions_change(
         count = outcome.pipeline_rows.get(f"{rep}\0{period}", 0)
         note = f"weighted open pipeline: {count} opportunit{'y' if count == 1 else 'ies'}"
         rows.append([rep, period, fmt_amount(outcome.pipeline[(rep, period)], e), note])
+    if not rows:  # a submission file with no rows is an error (SP608): write none
+        return _no_file(plan, relative, state)
     return _whole_file(plan, relative, _csv_bytes(["rep", "period", "amount", "note"], rows), state)
+
+
+def _no_file(plan: Plan, relative: str, state: dict[str, object]) -> Change:
+    """Nothing to write: an earlier import's file is removed, a hand-written one kept
+    unless --force."""
+    path = inside(plan, relative)
+    if not path.exists():
+        return Change(relative, b"", "none")
+    change = Change(relative, b"", "remove")
+    old = path.read_bytes()
+    change.removed = [f"- {line}" for line in old.decode("utf-8", "replace").splitlines()[1:]]
+    written = state.get("files", {})
+    assert isinstance(written, dict)
+    if written.get(relative) != _sha(old):
+        change.hand_written.append(f"{relative} (not written by the last import, or edited since)")
+    return change
 
 
 def accounts_change(plan: Plan, outcome: Outcome, state: dict[str, object]) -> Change:
@@ -185,7 +203,7 @@ def state_change(plan: Plan, outcome: Outcome, changes: list[Change]) -> Change:
         "files": {
             c.file: _sha(c.data)
             for c in sorted(changes, key=lambda c: c.file)
-            if c.file != plan.settings.files.metrics
+            if c.file != plan.settings.files.metrics and c.action not in ("none", "remove")
         },
     }
     data = (json.dumps(state, indent=2, sort_keys=True) + "\n").encode()
@@ -198,5 +216,7 @@ def state_change(plan: Plan, outcome: Outcome, changes: list[Change]) -> Change:
 
 def write_changes(plan: Plan, changes: list[Change]) -> None:
     for change in changes:
-        if change.action != "unchanged":
+        if change.action == "remove":
+            inside(plan, change.file).unlink()
+        elif change.action in ("create", "update"):
             write_atomic(inside(plan, change.file), change.data)

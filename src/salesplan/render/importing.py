@@ -41,6 +41,9 @@ def as_text(result: ImportResult) -> str:
             f"amounts in {result.currency}"
         )
     for change in result.changes:
+        if change.action == "none":
+            lines.append(f"{change.file}: not written (no open pipeline in the fiscal year)")
+            continue
         counts = [f"{len(items)} {word}" for items, word in
                   ((change.added, "added"), (change.changed, "changed"), (change.removed, "removed")) if items]  # fmt: skip
         lines.append(
@@ -63,7 +66,7 @@ def status(result: ImportResult) -> str:
         return ""
     if result.dry_run:
         return f"{counts}; dry run: nothing written"
-    written = sum(1 for c in result.changes if c.action != "unchanged")
+    written = sum(1 for c in result.changes if c.action not in ("unchanged", "none"))
     return f"{counts}; wrote {written} file(s)" if written else f"{counts}; the plan is up to date"
 
 
