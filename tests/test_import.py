@@ -388,3 +388,38 @@ def test_check_does_not_import_pandas(example) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_near_duplicates_across_the_opportunities_and_a_product_list(cli, plan) -> None:
+    opportunities = (
+        "Opportunity Owner,Account Name,Product Name,Stage,Amount,Close Date\n"
+        "Ana Silva,Acme,GTXPro,Closed Won,10,2026-03-01\nAna Silva,Acme,GTXPro,Closed Won,10,2026-03-02\n"
+    )
+    products = "Product Name,List Price\nGTX Basic,550\nGTX Pro,4821\n"
+    files = [
+        write(plan.parent / "opps.csv", opportunities),
+        write(plan.parent / "products.csv", products),
+    ]
+    result = run(cli, plan, *files)
+    assert result.exit_code == 0, result.stdout
+    assert "salesforce products (detected from its headers)" in result.stdout
+    assert (
+        "products.csv:3:1: SP708 product 'GTX Pro' (1 row) looks like 'GTXPro' (2 rows, "
+        in result.stdout
+    )
+
+
+def test_pipeline_that_is_gone_removes_the_imported_submission_file(cli, plan) -> None:
+    (plan / "import.yaml").write_text("rates: {EUR: 1.1}\n")
+    assert run(cli, plan, write(plan.parent / "sf.csv", SF_LABELS)).exit_code == 0
+    assert (plan / "submissions/salesforce.csv").exists()
+    won_only = "".join(
+        line
+        for line in SF_LABELS.splitlines(keepends=True)
+        if "Closed" in line or "Opportunity ID" in line
+    )
+    result = run(cli, plan, write(plan.parent / "sf.csv", won_only))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "submissions/salesforce.csv: remove (3 removed)" in result.stdout
+    assert not (plan / "submissions/salesforce.csv").exists()
+    assert cli("check", plan).exit_code == 0
