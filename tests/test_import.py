@@ -423,3 +423,22 @@ def test_pipeline_that_is_gone_removes_the_imported_submission_file(cli, plan) -
     assert "submissions/salesforce.csv: remove (3 removed)" in result.stdout
     assert not (plan / "submissions/salesforce.csv").exists()
     assert cli("check", plan).exit_code == 0
+
+
+def test_control_characters_in_crm_text_never_reach_the_terminal(cli, plan) -> None:
+    text = (
+        "Opportunity Owner,Account Name,Stage,Amount,Close Date\n"
+        'Ana Silva,"Evil\x1b[31m Corp\x07",Closed Won,10,2026-03-01\n'
+        '"Bad\x1b]0;x\x07Owner",Acme,Closed Won,10,2026-03-01\n'
+    )
+    result = run(cli, plan, write(plan.parent / "sf.csv", text), "--dry-run")
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "SP703 owner 'Bad\\x1b]0;x\\x07Owner' matches no rep" in result.stdout
+
+
+def test_control_characters_in_listed_changes_are_escaped(cli, plan) -> None:
+    text = 'Opportunity Owner,Account Name,Stage,Amount,Close Date\nAna Silva,"Evil\x1b[31m Corp",Closed Won,10,2026-03-01\n'
+    result = run(cli, plan, write(plan.parent / "sf.csv", text), "--dry-run")
+    assert result.exit_code == 0, result.stdout
+    assert "\x1b" not in result.stdout
+    assert "Evil\\x1b[31m Corp" in result.stdout

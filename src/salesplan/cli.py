@@ -594,9 +594,12 @@ def import_(
     loaded = found.plan if found.plan is not None else require_clean(found)
     if source is not None and not source.replace("-", "").replace("_", "").isalnum():
         fail(f"--source {source!r}: use letters, digits, - and _", 2)
-    options = ImportOptions(files, preset and preset.value, mapping, source, force, dry_run)
     try:
-        result = run_import(loaded, options)
+        with view.progress(files) as step:
+            options = ImportOptions(
+                files, preset and preset.value, mapping, source, force, dry_run, step
+            )
+            result = run_import(loaded, options)
     except OutsidePlan as err:
         fail(str(err), 2)
     emit(view.as_json(result) if format is ImportFormat.json else view.as_text(result))

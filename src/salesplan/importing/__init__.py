@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ class ImportOptions:
     source: str | None = None  # submissions/<source>.csv; default import.yaml's or the preset
     force: bool = False  # replace hand-written values and files
     dry_run: bool = False  # write nothing
+    step: Callable[[str], None] = lambda what: None  # told as each phase starts (progress)
 
 
 @dataclass(frozen=True)

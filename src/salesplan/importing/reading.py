@@ -4,7 +4,6 @@ each row keeps the line (CSV) or sheet row (XLSX) it came from, for diagnostics.
 
 from __future__ import annotations
 
-import bisect
 import io
 import re
 from dataclasses import dataclass, field
@@ -120,10 +119,6 @@ class Export:
         end = self.text.find("\n", start)
         starts = cell_starts(self.text[start : end if end >= 0 else None], self.delimiter)
         return starts[index] if index < len(starts) else starts[-1]
-
-    def row_of(self, line: int) -> int:
-        """The data row index holding `line` (for tests and positions)."""
-        return bisect.bisect_left(self.lines.tolist(), line)
 
 
 def cell_starts(raw_line: str, delimiter: str) -> list[int]:

@@ -59,6 +59,7 @@ def run(plan: Plan, options: ImportOptions) -> ImportResult:
     )
     result.history, result.fiscal = ctx.history, ctx.fiscal
     recognised = _recognise(options, config, result)
+    options.step("checking the rows")
     values = Values()
     reference = _references(recognised, ctx, values)
     all_rows: list[Rows] = []
@@ -84,6 +85,7 @@ def run(plan: Plan, options: ImportOptions) -> ImportResult:
         )
     _duplicates(all_rows, ctx)
     values.report(result.findings)
+    options.step("adding up")
     frame, scale = frame_of(all_rows, ctx)
     frame = check_counted(frame, all_rows, ctx)
     result.source = options.source or config.source or _source_name(recognised)
@@ -102,6 +104,7 @@ def run(plan: Plan, options: ImportOptions) -> ImportResult:
     result.changes = changes
     if options.dry_run or (result.refused and not options.force):
         return result
+    options.step("writing")
     write_changes(plan, changes)
     result.written = True
     return result
@@ -118,6 +121,7 @@ def _recognise(
     found: list[tuple[Export, Detected]] = []
     for path in options.files:
         name = display(path)
+        options.step(f"reading {path.name}")
         try:
             export = read_export(path, name)
         except Unreadable as err:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salesplan.diagnostics import CATALOGUE
@@ -13,13 +17,23 @@ if TYPE_CHECKING:
 SHOWN = 20  # changed rows listed per file
 
 
+_CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
+
+
+def _safe(text: str) -> str:
+    """User text for a terminal or a CI log: control characters (ESC, BEL, CR) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(f"\\x{ord(c):02x}" if ord(c) in _CONTROL else c for c in text)
+
+
 def _delimiter(d: str) -> str:
     return {"\t": "tab", ",": "comma", ";": "semicolon"}.get(d, repr(d))
 
 
 def as_text(result: ImportResult) -> str:
     findings = result.findings
-    lines = [str(d) for d in findings.sorted()]
+    lines = [_safe(str(d)) for d in findings.sorted()]
     for code in sorted(findings.counts):
         hidden = findings.counts[code] - sum(1 for d in findings.kept if d.code == code)
         if hidden > 0:
@@ -50,7 +64,7 @@ def as_text(result: ImportResult) -> str:
             f"{change.file}: {change.action}" + (f" ({', '.join(counts)})" if counts else "")
         )
         listed = change.removed + change.changed + change.added
-        lines.extend(f"  {item}" for item in listed[:SHOWN])
+        lines.extend(f"  {_safe(item)}" for item in listed[:SHOWN])
         if len(listed) > SHOWN:
             lines.append(f"  ... and {len(listed) - SHOWN:,} more")
     return "".join(f"{line}\n" for line in lines)
@@ -113,3 +127,35 @@ def as_json(result: ImportResult) -> str:
 
 def _window(window: Any) -> dict[str, str] | None:
     return None if window is None else {"start": str(window[0]), "end": str(window[1])}
+
+
+LARGE = 8 * 1024 * 1024  # bytes of exports above which an import takes long enough to show
+
+
+@contextmanager
+def progress(files: list[Path]) -> Iterator[Callable[[str], None]]:
+    """A `step` callback: a transient bar on stderr for big exports on a terminal."""
+    size = sum(p.stat().st_size for p in files if p.is_file())
+    if not sys.stderr.isatty() or size < LARGE:
+        yield lambda what: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    steps = [f"reading {p.name}" for p in files] + ["checking the rows", "adding up", "writing"]
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        auto_refresh=False,
+    )
+    with bar:
+        task = bar.add_task("importing", total=len(steps))
+
+        def step(what: str) -> None:
+            done = steps.index(what) if what in steps else 0
+            bar.update(task, completed=done, description=_safe(what), refresh=True)
+
+        yield step
