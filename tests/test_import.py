@@ -442,3 +442,117 @@ def test_control_characters_in_listed_changes_are_escaped(cli, plan) -> None:
     assert result.exit_code == 0, result.stdout
     assert "\x1b" not in result.stdout
     assert "Evil\\x1b[31m Corp" in result.stdout
+
+
+def test_mapping_file_given_on_the_command_line(cli, plan) -> None:
+    mapping = plan.parent / "crm-mapping.yaml"
+    mapping.write_text(GENERIC)
+    export = write(
+        plan.parent / "raw.csv",
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "A,Ben Okafor,MG,Zeta,Won,2026-01-01,2026-05-01,70\n",
+    )
+    assert run(cli, plan, export).exit_code == 1  # no preset knows these headers
+    result = run(cli, plan, export, "--mapping", mapping)
+    assert result.exit_code == 0, result.stdout
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ben"] == "70.00"
+
+
+PRESET_EXPORTS = {
+    "salesforce": (
+        ["Opportunity Owner", "Account Name", "Stage", "Forecast Category", "Amount", "Close Date"],
+        [
+            ["José García", "Société Générale", "Closed Won", "Closed", "1234.50", "2026-03-01"],
+            ["Ben Okafor", "Acme", "Negotiation/Review", "Commit", "2000.25", "2027-05-01"],
+        ],
+    ),
+    "hubspot": (
+        [
+            "Record ID",
+            "Deal Name",
+            "Deal Stage",
+            "Close Date",
+            "Deal owner",
+            "Amount",
+            "Associated Company",
+            "Forecast category",
+        ],
+        [
+            [
+                "1",
+                "A",
+                "Closed won",
+                "2026-03-01",
+                "José García",
+                "1234.50",
+                "Société Générale",
+                "Closed won",
+            ],
+            ["2", "B", "Contract sent", "2027-05-01", "Ben Okafor", "2000.25", "Acme", "Commit"],
+        ],
+    ),
+    "dynamics": (
+        [
+            "opportunityid",
+            "Owner",
+            "Account",
+            "statecode",
+            "estimatedvalue",
+            "actualvalue",
+            "estimatedclosedate",
+            "actualclosedate",
+            "msdyn_forecastcategory",
+        ],
+        [
+            [
+                "o1",
+                "José García",
+                "Société Générale",
+                "Won",
+                "1",
+                "1234.50",
+                "2026-01-01",
+                "2026-03-01",
+                "Won",
+            ],
+            ["o2", "Ben Okafor", "Acme", "Open", "2000.25", "", "2027-05-01", "", "Committed"],
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_EXPORTS))
+@pytest.mark.parametrize("variant", ["utf-8", "utf-8-sig", "cp1252", "semicolon"])
+def test_every_preset_in_every_encoding_and_separator(cli, plan, preset, variant) -> None:
+    header, data = PRESET_EXPORTS[preset]
+    sep = ";" if variant == "semicolon" else ","
+    rows_ = (
+        [[c.replace(".", ",") if c[:1].isdigit() and "." in c else c for c in r] for r in data]
+        if sep == ";"
+        else data
+    )
+    text = "".join(sep.join(r) + "\r\n" for r in [header, *rows_])
+    export = write(
+        plan.parent / f"{preset}.csv", text, "utf-8" if variant == "semicolon" else variant
+    )
+    result = run(cli, plan, export)
+    assert result.exit_code == 0, result.stdout
+    assert f"{preset} opportunities (detected from its headers)" in result.stdout
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")} == {
+        "ana": "0.00",
+        "ben": "0.00",
+        "jose": "1234.50",
+    }
+    assert rows(plan / f"submissions/{preset}.csv") == [
+        {
+            "rep": "ben",
+            "period": "Q2",
+            "amount": "2000.25",
+            "note": "weighted open pipeline: 1 opportunity",
+        }
+    ]
+    accounts = {a["name"]: (a["owner"], a["won"], a["open"]) for a in rows(plan / "accounts.csv")}
+    assert accounts == {
+        "Société Générale": ("jose", "1234.50", "0.00"),
+        "Acme": ("ben", "0.00", "2000.25"),
+    }
