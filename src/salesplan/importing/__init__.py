@@ -50,6 +50,7 @@ class ImportResult:
     findings: Findings = field(default_factory=Findings)
     changes: list[Change] = field(default_factory=list)
     source: str = ""
+    counts: dict[str, int] = field(default_factory=dict)  # opportunities by what became of them
     written: bool = False
     dry_run: bool = False
 

@@ -76,6 +76,25 @@ def frame_of(all_rows: list[Rows], ctx: Context) -> tuple[pd.DataFrame, int]:
         open_in_year = is_open & rows.in_window(ctx.fiscal)
         _stale(rows, is_open, ctx)
         counted = ok & (won | (open_in_year & (rows.category != "")))
+        is_won = rows.status == "won"
+        tally = ctx.counts
+        tally["rows"] = tally.get("rows", 0) + len(rows.status)
+        for key, mask in (
+            ("won in the history window", won),
+            ("open in the fiscal year", open_in_year),
+            ("won outside the history window", is_won & ~won),
+            (
+                "open closing after the fiscal year",
+                is_open & (rows.day > ctx.fiscal[1].toordinal()),
+            ),
+            (
+                "open without a close date in the fiscal year",
+                is_open & (rows.day < ctx.fiscal[0].toordinal()),
+            ),
+            ("lost", rows.status == "lost"),
+            ("not counted: without a rep", counted & (rows.rep == "")),
+        ):
+            tally[key] = tally.get(key, 0) + int(mask.sum())
         parts.append(
             pd.DataFrame(
                 {

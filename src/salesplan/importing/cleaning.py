@@ -8,7 +8,7 @@ spread over the rows with numpy, so a million rows take seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -39,6 +39,7 @@ class Context:
     currency: str  # the plan's
     history: tuple[date, date]
     fiscal: tuple[date, date]
+    counts: dict[str, int] = field(default_factory=dict)  # what the rows were, for the report
 
 
 @dataclass

@@ -88,6 +88,7 @@ def run(plan: Plan, options: ImportOptions) -> ImportResult:
     options.step("adding up")
     frame, scale = frame_of(all_rows, ctx)
     frame = check_counted(frame, all_rows, ctx)
+    result.counts = ctx.counts
     result.source = options.source or config.source or _source_name(recognised)
     if result.findings.errors:
         return result

@@ -54,6 +54,11 @@ def as_text(result: ImportResult) -> str:
             f"History: won deals closed {h0}..{h1}; pipeline: open deals closing {f0}..{f1}; "
             f"amounts in {result.currency}"
         )
+    if result.counts.get("rows"):
+        told = ", ".join(
+            f"{n:,} {what}" for what, n in result.counts.items() if n and what != "rows"
+        )
+        lines.append(f"Opportunities: {result.counts['rows']:,} read; {told}")
     for change in result.changes:
         if change.action == "none":
             lines.append(f"{change.file}: not written (no open pipeline in the fiscal year)")
@@ -91,6 +96,7 @@ def as_json(result: ImportResult) -> str:
         "history": _window(result.history),
         "fiscal_year": _window(result.fiscal),
         "source": result.source,
+        "counts": result.counts,
         "files": [
             {
                 "file": r.file,
