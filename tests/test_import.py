@@ -556,3 +556,9 @@ def test_every_preset_in_every_encoding_and_separator(cli, plan, preset, variant
         "Société Générale": ("jose", "1234.50", "0.00"),
         "Acme": ("ben", "0.00", "2000.25"),
     }
+
+
+def test_a_missing_export_is_a_usage_error(cli, plan) -> None:
+    result = run(cli, plan, plan.parent / "nowhere.csv")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output

@@ -558,7 +558,8 @@ def import_(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="CRM exports: opportunities, and optionally accounts, users, products."
+            help="CRM exports: opportunities, and optionally accounts, users, products.",
+            exists=True,
         ),
     ],
     plan: Annotated[
