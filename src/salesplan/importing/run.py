@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesplan.diagnostics import Diagnostic
 from salesplan.importing import FileRead, ImportOptions, ImportResult
-from salesplan.importing.aggregate import Reference, check_counted, frame_of, outcome, slug
+from salesplan.importing.aggregate import ID, Reference, check_counted, frame_of, outcome, slug
 from salesplan.importing.cleaning import Context, Rows, read_rows
 from salesplan.importing.mapping import (
     MAPPING_FILE,
@@ -42,7 +43,7 @@ def display(path: Path) -> str:
 
 def run(plan: Plan, options: ImportOptions) -> ImportResult:
     result = ImportResult(plan.settings.currency, dry_run=options.dry_run)
-    problems: list = []  # type: ignore[type-arg]
+    problems: list[Diagnostic] = []
     config = load_config(options.mapping or plan.root / MAPPING_FILE, problems)
     result.findings.extend(problems)
     if config is None:
@@ -186,9 +187,8 @@ def _references(
         if found.kind != "accounts":
             continue
         cells = {f: export.cells(h).tolist() for f, h in found.columns.items()}
-        n = len(export.frame)
         names = cells.get("name") or cells["id"]
-        ids = cells.get("id") or [slug(v) for v in names]
+        ids = [v if ID.match(v) else slug(v) for v in cells.get("id") or names]
         owner_field = next((f for f in ("owner", "owner_id", "owner_email") if f in cells), None)
         resolved: dict[str, tuple[str | None, str]] = {}
         for i, (account_id, name) in enumerate(zip(ids, names)):
@@ -212,7 +212,6 @@ def _references(
                     )
         if "name" in found.columns:
             values.add_column("account", export, found.columns["name"])
-        del n
     return reference
 
 
