@@ -537,6 +537,78 @@ def approvers(
         fail(f"missing approval from {len(missing)} of {len(result.approvers)} owners: {names}", 1)
 
 
+class ImportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Preset(str, Enum):
+    salesforce = "salesforce"
+    hubspot = "hubspot"
+    dynamics = "dynamics"
+    generic = "generic"
+
+
+@app.command("import")
+def import_(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CRM exports: opportunities, and optionally accounts, users, products.",
+            exists=True,
+        ),
+    ],
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan", "-p", help="The plan; default: found from the current folder upward."
+        ),
+    ] = None,
+    preset: Annotated[
+        Preset | None, typer.Option(help="The CRM; default: detected from each file's headers.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="The mapping file; default: import.yaml in the plan.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Write submissions/SOURCE.csv; default: the preset's name.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite hand-written history values and files.")
+    ] = False,
+    format: Annotated[ImportFormat, typer.Option("--format", "-f")] = ImportFormat.text,
+) -> None:
+    """CRM exports -> metrics.csv history, submissions/<source>.csv pipeline, accounts.csv."""
+    from salesplan.importing import ImportOptions, run_import
+    from salesplan.importing.writing import OutsidePlan
+    from salesplan.render import importing as view
+
+    # A plan with errors still takes an import: missing history is what it often lacks.
+    found = load_with_progress(plan)
+    loaded = found.plan if found.plan is not None else require_clean(found)
+    if source is not None and not source.replace("-", "").replace("_", "").isalnum():
+        fail(f"--source {source!r}: use letters, digits, - and _", 2)
+    try:
+        with view.progress(files) as step:
+            options = ImportOptions(
+                files, preset and preset.value, mapping, source, force, dry_run, step
+            )
+            result = run_import(loaded, options)
+    except OutsidePlan as err:
+        fail(str(err), 2)
+    emit(view.as_json(result) if format is ImportFormat.json else view.as_text(result))
+    if format is ImportFormat.text and view.status(result):
+        typer.echo(f"salesplan: {view.status(result)}", err=True)
+    if result.findings.errors:
+        raise typer.Exit(1)
+    if result.refused and not force:  # a dry run exits as the real run would
+        listed = "\n".join(f"  {item}" for item in result.refused[:20])
+        fail(f"not overwriting what was written by hand:\n{listed}\nUse --force to replace it.", 2)
+
+
 def main() -> None:
     # pydantic's plugin discovery scans every installed distribution; a CLI needs none
     # (25-48 ms of every command, benchmarks/README.md).

@@ -130,6 +130,19 @@ CATALOGUE: dict[str, Code] = {
         Code("SP606", _W, "same rep and period in two files"),
         Code("SP607", _E, "submission file has a wrong header"),
         Code("SP608", _E, "submission file is empty"),
+        # SP7xx: import from CRM exports (`salesplan import`)
+        Code("SP701", _E, "export file cannot be read"),
+        Code("SP702", _E, "export columns are not recognised"),
+        Code("SP703", _E, "opportunity owner matches no rep"),
+        Code("SP704", _E, "stage, status or forecast category is not mapped"),
+        Code("SP705", _E, "amount is not a number"),
+        Code("SP706", _E, "close date is not a date"),
+        Code("SP707", _E, "currency has no exchange rate"),
+        Code("SP708", _W, "near-duplicate values: two spellings of one name"),
+        Code("SP709", _W, "opportunity has no account"),
+        Code("SP710", _W, "open opportunity has no close date in the fiscal year"),
+        Code("SP711", _W, "history given in org.yaml wins over the imported value"),
+        Code("SP712", _E, "opportunity appears twice"),
     )
 }
 
