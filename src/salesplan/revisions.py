@@ -134,6 +134,7 @@ def plan_files(settings_text: bytes, plan_dir: str) -> list[str]:
         with suppress(ValueError):
             files = Files.model_validate(doc.data.get("files", {}))
     names = [files.org, files.territories, files.metrics, files.submissions, files.quotas]
+    names += [files.accounts, files.distances]
     paths = [posixpath.normpath(posixpath.join(plan_dir, name)) for name in names]
     return [p for p in paths if not p.startswith("../") and p not in {"..", "."}]
 
