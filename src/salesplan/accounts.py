@@ -55,10 +55,12 @@ class AccountBook:
     table: Table
     accounts: list[Account] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
+    text_columns: set[str] = field(default_factory=set)  # not numbers: not metrics
 
     @property
     def metric_names(self) -> list[str]:
-        return [n for n in self.table.header if n and n not in RESERVED]
+        names = [n for n in self.table.header if n and n not in RESERVED]
+        return [n for n in names if n not in self.text_columns]
 
     def column(self, account: Account, name: str) -> int:
         """1-based character column of `account`'s cell `name` (1 when there is none)."""
@@ -69,8 +71,11 @@ class AccountBook:
         return diagnostic(code, message, self.file, account.line, self.column(account, name))
 
 
-def read_accounts(path: Path, file: str, raw: bytes) -> AccountBook:
-    """Parse accounts.csv; bad cells are diagnostics and the row is kept without them."""
+def read_accounts(path: Path, file: str, raw: bytes, metric: str = "potential") -> AccountBook:
+    """Parse accounts.csv; bad cells are diagnostics and the row is kept without them.
+    Columns other than the reserved ones are metrics when they hold numbers; one with a
+    cell that is not a number is a text column (industry, notes), except `metric`, the
+    column to balance, where such a cell is reported."""
     table = read_csv(file, raw)
     book = AccountBook(path, file, raw, table, problems=list(table.diagnostics))
     if table.diagnostics and not table.header:
@@ -87,8 +92,9 @@ def read_accounts(path: Path, file: str, raw: bytes) -> AccountBook:
             book.problems.append(diagnostic("SP901", message, file, table.header_line, column))
         seen_columns.add(name)
     first_line: dict[str, int] = {}
+    bad_cells: dict[str, list[Diagnostic]] = {}
     for row in table.rows:
-        account = _account(book, row.line, row.values)
+        account = _account(book, row.line, row.values, bad_cells)
         if account is None:
             continue
         earlier = first_line.setdefault(account.id, account.line)
@@ -97,10 +103,22 @@ def read_accounts(path: Path, file: str, raw: bytes) -> AccountBook:
             book.problems.append(book.report("SP902", message, account, "id"))
             continue
         book.accounts.append(account)
+    for name, found in bad_cells.items():
+        if name == metric or all("negative" in d.message for d in found):
+            book.problems.extend(found)
+        else:
+            book.text_columns.add(name)
+    if book.text_columns:
+        for account in book.accounts:
+            for name in book.text_columns:
+                account.metrics.pop(name, None)
+    book.problems.sort(key=Diagnostic.sort_key)
     return book
 
 
-def _account(book: AccountBook, line: int, cells: list[str]) -> Account | None:
+def _account(
+    book: AccountBook, line: int, cells: list[str], bad_cells: dict[str, list[Diagnostic]]
+) -> Account | None:
     table, problems = book.table, book.problems
 
     def cell(name: str) -> str:
@@ -121,10 +139,12 @@ def _account(book: AccountBook, line: int, cells: list[str]) -> Account | None:
         if text == "":
             continue
         value = parse_decimal(text)
-        if value is None or abs(value) > Decimal("1e15"):
-            bad(name, f"{name} of account {account_id!r} is not a number: {text!r}")
-        elif value < 0:
-            bad(name, f"{name} of account {account_id!r} is negative: {text}")
+        if value is None or abs(value) > Decimal("1e15") or value < 0:
+            column = table.cell_column(line, table.index[name])
+            why = "is negative" if value is not None and value < 0 else "is not a number:"
+            message = f"{name} of account {account_id!r} {why} {text!r}"
+            found = diagnostic("SP903", message, book.file, line, column)
+            bad_cells.setdefault(name, []).append(found)
         else:
             metrics[name] = value
     flag = cell("locked").lower()
@@ -208,10 +228,29 @@ def plan_accounts(plan: Plan) -> AccountBook | None:
             if raw is None:
                 book = AccountBook(path, file, b"", Table(file, [], [], []), problems=problems)
             else:
-                book = read_accounts(path, file, raw)
+                book = read_accounts(path, file, raw, plan.settings.balance.metric or "potential")
         plan.__dict__["_accounts"] = book
     found_book: AccountBook | None = plan.__dict__["_accounts"]
     return found_book
+
+
+def account_fields(plan: Plan) -> dict[str, dict[str, object]]:
+    """Each account of the plan's accounts.csv as {field: value}, for `diff`."""
+    book = plan_accounts(plan)
+    if book is None:
+        return {}
+    fields: dict[str, dict[str, object]] = {}
+    for account in book.accounts:
+        values: dict[str, object] = {
+            "name": account.name or None,
+            "territory": account.territory or None,
+            "owner": account.owner or None,
+            "segment": account.segment or None,
+            "locked": account.locked or None,
+        }
+        values.update(account.metrics)
+        fields[account.id] = {k: v for k, v in values.items() if v is not None}
+    return fields
 
 
 # ---- distances.csv

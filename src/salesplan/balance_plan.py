@@ -301,12 +301,12 @@ def solved_result(
     books: Books, objective: str, solution: Solution, distance: Any = None
 ) -> BalanceResult:
     after = [books.reps[r].id for r in solution.chosen]
-    before_totals = books.totals(books.owners)
+    before_totals, after_totals = books.totals(books.owners), books.totals(after)
     moves = []
     for i, account in enumerate(books.accounts):
         source, to = books.owners[i], after[i]
         if source != to:
-            why = move_reason(books, before_totals, source, to)
+            why = move_reason(books, before_totals, after_totals, source, to)
             if objective == "distance" and distance is not None:
                 why = f"{why}; {_distance_note(books, distance, i, source, to)}"
             moves.append(
@@ -387,7 +387,9 @@ def rep_rows(books: Books, after: list[str]) -> tuple[RepBalance, ...]:
     )
 
 
-def move_reason(books: Books, before: dict[str, Decimal], source: str, to: str) -> str:
+def move_reason(
+    books: Books, before: dict[str, Decimal], after: dict[str, Decimal], source: str, to: str
+) -> str:
     """Why an account moves: the state of the rep it leaves and of the rep it joins."""
     reps = {rep.id: rep for rep in books.reps}
     if not source:
@@ -408,7 +410,7 @@ def move_reason(books: Books, before: dict[str, Decimal], source: str, to: str) 
     elif held < rep.target:
         parts.append(f"{to} below target")
     else:
-        parts.append(f"{to} within band")
+        parts.append(f"{to} has room ({amount(after[to])} after, up to {amount(rep.high)})")
     return "; ".join(parts)
 
 
