@@ -343,7 +343,7 @@ def test_user_text_is_escaped_in_every_format(write_tree, cli) -> None:
     accounts = ACCOUNTS.replace("Acme Corp", "[click](http://x) @team \x1b[31m")
     folder = demo(write_tree, accounts=accounts)
     markdown = cli("balance", folder, "--format", "markdown").stdout
-    assert "\\[click\\]\\(http://x\\) \\@team" in markdown
+    assert "\\[click\\](http://x) \\@team" in markdown
     text = cli("balance", folder).stdout
     assert "\x1b" not in text and "\\x1b" in text
     assert "\x1b" not in cli("balance", folder, "--format", "csv").stdout

@@ -29,12 +29,15 @@ from salesplan.balance_plan import (
     BalanceOptions,
     BalanceResult,
     Solution,
-    band_problems,
     candidate_lists,
     cost_arrays,
     distance_matrix,
+)
+from salesplan.balance_result import (
+    band_problems,
     infeasible_result,
     solved_result,
+    violation_messages,
 )
 from salesplan.books import default_metric, plan_books
 
@@ -53,7 +56,7 @@ FRACTIONAL = 1e-6
 # The repair MILP frees, besides the split accounts, this many of the smallest accounts of
 # each rep the split ones touch (more on each retry), so that whole accounts can make up
 # what the LP split.
-REPAIR_NEIGHBOURS = (12, 48, 256)
+REPAIR_NEIGHBOURS = {"disruption": (12, 48, 256), "distance": (4, 32, 256)}
 
 
 def balance(plan: Plan, options: BalanceOptions) -> BalanceResult:
@@ -277,7 +280,7 @@ class _Model:
         chosen = self.pair_rep[top].astype(np.int64)
         split = np.nonzero(x[top] < 1 - FRACTIONAL)[0]
         touched = np.unique(self.pair_rep[(x > FRACTIONAL) & (x < 1 - FRACTIONAL)])
-        for extra in REPAIR_NEIGHBOURS:
+        for extra in REPAIR_NEIGHBOURS[self.objective]:
             free = np.union1d(split, self._around(chosen, touched, extra))
             fixed_mask = np.ones(n, dtype=bool)
             fixed_mask[free] = False
@@ -326,8 +329,6 @@ class _Model:
         import numpy as np
         from scipy.optimize import Bounds, LinearConstraint, milp
         from scipy.sparse import csr_array, hstack, identity, vstack
-
-        from salesplan.balance_plan import violation_messages
 
         n, reps, pairs = len(self.candidates), len(self.books.reps), len(self.pair_rep)
         columns = np.arange(pairs)

@@ -12,7 +12,7 @@ from salesplan.render import json as j
 from salesplan.render.table import Column, Money, Ratio, Table
 
 TARGET_PLACES = 2  # targets and bounds are shares of a total: shown to two decimals
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!@~&])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]@~&])")  # links, images, emphasis, code, @mentions
 
 
 def visible(text: str) -> str:
@@ -40,7 +40,7 @@ def tables(result: BalanceResult, markdown: bool = False) -> list[Table]:
     shown = max(e, TARGET_PLACES) if any(r.target % 1 for r in result.reps) else e
     title = (
         f"Balance of {clean(result.metric)} by {result.objective} "
-        f"(target {result.rule}, band ±{result.band * 100:g}%)"
+        f"(target {result.rule}, band ±{(result.band * 100).normalize():f}%)"
     )
     reps = Table(
         title,
