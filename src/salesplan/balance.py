@@ -97,12 +97,14 @@ def solve(books: Books, objective: str, distance: Any) -> BalanceResult:
         return solved_result(books, objective, solution, distance)
     if exact:
         found = model.milp(np.arange(n), np.zeros(reps))
-        if found is None:
+        if found is not None:
+            chosen, bound, optimal = found
+            status = "optimal" if optimal else "feasible"
+            solution = Solution(chosen, status, "milp", bound - model.slack, None)
+            return solved_result(books, objective, solution, distance)
+        if model.proven_infeasible:
             return infeasible_result(books, objective, model.diagnose(exact))
-        chosen, bound, optimal = found
-        status = "optimal" if optimal else "feasible"
-        solution = Solution(chosen, status, "milp", bound - model.slack, None)
-        return solved_result(books, objective, solution, distance)
+        # The node limit came before any assignment was found: LP and repair instead.
     lp = model.lp()
     if lp is None:
         return infeasible_result(books, objective, model.diagnose(exact))
@@ -141,6 +143,7 @@ class _Model:
     objective: str
     distance: Any  # accounts × reps, or None
     candidates: list[list[int]]  # per account, the rep indexes it may go to
+    proven_infeasible: bool = False  # the last MILP proved that it has no solution
 
     def __post_init__(self) -> None:
         import numpy as np
@@ -218,6 +221,7 @@ class _Model:
                 bounds=Bounds(0, 1),
                 options=options,
             )
+        self.proven_infeasible = result.status == 2
         if result.x is None:
             return None
         chosen = self._chosen(result.x, pairs, rows, len(accounts))

@@ -588,7 +588,8 @@ def balance(
         book = plan_accounts(loaded)
         assert book is not None
         changed = {m.account: m.to for m in result.moves}
-        write_atomic(book.path, with_owners(book, changed))
+        if changed:
+            write_atomic(book.path, with_owners(book, changed))
         typer.echo(f"Wrote {len(changed)} new owner(s) to {display_name(book.path)}.", err=True)
 
 
