@@ -442,3 +442,37 @@ def test_exact_solutions_match_brute_force(instance) -> None:
         assert rep.low <= rep.after <= rep.high
     again = solve(books, "disruption", None)
     assert again.owners == result.owners
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_lp_and_repair_find_an_assignment_whenever_one_exists(instance) -> None:
+    """The path for big books, forced onto small ones: never a false "infeasible", every
+    account once, locked ones kept, every rep within band, never better than the optimum."""
+    from unittest import mock
+
+    import salesplan.balance as engine
+
+    metrics, owners, locked, reps, band = instance
+    books = books_of(metrics, owners, locked, reps, band)
+    best = None
+    for choice in itertools.product(range(reps), repeat=len(metrics)):
+        if any(lk and c != o for lk, c, o in zip(locked, choice, owners)):
+            continue
+        totals = [sum(m for m, c in zip(metrics, choice) if c == r) for r in range(reps)]
+        if all(books.reps[r].low <= totals[r] <= books.reps[r].high for r in range(reps)):
+            moved = sum(m for m, c, o in zip(metrics, choice, owners) if c != o)
+            best = moved if best is None else min(best, moved)
+    with mock.patch.object(engine, "EXACT_VARIABLES", 0):
+        result = solve(books, "disruption", None)
+    if best is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status in {"optimal", "feasible"}
+    assert result.value is not None and result.value >= best
+    assert sorted(result.owners) == sorted(a.id for a in books.accounts)
+    for account, owner, keep in zip(books.accounts, books.owners, locked):
+        if keep:
+            assert result.owners[account.id] == owner
+    for rep in result.reps:
+        assert rep.low <= rep.after <= rep.high

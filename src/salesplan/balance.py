@@ -49,6 +49,7 @@ __all__ = ["BalanceError", "BalanceOptions", "BalanceResult", "balance"]
 
 EXACT_VARIABLES = 20_000  # up to this many account-rep pairs, one exact MILP
 TIME_LIMIT = 120.0  # seconds for any one MILP: a safety net, the node limits stop them
+FALLBACK_VARIABLES = 200_000  # a failed repair is retried over every pair up to this size
 EXACT_NODES = 20_000  # branch-and-bound nodes of the exact MILP
 REPAIR_NODES = 50  # ... of the repair MILP
 REPAIR_GAP = 1e-4  # the repair stops within this of its own bound (a small part of the whole)
@@ -109,6 +110,15 @@ def solve(books: Books, objective: str, distance: Any) -> BalanceResult:
     if lp is None:
         return infeasible_result(books, objective, model.diagnose(exact))
     repaired, bound = model.repair(lp)
+    if repaired is None and n * reps <= FALLBACK_VARIABLES:
+        # The candidates or the repair's neighbourhood were too narrow: every eligible rep.
+        wide = _Model(books, objective, distance, candidate_lists(books, distance, True))
+        found = wide.milp(np.arange(n), np.zeros(reps))
+        if found is not None:
+            chosen, wide_bound, optimal = found
+            status = "optimal" if optimal else ""
+            solution = Solution(chosen, status, "milp", wide_bound - wide.slack, None)
+            return solved_result(books, objective, solution, distance)
     if repaired is None:
         return infeasible_result(books, objective, model.diagnose(exact))
     width = max(len(c) for c in model.candidates)

@@ -189,8 +189,8 @@ def violation_messages(books: Books, short: Any, over: Any) -> list[str]:
             )
     if not problems:
         problems.append(
-            "no assignment of whole accounts meets every band (only splitting accounts "
-            "would); widen the band"
+            "no assignment of whole accounts that meets every band was found (the LP "
+            "meets them only by splitting accounts); widen the band"
         )
     return problems
 
