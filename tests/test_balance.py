@@ -209,11 +209,18 @@ def test_whole_accounts_that_cannot_fit_are_explained(write_tree) -> None:
     accounts = "id,name,owner,potential\nbig,Big,ana,1000\nsmall,Small,ben,10\n"
     result = run(demo(write_tree, accounts=accounts), target="even", band=Decimal("0.1"))
     assert result.status == "infeasible"
-    assert result.problems  # each names a rep, a bound and an amount
+    assert result.problems == (
+        "account 'big' alone holds 1,000 of potential, more than the high bound of any rep "
+        "it may go to (at most 370.33, 629.67 short)",
+    )
+    # no single account is too big, but whole accounts cannot meet the bands together
+    accounts = "id,name,owner,potential\na,A,ana,60\nb,B,ana,60\nc,C,ben,60\nd,D,ben,60\n"
+    result = run(demo(write_tree, accounts=accounts), target="even", band=Decimal("0.1"))
+    assert result.status == "infeasible"
+    assert result.problems
     for problem in result.problems:
-        assert "cannot be brought within its" in problem and (
-            "short" in problem or "over" in problem
-        )
+        assert "cannot be brought within its" in problem
+        assert "short" in problem or "over" in problem
 
 
 def test_same_output_twice_and_on_shuffled_input(write_tree, tmp_path, cli) -> None:

@@ -152,6 +152,13 @@ def band_problems(books: Books, eligible_lists: list[list[int]]) -> list[str]:
         if not allowed:
             segment = f" (segment {account.segment!r})" if account.segment else ""
             problems.append(f"account {account.id!r}{segment} may go to no rep")
+        elif value > max(books.reps[r].high for r in allowed):
+            roomiest = max(books.reps[r].high for r in allowed)
+            problems.append(
+                f"account {account.id!r} alone holds {amount(value)} of {books.metric}, "
+                f"more than the high bound of any rep it may go to (at most {amount(roomiest)}, "
+                f"{amount(value - roomiest)} short)"
+            )
         if len(allowed) == 1 and books.locked[i]:
             locked[allowed[0]] += value
         for r in allowed:
