@@ -483,3 +483,21 @@ def test_lp_and_repair_find_an_assignment_whenever_one_exists(instance) -> None:
             assert result.owners[account.id] == owner
     for rep in result.reps:
         assert rep.low <= rep.after <= rep.high
+
+
+def test_an_80_column_terminal_drops_columns_never_digits(write_tree) -> None:
+    from salesplan.render import balance as view
+    from salesplan.render import text
+
+    result = run(demo(write_tree))
+    console = text.console(80)
+    with console.capture() as captured:
+        text.render(view.tables(result, width=80), console)
+    shown = captured.get()
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    for rep in result.reps:
+        for value in (rep.before, rep.after):
+            assert f"{value:,}" in shown
+    for move in result.moves:
+        assert f"{move.metric:,}" in shown and move.account in shown
+    assert "…" in shown  # the reasons are shortened, not the numbers

@@ -551,6 +551,7 @@ def balance(
     format: FormatOption = None,
 ) -> None:
     """Balance the reps' books of accounts within a band, moving as little as possible."""
+    import shutil
     from decimal import Decimal, InvalidOperation
 
     from salesplan.accounts import with_owners
@@ -578,7 +579,12 @@ def balance(
     settle_or_exit()
     fmt = format or TableFormat.text
     markdown = fmt is TableFormat.markdown
-    emit(fmt, lambda: view.tables(result, markdown), lambda: view.document(result))
+    width = (
+        shutil.get_terminal_size().columns
+        if fmt is TableFormat.text and sys.stdout.isatty()
+        else None
+    )
+    emit(fmt, lambda: view.tables(result, markdown, width), lambda: view.document(result))
     if result.status == "infeasible":
         raise typer.Exit(1)
     if write:

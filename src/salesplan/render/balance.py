@@ -34,7 +34,9 @@ def exponent(result: BalanceResult) -> int:
     return min(max(places, default=0), 6)
 
 
-def tables(result: BalanceResult, markdown: bool = False) -> list[Table]:
+def tables(result: BalanceResult, markdown: bool = False, width: int | None = None) -> list[Table]:
+    """The reps and the moves; with `width` (a terminal's), columns are dropped, least
+    useful first, until every number fits whole."""
     clean = markdown_text if markdown else visible
     e = exponent(result)
     shown = max(e, TARGET_PLACES) if any(r.target % 1 for r in result.reps) else e
@@ -94,7 +96,50 @@ def tables(result: BalanceResult, markdown: bool = False) -> list[Table]:
                 clean(move.reason),
             ]
         )
-    return [reps, moves] if result.status != "infeasible" else [reps]
+    found = [reps, moves] if result.status != "infeasible" else [reps]
+    if width is not None:
+        for table, drop in zip(found, (REP_DROPS, MOVE_DROPS)):
+            fit(table, width, drop)
+    return found
+
+
+# Columns a narrow terminal loses first, by header (the rest stay; text is cut, never digits).
+REP_DROPS = ("accounts before", "after", "low", "high", "vs target")
+MOVE_DROPS = ("name",)
+CUT = "reason"  # the text column shortened to fit once nothing more can be dropped
+ROOM = 3  # rich's padding and rule per column
+
+
+def fit(table: Table, width: int, drops: tuple[str, ...]) -> None:
+    """Drop columns of `table` (in `drops` order) until it fits `width` characters."""
+    from salesplan.render.table import show
+
+    def needed() -> int:
+        total = 2
+        for i, column in enumerate(table.columns):
+            cells = [len(show(row[i])) for row in table.rows]
+            total += max([len(column.header), *cells]) + ROOM
+        return total
+
+    for header in drops:
+        if needed() <= width:
+            return
+        found = [i for i, c in enumerate(table.columns) if c.header == header]
+        if not found:
+            continue
+        index = found[-1]  # "after" of the counts comes after "after" of the totals
+        del table.columns[index]
+        for row in table.rows:
+            del row[index]
+    excess = needed() - width
+    cut = [i for i, c in enumerate(table.columns) if c.header == CUT]
+    if excess > 0 and cut:
+        index = cut[0]
+        longest = max((len(str(row[index])) for row in table.rows), default=0)
+        keep = max(longest - excess, len(CUT), 8)
+        for row in table.rows:
+            text = str(row[index])
+            row[index] = text if len(text) <= keep else text[: keep - 1] + "…"
 
 
 def summary_lines(result: BalanceResult, e: int) -> list[str]:
