@@ -501,3 +501,20 @@ def test_an_80_column_terminal_drops_columns_never_digits(write_tree) -> None:
     for move in result.moves:
         assert f"{move.metric:,}" in shown and move.account in shown
     assert "…" in shown  # the reasons are shortened, not the numbers
+
+
+def test_an_accounts_file_that_is_not_a_plain_file_inside_the_plan_is_reported(
+    write_tree, cli, tmp_path
+) -> None:
+    import os
+
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": ORG})
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_text(ACCOUNTS)
+    (folder / "accounts.csv").symlink_to(outside)
+    done = cli("check", folder)
+    assert done.exit_code == 1 and "SP113 accounts.csv leads outside the plan folder" in done.stdout
+    (folder / "accounts.csv").unlink()
+    os.mkfifo(folder / "accounts.csv")
+    done = cli("check", folder)  # reported, not a hang
+    assert done.exit_code == 1 and "SP113 accounts.csv is not a regular file" in done.stdout
