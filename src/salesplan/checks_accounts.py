@@ -4,19 +4,31 @@ is outside their balance band (DESIGN §9)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from salesplan.accounts import Account, AccountBook, plan_accounts, plan_distances
-from salesplan.books import amount, default_metric, plan_books
 from salesplan.checks_inputs import departed
 from salesplan.diagnostics import Diagnostic, did_you_mean
 from salesplan.plan import Plan, report
 
+if TYPE_CHECKING:
+    from salesplan.accounts import Account, AccountBook
+
 LISTED = 5  # account ids named in one summary message
+
+
+def has_accounts(plan: Plan) -> bool:
+    """The plan has an accounts file (most plans do not: nothing more is imported then)."""
+    return os.path.lexists(plan.root / plan.settings.files.accounts)
 
 
 def check_accounts(plan: Plan) -> Iterator[Diagnostic]:
     """accounts.csv as read, its owners and territories, and the settings that name it."""
+    if not has_accounts(plan):
+        return
+    from salesplan.accounts import plan_accounts, plan_distances
+
     book = plan_accounts(plan)
     if book is None:
         return
@@ -100,6 +112,11 @@ def _settings_problems(plan: Plan, book: AccountBook) -> Iterator[Diagnostic]:
 
 def check_books(plan: Plan) -> Iterator[Diagnostic]:
     """Reps whose book of the balanced metric is outside their band."""
+    if not has_accounts(plan):
+        return
+    from salesplan.accounts import plan_accounts
+    from salesplan.books import amount, default_metric, plan_books
+
     book = plan_accounts(plan)
     if book is None or any(d.is_error for d in book.problems):
         return
