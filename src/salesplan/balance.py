@@ -261,7 +261,8 @@ class _Model:
         return chosen
 
     def lp(self) -> Any:
-        """The LP relaxation over the candidate pairs (a vertex, by dual simplex)."""
+        """The LP relaxation over the candidate pairs: a vertex (interior point with
+        crossover, or dual simplex), so that few accounts are split."""
         import numpy as np
         from scipy.optimize import linprog
         from scipy.sparse import csr_array, vstack
@@ -283,7 +284,7 @@ class _Model:
                 A_eq=assign,
                 b_eq=np.ones(n),
                 bounds=(0, 1),
-                # Both give a vertex (few split accounts); measured fastest on each.
+                # Measured the faster of the two on each objective (benchmarks/balance.py).
                 method="highs-ipm" if self.objective == "disruption" else "highs-ds",
             )
         return result.x if result.status == 0 else None
