@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
+from salesplan.checks_accounts import check_accounts, check_books
 from salesplan.checks_inputs import (
     check_metric_rows,
     check_negative_metrics,
@@ -346,6 +347,8 @@ CHECKS: tuple[Check, ...] = (
     check_allocation,
     check_budget,
     check_quotas_file,
+    check_accounts,
+    check_books,
 )
 
 

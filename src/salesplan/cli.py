@@ -609,6 +609,85 @@ def import_(
         fail(f"not overwriting what was written by hand:\n{listed}\nUse --force to replace it.", 2)
 
 
+class BalanceTarget(str, Enum):
+    capacity = "capacity"
+    even = "even"
+
+
+class BalanceObjective(str, Enum):
+    disruption = "disruption"
+    distance = "distance"
+
+
+@app.command()
+def balance(
+    plan: PlanArg = None,
+    metric: Annotated[
+        str | None, typer.Option(help="accounts.csv column to balance; default balance.metric.")
+    ] = None,
+    band: Annotated[
+        str | None, typer.Option(help="Each rep within ±B of its target (0.1 = ±10%).", metavar="B")
+    ] = None,
+    target: Annotated[
+        BalanceTarget | None, typer.Option(help="Targets by quota capacity or even.")
+    ] = None,
+    objective: Annotated[
+        BalanceObjective | None,
+        typer.Option(help="Minimise the metric moved (disruption) or the total distance."),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the new owners into accounts.csv (atomically).")
+    ] = False,
+    format: FormatOption = None,
+) -> None:
+    """Balance the reps' books of accounts within a band, moving as little as possible."""
+    import shutil
+    from decimal import Decimal, InvalidOperation
+
+    from salesplan.accounts import with_owners
+    from salesplan.balance import BalanceError, BalanceOptions
+    from salesplan.balance import balance as balance_books
+    from salesplan.fsutil import write_atomic
+    from salesplan.render import balance as view
+    from salesplan.render.output import emit
+
+    loaded = load_or_exit(plan)
+    try:
+        ratio = Decimal(band) if band is not None else None
+        options = BalanceOptions.of(
+            loaded.settings.balance,
+            metric,
+            ratio,
+            target.value if target else None,
+            objective.value if objective else None,
+        )
+        result = balance_books(loaded, options)
+    except InvalidOperation:
+        fail(f"--band must be a number such as 0.1, not {band!r}", 2)
+    except BalanceError as err:
+        fail(str(err), 2)
+    fmt = format or TableFormat.text
+    markdown = fmt is TableFormat.markdown
+    width = (
+        shutil.get_terminal_size().columns
+        if fmt is TableFormat.text and sys.stdout.isatty()
+        else None
+    )
+    emit(fmt, lambda: view.tables(result, markdown, width), lambda: view.document(result))
+    if result.status == "infeasible":
+        raise typer.Exit(1)
+    if write:
+        from salesplan.accounts import plan_accounts
+        from salesplan.loading import display_name
+
+        book = plan_accounts(loaded)
+        assert book is not None
+        changed = {m.account: m.to for m in result.moves}
+        if changed:
+            write_atomic(book.path, with_owners(book, changed))
+        typer.echo(f"Wrote {len(changed)} new owner(s) to {display_name(book.path)}.", err=True)
+
+
 def main() -> None:
     # pydantic's plugin discovery scans every installed distribution; a CLI needs none
     # (25-48 ms of every command, benchmarks/README.md).

@@ -143,6 +143,16 @@ CATALOGUE: dict[str, Code] = {
         Code("SP710", _W, "open opportunity has no close date in the fiscal year"),
         Code("SP711", _W, "history given in org.yaml wins over the imported value"),
         Code("SP712", _E, "opportunity appears twice"),
+        # SP9xx: accounts and territory balance
+        Code("SP901", _E, "accounts.csv has a wrong header"),
+        Code("SP902", _E, "account listed twice in accounts.csv"),
+        Code("SP903", _E, "account value is invalid"),
+        Code("SP904", _E, "account owner or territory is not known"),
+        Code("SP905", _W, "accounts owned by a rep who has left"),
+        Code("SP906", _W, "accounts without an owner"),
+        Code("SP907", _W, "rep's book is outside the balance band"),
+        Code("SP908", _E, "balance setting names an unknown column or account"),
+        Code("SP909", _E, "malformed distances.csv"),
     )
 }
 

@@ -35,6 +35,7 @@ SECTIONS: dict[str, str] = {
     "unit": "org",
     "rep": "org",
     "territory": "org",
+    "account": "org",
     "pin": "org",
     "metric": "org",
     "submission": "submissions",
@@ -287,6 +288,20 @@ def diff_org(old: Plan, new: Plan) -> Iterator[Change]:
     yield from compare_amounts("metric", old_m, new_m, "number")
 
 
+def diff_accounts(old: Plan, new: Plan) -> Iterator[Change]:
+    """accounts.csv row by row: a new owner is a move (what `balance --write` does)."""
+    from salesplan.accounts import account_fields
+
+    before, after = account_fields(old), account_fields(new)
+    for key in union(before, after):
+        if key not in after:
+            yield Change("removed", "account", key, None, before[key], None, None)
+        elif key not in before:
+            yield Change("added", "account", key, None, None, after[key], None)
+        else:
+            yield from compare("account", key, before[key], after[key], {"owner"})
+
+
 def _pins(plan: Plan) -> dict[tuple[str, str], Decimal]:
     nodes: list[Unit | Rep] = [*plan.org.units, *plan.org.reps]
     return {(n.id, "quota"): n.quota for n in nodes if n.quota is not None}
@@ -374,6 +389,7 @@ def diff_plans(old: Plan, new: Plan, old_label: str = "old", new_label: str = "n
     changes = [
         *diff_settings(old, new),
         *diff_org(old, new),
+        *diff_accounts(old, new),
         *diff_submissions(old, new),
         *diff_quotas(old.allocation, new.allocation),
         *diff_totals(old, new, before, after),

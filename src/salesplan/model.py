@@ -94,6 +94,25 @@ class Files(Model):
     metrics: Text = "metrics.csv"
     submissions: Text = "submissions"
     quotas: Text = "quotas.yaml"
+    accounts: Text = "accounts.csv"
+    distances: Text = "distances.csv"
+
+
+Band = Annotated[
+    Decimal,
+    Field(strict=True, ge=0, lt=1, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": 0, "exclusiveMaximum": 1}),
+]
+
+
+class BalanceSettings(Model):
+    """`balance:` in salesplan.yaml: how `salesplan balance` shares accounts among reps."""
+
+    metric: Id | None = Field(None, description="accounts.csv column to balance")
+    band: Band = Field(Decimal("0.10"), description="each rep within ±band of its target")
+    target: Literal["capacity", "even"] = "capacity"
+    objective: Literal["disruption", "distance"] = "disruption"
+    locked: list[Id] = Field(default_factory=list, description="accounts that keep their owner")
 
 
 class PlanSettings(Model):
@@ -113,6 +132,7 @@ class PlanSettings(Model):
     reconcile: ReconcilePolicy = ReconcilePolicy()
     files: Files = Files()
     owner: Owners | None = None
+    balance: BalanceSettings = BalanceSettings()
 
 
 # ---- org.yaml
@@ -137,6 +157,25 @@ class Ote(Model):
         return self.base + self.variable
 
 
+Latitude = Annotated[
+    Decimal,
+    Field(strict=True, ge=-90, le=90, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": -90, "maximum": 90}),
+]
+Longitude = Annotated[
+    Decimal,
+    Field(strict=True, ge=-180, le=180, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": -180, "maximum": 180}),
+]
+
+
+class Base(Model):
+    """Where a rep works from, for distances to accounts (`balance`)."""
+
+    lat: Latitude
+    lon: Longitude
+
+
 class Rep(Model):
     id: Id
     name: Text | None = None
@@ -149,6 +188,7 @@ class Rep(Model):
     ote: Ote | None = None
     quota: Amount | None = None
     metrics: Metrics = Field(default_factory=dict)
+    base: Base | None = None
 
 
 class Org(Model):

@@ -1,0 +1,210 @@
+"""Views of a balance result: reps before/after and the moves (text, CSV, Markdown), and the
+JSON document of DESIGN §9."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from salesplan.balance_plan import BalanceResult
+from salesplan.render import json as j
+from salesplan.render.table import Column, Money, Ratio, Table
+
+TARGET_PLACES = 2  # targets and bounds are shares of a total: shown to two decimals
+_MARKDOWN = re.compile(r"([\\`*_\[\]@~&])")  # links, images, emphasis, code, @mentions
+
+
+def visible(text: str) -> str:
+    """User text with control characters shown as escapes, never sent raw."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def markdown_text(text: str) -> str:
+    """User text that Markdown shows as written: no links, images, emphasis or @mentions."""
+    return _MARKDOWN.sub(r"\\\1", visible(text))
+
+
+def exponent(result: BalanceResult) -> int:
+    """Decimals to show the metric with: those of its values."""
+    values = [m.metric for m in result.moves] + [r.before for r in result.reps]
+    places = [max(-int(v.as_tuple().exponent), 0) for v in values if v.is_finite()]
+    return min(max(places, default=0), 6)
+
+
+def tables(result: BalanceResult, markdown: bool = False, width: int | None = None) -> list[Table]:
+    """The reps and the moves; with `width` (a terminal's), columns are dropped, least
+    useful first, until every number fits whole."""
+    clean = markdown_text if markdown else visible
+    e = exponent(result)
+    shown = max(e, TARGET_PLACES) if any(r.target % 1 for r in result.reps) else e
+    title = (
+        f"Balance of {clean(result.metric)} by {result.objective} "
+        f"(target {result.rule}, band ±{(result.band * 100).normalize():f}%)"
+    )
+    reps = Table(
+        title,
+        [
+            Column("rep"),
+            Column("before", True),
+            Column("after", True),
+            Column("target", True),
+            Column("low", True),
+            Column("high", True),
+            Column("vs target", True),
+            Column("accounts before", True),
+            Column("after", True),
+        ],
+    )
+    for rep in result.reps:
+        off = (rep.after - rep.target) / rep.target if rep.target else None
+        reps.add(
+            [
+                clean(rep.id),
+                Money(rep.before, e),
+                Money(rep.after, e),
+                Money(rep.target, shown),
+                Money(rep.low, shown),
+                Money(rep.high, shown),
+                Ratio(off, "shift"),
+                rep.accounts_before,
+                rep.accounts_after,
+            ]
+        )
+    reps.notes.extend(visible(line) for line in summary_lines(result, e))
+    moves = Table(
+        f"Moves ({len(result.moves)})",
+        [
+            Column("account"),
+            Column("name"),
+            Column("from"),
+            Column("to"),
+            Column(clean(result.metric), True),
+            Column("reason"),
+        ],
+    )
+    for move in result.moves:
+        moves.add(
+            [
+                clean(move.account),
+                clean(move.name),
+                clean(move.source) or None,
+                clean(move.to),
+                Money(move.metric, e),
+                clean(move.reason),
+            ]
+        )
+    found = [reps, moves] if result.status != "infeasible" else [reps]
+    if width is not None:
+        for table, drop in zip(found, (REP_DROPS, MOVE_DROPS)):
+            fit(table, width, drop)
+    return found
+
+
+# Columns a narrow terminal loses first, by header (the rest stay; text is cut, never digits).
+REP_DROPS = ("accounts before", "after", "low", "high", "vs target")
+MOVE_DROPS = ("name",)
+CUT = "reason"  # the text column shortened to fit once nothing more can be dropped
+ROOM = 3  # rich's padding and rule per column
+
+
+def fit(table: Table, width: int, drops: tuple[str, ...]) -> None:
+    """Drop columns of `table` (in `drops` order) until it fits `width` characters."""
+    from salesplan.render.table import show
+
+    def needed() -> int:
+        total = 2
+        for i, column in enumerate(table.columns):
+            cells = [len(show(row[i])) for row in table.rows]
+            total += max([len(column.header), *cells]) + ROOM
+        return total
+
+    for header in drops:
+        if needed() <= width:
+            return
+        found = [i for i, c in enumerate(table.columns) if c.header == header]
+        if not found:
+            continue
+        index = found[-1]  # "after" of the counts comes after "after" of the totals
+        del table.columns[index]
+        for row in table.rows:
+            del row[index]
+    excess = needed() - width
+    cut = [i for i, c in enumerate(table.columns) if c.header == CUT]
+    if excess > 0 and cut:
+        index = cut[0]
+        longest = max((len(str(row[index])) for row in table.rows), default=0)
+        keep = max(longest - excess, len(CUT), 8)
+        for row in table.rows:
+            text = str(row[index])
+            row[index] = text if len(text) <= keep else text[: keep - 1] + "…"
+
+
+def summary_lines(result: BalanceResult, e: int) -> list[str]:
+    what = "metric moved" if result.objective == "disruption" else "total distance"
+    if result.status == "infeasible":
+        return [
+            "Infeasible: no assignment keeps every rep within the band.",
+            *(f"- {problem}" for problem in result.problems),
+            "Widen the band (--band), unlock accounts or change the reps.",
+        ]
+    value = _number(result.value, e if result.objective == "disruption" else 3)
+    line = f"{result.status.capitalize()}: {what} {value}"
+    if result.status == "optimal":
+        line += " (proven optimal)"
+    else:
+        gap = result.gap
+        line += f", LP bound {_number(result.bound, 3)}, gap {float(gap or 0):.2%}"
+    line += f"; {len(result.moves)} moves; solved by {result.method}"
+    if result.candidates is not None:
+        line += f" over {result.candidates} candidate reps per account"
+    return [line + "."]
+
+
+def _number(value: Decimal | None, places: int) -> str:
+    if value is None:
+        return "–"
+    return f"{value.quantize(Decimal(1).scaleb(-places)):,}"
+
+
+def document(result: BalanceResult) -> dict[str, Any]:
+    e = exponent(result)
+    places = max(e, TARGET_PLACES)
+    return {
+        "status": result.status,
+        "objective": result.objective,
+        "metric": result.metric,
+        "target": result.rule,
+        "band": j.ratio(result.band),
+        "value": None if result.value is None else str(result.value),
+        "bound": None if result.bound is None else str(result.bound),
+        "gap": j.ratio(result.gap),
+        "method": result.method or None,
+        "candidates": result.candidates,
+        "reps": [
+            {
+                "id": rep.id,
+                "before": str(rep.before),
+                "after": str(rep.after),
+                "target": j.amount(rep.target, places),
+                "low": j.amount(rep.low, places),
+                "high": j.amount(rep.high, places),
+                "accounts_before": rep.accounts_before,
+                "accounts_after": rep.accounts_after,
+            }
+            for rep in result.reps
+        ],
+        "moves": [
+            {
+                "account": move.account,
+                "from": move.source or None,
+                "to": move.to,
+                "metric": str(move.metric),
+                "reason": move.reason,
+            }
+            for move in result.moves
+        ],
+        "problems": list(result.problems),
+    }
