@@ -115,7 +115,7 @@ def test_checks_alongside_without_fork_or_when_the_child_fails(example, monkeypa
         ["capacity"],
         ["rollup", "--format", "csv"],
         ["rollup", "--level", "nope"],  # a usage error waits for the plan's errors
-        ["reconcile", "--write", "proposal.yaml"],
+        ["reconcile", "-o", "proposal.yaml"],
         ["reconcile", "--format", "markdown"],
     ],
 )

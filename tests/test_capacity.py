@@ -53,9 +53,9 @@ REPS = [
     # planned hire starting in month 4: Apr-Jun 0, Jul-Sep 50%, Oct-Dec 100%
     #   -> Q1 0, Q2 0, Q3 150,000, Q4 300,000 = 450,000 (4.5 productive months)
     "{id: p1, start: 2027-04-01, status: planned, ote: {base: 80_000, variable: 80_000}}",
-    # leaves mid-year: productive Jan-Jun, nothing from July (the month holding the end date)
+    # leaves mid-year: `end` is the last working day, inclusive, so June counts in full
     #   -> Q1 300,000, Q2 300,000, Q3 0, Q4 0 = 600,000 (6 months)
-    "{id: l1, start: 2018-02-01, end: 2027-07-15, ote: {base: 90_000, variable: 90_000}}",
+    "{id: l1, start: 2018-02-01, end: 2027-06-30, ote: {base: 90_000, variable: 90_000}}",
 ]
 # Capacity per quarter:
 #   Q1 = 300 + 300 +   0 +   0 + 300 =   900,000
@@ -99,7 +99,7 @@ def test_worked_capacity_example(write_tree) -> None:
         "p1": D(0, 0, 150_000, 300_000),
         "l1": D(300_000, 300_000, 0, 0),
     }
-    assert {k: r.months_employed for k, r in reps.items()} == {
+    assert {k: r.months_on_board for k, r in reps.items()} == {
         "t1": 12,
         "t2": 12,
         "h1": 12,
@@ -112,22 +112,25 @@ def test_worked_capacity_example(write_tree) -> None:
     assert {k: r.ote for k, r in reps.items()} == dict(
         zip(["t1", "t2", "h1", "p1", "l1"], D(200_000, 200_000, 160_000, 120_000, 90_000))
     )
-    # Quotas: an even split of 5,000,000 -> 1,000,000 each.
+    # Quotas: an even split of 5,000,000 prorated by the fraction of the year on board,
+    # weights 1, 1, 1, 9/12, 6/12 (sum 4.25): t1, t2, h1 1,176,470.59; p1 882,352.94;
+    # l1 588,235.29 (cents by largest remainder: they add up to 5,000,000.00).
+    assert [r.quota for r in report.reps] == [
+        *D("1176470.59", "1176470.59", "1176470.59", "882352.94", "588235.29")
+    ]
     # Commission rate = variable (pro rata) / quota; quota/OTE = quota / OTE (pro rata):
-    #   t1 100,000 / 1,000,000 = 10%, 1,000,000 / 200,000 = 5
-    #   p1  60,000 / 1,000,000 =  6%, 1,000,000 / 120,000 = 8.33
-    #   l1  45,000 / 1,000,000 = 4.5%, 1,000,000 / 90,000 = 11.11
-    assert all(r.quota == Decimal(1_000_000) for r in report.reps)
-    assert reps["t1"].commission_rate == Decimal("0.1") and reps["t1"].quota_to_ote == 5
-    assert reps["p1"].commission_rate == Decimal("0.06")
-    assert reps["p1"].quota_to_ote == Decimal(1_000_000) / Decimal(120_000)
-    assert reps["l1"].commission_rate == Decimal("0.045")
+    #   t1 100,000 / 1,176,470.59 = 8.5%; p1 60,000 / 882,352.94 = 6.8%; l1 45,000 /
+    #   588,235.29 = 7.65%: proration keeps the rates comparable.
+    assert round(reps["t1"].commission_rate, 6) == Decimal("0.085")
+    assert round(reps["p1"].commission_rate, 6) == Decimal("0.068")
+    assert round(reps["p1"].quota_to_ote, 20) == round(Decimal("882352.94") / 120_000, 20)
+    assert round(reps["l1"].commission_rate, 6) == Decimal("0.0765")
     # Over capacity: quota above full_quota x productive months / 12 (attainment aside):
-    #   t1, t2 1,200,000 >= 1,000,000; h1 750,000, p1 450,000, l1 600,000 < 1,000,000
+    #   t1, t2 1,200,000 and l1 600,000 carry their quotas; h1 750,000 and p1 450,000 do not
     assert {k: r.quota_capacity for k, r in reps.items()} == dict(
         zip(["t1", "t2", "h1", "p1", "l1"], D(1_200_000, 1_200_000, 750_000, 450_000, 600_000))
     )
-    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1", "l1"]
+    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1"]
 
 
 def test_attainment_scales_capacity(write_tree) -> None:
@@ -137,8 +140,8 @@ def test_attainment_scales_capacity(write_tree) -> None:
     assert report.capacity == D(720_000, 840_000, 840_000, 960_000)
     assert report.hire_capacity == Decimal(600_000)
     assert report.hires_needed == 3  # gap 1,640,000 / 600,000 = 2.73
-    # the over-capacity flag compares with full quota, not expected attainment
-    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1", "l1"]
+    # the over-capacity flag compares with quota capacity, not expected bookings
+    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1"]
 
 
 @pytest.mark.parametrize(
@@ -230,10 +233,11 @@ def test_attrition_applies_to_reps_on_board_at_the_start(write_tree) -> None:
     assert reps["old"].capacity == Decimal("1065571.82")
     # on board on the first day of the year: retention applies too
     assert reps["first-day"].periods == retained
-    # joined after the start of the year: no attrition applied, full months from the start
-    assert reps["mid-january"].periods == D(*[100_000] * 12)
+    # joined after the start of the year: no attrition applied; the first month counts
+    # pro rata by days (January 15-31: 17/31 of 100,000 = 54,838.71)
+    assert reps["mid-january"].periods == D("54838.71", *[100_000] * 11)
     assert reps["april"].periods == D(0, 0, 0, *[100_000] * 9)
-    assert report.total_capacity == 2 * Decimal("1065571.82") + Decimal(1_200_000) + Decimal(
+    assert report.total_capacity == 2 * Decimal("1065571.82") + Decimal("1154838.71") + Decimal(
         900_000
     )
     # a hire on the first day is on board at the start like `first-day`: same capacity
@@ -314,4 +318,8 @@ def test_capacity_reads_fresh_quotas(write_tree, cli) -> None:
     assert cli("allocate", folder, "--write").exit_code == 0
     doc = json.loads(cli("capacity", folder, "--format", "json").stdout)
     assert doc["quota_source"] == "quotas.yaml"
-    assert [r["quota"] for r in doc["reps"]] == ["1000000.00"] * 5
+    assert [r["quota"] for r in doc["reps"]] == [
+        *["1176470.59"] * 3,
+        "882352.94",
+        "588235.29",
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
+from salesplan.adjustments import check_adjustments
 from salesplan.checks_inputs import (
     check_metric_rows,
     check_negative_metrics,
@@ -21,6 +22,7 @@ from salesplan.diagnostics import Diagnostic, did_you_mean
 from salesplan.metrics import split_metric_names
 from salesplan.money import minor_unit
 from salesplan.plan import Plan, report
+from salesplan.rollup import check_outside_employment
 from salesplan.tree import REP, ROOT_LEVEL
 
 Check = Callable[[Plan], Iterable[Diagnostic]]
@@ -333,6 +335,8 @@ CHECKS: tuple[Check, ...] = (
     check_metric_rows,
     check_territories,
     check_submissions,
+    check_outside_employment,
+    check_adjustments,
     check_allocation,
     check_budget,
     check_quotas_file,
@@ -350,6 +354,7 @@ ALONGSIDE: frozenset[Check] = frozenset(
         check_metric_rows,
         check_territories,
         check_submissions,
+        check_outside_employment,
     }
 )
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from salesplan import cache as parse_cache
+from salesplan.adjustments import read_adjustments
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
 from salesplan.plan import MetricRow, Plan, Where
@@ -380,7 +381,10 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
             doc, "territories", Territory, problems, plan.broken_ids
         )
 
-    plan.digest = inputs_digest([plan_file, org_path, territories_path, metrics_path])
+    adjustments_path = root / files.adjustments
+    plan.adjustments = read_adjustments(adjustments_path, problems)
+    decided_by = [plan_file, org_path, territories_path, metrics_path]
+    plan.digest = inputs_digest(decided_by + [adjustments_path] * bool(plan.adjustments))
     quotas_path = root / files.quotas
     step("quotas")
     if quotas_path.is_file():

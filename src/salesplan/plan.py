@@ -16,6 +16,7 @@ from salesplan.money import MINOR_UNITS, minor_unit
 from salesplan.source import Document, unpack
 
 if TYPE_CHECKING:
+    from salesplan.adjustments import AdjustedPin
     from salesplan.allocate import Allocation
     from salesplan.tree import Tree
 
@@ -211,6 +212,7 @@ class Plan:
     documents: dict[str, Document] = field(default_factory=dict)
     broken_ids: set[str] = field(default_factory=set)
     digest: str = ""
+    adjustments: list[AdjustedPin] = field(default_factory=list)  # adjustments.yaml's pins
 
     # ---- derived, computed once
 
