@@ -286,6 +286,11 @@ class _Allocator:
         done = self._phased[key, total] = tuple([u * unit for u in units])
         return done
 
+    @cached_property
+    def exact_seasonality(self) -> list[Fraction]:
+        """The seasonality weights as whole numbers (one common factor), for fast products."""
+        return scale_weights(self.seasonality)  # type: ignore[return-value]
+
     def _phasing_key(self, node: Node) -> tuple[object, ...]:
         if not node.is_rep:
             return ()
@@ -298,7 +303,7 @@ class _Allocator:
         if not node.is_rep:
             return list(self.seasonality)
         rep = self.plan.reps_by_id[node.id]
-        seasonality = [Fraction(s) for s in self.seasonality]
+        seasonality = self.exact_seasonality
         on_board = self.productivity.on_board_periods(rep)
         for factors in (self.productivity.per_period(rep), on_board):
             weights = [s * f for s, f in zip(seasonality, factors)]

@@ -8,9 +8,12 @@ Words, the same everywhere:
   names `capacity`/`total_capacity` for it);
 - capacity coverage = expected bookings / target (forecast coverage is the rollup's).
 
-Figures are exact (fractions) until shown: the annual total is rounded once to the minor
-unit, and the period totals and the per-rep totals are each split from it by largest
-remainder, so every table adds up; hires needed and cost of sales use the exact figures.
+Figures are exact until shown: computed at 60 significant digits (a decimal with fewer
+digits, such as every amount, ratio and whole-month product, is exact; a third of a month
+is off by 10^-55 of itself, far from any rounding tie), the annual total is rounded once to
+the minor unit, and the period totals and the per-rep totals are each split from it by
+largest remainder, so every table adds up; hires needed and cost of sales use the exact
+figures.
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Context, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal, localcontext
 from fractions import Fraction
-from math import ceil
 from typing import TYPE_CHECKING, NamedTuple
 
-from salesplan.fiscal import MONTHS, NONE, ZERO, productivity
-from salesplan.money import split_units
+from salesplan.fiscal import MONTHS, ZERO, productivity
+from salesplan.money import split_scaled
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
@@ -33,12 +35,14 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 ONE = Decimal(1)
-ROOTS = Context(prec=40)  # for retention, (1 - attrition)^(m/12): 40 digits, then exact
+EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
 
 
-def exact(value: Fraction) -> Decimal:
-    """A fraction as a Decimal to 40 significant digits (for ratios that are shown)."""
-    return ROOTS.divide(Decimal(value.numerator), Decimal(value.denominator))
+def exact(value: Fraction | int) -> Decimal:
+    """A time-on-board fraction as a Decimal at 60 significant digits."""
+    if isinstance(value, int):
+        return Decimal(value)
+    return EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 class RepCapacity(NamedTuple):
@@ -94,8 +98,17 @@ class CapacityReport:
         return limit is not None and actual is not None and actual > limit
 
 
+class _Figures(NamedTuple):
+    periods: list[Decimal]  # expected bookings per period
+    total: Decimal
+    scaled: list[int]  # the periods as whole-number weights, for splitting shown totals
+    months_on_board: Decimal
+    productive_months: Decimal
+    shown: dict[Decimal, tuple[Decimal, ...]]  # a shown total -> its periods
+
+
 class _Capacity:
-    """Exact figures of one plan: per rep, per month, as fractions."""
+    """Figures of one plan at 60 significant digits: per rep, per month."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
@@ -103,22 +116,29 @@ class _Capacity:
         attrition = plan.settings.capacity.attrition
         keep = ONE - min(attrition, Decimal("0.999999"))
         self.retention = [
-            Fraction(ROOTS.power(keep, ROOTS.divide(Decimal(m + 1), Decimal(MONTHS))))
-            if attrition
-            else Fraction(1)
+            EXACT.power(keep, EXACT.divide(Decimal(m + 1), Decimal(MONTHS))) if attrition else ONE
             for m in range(MONTHS)
         ]
-        self._cache: dict[tuple[object, ...], list[Fraction]] = {}
+        self._cache: dict[tuple[object, ...], list[Decimal]] = {}
+        self._sums: dict[tuple[object, ...], Decimal] = {}
+        self._figures: dict[tuple[object, ...], _Figures] = {}
 
-    def full_quota(self, rep: Rep) -> Fraction:
-        return Fraction(self.productivity.full_quota(rep) or ZERO)
+    def full_quota(self, rep: Rep) -> Decimal:
+        return self.productivity.full_quota(rep) or ZERO
 
-    def quota_capacity(self, rep: Rep) -> Fraction:
-        """full_quota x Σ productivity / 12, exact."""
-        return self.full_quota(rep) * self.productivity.months(rep) / MONTHS
+    def quota_capacity(self, rep: Rep) -> Decimal:
+        """full_quota x Σ productivity / 12."""
+        key = (*self.productivity.key(rep), rep.profile)
+        found = self._sums.get(key)
+        if found is None:
+            months = exact(self.productivity.months(rep))
+            found = self._sums[key] = EXACT.divide(
+                EXACT.multiply(self.full_quota(rep), months), Decimal(MONTHS)
+            )
+        return found
 
-    def expected(self, rep: Rep) -> list[Fraction]:
-        """Expected bookings per fiscal month, exact; reps alike share one computation."""
+    def expected(self, rep: Rep) -> list[Decimal]:
+        """Expected bookings per fiscal month; reps alike share one computation."""
         on_board = rep.start is None or rep.start <= self.plan.calendar.start
         key = (*self.productivity.key(rep), rep.profile, on_board)
         cached = self._cache.get(key)
@@ -126,20 +146,24 @@ class _Capacity:
             cached = self._cache[key] = self.bookings(
                 self.productivity.monthly(rep),
                 self.full_quota(rep),
-                Fraction(self.productivity.attainment(rep)),
+                self.productivity.attainment(rep),
                 on_board,
             )
         return cached
 
     def bookings(
-        self, monthly: Sequence[Fraction], full_quota: Fraction, attainment: Fraction, kept: bool
-    ) -> list[Fraction]:
+        self, monthly: Sequence[Fraction], full_quota: Decimal, attainment: Decimal, kept: bool
+    ) -> list[Decimal]:
         """full_quota/12 x productivity x attainment, x retention when `kept` (reps on board
-        at the fiscal-year start; hires are new)."""
-        per_month = full_quota / MONTHS * attainment
-        return [per_month * p * (self.retention[m] if kept else 1) for m, p in enumerate(monthly)]
+        at the fiscal-year start)."""
+        with localcontext(EXACT):
+            per_month = full_quota / MONTHS * attainment
+            return [
+                per_month * exact(p) * (self.retention[m] if kept else ONE) if p else ZERO
+                for m, p in enumerate(monthly)
+            ]
 
-    def hire(self, start: date, profile: str | None = None) -> Fraction:
+    def hire(self, start: date, profile: str | None = None) -> Decimal:
         """Expected bookings of one more rep starting on `start` (the profile's ramp, else
         the default ramp), computed exactly as for a rep of the org: no attrition for a new
         hire, retention only for one on board at the fiscal-year start like the others (so
@@ -150,22 +174,39 @@ class _Capacity:
         monthly = productivity(self.plan.calendar, start, None, list(capacity.ramp.get(name, ())))
         full = chosen.full_quota if chosen and chosen.full_quota is not None else None
         attainment = chosen.attainment if chosen and chosen.attainment is not None else None
-        return sum(
-            self.bookings(
-                monthly,
-                Fraction(full if full is not None else capacity.full_quota or ZERO),
-                Fraction(attainment if attainment is not None else capacity.attainment),
-                start <= self.plan.calendar.start,
-            ),
-            NONE,
+        values = self.bookings(
+            monthly,
+            full if full is not None else capacity.full_quota or ZERO,
+            attainment if attainment is not None else capacity.attainment,
+            start <= self.plan.calendar.start,
         )
+        with localcontext(EXACT):
+            return sum(values, ZERO)
 
-    def ote(self, rep: Rep) -> tuple[Fraction, Fraction]:
+    def figures(self, rep: Rep) -> _Figures:
+        """A rep's figures that depend only on dates, ramp and profile: reps alike share."""
+        on_board = rep.start is None or rep.start <= self.plan.calendar.start
+        key = (*self.productivity.key(rep), rep.profile, on_board)
+        found = self._figures.get(key)
+        if found is None:
+            with localcontext(EXACT):
+                periods = self.plan.calendar.per_period(self.expected(rep))
+                found = self._figures[key] = _Figures(
+                    periods,
+                    sum(periods, ZERO),
+                    _whole(periods),
+                    exact(self.productivity.year_fraction(rep) * MONTHS),
+                    exact(self.productivity.months(rep)),
+                    {},
+                )
+        return found
+
+    def ote(self, rep: Rep) -> tuple[Decimal, Decimal]:
         """(OTE, variable) x fraction of the year on board."""
-        share = self.productivity.year_fraction(rep)
         if rep.ote is None:
-            return NONE, NONE
-        return Fraction(rep.ote.total) * share, Fraction(rep.ote.variable) * share
+            return ZERO, ZERO
+        share = exact(self.productivity.year_fraction(rep))
+        return EXACT.multiply(rep.ote.total, share), EXACT.multiply(rep.ote.variable, share)
 
 
 def plan_capacity(plan: Plan) -> _Capacity:
@@ -186,16 +227,17 @@ def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
     known: tuple[Decimal, Decimal | None] | None = plan.__dict__.get("_cost_of_sales")
     if known is None:
         engine = plan_capacity(plan)
-        total = sum((engine.ote(r)[0] for r in _reps(plan)), NONE)
-        target = Fraction(plan.settings.target)
-        known = (exact(total), exact(total / target) if target else None)
+        with localcontext(EXACT):
+            total = sum((engine.ote(r)[0] for r in _reps(plan)), ZERO)
+            target = plan.settings.target
+            known = (total, total / target if target else None)
         plan.__dict__["_cost_of_sales"] = known
     return known
 
 
 def pro_rata_ote(plan: Plan, rep: Rep) -> Decimal:
     """A rep's OTE for their time on board in the fiscal year."""
-    return exact(plan_capacity(plan).ote(rep)[0])
+    return plan_capacity(plan).ote(rep)[0]
 
 
 def over_budget(plan: Plan) -> bool:
@@ -205,9 +247,9 @@ def over_budget(plan: Plan) -> bool:
     return limit is not None and ratio is not None and ratio > limit
 
 
-def quota_capacities(plan: Plan) -> dict[str, Fraction]:
-    """The quota each rep can carry, exact (none for a rep without a full quota): the
-    measure of "over capacity"."""
+def quota_capacities(plan: Plan) -> dict[str, Decimal]:
+    """The quota each rep can carry (none for a rep without a full quota): the measure of
+    "over capacity"."""
     engine = plan_capacity(plan)
     return {
         r.id: engine.quota_capacity(r)
@@ -216,13 +258,21 @@ def quota_capacities(plan: Plan) -> dict[str, Fraction]:
     }
 
 
+def _whole(parts: Sequence[Decimal]) -> list[int]:
+    """Decimals as whole-number weights, scaled by one power of ten (exact)."""
+    shift = max(-int(p.as_tuple().exponent) for p in parts)
+    return [int(p.scaleb(shift, EXACT)) for p in parts]
+
+
 def shown_split(
-    total: Fraction, parts: Sequence[Fraction], keys: Sequence[str], quantum: Decimal
+    total: Decimal, parts: Sequence[Decimal], keys: Sequence[str], quantum: Decimal
 ) -> tuple[Decimal, list[Decimal]]:
-    """The exact `total` rounded once (half-even) to `quantum`, split over `parts` by
-    largest remainder: shown figures that add up."""
-    units = round(total / Fraction(quantum))
-    counts = split_units(units, list(parts), keys) if parts else []
+    """`total` rounded once (half-even) to `quantum`, split over `parts` by largest
+    remainder: shown figures that add up."""
+    units = int(EXACT.divide(total, quantum).to_integral_value(ROUND_HALF_EVEN))
+    if not parts:
+        return units * quantum, []
+    counts = split_scaled(units, _whole(parts), keys)
     return units * quantum, [c * quantum for c in counts]
 
 
@@ -238,24 +288,24 @@ def capacity_report(
     quotas = allocation.totals() if allocation else {}
     reps = _reps(plan)
     width = len(plan.periods)
-    monthly = [engine.expected(r) for r in reps]
-    rep_periods = [plan.calendar.per_period(m) for m in monthly]
-    rep_totals = [sum(m, NONE) for m in monthly]
-    period_exact = [sum((p[i] for p in rep_periods), NONE) for i in range(width)]
-    total = sum(rep_totals, NONE)
+    figures = [engine.figures(r) for r in reps]
+    rep_totals = [f.total for f in figures]
+    with localcontext(EXACT):
+        period_exact = [sum((f.periods[i] for f in figures), ZERO) for i in range(width)]
+        total = sum(rep_totals, ZERO)
+        total_quota = sum((engine.quota_capacity(r) for r in reps), ZERO)
     shown_total, shown_periods = shown_split(total, period_exact, plan.periods, quantum)
     _, shown_reps = shown_split(total, rep_totals, [r.id for r in reps], quantum)
     rows = [
-        _rep_row(plan, engine, rep, shown, periods, quotas.get(rep.id), quantum)
-        for rep, shown, periods in zip(reps, shown_reps, rep_periods)
+        _rep_row(plan, engine, rep, shown, figure, quotas.get(rep.id), quantum)
+        for rep, shown, figure in zip(reps, shown_reps, figures)
     ]
     target = _phased_target(plan, allocation)
     total_target = sum(target, ZERO)
-    gap = Fraction(total_target) - total
+    gap = EXACT.subtract(total_target, total)
     start = hire_start or plan.calendar.start
     hire = engine.hire(start)
     cost = cost_of_sales(plan)
-    total_quota = sum((engine.quota_capacity(r) for r in reps), NONE)
     return CapacityReport(
         plan.settings.currency,
         plan.periods,
@@ -264,7 +314,7 @@ def capacity_report(
         total_target,
         shown_total,
         total_target - shown_total,
-        exact(total / Fraction(total_target)) if total_target else None,
+        EXACT.divide(total, total_target) if total_target else None,
         cost[0].quantize(quantum),
         cost[1],
         plan.settings.budget.max_cost_of_sales,
@@ -282,15 +332,20 @@ def capacity_report(
     )
 
 
-def _money(value: Fraction, quantum: Decimal) -> Decimal:
-    return round(value / Fraction(quantum)) * quantum
+def _money(value: Decimal, quantum: Decimal) -> Decimal:
+    return value.quantize(quantum, ROUND_HALF_EVEN)
 
 
-def _hires(gap: Fraction, hire: Fraction) -> int | None:
-    """The fewest hires adding `hire` each that close `gap` (exact figures)."""
+def _hires(gap: Decimal, hire: Decimal) -> int | None:
+    """The fewest hires adding `hire` each that close `gap`."""
     if gap <= 0:
         return 0
-    return ceil(gap / hire) if hire > 0 else None
+    if hire <= 0:
+        return None
+    count = int(EXACT.divide(gap, hire).to_integral_value(ROUND_CEILING))
+    while count > 1 and EXACT.multiply(Decimal(count - 1), hire) >= gap:
+        count -= 1
+    return count
 
 
 def _rep_row(
@@ -298,34 +353,33 @@ def _rep_row(
     engine: _Capacity,
     rep: Rep,
     shown: Decimal,
-    periods: list[Fraction],
+    figures: _Figures,
     quota: Decimal | None,
     quantum: Decimal,
 ) -> RepCapacity:
-    productive = engine.productivity.months(rep)
-    on_board = engine.productivity.year_fraction(rep) * MONTHS
     quota_capacity = engine.quota_capacity(rep)
     ote, variable = engine.ote(rep)
-    shown_periods = [
-        c * quantum for c in split_units(round(shown / quantum), periods, plan.periods)
-    ]
+    shown_periods = figures.shown.get(shown)
+    if shown_periods is None:
+        counts = split_scaled(int(shown / quantum), figures.scaled, plan.periods)
+        shown_periods = figures.shown[shown] = tuple([c * quantum for c in counts])
     has_full = engine.productivity.full_quota(rep) is not None
     return RepCapacity(
         rep.id,
         rep.parent,
         rep.status,
         rep.profile,
-        exact(on_board),
-        exact(productive),
+        figures.months_on_board,
+        figures.productive_months,
         shown,
         _money(quota_capacity, quantum),
-        tuple(shown_periods),
+        shown_periods,
         _money(ote, quantum),
         _money(variable, quantum),
         quota,
-        exact(variable / Fraction(quota)) if quota else None,
-        exact(Fraction(quota) / ote) if quota is not None and ote else None,
-        has_full and quota is not None and Fraction(quota) > quota_capacity,
+        EXACT.divide(variable, quota) if quota else None,
+        EXACT.divide(quota, ote) if quota is not None and ote else None,
+        has_full and quota is not None and quota > quota_capacity,
     )
 
 

@@ -18,8 +18,8 @@ from typing import TypeVar
 MONTHS = 12
 ONE = Decimal(1)
 ZERO = Decimal(0)
-NONE = Fraction(0)
-FULL = Fraction(1)
+NONE: Fraction = 0  # type: ignore[assignment]  # exact ints where whole: fast to add
+FULL: Fraction = 1  # type: ignore[assignment]
 Amount = TypeVar("Amount", Decimal, Fraction)
 
 
@@ -74,23 +74,40 @@ class Calendar:
 
     def on_board(self, start: date | None, end: date | None) -> list[Fraction]:
         """Time on board per fiscal month: the fraction of the month's days employed,
-        `start` and `end` both inclusive (DESIGN §4.2)."""
+        `start` and `end` both inclusive (DESIGN §4.2). Whole months are the int 1 (exact,
+        and fast to add up); only the first and last months of an employment are fractions."""
+        first = 0 if start is None else self.month_index(start)
+        last = MONTHS - 1 if end is None else self.month_index(end)
         values: list[Fraction] = []
-        for first, last in self.month_bounds:
-            since = first if start is None or start < first else start
-            until = last if end is None or end > last else end
-            if until < since:
+        for month, (month_first, month_last) in enumerate(self.month_bounds):
+            if month < first or month > last:
                 values.append(NONE)
-            elif since == first and until == last:
+                continue
+            since = month_first if start is None or start < month_first else start
+            until = month_last if end is None or end > month_last else end
+            if since == month_first and until == month_last:
                 values.append(FULL)
             else:
-                values.append(Fraction((until - since).days + 1, (last - first).days + 1))
+                days = (month_last - month_first).days + 1
+                values.append(Fraction((until - since).days + 1, days))
         return values
 
 
 def fraction_of_year(on_board: Sequence[Fraction]) -> Fraction:
     """The sum of the twelve months' time on board over 12 (a rep starting mid-year: 6/12)."""
-    return sum(on_board, NONE) / MONTHS
+    return Fraction(sum(on_board, NONE), MONTHS) if on_board else Fraction(0)
+
+
+_RAMPS: dict[Decimal, Fraction] = {}
+
+
+def _exact(value: Decimal) -> Fraction:
+    found = _RAMPS.get(value)
+    if found is None:
+        found = _RAMPS[value] = Fraction(value)
+        if found.denominator == 1:
+            found = _RAMPS[value] = int(found)  # type: ignore[assignment]
+    return found
 
 
 def productivity(
@@ -109,5 +126,5 @@ def productivity(
             values.append(NONE)
             continue
         tenure = month - first  # 0-based tenure month
-        values.append(share * Fraction(ramp[tenure]) if tenure < len(ramp) else share)
+        values.append(share * _exact(ramp[tenure]) if tenure < len(ramp) else share)
     return values

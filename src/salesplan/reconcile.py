@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
     from salesplan.tree import Node
 
-NOTHING = Fraction(0)
+NOTHING: Fraction = 0  # type: ignore[assignment]  # sums of whole units stay ints: fast
 
 
 class ReconcileNode(NamedTuple):
@@ -113,23 +113,65 @@ def water_level(
     const = sum(lows.values(), NOTHING)
     if const >= pool:
         return NOTHING if const == pool else None
+    positive = {k: w for k, w in weights.items() if w > 0}
+    total = sum(positive.values(), NOTHING)
+    if total:  # the usual case: nobody at a bound (those with weight 0 stay at their low)
+        idle = sum((lows[k] for k in weights if k not in positive), NOTHING)
+        level = Fraction(pool - idle) / total
+        p, q = level.numerator, level.denominator  # compared on integers: fast
+        if all(lows[k] * q <= p * w <= highs[k] * q for k, w in positive.items()):
+            return level
+    # breakpoints ordered by a float key first (fast), the result then checked exactly
+    for exact_order in (False, True):
+        found = _walk(positive, lows, highs, pool, const, exact_order)
+        if found is None or _filled(weights, lows, highs, found) == pool:
+            return found
+    return None
+
+
+def _walk(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    pool: Fraction,
+    const: Fraction,
+    exact_order: bool,
+) -> Fraction | None:
+    """One walk over the breakpoints (where a child leaves its low, where it reaches its
+    high): f(λ) = const + slope·λ between them."""
     slope = NOTHING
-    events: list[tuple[Fraction, int, str]] = []
+    events: list[tuple[object, int, str]] = []
     for key, weight in weights.items():
-        if weight > 0:
-            events.append((lows[key] / weight, 0, key))
-            events.append((highs[key] / weight, 1, key))
+        if exact_order:
+            events.append((Fraction(lows[key]) / weight, 0, key))
+            events.append((Fraction(highs[key]) / weight, 1, key))
+        else:
+            events.append((float(lows[key]) / float(weight), 0, key))
+            events.append((float(highs[key]) / float(weight), 1, key))
     events.sort()
-    for at, kind, key in events:
+    for _, kind, key in events:
+        at = Fraction(lows[key] if kind == 0 else highs[key]) / weights[key]
         if const + slope * at >= pool:
-            return (pool - const) / slope if slope else at
+            return Fraction(pool - const) / slope if slope else at
         if kind == 0:
             const -= lows[key]
             slope += weights[key]
         else:
             const += highs[key]
             slope -= weights[key]
-    return None if const < pool else (events[-1][0] if events else NOTHING)
+    if const < pool:
+        return None
+    last = events[-1] if events else None
+    return NOTHING if last is None else Fraction(highs[last[2]]) / weights[last[2]]
+
+
+def _filled(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    level: Fraction,
+) -> Fraction:
+    return sum((min(max(level * w, lows[k]), highs[k]) for k, w in weights.items()), NOTHING)
 
 
 def water_fill(
@@ -158,12 +200,12 @@ def water_fill(
                 for k in idle:
                     amounts[k] = min(max(second * fallback[k], lows[k]), highs[k])
                 break
-    # clamped: at a bound that the water level, or the signal itself, lies beyond
+    # clamped: at a bound that the water level lies beyond
     clamped = frozenset(
         k
         for k, amount in amounts.items()
-        if (amount == highs[k] and (level is None or max(level * weights[k], signals[k]) > amount))
-        or (amount == lows[k] and (level is None or min(level * weights[k], signals[k]) < amount))
+        if (amount == highs[k] and (level is None or level * weights[k] > amount))
+        or (amount == lows[k] and (level is None or level * weights[k] < amount))
     )
     return Fill(amounts, clamped)
 
@@ -174,6 +216,13 @@ class _Reconciler:
         self.tree = plan.tree
         self.unit = plan.unit
         self.max_shift = Fraction(plan.settings.reconcile.max_shift)
+        self.over = {
+            lv.name: Fraction(lv.over_assign).as_integer_ratio() for lv in plan.settings.levels
+        }
+        self._td: dict[str, Fraction] = {}
+        self.minor_unit = Decimal(1).scaleb(-plan.currency_exponent)
+        per_unit = Fraction(self.unit) / Fraction(self.minor_unit)  # minor units in a unit
+        self.per_unit = int(per_unit) if per_unit.denominator == 1 else per_unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.top_down = quotas.totals()
         self.pins = plan_pins(plan) if pins is None else pins
@@ -186,23 +235,41 @@ class _Reconciler:
         self.diagnostics: list[Diagnostic] = []
 
     def units(self, amount: Decimal) -> Fraction:
+        """An amount in rounding units: an int when it is a whole number of them (the usual
+        case, and fast), else an exact fraction."""
+        count, left = divmod(amount, self.unit)
+        if not left:
+            return int(count)  # type: ignore[return-value]
         return Fraction(amount) / Fraction(self.unit)
 
     def td(self, node_id: str) -> Fraction:
-        return self.units(self.top_down.get(node_id, ZERO))
+        found = self._td.get(node_id)
+        if found is None:
+            found = self._td[node_id] = self.units(self.top_down.get(node_id, ZERO))
+        return found
+
+    def minor(self, amount: Decimal) -> Fraction:
+        """An amount in the currency's minor units: an int unless it has more decimals."""
+        count, left = divmod(amount, self.minor_unit)
+        if not left:
+            return int(count)  # type: ignore[return-value]
+        return Fraction(amount) / Fraction(self.minor_unit)
 
     def _signals(self) -> dict[str, Fraction]:
-        """Every node's signal in units (see the module's docstring)."""
+        """Every node's signal in the currency's minor units (whole numbers, so the water
+        level's arithmetic stays on integers; see the module's docstring)."""
         signals: dict[str, Fraction] = {}
         totals, submitted = self.forecasts.totals, self.forecasts.submitted
         for node in self.tree.bottom_up():
             node_id = node.id
             if node_id in self.pins:
-                signals[node_id] = self.units(self.pins[node_id])
+                signals[node_id] = self.minor(self.pins[node_id])
             elif node.is_rep:
                 submitted_total = totals[node_id] if submitted[node_id] else None
                 signals[node_id] = (
-                    self.td(node_id) if submitted_total is None else self.units(submitted_total)
+                    self.td(node_id) * self.per_unit
+                    if submitted_total is None
+                    else self.minor(submitted_total)
                 )
             else:
                 signals[node_id] = sum((signals[c] for c in node.children), NOTHING)
@@ -213,12 +280,21 @@ class _Reconciler:
     def band(self, node_id: str, shift: Fraction) -> tuple[Fraction, Fraction]:
         """top_down x (1 ± shift), rounded inward to whole units (never below 0)."""
         td = self.td(node_id)
-        return Fraction(max(ceil(td * (1 - shift)), 0)), Fraction(floor(td * (1 + shift)))
+        num, den = shift.as_integer_ratio()
+        if isinstance(td, int):  # integer arithmetic: the usual case
+            return max(-(-td * (den - num) // den), 0), td * (den + num) // den
+        return max(ceil(td * (1 - shift)), 0), floor(td * (1 + shift))  # type: ignore[return-value]
 
-    def pool(self, node: Node, total: Fraction) -> Fraction:
+    def pool(self, node: Node, total: Fraction | int) -> Fraction:
         """round(total x (1 + o)) in whole units, half-even (DESIGN §4.1)."""
-        over = self.levels[self.tree[node.children[0]].level].over_assign
-        return Fraction(round(total * (1 + Fraction(over))))
+        level = self.tree[node.children[0]].level
+        num, den = self.over[level]
+        if isinstance(total, int):
+            quotient, left = divmod(total * (den + num), den)
+            if 2 * left > den or (2 * left == den and quotient % 2):
+                quotient += 1
+            return quotient  # type: ignore[return-value]
+        return round(total * Fraction(den + num, den))  # type: ignore[return-value]
 
     def family_reach(self, node: Node) -> tuple[Fraction, Fraction]:
         """The pools that a node's children can fill, pins included."""
@@ -236,7 +312,7 @@ class _Reconciler:
         first = self._first(node, int(low), int(high), lambda p: p >= need_low)
         last = self._last(node, int(low), int(high), lambda p: p <= need_high)
         if first is not None and last is not None and first <= last:
-            return Fraction(first), Fraction(last)
+            return first, last  # type: ignore[return-value]
         # no total in the band lets the family meet its pool: the band's nearest point
         nearest = high if self.pool(node, high) < need_low else low
         return nearest, nearest
@@ -245,11 +321,11 @@ class _Reconciler:
         self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool]
     ) -> int | None:
         """The smallest P in [low, high] whose pool `fits` (pools rise with P)."""
-        if not fits(self.pool(node, Fraction(high))):
+        if not fits(self.pool(node, high)):
             return None
         while low < high:
             middle = (low + high) // 2
-            if fits(self.pool(node, Fraction(middle))):
+            if fits(self.pool(node, middle)):
                 high = middle
             else:
                 low = middle + 1
@@ -259,11 +335,11 @@ class _Reconciler:
         self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool]
     ) -> int | None:
         """The largest P in [low, high] whose pool `fits`."""
-        if not fits(self.pool(node, Fraction(low))):
+        if not fits(self.pool(node, low)):
             return None
         while low < high:
             middle = (low + high + 1) // 2
-            if fits(self.pool(node, Fraction(middle))):
+            if fits(self.pool(node, middle)):
                 low = middle
             else:
                 high = middle - 1
@@ -317,10 +393,19 @@ class _Reconciler:
         if not sum(lows.values(), NOTHING) <= rest <= sum(highs.values(), NOTHING):
             lows, highs = self.widen(parent.id, free, rest)
         top_down = {c: self.td(c) for c in free}
-        fill = water_fill({c: self.signals[c] for c in free}, lows, highs, rest, top_down)
+        signals = {c: self.signals[c] for c in free}
+        fill = water_fill(signals, lows, highs, rest, top_down)
         self.clamped.update(fill.clamped)
+        # also clamped: at a bound that the signal itself lies beyond
+        per = self.per_unit
+        self.clamped.update(
+            c
+            for c, amount in fill.amounts.items()
+            if (amount == highs[c] and signals[c] > highs[c] * per)
+            or (amount == lows[c] and signals[c] < lows[c] * per)
+        )
         counts = split_units(int(rest), [fill.amounts[c] for c in free], free)
-        self.totals.update({c: Fraction(count) for c, count in zip(free, counts)})
+        self.totals.update(zip(free, counts))  # type: ignore[arg-type]
 
     def widen(
         self, parent: str, free: list[str], rest: Fraction
@@ -331,7 +416,7 @@ class _Reconciler:
         if total == 0:  # no band can: the rest goes by signal, else evenly, without bounds
             self.widened.append(Widened(parent, None))
             return dict.fromkeys(free, NOTHING), dict.fromkeys(free, rest)
-        shift = max(self.max_shift, abs(rest / total - 1))
+        shift = max(self.max_shift, abs(Fraction(rest) / total - 1))
         while True:
             bands = {c: self.band(c, shift) for c in free}
             low = sum((b[0] for b in bands.values()), NOTHING)
@@ -340,9 +425,11 @@ class _Reconciler:
                 break
             # the next shift at which some bound moves by a unit
             if high < rest:
-                steps = [(b[1] + 1) / top_down[c] - 1 for c, b in bands.items() if top_down[c]]
+                steps = [
+                    Fraction(b[1] + 1) / top_down[c] - 1 for c, b in bands.items() if top_down[c]
+                ]
             else:
-                steps = [1 - (b[0] - 1) / top_down[c] for c, b in bands.items() if b[0] > 0]
+                steps = [1 - Fraction(b[0] - 1) / top_down[c] for c, b in bands.items() if b[0] > 0]
             shift = min(steps)
         self.widened.append(Widened(parent, shift))
         return {c: b[0] for c, b in bands.items()}, {c: b[1] for c, b in bands.items()}
@@ -361,11 +448,18 @@ class _Reconciler:
 
     # ---- records
 
+    def signal_money(self, signal: Fraction | int) -> Decimal:
+        if isinstance(signal, int):
+            return signal * self.minor_unit
+        return self.money(signal / self.per_unit)
+
     def money(self, units: Fraction) -> Decimal:
+        if isinstance(units, int):
+            return units * self.unit
         amount = units * Fraction(self.unit)
         return Decimal(amount.numerator) / amount.denominator
 
-    def records(self, capacities: dict[str, Fraction]) -> Iterator[ReconcileNode]:
+    def records(self, capacities: dict[str, Decimal]) -> Iterator[ReconcileNode]:
         """Every node's record, top-down."""
         forecast, submitted = self.forecasts.totals, self.forecasts.submitted
         floor_ratio = 1 - self.max_shift
@@ -385,10 +479,10 @@ class _Reconciler:
                 node_id in self.pins,
                 top_down,
                 forecast[node_id] if submitted[node_id] else None,
-                self.money(self.signals[node_id]),
+                self.signal_money(self.signals[node_id]),
                 total / top_down - 1 if top_down else None,
                 node_id in self.clamped,
-                self.signals[node_id] < self.td(node_id) * floor_ratio,
+                self.signals[node_id] < self.td(node_id) * self.per_unit * floor_ratio,
                 capacity is not None and total > capacity,
                 self.money(low),
                 self.money(high),
