@@ -323,3 +323,120 @@ def test_capacity_reads_fresh_quotas(write_tree, cli) -> None:
         "882352.94",
         "588235.29",
     ]
+
+
+# ---- exact until shown; ratios; profiles (DESIGN §4.4)
+
+JPY = {
+    "salesplan.yaml": """
+        salesplan: 1
+        name: Small numbers
+        currency: JPY
+        fiscal_year: {start: 2027-01-01}
+        target: 100
+        levels: [{name: rep}]
+        capacity: {full_quota: 10}
+    """,
+    "org.yaml": """
+        reps:
+          - {id: a, start: 2020-01-01}
+          - {id: b, start: 2020-01-01}
+          - {id: c, start: 2020-01-01}
+    """,
+}
+
+
+def test_capacity_is_exact_until_shown(write_tree) -> None:
+    # Each rep books 10/12 a month, 2.5 a quarter: rounded per rep and quarter that was
+    # 2 x 4 x 3 = 24. Exact until shown: 30 in the year, the quarters split from it by
+    # largest remainder (7.5 each: the two units left go to the earlier periods -> 8, 8,
+    # 7, 7), and each rep's 10 likewise; every table adds up.
+    plan = clean_plan(write_tree(JPY))
+    report = capacity_report(plan, plan.allocation)
+    assert report.total_capacity == Decimal(30)
+    assert report.capacity == D(8, 8, 7, 7)
+    assert [r.capacity for r in report.reps] == [Decimal(10)] * 3
+    assert all(sum(r.periods) == r.capacity for r in report.reps)
+    assert sum(r.capacity for r in report.reps) == report.total_capacity
+    # gap 70, a hire adds exactly 10: 7 hires, not 70 / 8
+    assert report.hires_needed == 7
+
+
+def test_a_percentage_for_a_ratio_is_an_error(write_tree, cli) -> None:
+    files = dict(JPY)
+    files["salesplan.yaml"] = JPY["salesplan.yaml"].replace(
+        "capacity: {full_quota: 10}", "capacity: {full_quota: 10, attainment: 80}"
+    )
+    folder = write_tree(files)
+    result = cli("check", folder)
+    assert result.exit_code == 1
+    assert "SP412 attainment 80 must lie in (0, 2]; a ratio: 0.8 means 80%" in result.stdout
+
+
+PROFILES = {
+    "salesplan.yaml": """
+        salesplan: 1
+        name: Profiles
+        currency: USD
+        fiscal_year: {start: 2027-01-01}
+        target: 3_000_000
+        levels: [{name: rep, split: capacity}]
+        capacity:
+          full_quota: 1_200_000
+          attainment: 0.8
+          ramp: {slow: [0, 0, 0, 0, 0, 0], fast: [0.5]}
+          default_ramp: fast
+          profiles:
+            enterprise: {full_quota: 2_400_000, ramp: slow}
+            smb: {full_quota: 600_000, attainment: 1}
+    """,
+    "org.yaml": """
+        reps:
+          - {id: ent, start: 2020-01-01, profile: enterprise}
+          - {id: smb, start: 2020-01-01, profile: smb}
+          - {id: gen, start: 2020-01-01}
+    """,
+}
+
+
+def test_profiles_give_roles_their_own_productivity(write_tree) -> None:
+    plan = clean_plan(write_tree(PROFILES))
+    report = capacity_report(plan, plan.allocation)
+    reps = {r.id: r for r in report.reps}
+    # quota capacity = the profile's full quota (others from `capacity`)
+    assert {k: r.quota_capacity for k, r in reps.items()} == {
+        "ent": Decimal("2400000.00"),
+        "smb": Decimal("600000.00"),
+        "gen": Decimal("1200000.00"),
+    }
+    # expected bookings: x attainment, the profile's where it has one
+    assert {k: r.capacity for k, r in reps.items()} == {
+        "ent": Decimal("1920000.00"),
+        "smb": Decimal("600000.00"),
+        "gen": Decimal("960000.00"),
+    }
+    # the capacity split weighs reps by quota capacity: 2.4 : 0.6 : 1.2 of 3,000,000
+    totals = plan.allocation.totals()
+    assert (totals["ent"], totals["smb"], totals["gen"]) == (
+        Decimal("1714285.71"),
+        Decimal("428571.43"),
+        Decimal("857142.86"),
+    )
+    # gap 3,000,000 - 3,480,000 < 0: no hire. With a bigger target, hires per profile:
+    assert report.hires_needed == 0
+
+
+def test_hires_needed_per_profile(write_tree) -> None:
+    files = dict(PROFILES)
+    files["salesplan.yaml"] = PROFILES["salesplan.yaml"].replace("3_000_000", "6_000_000")
+    plan = clean_plan(write_tree(files))
+    report = capacity_report(plan, plan.allocation)
+    # gap 6,000,000 - 3,480,000 = 2,520,000. A hire on the first day, default ramp (fast:
+    # 50% in month 1): 11.5 months x 100,000 x 0.8 = 920,000 -> 3; an enterprise hire
+    # (slow: 6 months at 0) 6 x 200,000 x 0.8 = 960,000 -> 3; smb 11.5 x 50,000 -> 575,000 -> 5
+    assert (report.hire_capacity, report.hires_needed) == (Decimal("920000.00"), 3)
+    by = {g.profile: (g.hire_capacity, g.hires_needed) for g in report.by_profile}
+    assert by == {
+        "enterprise": (Decimal("960000.00"), 3),
+        "smb": (Decimal("575000.00"), 5),
+    }

@@ -155,9 +155,10 @@ class _Capacity:
         self, monthly: Sequence[Fraction], full_quota: Decimal, attainment: Decimal, kept: bool
     ) -> list[Decimal]:
         """full_quota/12 x productivity x attainment, x retention when `kept` (reps on board
-        at the fiscal-year start)."""
+        at the fiscal-year start), kept in twelfths (x 12): sums of whole and decimal months
+        stay exact, and the one division by 12 comes when a figure is shown."""
         with localcontext(EXACT):
-            per_month = full_quota / MONTHS * attainment
+            per_month = full_quota * attainment  # in twelfths: divided by 12 once, at the end
             return [
                 per_month * exact(p) * (self.retention[m] if kept else ONE) if p else ZERO
                 for m, p in enumerate(monthly)
@@ -167,7 +168,7 @@ class _Capacity:
         """Expected bookings of one more rep starting on `start` (the profile's ramp, else
         the default ramp), computed exactly as for a rep of the org: no attrition for a new
         hire, retention only for one on board at the fiscal-year start like the others (so
-        that adding that many reps does close the gap)."""
+        that adding that many reps does close the gap). In twelfths, like `bookings`."""
         capacity = self.plan.settings.capacity
         chosen = capacity.profiles.get(profile) if profile else None
         name = (chosen.ramp if chosen else None) or capacity.default_ramp or ""
@@ -267,9 +268,9 @@ def _whole(parts: Sequence[Decimal]) -> list[int]:
 def shown_split(
     total: Decimal, parts: Sequence[Decimal], keys: Sequence[str], quantum: Decimal
 ) -> tuple[Decimal, list[Decimal]]:
-    """`total` rounded once (half-even) to `quantum`, split over `parts` by largest
-    remainder: shown figures that add up."""
-    units = int(EXACT.divide(total, quantum).to_integral_value(ROUND_HALF_EVEN))
+    """`total` (in twelfths) rounded once (half-even) to `quantum`, split over `parts` by
+    largest remainder: shown figures that add up."""
+    units = int(EXACT.divide(total, quantum * MONTHS).to_integral_value(ROUND_HALF_EVEN))
     if not parts:
         return units * quantum, []
     counts = split_scaled(units, _whole(parts), keys)
@@ -292,7 +293,7 @@ def capacity_report(
     rep_totals = [f.total for f in figures]
     with localcontext(EXACT):
         period_exact = [sum((f.periods[i] for f in figures), ZERO) for i in range(width)]
-        total = sum(rep_totals, ZERO)
+        total = sum(rep_totals, ZERO)  # in twelfths, like every figure of the engine
         total_quota = sum((engine.quota_capacity(r) for r in reps), ZERO)
     shown_total, shown_periods = shown_split(total, period_exact, plan.periods, quantum)
     _, shown_reps = shown_split(total, rep_totals, [r.id for r in reps], quantum)
@@ -302,7 +303,7 @@ def capacity_report(
     ]
     target = _phased_target(plan, allocation)
     total_target = sum(target, ZERO)
-    gap = EXACT.subtract(total_target, total)
+    gap = EXACT.subtract(total_target * MONTHS, total)  # in twelfths
     start = hire_start or plan.calendar.start
     hire = engine.hire(start)
     cost = cost_of_sales(plan)
@@ -314,18 +315,18 @@ def capacity_report(
         total_target,
         shown_total,
         total_target - shown_total,
-        EXACT.divide(total, total_target) if total_target else None,
+        EXACT.divide(total, total_target * MONTHS) if total_target else None,
         cost[0].quantize(quantum),
         cost[1],
         plan.settings.budget.max_cost_of_sales,
         start,
-        _money(hire, quantum),
+        _money(EXACT.divide(hire, MONTHS), quantum),
         _hires(gap, hire),
         tuple(rows),
         quota_source,
         _money(total_quota, quantum),
         tuple(
-            ProfileGap(name, _money(h, quantum), _hires(gap, h))
+            ProfileGap(name, _money(EXACT.divide(h, MONTHS), quantum), _hires(gap, h))
             for name in plan.settings.capacity.profiles
             for h in (engine.hire(start, name),)
         ),

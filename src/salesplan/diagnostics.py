@@ -95,6 +95,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP312", _E, "metrics given for an unknown id"),
         Code("SP313", _E, "metrics given twice for one id"),
         Code("SP314", _E, "adjustment pins an unknown node"),
+        Code("SP315", _E, "unknown capacity profile"),
         # SP4xx: arithmetic and allocation
         Code("SP401", _E, "seasonality length differs from the number of periods"),
         Code("SP402", _E, "negative seasonality weight"),
