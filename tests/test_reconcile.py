@@ -6,6 +6,7 @@ import tempfile
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 from hypothesis import given, settings
@@ -515,3 +516,25 @@ def _check_allocate(folder: Path) -> None:
 def test_allocate_keeps_quota_inside_employment(spec):
     with tempfile.TemporaryDirectory() as tmp:
         _check_allocate(write_plan(spec, Path(tmp)))
+
+
+def test_the_order_of_the_files_entries_changes_no_byte(write_tree, tmp_path, cli):
+    first = write_tree(PLAN)
+    lines = PLAN["org.yaml"].strip("\n").splitlines()
+    units, reps = lines[1:4], lines[5:]
+    shuffled = "\n".join([lines[0], *reversed(units), lines[4], *reversed(reps)]) + "\n"
+    rows = PLAN["submissions/rest.csv"].strip("\n").splitlines()
+    other = tmp_path / "shuffled"
+    other.mkdir()
+    for name, text in {
+        **PLAN,
+        "org.yaml": shuffled,
+        "submissions/rest.csv": "\n".join([rows[0], *reversed(rows[1:])]) + "\n",
+    }.items():
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        (other / name).write_text(dedent(text).lstrip("\n"))
+    for command in ("allocate", "reconcile"):
+        a = cli(command, first, "--format", "json")
+        b = cli(command, other, "--format", "json")
+        assert a.exit_code == b.exit_code == 0, b.stderr
+        assert a.stdout == b.stdout and '"nodes"' in a.stdout, command
