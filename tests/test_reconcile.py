@@ -538,3 +538,17 @@ def test_the_order_of_the_files_entries_changes_no_byte(write_tree, tmp_path, cl
         b = cli(command, other, "--format", "json")
         assert a.exit_code == b.exit_code == 0, b.stderr
         assert a.stdout == b.stdout and '"nodes"' in a.stdout, command
+
+
+def test_adjustments_outside_the_plan_are_neither_read_nor_written(write_tree, tmp_path, cli):
+    plan_text = (
+        PLAN["salesplan.yaml"].rstrip() + "\n        files: {adjustments: ../outside.yaml}\n"
+    )
+    folder = write_tree({**PLAN, "salesplan.yaml": plan_text})
+    outside = folder.parent / "outside.yaml"
+    outside.write_text("pins:\n  - {id: a, quota: 1000}\n")
+    checked = cli("check", folder)
+    assert "SP113 cannot read file: it is outside the plan folder" in checked.stdout
+    before = outside.read_text()
+    refused = cli("reconcile", folder, "--accept")
+    assert refused.exit_code in (1, 2) and outside.read_text() == before

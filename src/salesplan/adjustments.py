@@ -31,13 +31,29 @@ class AdjustedPin(NamedTuple):
     id_at: Where
 
 
-def read_adjustments(path: Path, problems: list[Diagnostic]) -> list[AdjustedPin]:
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path` (symlinks followed) stays inside the plan folder `root`."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def read_adjustments(
+    path: Path, problems: list[Diagnostic], root: Path | None = None
+) -> list[AdjustedPin]:
     """The pins of adjustments.yaml (none when it is absent), with their positions; its
-    problems (YAML, schema) are added to `problems`."""
-    from salesplan.loading import check_top_keys, read_yaml_file, validate
+    problems (YAML, schema) are added to `problems`. A path leading out of the plan folder
+    `root` is not read."""
+    from salesplan.diagnostics import diagnostic
+    from salesplan.loading import check_top_keys, display_name, read_yaml_file, validate
     from salesplan.model import Adjustments
     from salesplan.plan import Where
 
+    if root is not None and not inside(path, root):
+        message = "cannot read file: it is outside the plan folder (files.adjustments)"
+        problems.append(diagnostic("SP113", message, display_name(path), 1, 1))
+        return []
     if not path.is_file():
         return []
     doc = read_yaml_file(path, problems)

@@ -436,16 +436,18 @@ def _accept(loaded: Plan, result: Reconciliation) -> None:
     (when the plan keeps one) written again so that the plan stays fresh."""
     from datetime import date
 
-    from salesplan.adjustments import adjustments_yaml
+    from salesplan.adjustments import adjustments_yaml, inside
     from salesplan.fsutil import write_atomic
     from salesplan.loading import display_name
     from salesplan.reconcile import accepted_pins
 
+    target = loaded.root / loaded.settings.files.adjustments
+    if not inside(target, loaded.root):
+        fail(f"{loaded.settings.files.adjustments} is outside the plan folder; not written", 2)
     added = accepted_pins(loaded, result)
     reason = f"hybrid proposal accepted {date.today().isoformat()}"
     kept = [(p.id, p.quota, p.reason) for p in loaded.adjustments if p.id not in added]
     pins = kept + [(i, quota, reason) for i, quota in added.items()]
-    target = loaded.root / loaded.settings.files.adjustments
     write_atomic(target, adjustments_yaml(pins, loaded.currency_exponent).encode())
     typer.echo(f"Accepted {len(added)} pin(s) into {display_name(target)}.", err=True)
     if loaded.quotas_present:

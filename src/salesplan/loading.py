@@ -382,7 +382,7 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
         )
 
     adjustments_path = root / files.adjustments
-    plan.adjustments = read_adjustments(adjustments_path, problems)
+    plan.adjustments = read_adjustments(adjustments_path, problems, root)
     decided_by = [plan_file, org_path, territories_path, metrics_path]
     plan.digest = inputs_digest(decided_by + [adjustments_path] * bool(plan.adjustments))
     quotas_path = root / files.quotas
