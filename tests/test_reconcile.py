@@ -548,7 +548,9 @@ def test_adjustments_outside_the_plan_are_neither_read_nor_written(write_tree, t
     outside = folder.parent / "outside.yaml"
     outside.write_text("pins:\n  - {id: a, quota: 1000}\n")
     checked = cli("check", folder)
-    assert "SP113 cannot read file: it is outside the plan folder" in checked.stdout
+    assert (
+        "SP114 files.adjustments '../outside.yaml' leads out of the plan folder" in checked.stdout
+    )
     before = outside.read_text()
     refused = cli("reconcile", folder, "--accept")
     assert refused.exit_code in (1, 2) and outside.read_text() == before

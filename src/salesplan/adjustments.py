@@ -17,8 +17,8 @@ from salesplan.money import fmt_amount
 from salesplan.source import resolve_plain
 
 if TYPE_CHECKING:
-    from salesplan.diagnostics import Diagnostic
-    from salesplan.plan import Plan, Where
+    from salesplan.diagnostics import Diagnostic, Where
+    from salesplan.plan import Plan
 
 
 class AdjustedPin(NamedTuple):
@@ -40,27 +40,28 @@ def inside(path: Path, root: Path) -> bool:
 
 
 def read_adjustments(
-    path: Path, problems: list[Diagnostic], root: Path | None = None
+    path: Path, problems: list[Diagnostic], read: dict[str, bytes] | None = None
 ) -> list[AdjustedPin]:
-    """The pins of adjustments.yaml (none when it is absent), with their positions; its
-    problems (YAML, schema) are added to `problems`. A path leading out of the plan folder
-    `root` is not read."""
-    from salesplan.diagnostics import diagnostic
-    from salesplan.loading import check_top_keys, display_name, read_yaml_file, validate
+    """The pins of adjustments.yaml, with their positions; its problems (YAML, schema) are
+    added to `problems`. When it holds pins, its bytes go into `read` (what decides the
+    allocation, for the inputs digest)."""
+    from salesplan.diagnostics import Where
     from salesplan.model import Adjustments
-    from salesplan.plan import Where
+    from salesplan.reading.files import display_name, read_file
+    from salesplan.source import parse_yaml
+    from salesplan.validation import check_top_keys, validate
 
-    if root is not None and not inside(path, root):
-        message = "cannot read file: it is outside the plan folder (files.adjustments)"
-        problems.append(diagnostic("SP113", message, display_name(path), 1, 1))
+    raw = read_file(path, problems)
+    if raw is None:
         return []
-    if not path.is_file():
-        return []
-    doc = read_yaml_file(path, problems)
+    doc = parse_yaml(display_name(path), raw)
+    problems.extend(doc.diagnostics)
     check_top_keys(doc, Adjustments.model_fields, problems)
     adjustments = validate(doc, Adjustments, problems)
     if adjustments is None:
         return []
+    if read is not None and adjustments.pins:
+        read["adjustments"] = doc.raw or b""
     pins = []
     for i, pin in enumerate(adjustments.pins):
         quota_at = Where(doc.file, *doc.locate(("pins", i, "quota")))
@@ -94,8 +95,7 @@ def pin_where(plan: Plan, node_id: str) -> Where:
 
 def check_adjustments(plan: Plan) -> Iterator[Diagnostic]:
     """Pins for nodes the plan does not have, and nodes pinned twice."""
-    from salesplan.diagnostics import did_you_mean
-    from salesplan.plan import report
+    from salesplan.diagnostics import did_you_mean, report
 
     if not plan.adjustments:
         return

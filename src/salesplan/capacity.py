@@ -30,6 +30,8 @@ from salesplan.money import split_scaled
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.allocate import Allocation
     from salesplan.model import Rep
     from salesplan.plan import Plan
@@ -91,6 +93,12 @@ class CapacityReport:
     quota_source: str  # "quotas.yaml" | "computed" | "none"
     total_quota_capacity: Decimal = ZERO
     by_profile: tuple[ProfileGap, ...] = ()  # with capacity.profiles: hires of each profile
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rep as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.reps, self.periods)
 
     @property
     def over_budget(self) -> bool:

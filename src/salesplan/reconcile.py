@@ -29,13 +29,15 @@ from typing import TYPE_CHECKING, NamedTuple
 from salesplan.adjustments import pin_where, plan_pins
 from salesplan.allocate import Allocation, NodeQuota, allocate, plan_allocator
 from salesplan.capacity import over_budget, quota_capacities
+from salesplan.diagnostics import report
 from salesplan.fiscal import ZERO
 from salesplan.money import split_units
-from salesplan.plan import report
 from salesplan.rollup import employed_forecasts
 from salesplan.waterfill import water_fill
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.diagnostics import Diagnostic
     from salesplan.model import Level
     from salesplan.plan import Plan
@@ -92,6 +94,12 @@ class Reconciliation:
     def changed(self) -> list[ReconcileNode]:
         """The nodes whose proposal differs from their top-down quota."""
         return [n for n in self.nodes if n.total != n.top_down]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.nodes, self.periods)
 
 
 class _Reconciler:

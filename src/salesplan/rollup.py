@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from salesplan.fiscal import ZERO
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.allocate import Allocation
     from salesplan.diagnostics import Diagnostic
     from salesplan.model import Rep
@@ -45,6 +47,12 @@ class Rollup:
     unit: Decimal
     nodes: tuple[RollupNode, ...]  # top-down order
     quota_source: str = "computed"  # where the quotas came from: "quotas.yaml" | "computed"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.nodes, self.periods)
 
     @property
     def root(self) -> RollupNode:
@@ -154,8 +162,9 @@ def _employed(plan: Plan, submitted: dict[str, list[Decimal]]) -> dict[str, list
 def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
     """SP609: a submitted amount for a period in which the rep is not employed (it counts in
     the rollup as submitted, but not in reconcile's signal)."""
-    from salesplan.plan import PERIOD, report
+    from salesplan.diagnostics import report
     from salesplan.productivity import plan_productivity
+    from salesplan.submitted import PERIOD
 
     productivity = plan_productivity(plan)
     index = {label: i for i, label in enumerate(plan.periods)}

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import ValidationError
 
-from salesplan import cache
-from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.diagnostics import Diagnostic, Where, diagnostic, report
 from salesplan.model import Submission
-from salesplan.plan import AMOUNT, Batch, CellSource, MarkSource, Submissions, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
+from salesplan.submitted import AMOUNT, Batch, CellSource, MarkSource, Submissions
 from salesplan.tables import Table, open_csv, parse_decimal, read_xlsx
 
 if TYPE_CHECKING:
@@ -41,7 +40,8 @@ def submission_files(folder: Path) -> list[Path]:
 
 def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Submissions:
     """Every submitted amount, one batch per file."""
-    from salesplan.loading import display_name, read_bytes
+    from salesplan.reading.files import display_name
+    from salesplan.reading.files import read_file as read_bytes
 
     submitted = Submissions()
     yaml_reps: dict[str, Where] = {}
@@ -64,19 +64,8 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
 
 
 def _csv_batch(name: str, raw: bytes, problems: list[Diagnostic]) -> Batch | None:
-    """The rows of a CSV file, from the cache when this very file was read before."""
-    entry = cache.key("csv", name, raw)
-    hit = cache.get(entry)
-    batch: Batch | None
-    found: list[Diagnostic]
-    if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], Batch | None):
-        batch, found = hit
-    else:
-        found = []
-        batch = _table_batch(*open_csv(name, raw), found)
-        cache.put(entry, (batch, found))
-    problems.extend(found)
-    return batch
+    """The rows of a CSV file."""
+    return _table_batch(*open_csv(name, raw), problems)
 
 
 def _yaml_batch(
