@@ -1,7 +1,7 @@
 """Hypothesis strategies: small random valid plans, written as real plan folders.
 
 `plan_specs()` draws a `PlanSpec` (1-3 regions, 1-3 teams each, 1-5 reps each, random
-splits, metrics, pins, start dates and submissions); `write_plan(spec, folder, fmt)` writes it
+splits, metrics, pins, start and end dates and submissions); `write_plan(spec, folder, fmt)` writes it
 with the submissions as per-rep YAML, one CSV, one XLSX, or a mix.
 """
 
@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 MONTHS = tuple(f"M{m:02d}" for m in range(1, 13))
 STARTS = (None, "2019-05-01", "2027-01-15", "2027-06-15", "2027-11-01", "2028-03-01")
+# last working days: before the year, mid-month, a month's last day, after the year
+ENDS = (None, None, None, "2026-12-31", "2027-05-17", "2027-09-30", "2028-06-30")
 
 
 @dataclass
@@ -23,6 +25,7 @@ class RepSpec:
     parent: str
     status: str
     start: str | None
+    end: str | None
     history: int
     potential: int
     pin: int | None
@@ -57,7 +60,7 @@ def plan_specs(draw: st.DrawFn) -> PlanSpec:
         periods=periods,
         target=draw(st.integers(300_000, 5_000_000)),
         rounding=draw(st.sampled_from([None, "1", "1000"])),
-        max_shift=draw(st.sampled_from(["0", "0.05", "0.15", "0.5", "1"])),
+        max_shift=draw(st.sampled_from(["0", "0.05", "0.15", "0.5", "0.95"])),
         splits=(
             draw(st.sampled_from(["even", "history"])),
             draw(st.sampled_from(["even", "potential", "{history: 0.6, potential: 0.4}"])),
@@ -84,6 +87,9 @@ def plan_specs(draw: st.DrawFn) -> PlanSpec:
                 start = draw(st.sampled_from(STARTS))
                 if status == "planned" and start is None:
                     start = "2027-06-15"
+                end = draw(st.sampled_from(ENDS))
+                if end is not None and start is not None and end < start:
+                    end = None
                 submits = draw(st.sampled_from([True, True, False]))
                 forecast = (
                     {p: draw(amount) for p in draw(st.sets(st.sampled_from(labels), min_size=1))}
@@ -96,14 +102,22 @@ def plan_specs(draw: st.DrawFn) -> PlanSpec:
                         parent=team,
                         status=status,
                         start=start,
+                        end=end,
                         history=draw(st.integers(0, 2_000_000)),
                         potential=draw(st.integers(0, 5_000_000)),
-                        pin=draw(st.sampled_from([None] * 8 + [0, 20_000, 50_000])),
+                        pin=draw(st.sampled_from([None] * 8 + [0, 20_000, 50_000]))
+                        if _on_board(start, end)
+                        else None,  # a pin on a rep never on board is an error (SP421)
                         forecast=forecast,
                         fmt=draw(st.sampled_from(["yaml", "csv"])),
                     )
                 )
     return spec
+
+
+def _on_board(start: str | None, end: str | None) -> bool:
+    """A day on board in the fiscal year 2027-02-01 .. 2028-01-31 (ISO dates compare as text)."""
+    return (start is None or start < "2028-02-01") and (end is None or end >= "2027-02-01")
 
 
 def _plan_yaml(spec: PlanSpec) -> str:
@@ -138,6 +152,8 @@ def _org_yaml(spec: PlanSpec) -> str:
         fields = [f"id: {rep.id}", f"parent: {rep.parent}", f"status: {rep.status}"]
         if rep.start is not None:
             fields.append(f"start: {rep.start}")
+        if rep.end is not None:
+            fields.append(f"end: {rep.end}")
         if rep.pin is not None:
             fields.append(f"quota: {rep.pin}")
         fields.append(f"metrics: {{history: {rep.history}, potential: {rep.potential}}}")

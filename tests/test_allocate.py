@@ -111,7 +111,7 @@ def test_allocation_arithmetic_holds_on_random_plans(spec: PlanSpec) -> None:
             first, last = i * months_per_period, (i + 1) * months_per_period - 1
             if rep.start is not None and last < _month_index(fy_start, rep.start):
                 assert amount == 0, (rep.id, "before start", i)
-            if rep.end is not None and first >= _month_index(fy_start, rep.end):
+            if rep.end is not None and first > _month_index(fy_start, rep.end):
                 assert amount == 0, (rep.id, "after end", i)
 
     # --explain tells the same story as the allocation
@@ -291,11 +291,13 @@ def test_hand_computed_plan(write_tree) -> None:
     #     pin a 100,000 taken out -> 347,000 = 347 units for b, c: 173.5 each -> 173 + 173,
     #     the unit left is a tie (same remainder, same weight) broken by id -> b 174,000.
     #   west: 302,000 x 1.05 = 317,100 -> d 317,000.
-    #   north: 392,000 x 1.05 = 411,600 -> 412,000 -> e 206,000, f 206,000.
+    #   north: 392,000 x 1.05 = 411,600 -> 412,000. f starts 2027-07-01: 6/12 of the year
+    #     on board, so the even weights are prorated 1 : 0.5 -> 274.67 and 137.33 units ->
+    #     274 + 137, the unit left to the larger remainder -> e 275,000, f 137,000.
     assert amounts(result) == {
         "co": Decimal(1_000_000),
         "east": Decimal(426_000), "a": Decimal(100_000), "b": Decimal(174_000), "c": Decimal(173_000),
-        "north": Decimal(392_000), "e": Decimal(206_000), "f": Decimal(206_000),
+        "north": Decimal(392_000), "e": Decimal(275_000), "f": Decimal(137_000),
         "west": Decimal(302_000), "d": Decimal(317_000),
     }  # fmt: skip
     assert [n.id for n in result.nodes] == [
@@ -318,12 +320,12 @@ def test_hand_computed_plan(write_tree) -> None:
     assert phased["co"] == D(143, 72, 72, 72, 72, 71, 71, 71, 71, 71, 71, 143)
     # a (pinned 100 units): 14.29 / 7.14 -> 2x14 + 10x7 = 98; 2 left -> M01, M12 (4/14).
     assert phased["a"] == D(15, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 15)
-    # e 206 units: 29.43 / 14.71 -> 2x29 + 10x14 = 198; 8 left: the weight-1 months have the
-    # larger remainder (10/14 against 6/14), so M02-M09 get them, not M01/M12.
-    assert phased["e"] == D(29, 15, 15, 15, 15, 15, 15, 15, 15, 14, 14, 29)
-    # f starts 2027-07-01 (M07): weights 1,1,1,1,1,2 over M07-M12 (sum 7); 206 units ->
-    # 29.43 / 58.86 -> 5x29 + 58 = 203; 3 left: M12 (6/7), then M07, M08 (3/7, by id).
-    assert phased["f"] == D(0, 0, 0, 0, 0, 0, 30, 30, 29, 29, 29, 59)
+    # e 275 units: 39.29 / 19.64 -> 2x39 + 10x19 = 268; 7 left: the weight-1 months have the
+    # larger remainder (9/14 against 4/14), so M02-M08 get them, not M01/M12.
+    assert phased["e"] == D(39, 20, 20, 20, 20, 20, 20, 20, 19, 19, 19, 39)
+    # f starts 2027-07-01 (M07): weights 1,1,1,1,1,2 over M07-M12 (sum 7); 137 units ->
+    # 19.57 / 39.14 -> 5x19 + 39 = 134; 3 left: M07, M08, M09 (4/7 beats 1/7).
+    assert phased["f"] == D(0, 0, 0, 0, 0, 0, 20, 20, 20, 19, 19, 39)
     # d 317: 45.29 / 22.64 -> 90 + 220 = 310; 7 left -> M02..M08 (9/14 beats 4/14)
     assert phased["d"] == D(45, 23, 23, 23, 23, 23, 23, 23, 22, 22, 22, 45)
 
@@ -628,7 +630,8 @@ def test_zero_capacity_under_a_capacity_split(write_tree) -> None:
     )
     loaded = load_plan(folder)
     found = [(d.code, d.severity.value, d.line) for d in loaded.diagnostics]
-    assert found == [("SP417", "warning", 3), ("SP417", "warning", 4)]
+    # neither has a day on board: listed with 0 (SP422), not as a zero-capacity rep (SP417)
+    assert found == [("SP422", "warning", 3), ("SP422", "warning", 4)]
     assert amounts(loaded.plan.allocation) == {
         "company": Decimal(100_000),
         "gone": Decimal(0),
@@ -639,7 +642,8 @@ def test_zero_capacity_under_a_capacity_split(write_tree) -> None:
 
 def test_rep_with_no_productive_month_carries_nothing_before_starting(write_tree) -> None:
     # Under an even split a rep hired in M11 on a three-month zero ramp has no capacity in
-    # the year but gets a quota: it is phased over the months on board, never before them.
+    # the year but gets a quota for their 2/12 of the year on board (weights 1 : 1/6 ->
+    # 17,142.86 -> 17,143), phased over the months on board, never before them.
     folder = write_tree(
         {
             "salesplan.yaml": """
@@ -656,8 +660,8 @@ def test_rep_with_no_productive_month_carries_nothing_before_starting(write_tree
         }
     )
     late = clean_plan(folder).allocation.by_id()["late"]
-    assert late.total == 60_000
-    assert late.periods == (Decimal(0),) * 10 + D(30_000, 30_000)
+    assert late.total == 17_143
+    assert late.periods == (Decimal(0),) * 10 + D(8_572, 8_571)
 
 
 def test_pin_not_a_multiple_of_the_rounding(write_tree) -> None:

@@ -53,9 +53,9 @@ REPS = [
     # planned hire starting in month 4: Apr-Jun 0, Jul-Sep 50%, Oct-Dec 100%
     #   -> Q1 0, Q2 0, Q3 150,000, Q4 300,000 = 450,000 (4.5 productive months)
     "{id: p1, start: 2027-04-01, status: planned, ote: {base: 80_000, variable: 80_000}}",
-    # leaves mid-year: productive Jan-Jun, nothing from July (the month holding the end date)
+    # leaves mid-year: `end` is the last working day, inclusive, so June counts in full
     #   -> Q1 300,000, Q2 300,000, Q3 0, Q4 0 = 600,000 (6 months)
-    "{id: l1, start: 2018-02-01, end: 2027-07-15, ote: {base: 90_000, variable: 90_000}}",
+    "{id: l1, start: 2018-02-01, end: 2027-06-30, ote: {base: 90_000, variable: 90_000}}",
 ]
 # Capacity per quarter:
 #   Q1 = 300 + 300 +   0 +   0 + 300 =   900,000
@@ -99,7 +99,7 @@ def test_worked_capacity_example(write_tree) -> None:
         "p1": D(0, 0, 150_000, 300_000),
         "l1": D(300_000, 300_000, 0, 0),
     }
-    assert {k: r.months_employed for k, r in reps.items()} == {
+    assert {k: r.months_on_board for k, r in reps.items()} == {
         "t1": 12,
         "t2": 12,
         "h1": 12,
@@ -112,22 +112,25 @@ def test_worked_capacity_example(write_tree) -> None:
     assert {k: r.ote for k, r in reps.items()} == dict(
         zip(["t1", "t2", "h1", "p1", "l1"], D(200_000, 200_000, 160_000, 120_000, 90_000))
     )
-    # Quotas: an even split of 5,000,000 -> 1,000,000 each.
+    # Quotas: an even split of 5,000,000 prorated by the fraction of the year on board,
+    # weights 1, 1, 1, 9/12, 6/12 (sum 4.25): t1, t2, h1 1,176,470.59; p1 882,352.94;
+    # l1 588,235.29 (cents by largest remainder: they add up to 5,000,000.00).
+    assert [r.quota for r in report.reps] == [
+        *D("1176470.59", "1176470.59", "1176470.59", "882352.94", "588235.29")
+    ]
     # Commission rate = variable (pro rata) / quota; quota/OTE = quota / OTE (pro rata):
-    #   t1 100,000 / 1,000,000 = 10%, 1,000,000 / 200,000 = 5
-    #   p1  60,000 / 1,000,000 =  6%, 1,000,000 / 120,000 = 8.33
-    #   l1  45,000 / 1,000,000 = 4.5%, 1,000,000 / 90,000 = 11.11
-    assert all(r.quota == Decimal(1_000_000) for r in report.reps)
-    assert reps["t1"].commission_rate == Decimal("0.1") and reps["t1"].quota_to_ote == 5
-    assert reps["p1"].commission_rate == Decimal("0.06")
-    assert reps["p1"].quota_to_ote == Decimal(1_000_000) / Decimal(120_000)
-    assert reps["l1"].commission_rate == Decimal("0.045")
+    #   t1 100,000 / 1,176,470.59 = 8.5%; p1 60,000 / 882,352.94 = 6.8%; l1 45,000 /
+    #   588,235.29 = 7.65%: proration keeps the rates comparable.
+    assert round(reps["t1"].commission_rate, 6) == Decimal("0.085")
+    assert round(reps["p1"].commission_rate, 6) == Decimal("0.068")
+    assert round(reps["p1"].quota_to_ote, 20) == round(Decimal("882352.94") / 120_000, 20)
+    assert round(reps["l1"].commission_rate, 6) == Decimal("0.0765")
     # Over capacity: quota above full_quota x productive months / 12 (attainment aside):
-    #   t1, t2 1,200,000 >= 1,000,000; h1 750,000, p1 450,000, l1 600,000 < 1,000,000
+    #   t1, t2 1,200,000 and l1 600,000 carry their quotas; h1 750,000 and p1 450,000 do not
     assert {k: r.quota_capacity for k, r in reps.items()} == dict(
         zip(["t1", "t2", "h1", "p1", "l1"], D(1_200_000, 1_200_000, 750_000, 450_000, 600_000))
     )
-    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1", "l1"]
+    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1"]
 
 
 def test_attainment_scales_capacity(write_tree) -> None:
@@ -137,8 +140,8 @@ def test_attainment_scales_capacity(write_tree) -> None:
     assert report.capacity == D(720_000, 840_000, 840_000, 960_000)
     assert report.hire_capacity == Decimal(600_000)
     assert report.hires_needed == 3  # gap 1,640,000 / 600,000 = 2.73
-    # the over-capacity flag compares with full quota, not expected attainment
-    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1", "l1"]
+    # the over-capacity flag compares with quota capacity, not expected bookings
+    assert [r.id for r in report.reps if r.over_capacity] == ["h1", "p1"]
 
 
 @pytest.mark.parametrize(
@@ -230,10 +233,11 @@ def test_attrition_applies_to_reps_on_board_at_the_start(write_tree) -> None:
     assert reps["old"].capacity == Decimal("1065571.82")
     # on board on the first day of the year: retention applies too
     assert reps["first-day"].periods == retained
-    # joined after the start of the year: no attrition applied, full months from the start
-    assert reps["mid-january"].periods == D(*[100_000] * 12)
+    # joined after the start of the year: no attrition applied; the first month counts
+    # pro rata by days (January 15-31: 17/31 of 100,000 = 54,838.71)
+    assert reps["mid-january"].periods == D("54838.71", *[100_000] * 11)
     assert reps["april"].periods == D(0, 0, 0, *[100_000] * 9)
-    assert report.total_capacity == 2 * Decimal("1065571.82") + Decimal(1_200_000) + Decimal(
+    assert report.total_capacity == 2 * Decimal("1065571.82") + Decimal("1154838.71") + Decimal(
         900_000
     )
     # a hire on the first day is on board at the start like `first-day`: same capacity
@@ -312,4 +316,125 @@ def test_capacity_computes_its_quotas(write_tree, cli) -> None:
     before = cli("capacity", folder, "--format", "json").stdout
     assert cli("allocate", folder, "--write").exit_code == 0
     assert cli("capacity", folder, "--format", "json").stdout == before
-    assert [r["quota"] for r in json.loads(before)["reps"]] == ["1000000.00"] * 5
+    assert [r["quota"] for r in json.loads(before)["reps"]] == [
+        *["1176470.59"] * 3,
+        "882352.94",
+        "588235.29",
+    ]
+
+
+# ---- exact until shown; ratios; profiles (DESIGN §4.4)
+
+JPY = {
+    "salesplan.yaml": """
+        salesplan: 1
+        name: Small numbers
+        currency: JPY
+        fiscal_year: {start: 2027-01-01}
+        target: 100
+        levels: [{name: rep}]
+        capacity: {full_quota: 10}
+    """,
+    "org.yaml": """
+        reps:
+          - {id: a, start: 2020-01-01}
+          - {id: b, start: 2020-01-01}
+          - {id: c, start: 2020-01-01}
+    """,
+}
+
+
+def test_capacity_is_exact_until_shown(write_tree) -> None:
+    # Each rep books 10/12 a month, 2.5 a quarter: rounded per rep and quarter that was
+    # 2 x 4 x 3 = 24. Exact until shown: 30 in the year, the quarters split from it by
+    # largest remainder (7.5 each: the two units left go to the earlier periods -> 8, 8,
+    # 7, 7), and each rep's 10 likewise; every table adds up.
+    plan = clean_plan(write_tree(JPY))
+    report = capacity_report(plan, plan.allocation)
+    assert report.total_capacity == Decimal(30)
+    assert report.capacity == D(8, 8, 7, 7)
+    assert [r.capacity for r in report.reps] == [Decimal(10)] * 3
+    assert all(sum(r.periods) == r.capacity for r in report.reps)
+    assert sum(r.capacity for r in report.reps) == report.total_capacity
+    # gap 70, a hire adds exactly 10: 7 hires, not 70 / 8
+    assert report.hires_needed == 7
+
+
+def test_a_percentage_for_a_ratio_is_an_error(write_tree, cli) -> None:
+    files = dict(JPY)
+    files["salesplan.yaml"] = JPY["salesplan.yaml"].replace(
+        "capacity: {full_quota: 10}", "capacity: {full_quota: 10, attainment: 80}"
+    )
+    folder = write_tree(files)
+    result = cli("check", folder)
+    assert result.exit_code == 1
+    assert "SP412 attainment 80 must lie in (0, 2]; a ratio: 0.8 means 80%" in result.stdout
+
+
+PROFILES = {
+    "salesplan.yaml": """
+        salesplan: 1
+        name: Profiles
+        currency: USD
+        fiscal_year: {start: 2027-01-01}
+        target: 3_000_000
+        levels: [{name: rep, split: capacity}]
+        capacity:
+          full_quota: 1_200_000
+          attainment: 0.8
+          ramp: {slow: [0, 0, 0, 0, 0, 0], fast: [0.5]}
+          default_ramp: fast
+          profiles:
+            enterprise: {full_quota: 2_400_000, ramp: slow}
+            smb: {full_quota: 600_000, attainment: 1}
+    """,
+    "org.yaml": """
+        reps:
+          - {id: ent, start: 2020-01-01, profile: enterprise}
+          - {id: smb, start: 2020-01-01, profile: smb}
+          - {id: gen, start: 2020-01-01}
+    """,
+}
+
+
+def test_profiles_give_roles_their_own_productivity(write_tree) -> None:
+    plan = clean_plan(write_tree(PROFILES))
+    report = capacity_report(plan, plan.allocation)
+    reps = {r.id: r for r in report.reps}
+    # quota capacity = the profile's full quota (others from `capacity`)
+    assert {k: r.quota_capacity for k, r in reps.items()} == {
+        "ent": Decimal("2400000.00"),
+        "smb": Decimal("600000.00"),
+        "gen": Decimal("1200000.00"),
+    }
+    # expected bookings: x attainment, the profile's where it has one
+    assert {k: r.capacity for k, r in reps.items()} == {
+        "ent": Decimal("1920000.00"),
+        "smb": Decimal("600000.00"),
+        "gen": Decimal("960000.00"),
+    }
+    # the capacity split weighs reps by quota capacity: 2.4 : 0.6 : 1.2 of 3,000,000
+    totals = plan.allocation.totals()
+    assert (totals["ent"], totals["smb"], totals["gen"]) == (
+        Decimal("1714285.71"),
+        Decimal("428571.43"),
+        Decimal("857142.86"),
+    )
+    # gap 3,000,000 - 3,480,000 < 0: no hire. With a bigger target, hires per profile:
+    assert report.hires_needed == 0
+
+
+def test_hires_needed_per_profile(write_tree) -> None:
+    files = dict(PROFILES)
+    files["salesplan.yaml"] = PROFILES["salesplan.yaml"].replace("3_000_000", "6_000_000")
+    plan = clean_plan(write_tree(files))
+    report = capacity_report(plan, plan.allocation)
+    # gap 6,000,000 - 3,480,000 = 2,520,000. A hire on the first day, default ramp (fast:
+    # 50% in month 1): 11.5 months x 100,000 x 0.8 = 920,000 -> 3; an enterprise hire
+    # (slow: 6 months at 0) 6 x 200,000 x 0.8 = 960,000 -> 3; smb 11.5 x 50,000 -> 575,000 -> 5
+    assert (report.hire_capacity, report.hires_needed) == (Decimal("920000.00"), 3)
+    by = {g.profile: (g.hire_capacity, g.hires_needed) for g in report.by_profile}
+    assert by == {
+        "enterprise": (Decimal("960000.00"), 3),
+        "smb": (Decimal("575000.00"), 5),
+    }

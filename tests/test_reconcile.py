@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import json
+import math
 import tempfile
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 from hypothesis import given, settings
@@ -12,14 +16,17 @@ from salesplan import load_plan
 from salesplan.allocate import allocate
 from salesplan.money import to_units
 from salesplan.reconcile import Reconciliation, reconcile, to_allocation, water_fill
+from salesplan.render import reconcile as view
 
 D = Decimal
 
 # Top-down: three teams split evenly, 400 000 each; reps by history with +10%, so each team's
 # pool is 440 000: t1 -> a 176 000 (40), b 154 000 (35), g 110 000 (25); t2 -> p pinned at
 # 50 000, the rest 390 000 -> c 234 000 (60), d 156 000 (40); t3 -> h, i 220 000 each.
-# Guardrail ±10%. Capacity 220 000 per rep (full year, full productivity). Budget: a's OTE
-# of 150 000 is 12.5% of the target, above 10%.
+# Guardrail ±10% of each node's own top-down amount, rounded inward to the unit (1000):
+# a [159, 193], b [139, 169], g [99, 121], c [211, 257], d [141, 171], h and i [198, 242]
+# (thousands). Quota capacity 220 000 per rep (full year, full productivity). Budget: a's
+# OTE of 150 000 is 12.5% of the target, above 10%.
 PLAN = {
     "salesplan.yaml": """
         salesplan: 1
@@ -77,86 +84,81 @@ def worked(write_tree) -> Reconciliation:
 
 
 def _row(node):
-    return (node.top_down, node.bottom_up, node.total, node.clamped)
+    return (node.top_down, node.signal, node.total, node.clamped)
 
 
-def test_root_family_one_child_clamped_the_rest_reshared(worked):
+def _k(*values: int) -> tuple[Decimal, ...]:
+    return tuple(D(v * 1000) for v in values)
+
+
+def test_ranges_narrow_so_that_every_family_can_meet_its_pool(worked):
     n = worked.by_id()
-    # The root's pool is the target, 1 200 000 (team over_assign 0). Bottom-up t1 600 000,
-    # t2 300 000, t3 300 000: shares 600 000 / 300 000 / 300 000. Guardrail 400 000 ± 10%
-    # = [360 000, 440 000]: t1 is held at 440 000, the other 760 000 re-shared 1:1 =
-    # 380 000 each, inside their guardrails.
-    assert _row(n["acme"]) == (D(1_200_000), D(1_200_000), D(1_200_000), False)
-    assert _row(n["t1"]) == (D(400_000), D(600_000), D(440_000), True)
-    assert _row(n["t2"]) == (D(400_000), D(300_000), D(380_000), False)
-    assert _row(n["t3"]) == (D(400_000), D(300_000), D(380_000), False)
-    assert (n["t1"].shift, n["t2"].shift) == (D("0.1"), D("-0.05"))
-    # units are phased like their top-down periods (even): 440 000 / 4
-    assert n["t1"].periods == (D(110_000),) * 4
-    assert n["acme"].periods == (D(300_000),) * 4
+    # t1's band is [360, 440]; its children reach [159 + 139 + 99, 193 + 169 + 121] =
+    # [397, 483], and its pool is round(P x 1.1): 360 gives 396 (too little), 361 gives 397;
+    # 439 gives 483, 440 gives 484 (too much). So t1 may take [361, 439].
+    assert (n["t1"].low, n["t1"].high) == _k(361, 439)
+    # t2: p's pin 50 + c [211, 257] + d [141, 171] = [402, 478]; 365 x 1.1 = 401.5 -> 402
+    # (half-even), 364 -> 400; 435 x 1.1 = 478.5 -> 478, 436 -> 480. So [365, 435].
+    assert (n["t2"].low, n["t2"].high) == _k(365, 435)
+    # t3: [396, 484] is exactly its band x 1.1
+    assert (n["t3"].low, n["t3"].high) == _k(360, 440)
+    assert (n["a"].low, n["a"].high) == _k(159, 193)
+    assert (n["p"].low, n["p"].high) == _k(50, 50)
 
 
-def test_water_filling_reshares_until_the_pool_is_met(worked):
+def test_root_family_one_water_level(worked):
     n = worked.by_id()
-    # t1's pool: 440 000 x 1.1 = 484 000. Baselines: top-down rescaled by 484 000 / 440 000
-    # = 1.1: a 193 600, b 169 400, g 121 000; guardrails ±10%: a [174 240, 212 960],
-    # b [152 460, 186 340], g [108 900, 133 100]. Bottom-up a 360 000, b 150 000, g 90 000:
-    # first shares x 484/600: a 290 400 (above), b 121 000 (below), g 72 600 (below); those
-    # three bounds sum to only 474 320. Water level λ: a held at 212 960, g at 108 900, and
-    # b = 150 000 λ = 484 000 - 212 960 - 108 900 = 162 140 (λ = 1.0809), inside b's
-    # guardrail, so b is not clamped. Largest remainder in units of 1000: 212.96, 162.14,
-    # 108.9 -> 212 + 162 + 108 = 482, the two units left go to a (.96) and g (.9).
-    assert _row(n["a"]) == (D(176_000), D(360_000), D(213_000), True)
-    assert _row(n["b"]) == (D(154_000), D(150_000), D(162_000), False)
-    assert _row(n["g"]) == (D(110_000), D(90_000), D(109_000), True)
-    assert (n["a"].baseline, n["a"].low, n["a"].high) == (D(193_600), D(174_240), D(212_960))
-    # a's forecast is even, so 213 000 is phased 53 250 each: 53 x 4 = 212, the last unit
-    # to Q1 (equal remainders and weights: the first key)
-    assert n["a"].periods == (D(54_000), D(53_000), D(53_000), D(53_000))
-    # b forecasts only Q2, g only Q4
-    assert n["b"].periods == (D(0), D(162_000), D(0), D(0))
-    assert n["g"].periods == (D(0), D(0), D(0), D(109_000))
-    # shift is against the top-down quota: 213 000 / 176 000 - 1
-    assert n["a"].shift == D(213_000) / D(176_000) - 1
+    # Signals: t1 600 (everyone submitted), t2 = c 250 + d 156 (d is silent: counts as its
+    # top-down) + p's pin 50 = 456, t3 300. One λ with 439 (t1 at its high) + 456 λ + 360
+    # (t3 at its low) = 1200: λ = 401/456, t2 = 401, inside [365, 435].
+    assert _row(n["acme"]) == (D(1_200_000), D(1_356_000), D(1_200_000), False)
+    assert _row(n["t1"]) == (D(400_000), D(600_000), D(439_000), True)
+    assert _row(n["t2"]) == (D(400_000), D(456_000), D(401_000), False)
+    assert _row(n["t3"]) == (D(400_000), D(300_000), D(360_000), True)
+    assert n["t3"].shift == D("-0.1")
+    # phased exactly as allocate phases a unit: by seasonality (even here)
+    assert n["t1"].periods == _k(110, 110, 110, 109)
+    assert n["acme"].periods == _k(300, 300, 300, 300)
 
 
-def test_pins_and_children_without_submissions(worked):
+def test_family_at_its_highs(worked):
     n = worked.by_id()
-    # t2's pool: 380 000 x 1.1 = 418 000; p keeps its pin of 50 000; the rest, 368 000, is
-    # shared like the top-down 234 000 : 156 000 -> baselines c 220 800, d 147 200. d has no
-    # submission and keeps its baseline; c is the only child with submissions, so its
-    # bottom-up share is all of the 220 800 left. Rounding: 220.8 + 147.2 -> 220 + 147,
-    # the unit left goes to c (.8).
+    # t1's pool: 439 x 1.1 = 482.9 -> 483 = the sum of its children's highs: a 193, b 169,
+    # g 121. a and b would take more (clamped); g's λ x 90 is exactly its high (not beyond).
+    assert _row(n["a"]) == (D(176_000), D(360_000), D(193_000), True)
+    assert _row(n["b"]) == (D(154_000), D(150_000), D(169_000), True)
+    assert _row(n["g"]) == (D(110_000), D(90_000), D(121_000), False)
+    # phased as allocate phases a full-year rep: seasonality x capacity, even -> 48.25 each
+    assert n["a"].periods == _k(49, 48, 48, 48)
+
+
+def test_pins_and_a_silent_rep(worked):
+    n = worked.by_id()
+    # t2's pool: 401 x 1.1 = 441.1 -> 441; p keeps its pin of 50; 391 for c (signal 250) and
+    # d (silent: signal = its top-down 156): λ = 391/406 -> c 240.76, d 150.24, inside
+    # their bands -> 240 + 150, the unit left to c (.76).
     assert _row(n["p"]) == (D(50_000), D(50_000), D(50_000), False) and n["p"].pinned
-    assert _row(n["c"]) == (D(234_000), D(250_000), D(221_000), False)
-    assert _row(n["d"]) == (D(156_000), None, D(147_000), False)
-    assert (n["c"].baseline, n["d"].baseline) == (D(220_800), D(147_200))
-    # c phased by its forecast 100 000 : 150 000 -> 88.4 : 132.6 -> 88 000, 133 000
-    assert n["c"].periods == (D(88_000), D(0), D(133_000), D(0))
-    # d phased like its top-down (even): 147 / 4 = 36.75 -> 36 each, three units left
-    assert n["d"].periods == (D(37_000), D(37_000), D(37_000), D(36_000))
-    assert n["p"].periods == (D(50_000), D(0), D(0), D(0))
+    assert _row(n["c"]) == (D(234_000), D(250_000), D(241_000), False)
+    assert _row(n["d"]) == (D(156_000), D(156_000), D(150_000), False)
+    assert n["d"].bottom_up is None and n["c"].bottom_up == D(250_000)
+    assert n["p"].periods == _k(13, 13, 12, 12)
 
 
-def test_both_children_clamped_and_rounding(worked):
+def test_family_at_its_lows(worked):
     n = worked.by_id()
-    # t3's pool 418 000; baselines 209 000 each, guardrail [188 100, 229 900]. Bottom-up
-    # shares 1 : 2 = 139 333 and 278 667: h held at its low, i at its high, and they meet
-    # the pool exactly. Rounding: 188.1 + 229.9 -> 188 + 229, the unit left goes to i (.9),
-    # so i ends 100 above its guardrail: rounding may cross a bound by less than one unit.
-    assert _row(n["h"]) == (D(220_000), D(100_000), D(188_000), True)
-    assert _row(n["i"]) == (D(220_000), D(200_000), D(230_000), True)
-    assert worked.relaxed == ()
+    # t3's pool 360 x 1.1 = 396 = h's and i's lows: both held there.
+    assert _row(n["h"]) == (D(220_000), D(100_000), D(198_000), True)
+    assert _row(n["i"]) == (D(220_000), D(200_000), D(198_000), True)
+    assert worked.widened == ()
 
 
 def test_flags(worked):
     n = worked.by_id()
-    # sandbagging: bottom-up below top-down x 0.9. g 90 000 < 99 000; h 100 000 < 198 000;
-    # t3 300 000 < 360 000 with everyone submitted. t2's 300 000 is as low, but d has not
-    # submitted, so t2 is not flagged.
+    # sandbagging: signal below top-down x 0.9: g 90 < 99; h 100 < 198; t3 300 < 360. t2's
+    # signal counts the silent d at its top-down: 456, not sandbagging.
     assert {k for k, v in n.items() if v.sandbagging} == {"g", "h", "t3"}
-    # over capacity: proposals above 220 000: c 221 000 and i 230 000
-    assert {k for k, v in n.items() if v.over_capacity} == {"c", "i"}
+    # over capacity: proposals above the quota capacity of 220 000: c 241 000
+    assert {k for k, v in n.items() if v.over_capacity} == {"c"}
     assert worked.budget_breach
 
 
@@ -165,78 +167,197 @@ def test_to_allocation(worked):
     assert [q.id for q in allocation.nodes] == [n.id for n in worked.nodes]
     q = allocation.by_id()["c"]
     assert (q.total, q.periods, q.pinned, q.level, q.parent) == (
-        D(221_000),
-        (D(88_000), D(0), D(133_000), D(0)),
+        D(241_000),
+        _k(61, 60, 60, 60),
         False,
         "rep",
         "t2",
     )
     assert allocation.by_id()["p"].pinned
-    assert (allocation.currency, allocation.periods, allocation.unit) == (
-        "USD",
-        ("Q1", "Q2", "Q3", "Q4"),
-        D(1000),
-    )
 
 
-INFEASIBLE = {
+CONSERVE = {
     "salesplan.yaml": """
         salesplan: 1
-        id: acme
-        name: Infeasible
-        currency: USD
-        fiscal_year: {start: 2027-02-01, periods: quarter}
-        target: 100_000
-        rounding: 1000
-        levels:
-          - {name: rep, split: history}
-        reconcile: {max_shift: 0.1}
+        name: Pins above the reconciled pool
+        currency: JPY
+        fiscal_year: {start: 2027-01-01}
+        target: 2000
+        levels: [{name: region}, {name: rep}]
     """,
     "org.yaml": """
+        units:
+          - {id: r1, level: region}
+          - {id: r2, level: region}
         reps:
-          - {id: x, metrics: {history: 1}}
-          - {id: y, metrics: {history: 9}}
+          - {id: a, parent: r1, quota: 900}
+          - {id: b, parent: r1}
+          - {id: c, parent: r2}
     """,
-    "submissions/s.csv": """
+    "submissions/all.csv": """
         rep,period,amount
-        x,Q1,50000
-        y,Q1,0
+        a,Q1,100
+        b,Q1,100
+        c,Q1,1000
     """,
 }
 
 
-def test_infeasible_family_is_relaxed_and_keeps_its_pool(write_tree):
-    plan = load_plan(write_tree(INFEASIBLE)).plan
+def test_pins_constrain_their_parent_upward(write_tree):
+    # The issue's case: r1 may only take totals whose family is feasible with a's pin of
+    # 900 and b within [85, 115]: [985, 1015]. Signals r1 = 900 (pin) + 100 = 1000,
+    # r2 = 1000: the target splits 1000 / 1000 and every family adds up.
+    plan = load_plan(write_tree(CONSERVE)).plan
     assert plan is not None
     result = reconcile(plan, allocate(plan))
     n = result.by_id()
-    # Top-down x 10 000, y 90 000. y submitted 0, so its share is 0 and it sits at its low,
-    # 81 000; x can take at most 11 000: 92 000 < 100 000. Relaxed: both scaled by
-    # 100 000 / 92 000 -> x 11 956.52, y 88 043.48 -> 11 + 88 units, the one left to x.
-    assert result.relaxed == ("acme",)
-    assert (n["x"].total, n["y"].total) == (D(12_000), D(88_000))
-    assert n["x"].clamped and n["y"].clamped
-    assert n["y"].bottom_up == D(0) and n["y"].sandbagging
-    assert not result.budget_breach
-    assert not any(v.over_capacity for v in n.values())  # no capacity policy: no flag
+    assert (n["r1"].low, n["r1"].high) == (D(985), D(1015))
+    assert {k: v.total for k, v in n.items()} == {
+        "company": D(2000), "r1": D(1000), "r2": D(1000), "a": D(900), "b": D(100), "c": D(1000)
+    }  # fmt: skip
+    assert n["r1"].total == n["a"].total + n["b"].total
+    assert result.widened == () and result.diagnostics == ()
 
 
-def test_pins_that_no_longer_fit_are_reported(write_tree):
-    plan_text = PLAN["salesplan.yaml"].replace("max_shift: 0.1", "max_shift: 0.5")
-    org = PLAN["org.yaml"].replace("quota: 50_000", "quota: 300_000")
-    subs = {"submissions/t.csv": "rep,period,amount\na,Q1,1000000\nc,Q1,1\n"}
+def test_pins_keep_a_parent_inside_what_its_family_can_meet(write_tree):
+    # b now signals 1000: r1's signal 1900 against r2's 1000 would take r1 to +15% (1150),
+    # but with a pinned at 900 and b at most 115, r1 can take at most 1015.
+    subs = {"submissions/all.csv": "rep,period,amount\na,Q1,100\nb,Q1,1000\nc,Q1,1000\n"}
+    plan = load_plan(write_tree({**CONSERVE, **subs})).plan
+    assert plan is not None
+    n = reconcile(plan, allocate(plan)).by_id()
+    assert (n["r1"].total, n["r2"].total) == (D(1015), D(985))
+    assert (n["a"].total, n["b"].total, n["c"].total) == (D(900), D(115), D(985))
+    assert n["r1"].clamped and n["b"].clamped
+
+
+def test_widened_family_is_reported_and_conserves(write_tree):
+    # Pins tried out (not written) that no band can carry: p at 300 000 under t2, whose
+    # children c and d need at least 211 + 141: t2 would need a pool of 652 000, far above
+    # its band. t2 takes its band's nearest point, 440 000 (pool 484 000); c and d share
+    # 184 000, so their guardrail widens uniformly to the smallest max_shift' that admits
+    # it: 1 - 110/234 (c's low becomes 110, d's 74: 184).
+    plan = load_plan(write_tree(PLAN)).plan
+    assert plan is not None
+    pins = {"p": D(300_000)}
+    result = reconcile(plan, allocate(plan), pins=pins)
+    n = result.by_id()
+    [family] = result.widened
+    assert family.parent == "t2" and family.max_shift == Fraction(124, 234)
+    assert (n["t2"].total, n["p"].total, n["c"].total, n["d"].total) == _k(440, 300, 110, 74)
+    assert n["c"].total + n["d"].total + n["p"].total == to_units(n["t2"].total * D("1.1"), D(1))
+    text = "\n".join(view.summary_lines(result))
+    assert "Warning: the guardrail of the children of t2 widened to ±52.99%" in text
+
+
+def test_zero_signals_follow_the_top_down(write_tree):
+    # Everyone submitted 0 (and nobody is pinned, so every signal is 0): λ applies to the
+    # top-down amounts, nothing moves.
+    subs = {"submissions/s.csv": "rep,period,amount\n" + "".join(f"{r},Q1,0\n" for r in "abgcdhip")}
+    org = PLAN["org.yaml"].replace(", quota: 50_000", "")
+    plan_text = PLAN["salesplan.yaml"]
     plan = load_plan(write_tree({"salesplan.yaml": plan_text, "org.yaml": org, **subs})).plan
     assert plan is not None
     result = reconcile(plan, allocate(plan))
-    n = result.by_id()
-    # t3 has no submission and keeps 400 000; t1 (forecast 1 000 000) and t2 (1) share the
-    # other 800 000: t1 is held at its +50% bound, 600 000, t2 at its low, 200 000. t2's
-    # pool, 220 000, is below p's pin of 300 000: p keeps its pin, c and d get 0, and the
-    # family is reported.
-    assert (n["t1"].total, n["t2"].total, n["t3"].total) == (D(600_000), D(200_000), D(400_000))
-    assert (n["p"].total, n["c"].total, n["d"].total) == (D(300_000), D(0), D(0))
-    assert [d.code for d in result.diagnostics] == ["SP413"]
-    assert "'t2'" in result.diagnostics[0].message
+    assert all(n.total == n.top_down for n in result.nodes)
+
+
+def test_children_with_signal_zero_take_the_rest_by_top_down(write_tree):
+    # One family, pool 100 000: x signals 1 000 000 (band [9, 11] thousand), y and z signal
+    # 0 (bands [40.5, 49.5] and [40.5, 49.5] -> [41, 49]). x at its high, 11; no λ lifts y
+    # and z, so they take the rest, 89, in proportion to their top-down 45 : 45 -> 44.5
+    # each -> 44 + 44, the unit left to y (a tie: the first id).
+    tree = {
+        "salesplan.yaml": """
+            salesplan: 1
+            name: Zero signals
+            currency: USD
+            fiscal_year: {start: 2027-01-01}
+            target: 100_000
+            rounding: 1000
+            levels: [{name: rep, split: history}]
+            reconcile: {max_shift: 0.1}
+        """,
+        "org.yaml": """
+            reps:
+              - {id: x, metrics: {history: 10}}
+              - {id: y, metrics: {history: 45}}
+              - {id: z, metrics: {history: 45}}
+        """,
+        "submissions/s.csv": "rep,period,amount\nx,Q1,1000000\ny,Q1,0\nz,Q1,0\n",
+    }
+    plan = load_plan(write_tree(tree)).plan
+    assert plan is not None
+    n = reconcile(plan, allocate(plan)).by_id()
+    assert (n["x"].total, n["y"].total, n["z"].total) == _k(11, 45, 44)
+    assert n["x"].clamped and n["y"].sandbagging and n["z"].sandbagging
+
+
+def test_a_node_with_zero_top_down_stays_at_zero(write_tree):
+    # f has history 0: top-down 0, band [0, 0], whatever it submits.
+    tree = {
+        "salesplan.yaml": """
+            salesplan: 1
+            name: Zero top-down
+            currency: USD
+            fiscal_year: {start: 2027-01-01}
+            target: 100_000
+            rounding: 1000
+            levels: [{name: rep, split: history}]
+        """,
+        "org.yaml": "reps:\n  - {id: e, metrics: {history: 1}}\n  - {id: f, metrics: {history: 0}}\n",
+        "submissions/s.csv": "rep,period,amount\ne,Q1,1\nf,Q1,900000\n",
+    }
+    plan = load_plan(write_tree(tree)).plan
+    assert plan is not None
+    n = reconcile(plan, allocate(plan)).by_id()
+    assert (n["e"].total, n["f"].total) == (D(100_000), D(0))
+
+
+LATE = {
+    "salesplan.yaml": """
+        salesplan: 1
+        name: A rep starting mid-year
+        currency: USD
+        fiscal_year: {start: 2027-01-01}
+        target: 1_000_000
+        rounding: 1000
+        levels: [{name: rep}]
+    """,
+    "org.yaml": """
+        reps:
+          - {id: early, start: 2020-01-01}
+          - {id: late, start: 2027-07-01, status: planned}
+    """,
+    "submissions/s.csv": """
+        rep,period,amount
+        early,Q1,200000
+        early,Q2,200000
+        early,Q3,200000
+        early,Q4,200000
+        late,Q1,100000
+        late,Q3,150000
+        late,Q4,150000
+    """,
+}
+
+
+def test_phased_like_allocate_never_before_the_start(write_tree):
+    # late is on board 6/12 of the year: top-down 1 000 000 x 0.5 / 1.5 = 333 000. Its Q1
+    # row is outside its employment: a warning, and left out of its signal (300 000).
+    loaded = load_plan(write_tree(LATE))
+    assert [d.code for d in loaded.diagnostics] == ["SP609"]
+    plan = loaded.plan
+    assert plan is not None
+    n = reconcile(plan, allocate(plan)).by_id()
+    assert n["late"].top_down == D(333_000) and n["late"].signal == D(300_000)
+    assert n["late"].periods[:2] == (D(0), D(0))
+    assert (
+        n["late"].periods == allocate(plan).periods_of("late")
+        or sum(n["late"].periods) == n["late"].total
+    )
+    # phased by capacity per period, like allocate: Q3 and Q4 even
+    assert n["late"].periods[2] - n["late"].periods[3] in (D(0), D(1000), D(-1000))
 
 
 def test_example_plan(example):
@@ -247,43 +368,92 @@ def test_example_plan(example):
     n = result.by_id()
     assert n["acme"].total == quotas.nodes[0].total == D(12_800_000)
     assert n["ana"].total == D(1_500_000) and n["ana"].pinned
-    assert n["dev"].bottom_up is None and n["dev"].baseline == n["carla"].baseline
-    assert result.relaxed == () and result.diagnostics == ()
+    # the guardrail bounds amounts: nobody moves more than 15% of their own top-down, and
+    # dev, who did not submit, counts as having submitted their top-down
+    for node in result.nodes:
+        if node.top_down and not node.pinned:
+            assert abs(node.total / node.top_down - 1) <= D("0.15"), node.id
+    assert n["dev"].bottom_up is None and n["dev"].signal == n["dev"].top_down
+    assert result.widened == () and result.diagnostics == ()
 
 
 def test_water_fill_directly():
-    # weights 1 : 1 : 2 over a pool of 100, each within [20, 30]: shares 25, 25, 50 -> the
-    # third is held at 30 and the other two share 70 equally, 35 each, above 30 -> every
-    # child ends at 30 + 30 + 30 = 90 < 100: no level meets the pool, so it is relaxed.
+    # signals 1 : 1 : 2 over a pool of 100, each within [20, 40]: c held at 40, a and b 30.
+    F = Fraction
     fill = water_fill(
-        {"a": D(1), "b": D(1), "c": D(2)},
-        dict.fromkeys("abc", D(20)),
-        dict.fromkeys("abc", D(30)),
-        D(100),
-    )
-    assert fill.relaxed and fill.clamped == {"a", "b", "c"}
-    assert abs(sum(fill.amounts.values()) - 100) < D("1e-20")
-    # within [20, 40]: c held at 40, a and b 30 each.
-    fill = water_fill(
-        {"a": D(1), "b": D(1), "c": D(2)},
-        dict.fromkeys("abc", D(20)),
-        dict.fromkeys("abc", D(40)),
-        D(100),
+        {"a": F(1), "b": F(1), "c": F(2)},
+        dict.fromkeys("abc", F(20)),
+        dict.fromkeys("abc", F(40)),
+        F(100),
+        dict.fromkeys("abc", F(30)),
     )
     assert fill.amounts == {"a": 30, "b": 30, "c": 40} and fill.clamped == {"c"}
-    assert not fill.relaxed
+    # exact: thirds stay thirds (no 40-digit rounding noise decides a tie)
+    fill = water_fill(
+        {"a": F(1), "b": F(1), "c": F(1)},
+        dict.fromkeys("abc", F(0)),
+        dict.fromkeys("abc", F(100)),
+        F(100),
+        dict.fromkeys("abc", F(1)),
+    )
+    assert fill.amounts == dict.fromkeys("abc", F(100, 3))
+
+
+# ---- accepting the proposal
+
+
+def test_accept_then_allocate_gives_the_proposal(example, cli):
+    proposal = json.loads(cli("reconcile", example, "--format", "json").stdout)
+    result = cli("reconcile", example, "--accept")
+    assert result.exit_code == 0, result.stderr
+    assert "Accepted" in result.stderr
+    adjustments = (example / "adjustments.yaml").read_text()
+    assert "hybrid proposal accepted" in adjustments
+    assert cli("check", example).stdout == ""
+    allocated = json.loads(cli("allocate", example, "--format", "json").stdout)
+    assert [(n["id"], n["total"], n["periods"]) for n in allocated["nodes"]] == [
+        (n["id"], n["total"], n["periods"]) for n in proposal["nodes"]
+    ]
+    again = json.loads(cli("reconcile", example, "--format", "json").stdout)
+    assert all(n["total"] == n["top_down"] for n in again["nodes"])
+    # a pin in both places is an error
+    assert "{id: ben, quota: " in adjustments
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("id: ben\n", "id: ben\n    quota: 1000\n", 1))
+    assert "SP420" in cli("check", example).stdout
+
+
+def test_output_file_is_the_proposal_in_the_quotas_format(example, cli, tmp_path):
+    target = tmp_path / "proposal.yaml"
+    assert cli("reconcile", example, "-o", target).exit_code == 0
+    assert "salesplan reconcile -o" in target.read_text()
+    refused = cli("reconcile", example, "-o", target)
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert cli("reconcile", example, "-o", target, "--force").exit_code == 0
 
 
 # ---- properties over generated plans
 
 
-def _floor(amount: Decimal, unit: Decimal) -> Decimal:
-    return amount - amount % unit
+def _band(top_down: Decimal, shift: Decimal, unit: Decimal) -> tuple[Decimal, Decimal]:
+    low = max(math.ceil(Fraction(top_down / unit) * (1 - Fraction(shift))), 0)
+    high = math.floor(Fraction(top_down / unit) * (1 + Fraction(shift)))
+    return low * unit, high * unit
+
+
+def _employed_periods(plan, rep_id: str) -> list[bool]:
+    from salesplan.productivity import plan_productivity
+
+    rep = plan.reps_by_id[rep_id]
+    return [bool(share) for share in plan_productivity(plan).on_board_periods(rep)]
 
 
 def _check_reconcile(folder: Path) -> None:
-    plan = load_plan(folder).plan
+    loaded = load_plan(folder)
+    plan = loaded.plan
     assert plan is not None
+    if any(d.is_error for d in loaded.diagnostics):
+        return  # no command reconciles a plan with errors (pins above a pool, SP413)
     quotas = allocate(plan)
     result = reconcile(plan, quotas)
     n = result.by_id()
@@ -291,36 +461,96 @@ def _check_reconcile(folder: Path) -> None:
     tree = plan.tree
     levels = {lv.name: lv for lv in plan.settings.levels}
     pins = {r.id: r.quota for r in plan.org.reps if r.quota is not None}
-    reported = " ".join(d.message for d in result.diagnostics)
+    widened = set(result.relaxed)
+    shift = plan.settings.reconcile.max_shift
     assert n[tree.root].total == quotas.nodes[0].total
     for node in tree.top_down():
         record = n[node.id]
         assert record.total >= 0 and all(p >= 0 for p in record.periods)
         assert sum(record.periods, D(0)) == record.total
+        if node.is_rep:  # no amount in a period outside employment
+            for amount, employed in zip(record.periods, _employed_periods(plan, node.id)):
+                assert employed or amount == 0, (node.id, record.periods)
         if node.id in pins:
             assert record.pinned and record.total == pins[node.id]
-        elif record.parent is not None and record.parent not in result.relaxed:
-            # rounding to the unit may cross a bound by less than one unit (the bounds are
-            # shown to the currency's minor unit)
-            assert record.low - unit <= record.total <= record.high + unit
-        if node.is_rep and record.bottom_up is None and not record.pinned:
-            assert abs(record.total - record.baseline) <= unit  # keeps its rescaled share
+        elif record.parent is not None and record.parent not in widened:
+            low, high = _band(record.top_down, shift, unit)
+            assert low <= record.total <= high, (node.id, record.top_down, record.total)
         if not node.children:
             continue
         over = levels[n[node.children[0]].level].over_assign
         pool = to_units(record.total * (1 + over), unit) * unit
         children = sum((n[c].total for c in node.children), D(0))
-        if children != pool:  # only pins can break a pool, and that is reported
-            assert any(c in pins for c in node.children) and repr(node.id) in reported
-        if node.id in result.relaxed:  # only when no level within the guardrails meets it
-            free = [n[c] for c in node.children if not n[c].pinned and n[c].bottom_up is not None]
-            reach = sum((c.high if c.bottom_up else c.low for c in free), D(0))
-            slack = len(free) * D("0.01")  # the bounds are shown to the cent
-            assert reach < sum((c.baseline for c in free), D(0)) + slack
+        assert children == pool, node.id
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(plan_specs())
 def test_reconcile_conserves_pools_within_guardrails(spec):
     with tempfile.TemporaryDirectory() as tmp:
         _check_reconcile(write_plan(spec, Path(tmp)))
+
+
+def _check_allocate(folder: Path) -> None:
+    loaded = load_plan(folder)
+    plan = loaded.plan
+    assert plan is not None
+    if any(d.is_error for d in loaded.diagnostics):
+        return
+    allocation = allocate(plan)
+    n = allocation.by_id()
+    levels = {lv.name: lv for lv in plan.settings.levels}
+    for node in plan.tree.top_down():
+        record = n[node.id]
+        if node.is_rep:
+            for amount, employed in zip(record.periods, _employed_periods(plan, node.id)):
+                assert employed or amount == 0, (node.id, record.periods)
+        if node.children:
+            over = levels[n[node.children[0]].level].over_assign
+            pool = to_units(record.total * (1 + over), plan.unit) * plan.unit
+            assert sum((n[c].total for c in node.children), D(0)) == pool
+
+
+@settings(max_examples=60, deadline=None)
+@given(plan_specs())
+def test_allocate_keeps_quota_inside_employment(spec):
+    with tempfile.TemporaryDirectory() as tmp:
+        _check_allocate(write_plan(spec, Path(tmp)))
+
+
+def test_the_order_of_the_files_entries_changes_no_byte(write_tree, tmp_path, cli):
+    first = write_tree(PLAN)
+    lines = PLAN["org.yaml"].strip("\n").splitlines()
+    units, reps = lines[1:4], lines[5:]
+    shuffled = "\n".join([lines[0], *reversed(units), lines[4], *reversed(reps)]) + "\n"
+    rows = PLAN["submissions/rest.csv"].strip("\n").splitlines()
+    other = tmp_path / "shuffled"
+    other.mkdir()
+    for name, text in {
+        **PLAN,
+        "org.yaml": shuffled,
+        "submissions/rest.csv": "\n".join([rows[0], *reversed(rows[1:])]) + "\n",
+    }.items():
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        (other / name).write_text(dedent(text).lstrip("\n"))
+    for command in ("allocate", "reconcile"):
+        a = cli(command, first, "--format", "json")
+        b = cli(command, other, "--format", "json")
+        assert a.exit_code == b.exit_code == 0, b.stderr
+        assert a.stdout == b.stdout and '"nodes"' in a.stdout, command
+
+
+def test_adjustments_outside_the_plan_are_neither_read_nor_written(write_tree, tmp_path, cli):
+    plan_text = (
+        PLAN["salesplan.yaml"].rstrip() + "\n        files: {adjustments: ../outside.yaml}\n"
+    )
+    folder = write_tree({**PLAN, "salesplan.yaml": plan_text})
+    outside = folder.parent / "outside.yaml"
+    outside.write_text("pins:\n  - {id: a, quota: 1000}\n")
+    checked = cli("check", folder)
+    assert (
+        "SP114 files.adjustments '../outside.yaml' leads out of the plan folder" in checked.stdout
+    )
+    before = outside.read_text()
+    refused = cli("reconcile", folder, "--accept")
+    assert refused.exit_code in (1, 2) and outside.read_text() == before

@@ -17,7 +17,7 @@ D = Decimal
 
 # Two teams split evenly, reps by history. 2027-02-01 starts the fiscal year, so it ends on
 # 2028-02-01. Quotas: t1 500 000 -> a 300 000 (60), b 200 000 (40); t2 500 000 -> c 250 000
-# (50), e 250 000 (50), d and f 0 (history 0). Reps are phased by capacity: e starts in
+# (50), e 250 000 (100, on board half the year: 50), d and f 0 (history 0, not on board). Reps are phased by capacity: e starts in
 # August, the first month of Q3, so e's 250 000 falls in Q3 and Q4.
 PLAN = {
     "salesplan.yaml": """
@@ -42,8 +42,8 @@ PLAN = {
           - {id: c, parent: t2, metrics: {history: 50}}
           # planned, starts on the day the fiscal year ends: not expected to submit
           - {id: d, parent: t2, status: planned, start: 2028-02-01, metrics: {history: 0}}
-          # planned, starts in Q3: expected to submit
-          - {id: e, parent: t2, status: planned, start: 2027-08-01, metrics: {history: 50}}
+          # planned, starts in Q3 (half the year on board: its weight 100 is prorated to 50)
+          - {id: e, parent: t2, status: planned, start: 2027-08-01, metrics: {history: 100}}
           # left before the fiscal year: not expected to submit
           - {id: f, parent: t2, start: 2020-01-01, end: 2027-01-15, metrics: {history: 0}}
     """,
@@ -174,7 +174,8 @@ def test_example_plan(example):
     result = rollup(plan, allocate(plan))
     root = result.root
     assert root.forecast_total == sum((e.amount for e in plan.submissions), D(0))
-    assert root.missing == ("dev", "tbh-amer-1", "tbh-emea-1")
+    # planned hires are not missing submissions: only active reps are expected to submit
+    assert root.missing == ("dev",)
     assert root.quota_total == plan.settings.target
 
 
@@ -217,13 +218,15 @@ def _check_sums_of_leaves(spec: PlanSpec, folder: Path) -> Rollup:
             assert node.coverage == node.forecast_total / quota.total
         else:
             assert node.coverage is None
-    # active reps, and planned ones starting before the year ends (2028-02-01; ISO dates
-    # compare as text), who have not submitted
+    # active reps on board before the year ends (2028-02-01; ISO dates compare as text) who
+    # have not submitted; planned hires are never missing submissions
     expected = {
         r.id
         for r in spec.reps
         if r.id not in submitted
-        and (r.status == "active" or (r.start is not None and r.start < "2028-02-01"))
+        and r.status == "active"
+        and (r.start is None or r.start < "2028-02-01")
+        and (r.end is None or r.end >= "2027-02-01")
     }
     assert set(result.root.missing) == expected
     return result

@@ -13,8 +13,9 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
+from salesplan.adjustments import pin_where, plan_pins
 from salesplan.diagnostics import Diagnostic, report
-from salesplan.fiscal import ZERO, productivity
+from salesplan.fiscal import ZERO
 from salesplan.money import Weight, scale_weights, split_scaled, split_units, to_units
 from salesplan.productivity import plan_productivity
 
@@ -49,13 +50,13 @@ class FamilySplit:
     rule: str
     pins: dict[str, Decimal]
     rest: Decimal  # pool - pins, shared by weight
-    weights: dict[str, Weight]
+    weights: dict[str, Weight]  # as split: with even_fallback, even among those on board
     even_fallback: bool
     shares: dict[str, Decimal]  # the rounded result per unpinned child
 
     def weight_share(self, child: str) -> Fraction:
         total = sum((Fraction(w) for w in self.weights.values()), Fraction(0))
-        if self.even_fallback or total == 0:
+        if total == 0:
             return Fraction(1, len(self.weights))
         return Fraction(self.weights[child]) / total
 
@@ -137,24 +138,19 @@ def rule_text(rule: object) -> str:
 
 
 class _Allocator:
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, pins: dict[str, Decimal] | None = None) -> None:
         self.plan = plan
         self.tree = plan.tree
         self.unit = plan.unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.productivity = plan_productivity(plan)
         self.metrics = plan.metrics
-        self.pins = self._pins()
+        self.pins = plan_pins(plan) if pins is None else pins
         self.diagnostics: list[Diagnostic] = []
         self.families: dict[str, FamilySplit] = {}
         self.seasonality = self._seasonality()
         self._scaled: dict[tuple[object, ...], list[int]] = {}
         self._phased: dict[tuple[tuple[object, ...], Decimal], tuple[Decimal, ...]] = {}
-
-    def _pins(self) -> dict[str, Decimal]:
-        pins = {u.id: u.quota for u in self.plan.org.units if u.quota is not None}
-        pins.update({r.id: r.quota for r in self.plan.org.reps if r.quota is not None})
-        return pins
 
     def _seasonality(self) -> list[Decimal]:
         weights = self.plan.settings.seasonality
@@ -170,6 +166,8 @@ class _Allocator:
         for node in self.tree.top_down():
             if node.children:
                 totals.update(self.split_family(node, totals[node.id]))
+            elif node.is_rep and node.id not in self.pins and not self.on_board(node.id):
+                self._report_not_on_board(node.id)
         return totals
 
     @cached_property
@@ -207,8 +205,12 @@ class _Allocator:
         self._check_pins(parent, pins, free, pool, rest)
         weights = self.weights(level, free)
         even = bool(free) and not any(Fraction(w) > 0 for w in weights.values())
-        if even and rest > 0:
+        if free and rest > 0 and not any(self.on_board(c) for c in free):
+            self._report_nobody_on_board(parent, rest)
+        elif even and rest > 0:
             self._report_zero_weights(parent, level)
+        if even:
+            weights = self.fallback(free)
         units = split_units(max(to_units(rest, self.unit), 0), list(weights.values()), free)
         shares = {c: u * self.unit for c, u in zip(free, units)}
         self.families[parent.id] = FamilySplit(
@@ -226,19 +228,43 @@ class _Allocator:
         )
         return {**shares, **pins}
 
+    def on_board(self, child: str) -> Fraction:
+        """A rep's fraction of the year on board; 1 for a unit with a rep on board, else 0."""
+        node = self.tree[child]
+        if node.is_rep:
+            return self.productivity.year_fraction(self.plan.reps_by_id[child])
+        return Fraction(1) if self.productivity.node_on_board[child] else Fraction(0)
+
+    def fallback(self, children: list[str]) -> dict[str, Weight]:
+        """All-zero weights: even among the children on board (reps pro rata), else even."""
+        weights = {c: self.on_board(c) for c in children}
+        if any(weights.values()):
+            return dict(weights)
+        return dict.fromkeys(children, 1)
+
     def weights(self, level: Level, children: list[str]) -> dict[str, Weight]:
+        """The split weights of unpinned siblings (DESIGN §4.2): by the level's rule, then
+        reps prorated by their fraction of the year on board and units with nobody on
+        board at 0 (a capacity split counts time on board already)."""
         rule = level.split
-        if rule == "even":
-            return {c: 1 for c in children}
         if rule == "capacity":
-            months = self.productivity.node_months
+            capacity = self.productivity.node_capacity
             for child in children:
-                if months[child] == 0 and self.tree[child].is_rep:
+                if capacity[child] == 0 and self.tree[child].is_rep and self.on_board(child):
                     self._report_zero_capacity(child)
-            return {c: months[c] for c in children}
-        if isinstance(rule, str):
-            return {c: max(self.metrics[c].get(rule, ZERO), ZERO) for c in children}
-        return self._blend(rule, children)
+            return {c: capacity[c] for c in children}
+        base: dict[str, Weight]
+        if rule == "even":
+            base = dict.fromkeys(children, 1)
+        elif isinstance(rule, str):
+            base = {c: max(self.metrics[c].get(rule, ZERO), ZERO) for c in children}
+        else:
+            base = self._blend(rule, children)
+        weights: dict[str, Weight] = {}
+        for child in children:
+            share = self.on_board(child)
+            weights[child] = base[child] if share == 1 else Fraction(base[child]) * share
+        return weights
 
     def _blend(self, rule: dict[str, Decimal], children: list[str]) -> dict[str, Weight]:
         beta_total = sum(rule.values(), ZERO)
@@ -267,44 +293,55 @@ class _Allocator:
         done = self._phased[key, total] = tuple([u * unit for u in units])
         return done
 
+    @cached_property
+    def exact_seasonality(self) -> list[Fraction]:
+        """The seasonality weights as whole numbers (one common factor), for fast products."""
+        return scale_weights(self.seasonality)  # type: ignore[return-value]
+
     def _phasing_key(self, node: Node) -> tuple[object, ...]:
         if not node.is_rep:
             return ()
-        rep = self.plan.reps_by_id[node.id]
-        return (*self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
+        return self.productivity.key(self.plan.reps_by_id[node.id])
 
-    def period_weights(self, node: Node) -> list[Decimal]:
+    def period_weights(self, node: Node) -> list[Weight]:
+        """Seasonality, times a rep's productivity per period. A rep with no productive
+        period (on board only during a 0% ramp month) is phased by seasonality x time on
+        board, then by time on board alone, so nothing lands outside their employment."""
         if not node.is_rep:
-            return self.seasonality
+            return list(self.seasonality)
         rep = self.plan.reps_by_id[node.id]
-        capacity = self.productivity.per_period(rep)
-        weights = [s * c for s, c in zip(self.seasonality, capacity)]
-        if any(w > 0 for w in weights):
-            return weights
-        # No productive month this year (still on a zero ramp): phase over the months on
-        # board, so nothing lands before the start; only a rep never on board gets seasonality.
-        calendar = self.plan.calendar
-        on_board = calendar.per_period(productivity(calendar, rep.start, rep.end, ()))
-        weights = [s * c for s, c in zip(self.seasonality, on_board)]
-        return weights if any(w > 0 for w in weights) else self.seasonality
+        seasonality = self.exact_seasonality
+        on_board = self.productivity.on_board_periods(rep)
+        for factors in (self.productivity.per_period(rep), on_board):
+            weights = [s * f for s, f in zip(seasonality, factors)]
+            if any(weights):
+                return list(weights)
+        if any(on_board):
+            return list(on_board)
+        return list(self.seasonality)  # never on board: only a 0 (or an erroneous pin)
 
     # ---- problems met while allocating
 
     def _check_pins(
         self, parent: Node, pins: dict[str, Decimal], free: list[str], pool: Decimal, rest: Decimal
     ) -> None:
+        plan = self.plan
         for child, pin in pins.items():
             if pin % self.unit:
                 message = (
                     f"pin {pin} of {child!r} is not a multiple of the rounding unit {self.unit}"
                 )
-                self.diagnostics.append(
-                    report("SP419", message, self.plan.at_node(child, "quota"), child)
+                self.diagnostics.append(report("SP419", message, pin_where(plan, child), child))
+            if pin and self.tree[child].is_rep and not self.on_board(child):
+                message = (
+                    f"rep {child!r} is pinned at {pin} but has no day on board in the fiscal "
+                    "year; a pin is the quota for the rep's time on board: remove it"
                 )
+                self.diagnostics.append(report("SP421", message, pin_where(plan, child), child))
         if not pins:
             return
-        first = min(pins, key=lambda c: (self.plan.at_node(c, "quota").line, c))
-        where = self.plan.at_node(first, "quota")
+        first = min(pins, key=lambda c: (pin_where(plan, c).line, c))
+        where = pin_where(plan, first)
         pinned = sum(pins.values(), ZERO)
         if rest < 0:
             message = (
@@ -319,6 +356,16 @@ class _Allocator:
             )
             self.diagnostics.append(report("SP413", message, where, first))
 
+    def _report_nobody_on_board(self, parent: Node, rest: Decimal) -> None:
+        message = (
+            f"{rest} of the pool under {parent.id!r} is left after pins, but no unpinned child "
+            "has a day on board in the fiscal year to carry it; add a rep, unpin one, or "
+            "correct the start/end dates"
+        )
+        self.diagnostics.append(
+            report("SP413", message, self.plan.at_node(parent.id, "id"), parent.id)
+        )
+
     def _report_zero_weights(self, parent: Node, level: Level) -> None:
         message = (
             f"the {level.name} split ({rule_text(level.split)}) gives every child of "
@@ -328,14 +375,31 @@ class _Allocator:
             report("SP414", message, self.plan.at_node(parent.id, "id"), parent.id)
         )
 
+    def _report_not_on_board(self, rep_id: str) -> None:
+        rep = self.plan.reps_by_id[rep_id]
+        if rep.start is not None and rep.end is not None and rep.end < rep.start:
+            return  # leaving before starting is SP501
+        calendar = self.plan.calendar
+        if rep.start is not None and rep.start >= calendar.end:
+            when = f"starts on {rep.start}, after the fiscal year"
+        elif rep.end is not None and rep.end < calendar.start:
+            when = f"left on {rep.end}, before the fiscal year"
+        else:
+            when = "is not employed in it"
+        message = (
+            f"rep {rep_id!r} has no day on board in the fiscal year ({when}); their quota is 0"
+        )
+        self.diagnostics.append(report("SP422", message, self.plan.at_rep(rep_id, "id"), rep_id))
+
     def _report_zero_capacity(self, rep_id: str) -> None:
         message = f"rep {rep_id!r} has no productive month in the fiscal year, so a capacity split gives them nothing"
         self.diagnostics.append(report("SP417", message, self.plan.at_rep(rep_id, "id"), rep_id))
 
 
-def allocate(plan: Plan) -> Allocation:
-    """The top-down split of the plan's target over its tree."""
-    return _Allocator(plan).run()
+def allocate(plan: Plan, pins: dict[str, Decimal] | None = None) -> Allocation:
+    """The top-down split of the plan's target over its tree; `pins` replaces the plan's
+    pins (org.yaml and adjustments.yaml), to try out pins before they are written."""
+    return _Allocator(plan, pins).run()
 
 
 def plan_allocator(plan: Plan) -> _Allocator:
@@ -396,8 +460,9 @@ def explain(plan: Plan, allocation: Allocation, node_id: str) -> Explanation:
                 nodes[child].total,
             )
         )
-    weights = _Allocator(plan).period_weights(tree[node_id])
-    return Explanation(nodes[node_id], tuple(steps), tuple(weights))
+    weights = [Fraction(w) for w in plan_allocator(plan).period_weights(tree[node_id])]
+    shown = tuple(Decimal(w.numerator) / Decimal(w.denominator) for w in weights)
+    return Explanation(nodes[node_id], tuple(steps), shown)
 
 
 def effective_over_assignment(

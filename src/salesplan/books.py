@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from salesplan.fiscal import ZERO, productivity
@@ -90,8 +91,12 @@ def rep_weights(plan: Plan, rule: str) -> dict[str, Decimal]:
         return {r.id: ONE for r in reps}
     capacities = quota_capacities(plan)
     months = plan_productivity(plan).months
-    weights = {r.id: capacities[r.id] if capacities else months(r) for r in reps}
+    weights = {r.id: capacities[r.id] if capacities else _decimal(months(r)) for r in reps}
     return {rep_id: w for rep_id, w in weights.items() if w > 0}
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 def rep_segments(plan: Plan) -> dict[str, frozenset[str]]:

@@ -1,14 +1,32 @@
-"""Capacity (DESIGN §4.4): ramp-adjusted capacity per period against the target, the hires
-that would close the gap, and the cost of sales."""
+"""Capacity (DESIGN §4.4): what the plan's reps can carry and are expected to book, per
+period and per rep, against the target; the hires that would close the gap; cost of sales.
+
+Words, the same everywhere:
+- quota capacity of a rep = full_quota x Σ productivity / 12: the quota they can carry; a
+  quota above it is *over capacity*;
+- expected bookings = quota capacity per month x attainment x retention (JSON keeps the key
+  names `capacity`/`total_capacity` for it);
+- capacity coverage = expected bookings / target (forecast coverage is the rollup's).
+
+Figures are exact until shown: computed at 60 significant digits (a decimal with fewer
+digits, such as every amount, ratio and whole-month product, is exact; a third of a month
+is off by 10^-55 of itself, far from any rounding tie), the annual total is rounded once to
+the minor unit, and the period totals and the per-rep totals are each split from it by
+largest remainder, so every table adds up; hires needed and cost of sales use the exact
+figures.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal, localcontext
+from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.fiscal import MONTHS, ZERO, productivity
+from salesplan.money import split_scaled
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
@@ -19,23 +37,40 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 ONE = Decimal(1)
+EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
+
+
+def exact(value: Fraction | int) -> Decimal:
+    """A time-on-board fraction as a Decimal at 60 significant digits."""
+    if isinstance(value, int):
+        return Decimal(value)
+    return EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 class RepCapacity(NamedTuple):
     id: str
     parent: str | None
     status: str
-    months_employed: int
-    productive_months: Decimal
-    capacity: Decimal  # annual expected bookings, after attainment and retention
-    quota_capacity: Decimal  # the quota the rep can carry: full_quota x productive months / 12
-    periods: tuple[Decimal, ...]
-    ote: Decimal  # pro rata by months employed
-    variable: Decimal  # pro rata
+    profile: str | None
+    months_on_board: Decimal  # Σ time on board over the fiscal months (12 for a full year)
+    productive_months: Decimal  # Σ productivity (ramp x time on board)
+    capacity: Decimal  # expected bookings in the year (a share of the rounded total)
+    quota_capacity: Decimal  # the quota the rep can carry, to the minor unit
+    periods: tuple[Decimal, ...]  # expected bookings per period, summing to `capacity`
+    ote: Decimal  # OTE x fraction of the year on board
+    variable: Decimal  # variable x fraction of the year on board
     quota: Decimal | None
     commission_rate: Decimal | None  # variable / quota
     quota_to_ote: Decimal | None  # quota / OTE
-    over_capacity: bool
+    over_capacity: bool  # quota above quota capacity
+
+
+class ProfileGap(NamedTuple):
+    """Hires of one profile that would close the whole gap."""
+
+    profile: str
+    hire_capacity: Decimal  # expected bookings of one such hire starting at hire_start
+    hires_needed: int | None  # None: such a hire adds nothing this fiscal year
 
 
 @dataclass(frozen=True)
@@ -43,19 +78,21 @@ class CapacityReport:
     currency: str
     periods: tuple[str, ...]
     target: tuple[Decimal, ...]
-    capacity: tuple[Decimal, ...]
+    capacity: tuple[Decimal, ...]  # expected bookings per period
     total_target: Decimal
-    total_capacity: Decimal
-    gap: Decimal
-    coverage: Decimal | None
+    total_capacity: Decimal  # expected bookings in the year
+    gap: Decimal  # target - expected bookings
+    coverage: Decimal | None  # capacity coverage: expected bookings / target
     total_ote: Decimal
     cost_of_sales: Decimal | None
     max_cost_of_sales: Decimal | None
     hire_start: date
-    hire_capacity: Decimal  # annual capacity of one hire starting at hire_start
+    hire_capacity: Decimal  # expected bookings of one hire starting at hire_start
     hires_needed: int | None  # None: a hire starting then cannot close the gap
     reps: tuple[RepCapacity, ...]
     quota_source: str  # "quotas.yaml" | "computed" | "none"
+    total_quota_capacity: Decimal = ZERO
+    by_profile: tuple[ProfileGap, ...] = ()  # with capacity.profiles: hires of each profile
 
     def to_frame(self) -> pd.DataFrame:
         """One row per rep as a pandas DataFrame (exact Decimals; one column per period)."""
@@ -69,21 +106,147 @@ class CapacityReport:
         return limit is not None and actual is not None and actual > limit
 
 
-def pro_rata_ote(plan: Plan, rep: Rep) -> Decimal:
-    """A rep's OTE for the months they are employed in the fiscal year."""
-    return (rep.ote.total if rep.ote else ZERO) * _months_employed(plan, rep) / MONTHS
+class _Figures(NamedTuple):
+    periods: list[Decimal]  # expected bookings per period
+    total: Decimal
+    scaled: list[int]  # the periods as whole-number weights, for splitting shown totals
+    months_on_board: Decimal
+    productive_months: Decimal
+    shown: dict[Decimal, tuple[Decimal, ...]]  # a shown total -> its periods
+
+
+class _Capacity:
+    """Figures of one plan at 60 significant digits: per rep, per month."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.productivity = plan_productivity(plan)
+        attrition = plan.settings.capacity.attrition
+        keep = ONE - min(attrition, Decimal("0.999999"))
+        self.retention = [
+            EXACT.power(keep, EXACT.divide(Decimal(m + 1), Decimal(MONTHS))) if attrition else ONE
+            for m in range(MONTHS)
+        ]
+        self._cache: dict[tuple[object, ...], list[Decimal]] = {}
+        self._sums: dict[tuple[object, ...], Decimal] = {}
+        self._figures: dict[tuple[object, ...], _Figures] = {}
+
+    def full_quota(self, rep: Rep) -> Decimal:
+        return self.productivity.full_quota(rep) or ZERO
+
+    def quota_capacity(self, rep: Rep) -> Decimal:
+        """full_quota x Σ productivity / 12."""
+        key = (*self.productivity.key(rep), rep.profile)
+        found = self._sums.get(key)
+        if found is None:
+            months = exact(self.productivity.months(rep))
+            found = self._sums[key] = EXACT.divide(
+                EXACT.multiply(self.full_quota(rep), months), Decimal(MONTHS)
+            )
+        return found
+
+    def expected(self, rep: Rep) -> list[Decimal]:
+        """Expected bookings per fiscal month; reps alike share one computation."""
+        on_board = rep.start is None or rep.start <= self.plan.calendar.start
+        key = (*self.productivity.key(rep), rep.profile, on_board)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self.bookings(
+                self.productivity.monthly(rep),
+                self.full_quota(rep),
+                self.productivity.attainment(rep),
+                on_board,
+            )
+        return cached
+
+    def bookings(
+        self, monthly: Sequence[Fraction], full_quota: Decimal, attainment: Decimal, kept: bool
+    ) -> list[Decimal]:
+        """full_quota/12 x productivity x attainment, x retention when `kept` (reps on board
+        at the fiscal-year start), kept in twelfths (x 12): sums of whole and decimal months
+        stay exact, and the one division by 12 comes when a figure is shown."""
+        with localcontext(EXACT):
+            per_month = full_quota * attainment  # in twelfths: divided by 12 once, at the end
+            return [
+                per_month * exact(p) * (self.retention[m] if kept else ONE) if p else ZERO
+                for m, p in enumerate(monthly)
+            ]
+
+    def hire(self, start: date, profile: str | None = None) -> Decimal:
+        """Expected bookings of one more rep starting on `start` (the profile's ramp, else
+        the default ramp), computed exactly as for a rep of the org: no attrition for a new
+        hire, retention only for one on board at the fiscal-year start like the others (so
+        that adding that many reps does close the gap). In twelfths, like `bookings`."""
+        capacity = self.plan.settings.capacity
+        chosen = capacity.profiles.get(profile) if profile else None
+        name = (chosen.ramp if chosen else None) or capacity.default_ramp or ""
+        monthly = productivity(self.plan.calendar, start, None, list(capacity.ramp.get(name, ())))
+        full = chosen.full_quota if chosen and chosen.full_quota is not None else None
+        attainment = chosen.attainment if chosen and chosen.attainment is not None else None
+        values = self.bookings(
+            monthly,
+            full if full is not None else capacity.full_quota or ZERO,
+            attainment if attainment is not None else capacity.attainment,
+            start <= self.plan.calendar.start,
+        )
+        with localcontext(EXACT):
+            return sum(values, ZERO)
+
+    def figures(self, rep: Rep) -> _Figures:
+        """A rep's figures that depend only on dates, ramp and profile: reps alike share."""
+        on_board = rep.start is None or rep.start <= self.plan.calendar.start
+        key = (*self.productivity.key(rep), rep.profile, on_board)
+        found = self._figures.get(key)
+        if found is None:
+            with localcontext(EXACT):
+                periods = self.plan.calendar.per_period(self.expected(rep))
+                found = self._figures[key] = _Figures(
+                    periods,
+                    sum(periods, ZERO),
+                    _whole(periods),
+                    exact(self.productivity.year_fraction(rep) * MONTHS),
+                    exact(self.productivity.months(rep)),
+                    {},
+                )
+        return found
+
+    def ote(self, rep: Rep) -> tuple[Decimal, Decimal]:
+        """(OTE, variable) x fraction of the year on board."""
+        if rep.ote is None:
+            return ZERO, ZERO
+        share = exact(self.productivity.year_fraction(rep))
+        return EXACT.multiply(rep.ote.total, share), EXACT.multiply(rep.ote.variable, share)
+
+
+def plan_capacity(plan: Plan) -> _Capacity:
+    found: _Capacity | None = plan.__dict__.get("_capacity")
+    if found is None:
+        found = plan.__dict__["_capacity"] = _Capacity(plan)
+    return found
+
+
+def _reps(plan: Plan) -> list[Rep]:
+    tree = plan.tree
+    return [r for r in plan.org.reps if r.id in tree]
 
 
 def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
-    """(OTE of the reps in the tree, pro rata; that OTE over the target, None if no target),
-    computed once per plan (check, capacity and reconcile all ask)."""
+    """(OTE of the reps in the tree x their fraction of the year on board; that OTE over
+    the target, None without a target), computed once per plan."""
     known: tuple[Decimal, Decimal | None] | None = plan.__dict__.get("_cost_of_sales")
     if known is None:
-        tree = plan.tree
-        total = sum((pro_rata_ote(plan, r) for r in plan.org.reps if r.id in tree), ZERO)
-        target = plan.settings.target
-        known = plan.__dict__["_cost_of_sales"] = (total, total / target if target else None)
+        engine = plan_capacity(plan)
+        with localcontext(EXACT):
+            total = sum((engine.ote(r)[0] for r in _reps(plan)), ZERO)
+            target = plan.settings.target
+            known = (total, total / target if target else None)
+        plan.__dict__["_cost_of_sales"] = known
     return known
+
+
+def pro_rata_ote(plan: Plan, rep: Rep) -> Decimal:
+    """A rep's OTE for their time on board in the fiscal year."""
+    return plan_capacity(plan).ote(rep)[0]
 
 
 def over_budget(plan: Plan) -> bool:
@@ -94,74 +257,32 @@ def over_budget(plan: Plan) -> bool:
 
 
 def quota_capacities(plan: Plan) -> dict[str, Decimal]:
-    """The quota each rep can carry, full_quota × productive months / 12 (none without a
-    full_quota): the measure of "over capacity"."""
-    full_quota = plan.settings.capacity.full_quota
-    if full_quota is None:
-        return {}
-    engine = _Capacity(plan)
-    tree = plan.tree
-    carried: dict[Decimal, Decimal] = {}  # productive months -> quota, reps alike share one
-    capacities = {}
-    for rep in plan.org.reps:
-        if rep.id in tree:
-            months = engine.productivity.months(rep)
-            quota = carried.get(months)
-            if quota is None:
-                quota = carried[months] = engine.money(engine.monthly_quota * months)
-            capacities[rep.id] = quota
-    return capacities
+    """The quota each rep can carry (none for a rep without a full quota): the measure of
+    "over capacity"."""
+    engine = plan_capacity(plan)
+    return {
+        r.id: engine.quota_capacity(r)
+        for r in _reps(plan)
+        if engine.productivity.full_quota(r) is not None
+    }
 
 
-def _months_employed(plan: Plan, rep: Rep) -> int:
-    calendar = plan.calendar
-    first = max(calendar.month_index(rep.start), 0) if rep.start else 0
-    stop = min(calendar.month_index(rep.end), MONTHS) if rep.end else MONTHS
-    return max(stop - first, 0)
+def _whole(parts: Sequence[Decimal]) -> list[int]:
+    """Decimals as whole-number weights, scaled by one power of ten (exact)."""
+    shift = max(-int(p.as_tuple().exponent) for p in parts)
+    return [int(p.scaleb(shift, EXACT)) for p in parts]
 
 
-class _Capacity:
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
-        policy = plan.settings.capacity
-        self.monthly_quota = (policy.full_quota or ZERO) / MONTHS
-        self.attainment = policy.attainment
-        keep = ONE - min(policy.attrition, Decimal("0.999999"))
-        self.retention = [keep ** (Decimal(m + 1) / MONTHS) for m in range(MONTHS)]
-        self.productivity = plan_productivity(plan)
-        self.quantum = Decimal(1).scaleb(-plan.currency_exponent)
-        self._periods: dict[tuple[object, ...], tuple[Decimal, ...]] = {}
-
-    def money(self, value: Decimal) -> Decimal:
-        return value.quantize(self.quantum, ROUND_HALF_EVEN)
-
-    def rep_periods(self, rep: Rep) -> tuple[Decimal, ...]:
-        """A rep's capacity per period, in money; reps alike share one computation."""
-        on_board = rep.start is None or rep.start <= self.plan.settings.fiscal_year.start
-        key = (*self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp, on_board)
-        cached = self._periods.get(key)
-        if cached is None:
-            cached = self.expected(self.productivity.monthly(rep), rep.start)
-            self._periods[key] = cached
-        return cached
-
-    def expected(self, monthly: list[Decimal], start: date | None) -> tuple[Decimal, ...]:
-        """Expected bookings per period: full_quota/12 x productivity x attainment, x retention
-        for reps on board on the first day of the fiscal year (DESIGN §4.4)."""
-        on_board = start is None or start <= self.plan.settings.fiscal_year.start
-        per_month = [
-            self.monthly_quota * p * self.attainment * (self.retention[m] if on_board else ONE)
-            for m, p in enumerate(monthly)
-        ]
-        return tuple(self.money(v) for v in self.plan.calendar.per_period(per_month))
-
-    def hire_capacity(self, start: date) -> Decimal:
-        """What one more rep starting on `start` on the default ramp adds, computed exactly
-        as for a rep of the org (so adding that many reps does close the gap)."""
-        capacity = self.plan.settings.capacity
-        ramp = list(capacity.ramp.get(capacity.default_ramp or "", ()))
-        monthly = productivity(self.plan.calendar, start, None, ramp)
-        return sum(self.expected(monthly, start), ZERO)
+def shown_split(
+    total: Decimal, parts: Sequence[Decimal], keys: Sequence[str], quantum: Decimal
+) -> tuple[Decimal, list[Decimal]]:
+    """`total` (in twelfths) rounded once (half-even) to `quantum`, split over `parts` by
+    largest remainder: shown figures that add up."""
+    units = int(EXACT.divide(total, quantum * MONTHS).to_integral_value(ROUND_HALF_EVEN))
+    if not parts:
+        return units * quantum, []
+    counts = split_scaled(units, _whole(parts), keys)
+    return units * quantum, [c * quantum for c in counts]
 
 
 def capacity_report(
@@ -170,72 +291,104 @@ def capacity_report(
     hire_start: date | None = None,
     quota_source: str = "computed",
 ) -> CapacityReport:
-    """Capacity of the plan's reps per period against the phased target."""
-    engine = _Capacity(plan)
+    """Expected bookings of the plan's reps per period against the phased target."""
+    engine = plan_capacity(plan)
+    quantum = Decimal(1).scaleb(-plan.currency_exponent)
     quotas = allocation.totals() if allocation else {}
-    rep_rows: list[RepCapacity] = []
-    period_sums = [ZERO] * len(plan.periods)
-    total_ote = ZERO
-    for rep in plan.org.reps:
-        if rep.id not in plan.tree:
-            continue
-        periods = engine.rep_periods(rep)
-        period_sums = [a + b for a, b in zip(period_sums, periods)]
-        employed = _months_employed(plan, rep)
-        ote = (rep.ote.total if rep.ote else ZERO) * employed / MONTHS
-        variable = (rep.ote.variable if rep.ote else ZERO) * employed / MONTHS
-        total_ote += ote
-        capacity = sum(periods, ZERO)
-        months = engine.productivity.months(rep)
-        quota_capacity = engine.money(engine.monthly_quota * months)
-        quota = quotas.get(rep.id)
-        rep_rows.append(
-            RepCapacity(
-                rep.id,
-                rep.parent,
-                rep.status,
-                employed,
-                months,
-                capacity,
-                quota_capacity,
-                periods,
-                engine.money(ote),
-                engine.money(variable),
-                quota,
-                (variable / quota) if quota else None,
-                (quota / ote) if quota is not None and ote else None,
-                quota is not None and quota > quota_capacity,
-            )
-        )
+    reps = _reps(plan)
+    width = len(plan.periods)
+    figures = [engine.figures(r) for r in reps]
+    rep_totals = [f.total for f in figures]
+    with localcontext(EXACT):
+        period_exact = [sum((f.periods[i] for f in figures), ZERO) for i in range(width)]
+        total = sum(rep_totals, ZERO)  # in twelfths, like every figure of the engine
+        total_quota = sum((engine.quota_capacity(r) for r in reps), ZERO)
+    shown_total, shown_periods = shown_split(total, period_exact, plan.periods, quantum)
+    _, shown_reps = shown_split(total, rep_totals, [r.id for r in reps], quantum)
+    rows = [
+        _rep_row(plan, engine, rep, shown, figure, quotas.get(rep.id), quantum)
+        for rep, shown, figure in zip(reps, shown_reps, figures)
+    ]
     target = _phased_target(plan, allocation)
     total_target = sum(target, ZERO)
-    total_capacity = sum(period_sums, ZERO)
-    gap = total_target - total_capacity
-    start = hire_start or plan.settings.fiscal_year.start
-    hire = engine.hire_capacity(start)
-    if gap <= 0:
-        hires: int | None = 0
-    elif hire > 0:
-        hires = int((gap / hire).to_integral_value(ROUND_CEILING))
-    else:
-        hires = None
+    gap = EXACT.subtract(total_target * MONTHS, total)  # in twelfths
+    start = hire_start or plan.calendar.start
+    hire = engine.hire(start)
+    cost = cost_of_sales(plan)
     return CapacityReport(
         plan.settings.currency,
         plan.periods,
         tuple(target),
-        tuple(period_sums),
+        tuple(shown_periods),
         total_target,
-        total_capacity,
-        gap,
-        (total_capacity / total_target) if total_target else None,
-        engine.money(total_ote),
-        (total_ote / plan.settings.target) if plan.settings.target else None,
+        shown_total,
+        total_target - shown_total,
+        EXACT.divide(total, total_target * MONTHS) if total_target else None,
+        cost[0].quantize(quantum),
+        cost[1],
         plan.settings.budget.max_cost_of_sales,
         start,
-        hire,
-        hires,
-        tuple(rep_rows),
+        _money(EXACT.divide(hire, MONTHS), quantum),
+        _hires(gap, hire),
+        tuple(rows),
         quota_source,
+        _money(total_quota, quantum),
+        tuple(
+            ProfileGap(name, _money(EXACT.divide(h, MONTHS), quantum), _hires(gap, h))
+            for name in plan.settings.capacity.profiles
+            for h in (engine.hire(start, name),)
+        ),
+    )
+
+
+def _money(value: Decimal, quantum: Decimal) -> Decimal:
+    return value.quantize(quantum, ROUND_HALF_EVEN)
+
+
+def _hires(gap: Decimal, hire: Decimal) -> int | None:
+    """The fewest hires adding `hire` each that close `gap`."""
+    if gap <= 0:
+        return 0
+    if hire <= 0:
+        return None
+    count = int(EXACT.divide(gap, hire).to_integral_value(ROUND_CEILING))
+    while count > 1 and EXACT.multiply(Decimal(count - 1), hire) >= gap:
+        count -= 1
+    return count
+
+
+def _rep_row(
+    plan: Plan,
+    engine: _Capacity,
+    rep: Rep,
+    shown: Decimal,
+    figures: _Figures,
+    quota: Decimal | None,
+    quantum: Decimal,
+) -> RepCapacity:
+    quota_capacity = engine.quota_capacity(rep)
+    ote, variable = engine.ote(rep)
+    shown_periods = figures.shown.get(shown)
+    if shown_periods is None:
+        counts = split_scaled(int(shown / quantum), figures.scaled, plan.periods)
+        shown_periods = figures.shown[shown] = tuple([c * quantum for c in counts])
+    has_full = engine.productivity.full_quota(rep) is not None
+    return RepCapacity(
+        rep.id,
+        rep.parent,
+        rep.status,
+        rep.profile,
+        figures.months_on_board,
+        figures.productive_months,
+        shown,
+        _money(quota_capacity, quantum),
+        shown_periods,
+        _money(ote, quantum),
+        _money(variable, quantum),
+        quota,
+        EXACT.divide(variable, quota) if quota else None,
+        EXACT.divide(quota, ote) if quota is not None and ote else None,
+        has_full and quota is not None and quota > quota_capacity,
     )
 
 

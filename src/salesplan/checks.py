@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
+from salesplan.adjustments import check_adjustments
 from salesplan.checks_accounts import check_accounts, check_books
 from salesplan.checks_inputs import (
     check_metric_rows,
@@ -18,10 +19,11 @@ from salesplan.checks_inputs import (
     check_territories,
 )
 from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
-from salesplan.diagnostics import Diagnostic, did_you_mean, report
+from salesplan.diagnostics import Diagnostic, Where, did_you_mean, report
 from salesplan.metrics import split_metric_names
 from salesplan.money import minor_unit
 from salesplan.plan import Plan
+from salesplan.rollup import check_outside_employment
 from salesplan.tree import REP, ROOT_LEVEL
 
 Check = Callable[[Plan], Iterable[Diagnostic]]
@@ -208,6 +210,27 @@ def check_ramps(plan: Plan) -> Iterator[Diagnostic]:
             )
 
 
+def check_profiles(plan: Plan) -> Iterator[Diagnostic]:
+    """A rep's `profile:` names one of capacity.profiles; a profile's ramp one of capacity.ramp."""
+    capacity = plan.settings.capacity
+    for name, profile in capacity.profiles.items():
+        if profile.ramp is not None and profile.ramp not in capacity.ramp:
+            where = plan.where("plan", ("capacity", "profiles", name, "ramp"))
+            path = f"capacity.profiles.{name}.ramp"
+            yield report("SP306", _unknown_ramp(profile.ramp, capacity.ramp), where, path)
+    known = ", ".join(capacity.profiles) or "none (define them under capacity.profiles)"
+    for rep in plan.org.reps:
+        if rep.profile is not None and rep.profile not in capacity.profiles:
+            hint = did_you_mean(rep.profile, capacity.profiles) or f"; known profiles: {known}"
+            message = f"unknown capacity profile {rep.profile!r}{hint}"
+            yield report(
+                "SP315",
+                message,
+                plan.at_rep(rep.id, "profile"),
+                f"reps[{plan.rep_index[rep.id]}].profile",
+            )
+
+
 def _unknown_ramp(name: str, known: Iterable[str]) -> str:
     names = ", ".join(known) or "none (define them under capacity.ramp)"
     return f"unknown ramp profile {name!r}; known profiles: {names}"
@@ -303,21 +326,59 @@ def check_money(plan: Plan) -> Iterator[Diagnostic]:
             plan.where("plan", ("target",)),
             "target",
         )
+    yield from check_ratios(plan)
+
+
+def _ratio(
+    value: Decimal, name: str, bounds: str, ok: bool, where: Where, path: str
+) -> Iterator[Diagnostic]:
+    if ok:
+        return
+    hint = ""
+    if value > 1:  # most likely a percentage: 80 for 0.8
+        hint = f"; a ratio: {value / 100} means {value.normalize():f}%"
+    yield report("SP412", f"{name} {value} must lie in {bounds}{hint}", where, path)
+
+
+def check_ratios(plan: Plan) -> Iterator[Diagnostic]:
+    """attainment in (0, 2], attrition and max_shift in [0, 1) (DESIGN §4.4)."""
+    settings = plan.settings
     capacity = settings.capacity
-    if capacity.attrition >= 1:
-        yield report(
-            "SP412",
-            f"attrition {capacity.attrition} must be below 1 (0.1 = 10% a year)",
-            plan.where("plan", ("capacity", "attrition")),
-            "capacity.attrition",
-        )
-    if settings.reconcile.max_shift > 1:
-        yield report(
-            "SP412",
-            f"max_shift {settings.reconcile.max_shift} must be at most 1",
-            plan.where("plan", ("reconcile", "max_shift")),
-            "reconcile.max_shift",
-        )
+    yield from _ratio(
+        capacity.attainment,
+        "attainment",
+        "(0, 2]",
+        0 < capacity.attainment <= 2,
+        plan.where("plan", ("capacity", "attainment")),
+        "capacity.attainment",
+    )
+    yield from _ratio(
+        capacity.attrition,
+        "attrition",
+        "[0, 1) (0.1 = 10% a year)",
+        capacity.attrition < 1,
+        plan.where("plan", ("capacity", "attrition")),
+        "capacity.attrition",
+    )
+    shift = settings.reconcile.max_shift
+    yield from _ratio(
+        shift,
+        "max_shift",
+        "[0, 1) (0.15 = ±15%)",
+        shift < 1,
+        plan.where("plan", ("reconcile", "max_shift")),
+        "reconcile.max_shift",
+    )
+    for name, profile in capacity.profiles.items():
+        if profile.attainment is not None:
+            yield from _ratio(
+                profile.attainment,
+                f"attainment of profile {name!r}",
+                "(0, 2]",
+                0 < profile.attainment <= 2,
+                plan.where("plan", ("capacity", "profiles", name, "attainment")),
+                f"capacity.profiles.{name}.attainment",
+            )
 
 
 def check_rep_dates(plan: Plan) -> Iterator[Diagnostic]:
@@ -335,6 +396,7 @@ CHECKS: tuple[Check, ...] = (
     check_cycles,
     check_parents,
     check_ramps,
+    check_profiles,
     check_seasonality,
     check_over_assign,
     check_money,
@@ -344,6 +406,8 @@ CHECKS: tuple[Check, ...] = (
     check_metric_rows,
     check_territories,
     check_submissions,
+    check_outside_employment,
+    check_adjustments,
     check_allocation,
     check_budget,
     check_quotas_file,

@@ -25,6 +25,7 @@ from salesplan.render.output import ReportFormat, TableFormat
 if TYPE_CHECKING:
     from salesplan.loading import Loaded
     from salesplan.plan import Plan
+    from salesplan.reconcile import Reconciliation
 
 
 class InputError(Exception):
@@ -339,16 +340,25 @@ def rollup(
 @app.command()
 def reconcile(
     plan: PlanArg = None,
-    write: Annotated[
+    output: Annotated[
         Path | None,
         typer.Option(
-            "--write", help="Write the proposal in the quotas.yaml format.", metavar="FILE"
+            "--output",
+            "-o",
+            help="Write the proposal in the quotas.yaml format, for review.",
+            metavar="FILE",
         ),
     ] = None,
+    accept: Annotated[
+        bool,
+        typer.Option(
+            "--accept", help="Accept the proposal: write its changes as pins to adjustments.yaml."
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
     format: FormatOption = None,
 ) -> None:
-    """The hybrid proposal: top-down pools kept, shares moved toward bottom-up within guardrails."""
+    """The hybrid proposal: top-down pools kept, quotas moved toward bottom-up within guardrails."""
     from salesplan.fsutil import write_atomic
     from salesplan.quotas import current_quotas, quotas_yaml
     from salesplan.reconcile import reconcile as hybrid
@@ -359,19 +369,44 @@ def reconcile(
     loaded = load_or_exit(plan)
     quotas, _ = current_quotas(loaded)
     result = hybrid(loaded, quotas)
-    if write is not None:
-        if write.exists() and not force:
-            fail(f"{write} exists; use --force to replace it", 1)
-        text = quotas_yaml(to_allocation(result), loaded.digest, "salesplan reconcile --write")
-        write_atomic(write, text.encode())
-        typer.echo(f"Wrote the proposal to {write}; compare it with quotas.yaml.", err=True)
-        if format is None:
-            return
+    if output is not None:
+        if output.exists() and not force:
+            fail(f"{output} exists; use --force to replace it", 2)
+        text = quotas_yaml(to_allocation(result), loaded.digest, "salesplan reconcile -o")
+        write_atomic(output, text.encode())
+        typer.echo(f"Wrote the proposal to {output}; compare it with quotas.yaml.", err=True)
+    if accept:
+        _accept(loaded, result)
+    if (output is not None or accept) and format is None:
+        return
     emit(
         format or TableFormat.text,
         lambda: view.tables(loaded, result),
         lambda: view.document(loaded, result),
     )
+
+
+def _accept(loaded: Plan, result: Reconciliation) -> None:
+    """`reconcile --accept`: the proposal's pins into adjustments.yaml, then quotas.yaml
+    (when the plan keeps one) written again so that the plan stays fresh."""
+    from datetime import date
+
+    from salesplan.adjustments import adjustments_yaml, inside
+    from salesplan.fsutil import write_atomic
+    from salesplan.loading import display_name
+    from salesplan.reconcile import accepted_pins
+
+    target = loaded.root / loaded.settings.files.adjustments
+    if not inside(target, loaded.root):
+        fail(f"{loaded.settings.files.adjustments} is outside the plan folder; not written", 2)
+    added = accepted_pins(loaded, result)
+    reason = f"hybrid proposal accepted {date.today().isoformat()}"
+    kept = [(p.id, p.quota, p.reason) for p in loaded.adjustments if p.id not in added]
+    pins = kept + [(i, quota, reason) for i, quota in added.items()]
+    write_atomic(target, adjustments_yaml(pins, loaded.currency_exponent).encode())
+    typer.echo(f"Accepted {len(added)} pin(s) into {display_name(target)}.", err=True)
+    if loaded.quotas_file is not None:
+        typer.echo(f"Wrote {write_quotas(loaded.root)} for the accepted pins.", err=True)
 
 
 class DiffFormat(str, Enum):

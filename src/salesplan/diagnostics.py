@@ -96,6 +96,8 @@ CATALOGUE: dict[str, Code] = {
         Code("SP311", _E, "account listed in two territories"),
         Code("SP312", _E, "metrics given for an unknown id"),
         Code("SP313", _E, "metrics given twice for one id"),
+        Code("SP314", _E, "adjustment pins an unknown node"),
+        Code("SP315", _E, "unknown capacity profile"),
         # SP4xx: arithmetic and allocation
         Code("SP401", _E, "seasonality length differs from the number of periods"),
         Code("SP402", _E, "negative seasonality weight"),
@@ -116,6 +118,9 @@ CATALOGUE: dict[str, Code] = {
         Code("SP417", _W, "rep has zero capacity under a capacity split"),
         Code("SP418", _E, "unknown split rule"),
         Code("SP419", _E, "pin is not a multiple of the rounding unit"),
+        Code("SP420", _E, "node pinned twice (org.yaml and adjustments.yaml)"),
+        Code("SP421", _E, "pin on a rep with no day on board in the fiscal year"),
+        Code("SP422", _W, "rep with no day on board in the fiscal year"),
         # SP5xx: policy, budget, capacity
         Code("SP501", _E, "rep leaves before they start"),
         Code("SP502", _W, "open territory: nobody covers it"),
@@ -130,6 +135,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP606", _W, "same rep and period in two files"),
         Code("SP607", _E, "submission file has a wrong header"),
         Code("SP608", _E, "submission file is empty"),
+        Code("SP609", _W, "submission for a period in which the rep is not employed"),
         # SP7xx: import from CRM exports (`salesplan import`)
         Code("SP701", _E, "export file cannot be read"),
         Code("SP702", _E, "export columns are not recognised"),

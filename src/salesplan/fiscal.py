@@ -1,16 +1,26 @@
-"""The fiscal calendar: periods, fiscal months, tenure and ramp productivity."""
+"""The fiscal calendar: periods, fiscal months, time on board and ramp productivity.
+
+Time on board and productivity are exact fractions (`Fraction`): a rep on board 17 of
+September's 30 days has 17/30 of that month, and sums of such months stay exact until a
+figure is shown (DESIGN §4.2, §4.4).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
+from typing import TypeVar
 
 MONTHS = 12
 ONE = Decimal(1)
 ZERO = Decimal(0)
+NONE: Fraction = 0  # type: ignore[assignment]  # exact ints where whole: fast to add
+FULL: Fraction = 1  # type: ignore[assignment]
+Amount = TypeVar("Amount", Decimal, Fraction)
 
 
 @dataclass(frozen=True)
@@ -30,11 +40,17 @@ class Calendar:
             return ("Q1", "Q2", "Q3", "Q4")
         return tuple(f"M{m:02d}" for m in range(1, MONTHS + 1))
 
-    def tenure_key(self, start: date | None, end: date | None) -> tuple[int, int]:
-        """What productivity depends on: the fiscal months of the start and of the end."""
-        return (
-            self.month_index(start) if start is not None else -10_000,
-            self.month_index(end) if end is not None else 10_000,
+    @cached_property
+    def end(self) -> date:
+        """The first day after the fiscal year."""
+        return self.month_start(MONTHS)
+
+    @cached_property
+    def month_bounds(self) -> tuple[tuple[date, date], ...]:
+        """Each fiscal month's first and last day."""
+        return tuple(
+            (self.month_start(m), self.month_start(m + 1) - timedelta(days=1))
+            for m in range(MONTHS)
         )
 
     def month_index(self, day: date) -> int:
@@ -44,14 +60,54 @@ class Calendar:
     def period_of_month(self, month: int) -> int:
         return month // self.months_per_period
 
+    def period_start(self, period: int) -> date:
+        return self.month_start(period * self.months_per_period)
+
     def month_start(self, month: int) -> date:
         total = self.start.month - 1 + month
         return date(self.start.year + total // MONTHS, total % MONTHS + 1, 1)
 
-    def per_period(self, monthly: Sequence[Decimal]) -> list[Decimal]:
+    def per_period(self, monthly: Sequence[Amount]) -> list[Amount]:
         """Monthly values summed into the calendar's periods."""
         size = self.months_per_period
-        return [sum(monthly[i : i + size], ZERO) for i in range(0, MONTHS, size)]
+        return [sum(monthly[i + 1 : i + size], monthly[i]) for i in range(0, MONTHS, size)]
+
+    def on_board(self, start: date | None, end: date | None) -> list[Fraction]:
+        """Time on board per fiscal month: the fraction of the month's days employed,
+        `start` and `end` both inclusive (DESIGN §4.2). Whole months are the int 1 (exact,
+        and fast to add up); only the first and last months of an employment are fractions."""
+        first = 0 if start is None else self.month_index(start)
+        last = MONTHS - 1 if end is None else self.month_index(end)
+        values: list[Fraction] = []
+        for month, (month_first, month_last) in enumerate(self.month_bounds):
+            if month < first or month > last:
+                values.append(NONE)
+                continue
+            since = month_first if start is None or start < month_first else start
+            until = month_last if end is None or end > month_last else end
+            if since == month_first and until == month_last:
+                values.append(FULL)
+            else:
+                days = (month_last - month_first).days + 1
+                values.append(Fraction((until - since).days + 1, days))
+        return values
+
+
+def fraction_of_year(on_board: Sequence[Fraction]) -> Fraction:
+    """The sum of the twelve months' time on board over 12 (a rep starting mid-year: 6/12)."""
+    return Fraction(sum(on_board, NONE), MONTHS) if on_board else Fraction(0)
+
+
+_RAMPS: dict[Decimal, Fraction] = {}
+
+
+def _exact(value: Decimal) -> Fraction:
+    found = _RAMPS.get(value)
+    if found is None:
+        found = _RAMPS[value] = Fraction(value)
+        if found.denominator == 1:
+            found = _RAMPS[value] = int(found)  # type: ignore[assignment]
+    return found
 
 
 def productivity(
@@ -59,19 +115,16 @@ def productivity(
     start: date | None,
     end: date | None,
     ramp: Sequence[Decimal],
-) -> list[Decimal]:
-    """A rep's productivity in each fiscal month (DESIGN §4.4).
-
-    The month holding the start date is tenure month 1 and gets ramp[0]; past the ramp it
-    is 1; before the start it is 0, and from the month holding the end date on it is 0.
-    """
+) -> list[Fraction]:
+    """A rep's productivity in each fiscal month (DESIGN §4.4): ramp[k-1] in tenure month k
+    (the month holding the start date is tenure month 1), 1 past the ramp, times the
+    month's time on board (so the first and last months count pro rata by days)."""
     first = calendar.month_index(start) if start is not None else -10_000
-    stop = calendar.month_index(end) if end is not None else 10_000
-    values: list[Decimal] = []
-    for month in range(MONTHS):
-        if month < first or month >= stop:
-            values.append(ZERO)
+    values: list[Fraction] = []
+    for month, share in enumerate(calendar.on_board(start, end)):
+        if not share:
+            values.append(NONE)
             continue
         tenure = month - first  # 0-based tenure month
-        values.append(ramp[tenure] if tenure < len(ramp) else ONE)
+        values.append(share * _exact(ramp[tenure]) if tenure < len(ramp) else share)
     return values

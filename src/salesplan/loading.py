@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from salesplan.adjustments import read_adjustments
 from salesplan.diagnostics import Diagnostic, capped, diagnostic
 from salesplan.model import Org, PlanSettings, Rep, Territory, Unit
 from salesplan.plan import MetricRow, Plan
@@ -151,6 +152,9 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
         )
         read["territories"] = doc.raw or b""
 
+    adjustments_path = paths.get("adjustments")
+    if adjustments_path is not None and _present(adjustments_path):
+        plan.adjustments = read_adjustments(adjustments_path, problems, read)
     plan.digest = inputs_digest(plan_file, paths, read)
     step("quotas")
     quotas_path = paths.get("quotas")
@@ -257,7 +261,8 @@ def inputs_digest(plan_file: Path, paths: dict[str, Path], read: dict[str, bytes
     """sha256 over the files that decide the allocation, as they were read (a file that is
     absent or unreadable counts as empty)."""
     digest = hashlib.sha256()
-    named = [(plan_file.name, "plan")] + [(paths[r].name, r) for r in DIGESTED if r in paths]
+    roles = DIGESTED + ("adjustments",) * ("adjustments" in read)  # pins decide quotas too
+    named = [(plan_file.name, "plan")] + [(paths[r].name, r) for r in roles if r in paths]
     for name, role in named:
         digest.update(name.encode() + b"\0" + read.get(role, b"") + b"\0")
     return "sha256:" + digest.hexdigest()

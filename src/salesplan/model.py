@@ -71,12 +71,21 @@ class Level(Model):
     over_assign: Number = Decimal(0)
 
 
+class CapacityProfile(Model):
+    """A role or segment's own productivity; keys it omits come from `capacity`."""
+
+    full_quota: Amount | None = None
+    attainment: Ratio | None = None
+    ramp: Id | None = None
+
+
 class CapacityPolicy(Model):
     full_quota: Amount | None = None
     attainment: Ratio = Decimal(1)
     ramp: dict[Id, list[Number]] = Field(default_factory=dict)
     default_ramp: Id | None = None
     attrition: Ratio = Decimal(0)
+    profiles: dict[Id, CapacityProfile] = Field(default_factory=dict)
 
 
 class Budget(Model):
@@ -96,6 +105,7 @@ class Files(Model):
     quotas: Text = "quotas.yaml"
     accounts: Text = "accounts.csv"
     distances: Text = "distances.csv"
+    adjustments: Text = "adjustments.yaml"
 
 
 Band = Annotated[
@@ -185,6 +195,7 @@ class Rep(Model):
     end: Day | None = None
     status: Literal["active", "planned"] = "active"
     ramp: Id | None = None
+    profile: Id | None = None
     ote: Ote | None = None
     quota: Amount | None = None
     metrics: Metrics = Field(default_factory=dict)
@@ -250,6 +261,21 @@ class Quotas(Model):
     currency: Text
     periods: list[Text]
     nodes: list[QuotaNode]
+
+
+# ---- adjustments.yaml (accepted changes)
+
+
+class AdjustmentPin(Model):
+    id: Id
+    quota: Amount
+    reason: Text | None = None
+
+
+class Adjustments(Model):
+    """adjustments.yaml, written by `salesplan reconcile --accept` or by hand"""
+
+    pins: list[AdjustmentPin] = Field(default_factory=list)
 
 
 SCHEMAS: dict[str, type[Model]] = {

@@ -18,6 +18,7 @@ from salesplan.submitted import Submissions
 if TYPE_CHECKING:
     from datetime import date
 
+    from salesplan.adjustments import AdjustedPin
     from salesplan.allocate import Allocation
     from salesplan.capacity import CapacityReport
     from salesplan.reconcile import Reconciliation
@@ -62,6 +63,7 @@ class Plan:
     unparsed: set[str] = field(default_factory=set)  # roles of files that could not be parsed
     diagnostics: list[Diagnostic] = field(default_factory=list)  # all found by load_plan
     digest: str = ""
+    adjustments: list[AdjustedPin] = field(default_factory=list)  # adjustments.yaml's pins
 
     # ---- derived, computed once
 

@@ -1,67 +1,147 @@
-"""Each rep's productivity per fiscal month, from start/end dates and ramp (DESIGN §4.4)."""
+"""Each rep's time on board and productivity per fiscal month (DESIGN §4.2, §4.4), from
+start/end dates, ramp and profile; computed once per distinct (start, end, ramp)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from salesplan.fiscal import ZERO, productivity
+from salesplan.fiscal import NONE, fraction_of_year, productivity
 
 if TYPE_CHECKING:
-    from salesplan.model import Rep
+    from salesplan.model import CapacityProfile, Rep
     from salesplan.plan import Plan
 
 
 class Productivity:
-    """Productivity of every rep of a plan, computed once per distinct (start, end, ramp)."""
+    """Time on board and productivity of every rep of a plan, computed once per distinct
+    (start, end, ramp)."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        self._cache: dict[tuple[object, ...], list[Decimal]] = {}
-        self._months: dict[tuple[object, ...], Decimal] = {}
+        self._cache: dict[tuple[object, ...], list[Fraction]] = {}
+        self._sums: dict[tuple[object, ...], Fraction] = {}
+
+    def profile_of(self, rep: Rep) -> CapacityProfile | None:
+        """The rep's capacity profile (`profile:`), None without one or for an unknown name."""
+        name = rep.profile
+        return self.plan.settings.capacity.profiles.get(name) if name else None
+
+    def ramp_name(self, rep: Rep) -> str | None:
+        """The rep's own `ramp:`, else their profile's, else `default_ramp`."""
+        if rep.ramp:
+            return rep.ramp
+        profile = self.profile_of(rep)
+        if profile is not None and profile.ramp:
+            return profile.ramp
+        return self.plan.settings.capacity.default_ramp
 
     def ramp_of(self, rep: Rep) -> list[Decimal]:
-        capacity = self.plan.settings.capacity
-        name = rep.ramp or capacity.default_ramp
-        return list(capacity.ramp.get(name, ())) if name else []
+        name = self.ramp_name(rep)
+        return list(self.plan.settings.capacity.ramp.get(name, ())) if name else []
 
-    def monthly(self, rep: Rep) -> list[Decimal]:
-        key = (*self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
+    def key(self, rep: Rep) -> tuple[object, ...]:
+        """What a rep's productivity depends on: reps alike share one computation."""
+        return (rep.start, rep.end, self.ramp_name(rep))
+
+    def on_board(self, rep: Rep) -> list[Fraction]:
+        """Time on board per fiscal month (DESIGN §4.2)."""
+        key = ("on board", rep.start, rep.end)
+        values = self._cache.get(key)
+        if values is None:
+            values = self._cache[key] = self.plan.calendar.on_board(rep.start, rep.end)
+        return values
+
+    def on_board_periods(self, rep: Rep) -> list[Fraction]:
+        key = ("on board per period", rep.start, rep.end)
+        values = self._cache.get(key)
+        if values is None:
+            values = self._cache[key] = self.plan.calendar.per_period(self.on_board(rep))
+        return values
+
+    def year_fraction(self, rep: Rep) -> Fraction:
+        """The rep's fraction of the fiscal year on board: 6/12 for a mid-year start."""
+        key = ("year", rep.start, rep.end)
+        value = self._sums.get(key)
+        if value is None:
+            value = self._sums[key] = fraction_of_year(self.on_board(rep))
+        return value
+
+    def monthly(self, rep: Rep) -> list[Fraction]:
+        """Productivity per fiscal month: ramp x time on board."""
+        key = self.key(rep)
         values = self._cache.get(key)
         if values is None:
             values = productivity(self.plan.calendar, rep.start, rep.end, self.ramp_of(rep))
             self._cache[key] = values
         return values
 
-    def per_period(self, rep: Rep) -> list[Decimal]:
-        key = ("period", *self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
+    def per_period(self, rep: Rep) -> list[Fraction]:
+        key = ("period", *self.key(rep))
         values = self._cache.get(key)
         if values is None:
-            values = self.plan.calendar.per_period(self.monthly(rep))
-            self._cache[key] = values
+            values = self._cache[key] = self.plan.calendar.per_period(self.monthly(rep))
         return values
 
-    def months(self, rep: Rep) -> Decimal:
-        """Ramp-adjusted productive months in the fiscal year: the `capacity` split weight."""
-        key = ("months", *self.plan.calendar.tenure_key(rep.start, rep.end), rep.ramp)
-        value = self._months.get(key)
+    def months(self, rep: Rep) -> Fraction:
+        """Ramp-adjusted productive months in the fiscal year: the `capacity` split weight
+        when every rep has the same full quota (see `capacity.quota_capacities`)."""
+        key = ("months", *self.key(rep))
+        value = self._sums.get(key)
         if value is None:
-            value = self._months[key] = sum(self.monthly(rep), ZERO)
+            value = self._sums[key] = sum(self.monthly(rep), NONE)
         return value
 
+    def full_quota(self, rep: Rep) -> Decimal | None:
+        """The annual quota of one fully ramped rep like this one (profile, else capacity)."""
+        profile = self.profile_of(rep)
+        if profile is not None and profile.full_quota is not None:
+            return profile.full_quota
+        return self.plan.settings.capacity.full_quota
+
+    def attainment(self, rep: Rep) -> Decimal:
+        profile = self.profile_of(rep)
+        if profile is not None and profile.attainment is not None:
+            return profile.attainment
+        return self.plan.settings.capacity.attainment
+
     @cached_property
-    def node_months(self) -> dict[str, Decimal]:
-        """Productive months of every tree node: a unit's is the sum of its reps'."""
+    def node_capacity(self) -> dict[str, Fraction]:
+        """The `capacity` split weight of every tree node: a rep's quota capacity in the
+        fiscal year (full quota x productive months; productive months alone where no full
+        quota is set, every rep then alike), a unit's the sum of its reps'."""
         tree = self.plan.tree
         reps = self.plan.reps_by_id
-        months: dict[str, Decimal] = {}
+        profiles = self.plan.settings.capacity.profiles
+        weights: dict[str, Fraction] = {}
+        for node in tree.bottom_up():
+            if not node.is_rep:
+                weights[node.id] = sum((weights[c] for c in node.children), NONE)
+                continue
+            rep = reps[node.id]
+            months = self.months(rep)
+            full = self.full_quota(rep) if profiles else None
+            weights[node.id] = months * Fraction(full) if full else months
+        return weights
+
+    @cached_property
+    def node_on_board(self) -> dict[str, bool]:
+        """Whether a node can carry quota: a rep with a day on board in the fiscal year, a
+        unit with such a rep under it (or with no rep at all yet, as before any hiring)."""
+        tree = self.plan.tree
+        reps = self.plan.reps_by_id
+        found: dict[str, bool] = {}
+        staffed: dict[str, bool] = {}
         for node in tree.bottom_up():
             if node.is_rep:
-                months[node.id] = self.months(reps[node.id])
+                found[node.id] = self.year_fraction(reps[node.id]) > 0
+                staffed[node.id] = True
             else:
-                months[node.id] = sum((months[c] for c in node.children), ZERO)
-        return months
+                staffed[node.id] = any(staffed[c] for c in node.children)
+                found[node.id] = any(found[c] for c in node.children) or not staffed[node.id]
+        return found
 
 
 def plan_productivity(plan: Plan) -> Productivity:

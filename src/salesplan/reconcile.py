@@ -1,32 +1,39 @@
 """Hybrid reconcile (DESIGN §4.3): move the top-down split toward the bottom-up signal.
 
-From the root down, each parent's pool (its proposed total x (1 + the child level's
-over_assign), rounded to the unit; the root's total as allocated) is shared among its
-children. Pins keep their pin. The other children first get their top-down share rescaled to
-what is left of the pool (their *baseline*); those with nobody submitting under them keep it.
-Those with submissions follow their bottom-up shares, each clamped to its guardrail
-baseline x (1 ± max_shift), water-filled so the pool is met exactly, then rounded to the unit by
-largest remainder. A family whose guardrails cannot meet the pool is relaxed: its amounts are
-scaled proportionally to the pool and the family is reported.
+The guardrail bounds *amounts*: every unpinned node's proposal stays within its own
+top-down quota x (1 ± max_shift), the band rounded inward to the rounding unit.
 
-Shares are Decimal at 40 significant digits until the one rounding step (largest remainder
-over the family's pool in whole units), so every family sums to its pool exactly, to the unit,
-and no money is created or lost.
+- Signal: a rep's submitted annual total (periods in which they are not employed left out);
+  a rep who did not submit counts as having submitted their top-down quota; a pinned node's
+  signal is its pin; a unit's the sum of its children's.
+- Ranges, bottom-up: a pin is its own range; an unpinned node's range is its band, narrowed
+  to the totals P whose pool round(P x (1 + o)) its children can fill within theirs, so that
+  every family solved later is feasible. Where no P in the band qualifies, the node takes
+  the band's nearest point and its family's guardrail widens (reported).
+- Families, top-down: the root keeps its top-down total; each parent's pool is kept to the
+  unit: pins keep their pins and the rest goes to the unpinned children, clamp(λ x signal,
+  low, high) with the one λ that meets it (water-filling, exact fractions), then rounded by
+  largest remainder. Rounding never leaves a range: its bounds are whole units.
+- Phasing: exactly as allocate phases (seasonality x the rep's capacity per period).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import Decimal
+from fractions import Fraction
+from math import ceil, floor
 from typing import TYPE_CHECKING, NamedTuple
 
-from salesplan.allocate import Allocation, NodeQuota
+from salesplan.adjustments import pin_where, plan_pins
+from salesplan.allocate import Allocation, NodeQuota, allocate, plan_allocator
 from salesplan.capacity import over_budget, quota_capacities
 from salesplan.diagnostics import report
 from salesplan.fiscal import ZERO
-from salesplan.money import Weight, split_units, to_units
-from salesplan.rollup import forecast_tree
+from salesplan.money import split_units
+from salesplan.rollup import employed_forecasts
+from salesplan.waterfill import water_fill
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,9 +43,7 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
     from salesplan.tree import Node
 
-ONE = Decimal(1)
-PRECISION = Context(prec=40)  # for shares: amounts up to 10^15 keep 25 decimals
-TOLERANCE_DIGITS = 30  # a water level meeting the pool to 30 digits meets it
+NOTHING: Fraction = 0  # type: ignore[assignment]  # sums of whole units stay ints: fast
 
 
 class ReconcileNode(NamedTuple):
@@ -50,18 +55,20 @@ class ReconcileNode(NamedTuple):
     pinned: bool
     top_down: Decimal  # the node's total in the top-down allocation
     bottom_up: Decimal | None  # forecast under the node; None when nobody under it submitted
+    signal: Decimal  # what the proposal moves toward (silent reps count as their top-down)
     shift: Decimal | None  # total / top_down - 1; None when top_down is 0
-    clamped: bool  # held at a guardrail bound by the water-filling
-    # bottom_up below top_down x (1 - max_shift); a unit only once every rep expected to
-    # submit under it has (a missing submission is not sandbagging)
-    sandbagging: bool
-    # a rep whose proposal is above the quota they can carry (full_quota x productive
-    # months / 12, capacity_report's quota_capacity); never set without a full_quota
-    over_capacity: bool
-    # the guardrail, to the currency's minor unit (pins and the root: their total):
-    baseline: Decimal  # top_down rescaled to the family's proposed pool: the centre
-    low: Decimal  # baseline x (1 - max_shift), at least 0
-    high: Decimal  # baseline x (1 + max_shift)
+    clamped: bool  # held at a bound of its range that λ x signal lies beyond
+    sandbagging: bool  # signal below top_down x (1 - max_shift)
+    over_capacity: bool  # a rep whose proposal is above their quota capacity (§4.4)
+    low: Decimal  # the range the proposal had to stay in (pins and the root: their total)
+    high: Decimal
+
+
+class Widened(NamedTuple):
+    """A family whose guardrail had to widen to meet its pool."""
+
+    parent: str
+    max_shift: Fraction | None  # the smallest that admits the pool; None: no band can
 
 
 @dataclass(frozen=True)
@@ -71,13 +78,22 @@ class Reconciliation:
     unit: Decimal
     max_shift: Decimal
     nodes: tuple[ReconcileNode, ...]  # top-down order
-    relaxed: tuple[str, ...]  # parents whose family could not meet its pool within guardrails
+    widened: tuple[Widened, ...]  # families whose guardrail widened to meet their pool
     budget_breach: bool  # cost of sales above budget.max_cost_of_sales
     diagnostics: tuple[Diagnostic, ...] = ()  # pins that no longer fit a reconciled pool
     quota_source: str = "computed"  # where the top-down came from: "quotas.yaml" | "computed"
 
+    @property
+    def relaxed(self) -> tuple[str, ...]:
+        """The parents of the widened families."""
+        return tuple(w.parent for w in self.widened)
+
     def by_id(self) -> dict[str, ReconcileNode]:
         return {n.id: n for n in self.nodes}
+
+    def changed(self) -> list[ReconcileNode]:
+        """The nodes whose proposal differs from their top-down quota."""
+        return [n for n in self.nodes if n.total != n.top_down]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per node as a pandas DataFrame (exact Decimals; one column per period)."""
@@ -86,300 +102,296 @@ class Reconciliation:
         return rows_frame(self.nodes, self.periods)
 
 
-@dataclass(frozen=True)
-class Fill:
-    """The result of water-filling one family's pool."""
-
-    amounts: dict[str, Decimal]
-    clamped: frozenset[str]
-    relaxed: bool
-
-
-class _Share(NamedTuple):
-    """One child's place in its family's proposal, before rounding."""
-
-    amount: Decimal
-    baseline: Decimal
-    low: Decimal
-    high: Decimal
-    clamped: bool = False
-
-
-def water_fill(
-    weights: Mapping[str, Decimal],
-    lows: Mapping[str, Decimal],
-    highs: Mapping[str, Decimal],
-    pool: Decimal,
-) -> Fill:
-    """Share `pool` in proportion to `weights`, each amount clamped to [low, high].
-
-    Finds the level λ with Σ clamp(λ·w, low, high) = pool (the sum is continuous and
-    non-decreasing in λ, so one walk over the sorted breakpoints finds it). Fixing every
-    child beyond a bound at once and re-sharing the rest is not enough: a child whose first
-    share was below its low may end inside its bounds once others are held at their highs.
-    A child is *clamped* when it sits at a bound that its bottom-up share, before or after
-    re-sharing, lies beyond. When no level meets the pool, the guardrails are relaxed: the
-    amounts nearest to it are scaled proportionally to the pool, all marked clamped.
-
-    Arithmetic is Decimal at the caller's context precision (40 digits in `reconcile`);
-    the one rounding to the unit afterwards is what makes the family sum exactly.
-    """
-    level = _water_level(weights, lows, highs, pool)
-    if level is None:
-        return _relaxed(weights, lows, highs, pool)
-    weight_sum = sum(weights.values(), ZERO)
-    first = pool / weight_sum if weight_sum else ZERO  # the pure bottom-up level
-    amounts: dict[str, Decimal] = {}
-    clamped: set[str] = set()
-    for key, weight in weights.items():
-        low, high = lows[key], highs[key]
-        amount = amounts[key] = min(max(level * weight, low), high)
-        if _held(amount, low, high, level * weight) or _held(amount, low, high, first * weight):
-            clamped.add(key)
-    return Fill(amounts, frozenset(clamped), False)
-
-
-def _held(amount: Decimal, low: Decimal, high: Decimal, wanted: Decimal) -> bool:
-    """Whether an amount sits at a bound that `wanted` lies beyond."""
-    return (amount == high and wanted > high) or (amount == low and wanted < low)
-
-
-def _water_level(
-    weights: Mapping[str, Decimal],
-    lows: Mapping[str, Decimal],
-    highs: Mapping[str, Decimal],
-    pool: Decimal,
-) -> Decimal | None:
-    # f(λ) = const + slope·λ between breakpoints: a child below its low adds its low, one
-    # past its high adds its high, one in between adds λ·w to the slope.
-    slack = pool.scaleb(-TOLERANCE_DIGITS)  # sums of rounded shares may miss by this much
-    const = sum(lows.values(), ZERO)
-    slope = ZERO
-    if const >= pool - slack:
-        return ZERO if const <= pool + slack else None
-    events: list[tuple[Decimal, int, str]] = []
-    for key, weight in weights.items():
-        if weight > 0:
-            events.append((lows[key] / weight, 0, key))
-            events.append((highs[key] / weight, 1, key))
-    events.sort()
-    for at, kind, key in events:
-        if const + slope * at >= pool - slack:
-            return (pool - const) / slope if slope else at
-        if kind == 0:
-            const -= lows[key]
-            slope += weights[key]
-        else:
-            const += highs[key]
-            slope -= weights[key]
-    if const >= pool - slack:  # every weighted child at its high meets the pool
-        return events[-1][0] if events else ZERO
-    return None
-
-
-def _relaxed(
-    weights: Mapping[str, Decimal],
-    lows: Mapping[str, Decimal],
-    highs: Mapping[str, Decimal],
-    pool: Decimal,
-) -> Fill:
-    too_high = sum(lows.values(), ZERO) > pool
-    nearest = {k: lows[k] if too_high or weights[k] == 0 else highs[k] for k in weights}
-    reached = sum(nearest.values(), ZERO)
-    if reached == 0:
-        even = pool / len(nearest) if nearest else ZERO
-        return Fill(dict.fromkeys(nearest, even), frozenset(nearest), True)
-    scale = pool / reached
-    return Fill({k: v * scale for k, v in nearest.items()}, frozenset(nearest), True)
-
-
-def pins_of(plan: Plan) -> dict[str, Decimal]:
-    pins = {u.id: u.quota for u in plan.org.units if u.quota is not None}
-    pins.update({r.id: r.quota for r in plan.org.reps if r.quota is not None})
-    return pins
-
-
 class _Reconciler:
-    def __init__(self, plan: Plan, quotas: Allocation) -> None:
+    def __init__(self, plan: Plan, quotas: Allocation, pins: dict[str, Decimal] | None) -> None:
         self.plan = plan
         self.tree = plan.tree
         self.unit = plan.unit
-        self.quotas = quotas
-        self.max_shift = plan.settings.reconcile.max_shift
-        self.floor = 1 - self.max_shift  # sandbagging: bottom-up below top-down x floor
+        self.max_shift = Fraction(plan.settings.reconcile.max_shift)
+        self.over = {
+            lv.name: Fraction(lv.over_assign).as_integer_ratio() for lv in plan.settings.levels
+        }
+        self._td: dict[str, Fraction] = {}
+        self.minor_unit = Decimal(1).scaleb(-plan.currency_exponent)
+        per_unit = Fraction(self.unit) / Fraction(self.minor_unit)  # minor units in a unit
+        self.per_unit = int(per_unit) if per_unit.denominator == 1 else per_unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.top_down = quotas.totals()
-        # the top-down periods of every node sum to its total (always so when computed)
-        self.quotas_exact = quotas.computed or all(
-            sum(q.periods, ZERO) == q.total for q in quotas.nodes
-        )
-        self.forecasts = forecast_tree(plan)
-        self.pins = pins_of(plan)
-        self.minor_unit = Decimal(1).scaleb(-plan.currency_exponent)
-        self.periods = plan.periods
-        self.totals: dict[str, Decimal] = {}
-        self.shares: dict[str, _Share] = {}
-        self.relaxed: list[str] = []
+        self.pins = plan_pins(plan) if pins is None else pins
+        self.forecasts = employed_forecasts(plan)
+        self.signals = self._signals()
+        self.ranges: dict[str, tuple[Fraction, Fraction]] = {}
+        self.totals: dict[str, Fraction] = {}  # in units
+        self.clamped: set[str] = set()
+        self.widened: list[Widened] = []
         self.diagnostics: list[Diagnostic] = []
 
-    def td(self, node_id: str) -> Decimal:
-        return self.top_down.get(node_id, ZERO)
+    def units(self, amount: Decimal) -> Fraction:
+        """An amount in rounding units: an int when it is a whole number of them (the usual
+        case, and fast), else an exact fraction."""
+        count, left = divmod(amount, self.unit)
+        if not left:
+            return int(count)  # type: ignore[return-value]
+        return Fraction(amount) / Fraction(self.unit)
+
+    def td(self, node_id: str) -> Fraction:
+        found = self._td.get(node_id)
+        if found is None:
+            found = self._td[node_id] = self.units(self.top_down.get(node_id, ZERO))
+        return found
+
+    def minor(self, amount: Decimal) -> Fraction:
+        """An amount in the currency's minor units: an int unless it has more decimals."""
+        count, left = divmod(amount, self.minor_unit)
+        if not left:
+            return int(count)  # type: ignore[return-value]
+        return Fraction(amount) / Fraction(self.minor_unit)
+
+    def _signals(self) -> dict[str, Fraction]:
+        """Every node's signal in the currency's minor units (whole numbers, so the water
+        level's arithmetic stays on integers; see the module's docstring)."""
+        signals: dict[str, Fraction] = {}
+        totals, submitted = self.forecasts.totals, self.forecasts.submitted
+        for node in self.tree.bottom_up():
+            node_id = node.id
+            if node_id in self.pins:
+                signals[node_id] = self.minor(self.pins[node_id])
+            elif node.is_rep:
+                submitted_total = totals[node_id] if submitted[node_id] else None
+                signals[node_id] = (
+                    self.td(node_id) * self.per_unit
+                    if submitted_total is None
+                    else self.minor(submitted_total)
+                )
+            else:
+                signals[node_id] = sum((signals[c] for c in node.children), NOTHING)
+        return signals
+
+    # ---- ranges, bottom-up
+
+    def band(self, node_id: str, shift: Fraction) -> tuple[Fraction, Fraction]:
+        """top_down x (1 ± shift), rounded inward to whole units (never below 0)."""
+        td = self.td(node_id)
+        num, den = shift.as_integer_ratio()
+        if isinstance(td, int):  # integer arithmetic: the usual case
+            return max(-(-td * (den - num) // den), 0), td * (den + num) // den
+        return max(ceil(td * (1 - shift)), 0), floor(td * (1 + shift))  # type: ignore[return-value]
+
+    def pool(self, node: Node, total: Fraction | int) -> Fraction:
+        """round(total x (1 + o)) in whole units, half-even (DESIGN §4.1)."""
+        level = self.tree[node.children[0]].level
+        num, den = self.over[level]
+        if isinstance(total, int):
+            quotient, left = divmod(total * (den + num), den)
+            if 2 * left > den or (2 * left == den and quotient % 2):
+                quotient += 1
+            return quotient  # type: ignore[return-value]
+        return round(total * Fraction(den + num, den))  # type: ignore[return-value]
+
+    def family_reach(self, node: Node) -> tuple[Fraction, Fraction]:
+        """The pools that a node's children can fill, pins included."""
+        low = high = NOTHING
+        for child in node.children:
+            child_low, child_high = self.ranges[child]
+            low, high = low + child_low, high + child_high
+        return low, high
+
+    def narrow(self, node: Node) -> tuple[Fraction, Fraction]:
+        low, high = self.band(node.id, self.max_shift)
+        if not node.children or low > high:
+            return low, high
+        need_low, need_high = self.family_reach(node)
+        first = self._first(node, int(low), int(high), lambda p: p >= need_low)
+        last = self._last(node, int(low), int(high), lambda p: p <= need_high)
+        if first is not None and last is not None and first <= last:
+            return first, last  # type: ignore[return-value]
+        # no total in the band lets the family meet its pool: the band's nearest point
+        nearest = high if self.pool(node, high) < need_low else low
+        return nearest, nearest
+
+    def _first(
+        self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool]
+    ) -> int | None:
+        """The smallest P in [low, high] whose pool `fits` (pools rise with P)."""
+        if not fits(self.pool(node, high)):
+            return None
+        while low < high:
+            middle = (low + high) // 2
+            if fits(self.pool(node, middle)):
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    def _last(
+        self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool]
+    ) -> int | None:
+        """The largest P in [low, high] whose pool `fits`."""
+        if not fits(self.pool(node, low)):
+            return None
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(self.pool(node, middle)):
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def compute_ranges(self) -> None:
+        root = self.tree.root
+        for node in self.tree.bottom_up():
+            if node.id == root:
+                self.ranges[root] = (self.td(root), self.td(root))
+            elif node.id in self.pins:
+                pin = self.units(self.pins[node.id])
+                self.ranges[node.id] = (pin, pin)
+            else:
+                self.ranges[node.id] = self.narrow(node)
+
+    # ---- families, top-down
 
     def run(self) -> Reconciliation:
+        self.compute_ranges()
         root = self.tree.root
-        total = self.totals[root] = self.td(root)
-        self.shares[root] = _Share(total, total, total, total)
-        with localcontext(PRECISION):
-            for node in self.tree.top_down():
-                if node.children:
-                    self.family(node)
+        self.totals[root] = self.td(root)
+        for node in self.tree.top_down():
+            if node.children:
+                self.family(node)
         capacities = quota_capacities(self.plan)
         return Reconciliation(
             self.plan.settings.currency,
-            self.periods,
+            self.plan.periods,
             self.unit,
-            self.max_shift,
+            self.plan.settings.reconcile.max_shift,
             tuple(self.records(capacities)),
-            tuple(self.relaxed),
+            tuple(self.widened),
             over_budget(self.plan),
             tuple(self.diagnostics),
         )
 
-    # ---- one family
-
     def family(self, parent: Node) -> None:
-        level = self.levels[self.tree[parent.children[0]].level]
-        raw_pool = self.totals[parent.id] * (1 + level.over_assign)
-        pool = to_units(raw_pool, self.unit) * self.unit
-        pins = {c: self.pins[c] for c in parent.children if c in self.pins}
+        pool = self.pool(parent, self.totals[parent.id])
+        pins = {c: self.units(self.pins[c]) for c in parent.children if c in self.pins}
         free = [c for c in parent.children if c not in pins]
-        rest = pool - sum(pins.values(), ZERO)
-        self._check_pins(parent.id, pins, free, pool, rest)
-        rest = max(rest, ZERO)
-        shares = self.free_shares(parent.id, free, rest)
-        weights: list[Weight] = [shares[c].amount for c in free]
-        units = split_units(to_units(rest, self.unit), weights, free)
-        for child, count in zip(free, units):
-            self.totals[child] = count * self.unit
-            self.shares[child] = shares[child]
-        for child, pin in pins.items():
-            self.totals[child] = pin
-            self.shares[child] = _Share(pin, pin, pin, pin)
-
-    def baselines(self, free: list[str], rest: Decimal) -> dict[str, Decimal]:
-        """The free children's top-down shares rescaled to `rest` (even if they are all 0)."""
-        if not free:
-            return {}
-        top_down = {c: self.td(c) for c in free}
-        top_down_sum = sum(top_down.values(), ZERO)
-        if top_down_sum == 0:
-            return dict.fromkeys(free, rest / len(free))
-        scale = rest / top_down_sum
-        return {c: value * scale for c, value in top_down.items()}
-
-    def free_shares(self, parent_id: str, free: list[str], rest: Decimal) -> dict[str, _Share]:
-        baselines = self.baselines(free, rest)
-        shift = self.max_shift
-        lows = {c: max(b * (ONE - shift), ZERO) for c, b in baselines.items()}
-        highs = {c: b * (ONE + shift) for c, b in baselines.items()}
-        forecast, submitted = self.forecasts.totals, self.forecasts.submitted
-        weights = {c: forecast[c] for c in free if submitted[c]}
-        shares = {
-            c: _Share(b, b, lows[c], highs[c]) for c, b in baselines.items() if c not in weights
-        }
-        pool = sum((baselines[c] for c in weights), ZERO)
-        fill = water_fill(
-            weights, {c: lows[c] for c in weights}, {c: highs[c] for c in weights}, pool
-        )
-        if fill.relaxed:
-            self.relaxed.append(parent_id)
-        for c in weights:
-            shares[c] = _Share(fill.amounts[c], baselines[c], lows[c], highs[c], c in fill.clamped)
-        return shares
-
-    def _check_pins(
-        self, parent: str, pins: dict[str, Decimal], free: list[str], pool: Decimal, rest: Decimal
-    ) -> None:
-        if not pins or (rest >= 0 and (free or rest == 0)):
+        self.totals.update(pins)
+        rest = pool - sum(pins.values(), NOTHING)
+        if not free or rest < 0:
+            if rest != 0:
+                self._report_pins(parent.id, pins, pool)
+            self.totals.update(dict.fromkeys(free, NOTHING))
             return
+        lows = {c: self.ranges[c][0] for c in free}
+        highs = {c: self.ranges[c][1] for c in free}
+        if not sum(lows.values(), NOTHING) <= rest <= sum(highs.values(), NOTHING):
+            lows, highs = self.widen(parent.id, free, rest)
+        top_down = {c: self.td(c) for c in free}
+        signals = {c: self.signals[c] for c in free}
+        fill = water_fill(signals, lows, highs, rest, top_down)
+        self.clamped.update(fill.clamped)
+        # also clamped: at a bound that the signal itself lies beyond
+        per = self.per_unit
+        self.clamped.update(
+            c
+            for c, amount in fill.amounts.items()
+            if (amount == highs[c] and signals[c] > highs[c] * per)
+            or (amount == lows[c] and signals[c] < lows[c] * per)
+        )
+        counts = split_units(int(rest), [fill.amounts[c] for c in free], free)
+        self.totals.update(zip(free, counts))  # type: ignore[arg-type]
+
+    def widen(
+        self, parent: str, free: list[str], rest: Fraction
+    ) -> tuple[dict[str, Fraction], dict[str, Fraction]]:
+        """The family's bands at the smallest max_shift' >= max_shift that admits `rest`."""
+        top_down = {c: self.td(c) for c in free}
+        total = sum(top_down.values(), NOTHING)
+        if total == 0:  # no band can: the rest goes by signal, else evenly, without bounds
+            self.widened.append(Widened(parent, None))
+            return dict.fromkeys(free, NOTHING), dict.fromkeys(free, rest)
+        shift = max(self.max_shift, abs(Fraction(rest) / total - 1))
+        while True:
+            bands = {c: self.band(c, shift) for c in free}
+            low = sum((b[0] for b in bands.values()), NOTHING)
+            high = sum((b[1] for b in bands.values()), NOTHING)
+            if low <= rest <= high:
+                break
+            # the next shift at which some bound moves by a unit
+            if high < rest:
+                steps = [
+                    Fraction(b[1] + 1) / top_down[c] - 1 for c, b in bands.items() if top_down[c]
+                ]
+            else:
+                steps = [1 - Fraction(b[0] - 1) / top_down[c] for c, b in bands.items() if b[0] > 0]
+            shift = min(steps)
+        self.widened.append(Widened(parent, shift))
+        return {c: b[0] for c, b in bands.items()}, {c: b[1] for c, b in bands.items()}
+
+    def _report_pins(self, parent: str, pins: Mapping[str, Fraction], pool: Fraction) -> None:
         first = next(iter(pins))
-        pinned = sum(pins.values(), ZERO)
+        pinned = sum(pins.values(), NOTHING) * Fraction(self.unit)
         message = (
             f"in the reconciled proposal, pins under {parent!r} ({', '.join(pins)}) take "
-            f"{pinned}, but the pool is {pool}; the pins are kept, so the children do not "
-            "add up to the pool"
+            f"{Decimal(pinned.numerator) / pinned.denominator}, but the pool is "
+            f"{pool * Fraction(self.unit)}; the pins are kept, so the children do not add "
+            "up to the pool"
         )
-        self.diagnostics.append(report("SP413", message, self.plan.at_node(first, "quota"), first))
+        where = pin_where(self.plan, first)
+        self.diagnostics.append(report("SP413", message, where, first))
 
     # ---- records
 
+    def signal_money(self, signal: Fraction | int) -> Decimal:
+        if isinstance(signal, int):
+            return signal * self.minor_unit
+        return self.money(signal / self.per_unit)
+
+    def money(self, units: Fraction) -> Decimal:
+        if isinstance(units, int):
+            return units * self.unit
+        amount = units * Fraction(self.unit)
+        return Decimal(amount.numerator) / amount.denominator
+
     def records(self, capacities: dict[str, Decimal]) -> Iterator[ReconcileNode]:
-        """Every node's record, top-down (names bound once: this runs per node)."""
-        totals, shares, top_downs, pins = self.totals, self.shares, self.top_down, self.pins
-        forecast, submitted, missing = (
-            self.forecasts.totals,
-            self.forecasts.submitted,
-            self.forecasts.missing,
-        )
-        floor, minor, phase = self.floor, self.minor_unit, self.phase
+        """Every node's record, top-down."""
+        forecast, submitted = self.forecasts.totals, self.forecasts.submitted
+        floor_ratio = 1 - self.max_shift
+        phase = plan_allocator(self.plan).phase
         for node in self.tree.top_down():
             node_id = node.id
-            total = totals[node_id]
-            share = shares[node_id]
-            top_down = top_downs.get(node_id, ZERO)
-            bottom_up = forecast[node_id] if submitted[node_id] else None
-            sandbagging = (
-                bottom_up is not None and not missing[node_id] and bottom_up < top_down * floor
-            )
+            total = self.money(self.totals[node_id])
+            top_down = self.top_down.get(node_id, ZERO)
             capacity = capacities.get(node_id) if node.is_rep else None
+            low, high = self.ranges[node_id]
             yield ReconcileNode(
                 node_id,
                 node.level,
                 node.parent,
                 total,
-                phase(node, total, top_down, bottom_up),
-                node_id in pins,
+                phase(node, total),
+                node_id in self.pins,
                 top_down,
-                bottom_up,
+                forecast[node_id] if submitted[node_id] else None,
+                self.signal_money(self.signals[node_id]),
                 total / top_down - 1 if top_down else None,
-                share.clamped,
-                sandbagging,
+                node_id in self.clamped,
+                self.signals[node_id] < self.td(node_id) * self.per_unit * floor_ratio,
                 capacity is not None and total > capacity,
-                # the guardrail to the currency's minor unit, for reports
-                share.baseline.quantize(minor, ROUND_HALF_EVEN),
-                share.low.quantize(minor, ROUND_HALF_EVEN),
-                share.high.quantize(minor, ROUND_HALF_EVEN),
+                self.money(low),
+                self.money(high),
             )
 
-    def phase(
-        self, node: Node, total: Decimal, top_down: Decimal, bottom_up: Decimal | None
-    ) -> tuple[Decimal, ...]:
-        """A rep who submitted: by their forecast; otherwise like the node's top-down."""
-        weights: Sequence[Weight]
-        if node.is_rep and bottom_up:
-            weights = self.forecasts.periods[node.id]
-        else:
-            quota_periods = self.quotas.periods_of(node.id)
-            if (
-                quota_periods is None
-                or len(quota_periods) != len(self.periods)
-                or not any(quota_periods)
-            ):
-                weights = [1] * len(self.periods)
-            elif total == top_down and self.quotas_exact:
-                return quota_periods  # the same split again
-            else:
-                weights = quota_periods
-        unit = self.unit
-        units = split_units(to_units(total, unit), weights, self.periods)
-        return tuple([count * unit for count in units])
 
-
-def reconcile(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Reconciliation:
+def reconcile(
+    plan: Plan,
+    quotas: Allocation,
+    quota_source: str = "computed",
+    pins: dict[str, Decimal] | None = None,
+) -> Reconciliation:
     """The hybrid proposal: the top-down `quotas` moved toward the plan's submissions.
 
-    `quota_source` only labels the result, like `rollup`'s."""
-    return replace(_Reconciler(plan, quotas).run(), quota_source=quota_source)
+    `quota_source` only labels the result, like `rollup`'s; `pins` replaces the plan's pins
+    (org.yaml and adjustments.yaml), to try out pins before they are written."""
+    return replace(_Reconciler(plan, quotas, pins).run(), quota_source=quota_source)
 
 
 def to_allocation(reconciliation: Reconciliation) -> Allocation:
@@ -389,3 +401,26 @@ def to_allocation(reconciliation: Reconciliation) -> Allocation:
         for n in reconciliation.nodes
     ]
     return Allocation(reconciliation.currency, reconciliation.periods, reconciliation.unit, nodes)
+
+
+def accepted_pins(plan: Plan, result: Reconciliation) -> dict[str, Decimal]:
+    """The pins that make the proposal the plan (`reconcile --accept`): its changed nodes,
+    then any node that `allocate` or a second `reconcile` would still place elsewhere, until
+    `allocate` gives exactly the proposal and `reconcile` proposes no further change."""
+    proposal = {n.id: n.total for n in result.nodes}
+    root = plan.tree.root
+    base = plan_pins(plan)
+    added = {n.id: n.total for n in result.changed() if n.id not in base and n.id != root}
+    for _ in range(len(proposal) + 1):
+        pins = {**base, **added}
+        allocation = allocate(plan, pins)
+        totals = allocation.totals()
+        differing = [i for i, total in proposal.items() if totals.get(i) != total]
+        if not differing:
+            again = reconcile(plan, allocation, pins=pins)
+            differing = [n.id for n in again.nodes if n.total != proposal[n.id]]
+        differing = [i for i in differing if i != root and i not in pins]
+        if not differing:
+            return added
+        added.update({i: proposal[i] for i in differing})
+    return added

@@ -8,18 +8,20 @@ Entries the checks reject (unknown rep or period, negative amount) are left out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
-from salesplan.fiscal import MONTHS, ZERO
+from salesplan.fiscal import ZERO
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from salesplan.allocate import Allocation
+    from salesplan.diagnostics import Diagnostic
     from salesplan.model import Rep
     from salesplan.plan import Plan
 
@@ -85,12 +87,13 @@ def submitted_forecasts(plan: Plan) -> dict[str, list[Decimal]]:
 
 
 def expected_to_submit(rep: Rep, year_start: date, year_end: date) -> bool:
-    """Active reps who have not left before the year, and planned hires starting in it."""
-    if rep.end is not None and rep.end <= year_start:
-        return False
+    """Active reps on board during the fiscal year. Planned hires are not expected to
+    submit: a missing forecast from a req is not a missing submission."""
     if rep.status == "planned":
-        return rep.start is not None and rep.start < year_end
-    return True
+        return False
+    if rep.end is not None and rep.end < year_start:
+        return False
+    return rep.start is None or rep.start < year_end
 
 
 class Forecasts(NamedTuple):
@@ -102,14 +105,17 @@ class Forecasts(NamedTuple):
     missing: dict[str, tuple[str, ...]]  # reps under it expected to submit who have not
 
 
-def forecast_tree(plan: Plan) -> Forecasts:
+def forecast_tree(plan: Plan, employed_only: bool = False) -> Forecasts:
     """One bottom-up pass: every node's forecast per period and in total, and who under it
-    has or has not submitted."""
+    has or has not submitted. With `employed_only`, a rep's amounts for periods in which
+    they are not employed are left out (reconcile's signal, DESIGN §4.3)."""
     tree = plan.tree
     width = len(plan.periods)
     year_start = plan.calendar.start
-    year_end = plan.calendar.month_start(MONTHS)
+    year_end = plan.calendar.end
     submitted = submitted_forecasts(plan)
+    if employed_only:
+        submitted = _employed(plan, submitted)
     nothing = (ZERO,) * width
     reps = plan.reps_by_id
     forecast: dict[str, tuple[Decimal, ...]] = {}
@@ -134,6 +140,59 @@ def forecast_tree(plan: Plan) -> Forecasts:
         count[node_id] = sum(count[c] for c in children)
         missing[node_id] = tuple(chain.from_iterable(missing[c] for c in children))
     return Forecasts(forecast, totals, count, missing)
+
+
+def employed_forecasts(plan: Plan) -> Forecasts:
+    """`forecast_tree` without the amounts for periods in which a rep is not employed."""
+    return forecast_tree(plan, employed_only=True)
+
+
+def _employed(plan: Plan, submitted: dict[str, list[Decimal]]) -> dict[str, list[Decimal]]:
+    from salesplan.productivity import plan_productivity
+
+    productivity = plan_productivity(plan)
+    reps = plan.reps_by_id
+    kept: dict[str, list[Decimal]] = {}
+    for rep_id, row in submitted.items():
+        on_board = productivity.on_board_periods(reps[rep_id])
+        kept[rep_id] = [a if share else ZERO for a, share in zip(row, on_board)]
+    return kept
+
+
+def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
+    """SP609: a submitted amount for a period in which the rep is not employed (it counts in
+    the rollup as submitted, but not in reconcile's signal)."""
+    from salesplan.diagnostics import report
+    from salesplan.productivity import plan_productivity
+    from salesplan.submitted import PERIOD
+
+    productivity = plan_productivity(plan)
+    index = {label: i for i, label in enumerate(plan.periods)}
+    tree = plan.tree
+    outside: dict[str, set[int]] = {}  # reps with a period off board: those periods
+    for rep in plan.org.reps:
+        if rep.id in tree and tree[rep.id].is_rep:
+            off = {i for i, share in enumerate(productivity.on_board_periods(rep)) if not share}
+            if off:
+                outside[rep.id] = off
+    if not outside:
+        return
+    reps = plan.reps_by_id
+    for batch in plan.submissions.batches:
+        for row, (rep_id, label, amount) in enumerate(
+            zip(batch.reps, batch.periods, batch.amounts)
+        ):
+            off_board = outside.get(rep_id)
+            if off_board is None or not amount or index.get(label) not in off_board:
+                continue
+            rep = reps[rep_id]
+            later = rep.start is not None and plan.calendar.period_start(index[label]) < rep.start
+            when = f"starts on {rep.start}" if later else f"leaves on {rep.end}"
+            message = (
+                f"{rep_id} forecasts {amount} for {label}, when they are not employed ({when}); "
+                "reconcile leaves it out"
+            )
+            yield report("SP609", message, batch.where(row, PERIOD), rep_id)
 
 
 def rollup(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Rollup:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from salesplan.capacity import CapacityReport
@@ -11,13 +12,13 @@ from salesplan.render.table import Column, Money, Ratio, Table
 
 def tables(report: CapacityReport, exponent: int) -> list[Table]:
     periods = Table(
-        f"Capacity vs target ({report.currency})",
+        f"Expected bookings vs target ({report.currency})",
         [
             Column("period"),
             Column("target", True),
-            Column("capacity", True),
+            Column("expected bookings", True),
             Column("gap", True),
-            Column("coverage", True),
+            Column("capacity coverage", True),
         ],
     )
     for label, target, capacity in zip(report.periods, report.target, report.capacity):
@@ -47,8 +48,9 @@ def tables(report: CapacityReport, exponent: int) -> list[Table]:
             Column("rep"),
             Column("team"),
             Column("status"),
-            Column("months", True),
-            Column("capacity", True),
+            Column("months on board", True),
+            Column("quota capacity", True),
+            Column("expected bookings", True),
             Column("quota", True),
             Column("OTE (pro rata)", True),
             Column("commission rate", True),
@@ -62,7 +64,8 @@ def tables(report: CapacityReport, exponent: int) -> list[Table]:
                 rep.id,
                 rep.parent or "",
                 rep.status,
-                f"{rep.productive_months:.2f}".rstrip("0").rstrip("."),
+                _months(rep.months_on_board),
+                Money(rep.quota_capacity, exponent),
                 Money(rep.capacity, exponent),
                 Money(rep.quota, exponent) if rep.quota is not None else None,
                 Money(rep.ote, exponent),
@@ -74,19 +77,32 @@ def tables(report: CapacityReport, exponent: int) -> list[Table]:
     return [periods, reps]
 
 
+def _months(value: Decimal) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
-    lines = []
+    lines = [
+        f"Quota capacity of the reps: {report.total_quota_capacity:,.{exponent}f} (the quota they "
+        f"can carry); expected bookings {report.total_capacity:,.{exponent}f} after attainment "
+        "and attrition."
+    ]
     if report.hires_needed is None:
         lines.append(
-            f"A hire starting {report.hire_start} adds no capacity this fiscal year: the gap cannot be closed by hiring."
+            f"A hire starting {report.hire_start} adds no expected bookings this fiscal year: the gap cannot be closed by hiring."
         )
     elif report.hires_needed == 0:
-        lines.append("Capacity covers the target: no hire needed.")
+        lines.append("Expected bookings cover the target: no hire needed.")
     else:
         lines.append(
             f"Hires needed: {report.hires_needed} (each starting {report.hire_start} on the default ramp "
-            f"adds {report.hire_capacity:,.{exponent}f})."
+            f"adds {report.hire_capacity:,.{exponent}f} of expected bookings)."
         )
+        for gap in report.by_profile:
+            count = "none can close it" if gap.hires_needed is None else str(gap.hires_needed)
+            lines.append(
+                f"  as {gap.profile} hires: {count} (each adds {gap.hire_capacity:,.{exponent}f})."
+            )
     if report.cost_of_sales is not None:
         budget = (
             f" (budget {report.max_cost_of_sales:.1%})"
@@ -99,7 +115,7 @@ def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
         )
     over = [r.id for r in report.reps if r.over_capacity]
     if over:
-        lines.append(f"Quota above capacity: {', '.join(over)}.")
+        lines.append(f"Over capacity (quota above quota capacity): {', '.join(over)}.")
     return lines
 
 
@@ -120,14 +136,25 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
         "hire_start": report.hire_start.isoformat(),
         "hire_capacity": j.amount(report.hire_capacity, e),
         "hires_needed": report.hires_needed,
+        "total_quota_capacity": j.amount(report.total_quota_capacity, e),
+        "hires_by_profile": [
+            {
+                "profile": g.profile,
+                "hire_capacity": j.amount(g.hire_capacity, e),
+                "hires_needed": g.hires_needed,
+            }
+            for g in report.by_profile
+        ],
         "quota_source": report.quota_source,
         "reps": (
             {
                 "id": r.id,
                 "parent": r.parent,
                 "status": r.status,
-                "months_employed": r.months_employed,
-                "productive_months": float(r.productive_months),
+                "profile": r.profile,
+                "months_employed": j.ratio(r.months_on_board),
+                "productive_months": j.ratio(r.productive_months),
+                "quota_capacity": j.amount(r.quota_capacity, e),
                 "capacity": j.amount(r.capacity, e),
                 "periods": j.amounts(r.periods, e),
                 "ote": j.amount(r.ote, e),

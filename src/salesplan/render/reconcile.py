@@ -21,6 +21,8 @@ COLUMNS = (
     Column("shift", True),
     Column("flags"),
 )
+# the proposal's own table also shows the signal each node moved toward
+WITH_SIGNAL = (*COLUMNS[:4], Column("signal", True), *COLUMNS[4:])
 
 
 def flags(node: ReconcileNode) -> list[str]:
@@ -40,7 +42,7 @@ def tables(plan: Plan, result: Reconciliation) -> list[Table]:
     e = plan.currency_exponent
     table = Table(
         f"Hybrid proposal, {plan.settings.name} ({result.currency}; guardrail ±{result.max_shift:.0%})",
-        list(COLUMNS),
+        list(WITH_SIGNAL),
     )
     tree = plan.tree
     nested = len({n.level for n in result.nodes}) > 1
@@ -51,6 +53,7 @@ def tables(plan: Plan, result: Reconciliation) -> list[Table]:
                 node.level,
                 Money(node.top_down, e),
                 Money(node.bottom_up, e) if node.bottom_up is not None else None,
+                Money(node.signal, e),
                 Money(node.total, e),
                 Ratio(node.shift, "shift"),
                 ", ".join(flags(node)),
@@ -63,22 +66,33 @@ def tables(plan: Plan, result: Reconciliation) -> list[Table]:
 
 
 def summary_lines(result: Reconciliation) -> list[str]:
-    moved = [n for n in result.nodes if n.total != n.top_down]
-    lines = [f"{len(moved)} quota(s) move; every parent's pool is kept to the unit."]
+    moved = result.changed()
+    lines = [
+        f"{len(moved)} quota(s) move; every parent's pool is kept to the unit, and every "
+        f"unpinned quota stays within ±{result.max_shift:.0%} of its top-down amount.",
+        "Signal: the submitted total; a rep who did not submit counts as their top-down quota.",
+    ]
     for kind, members in (
         ("clamped at the guardrail", [n.id for n in result.nodes if n.clamped]),
         (
-            "sandbagging (bottom-up below top-down by more than the guardrail)",
+            "sandbagging (signal below top-down by more than the guardrail)",
             [n.id for n in result.nodes if n.sandbagging],
         ),
-        ("over capacity", [n.id for n in result.nodes if n.over_capacity]),
+        (
+            "over capacity (quota above quota capacity)",
+            [n.id for n in result.nodes if n.over_capacity],
+        ),
     ):
         if members:
             lines.append(f"{kind.capitalize()}: {', '.join(members)}.")
-    if result.relaxed:
+    for family in result.widened:
+        shift = (
+            "without bounds" if family.max_shift is None else f"to ±{float(family.max_shift):.2%}"
+        )
         lines.append(
-            f"Guardrail relaxed for the children of {', '.join(result.relaxed)}: "
-            "every child was clamped and the pool was still not met."
+            f"Warning: the guardrail of the children of {family.parent} widened {shift}: "
+            "no amounts within ±"
+            f"{result.max_shift:.0%} meet their pool."
         )
     if result.budget_breach:
         lines.append("Budget breach: cost of sales is above budget.max_cost_of_sales.")
@@ -92,13 +106,22 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
         "currency": result.currency,
         "periods": list(result.periods),
         "max_shift": j.ratio(result.max_shift),
-        "relaxed": list(result.relaxed),
+        "widened": [
+            {
+                "parent": w.parent,
+                "max_shift": None if w.max_shift is None else float(w.max_shift),
+            }
+            for w in result.widened
+        ],
         "budget_breach": result.budget_breach,
         "nodes": (
             {
                 **j.quota_node(n, e),
                 "top_down": j.amount(n.top_down, e),
                 "bottom_up": j.amount(n.bottom_up, e),
+                "signal": j.amount(n.signal, e),
+                "low": j.amount(n.low, e),
+                "high": j.amount(n.high, e),
                 "shift": j.ratio(n.shift),
                 "clamped": n.clamped,
                 "sandbagging": n.sandbagging,

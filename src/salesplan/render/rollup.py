@@ -23,7 +23,7 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
             Column("forecast", True),
             Column("quota", True),
             Column("gap", True),
-            Column("coverage", True),
+            Column("forecast coverage", True),
             Column("submitted", True),
             Column("missing"),
         ],
@@ -32,6 +32,8 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
     nested = len({n.level for n in rollup.nodes}) > 1
     for node in rollup.nodes:
         expected = node.submitted + len(node.missing)
+        # a rep nobody expects a forecast from (a planned hire) is not at 0% in red
+        silent = expected == 0 and node.id in tree and tree[node.id].is_rep
         missing = ", ".join(node.missing[:3]) + (
             f" +{len(node.missing) - 3}" if len(node.missing) > 3 else ""
         )
@@ -42,8 +44,8 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
                 Money(node.forecast_total, e),
                 Money(node.quota_total, e) if node.quota_total is not None else None,
                 Money(node.gap, e) if node.gap is not None else None,
-                Ratio(node.coverage, "coverage"),
-                f"{node.submitted}/{expected}",
+                Ratio(None if silent else node.coverage, "coverage"),
+                "–" if silent else f"{node.submitted}/{expected}",
                 missing,
             ],
             depth=tree[node.id].depth if node.id in tree and nested else 0,
@@ -62,12 +64,13 @@ def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
     if root.quota_total is not None and root.coverage is not None:
         lines.append(
             f"Forecast {root.forecast_total:,.{e}f} against a target of {root.quota_total:,.{e}f}: "
-            f"{root.coverage:.1%} coverage, gap {root.gap:,.{e}f}."
+            f"{root.coverage:.1%} forecast coverage, gap {root.gap:,.{e}f}."
         )
     if root.missing:
         lines.append(f"{len(root.missing)} rep(s) have not submitted: {', '.join(root.missing)}.")
     else:
         lines.append("Every rep expected to submit has submitted.")
+    lines.append("Planned hires are not expected to submit; they count when they do.")
     return lines
 
 

@@ -1,0 +1,130 @@
+"""Water-filling (DESIGN §4.3): share a pool as clamp(λ x signal, low, high), exactly.
+
+One λ meets the pool: the sum is continuous and non-decreasing in λ. Amounts are exact
+fractions (in rounding units); the caller rounds them by largest remainder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import NamedTuple
+
+NOTHING: Fraction = 0  # type: ignore[assignment]  # sums of whole units stay ints: fast
+
+
+class Fill(NamedTuple):
+    """One family's unpinned children after water-filling: exact amounts in units."""
+
+    amounts: dict[str, Fraction]
+    clamped: frozenset[str]
+
+
+def water_level(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    pool: Fraction,
+) -> Fraction | None:
+    """The λ with Σ clamp(λ·w, low, high) = pool, exactly; None when no λ reaches it.
+
+    The sum is continuous and non-decreasing in λ: one walk over the sorted breakpoints
+    (where a child leaves its low, where it reaches its high) finds it."""
+    const = sum(lows.values(), NOTHING)
+    if const >= pool:
+        return NOTHING if const == pool else None
+    positive = {k: w for k, w in weights.items() if w > 0}
+    total = sum(positive.values(), NOTHING)
+    if total:  # the usual case: nobody at a bound (those with weight 0 stay at their low)
+        idle = sum((lows[k] for k in weights if k not in positive), NOTHING)
+        level = Fraction(pool - idle) / total
+        p, q = level.numerator, level.denominator  # compared on integers: fast
+        if all(lows[k] * q <= p * w <= highs[k] * q for k, w in positive.items()):
+            return level
+    # breakpoints ordered by a float key first (fast), the result then checked exactly
+    for exact_order in (False, True):
+        found = _walk(positive, lows, highs, pool, const, exact_order)
+        if found is None or _filled(weights, lows, highs, found) == pool:
+            return found
+    return None
+
+
+def _walk(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    pool: Fraction,
+    const: Fraction,
+    exact_order: bool,
+) -> Fraction | None:
+    """One walk over the breakpoints (where a child leaves its low, where it reaches its
+    high): f(λ) = const + slope·λ between them."""
+    slope = NOTHING
+    events: list[tuple[object, int, str]] = []
+    for key, weight in weights.items():
+        if exact_order:
+            events.append((Fraction(lows[key]) / weight, 0, key))
+            events.append((Fraction(highs[key]) / weight, 1, key))
+        else:
+            events.append((float(lows[key]) / float(weight), 0, key))
+            events.append((float(highs[key]) / float(weight), 1, key))
+    events.sort()
+    for _, kind, key in events:
+        at = Fraction(lows[key] if kind == 0 else highs[key]) / weights[key]
+        if const + slope * at >= pool:
+            return Fraction(pool - const) / slope if slope else at
+        if kind == 0:
+            const -= lows[key]
+            slope += weights[key]
+        else:
+            const += highs[key]
+            slope -= weights[key]
+    if const < pool:
+        return None
+    last = events[-1] if events else None
+    return NOTHING if last is None else Fraction(highs[last[2]]) / weights[last[2]]
+
+
+def _filled(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    level: Fraction,
+) -> Fraction:
+    return sum((min(max(level * w, lows[k]), highs[k]) for k, w in weights.items()), NOTHING)
+
+
+def water_fill(
+    signals: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    pool: Fraction,
+    top_down: Mapping[str, Fraction],
+) -> Fill:
+    """Share `pool` (with Σ lows <= pool <= Σ highs) as clamp(λ x signal, low, high).
+
+    If every signal is 0, λ applies to the top-down amounts. If no λ reaches the pool because
+    children with signal 0 sit at their low, those children take the rest in proportion to
+    their top-down amounts, within their bounds (and evenly if those are all 0 too)."""
+    weights = dict(signals) if any(signals.values()) else dict(top_down)
+    level = water_level(weights, lows, highs, pool)
+    if level is not None:
+        amounts = {k: min(max(level * w, lows[k]), highs[k]) for k, w in weights.items()}
+    else:
+        amounts = {k: (highs[k] if w > 0 else lows[k]) for k, w in weights.items()}
+        idle = [k for k, w in weights.items() if w == 0]
+        rest = pool - sum(amounts.values(), NOTHING) + sum((lows[k] for k in idle), NOTHING)
+        for fallback in ({k: top_down[k] for k in idle}, dict.fromkeys(idle, Fraction(1))):
+            second = water_level(fallback, {k: lows[k] for k in idle}, highs, rest)
+            if second is not None:
+                for k in idle:
+                    amounts[k] = min(max(second * fallback[k], lows[k]), highs[k])
+                break
+    # clamped: at a bound that the water level lies beyond
+    clamped = frozenset(
+        k
+        for k, amount in amounts.items()
+        if (amount == highs[k] and (level is None or level * weights[k] > amount))
+        or (amount == lows[k] and (level is None or level * weights[k] < amount))
+    )
+    return Fill(amounts, clamped)
