@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -143,3 +143,75 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest candidate to a misspelt name, else ``."""
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class Suggestions:
+    """`did_you_mean` over one set of candidates, asked about many names: each distinct
+    name is looked up once, and a big set is first narrowed to the candidates one edit
+    away (through an index of every candidate with one character deleted), so a lookup
+    costs about the name's length, not the number of candidates."""
+
+    SMALL = 300  # below this many candidates, difflib over all of them is cheap enough
+
+    def __init__(self, candidates: Iterable[str]) -> None:
+        self._source = candidates
+        self._candidates: list[str] | None = None
+        self._near: dict[str, list[str]] | None = None
+        self._hints: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        hint = self._hints.get(name)
+        if hint is None:
+            hint = self._hints[name] = did_you_mean(name, self._narrowed(name))
+        return hint
+
+    def _narrowed(self, name: str) -> list[str]:
+        if self._candidates is None:
+            self._candidates = list(self._source)
+        if len(self._candidates) <= self.SMALL:
+            return self._candidates
+        if self._near is None:
+            self._near = {}
+            for candidate in self._candidates:
+                for variant in _one_deleted(candidate):
+                    self._near.setdefault(variant, []).append(candidate)
+        found: set[str] = set()
+        for variant in _one_deleted(name):
+            found.update(self._near.get(variant, ()))
+        return sorted(found)
+
+
+def _one_deleted(word: str) -> set[str]:
+    """The word and each way of deleting one of its characters (of the first 64)."""
+    head = word[:64]
+    return {head, *(head[:i] + head[i + 1 :] for i in range(len(head)))}
+
+
+MAX_PER_CODE = 100  # diagnostics of one code shown per file; then one summary line
+
+
+def capped(found: list[Diagnostic], limit: int = MAX_PER_CODE) -> list[Diagnostic]:
+    """`found` (sorted) without repeats of the same message at the same place, and at most
+    `limit` diagnostics of one code per file, the rest summed up in one line at the first
+    one left out: a file with every row wrong reads as well as one with a few."""
+    shown: list[Diagnostic] = []
+    counts: dict[tuple[str, str], int] = {}
+    first_left: dict[tuple[str, str], Diagnostic] = {}
+    previous: set[Diagnostic] = set()
+    for found_one in found:
+        if found_one in previous:
+            continue
+        previous.add(found_one)
+        key = (found_one.file, found_one.code)
+        count = counts[key] = counts.get(key, 0) + 1
+        if count <= limit:
+            shown.append(found_one)
+        elif count == limit + 1:
+            first_left[key] = found_one
+    for key, first in first_left.items():
+        more = counts[key] - limit
+        message = f"… and {more:,} more like this in this file (the first {limit} are shown)"
+        shown.append(replace(first, message=message, path=""))
+    if first_left:
+        shown.sort(key=Diagnostic.sort_key)
+    return shown

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from salesplan import cache as parse_cache
-from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.diagnostics import Diagnostic, capped, diagnostic
 from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
 from salesplan.plan import MetricRow, Plan, Where
 from salesplan.schema_errors import schema_diagnostics
@@ -50,6 +50,7 @@ class Loaded:
             waiting, self.pending = self.pending, None
             self.diagnostics.extend(waiting())
             self.diagnostics.sort(key=Diagnostic.sort_key)
+            self.diagnostics = capped(self.diagnostics)
         return self
 
 
@@ -311,6 +312,8 @@ def load_plan(
             for doc in plan.documents.values():
                 doc.drop_data()  # the models hold what the commands read
     loaded.diagnostics.sort(key=Diagnostic.sort_key)
+    if loaded.pending is None:  # else capped once `settle` has added the rest
+        loaded.diagnostics = capped(loaded.diagnostics)
     return loaded
 
 

@@ -10,24 +10,47 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from salesplan.money import out_of_bounds
 
 Id = Annotated[
     str,
     StringConstraints(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$", max_length=200),
 ]
 Text = Annotated[str, StringConstraints(strict=True, max_length=2000)]
+
+
+def _bounded(value: Decimal) -> Decimal:
+    """Every number of a plan is bounded once, here (DESIGN §5): reported as SP412."""
+    problem = out_of_bounds(value)
+    if problem is not None:
+        raise PydanticCustomError("number_bounds", problem)
+    return value
+
+
+Bounded = AfterValidator(_bounded)
 Amount = Annotated[
     Decimal,
     Field(strict=True, ge=0, allow_inf_nan=False),
+    Bounded,
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Number = Annotated[
-    Decimal, Field(strict=True, allow_inf_nan=False), WithJsonSchema({"type": "number"})
+    Decimal, Field(strict=True, allow_inf_nan=False), Bounded, WithJsonSchema({"type": "number"})
 ]
 Ratio = Annotated[
     Decimal,
     Field(strict=True, ge=0, allow_inf_nan=False),
+    Bounded,
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]

@@ -67,6 +67,8 @@ def friendly(error: Any) -> str:
             f"{show(value)} is not a valid id: use letters, digits and . _ - @ +, "
             "starting with a letter or digit"
         )
+    if kind == "number_bounds":
+        return f"{show(value)} is out of range: it {error['msg']}"
     if kind in {"greater_than_equal", "greater_than"}:
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {show(value)}"
     if kind == "literal_error":
@@ -132,6 +134,7 @@ def schema_diagnostics(
                 continue
             line, col = doc.locate(path)
             code = "SP204" if path == ("salesplan",) else "SP203"
+            code = "SP412" if kind == "number_bounds" else code
             message = friendly(error)
             if code == "SP204":
                 message = f"unsupported format version {show(error.get('input'))}; expected 1"

@@ -16,7 +16,7 @@ from salesplan.model import Submission
 from salesplan.plan import AMOUNT, Batch, CellSource, MarkSource, Submissions, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
-from salesplan.tables import Table, open_csv, parse_decimal, read_xlsx
+from salesplan.tables import NOT_A_NUMBER, Table, open_csv, read_number, read_xlsx
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -160,14 +160,12 @@ def _table_batch(
         text = values[amount_i]
         amount = numbers.get(text)
         if amount is None:
-            amount = parse_decimal(text.strip())
-            if amount is None:
-                message = (
-                    f"amount {text.strip()!r} is not a number; write plain digits, e.g. 250000.50"
-                )
-                problems.append(report("SP605", message, source.where(line << 48 | cells, AMOUNT)))
+            parsed = read_number(text.strip())
+            if isinstance(parsed, str):
+                where = source.where(line << 48 | cells, AMOUNT)
+                problems.append(_amount_problem(text.strip(), parsed, where))
                 continue
-            numbers[text] = amount
+            numbers[text] = amount = parsed
         if note_i is not None and (note := values[note_i].strip()):
             notes[len(reps)] = note
         rep, period = values[rep_i], values[period_i]
@@ -182,6 +180,14 @@ def _table_batch(
             report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))
         )
     return batch
+
+
+def _amount_problem(text: str, problem: str, where: Where) -> Diagnostic:
+    if problem == NOT_A_NUMBER:
+        return report(
+            "SP605", f"amount {text!r} is not a number; write plain digits, e.g. 250000.50", where
+        )
+    return report("SP412", f"amount {text!r} {problem}", where)
 
 
 def _name(names: dict[str, str], cell: str) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.money import out_of_bounds
 from salesplan.source import decode
 
 
@@ -55,22 +58,40 @@ class Table:
 
 def cell_column(text: str | None, line: int, index: int) -> int:
     """1-based character column of cell `index` on line `line` of CSV `text` (None: XLSX,
-    where the column is the cell number). Only diagnostics ask, so lines are found on demand."""
+    where the column is the cell number). Only diagnostics ask; the line starts of a text
+    and the cell starts of a line are found once, so a file with every row wrong costs
+    one pass, not one pass per diagnostic."""
     if text is None:
         return index + 1
-    starts = cell_starts(line_of(text, line))
+    starts = _cell_starts_at(text, line)
     return starts[index] if index < len(starts) else starts[-1]
+
+
+@lru_cache(maxsize=8)
+def _line_starts(text: str) -> array[int]:
+    """Offset of each line's first character in `text` (a str caches its hash: a lookup is
+    O(1) after the first)."""
+    starts = array("q", [0])
+    find, at = text.find, text.find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = find("\n", at + 1)
+    return starts
 
 
 def line_of(text: str, line: int) -> str:
     """Line `line` (1-based) of `text`, without its line break; empty past the end."""
-    start = 0
-    for _ in range(line - 1):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return ""
-    end = text.find("\n", start)
-    return text[start : end if end >= 0 else len(text)].rstrip("\r")
+    starts = _line_starts(text)
+    if not 1 <= line <= len(starts):
+        return ""
+    start = starts[line - 1]
+    end = starts[line] - 1 if line < len(starts) else len(text)
+    return text[start:end].rstrip("\r")
+
+
+@lru_cache(maxsize=64)
+def _cell_starts_at(text: str, line: int) -> list[int]:
+    return cell_starts(line_of(text, line))
 
 
 def cell_starts(raw_line: str) -> list[int]:
@@ -189,10 +210,20 @@ def _xlsx_cell(value: Any) -> Any:
     return str(value).strip()
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """A cell's number (underscores and thousands commas are not accepted), or None."""
+NOT_A_NUMBER = "is not a number"
+
+
+def read_number(text: str) -> Decimal | str:
+    """A cell's number, or why it is not one: not a number, or beyond a plan's bounds."""
     try:
         value = Decimal(text)
     except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+        return NOT_A_NUMBER
+    problem = out_of_bounds(value)
+    return value if problem is None else f"is out of range: it {problem}"
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """A cell's number, or None (not a number, or beyond a plan's bounds)."""
+    value = read_number(text)
+    return value if isinstance(value, Decimal) else None
