@@ -229,4 +229,358 @@ def test_suggestions_among_many_candidates() -> None:
     start = time.perf_counter()
     for i in range(1_000):
         suggest(f"rep-{i:05d}y")
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < SECONDS
+
+
+# ---- XLSX read fully and safely, as people write it
+
+SHEET = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>'
+)
+WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    "<sheets>{sheets}</sheets></workbook>"
+)
+RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    "{rels}</Relationships>"
+)
+
+
+def cell(ref: str, value: str | int) -> str:
+    if isinstance(value, int):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if value.startswith("="):
+        return f'<c r="{ref}"><f>{value[1:]}</f></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def sheet_xml(rows: list[list[str | int]], dimension: str = "A1:C2") -> str:
+    body = "".join(
+        f'<row r="{r}">' + "".join(cell(f"{'ABCD'[c]}{r}", v) for c, v in enumerate(row)) + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    return SHEET.format(dimension=dimension, rows=body)
+
+
+def workbook(sheets: dict[str, str], extra: dict[str, bytes] | None = None) -> bytes:
+    """An XLSX file with the sheets {name: sheet XML}, written part by part."""
+    import io
+    import zipfile
+
+    names = list(sheets)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "xl/workbook.xml",
+            WORKBOOK.format(
+                sheets="".join(
+                    f'<sheet name="{n}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+                    for i, n in enumerate(names)
+                )
+            ),
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            RELS.format(
+                rels="".join(
+                    f'<Relationship Id="rId{i + 1}" Target="worksheets/sheet{i + 1}.xml" '
+                    'Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    'relationships/worksheet"/>'
+                    for i in range(len(names))
+                )
+            ),
+        )
+        for i, name in enumerate(names):
+            zf.writestr(f"xl/worksheets/sheet{i + 1}.xml", sheets[name])
+        for part, data in (extra or {}).items():
+            zf.writestr(part, data)
+    return buffer.getvalue()
+
+
+TEAM = "reps:\n  - {id: ana, start: 2024-01-01}\n  - {id: ben, start: 2024-01-01}\n"
+
+
+def rollup_of(cli, folder: Path, monkeypatch, rep: str) -> str:
+    import json
+
+    result = run(cli, folder, monkeypatch, "rollup", "-f", "json")
+    assert result.exit_code == 0, result.stdout
+    [node] = [n for n in json.loads(result.stdout)["nodes"] if n["id"] == rep]
+    return str(node["forecast"]["total"])
+
+
+def test_rows_beyond_the_dimension_are_read(cli, write_tree, monkeypatch) -> None:
+    """openpyxl's read-only mode stops at <dimension>: ben's forecast was 1,180,000."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Forecast"
+    sheet.append(["rep", "period", "amount"])
+    for period, amount in (("Q1", 280_000), ("Q2", 300_000), ("Q3", 300_000), ("Q4", 300_000)):
+        sheet.append(["ben", period, amount])
+    sheet.append(["ben", "Q4", 300_000])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = _patched(buffer.getvalue(), "xl/worksheets/sheet1.xml", b"A1:C6", b"A1:C5")
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/ben.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ben") == "1480000.00"
+
+
+def _patched(xlsx: bytes, part: str, old: bytes, new: bytes) -> bytes:
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == part:
+                assert old in data
+                data = data.replace(old, new)
+            zf.writestr(info.filename, data)
+    return buffer.getvalue()
+
+
+def test_huge_dimension_does_not_spin(cli, write_tree, monkeypatch) -> None:
+    rows: list[list[str | int]] = [["rep", "period", "amount"], ["ana", "Q1", 5]]
+    data = workbook({"Forecast": sheet_xml(rows, dimension="A1:XFD1048576")})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "5.00"
+
+
+def test_far_cells_do_not_pad_rows(cli, write_tree, monkeypatch) -> None:
+    body = '<row r="1">' + cell("A1", "rep") + cell("B1", "period") + cell("C1", "amount")
+    body += "</row>" + "".join(
+        f'<row r="{r}">{cell(f"A{r}", "ana")}{cell(f"B{r}", "Q1")}{cell(f"C{r}", 1)}'
+        f"{cell(f'XFD{r}', 1)}</row>"
+        for r in range(2, 20_002)
+    )
+    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD20001", rows=body)})
+    assert len(data) < 1_000_000
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "20000.00"
+
+
+SST = '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>'
+BAD_WORKBOOKS: dict[str, tuple[bytes, str, str]] = {
+    "one huge shared string": (
+        workbook(
+            {"Forecast": sheet_xml([["rep", "period", "amount"]])},
+            {
+                "xl/sharedStrings.xml": SST.format(
+                    "<si><t>" + "a" * 8_000_000 + "</t></si>"
+                ).encode()
+            },
+        ),
+        "SP111",
+        "a zip bomb",
+    ),
+    "external entity": (
+        workbook(
+            {
+                "Forecast": sheet_xml([["rep", "period", "amount"], ["ana", "Q1", 1]]).replace(
+                    "<worksheet",
+                    '<!DOCTYPE w [<!ENTITY e SYSTEM "file:///etc/passwd">]><worksheet',
+                )
+            }
+        ),
+        "SP113",
+        "declares a DTD or entities",
+    ),
+    "entity bomb": (
+        workbook(
+            {"Forecast": sheet_xml([["rep", "period", "amount"]])},
+            {
+                "xl/sharedStrings.xml": (
+                    '<!DOCTYPE s [<!ENTITY a "aaaaaaaaaa">'
+                    + "".join(
+                        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'
+                        for i in range(9)
+                    )
+                    + "]>"
+                    + SST.format("<si><t>&j;</t></si>")
+                ).encode()
+            },
+        ),
+        "SP113",
+        "declares a DTD or entities",
+    ),
+    "broken xml": (
+        workbook({"Forecast": sheet_xml([["rep", "period", "amount"]])[:-30]}),
+        "SP113",
+        "is not well-formed XML",
+    ),
+    "no worksheet": (workbook({}), "SP113", "the workbook has no worksheet"),
+    "not a zip": (b"rep,period,amount\nana,Q1,1\n", "SP113", "not an XLSX workbook"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_WORKBOOKS))
+def test_bad_workbooks_are_diagnostics(name: str, cli, write_tree, monkeypatch) -> None:
+    data, code, words = BAD_WORKBOOKS[name]
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    result = run(cli, folder, monkeypatch, memory=True)
+    assert_reported(result, f"submissions/f.xlsx:1:1: {code}")
+    assert words in result.stdout
+
+
+def test_too_many_shared_strings(cli, write_tree, monkeypatch) -> None:
+    import salesplan.workbook
+
+    monkeypatch.setattr(salesplan.workbook, "MAX_STRINGS", 10)
+    strings = SST.format("<si><t>x</t></si>" * 11)
+    data = workbook(
+        {"Forecast": sheet_xml([["rep", "period", "amount"]])},
+        {"xl/sharedStrings.xml": strings.encode()},
+    )
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert_reported(run(cli, folder, monkeypatch), "submissions/f.xlsx:1:1: SP111")
+
+
+def test_data_sheet_after_instructions(cli, write_tree, monkeypatch) -> None:
+    instructions = sheet_xml([["Fill in the Forecast sheet"], ["One row per rep and quarter"]])
+    forecast = sheet_xml([["Rep", "Period", "Amount", "Note"], ["ana", "Q1", 250]])
+    data = workbook({"Instructions": instructions, "Forecast": forecast})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "250.00"
+
+
+def test_only_sheet_with_the_header(cli, write_tree, monkeypatch) -> None:
+    notes = sheet_xml([["read me"]])
+    data_sheet = sheet_xml([[" REP ", "period", "amount"], ["ana", "Q1", 7]])
+    data = workbook({"Notes": notes, "Sheet2": data_sheet})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "7.00"
+
+
+def test_headers_any_case_in_csv(cli, write_tree, monkeypatch) -> None:
+    forecast = "Rep,Period,Amount,Note\nana,Q1,300,ok\n"
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.csv": forecast})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "300.00"
+
+
+def test_formula_cells(cli, write_tree, monkeypatch) -> None:
+    cached = '<c r="C2"><f>100+200</f><v>300</v></c>'
+    rows = (
+        '<row r="1">'
+        + cell("A1", "rep")
+        + cell("B1", "period")
+        + cell("C1", "amount")
+        + "</row>"
+        + f'<row r="2">{cell("A2", "ana")}{cell("B2", "Q1")}{cached}</row>'
+        + f'<row r="3">{cell("A3", "ana")}{cell("B3", "Q2")}{cell("C3", "=SUM(C1:C2)")}</row>'
+    )
+    data = workbook({"Forecast": SHEET.format(dimension="A1:C3", rows=rows)})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:3:3: SP605")
+    assert "formula with no saved value (=SUM(C1:C2))" in result.stdout
+    assert "never opened in Excel" in result.stdout
+    assert len(result.stdout.splitlines()) == 1  # the cached 300 of row 2 is read
+
+
+# ---- the submissions folder: nothing silently skipped, nothing outside read, no hang
+
+
+def test_fifo_is_a_diagnostic_not_a_hang(cli, write_tree, monkeypatch) -> None:
+    import os
+
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/a.yaml": ""})
+    (folder / "submissions" / "a.yaml").unlink()
+    os.mkfifo(folder / "submissions" / "pipe.csv")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/pipe.csv:1:1: SP113")
+    assert "FIFO" in result.stdout
+
+
+def test_symlink_out_of_the_plan_is_not_read(cli, write_tree, monkeypatch, tmp_path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("rep,period,amount\nTOKEN-1234,Q1,1\n")
+    folder = write_tree(
+        {"plan/salesplan.yaml": PLAN, "plan/org.yaml": TEAM, "plan/submissions/ok.csv": ""}
+    )
+    plan = folder / "plan"
+    (plan / "submissions" / "ok.csv").write_text("rep,period,amount\nana,Q1,1\n")
+    (plan / "submissions" / "leak.csv").symlink_to(secret)
+    (plan / "submissions" / "inside.csv").symlink_to(plan / "submissions" / "ok.csv")
+    result = run(cli, plan, monkeypatch)
+    assert_reported(result, "submissions/leak.csv:1:1: SP113")
+    assert "outside the plan folder" in result.stdout
+    assert "TOKEN" not in result.stdout
+    # the symlink inside the plan is read: its row doubles ok.csv's
+    assert "SP606 ana Q1 is also submitted in submissions/inside.csv" in result.stdout
+
+
+def test_submissions_folder_symlinked_out(cli, write_tree, monkeypatch, tmp_path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "f.csv").write_text("rep,period,amount\nTOKEN-1234,Q1,1\n")
+    folder = write_tree({"plan/salesplan.yaml": PLAN, "plan/org.yaml": TEAM})
+    (folder / "plan" / "submissions").symlink_to(outside)
+    result = run(cli, folder / "plan", monkeypatch)
+    assert_reported(result, "submissions:1:1: SP113")
+    assert "TOKEN" not in result.stdout
+
+
+def _refuse(monkeypatch, function: str, name: str) -> None:
+    """Make os.<function> refuse paths ending in `name`, as chmod 000 does for a user
+    (the tests may run as root, whom chmod does not stop)."""
+    import os
+
+    real = getattr(os, function)
+
+    def refusing(path, *args, **kwargs):
+        if str(path).endswith(name):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, function, refusing)
+
+
+def test_unreadable_subfolder_is_a_diagnostic(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree(
+        {
+            "salesplan.yaml": PLAN,
+            "org.yaml": TEAM,
+            "submissions/emea/f.csv": "rep,period,amount\nana,Q1,1\n",
+            "submissions/amer/f.csv": "rep,period,amount\nben,Q1,1\n",
+        }
+    )
+    _refuse(monkeypatch, "scandir", "emea")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/emea:1:1: SP113")
+    assert "cannot read folder: Permission denied" in result.stdout
+    assert run(cli, folder, monkeypatch, "rollup").exit_code == 1  # no forecast of 0
+
+
+def test_unreadable_file_is_a_diagnostic(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": b"locked"})
+    _refuse(monkeypatch, "open", "f.xlsx")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:1:1: SP113")
+    assert "Permission denied" in result.stdout
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+    reason="chmod does not stop root",
+)
+def test_chmod_000_submissions(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree(
+        {"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.csv": "rep,period,amount\n"}
+    )
+    (folder / "submissions").chmod(0)
+    try:
+        assert_reported(run(cli, folder, monkeypatch), "submissions:1:1: SP113")
+    finally:
+        (folder / "submissions").chmod(0o755)

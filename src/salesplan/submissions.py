@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from array import array
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -16,7 +19,14 @@ from salesplan.model import Submission
 from salesplan.plan import AMOUNT, Batch, CellSource, MarkSource, Submissions, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
-from salesplan.tables import NOT_A_NUMBER, Table, open_csv, read_number, read_xlsx
+from salesplan.tables import (
+    NOT_A_NUMBER,
+    Table,
+    column_key,
+    open_csv,
+    read_number,
+    read_xlsx,
+)
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -26,34 +36,111 @@ REQUIRED = COLUMNS[:3]
 SUFFIXES = {".yaml", ".yml", ".csv", ".xlsx"}
 
 
-def submission_files(folder: Path) -> list[Path]:
-    """The submission files of a folder (or the one file named), in name order."""
-    if folder.is_file():
-        return [folder]
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def submission_files(
+    folder: Path, root: Path | None = None, problems: list[Diagnostic] | None = None
+) -> list[Path]:
+    """The submission files of a folder and its subfolders (or the one file named), in name
+    order. Hidden entries are skipped; with `problems`, an unreadable folder, a FIFO or
+    device, and (given the plan's `root`) a symlink leading out of the plan folder are
+    reported there and not read (DESIGN §5)."""
+    found: list[Path] = []
+    walk = _Walk(root.resolve() if root is not None else None, problems, found)
+    walk.entry(folder, top=True)
+    return sorted(found)
+
+
+@dataclass
+class _Walk:
+    root: Path | None
+    problems: list[Diagnostic] | None
+    found: list[Path]
+    seen: set[tuple[int, int]] = field(default_factory=set)  # folders walked (dev, inode)
+
+    def entry(self, path: Path, top: bool = False) -> None:
+        if path.is_symlink() and self.root is not None:
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(self.root):
+                message = "is a symlink leading outside the plan folder; it is not read"
+                self.report(path, message)
+                return
+        try:
+            info = path.stat()
+        except OSError as err:
+            self.report(path, f"cannot read: {err.strerror or err}")
+            return
+        if stat.S_ISDIR(info.st_mode):
+            self.folder(path, (info.st_dev, info.st_ino))
+        elif top or path.suffix.lower() in SUFFIXES:
+            if stat.S_ISREG(info.st_mode):
+                self.found.append(path)
+            else:
+                self.report(path, "is not a regular file (a FIFO, socket or device); not read")
+
+    def folder(self, path: Path, key: tuple[int, int]) -> None:
+        if key in self.seen:
+            return  # a symlink back to a folder already walked
+        self.seen.add(key)
+        try:
+            with os.scandir(path) as entries:
+                names = sorted(e.name for e in entries)
+        except OSError as err:
+            self.report(path, f"cannot read folder: {err.strerror or err}")
+            return
+        for name in names:
+            if not name.startswith("."):
+                self.entry(path / name)
+
+    def report(self, path: Path, message: str) -> None:
+        from salesplan.loading import display_name
+
+        if self.problems is not None:
+            self.problems.append(diagnostic("SP113", message, display_name(path), 1, 1))
+
+
+def read_file(path: Path, problems: list[Diagnostic]) -> bytes | None:
+    """A submission file's bytes: opened without blocking (a FIFO put in place of a file
+    cannot hang the read), checked to be a regular file of at most the size limit."""
+    from salesplan.loading import display_name
+    from salesplan.source import MAX_BYTES
+
+    name = display_name(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        problems.append(diagnostic("SP113", f"cannot read file: {err.strerror}", name, 1, 1))
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            message = "is not a regular file (a FIFO, socket or device); not read"
+            problems.append(diagnostic("SP113", message, name, 1, 1))
+            return None
+        if info.st_size > MAX_BYTES:
+            message = f"file is {info.st_size:,} bytes, more than the limit of {MAX_BYTES:,}"
+            problems.append(diagnostic("SP111", message, name, 1, 1))
+            return None
+        try:
+            return handle.read()
+        except OSError as err:
+            problems.append(diagnostic("SP113", f"cannot read file: {err.strerror}", name, 1, 1))
+            return None
 
 
 def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Submissions:
     """Every submitted amount, one batch per file."""
-    from salesplan.loading import display_name, read_bytes
+    from salesplan.loading import display_name
 
     submitted = Submissions()
     yaml_reps: dict[str, Where] = {}
-    for path in submission_files(folder):
+    for path in submission_files(folder, plan.root, problems):
         name = display_name(path)
         suffix = path.suffix.lower()
         batch: Batch | None
-        if suffix == ".xlsx":
-            table = read_xlsx(name, path)
-            batch = _table_batch(table, table.rows, problems)
-        elif (raw := read_bytes(path, problems)) is None:
+        if (raw := read_file(path, problems)) is None:
             continue
+        if suffix == ".xlsx":
+            table = read_xlsx(name, raw, REQUIRED)
+            batch = _table_batch(table, table.rows, problems)
         elif suffix == ".csv":
             batch = _csv_batch(name, raw, problems)
         else:
@@ -128,8 +215,12 @@ def _table_batch(
             message = "submission file is empty; give it the header rep,period,amount and rows"
             problems.append(diagnostic("SP608", message, table.file, 1, 1))
         return None
-    missing = [c for c in REQUIRED if c not in table.header]
-    extra = [c for c in table.header if c not in COLUMNS]
+    keys = [column_key(name) for name in table.header]  # `Rep`, ` rep ` are `rep`
+    index: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        index.setdefault(key, i)
+    missing = [c for c in REQUIRED if c not in index]
+    extra = [table.header[i] for i, key in enumerate(keys) if key not in COLUMNS]
     if missing or extra:
         parts = []
         if missing:
@@ -137,14 +228,13 @@ def _table_batch(
         if extra:
             parts.append(f"unknown column(s) {', '.join(extra)}")
         message = f"header must be rep,period,amount[,note]: {'; '.join(parts)}"
-        column = table.header_columns[table.header.index(extra[0])] if extra else 1
+        column = table.header_columns[keys.index(column_key(extra[0]))] if extra else 1
         problems.append(
             report("SP607", message, Where(table.file, table.header_line, column, table.sheet))
         )
         if missing:
             problems.extend(table.diagnostics)
             return None
-    index = table.index
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")
     cells = CellSource.cells(rep_i, period_i, amount_i)
@@ -161,6 +251,13 @@ def _table_batch(
         amount = numbers.get(text)
         if amount is None:
             parsed = read_number(text.strip())
+            if isinstance(parsed, str) and table.sheet is not None and text.startswith("="):
+                message = (
+                    f"amount is a formula with no saved value ({text}): the workbook was "
+                    "never opened in Excel; open and save it there, or type the number"
+                )
+                problems.append(report("SP605", message, source.where(line << 48 | cells, AMOUNT)))
+                continue
             if isinstance(parsed, str):
                 where = source.where(line << 48 | cells, AMOUNT)
                 problems.append(_amount_problem(text.strip(), parsed, where))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -162,52 +162,57 @@ def _data_rows(table: Table, reader: Any) -> CsvRows:
         problems.append(diagnostic("SP112", str(err), table.file, reader.line_num or 1, 1))
 
 
-def read_xlsx(file: str, path: Path) -> Table:
-    """The first sheet of a workbook; positions are the sheet row and column numbers."""
-    from openpyxl import load_workbook
+def column_key(name: str) -> str:
+    """A header cell as matched: `Rep`, ` rep ` and `R ep` are all `rep`."""
+    return "".join(name.split()).casefold()
 
-    problems: list[Diagnostic] = []
+
+DATA_SHEETS = ("forecast", "forecasts", "submission", "submissions", "data")
+
+
+def read_xlsx(file: str, path: Path | bytes, required: Sequence[str] = ()) -> Table:
+    """The data sheet of a workbook: the only sheet, else the one whose header has the
+    `required` columns (any case and spacing), else the one named like data (Forecast,
+    Submissions), else the first. Positions are the sheet's row and column numbers."""
+    from salesplan.workbook import Workbook, WorkbookError
+
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises many kinds for a damaged file
-        return Table(
-            file, [], [], [diagnostic("SP113", f"cannot open workbook: {err}", file, 1, 1)]
-        )
-    try:
-        sheet = workbook.worksheets[0]
-        header: list[str] = []
-        rows: list[Row] = []
-        header_line = 1
-        for r, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if all(v is None or str(v).strip() == "" for v in values):
-                continue
-            if not header:
-                header = ["" if v is None else str(v).strip() for v in values]
-                while header and not header[-1]:
-                    header.pop()
-                header_line = r
-                continue
-            cells = [_xlsx_cell(v) for v in values[: len(header)]]
-            cells += [""] * (len(header) - len(cells))
-            rows.append(Row(r, cells))
-        columns = list(range(1, len(header) + 1))
-        # The file name stays a real path (GitHub annotations, SARIF); messages name the sheet.
-        return Table(file, header, rows, problems, header_line, columns, sheet=sheet.title)
-    finally:
-        workbook.close()
+        with Workbook(path) as workbook:
+            sheet = _data_sheet(workbook, required)
+            rows = iter(workbook.rows(sheet))
+            first = next(rows, None)
+            if first is None:
+                return Table(file, [], [], [], sheet=sheet.name)
+            header_line, cells = first
+            width = max(cells) + 1
+            header = [cells.get(i, "").strip() for i in range(width)]
+            table = Table(
+                file, header, [], [], header_line, list(range(1, width + 1)), sheet=sheet.name
+            )
+            table.rows.extend(
+                Row(line, [cells.get(i, "") for i in range(width)]) for line, cells in rows
+            )
+            return table
+    except WorkbookError as err:
+        code = "SP111" if err.limit else "SP113"
+        return Table(file, [], [], [diagnostic(code, f"cannot read workbook: {err}", file, 1, 1)])
 
 
-def _xlsx_cell(value: Any) -> Any:
-    """A cell as text, numbers exactly as Excel shows them (15 significant digits)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return format(Decimal(f"{value:.15g}"), "f") if value == value else "nan"
-    return str(value).strip()
+def _data_sheet(workbook: Any, required: Sequence[str]) -> Any:
+    sheets = workbook.sheets
+    if len(sheets) == 1:
+        return sheets[0]
+    named = [s for s in sheets if column_key(s.name) in DATA_SHEETS]
+    if required:
+        wanted = {column_key(name) for name in required}
+        with_header = []
+        for sheet in sheets:
+            first = next(iter(workbook.rows(sheet)), None)
+            if first is not None and wanted <= {column_key(v) for v in first[1].values()}:
+                with_header.append(sheet)
+        if with_header:
+            return next((s for s in with_header if s in named), with_header[0])
+    return named[0] if named else sheets[0]
 
 
 NOT_A_NUMBER = "is not a number"
