@@ -10,17 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    WithJsonSchema,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from salesplan.money import out_of_bounds
+from salesplan.money import MAX_AMOUNT, MAX_DECIMALS
 
 Id = Annotated[
     str,
@@ -29,28 +21,22 @@ Id = Annotated[
 Text = Annotated[str, StringConstraints(strict=True, max_length=2000)]
 
 
-def _bounded(value: Decimal) -> Decimal:
-    """Every number of a plan is bounded once, here (DESIGN §5): reported as SP412."""
-    problem = out_of_bounds(value)
-    if problem is not None:
-        raise PydanticCustomError("number_bounds", problem)
-    return value
-
-
-Bounded = AfterValidator(_bounded)
+# Every number of a plan is bounded here, once (DESIGN §5): at most 10^15 in size and 10
+# decimals, so sums, splits and roundings stay exact in Decimal; reported as SP412.
+_BOUNDS = {"le": MAX_AMOUNT, "decimal_places": MAX_DECIMALS, "allow_inf_nan": False}
 Amount = Annotated[
     Decimal,
-    Field(strict=True, ge=0, allow_inf_nan=False),
-    Bounded,
+    Field(strict=True, ge=0, **_BOUNDS),
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Number = Annotated[
-    Decimal, Field(strict=True, allow_inf_nan=False), Bounded, WithJsonSchema({"type": "number"})
+    Decimal,
+    Field(strict=True, ge=-MAX_AMOUNT, **_BOUNDS),
+    WithJsonSchema({"type": "number"}),
 ]
 Ratio = Annotated[
     Decimal,
-    Field(strict=True, ge=0, allow_inf_nan=False),
-    Bounded,
+    Field(strict=True, ge=0, **_BOUNDS),
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]

@@ -43,12 +43,15 @@ def out_of_bounds(value: Decimal) -> str | None:
     the bounds every sum, split and rounding fits Decimal's 28 digits."""
     if not value.is_finite():
         return "must be a finite number"
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -MAX_AMOUNT <= value <= MAX_AMOUNT and exponent >= -MAX_DECIMALS:
+        return None  # the common case, kept short
     if value.adjusted() > 15 or abs(value) > MAX_AMOUNT:
         return "must be at most 10^15 (1,000,000,000,000,000) in size"
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    if value and exponent + trailing < -MAX_DECIMALS:
+    digits = value.as_tuple().digits
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if value and exponent + trailing_zeros < -MAX_DECIMALS:
         return f"must have at most {MAX_DECIMALS} decimals"
     return None
 
