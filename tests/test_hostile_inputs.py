@@ -363,12 +363,12 @@ def test_far_cells_do_not_pad_rows(cli, write_tree, monkeypatch) -> None:
     body += "</row>" + "".join(
         f'<row r="{r}">{cell(f"A{r}", "ana")}{cell(f"B{r}", "Q1")}{cell(f"C{r}", 1)}'
         f"{cell(f'XFD{r}', 1)}</row>"
-        for r in range(2, 20_002)
+        for r in range(2, 5_002)
     )
-    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD20001", rows=body)})
+    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD5001", rows=body)})
     assert len(data) < 1_000_000
     folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
-    assert rollup_of(cli, folder, monkeypatch, "ana") == "20000.00"
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "5000.00"
 
 
 SST = '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>'
