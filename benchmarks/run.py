@@ -49,6 +49,10 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # DESIGN §6: (seconds, MiB or None) per plan size; the example plan is checked separately.
 EXAMPLE_BUDGET_S = 0.35
 BUDGETS: dict[int, tuple[float, float | None]] = {10_000: (2.0, None), 100_000: (20.0, 1536.0)}
+# The error path: the same plan with 1% of submission rows and 1% of reps broken (generate.py
+# --broken 1); `check` reports them (exit 1) within the budget.
+BROKEN_PERCENT = 1.0
+ERROR_PATH_BUDGETS: dict[int, float] = {10_000: 2.0}
 
 
 @dataclass
@@ -65,6 +69,7 @@ class Result:
     budget_mib: float | None = None
     status: str = "n/a"  # ok | over | error | timeout | n/a
     note: str = ""
+    expect_exit: int = 0  # 1 for `check` on a plan broken on purpose
 
     @property
     def best(self) -> float | None:
@@ -186,7 +191,7 @@ def run_once(result: Result, i: int, repeat: int, timeout: float) -> bool:
     if run.timed_out:
         result.status, result.note = "timeout", f"killed after {timeout:g} s"
         return False
-    if run.exit_code != 0:
+    if run.exit_code != result.expect_exit:
         result.status = "error"
         result.note = explain_failure(result.argv, run, timeout)
         return False
@@ -235,15 +240,20 @@ def explain_failure(argv: list[str], run: Run, timeout: float) -> str:
         return first_line(text)
 
 
-def ensure_plan(out: Path, reps: int, seed: int, regenerate: bool) -> Path:
-    """The generated plan for ``reps`` (generated into a temporary directory, then renamed)."""
-    plan = out / f"plan-{reps}-s{seed}"
+def ensure_plan(
+    out: Path, reps: int, seed: int, regenerate: bool, broken: float | None = None
+) -> Path:
+    """The generated plan for ``reps`` (generated into a temporary directory, then renamed);
+    with ``broken``, that percent of its submission rows and reps broken."""
+    plan = out / (f"plan-{reps}-s{seed}" if broken is None else f"broken-{reps}-s{seed}")
     if (plan / "salesplan.yaml").is_file() and not regenerate:
         return plan
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".plan-{reps}-", dir=out))
     log(f"generating {plan} ...")
     generate = [sys.executable, str(HERE / "generate.py"), "--reps", str(reps), "--force"]
+    if broken is not None:
+        generate += ["--broken", str(broken)]
     subprocess.run([*generate, "--seed", str(seed), "--out", str(tmp)], check=True)
     if plan.exists():
         shutil.rmtree(plan)
@@ -300,6 +310,22 @@ def prepare_plan(
             continue
         result.argv = [salesplan, words[0], str(plan), *words[1:], "--format", "json"]
     return results
+
+
+def prepare_error_path(
+    salesplan: str | None, reps: int, cache: dict[str, str], args: argparse.Namespace
+) -> list[Result]:
+    """``check`` on the plan with BROKEN_PERCENT of its rows and reps broken, if budgeted."""
+    if reps not in ERROR_PATH_BUDGETS:
+        return []
+    label = f"check ({BROKEN_PERCENT:g}% broken)"
+    result = Result(label, reps, budget_s=ERROR_PATH_BUDGETS[reps], expect_exit=1)
+    if salesplan is None or not available(salesplan, "check", cache):
+        result.note = "salesplan not found" if salesplan is None else "no check command"
+        return [result]
+    plan = ensure_plan(args.out, reps, args.seed, args.regenerate, BROKEN_PERCENT)
+    result.argv = [salesplan, "check", str(plan), "--format", "json"]
+    return [result]
 
 
 def fmt(value: float | None, digits: int) -> str:
@@ -434,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     for reps in sizes:
         plan = ensure_plan(args.out, reps, args.seed, args.regenerate)
         prepared = prepare_plan(salesplan, plan, reps, cache, args)
+        prepared += prepare_error_path(salesplan, reps, cache, args)
         results.extend(prepared)
         measure(waiting + prepared, args.repeat, args.timeout)
         waiting = []

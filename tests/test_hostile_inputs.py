@@ -227,9 +227,10 @@ def test_suggestions_among_many_candidates() -> None:
     assert suggest("rpe-00042") == "; did you mean 'rep-00042'?"
     assert suggest("zzz") == ""
     start = time.perf_counter()
-    for i in range(1_000):
-        suggest(f"rep-{i:05d}y")
+    for i in range(100_000):  # distinct names, as a file of hostile rows would have
+        suggest(f"rep-{i:06d}y")
     assert time.perf_counter() - start < SECONDS
+    assert suggest("rep-00042x") == "; did you mean 'rep-00042'?"  # asked before: kept
 
 
 # ---- XLSX read fully and safely, as people write it
@@ -584,3 +585,23 @@ def test_chmod_000_submissions(cli, write_tree, monkeypatch) -> None:
         assert_reported(run(cli, folder, monkeypatch), "submissions:1:1: SP113")
     finally:
         (folder / "submissions").chmod(0o755)
+
+
+def test_shared_and_rich_strings_as_excel_writes_them(cli, write_tree, monkeypatch) -> None:
+    """Excel keeps text in shared strings (runs of rich text, phonetic guides), and may leave
+    out the row and cell references."""
+    strings = SST.format(
+        "<si><t>rep</t></si><si><t>period</t></si><si><t>amount</t></si>"
+        "<si><r><t>a</t></r><r><rPr><b/></rPr><t>na</t></r><rPh><t>ANA</t></rPh></si>"
+        "<si><t xml:space='preserve'>Q1</t></si>"
+    )
+    rows = (
+        '<row><c t="s"><v>0</v></c><c t="s"><v>1</v></c><c t="s"><v>2</v></c></row>'
+        '<row><c t="s"><v>3</v></c><c t="s"><v>4</v></c><c><v>0.30000000000000004</v></c></row>'
+    )
+    data = workbook(
+        {"Forecast": SHEET.format(dimension="A1", rows=rows)},
+        {"xl/sharedStrings.xml": strings.encode()},
+    )
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "0.30"

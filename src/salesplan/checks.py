@@ -82,7 +82,7 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
     above = {name: (levels[i - 1] if i else ROOT_LEVEL) for i, name in enumerate(levels)}
     level_of = {u.id: u.level for u in plan.org.units} | {plan.settings.id: ROOT_LEVEL}
     known = set(level_of) | set(plan.reps_by_id) | plan.broken_ids
-    did_you_mean = Suggestions(known)
+    did_you_mean = Suggestions(level_of)  # a parent is a unit (or the root), never a rep
     cyclic = _cyclic_units(plan)
     for unit in plan.org.units:
         i = plan.unit_index[unit.id]

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 
@@ -147,11 +148,12 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 class Suggestions:
     """`did_you_mean` over one set of candidates, asked about many names: each distinct
-    name is looked up once, and a big set is first narrowed to the candidates one edit
-    away (through an index of every candidate with one character deleted), so a lookup
-    costs about the name's length, not the number of candidates."""
+    name is looked up once (the first NAMES of them), and a big set is first narrowed to
+    the candidates one edit away (through an index of every candidate with one character
+    deleted), so a lookup costs about the name's length, not the number of candidates."""
 
     SMALL = 300  # below this many candidates, difflib over all of them is cheap enough
+    NAMES = 1_000  # distinct names given a hint: more are not shown (MAX_PER_CODE) anyway
 
     def __init__(self, candidates: Iterable[str]) -> None:
         self._source = candidates
@@ -162,6 +164,8 @@ class Suggestions:
     def __call__(self, name: str) -> str:
         hint = self._hints.get(name)
         if hint is None:
+            if len(self._hints) >= self.NAMES:
+                return ""
             hint = self._hints[name] = did_you_mean(name, self._narrowed(name))
         return hint
 
@@ -171,14 +175,21 @@ class Suggestions:
         if len(self._candidates) <= self.SMALL:
             return self._candidates
         if self._near is None:
-            self._near = {}
-            for candidate in self._candidates:
-                for variant in _one_deleted(candidate):
-                    self._near.setdefault(variant, []).append(candidate)
+            self._near = _deletion_index(tuple(self._candidates))
         found: set[str] = set()
         for variant in _one_deleted(name):
             found.update(self._near.get(variant, ()))
         return sorted(found)
+
+
+@lru_cache(maxsize=1)  # the checks of one plan ask about its reps in turn
+def _deletion_index(candidates: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each candidate under itself and under each way of deleting one of its characters."""
+    near: dict[str, list[str]] = {}
+    for candidate in candidates:
+        for variant in _one_deleted(candidate):
+            near.setdefault(variant, []).append(candidate)
+    return near
 
 
 def _one_deleted(word: str) -> set[str]:
