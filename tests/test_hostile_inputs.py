@@ -605,3 +605,16 @@ def test_shared_and_rich_strings_as_excel_writes_them(cli, write_tree, monkeypat
     )
     folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
     assert rollup_of(cli, folder, monkeypatch, "ana") == "0.30"
+
+
+def test_symlink_loops_end(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree(
+        {"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/a/f.csv": "rep,period,amount\n"}
+    )
+    (folder / "submissions" / "a" / "f.csv").write_text("rep,period,amount\nana,Q1,1\n")
+    (folder / "submissions" / "a" / "up").symlink_to(folder / "submissions")  # a folder cycle
+    (folder / "submissions" / "loop.csv").symlink_to(folder / "submissions" / "loop.csv")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/loop.csv:1:1: SP113")
+    assert "symbolic links" in result.stdout
+    assert len(result.stdout.splitlines()) == 1  # f.csv read once, not again through `up`

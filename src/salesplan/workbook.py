@@ -2,9 +2,9 @@
 
 The zip's parts are checked before they are inflated (size and compression ratio), expat
 refuses a part with a DTD (no entity, no entity bomb, nothing external: what defusedxml's
-forbid_dtd guarantees), every row is read whatever
-`<dimension>` claims and no row is padded beyond the cells it holds, so a small file cannot
-cost more than a small amount of time or memory. A formula cell gives its cached value; one
+forbid_dtd guarantees), every row is read whatever `<dimension>` claims and no row is
+padded beyond the cells it holds, so a small file cannot cost more than a small amount of
+time or memory. A formula cell gives its cached value; one
 without (a workbook written by a program and never opened in Excel) gives its formula,
 `=...`, for the caller to report.
 """
@@ -60,8 +60,12 @@ class Workbook:
         except OSError as err:
             raise WorkbookError(f"cannot read file: {err.strerror}") from None
         self.inflated = 0
-        self.sheets = self._sheets()
         self._strings: list[str] | None = None
+        try:
+            self.sheets = self._sheets()
+        except BaseException:
+            self.zip.close()
+            raise
 
     def close(self) -> None:
         self.zip.close()
