@@ -618,3 +618,29 @@ def test_symlink_loops_end(cli, write_tree, monkeypatch) -> None:
     assert_reported(result, "submissions/loop.csv:1:1: SP113")
     assert "symbolic links" in result.stdout
     assert len(result.stdout.splitlines()) == 1  # f.csv read once, not again through `up`
+
+
+def test_wide_header_and_short_rows(cli, write_tree, monkeypatch) -> None:
+    """A 20,000-name header over 100,000 short rows (1 MB) pads no row to 20,000 cells, and
+    the message names the first unknown columns only."""
+    names = ",".join(f"c{i}" for i in range(20_000))
+    forecast = f"rep,period,amount,{names}\n" + "ana,Q1,1\n" * 100_000
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.csv": forecast})
+    result = run(cli, folder, monkeypatch, memory=True)
+    assert_reported(result, "submissions/f.csv:1:19: SP607")
+    assert "unknown column(s) c0, c1, c2, c3, c4 (and 19,995 more)" in result.stdout
+    assert len(result.stdout) < 300
+
+
+def test_far_header_cell_in_a_workbook(cli, write_tree, monkeypatch) -> None:
+    body = (
+        f'<row r="1">{cell("A1", "rep")}{cell("B1", "period")}{cell("C1", "amount")}'
+        f"{cell('XFD1', 'zzz')}</row>"
+    ) + "".join(
+        f'<row r="{r}">{cell(f"A{r}", "ana")}{cell(f"B{r}", "Q1")}{cell(f"C{r}", 1)}</row>'
+        for r in range(2, 10_002)
+    )
+    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD10001", rows=body)})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:1:16384: SP607")

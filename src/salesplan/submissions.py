@@ -139,7 +139,7 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
         if (raw := read_file(path, problems)) is None:
             continue
         if suffix == ".xlsx":
-            table = read_xlsx(name, raw, REQUIRED)
+            table = read_xlsx(name, raw, REQUIRED, COLUMNS)
             batch = _table_batch(table, table.rows, problems)
         elif suffix == ".csv":
             batch = _csv_batch(name, raw, problems)
@@ -220,14 +220,16 @@ def _table_batch(
     for i, key in enumerate(keys):
         index.setdefault(key, i)
     missing = [c for c in REQUIRED if c not in index]
-    extra = [table.header[i] for i, key in enumerate(keys) if key not in COLUMNS]
+    # a column without a name (a blank one left in a sheet) is no column
+    extra = [table.header[i] for i, key in enumerate(keys) if key and key not in COLUMNS]
     if missing or extra:
         parts = []
         if missing:
             parts.append(f"missing column(s) {', '.join(missing)}")
         if extra:
-            parts.append(f"unknown column(s) {', '.join(extra)}")
+            parts.append(f"unknown column(s) {', '.join(extra[:5])}")
         message = f"header must be rep,period,amount[,note]: {'; '.join(parts)}"
+        message += f" (and {len(extra) - 5:,} more)" if len(extra) > 5 else ""
         column = table.header_columns[keys.index(column_key(extra[0]))] if extra else 1
         problems.append(
             report("SP607", message, Where(table.file, table.header_line, column, table.sheet))
@@ -237,6 +239,7 @@ def _table_batch(
             return None
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")
+    table.width = 1 + max(i for i in (rep_i, period_i, amount_i, note_i) if i is not None)
     cells = CellSource.cells(rep_i, period_i, amount_i)
     source = CellSource(table.file, table.text, table.sheet)
     lines = array("I")

@@ -42,6 +42,10 @@ class Table:
     header_columns: list[int] = field(default_factory=list)  # 1-based column of each name
     text: str | None = None  # the CSV text, to find a cell's character column on demand
     sheet: str | None = None  # the worksheet read, for an XLSX file
+    # Cells each row has at least: the header's width, or fewer when set by a caller that
+    # reads only the first columns, before it reads the rows (a header of 20,000 names
+    # does not make every short row 20,000 cells long).
+    width: int | None = None
 
     @property
     def index(self) -> dict[str, int]:
@@ -141,23 +145,26 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
 
 
 def _data_rows(table: Table, reader: Any) -> CsvRows:
-    width, problems = len(table.header), table.diagnostics
+    header_width, problems = len(table.header), table.diagnostics
+    width = table.width or header_width  # read when the rows are first asked for
     try:
         for cells in reader:
-            if len(cells) == width and any(cells):  # the common case, kept short
+            if len(cells) == header_width and any(cells):  # the common case, kept short
                 yield reader.line_num, cells
                 continue
             if not any(cells):
                 continue
-            if len(cells) > width:
+            if len(cells) > header_width:
                 line = reader.line_num
                 message = (
-                    f"row has {len(cells)} cells but the header has {width}; "
+                    f"row has {len(cells)} cells but the header has {header_width}; "
                     "remove the extra cells or quote a cell that holds a comma"
                 )
-                column = table.cell_column(line, width)
+                column = table.cell_column(line, header_width)
                 problems.append(diagnostic("SP112", message, table.file, line, column))
-            yield reader.line_num, (cells + [""] * width)[:width]
+            elif len(cells) < width:
+                cells += [""] * (width - len(cells))
+            yield reader.line_num, cells
     except csv.Error as err:
         problems.append(diagnostic("SP112", str(err), table.file, reader.line_num or 1, 1))
 
@@ -170,10 +177,13 @@ def column_key(name: str) -> str:
 DATA_SHEETS = ("forecast", "forecasts", "submission", "submissions", "data")
 
 
-def read_xlsx(file: str, path: Path | bytes, required: Sequence[str] = ()) -> Table:
+def read_xlsx(
+    file: str, path: Path | bytes, required: Sequence[str] = (), reads: Sequence[str] = ()
+) -> Table:
     """The data sheet of a workbook: the only sheet, else the one whose header has the
     `required` columns (any case and spacing), else the one named like data (Forecast,
-    Submissions), else the first. Positions are the sheet's row and column numbers."""
+    Submissions), else the first. Positions are the sheet's row and column numbers. Rows
+    hold the cells up to the last column named in `reads` (all of them when not given)."""
     from salesplan.workbook import Workbook, WorkbookError
 
     try:
@@ -189,8 +199,11 @@ def read_xlsx(file: str, path: Path | bytes, required: Sequence[str] = ()) -> Ta
             table = Table(
                 file, header, [], [], header_line, list(range(1, width + 1)), sheet=sheet.name
             )
+            keys = {column_key(name) for name in reads}
+            named = [i for i, name in enumerate(header) if column_key(name) in keys]
+            kept = max(named) + 1 if named else width
             table.rows.extend(
-                Row(line, [cells.get(i, "") for i in range(width)]) for line, cells in rows
+                Row(line, [cells.get(i, "") for i in range(kept)]) for line, cells in rows
             )
             return table
     except WorkbookError as err:
