@@ -644,3 +644,14 @@ def test_far_header_cell_in_a_workbook(cli, write_tree, monkeypatch) -> None:
     folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
     result = run(cli, folder, monkeypatch)
     assert_reported(result, "submissions/f.xlsx:1:16384: SP607")
+
+
+def test_wide_metrics_header_and_short_rows(cli, write_tree, monkeypatch) -> None:
+    """metrics.csv with 20,000 metric names over 50,000 one-cell rows (500 KB) used to be
+    padded to a billion cells."""
+    names = ",".join(f"m{i}" for i in range(20_000))
+    metrics = f"id,{names}\n" + "".join(f"r{i}\n" for i in range(50_000))
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "metrics.csv": metrics})
+    result = run(cli, folder, monkeypatch, memory=True)
+    assert_reported(result, "metrics.csv:2:1: SP312")
+    assert "… and 49,900 more like this" in result.stdout

@@ -249,6 +249,8 @@ def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
         cells = row.values
         values = {}
         for i, name in names:
+            if i >= len(cells):
+                break  # a short row: the rest are empty
             text = cells[i]
             value = numbers.get(text)
             if value is None:

@@ -25,7 +25,7 @@ class Row(NamedTuple):
 
     def get(self, table: Table, name: str) -> str:
         index = table.index.get(name)
-        return self.values[index] if index is not None else ""
+        return self.values[index] if index is not None and index < len(self.values) else ""
 
     def column(self, table: Table, name: str) -> int:
         index = table.index.get(name)
@@ -110,8 +110,11 @@ def cell_starts(raw_line: str) -> list[int]:
 
 
 def read_csv(file: str, raw: bytes) -> Table:
-    """A whole CSV file: its header and its rows, cells stripped."""
+    """A whole CSV file: its header and its rows, cells stripped. A short row is not padded
+    to the header's width (a header of 20,000 names over 100,000 one-cell rows would be two
+    billion cells): a row holds at least its first cell, and the cells it has."""
     table, rows = open_csv(file, raw)
+    table.width = 1
     table.rows.extend(Row(line, [c.strip() for c in cells]) for line, cells in rows)
     return table
 
