@@ -21,6 +21,7 @@ always give byte-identical files. Every file is built as one string and written 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from datetime import date
@@ -268,6 +269,37 @@ def forecast_csv(reps: list[Rep], rng: Random) -> str:
     return "".join(out)
 
 
+def org_units_yaml(teams: list[tuple[str, str, int, str]]) -> str:
+    """org.yaml without its reps: they are in reps.csv."""
+    return org_yaml(teams, []).replace("reps:\n", "")
+
+
+def reps_csv(reps: list[Rep]) -> str:
+    """The reps as a CSV table (``files: {reps: reps.csv}``), as an HRIS export would be."""
+    out = ["id,name,parent,start,status,ote_base,ote_variable\n"]
+    for r in reps:
+        status = "planned" if r.planned else ""
+        out.append(
+            f"{r.id},{r.name},{r.team},{r.start.isoformat()},{status},{r.base},{r.variable}\n"
+        )
+    return "".join(out)
+
+
+def territories_csv(reps: list[Rep], rng: Random) -> str:
+    """The territories as a CSV table; their potential goes to metrics.csv."""
+    out = ["id,name,owner,segment,geo,accounts\n"]
+    metrics = []
+    for line in territories_yaml(reps, rng).splitlines()[1:]:
+        fields = dict(re.findall(r"(\w+): (\[[^]]*\]|\{[^}]*\}|[^,}]+)", line.strip()[3:-1]))
+        geo = fields["geo"].strip("[]").replace(", ", " ")
+        accounts = fields["accounts"].strip("[]").replace(", ", " ")
+        out.append(
+            f"{fields['id']},{fields['name']},{fields['owner']},{fields['segment']},{geo},{accounts}\n"
+        )
+        metrics.append(f"{fields['id']},,{fields['metrics'].split(': ')[1].rstrip('}')}\n")
+    return "".join(out) + "\0" + "".join(metrics)
+
+
 def break_rows(forecast: str, share: float, rng: Random) -> str:
     """``share`` of the submission rows broken as people break them, in turn: a mistyped rep
     id (one letter too many), an amount with a letter O for a zero, a period that does not
@@ -317,10 +349,13 @@ def write_text(path: Path, text: str) -> int:
     return len(data)
 
 
-def generate(n_reps: int, out: Path, seed: int = 7, broken: float = 0.0) -> dict[str, int]:
+def generate(
+    n_reps: int, out: Path, seed: int = 7, tables: str = "yaml", broken: float = 0.0
+) -> dict[str, int]:
     """Write the plan repository into ``out``; return the size in bytes of each file written.
-    With ``broken`` (a share, 0.01 = 1%), that share of the submission rows and of the reps
-    is broken: the error path of DESIGN §6."""
+    With ``tables="csv"`` the reps and territories are CSV tables (reps.csv, territories.csv)
+    holding the same rows. With ``broken`` (a share, 0.01 = 1%), that share of the
+    submission rows and of the reps is broken: the error path of DESIGN §6."""
     if n_reps < 1:
         raise ValueError("--reps must be at least 1")
     rng = Random(seed)
@@ -334,6 +369,16 @@ def generate(n_reps: int, out: Path, seed: int = 7, broken: float = 0.0) -> dict
         "metrics.csv": metrics_csv(reps),
         "submissions/forecast.csv": forecast_csv(reps, Random(seed + 2)),
     }
+    if tables == "csv":
+        territories, territory_metrics = territories_csv(reps, Random(seed + 1)).split("\0")
+        del files["territories.yaml"]
+        files["org.yaml"] = org_units_yaml(teams)
+        files["reps.csv"] = reps_csv(reps)
+        files["territories.csv"] = territories
+        rep_metrics = metrics_csv(reps).replace("\n", ",\n")  # an empty potential per rep
+        files["metrics.csv"] = rep_metrics.replace("id,history,", "id,history,potential", 1)
+        files["metrics.csv"] += territory_metrics
+        files["salesplan.yaml"] += "files: {reps: reps.csv, territories: territories.csv}\n"
     if broken:
         files["org.yaml"] = break_reps(files["org.yaml"], broken, Random(seed + 3))
         forecast = files["submissions/forecast.csv"]
@@ -346,6 +391,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=10_000, help="number of reps (default 10000)")
     parser.add_argument("--out", type=Path, required=True, help="directory to write the plan to")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument(
+        "--tables",
+        choices=["yaml", "csv"],
+        default="yaml",
+        help="reps and territories in org.yaml/territories.yaml (default) or reps.csv/territories.csv",
+    )
     parser.add_argument(
         "--broken",
         type=float,
@@ -370,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     if out.is_dir() and any(out.iterdir()) and not args.force:
         parser.error(f"{out} is not empty; pass --force to overwrite the plan in it")
     t0 = time.perf_counter()
-    sizes = generate(args.reps, out, args.seed, args.broken / 100)
+    sizes = generate(args.reps, out, args.seed, args.tables, args.broken / 100)
     stale = out / "quotas.yaml"
     if stale.exists():  # generated from the previous inputs: would be reported stale
         stale.unlink()

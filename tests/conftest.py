@@ -49,13 +49,3 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
-
-
-@pytest.fixture(autouse=True)
-def private_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    """Tests never read or write the user's cache of parsed files."""
-    folder = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("SALESPLAN_CACHE_DIR", str(folder))
-    return folder

@@ -13,13 +13,14 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
-from salesplan.diagnostics import Diagnostic
+from salesplan.diagnostics import Diagnostic, report
 from salesplan.fiscal import ZERO, productivity
 from salesplan.money import Weight, scale_weights, split_scaled, split_units, to_units
-from salesplan.plan import report
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.model import Level
     from salesplan.plan import Plan
     from salesplan.tree import Node
@@ -101,6 +102,12 @@ class Allocation:
 
     def by_id(self) -> dict[str, NodeQuota]:
         return {n.id: n for n in self.nodes}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.nodes, self.periods)
 
     def totals(self) -> dict[str, Decimal]:
         """Every node's total quota, by id (without phasing anything)."""

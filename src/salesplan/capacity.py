@@ -12,6 +12,8 @@ from salesplan.fiscal import MONTHS, ZERO, productivity
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.allocate import Allocation
     from salesplan.model import Rep
     from salesplan.plan import Plan
@@ -54,6 +56,12 @@ class CapacityReport:
     hires_needed: int | None  # None: a hire starting then cannot close the gap
     reps: tuple[RepCapacity, ...]
     quota_source: str  # "quotas.yaml" | "computed" | "none"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rep as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.reps, self.periods)
 
     @property
     def over_budget(self) -> bool:

@@ -17,10 +17,10 @@ from salesplan.checks_inputs import (
     check_territories,
 )
 from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
-from salesplan.diagnostics import Diagnostic, Suggestions
+from salesplan.diagnostics import Diagnostic, Suggestions, report
 from salesplan.metrics import split_metric_names
 from salesplan.money import minor_unit
-from salesplan.plan import Plan, report
+from salesplan.plan import Plan
 from salesplan.tree import REP, ROOT_LEVEL
 
 Check = Callable[[Plan], Iterable[Diagnostic]]
@@ -44,11 +44,12 @@ def check_levels(plan: Plan) -> Iterator[Diagnostic]:
 
 def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
     first: dict[str, tuple[str, int] | None] = {plan.settings.id: None}  # id -> (kind, index)
-    doc = plan.documents.get("org")
-    if doc is None or not isinstance(doc.data, dict) or _ids_unique(plan, doc.data):
+    lists = {kind: _items(plan, role, kind) for kind, role in _roles(plan)}
+    if _ids_unique(plan, lists):
         return
+    roles = dict(_roles(plan))
     for kind in ("units", "reps"):
-        items = doc.data.get(kind)
+        items = lists[kind]
         for i, item in enumerate(items if isinstance(items, list) else ()):
             node_id = item.get("id") if isinstance(item, dict) else None
             if not isinstance(node_id, str):
@@ -60,17 +61,26 @@ def check_duplicate_ids(plan: Plan) -> Iterator[Diagnostic]:
             if earlier is None:
                 used_by = "the plan's root id"
             else:
-                at = plan.where("org", (earlier[0], earlier[1], "id"))
+                at = plan.where(roles[earlier[0]], (earlier[0], earlier[1], "id"))
                 used_by = f"{earlier[0][:-1]} at {at.file}:{at.line}"
             message = f"id {node_id!r} is already used by {used_by}; ids must be unique"
-            yield report("SP301", message, plan.where("org", (kind, i, "id")), f"{kind}[{i}].id")
+            where = plan.where(roles[kind], (kind, i, "id"))
+            yield report("SP301", message, where, f"{kind}[{i}].id")
 
 
-def _ids_unique(plan: Plan, data: dict[str, object]) -> bool:
+def _roles(plan: Plan) -> tuple[tuple[str, str], ...]:
+    return (("units", "org"), ("reps", plan.reps_role))
+
+
+def _items(plan: Plan, role: str, kind: str) -> object:
+    doc = plan.documents.get(role)
+    return doc.data.get(kind) if doc is not None and isinstance(doc.data, dict) else None
+
+
+def _ids_unique(plan: Plan, lists: dict[str, object]) -> bool:
     """Every unit and rep was valid and all their ids (and the root's) differ: nothing to
     look for item by item."""
-    units, reps = data.get("units"), data.get("reps")
-    counts = [len(v) if isinstance(v, list) else 0 for v in (units, reps)]
+    counts = [len(v) if isinstance(v, list) else 0 for v in lists.values()]
     if counts != [len(plan.org.units), len(plan.org.reps)]:
         return False
     ids = {plan.settings.id, *plan.unit_index, *plan.rep_index}
@@ -350,25 +360,10 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-# Checks that only report. The tree leaves out what they reject (a unit under an unknown
-# parent is not in it) and the engines skip it (a submission row for an unknown rep), so a
-# command can compute while they run: on a big plan they run in a forked child
-# (`load_plan(defer=True)`), and the command waits for them before it writes or prints.
-ALONGSIDE: frozenset[Check] = frozenset(
-    {
-        check_parents,
-        check_negative_metrics,
-        check_metric_rows,
-        check_territories,
-        check_submissions,
-    }
-)
-
-
-def run_checks(plan: Plan, which: Callable[[Check], bool] = lambda check: True) -> list[Diagnostic]:
-    """The diagnostics of every check (or of those `which` selects), in registry order."""
+def run_checks(plan: Plan, checks: Iterable[Check] = CHECKS) -> list[Diagnostic]:
+    """The diagnostics of every check, in registry order. Checks only read the plan, so they
+    can run again on the same plan."""
     found: list[Diagnostic] = []
-    for check in CHECKS:
-        if which(check):
-            found.extend(check(plan))
+    for check in checks:
+        found.extend(check(plan))
     return found

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from salesplan.diagnostics import Diagnostic, Suggestions
+from salesplan.diagnostics import Diagnostic, Suggestions, report
 from salesplan.model import Rep, Territory, Unit
-from salesplan.plan import AMOUNT, PERIOD, REP, Batch, Plan, report
+from salesplan.plan import Plan
+from salesplan.submitted import AMOUNT, PERIOD, REP, Batch
 
 
 def departed(plan: Plan, rep_id: str) -> bool:

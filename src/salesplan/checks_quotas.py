@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from salesplan.allocate import NodeQuota, allocation_problems
-from salesplan.diagnostics import Diagnostic
-from salesplan.model import QuotaNode
-from salesplan.money import to_units
-from salesplan.plan import Plan, report
-from salesplan.quotas import is_fresh
-from salesplan.tree import ROOT_LEVEL
+from salesplan.allocate import allocation_problems
+from salesplan.diagnostics import Diagnostic, Where, report
+from salesplan.plan import Plan
+from salesplan.quotas import quotas_yaml
 
 ZERO = Decimal(0)
 
@@ -39,59 +37,46 @@ def check_budget(plan: Plan) -> Iterator[Diagnostic]:
 
 
 def check_quotas_file(plan: Plan) -> Iterator[Diagnostic]:
-    quotas = plan.quotas
-    stale = plan.quotas_stale
-    if stale is None and quotas is not None and not is_fresh(plan):
-        stale = plan.where("quotas", ("inputs",))
-    if stale is not None:
+    """quotas.yaml is fresh exactly when it is the text `allocate --write` gives now: stale
+    (SP415) when it was written for other inputs, edited (SP416) when its content differs,
+    at the first line that differs. Checksums in the file prove nothing: it is compared."""
+    if plan.quotas_raw is None or plan.quotas_file is None:
+        return
+    written = plan.quotas_raw.replace(b"\r\n", b"\n")
+    expected = quotas_yaml(plan.allocation, plan.digest).encode()
+    if written == expected:
+        return
+    file, name = plan.quotas_file, plan.settings.files.quotas
+    stale = _INPUTS.search(written)
+    if stale is not None and stale.group(1).decode() != plan.digest:
+        line = written.count(b"\n", 0, stale.start()) + 1
         message = (
-            f"{plan.settings.files.quotas} is stale: the plan changed since it was written; "
+            f"{name} is stale: the plan changed since it was written; "
             "run `salesplan allocate --write` and commit the result"
         )
-        yield report("SP415", message, stale, "inputs")
-        return
-    if quotas is None:
-        return
-    expected = plan.allocation.by_id()
-    sums: dict[str, Decimal] = {}
-    for node in quotas.nodes:
-        if node.parent is not None:
-            sums[node.parent] = sums.get(node.parent, ZERO) + node.total
-    for i, node in enumerate(quotas.nodes):
-        where = plan.where("quotas", ("nodes", i))
-        problem = _node_problem(plan, node, sums.get(node.id), expected.get(node.id))
-        if problem:
-            yield report("SP416", problem, where, f"nodes[{i}]")
-    missing = set(expected) - {n.id for n in quotas.nodes}
-    if missing:
-        message = f"no entry for {', '.join(sorted(missing))}; run `salesplan allocate --write`"
-        yield report("SP416", message, plan.where("quotas", ("nodes",)), "nodes")
-
-
-def _node_problem(
-    plan: Plan, node: QuotaNode, children_sum: Decimal | None, fresh: NodeQuota | None
-) -> str | None:
-    """What is wrong with one hand-edited entry of quotas.yaml, if anything."""
-    period_sum = sum(node.periods, ZERO)
-    if period_sum != node.total:
-        return f"periods of {node.id!r} sum to {period_sum}, not its total {node.total}"
-    tree = plan.tree
-    if children_sum is not None and node.id in tree and tree[node.id].children:
-        child_level = tree[tree[node.id].children[0]].level
-        over = next(lv.over_assign for lv in plan.settings.levels if lv.name == child_level)
-        pool = to_units(node.total * (1 + over), plan.unit) * plan.unit
-        if children_sum != pool:
-            return (
-                f"children of {node.id!r} sum to {children_sum}, not its pool {pool} "
-                f"({node.total} plus {over:.0%} over-assignment)"
-            )
-    holder = plan.reps_by_id.get(node.id) or plan.units_by_id.get(node.id)
-    if holder is not None and holder.quota is not None and node.total != holder.quota:
-        return f"{node.id!r} is pinned at {holder.quota} but quotas.yaml gives {node.total}"
-    if fresh is None:
-        return None if node.level == ROOT_LEVEL else f"{node.id!r} is not in the org"
-    if (fresh.total, fresh.periods) != (node.total, tuple(node.periods)):
-        return (
-            f"{node.id!r} differs from what allocate gives ({fresh.total}); it was edited by hand"
+        yield report(
+            "SP415", message, Where(file, line, stale.start(1) - stale.start() + 1), "inputs"
         )
-    return None
+        return
+    line, text = _first_difference(written, expected)
+    node = _NODE_ID.search(text)
+    what = f"the entry of {node.group(1).strip(chr(34))!r}" if node else f"line {line}"
+    message = (
+        f"{name} was edited by hand: {what} differs from what allocate computes; "
+        "run `salesplan allocate --write` and commit the result"
+    )
+    yield report("SP416", message, Where(file, line, 5 if node else 1))
+
+
+_INPUTS = re.compile(rb"^inputs: (\S*)$", re.M)
+_NODE_ID = re.compile(r"^  - \{id: (\"(?:[^\"\\]|\\.)*\"|[^,]+),")
+
+
+def _first_difference(written: bytes, expected: bytes) -> tuple[int, str]:
+    """The 1-based number of the first line that differs, and the expected line there."""
+    old, new = written.split(b"\n"), expected.split(b"\n")
+    for i, (a, b) in enumerate(zip(old, new)):
+        if a != b:
+            return i + 1, b.decode()
+    i = min(len(old), len(new))
+    return i + 1, new[i].decode() if i < len(new) else ""

@@ -7,7 +7,6 @@ shows the traceback). Exit 1 means the plan has errors.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import traceback
@@ -34,13 +33,9 @@ class InputError(Exception):
 
 class SalesplanGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
-        _alongside.clear()  # nothing left over from an earlier command in this process
         try:
-            done = super().invoke(ctx)
-            settle_or_exit()  # a command that computed alongside its checks settles them itself
-            return done
+            return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
-            _alongside.clear()
             raise
         except BrokenPipeError:
             # The reader went away (`salesplan ... | head`): stop quietly, as `cat` does,
@@ -49,7 +44,6 @@ class SalesplanGroup(TyperGroup):
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(128 + 13) from None
         except Exception as err:
-            _settle_after(err)
             from salesplan.loading import PlanNotFound
             from salesplan.scaffold import UnknownExample
 
@@ -64,17 +58,6 @@ class SalesplanGroup(TyperGroup):
                     err=True,
                 )
             raise typer.Exit(3) from None
-
-
-def _settle_after(err: Exception) -> None:
-    """Exit 1 if the checks running alongside found errors in the plan: they explain `err`
-    better than it does itself. A failure to settle leaves `err` to be reported."""
-    try:
-        settle_or_exit()
-    except typer.Exit:
-        raise
-    except Exception:
-        _alongside.clear()
 
 
 app = typer.Typer(
@@ -95,7 +78,6 @@ PlanArg = Annotated[
 
 
 def fail(message: str, code: int) -> NoReturn:
-    settle_or_exit()  # the plan's own errors come first
     typer.echo(f"salesplan: {message}", err=True)
     raise typer.Exit(code)
 
@@ -140,7 +122,7 @@ def check(
     """Report every problem in the plan; print nothing and exit 0 when it is clean."""
     from salesplan.render import diagnostics as render
 
-    found = load_with_progress(plan, defer=True).settle().diagnostics
+    found = load_with_progress(plan).diagnostics
     errors, warnings = render.counts(found)
     failed = errors > 0 or (strict and warnings > 0)
     emit(render.RENDERERS[format.value](found, not failed))
@@ -233,50 +215,27 @@ def schema(
         emit(json.dumps({k.value: json_schema(k.value) for k in SchemaKind}, indent=2) + "\n")
 
 
-QUOTA_FILE_CODES = frozenset({"SP415", "SP416"})
-
-
-_alongside: list[Loaded] = []  # loads whose reporting checks still run (load_or_exit)
-
-
 def load_or_exit(plan_arg: Path | None) -> Plan:
-    """The plan, or exit 1 listing its errors: no command computes on a broken plan.
-
-    On a big plan the checks that only report run alongside the command (see
-    `loading.load_plan`): the command calls `settle_or_exit()` before it writes or prints."""
-    loaded = load_with_progress(plan_arg, defer=True)
-    if loaded.pending is not None:
-        _alongside.append(loaded)
-    return require_clean(loaded)
+    """The plan, or exit 1 listing its errors: no command computes on a broken plan."""
+    return require_clean(load_with_progress(plan_arg))
 
 
-def settle_or_exit() -> None:
-    """Wait for the checks running alongside the command; exit 1 listing what they found."""
-    while _alongside:
-        require_clean(_alongside.pop().settle())
-
-
-def load_with_progress(plan_arg: Path | None, defer: bool = False) -> Loaded:
+def load_with_progress(plan_arg: Path | None) -> Loaded:
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
     with loading_progress(plan_arg) as step:
-        return load_plan(plan_arg, step, defer)
+        return load_plan(plan_arg, step)
 
 
-def require_clean(loaded: Loaded, allowed: frozenset[str] = QUOTA_FILE_CODES) -> Plan:
-    """The loaded plan, or exit 1 listing its errors. A stale or hand-edited quotas.yaml
-    does not block: commands recompute the quotas instead."""
-    blocking = [d for d in loaded.errors if d.code not in allowed]
-    if loaded.pending is not None and (loaded.plan is None or blocking):
-        blocking = [d for d in loaded.settle().errors if d.code not in allowed]  # list them all
+def require_clean(loaded: Loaded) -> Plan:
+    """The loaded plan, or exit 1 listing its errors (`Loaded.blocking`: a stale or
+    hand-edited quotas.yaml does not block, the commands compute the quotas anyway)."""
+    blocking = loaded.blocking
     if loaded.plan is None or blocking:
-        for d in blocking or loaded.errors:
+        for d in blocking:
             typer.echo(str(d), err=True)
-        fail(
-            f"the plan has {len(blocking or loaded.errors)} error(s); fix them first (salesplan check)",
-            1,
-        )
+        fail(f"the plan has {len(blocking)} error(s); fix them first (salesplan check)", 1)
     return loaded.plan
 
 
@@ -307,7 +266,6 @@ def allocate(
 
     loaded = load_or_exit(plan)
     result = loaded.allocation
-    settle_or_exit()
     if write:
         target = loaded.root / loaded.settings.files.quotas
         write_atomic(target, quotas_yaml(result, loaded.digest).encode())
@@ -345,7 +303,6 @@ def capacity(
     loaded = load_or_exit(plan)
     quotas, source = current_quotas(loaded)
     report = capacity_report(loaded, quotas, hire_start.date() if hire_start else None, source)
-    settle_or_exit()
     e = loaded.currency_exponent
     emit(
         format or TableFormat.text, lambda: view.tables(report, e), lambda: view.document(report, e)
@@ -372,7 +329,6 @@ def rollup(
         result = select(roll_up(loaded, quotas), level, period)
     except ValueError as err:
         fail(str(err), 2)
-    settle_or_exit()
     emit(
         format or TableFormat.text,
         lambda: view.tables(loaded, result, source),
@@ -403,7 +359,6 @@ def reconcile(
     loaded = load_or_exit(plan)
     quotas, _ = current_quotas(loaded)
     result = hybrid(loaded, quotas)
-    settle_or_exit()
     if write is not None:
         if write.exists() and not force:
             fail(f"{write} exists; use --force to replace it", 1)
@@ -476,7 +431,14 @@ def diff(
         result = diff_plans(before.plan, after.plan, before.label, after.label)
     threshold = None if min_change is None else Decimal(str(min_change))
     shown = select(result, {s.value for s in only or ()}, threshold)
-    view.render(shown, format.value)
+    sections = []
+    if format is DiffFormat.markdown:
+        from salesplan.approvers import approvals
+        from salesplan.render.approvers import section
+
+        needed = approvals(before.plan, after.plan, select(result, (), threshold))
+        sections = [section(needed)] if needed.uses_owners else []
+    view.render(shown, format.value, sections)
     raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
@@ -519,23 +481,136 @@ def report(
         typer.echo(f"Wrote the {fmt.value} report to {output}.", err=True)
 
 
-def main() -> None:
-    # pydantic's plugin discovery scans every installed distribution; a CLI needs none.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    # A run is short and makes little cyclic garbage, while a big plan is millions of
-    # long-lived objects that every collection would walk again.
-    gc.disable()
-    try:
-        app(prog_name="salesplan")
-    except SystemExit as done:
-        code = done.code
-        if isinstance(code, str):
-            print(code, file=sys.stderr)
-        # Leave without tearing down a big plan object by object (0.3 s at 10,000 reps):
-        # every file was written and closed atomically; only the streams need flushing.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        from salesplan import cache
+@app.command()
+def approvers(
+    old: Annotated[
+        str | None,
+        typer.Argument(help="Plan path or git revision; default HEAD.", show_default=False),
+    ] = None,
+    new: Annotated[
+        str | None,
+        typer.Argument(
+            help="Plan path or git revision; default the working tree.", show_default=False
+        ),
+    ] = None,
+    min_change: Annotated[
+        float | None,
+        typer.Option(
+            min=0, metavar="R", help="Leave out quota moves under R of the old quota (0.01: 1%)."
+        ),
+    ] = None,
+    require: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="OWNER[,OWNER...]",
+            help="The approvals given (e.g. by CI): exit 1 naming every owner still missing.",
+        ),
+    ] = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+) -> None:
+    """Who must approve the change from OLD to NEW: the owner of each moved quota's parent,
+    and the root's owner for the target and settings (`salesplan approvers main`)."""
+    from decimal import Decimal
 
-        cache.flush_in_background()
-        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    from salesplan.approvers import approvals
+    from salesplan.diff import diff_plans, select
+    from salesplan.render import approvers as view
+    from salesplan.revisions import open_sides
+
+    given = None if require is None else [o for v in require for o in v.split(",") if o.strip()]
+    threshold = None if min_change is None else Decimal(str(min_change))
+    with open_sides(old, new) as (before, after):
+        for side in (before, after):
+            for d in side.problems:
+                typer.echo(str(d), err=True)
+            if side.plan is None:
+                fail(f"{side.label}: the plan has errors; fix them first (salesplan check)", 1)
+        assert before.plan is not None and after.plan is not None
+        changed = diff_plans(before.plan, after.plan, before.label, after.label)
+        result = approvals(before.plan, after.plan, select(changed, (), threshold))
+    view.render(result, format.value, given)
+    if (warning := view.unowned_warning(result)) is not None:
+        typer.secho(f"salesplan: warning: {warning}", err=True, fg="yellow")
+    missing = result.missing(given or ())
+    if given is not None and missing:
+        names = "; ".join(view.owners_text(a) for a in missing)
+        fail(f"missing approval from {len(missing)} of {len(result.approvers)} owners: {names}", 1)
+
+
+class ImportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Preset(str, Enum):
+    salesforce = "salesforce"
+    hubspot = "hubspot"
+    dynamics = "dynamics"
+    generic = "generic"
+
+
+@app.command("import")
+def import_(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CRM exports: opportunities, and optionally accounts, users, products.",
+            exists=True,
+        ),
+    ],
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan", "-p", help="The plan; default: found from the current folder upward."
+        ),
+    ] = None,
+    preset: Annotated[
+        Preset | None, typer.Option(help="The CRM; default: detected from each file's headers.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="The mapping file; default: import.yaml in the plan.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Write submissions/SOURCE.csv; default: the preset's name.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite hand-written history values and files.")
+    ] = False,
+    format: Annotated[ImportFormat, typer.Option("--format", "-f")] = ImportFormat.text,
+) -> None:
+    """CRM exports -> metrics.csv history, submissions/<source>.csv pipeline, accounts.csv."""
+    from salesplan.importing import ImportOptions, run_import
+    from salesplan.importing.writing import OutsidePlan
+    from salesplan.render import importing as view
+
+    # A plan with errors still takes an import: missing history is what it often lacks.
+    found = load_with_progress(plan)
+    loaded = found.plan if found.plan is not None else require_clean(found)
+    if source is not None and not source.replace("-", "").replace("_", "").isalnum():
+        fail(f"--source {source!r}: use letters, digits, - and _", 2)
+    try:
+        with view.progress(files) as step:
+            options = ImportOptions(
+                files, preset and preset.value, mapping, source, force, dry_run, step
+            )
+            result = run_import(loaded, options)
+    except OutsidePlan as err:
+        fail(str(err), 2)
+    emit(view.as_json(result) if format is ImportFormat.json else view.as_text(result))
+    if format is ImportFormat.text and view.status(result):
+        typer.echo(f"salesplan: {view.status(result)}", err=True)
+    if result.findings.errors:
+        raise typer.Exit(1)
+    if result.refused and not force:  # a dry run exits as the real run would
+        listed = "\n".join(f"  {item}" for item in result.refused[:20])
+        fail(f"not overwriting what was written by hand:\n{listed}\nUse --force to replace it.", 2)
+
+
+def main() -> None:
+    # pydantic's plugin discovery scans every installed distribution; a CLI needs none
+    # (25-48 ms of every command, benchmarks/README.md).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    app(prog_name="salesplan")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from typing import Any
@@ -75,6 +75,8 @@ CATALOGUE: dict[str, Code] = {
         Code("SP111", _E, "file exceeds a safety limit (size, nesting depth or node count)"),
         Code("SP112", _E, "malformed CSV file"),
         Code("SP113", _E, "file cannot be read"),
+        Code("SP114", _E, "a path leads outside the plan folder"),
+        Code("SP115", _E, "more problems than are listed"),
         # SP2xx: schema
         Code("SP201", _E, "unknown key"),
         Code("SP202", _E, "required key is missing"),
@@ -111,7 +113,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP413", _E, "pins exceed the pool they are taken from"),
         Code("SP414", _W, "all split weights among siblings are zero; even split used"),
         Code("SP415", _E, "quotas.yaml is stale"),
-        Code("SP416", _E, "quotas.yaml is inconsistent"),
+        Code("SP416", _E, "quotas.yaml was edited by hand"),
         Code("SP417", _W, "rep has zero capacity under a capacity split"),
         Code("SP418", _E, "unknown split rule"),
         Code("SP419", _E, "pin is not a multiple of the rounding unit"),
@@ -129,6 +131,19 @@ CATALOGUE: dict[str, Code] = {
         Code("SP606", _W, "same rep and period in two files"),
         Code("SP607", _E, "submission file has a wrong header"),
         Code("SP608", _E, "submission file is empty"),
+        # SP7xx: import from CRM exports (`salesplan import`)
+        Code("SP701", _E, "export file cannot be read"),
+        Code("SP702", _E, "export columns are not recognised"),
+        Code("SP703", _E, "opportunity owner matches no rep"),
+        Code("SP704", _E, "stage, status or forecast category is not mapped"),
+        Code("SP705", _E, "amount is not a number"),
+        Code("SP706", _E, "close date is not a date"),
+        Code("SP707", _E, "currency has no exchange rate"),
+        Code("SP708", _W, "near-duplicate values: two spellings of one name"),
+        Code("SP709", _W, "opportunity has no account"),
+        Code("SP710", _W, "open opportunity has no close date in the fiscal year"),
+        Code("SP711", _W, "history given in org.yaml wins over the imported value"),
+        Code("SP712", _E, "opportunity appears twice"),
     )
 }
 
@@ -138,6 +153,32 @@ def diagnostic(
 ) -> Diagnostic:
     """Make a diagnostic with the catalogue's severity for `code`."""
     return Diagnostic(code, CATALOGUE[code].severity, message, file, line, column, path)
+
+
+MAX_PER_CODE = 200  # diagnostics listed per file and code; the rest are counted
+
+
+def capped(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted, each once, at most MAX_PER_CODE per file and code, then one SP115 line that
+    counts the rest: a file with 100,000 broken rows is not a 100,000-line report."""
+    kept: list[Diagnostic] = []
+    counts: dict[tuple[str, str], int] = {}
+    dropped: dict[tuple[str, str], tuple[Diagnostic, int]] = {}
+    for d in sorted(set(diagnostics), key=Diagnostic.sort_key):
+        group = (d.file, d.code)
+        counts[group] = seen = counts.get(group, 0) + 1
+        if seen <= MAX_PER_CODE or d.code == "SP115":
+            kept.append(d)
+        else:
+            first, n = dropped.get(group, (d, 0))
+            dropped[group] = (first, n + 1)
+    for (file, code), (first, n) in dropped.items():
+        message = (
+            f"{n:,} more {code} problems in this file are not listed; fix the ones above first"
+        )
+        kept.append(diagnostic("SP115", message, file, first.line, first.column))
+    kept.sort(key=Diagnostic.sort_key)
+    return kept
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -198,31 +239,18 @@ def _one_deleted(word: str) -> set[str]:
     return {head, *(head[:i] + head[i + 1 :] for i in range(len(head)))}
 
 
-MAX_PER_CODE = 100  # diagnostics of one code shown per file; then one summary line
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in a file, 1-based."""
+
+    file: str
+    line: int
+    column: int
+    sheet: str | None = None  # the worksheet, for a row of an XLSX file
 
 
-def capped(found: list[Diagnostic], limit: int = MAX_PER_CODE) -> list[Diagnostic]:
-    """`found` (sorted) without repeats of the same message at the same place, and at most
-    `limit` diagnostics of one code per file, the rest summed up in one line at the first
-    one left out: a file with every row wrong reads as well as one with a few."""
-    shown: list[Diagnostic] = []
-    counts: dict[tuple[str, str], int] = {}
-    first_left: dict[tuple[str, str], Diagnostic] = {}
-    previous: set[Diagnostic] = set()
-    for found_one in found:
-        if found_one in previous:
-            continue
-        previous.add(found_one)
-        key = (found_one.file, found_one.code)
-        count = counts[key] = counts.get(key, 0) + 1
-        if count <= limit:
-            shown.append(found_one)
-        elif count == limit + 1:
-            first_left[key] = found_one
-    for key, first in first_left.items():
-        more = counts[key] - limit
-        message = f"… and {more:,} more like this in this file (the first {limit} are shown)"
-        shown.append(replace(first, message=message, path=""))
-    if first_left:
-        shown.sort(key=Diagnostic.sort_key)
-    return shown
+def report(code: str, message: str, where: Where, path: str = "") -> Diagnostic:
+    """A diagnostic at a `Where` (a worksheet is named at the end of the message)."""
+    if where.sheet is not None:
+        message = f"{message} (sheet {where.sheet!r})"
+    return diagnostic(code, message, where.file, where.line, where.column, path)

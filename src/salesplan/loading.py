@@ -1,33 +1,42 @@
-"""Find a plan, read every file safely and validate it: `load_plan` returns all problems."""
+"""Load a plan: read → parse → validate → check, collecting every problem on the way.
+
+`load_plan(path)` returns the plan (None when salesplan.yaml is unusable) with all the
+diagnostics found; nothing here stops at the first problem. The stages, each a module with
+one job (docs/design.md, "Shape of the code"):
+
+    reading.files    find the plan; read a file safely, confined to the plan folder
+    source           parse YAML with positions       tables / submissions: CSV and XLSX
+    validation       pydantic models, problems at their line and column
+    checks           the cross-file rules, on the assembled Plan
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
-
-from salesplan import cache as parse_cache
 from salesplan.diagnostics import Diagnostic, capped, diagnostic
-from salesplan.model import Org, PlanSettings, Quotas, Rep, Territory, Unit
-from salesplan.plan import MetricRow, Plan, Where
-from salesplan.schema_errors import schema_diagnostics
+from salesplan.model import Org, PlanSettings, Rep, Territory, Unit
+from salesplan.plan import MetricRow, Plan
+from salesplan.reading.files import (
+    PLAN_FILE,
+    PlanNotFound,
+    confined,
+    display_name,
+    find_plan,
+    read_file,
+)
+from salesplan.reading.records import REP_COLUMNS, TERRITORY_COLUMNS, is_table, read_table
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
 from salesplan.tables import parse_decimal, read_csv
+from salesplan.validation import check_top_keys, validate, validate_items
 
-PLAN_FILE = "salesplan.yaml"
-M = TypeVar("M", bound=BaseModel)
-
-
-class PlanNotFound(Exception):
-    """No plan where one was asked for: a usage error, not a plan error."""
+__all__ = ["PLAN_FILE", "Loaded", "PlanNotFound", "display_name", "find_plan", "load_plan"]
 
 
 @dataclass
@@ -37,214 +46,189 @@ class Loaded:
 
     plan: Plan | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    # the checks still running alongside (`load_plan(defer=True)`): `settle` waits for them
-    pending: Callable[[], list[Diagnostic]] | None = field(default=None, compare=False)
 
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]
 
-    def settle(self) -> Loaded:
-        """Wait for the checks running alongside, if any, and add what they found."""
-        if self.pending is not None:
-            waiting, self.pending = self.pending, None
-            self.diagnostics.extend(waiting())
-            self.diagnostics.sort(key=Diagnostic.sort_key)
-            self.diagnostics = capped(self.diagnostics)
-        return self
+    @property
+    def blocking(self) -> list[Diagnostic]:
+        """The errors that stop a command: all but a stale or hand-edited quotas.yaml (an
+        output; the commands compute the quotas anyway). Every error when there is no plan."""
+        if self.plan is None:
+            return self.errors
+        return [d for d in self.errors if d.code not in OUTPUT_FILE_CODES]
 
 
-def find_plan(start: Path | None = None) -> Path:
-    """The salesplan.yaml named by `start` (a file or a directory), or found upward from cwd."""
-    if start is not None:
-        candidate = start / PLAN_FILE if start.is_dir() else start
-        if not candidate.is_file():
-            raise PlanNotFound(f"no plan at {start} (expected {candidate})")
-        return candidate
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / PLAN_FILE).is_file():
-            return folder / PLAN_FILE
-    raise PlanNotFound(f"no {PLAN_FILE} in {here} or any folder above it")
+OUTPUT_FILE_CODES = frozenset({"SP415", "SP416"})  # quotas.yaml stale or edited by hand
 
 
-def display_name(path: Path) -> str:
-    """How a file is named in diagnostics: relative to the current directory when inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+Step = Callable[[str], None]  # told what is being read next, for a progress bar
+STEPS = ("plan", "org", "metrics", "submissions", "territories", "quotas", "checks")
 
 
-def read_bytes(path: Path, problems: list[Diagnostic]) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        problems.append(
-            diagnostic("SP113", f"cannot read file: {err.strerror}", display_name(path), 1, 1)
+def _no_progress(what: str) -> None:
+    pass
+
+
+def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Loaded:
+    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan.
+
+    `step` is called with each of STEPS as it starts (a progress bar's hook)."""
+    from salesplan.checks import run_checks
+
+    plan_file = find_plan(Path(path) if path is not None else None)
+    with gc_paused():  # a big plan is millions of objects that live as long as the plan
+        loaded = read_plan(plan_file, step)
+        plan = loaded.plan
+        if plan is not None and not plan.unparsed:
+            step("checks")
+            loaded.diagnostics.extend(run_checks(plan))
+    # A file that could not be parsed is reported alone: the cross-file checks would only
+    # report what follows from its content being missing.
+    loaded.diagnostics = capped(loaded.diagnostics)
+    if loaded.plan is not None:
+        loaded.plan.diagnostics = loaded.diagnostics
+    return loaded
+
+
+def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
+    """Read and validate the files of a plan, without the cross-file checks."""
+    problems: list[Diagnostic] = []
+    step("plan")
+    plan_doc = read_yaml_file(plan_file, problems)
+    settings = validate(plan_doc, PlanSettings, problems, salvage=True)
+    if settings is None:
+        return Loaded(None, problems)
+    plan = Plan(root=plan_file.parent, settings=settings, documents={"plan": plan_doc})
+    paths = plan_paths(plan, problems)
+    read: dict[str, bytes] = {"plan": plan_doc.raw or b""}  # what decides the allocation
+
+    step("org")
+    org_path = paths.get("org")
+    if org_path is not None and _present(org_path):
+        plan.documents["org"] = org_doc = read_yaml_file(org_path, problems, marks=False)
+        check_top_keys(org_doc, Org.model_fields, problems)
+        units, plan.unit_index = validate_items(org_doc, "units", Unit, problems, plan.broken_ids)
+        reps_doc = org_doc
+        reps_path = paths.get("reps")
+        if reps_path is not None:
+            reps_doc = read_table_file(reps_path, "reps", REP_COLUMNS, problems)
+            plan.documents["reps"] = reps_doc
+            read["reps"] = reps_doc.raw or b""
+            _given_twice(org_doc, "reps", settings.files.reps, problems)
+        reps, plan.rep_index = validate_items(reps_doc, "reps", Rep, problems, plan.broken_ids)
+        plan.org = Org(units=units, reps=reps)
+        read["org"] = org_doc.raw or b""
+    elif org_path is not None:
+        message = f"{settings.files.org} is missing: the org (units and reps) lives there; create it or set files.org"
+        at = plan_doc.locate(("files", "org"))
+        problems.append(diagnostic("SP101", message, plan_doc.file, *at, "files.org"))
+
+    step("metrics")
+    metrics_path = paths.get("metrics")
+    if metrics_path is not None and _present(metrics_path):
+        raw = read_file(metrics_path, problems)
+        plan.metric_rows = load_metrics(display_name(metrics_path), raw or b"", problems)
+        read["metrics"] = raw or b""
+
+    step("submissions")
+    submissions_path = paths.get("submissions")
+    if submissions_path is not None and _present(submissions_path):
+        plan.submissions = read_submissions(submissions_path, plan, problems)
+
+    step("territories")
+    territories_path = paths.get("territories")
+    if territories_path is not None and _present(territories_path):
+        if is_table(territories_path.name):
+            doc = read_table_file(territories_path, "territories", TERRITORY_COLUMNS, problems)
+        else:
+            doc = read_yaml_file(territories_path, problems, marks=False)
+            check_top_keys(doc, ["territories"], problems)
+        plan.documents["territories"] = doc
+        plan.territories, plan.territory_index = validate_items(
+            doc, "territories", Territory, problems, plan.broken_ids
         )
-        return None
+        read["territories"] = doc.raw or b""
+
+    plan.digest = inputs_digest(plan_file, paths, read)
+    step("quotas")
+    quotas_path = paths.get("quotas")
+    if quotas_path is not None and _present(quotas_path):
+        plan.quotas_file = display_name(quotas_path)
+        plan.quotas_raw = read_file(quotas_path, problems)
+    plan.unparsed = {role for role, doc in plan.documents.items() if doc.data is None}
+    return Loaded(plan, problems)
 
 
-def validate(
-    doc: Document, model: type[M], problems: list[Diagnostic], salvage: bool = False
-) -> M | None:
-    """The file's model, or None with its problems reported. With `salvage`, the offending
-    keys are dropped and validation retried (defaults apply), so that one typo in
-    salesplan.yaml does not hide every problem in the other files."""
-    if doc.data is None:
-        return None
-    try:
-        return model.model_validate(doc.data)
-    except ValidationError as err:
-        problems.extend(schema_diagnostics(doc, err, model))
-        if not salvage:
-            return None
-        return _salvaged(doc.data, err, model)
+def _present(path: Path) -> bool:
+    """Whether something is at `path` (a broken symlink, a FIFO or a folder included: reading
+    it reports what it is)."""
+    return os.path.lexists(path)
 
 
-def _salvaged(data: Any, err: ValidationError, model: type[M]) -> M | None:
-    for _ in range(3):
-        data = _plain(data)
-        for error in err.errors(include_url=False):
-            _drop(data, tuple(error["loc"]))
-        try:
-            return model.model_validate(data)
-        except ValidationError as again:
-            err = again
-    return None
-
-
-def _plain(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return data
-
-
-def _drop(data: Any, loc: tuple[str | int, ...]) -> None:
-    """Remove the value at `loc` (or its nearest existing parent key) from plain data."""
-    node: Any = data
-    parents: list[tuple[Any, Any]] = []
-    for part in loc:
-        present = (
-            part in node
-            if isinstance(node, dict)
-            else (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
-        )
-        if not present:
-            break
-        parents.append((node, part))
-        node = node[part]
-    for container, part in reversed(parents):
-        if isinstance(container, dict):
-            del container[part]
-            return
-
-
-def validate_items(
-    doc: Document, key: str, model: type[M], problems: list[Diagnostic], broken: set[str]
-) -> tuple[list[M], dict[str, int]]:
-    """Validate each item of the list `key` on its own so one bad item hides no other."""
-    items = doc.data.get(key) if isinstance(doc.data, dict) else None
-    if items is None:
-        return [], {}
-    if not isinstance(items, list):
-        line, col = doc.locate((key,))
-        problems.append(diagnostic("SP203", f"expected a list of {key}", doc.file, line, col, key))
-        return [], {}
-    valid: list[M] = []
-    index: dict[str, int] = {}
-    try:  # the common case in one call; item by item only to report what is wrong
-        valid = _list_adapter(model).validate_python(items)
-    except ValidationError:
-        valid = []
-    else:
-        for i, obj in enumerate(valid):
-            index.setdefault(obj.id, i)  # type: ignore[attr-defined]
-        return valid, index
-    for i, item in enumerate(items):
-        try:
-            obj = model.model_validate(item)
-        except ValidationError as err:
-            problems.extend(schema_diagnostics(doc, err, model, prefix=(key, i)))
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                broken.add(item["id"])
+def plan_paths(plan: Plan, problems: list[Diagnostic]) -> dict[str, Path]:
+    """The plan's files by role (`files:` in salesplan.yaml), each confined to the plan
+    folder; a path that leads out of it is an error at its line, and the file is not read."""
+    paths: dict[str, Path] = {}
+    doc = plan.documents["plan"]
+    for role, name in plan.settings.files.model_dump().items():
+        if name is None:
             continue
-        valid.append(obj)
-        index.setdefault(obj.id, i)  # type: ignore[attr-defined]
-    return valid, index
+        place = confined(plan.root, name)
+        if isinstance(place, Path):
+            paths[role] = place
+            continue
+        line, column = doc.locate(("files", role))
+        problems.append(diagnostic("SP114", f"files.{role} {place}", doc.file, line, column))
+    return paths
 
 
-@cache
-def _list_adapter(model: type[M]) -> TypeAdapter[list[M]]:
-    return TypeAdapter(list[model])  # type: ignore[valid-type]
-
-
-def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnostic]) -> None:
-    if doc.data is None:
-        return
-    if not isinstance(doc.data, dict):
-        line, col = doc.locate(())
-        problems.append(
-            diagnostic("SP203", "expected a mapping at the top of the file", doc.file, line, col)
-        )
-        return
-    known = list(allowed)
-    for key in doc.data:
-        if key not in known:
-            line, col = doc.locate((key,), key=True)
-            problems.append(
-                diagnostic(
-                    "SP201",
-                    f"unknown key {key!r}; expected one of {', '.join(known)}",
-                    doc.file,
-                    line,
-                    col,
-                    key,
-                )
-            )
+PLAIN_FROM = 1024 * 1024  # bytes from which a file may be parsed without positions first
 
 
 def read_yaml_file(path: Path, problems: list[Diagnostic], marks: bool = True) -> Document:
-    """A YAML file, parsed or from the cache. Without `marks`, positions are found again
-    only when a diagnostic needs them (see Document): for the big org and territories."""
-    raw = read_bytes(path, problems)
+    """A YAML file, read safely and parsed. Without `marks`, a big file is parsed without
+    positions, found again only when a diagnostic needs them (see Document): for the org and
+    territories of a big plan. A small file is parsed once, with them."""
+    raw = read_file(path, problems)
     name = display_name(path)
     if raw is None:
         return Document(name, None)
-    entry = parse_cache.key("yaml" if marks else "yaml-plain", name, raw)
-    doc = parse_cache.get(entry)
-    if not isinstance(doc, Document):
-        doc = parse_yaml(name, raw, marks)
-        parse_cache.put(entry, replace(doc))  # a copy: this one's data is dropped after use
+    doc = parse_yaml(name, raw, marks or len(raw) < PLAIN_FROM)
     problems.extend(doc.diagnostics)
     return doc
 
 
-def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
-    raw = read_bytes(path, problems)
+def read_table_file(
+    path: Path, key: str, columns: dict[str, tuple[str, ...]], problems: list[Diagnostic]
+) -> Document:
+    """A CSV table of records (reps.csv, territories.csv), read safely."""
+    raw = read_file(path, problems)
     if raw is None:
-        return []
-    table = read_csv(display_name(path), raw)
+        return Document(display_name(path), None)
+    return read_table(display_name(path), raw, key, columns, problems)
+
+
+def _given_twice(doc: Document, key: str, table: str | None, problems: list[Diagnostic]) -> None:
+    """The same list in YAML and in a CSV table: the table is read, the YAML is an error."""
+    if isinstance(doc.data, dict) and doc.data.get(key):
+        line, column = doc.locate((key,), key=True)
+        message = f"{key} are read from {table} (files.{key}); remove `{key}:` from this file"
+        problems.append(diagnostic("SP201", message, doc.file, line, column, key))
+
+
+def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[MetricRow]:
+    """metrics.csv: `id` then one column per metric; a cell that is not a number is SP411."""
+    table = read_csv(file, raw, short_rows=True)
     problems.extend(table.diagnostics)
     if table.header and table.header[0] != "id":
-        problems.append(
-            diagnostic(
-                "SP112",
-                "the first column of metrics.csv must be `id`",
-                table.file,
-                table.header_line,
-                1,
-            )
-        )
+        message = "the first column of metrics.csv must be `id`"
+        problems.append(diagnostic("SP112", message, table.file, table.header_line, 1))
         return []
     rows: list[MetricRow] = []
     names = [(i, name) for i, name in enumerate(table.header) if i and name]
     numbers: dict[str, Decimal] = {}  # one Decimal per cell text: metrics repeat
-    file = table.file
     for row in table.rows:
         cells = row.values
         values = {}
@@ -268,178 +252,14 @@ def load_metrics(path: Path, problems: list[Diagnostic]) -> list[MetricRow]:
     return rows
 
 
-def inputs_digest(paths: Iterable[Path]) -> str:
-    """sha256 over the files that decide the allocation (absent files count as empty)."""
+DIGESTED = ("org", "territories", "metrics", "reps")  # with the plan file: what decides the quotas
+
+
+def inputs_digest(plan_file: Path, paths: dict[str, Path], read: dict[str, bytes]) -> str:
+    """sha256 over the files that decide the allocation, as they were read (a file that is
+    absent or unreadable counts as empty)."""
     digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.is_file() else b"")
-        digest.update(b"\0")
+    named = [(plan_file.name, "plan")] + [(paths[r].name, r) for r in DIGESTED if r in paths]
+    for name, role in named:
+        digest.update(name.encode() + b"\0" + read.get(role, b"") + b"\0")
     return "sha256:" + digest.hexdigest()
-
-
-Step = Callable[[str], None]  # told what is being read next, for a progress bar
-STEPS = ("plan", "org", "metrics", "submissions", "territories", "quotas", "checks")
-
-
-def _no_progress(what: str) -> None:
-    pass
-
-
-ALONGSIDE_REPS = 2000  # from this many reps, `defer` runs the reporting checks alongside
-
-
-def load_plan(
-    path: Path | str | None = None, step: Step = _no_progress, defer: bool = False
-) -> Loaded:
-    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan.
-
-    `step` is called with each of STEPS as it starts (a progress bar's hook). With `defer`,
-    a big plan's checks that only report (checks.ALONGSIDE) run in a forked child while
-    the caller computes: `Loaded.settle()` waits for them and adds what they found."""
-    from salesplan.background import in_background
-    from salesplan.checks import ALONGSIDE, run_checks
-
-    plan_file = find_plan(Path(path) if path is not None else None)
-    with gc_paused():  # a big plan is millions of objects that live as long as the plan
-        loaded = read_plan(plan_file, step)
-        plan = loaded.plan
-        if plan is not None:
-            step("checks")
-            if defer and len(plan.org.reps) >= ALONGSIDE_REPS:
-                loaded.pending = in_background(lambda: _checks_alongside(plan))
-                loaded.diagnostics.extend(run_checks(plan, lambda c: c not in ALONGSIDE))
-            else:
-                loaded.diagnostics.extend(run_checks(plan))
-            for doc in plan.documents.values():
-                doc.drop_data()  # the models hold what the commands read
-    loaded.diagnostics.sort(key=Diagnostic.sort_key)
-    if loaded.pending is None:  # else capped once `settle` has added the rest
-        loaded.diagnostics = capped(loaded.diagnostics)
-    return loaded
-
-
-def _checks_alongside(plan: Plan) -> list[Diagnostic]:
-    from salesplan.checks import ALONGSIDE, run_checks
-
-    # In the child, the documents still hold their data. Run here instead (no fork, or the
-    # child failed), they are read again, with positions, from their bytes.
-    for role, doc in plan.documents.items():
-        if doc.data is None and doc.raw is not None:
-            plan.documents[role] = doc.marked()
-    return run_checks(plan, ALONGSIDE.__contains__)
-
-
-def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
-    """Read and validate the files of a plan, without the cross-file checks."""
-    problems: list[Diagnostic] = []
-    step("plan")
-    plan_doc = read_yaml_file(plan_file, problems)
-    settings = validate(plan_doc, PlanSettings, problems, salvage=True)
-    if settings is None:
-        return Loaded(None, problems)
-    root = plan_file.parent
-    files = settings.files
-    plan = Plan(root=root, settings=settings, documents={"plan": plan_doc})
-
-    territories_path = root / files.territories
-    territories = _start_reading(territories_path)
-
-    org_path = root / files.org
-    step("org")
-    if org_path.is_file():
-        plan.documents["org"] = org_doc = read_yaml_file(org_path, problems, marks=False)
-        check_top_keys(org_doc, Org.model_fields, problems)
-        units, plan.unit_index = validate_items(org_doc, "units", Unit, problems, plan.broken_ids)
-        reps, plan.rep_index = validate_items(org_doc, "reps", Rep, problems, plan.broken_ids)
-        plan.org = Org(units=units, reps=reps)
-    else:
-        message = f"{files.org} is missing: the org (units and reps) lives there; create it or set files.org"
-        problems.append(
-            diagnostic(
-                "SP101",
-                message,
-                display_name(plan_file),
-                *plan_doc.locate(("files", "org")),
-                "files.org",
-            )
-        )
-
-    metrics_path = root / files.metrics
-    step("metrics")
-    if metrics_path.is_file():
-        plan.metric_rows = load_metrics(metrics_path, problems)
-
-    submissions_path = root / files.submissions
-    step("submissions")
-    if submissions_path.exists():
-        plan.submissions = read_submissions(submissions_path, plan, problems)
-
-    step("territories")
-    if territories is not None:
-        doc, found = territories()
-        plan.documents["territories"] = doc
-        problems.extend(found)
-        check_top_keys(doc, ["territories"], problems)
-        plan.territories, plan.territory_index = validate_items(
-            doc, "territories", Territory, problems, plan.broken_ids
-        )
-
-    plan.digest = inputs_digest([plan_file, org_path, territories_path, metrics_path])
-    quotas_path = root / files.quotas
-    step("quotas")
-    if quotas_path.is_file():
-        read_quotas(plan, quotas_path, problems)
-    return Loaded(plan, problems)
-
-
-BACKGROUND_BYTES = 512 * 1024  # files above this are parsed in a forked child
-
-
-def _read_yaml_alone(path: Path) -> tuple[Document, list[Diagnostic]]:
-    found: list[Diagnostic] = []
-    doc = read_yaml_file(path, found, marks=False)
-    parse_cache.flush()  # in the background child: its new cache entry would be lost otherwise
-    return doc, found
-
-
-def _start_reading(path: Path) -> Callable[[], tuple[Document, list[Diagnostic]]] | None:
-    """Start reading an optional YAML file: in the background when it is big."""
-    from salesplan.background import in_background
-
-    if not path.is_file():
-        return None
-    if path.stat().st_size < BACKGROUND_BYTES:
-        result = _read_yaml_alone(path)
-        return lambda: result
-    return in_background(lambda: _read_yaml_alone(path))
-
-
-def read_quotas(plan: Plan, path: Path, problems: list[Diagnostic]) -> None:
-    """quotas.yaml: skipped when its checksums prove it is allocate's untouched output for
-    these very inputs (then the allocation stands for it), or when its `inputs:` line shows
-    it was written for other inputs (stale: SP415, the commands allocate afresh); otherwise
-    parsed and checked."""
-    from salesplan.quotas import stale_inputs, verified
-
-    raw = read_bytes(path, problems)
-    if raw is None:
-        return
-    plan.quotas_present = True
-    if verified(raw, plan.digest):
-        plan.quotas_verified = True
-        return
-    stale = stale_inputs(raw, plan.digest)
-    if stale is not None:  # to be written again: what else it holds no longer matters
-        plan.quotas_stale = Where(display_name(path), *stale)
-        return
-    plan.documents["quotas"] = doc = parse_yaml(display_name(path), raw)
-    problems.extend(doc.diagnostics)
-    plan.quotas = validate(doc, Quotas, problems)
-
-
-def yaml_value(doc: Document, *path: str | int) -> Any:
-    node: Any = doc.data
-    for part in path:
-        node = node[part]
-    return node

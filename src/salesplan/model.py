@@ -10,7 +10,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+)
 
 from salesplan.money import MAX_AMOUNT, MAX_DECIMALS
 
@@ -40,6 +48,11 @@ Ratio = Annotated[
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]
+Owners = Annotated[
+    Annotated[Text, Tag("one")] | Annotated[list[Text], Field(min_length=1), Tag("list")],
+    Discriminator(lambda v: "list" if isinstance(v, list) else "one"),  # one error, not two
+    Field(description='who approves changes below: an email, a "@github-handle", or a list'),
+]
 Metrics = dict[Id, Number]
 
 
@@ -85,7 +98,8 @@ class ReconcilePolicy(Model):
 
 class Files(Model):
     org: Text = "org.yaml"
-    territories: Text = "territories.yaml"
+    reps: Text | None = None  # reps.csv: the reps as a CSV table instead of under org.yaml
+    territories: Text = "territories.yaml"  # or territories.csv
     metrics: Text = "metrics.csv"
     submissions: Text = "submissions"
     quotas: Text = "quotas.yaml"
@@ -107,6 +121,7 @@ class PlanSettings(Model):
     budget: Budget = Budget()
     reconcile: ReconcilePolicy = ReconcilePolicy()
     files: Files = Files()
+    owner: Owners | None = None
 
 
 # ---- org.yaml
@@ -117,7 +132,7 @@ class Unit(Model):
     name: Text | None = None
     level: Id
     parent: Id | None = None
-    owner: Text | None = None
+    owner: Owners | None = None
     quota: Amount | None = None
     metrics: Metrics = Field(default_factory=dict)
 

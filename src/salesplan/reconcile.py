@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.allocate import Allocation, NodeQuota
 from salesplan.capacity import over_budget, quota_capacities
+from salesplan.diagnostics import report
 from salesplan.fiscal import ZERO
 from salesplan.money import Weight, split_units, to_units
-from salesplan.plan import report
 from salesplan.rollup import forecast_tree
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.diagnostics import Diagnostic
     from salesplan.model import Level
     from salesplan.plan import Plan
@@ -76,6 +78,12 @@ class Reconciliation:
 
     def by_id(self) -> dict[str, ReconcileNode]:
         return {n.id: n for n in self.nodes}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.nodes, self.periods)
 
 
 @dataclass(frozen=True)

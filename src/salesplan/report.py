@@ -20,7 +20,7 @@ from salesplan.allocate import Allocation, effective_over_assignment
 from salesplan.capacity import CapacityReport, capacity_report
 from salesplan.fiscal import MONTHS, ZERO
 from salesplan.metrics import territory_metrics
-from salesplan.quotas import current_quotas, is_fresh
+from salesplan.quotas import current_quotas
 from salesplan.reconcile import Reconciliation, reconcile
 from salesplan.rollup import Rollup, RollupNode, rollup
 
@@ -214,9 +214,9 @@ def build_report(
 
 def _quotas_file(plan: Plan, diagnostics: Sequence[Diagnostic]) -> str:
     codes = {d.code for d in diagnostics}
-    if not plan.quotas_present:
+    if plan.quotas_raw is None:
         return "absent"
-    if not is_fresh(plan) or "SP415" in codes:
+    if "SP415" in codes:
         return "stale"
     return "edited by hand" if "SP416" in codes else "fresh"
 

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 WORKING_TREE = "working tree"
 DEFAULT_OLD = "HEAD"
-# Problems that do not stop a diff: a stale or hand-edited quotas.yaml (diff recomputes).
-TOLERATED = frozenset({"SP415", "SP416"})
 BLOB_MODES = {"100644", "100755"}  # regular files; symlinks and submodules are left out
 
 
@@ -47,8 +45,7 @@ class Side:
     @property
     def problems(self) -> list[Diagnostic]:
         """The errors that make diffing this side meaningless."""
-        blocking = [d for d in self.loaded.errors if d.code not in TOLERATED]
-        return blocking or (self.loaded.errors if self.loaded.plan is None else [])
+        return self.loaded.blocking
 
     @property
     def plan(self) -> Plan | None:
@@ -133,7 +130,7 @@ def plan_files(settings_text: bytes, plan_dir: str) -> list[str]:
     if isinstance(doc.data, dict) and not doc.diagnostics:
         with suppress(ValueError):
             files = Files.model_validate(doc.data.get("files", {}))
-    names = [files.org, files.territories, files.metrics, files.submissions, files.quotas]
+    names = [name for name in files.model_dump().values() if isinstance(name, str)]
     paths = [posixpath.normpath(posixpath.join(plan_dir, name)) for name in names]
     return [p for p in paths if not p.startswith("../") and p not in {"..", "."}]
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from salesplan.fiscal import MONTHS, ZERO
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from salesplan.allocate import Allocation
     from salesplan.model import Rep
     from salesplan.plan import Plan
@@ -43,6 +45,12 @@ class Rollup:
     unit: Decimal
     nodes: tuple[RollupNode, ...]  # top-down order
     quota_source: str = "computed"  # where the quotas came from: "quotas.yaml" | "computed"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node as a pandas DataFrame (exact Decimals; one column per period)."""
+        from salesplan.frames import rows_frame
+
+        return rows_frame(self.nodes, self.periods)
 
     @property
     def root(self) -> RollupNode:

@@ -20,10 +20,10 @@ from typing import Any, cast
 import yaml
 
 from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.reading.files import MAX_BYTES
 
-MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_NODES = 8_000_000
+MAX_NODES = 5_000_000  # values in one file: 100,000 territories are about 2.5 million
 
 Mark = tuple[int, int]  # 1-based line and column
 _SHIFT = 24  # a mark is packed in one int: line << 24 | column (columns up to 16 million)
@@ -81,23 +81,14 @@ class Document:
     """One parsed file: its data (None when unreadable) and where things are in it.
 
     A big file may be read without positions (`parse_yaml(..., marks=False)`): its data is
-    then plain dicts and lists, a third lighter, and the file's bytes are kept so that the
-    first `locate` (a diagnostic to report) parses it again with positions."""
+    then plain dicts and lists, a third lighter, and the first `locate` (a diagnostic to
+    report) parses its bytes again with positions."""
 
     file: str
     data: Any
     diagnostics: list[Diagnostic] = field(default_factory=list)
     raw: bytes | None = field(default=None, repr=False, compare=False)
     _marked: Document | None = field(default=None, init=False, repr=False, compare=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_marked": None}  # positions are parsed again when asked
-
-    def drop_data(self) -> None:
-        """Let the data of a document read without positions go, once it has been
-        validated and checked: its positions are still found from the bytes."""
-        if self.raw is not None and not isinstance(self.data, (YMap, YList)):
-            self.data = None
 
     def marked(self) -> Document:
         """This document with positions: itself, or the file parsed again with them."""
@@ -197,6 +188,13 @@ class _Builder:
         m = event.start_mark
         self.diagnostics.append(diagnostic(code, message, self.file, m.line + 1, m.column + 1))
 
+    def too_many(self, event: Any) -> None:
+        """Stop at the limit, in either mode: the file is not parsed a second time for it."""
+        m = event.start_mark
+        message = f"more than {MAX_NODES:,} YAML values; split the file"
+        self.diagnostics.append(diagnostic("SP111", message, self.file, m.line + 1, m.column + 1))
+        raise _LimitExceeded
+
     def build(self) -> Any:
         get = self.get
         get()  # stream start
@@ -217,8 +215,7 @@ class _Builder:
         if kind is yaml.ScalarEvent and event.anchor is None and event.tag is None:
             return resolve_plain(event.value) if event.implicit[0] else event.value
         if self.nodes > MAX_NODES:
-            self.report("SP111", f"more than {MAX_NODES:,} YAML values; split the file", event)
-            raise _LimitExceeded
+            self.too_many(event)
         if depth > MAX_DEPTH:
             message = f"nesting deeper than {MAX_DEPTH} levels; flatten the data"
             self.report("SP111", message, event)
@@ -252,6 +249,8 @@ class _Builder:
             if kind is end:
                 self.nodes += len(seq)
                 return seq
+            if not len(seq) & 0xFFFF and self.nodes + len(seq) > MAX_NODES:
+                self.too_many(event)
             if marks is not None:
                 mark = event.start_mark
                 marks.append((mark.line + 1) << _SHIFT | (mark.column + 1))
@@ -278,6 +277,8 @@ class _Builder:
             elif kind is end:
                 self.nodes += 2 * len(mapping)
                 return mapping
+            if not len(mapping) & 0xFFFF and self.nodes + 2 * len(mapping) > MAX_NODES:
+                self.too_many(key_event)
             else:
                 key = node(key_event, depth)
             value_event = get()
@@ -350,12 +351,15 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
     demand (see Document); a file with any problem is parsed with them straight away."""
     text, problems = decode(file, raw)
     if text is None:
-        return Document(file, None, problems)
+        return Document(file, None, problems, raw=raw)
     if not marks:
+        plain = _Builder(file, text, marks=False)
         with gc_paused():
             try:
-                data = _Builder(file, text, marks=False).build()
-            except (_NeedsMarks, _LimitExceeded, yaml.YAMLError):
+                data = plain.build()
+            except _LimitExceeded:
+                return Document(file, None, plain.diagnostics, raw=raw)
+            except (_NeedsMarks, yaml.YAMLError):
                 pass
             else:
                 if data is not None:
@@ -376,14 +380,28 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
                 message += "; flatten the data"
             builder.diagnostics.append(diagnostic(code, message, file, line, column))
             data = None
-        except yaml.YAMLError as err:
-            builder.diagnostics.append(diagnostic("SP103", str(err).strip(), file, 1, 1))
+        except yaml.reader.ReaderError as err:  # a character YAML does not allow
+            builder.diagnostics.append(_bad_character(file, text, err))
             data = None
-    document = Document(file, data, builder.diagnostics)
+        except yaml.YAMLError as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else "invalid YAML"
+            builder.diagnostics.append(diagnostic("SP103", first, file, 1, 1))
+            data = None
+    document = Document(file, data, builder.diagnostics, raw=raw)
     if data is None and not document.diagnostics:
         message = "file is empty (no YAML data, only blanks or comments); give it its content"
         document.diagnostics.append(diagnostic("SP110", message, file, 1, 1))
     return document
+
+
+def _bad_character(file: str, text: str, err: yaml.reader.ReaderError) -> Diagnostic:
+    """A control character (NUL, ESC...) at its line and column, named, on one line."""
+    position = min(max(err.position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "?")
+    message = f"control character U+{code:04X} is not allowed in YAML; remove it"
+    return diagnostic("SP103", message, file, line, column)
 
 
 def _syntax_message(err: yaml.MarkedYAMLError, text: str) -> str:

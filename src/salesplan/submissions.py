@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import ValidationError
 
-from salesplan import cache
-from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.diagnostics import Diagnostic, Where, diagnostic, report
 from salesplan.model import Submission
-from salesplan.plan import AMOUNT, Batch, CellSource, MarkSource, Submissions, Where, report
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
+from salesplan.submitted import AMOUNT, Batch, CellSource, MarkSource, Submissions
 from salesplan.tables import (
     NOT_A_NUMBER,
     Table,
@@ -91,44 +90,15 @@ class _Walk:
                 self.entry(path / name)
 
     def report(self, path: Path, message: str) -> None:
-        from salesplan.loading import display_name
+        from salesplan.reading.files import display_name
 
         if self.problems is not None:
             self.problems.append(diagnostic("SP113", message, display_name(path), 1, 1))
 
 
-def read_file(path: Path, problems: list[Diagnostic]) -> bytes | None:
-    """A submission file's bytes: opened without blocking (a FIFO put in place of a file
-    cannot hang the read), checked to be a regular file of at most the size limit."""
-    from salesplan.loading import display_name
-    from salesplan.source import MAX_BYTES
-
-    name = display_name(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as err:
-        problems.append(diagnostic("SP113", f"cannot read file: {err.strerror}", name, 1, 1))
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            message = "is not a regular file (a FIFO, socket or device); not read"
-            problems.append(diagnostic("SP113", message, name, 1, 1))
-            return None
-        if info.st_size > MAX_BYTES:
-            message = f"file is {info.st_size:,} bytes, more than the limit of {MAX_BYTES:,}"
-            problems.append(diagnostic("SP111", message, name, 1, 1))
-            return None
-        try:
-            return handle.read()
-        except OSError as err:
-            problems.append(diagnostic("SP113", f"cannot read file: {err.strerror}", name, 1, 1))
-            return None
-
-
 def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Submissions:
     """Every submitted amount, one batch per file."""
-    from salesplan.loading import display_name
+    from salesplan.reading.files import display_name, read_file
 
     submitted = Submissions()
     yaml_reps: dict[str, Where] = {}
@@ -151,19 +121,8 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
 
 
 def _csv_batch(name: str, raw: bytes, problems: list[Diagnostic]) -> Batch | None:
-    """The rows of a CSV file, from the cache when this very file was read before."""
-    entry = cache.key("csv", name, raw)
-    hit = cache.get(entry)
-    batch: Batch | None
-    found: list[Diagnostic]
-    if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], Batch | None):
-        batch, found = hit
-    else:
-        found = []
-        batch = _table_batch(*open_csv(name, raw), found)
-        cache.put(entry, (batch, found))
-    problems.extend(found)
-    return batch
+    """The rows of a CSV file."""
+    return _table_batch(*open_csv(name, raw), problems)
 
 
 def _yaml_batch(

@@ -109,12 +109,13 @@ def cell_starts(raw_line: str) -> list[int]:
     return columns
 
 
-def read_csv(file: str, raw: bytes) -> Table:
-    """A whole CSV file: its header and its rows, cells stripped. A short row is not padded
-    to the header's width (a header of 20,000 names over 100,000 one-cell rows would be two
-    billion cells): a row holds at least its first cell, and the cells it has."""
+def read_csv(file: str, raw: bytes, short_rows: bool = False) -> Table:
+    """A whole CSV file: its header and its rows, cells stripped, each row as wide as the
+    header; with `short_rows`, a short row keeps only the cells it has (at least one: a
+    header of 20,000 names over 100,000 one-cell rows would be two billion cells)."""
     table, rows = open_csv(file, raw)
-    table.width = 1
+    if short_rows:
+        table.width = 1
     table.rows.extend(Row(line, [c.strip() for c in cells]) for line, cells in rows)
     return table
 

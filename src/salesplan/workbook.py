@@ -14,10 +14,12 @@ from __future__ import annotations
 import io
 import math
 import posixpath
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
@@ -61,6 +63,7 @@ class Workbook:
             raise WorkbookError(f"cannot read file: {err.strerror}") from None
         self.inflated = 0
         self._strings: list[str] | None = None
+        self._dates: frozenset[str] = frozenset()
         try:
             self.sheets = self._sheets()
         except BaseException:
@@ -77,10 +80,12 @@ class Workbook:
         self.close()
 
     def rows(self, sheet: Sheet) -> Iterator[Row]:
-        """Each row that holds a cell, with its cells as text (numbers as Excel shows them)."""
+        """Each row that holds a cell, with its cells as text (numbers as Excel shows them,
+        a date as `YYYY-MM-DD HH:MM:SS`)."""
         if self._strings is None:
             self._strings = self._shared_strings()
-        reader = _SheetReader(self._strings, sheet.part)
+            self._dates = self._date_styles()
+        reader = _SheetReader(self._strings, sheet.part, self._dates)
         with self._open(sheet.part) as stream:
             for _ in _parse(stream, sheet.part, reader.start, reader.end, reader.data):
                 yield from reader.done
@@ -128,6 +133,35 @@ class Workbook:
             for _ in _parse(stream, part, reader.start, reader.end, reader.data):
                 pass
         return reader.strings
+
+    def _date_styles(self) -> frozenset[str]:
+        """The cell styles (`s="3"`) whose number format shows a date or a time."""
+        part = "xl/styles.xml"
+        if part not in self.zip.NameToInfo:
+            return frozenset()
+        formats: dict[str, str] = {}
+        styles: list[str] = []
+        depth = {"cellXfs": False}
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            name = _local(name)
+            if name == "numFmt":
+                formats[attrs.get("numFmtId", "")] = attrs.get("formatCode", "")
+            elif name == "cellXfs":
+                depth["cellXfs"] = True
+            elif name == "xf" and depth["cellXfs"]:
+                styles.append(attrs.get("numFmtId", "0"))
+
+        def end(name: str) -> None:
+            if _local(name) == "cellXfs":
+                depth["cellXfs"] = False
+
+        with self._open(part) as stream:
+            for _ in _parse(stream, part, start, end):
+                pass
+        return frozenset(
+            str(i) for i, number in enumerate(styles) if _is_date_format(number, formats)
+        )
 
     def _open(self, part: str) -> IO[bytes]:
         """A part's stream, once its inflated size is known to be within the limits (the
@@ -218,8 +252,9 @@ def _local(name: str) -> str:
 class _SheetReader:
     """The handlers that turn a worksheet's XML into rows of cells."""
 
-    def __init__(self, strings: list[str], part: str) -> None:
-        self.strings, self.part = strings, part
+    def __init__(self, strings: list[str], part: str, dates: frozenset[str]) -> None:
+        self.strings, self.part, self.dates = strings, part, dates
+        self.style: str | None = None
         self.done: list[Row] = []
         self.cells: dict[int, str] = {}
         self.number = 0  # the row's number
@@ -239,6 +274,7 @@ class _SheetReader:
             ref = self.ref = attrs.get("r")
             self.column = _column(ref, self.part) if ref else self.column + 1
             self.kind = attrs.get("t", "n")
+            self.style = attrs.get("s")
             self.value = self.formula = self.inline = None
         elif name == "v" or name == "f":
             self.text = []
@@ -290,6 +326,8 @@ class _SheetReader:
             # a formula never calculated (written by a program, never opened in Excel)
             return "" if self.formula is None else "=" + self.formula
         if kind == "n":
+            if self.style is not None and self.style in self.dates:
+                return _date(value)
             return _shown(value)
         if kind == "s":
             try:
@@ -343,6 +381,31 @@ class _StringsReader:
             self.strings.append("".join(self.item))
         elif name == "rPh":
             self.phonetic = False
+
+
+BUILTIN_DATES = {str(i) for i in (*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59))}
+
+
+def _is_date_format(number: str, formats: dict[str, str]) -> bool:
+    if number in BUILTIN_DATES:
+        return True
+    code = formats.get(number)
+    if not code:
+        return False
+    code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)  # quoted text, escapes, [colours]
+    return bool(re.search(r"[dmyhs]", code, re.IGNORECASE)) and "General" not in code
+
+
+def _date(serial: str) -> str:
+    """An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD HH:MM:SS`."""
+    try:
+        days = float(serial)
+        return str(EPOCH + timedelta(days=days))
+    except (ValueError, OverflowError):
+        return serial
+
+
+EPOCH = datetime(1899, 12, 30)
 
 
 def _shown(number: str) -> str:

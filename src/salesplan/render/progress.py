@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from salesplan.loading import STEPS, Step
+from salesplan.reading.files import PlanNotFound, find_plan
 
 LARGE = 2 * 1024 * 1024  # bytes of plan files above which loading takes long enough to show
 
 
 def _plan_size(plan: Path | None) -> int:
-    folder = Path.cwd() if plan is None else (plan if plan.is_dir() else plan.parent)
+    """The bytes of the files at the top of the plan folder (org, territories...): one
+    listing of one folder, never a walk of the tree."""
     try:
-        return sum(
-            p.stat().st_size for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts
-        )
-    except OSError:
+        folder = find_plan(plan).parent
+        return sum(e.stat().st_size for e in os.scandir(folder) if e.is_file())
+    except (OSError, PlanNotFound):
         return 0
 
 
@@ -37,7 +39,6 @@ def loading_progress(plan: Path | None) -> Iterator[Step]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
-        auto_refresh=False,  # drawn at each step: no refresh thread, so the loader may fork
     )
     with bar:
         task = bar.add_task("loading", total=len(STEPS))

@@ -1,0 +1,118 @@
+"""Long lists as CSV tables (docs/design.md, "Plan files"): reps.csv and territories.csv.
+
+A 10,000-rep org is usually an HRIS export; as a CSV it is read in a tenth of the time of
+the same YAML. Each row becomes the record the YAML would hold (the same models validate
+it), and positions are the row and the character column of the cell, so every diagnostic
+points at `file:row:column` exactly as it would in YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.source import Document, Mark
+from salesplan.tables import Table, parse_decimal, read_csv
+
+# column -> (key, sub-key) of the record it fills; amounts become Decimals
+REP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "name": ("name",),
+    "email": ("email",),
+    "parent": ("parent",),
+    "start": ("start",),
+    "end": ("end",),
+    "status": ("status",),
+    "ramp": ("ramp",),
+    "profile": ("profile",),
+    "ote_base": ("ote", "base"),
+    "ote_variable": ("ote", "variable"),
+    "quota": ("quota",),
+}
+TERRITORY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "name": ("name",),
+    "owner": ("owner",),
+    "segment": ("segment",),
+    "geo": ("geo",),
+    "accounts": ("accounts",),
+}
+AMOUNTS = frozenset({"ote_base", "ote_variable", "quota"})
+LISTS = frozenset({"geo", "accounts"})  # codes separated by spaces
+
+
+@dataclass
+class TableDocument(Document):
+    """A CSV table read as `{key: [record, ...]}`: `locate(("reps", 3, "ote", "base"))`
+    is the row of record 3 and the column of its `ote_base` cell."""
+
+    table: Table | None = field(default=None, repr=False, compare=False)
+    key: str = ""
+    columns: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
+
+    def marked(self) -> Document:
+        return self
+
+    def locate(self, path: tuple[str | int, ...], key: bool = False) -> Mark:
+        table = self.table
+        if table is None or len(path) < 2 or path[0] != self.key or not isinstance(path[1], int):
+            return (table.header_line, 1) if table is not None else (1, 1)
+        rows = table.rows
+        if not 0 <= path[1] < len(rows):
+            return table.header_line, 1
+        row = rows[path[1]]
+        fields = tuple(p for p in path[2:] if isinstance(p, str))
+        while fields and fields not in self.columns:
+            fields = fields[:-1]
+        index = self.columns.get(fields)
+        return row.line, (table.cell_column(row.line, index) if index is not None else 1)
+
+
+def read_table(
+    file: str, raw: bytes, key: str, columns: dict[str, tuple[str, ...]], problems: list[Diagnostic]
+) -> TableDocument:
+    """The records of a CSV table, as a document whose `data` is `{key: [record, ...]}`:
+    empty cells are left out (defaults apply), amounts are Decimals when they are numbers
+    (else the text, for the model to report), lists are split on spaces."""
+    table = read_csv(file, raw)
+    problems.extend(table.diagnostics)
+    header = [name.strip().lower() for name in table.header]
+    unknown = [name for name in header if name and name not in columns]
+    for name in unknown:
+        column = table.header_columns[header.index(name)] if table.header_columns else 1
+        message = f"unknown column {name!r} in {file}; expected some of {', '.join(columns)}"
+        problems.append(diagnostic("SP201", message, file, table.header_line, column, name))
+    if table.header and "id" not in header:
+        message = (
+            f"{file} has no `id` column; the first row names the columns: {', '.join(columns)}"
+        )
+        problems.append(diagnostic("SP202", message, file, table.header_line, 1, "id"))
+    used = [(i, name, columns[name]) for i, name in enumerate(header) if name in columns]
+    records = [_record(row.values, used) for row in table.rows]
+    positions = {place: i for i, _, place in used}
+    return TableDocument(file, {key: records}, raw=raw, table=table, key=key, columns=positions)
+
+
+def _record(cells: list[str], used: list[tuple[int, str, tuple[str, ...]]]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for i, name, place in used:
+        text = cells[i]
+        if not text:
+            continue
+        value: Any = text
+        if name in AMOUNTS:
+            number = parse_decimal(text.replace("_", ""))
+            value = number if number is not None else text
+        elif name in LISTS:
+            value = text.split()
+        if len(place) == 1:
+            record[place[0]] = value
+        else:
+            record.setdefault(place[0], {})[place[1]] = value
+    return record
+
+
+def is_table(name: str) -> bool:
+    """Whether a `files:` entry names a CSV table rather than a YAML file."""
+    return name.lower().endswith(".csv")

@@ -1,0 +1,101 @@
+"""Reps and territories as CSV tables: the same plan as in YAML, the same numbers, every
+problem at file:row:column."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import yaml
+
+from salesplan.loading import load_plan
+
+
+def as_tables(example: Path) -> None:
+    """Move the example's reps and territories into reps.csv and territories.csv."""
+    org = yaml.safe_load((example / "org.yaml").read_text())
+    rows = ["id,name,parent,start,end,status,ote_base,ote_variable,quota"]
+    for r in org.pop("reps"):
+        ote = r.get("ote", {})
+        cells = [r["id"], r.get("name", ""), r.get("parent", ""), r.get("start", ""),
+                 r.get("end", ""), r.get("status", ""), ote.get("base", ""),
+                 ote.get("variable", ""), r.get("quota", "")]  # fmt: skip
+        rows.append(",".join(str(c) for c in cells))
+    (example / "reps.csv").write_text("\n".join(rows) + "\n")
+    (example / "org.yaml").write_text(yaml.safe_dump(org, sort_keys=False))
+    territories = yaml.safe_load((example / "territories.yaml").read_text())["territories"]
+    rows = ["id,name,owner,segment,geo,accounts"]
+    metrics = list(csv.DictReader((example / "metrics.csv").open()))
+    for t in territories:
+        geo, accounts = " ".join(t.get("geo", [])), " ".join(t.get("accounts", []))
+        cells = [
+            t["id"],
+            t.get("name", ""),
+            t.get("owner", ""),
+            t.get("segment", ""),
+            geo,
+            accounts,
+        ]
+        rows.append(",".join(cells))
+        metrics.append({"id": t["id"], **t.get("metrics", {})})  # territory metrics move there
+    names = list(dict.fromkeys(name for row in metrics for name in row))
+    with (example / "metrics.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, names)
+        writer.writeheader()
+        writer.writerows(metrics)
+    (example / "territories.csv").write_text("\n".join(rows) + "\n")
+    (example / "territories.yaml").unlink()
+    settings = example / "salesplan.yaml"
+    settings.write_text(
+        settings.read_text() + "files: {reps: reps.csv, territories: territories.csv}\n"
+    )
+
+
+def test_the_same_numbers_from_csv_tables(example: Path, cli) -> None:
+    before = {
+        c: json.loads(cli(c, example, "--format", "json").stdout)
+        for c in ("allocate", "rollup", "reconcile", "capacity")
+    }
+    as_tables(example)
+    assert load_plan(example).diagnostics == []
+    for command, doc in before.items():
+        assert json.loads(cli(command, example, "--format", "json").stdout) == doc, command
+
+
+def test_problems_in_a_table_point_at_the_cell(example: Path) -> None:
+    as_tables(example)
+    reps = example / "reps.csv"
+    lines = reps.read_text().splitlines()
+    ben = next(i for i, line in enumerate(lines) if line.startswith("ben,"))
+    carla = next(i for i, line in enumerate(lines) if line.startswith("carla,"))
+    lines[ben] = lines[ben].replace(",amer-ent,", ",amer-entx,")
+    lines[carla] = lines[carla].replace(",95000,", ",95OOO,", 1)
+    reps.write_text("\n".join(lines) + "\n")
+    found = [(d.code, d.file, d.line, d.column) for d in load_plan(example).diagnostics]
+    parent_col = lines[ben].index("amer-entx") + 1
+    base_col = lines[carla].index("95OOO") + 1
+    assert [(code, Path(file).name, line, column) for code, file, line, column in found] == [
+        ("SP302", "reps.csv", ben + 1, parent_col),
+        ("SP203", "reps.csv", carla + 1, base_col),
+    ]
+
+
+def test_reps_given_twice(example: Path) -> None:
+    org_text = (example / "org.yaml").read_text()
+    as_tables(example)
+    (example / "org.yaml").write_text(org_text)
+    found = [(d.code, d.message) for d in load_plan(example).diagnostics]
+    assert (
+        "SP201",
+        "reps are read from reps.csv (files.reps); remove `reps:` from this file",
+    ) in found
+
+
+def test_an_unknown_column_is_named(example: Path) -> None:
+    as_tables(example)
+    reps = example / "reps.csv"
+    text = reps.read_text()
+    reps.write_text(text.replace("ote_base", "ote_bse", 1))
+    found = [(d.code, d.line, d.column) for d in load_plan(example).diagnostics]
+    assert ("SP201", 1, text.index("ote_base") + 1) in found
