@@ -3,11 +3,15 @@
 Usage::
 
     python benchmarks/generate.py --reps 10000 --out benchmarks/out/plan-10000-s7 [--seed 7]
+    python benchmarks/generate.py --reps 10000 --broken 1 --out benchmarks/out/broken-10000-s7
 
 Writes the files of DESIGN §2: ``salesplan.yaml`` (monthly periods), ``org.yaml`` (10 regions,
 reps/10 teams, 10 reps per team), ``territories.yaml`` (one territory per rep),
 ``metrics.csv`` (``id,history`` per non-planned rep) and ``submissions/forecast.csv``
 (``rep,period,amount,note``, 12 monthly rows per non-planned rep).
+
+``--broken 1`` breaks 1% of the submission rows and 1% of the reps (mistyped ids, bad
+amounts, unknown periods and ramps, ends before starts): the error path of DESIGN §6.
 
 Stdlib only. The output is a pure function of ``--reps`` and ``--seed``: the same arguments
 always give byte-identical files. Every file is built as one string and written once, so even
@@ -296,16 +300,62 @@ def territories_csv(reps: list[Rep], rng: Random) -> str:
     return "".join(out) + "\0" + "".join(metrics)
 
 
+def break_rows(forecast: str, share: float, rng: Random) -> str:
+    """``share`` of the submission rows broken as people break them, in turn: a mistyped rep
+    id (one letter too many), an amount with a letter O for a zero, a period that does not
+    exist, a negative amount."""
+    lines = forecast.splitlines(keepends=True)
+    rows = range(1, len(lines))
+    for turn, i in enumerate(sorted(rng.sample(rows, round(share * len(rows))))):
+        rep, period, amount, note = lines[i].rstrip("\n").split(",", 3)
+        if turn % 4 == 0:
+            rep += "x"
+        elif turn % 4 == 1:
+            amount = amount.replace("0", "O", 1) if "0" in amount else amount + "O"
+        elif turn % 4 == 2:
+            period = "M13"
+        else:
+            amount = "-" + amount
+        lines[i] = f"{rep},{period},{amount},{note}\n"
+    return "".join(lines)
+
+
+def break_reps(org: str, share: float, rng: Random) -> str:
+    """``share`` of the reps broken, in turn: a mistyped team id, an end before the start, an
+    unknown ramp profile, an OTE that is not a number (the rep is then left out)."""
+    lines = org.splitlines(keepends=True)
+    reps = [
+        i for i, line in enumerate(lines) if line.startswith("  - {id: ") and "parent: " in line
+    ]
+    reps = [i for i in reps if "level: " not in lines[i]]
+    for turn, i in enumerate(sorted(rng.sample(reps, round(share * len(reps))))):
+        line = lines[i]
+        if turn % 4 == 0:
+            team = line.split("parent: ", 1)[1].split(",", 1)[0]
+            line = line.replace(f"parent: {team},", f"parent: {team}x,")
+        elif turn % 4 == 1:
+            line = line.replace(", start: ", ", end: 2017-12-31, start: ")
+        elif turn % 4 == 2:
+            line = line.replace(", start: ", ", ramp: standrad, start: ")
+        else:
+            line = line.replace("ote: {base: ", "ote: {base: k")
+        lines[i] = line
+    return "".join(lines)
+
+
 def write_text(path: Path, text: str) -> int:
     data = text.encode("utf-8")
     path.write_bytes(data)
     return len(data)
 
 
-def generate(n_reps: int, out: Path, seed: int = 7, tables: str = "yaml") -> dict[str, int]:
+def generate(
+    n_reps: int, out: Path, seed: int = 7, tables: str = "yaml", broken: float = 0.0
+) -> dict[str, int]:
     """Write the plan repository into ``out``; return the size in bytes of each file written.
     With ``tables="csv"`` the reps and territories are CSV tables (reps.csv, territories.csv)
-    holding the same rows."""
+    holding the same rows. With ``broken`` (a share, 0.01 = 1%), that share of the
+    submission rows and of the reps is broken: the error path of DESIGN §6."""
     if n_reps < 1:
         raise ValueError("--reps must be at least 1")
     rng = Random(seed)
@@ -329,6 +379,10 @@ def generate(n_reps: int, out: Path, seed: int = 7, tables: str = "yaml") -> dic
         files["metrics.csv"] = rep_metrics.replace("id,history,", "id,history,potential", 1)
         files["metrics.csv"] += territory_metrics
         files["salesplan.yaml"] += "files: {reps: reps.csv, territories: territories.csv}\n"
+    if broken:
+        files["org.yaml"] = break_reps(files["org.yaml"], broken, Random(seed + 3))
+        forecast = files["submissions/forecast.csv"]
+        files["submissions/forecast.csv"] = break_rows(forecast, broken, Random(seed + 4))
     return {name: write_text(out / name, text) for name, text in files.items()}
 
 
@@ -344,6 +398,14 @@ def main(argv: list[str] | None = None) -> int:
         help="reps and territories in org.yaml/territories.yaml (default) or reps.csv/territories.csv",
     )
     parser.add_argument(
+        "--broken",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="break this percent of the submission rows and of the reps (the error path: "
+        "DESIGN §6 times `check` on --broken 1)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="write into a non-empty directory (replaces the generated files, removes quotas.yaml)",
@@ -352,12 +414,14 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     if args.reps < 1:
         parser.error("--reps must be at least 1")
+    if not 0 <= args.broken <= 100:
+        parser.error("--broken is a percent, from 0 to 100")
     if out.exists() and not out.is_dir():
         parser.error(f"{out} exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not args.force:
         parser.error(f"{out} is not empty; pass --force to overwrite the plan in it")
     t0 = time.perf_counter()
-    sizes = generate(args.reps, out, args.seed, args.tables)
+    sizes = generate(args.reps, out, args.seed, args.tables, args.broken / 100)
     stale = out / "quotas.yaml"
     if stale.exists():  # generated from the previous inputs: would be reported stale
         stale.unlink()

@@ -19,7 +19,7 @@ from salesplan.checks_inputs import (
     check_territories,
 )
 from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
-from salesplan.diagnostics import Diagnostic, Where, did_you_mean, report
+from salesplan.diagnostics import Diagnostic, Suggestions, Where, did_you_mean, report
 from salesplan.metrics import split_metric_names
 from salesplan.money import minor_unit
 from salesplan.plan import Plan
@@ -95,6 +95,7 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
     above = {name: (levels[i - 1] if i else ROOT_LEVEL) for i, name in enumerate(levels)}
     level_of = {u.id: u.level for u in plan.org.units} | {plan.settings.id: ROOT_LEVEL}
     known = set(level_of) | set(plan.reps_by_id) | plan.broken_ids
+    did_you_mean = Suggestions(level_of)  # a parent is a unit (or the root), never a rep
     cyclic = _cyclic_units(plan)
     for unit in plan.org.units:
         i = plan.unit_index[unit.id]
@@ -115,7 +116,7 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
             continue
         parent = unit.parent or plan.settings.id
         if parent not in known:
-            message = f"unit {unit.id!r} has unknown parent {parent!r}{did_you_mean(parent, known)}"
+            message = f"unit {unit.id!r} has unknown parent {parent!r}{did_you_mean(parent)}"
             yield report("SP302", message, plan.at_unit(unit.id, "parent"), f"units[{i}].parent")
         elif parent in level_of and level_of[parent] != above[unit.level]:
             wanted = (
@@ -134,7 +135,7 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
         parent = rep.parent or plan.settings.id
         if parent not in known:
             where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
-            message = f"rep {rep.id!r} has unknown parent {parent!r}{did_you_mean(parent, known)}"
+            message = f"rep {rep.id!r} has unknown parent {parent!r}{did_you_mean(parent)}"
             yield report("SP302", message, where, f"reps[{i}].parent")
         elif parent in plan.reps_by_id or (
             parent in level_of and level_of[parent] != rep_parent_level
@@ -147,26 +148,36 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
 
 
 def _cyclic_units(plan: Plan) -> set[str]:
+    """The units on a cycle of parents: each unit is walked once (linear in the units)."""
     parent_of = {u.id: u.parent for u in plan.org.units if u.parent}
     cyclic: set[str] = set()
+    done: set[str] = set()
     for start in parent_of:
+        on_path: dict[str, int] = {}  # unit -> its place on the path walked from `start`
         path: list[str] = []
         node: str | None = start
-        while node is not None and node not in path and node not in cyclic:
+        while node is not None and node not in done and node not in on_path:
+            on_path[node] = len(path)
             path.append(node)
             node = parent_of.get(node)
-        if node is not None and node in path:
-            cyclic.update(path[path.index(node) :])
+        if node is not None and node in on_path:
+            cyclic.update(path[on_path[node] :])
+        done.update(path)
     return cyclic
+
+
+MAX_CHAIN = 8  # units of a cycle named in its message
 
 
 def check_cycles(plan: Plan) -> Iterator[Diagnostic]:
     cyclic = _cyclic_units(plan)
     for unit_id in sorted(cyclic, key=plan.unit_index.__getitem__):
         chain, node = [unit_id], plan.units_by_id[unit_id].parent
-        while node is not None and node != unit_id:
+        while node is not None and node != unit_id and len(chain) < MAX_CHAIN:
             chain.append(node)
             node = plan.units_by_id[node].parent
+        if node != unit_id:  # a long cycle: its first units are enough to find it
+            chain.append("…")
         message = f"unit {unit_id!r} is its own ancestor: {' -> '.join([*chain, unit_id])}; break the cycle"
         yield report(
             "SP305",

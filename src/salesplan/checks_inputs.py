@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from salesplan.diagnostics import Diagnostic, did_you_mean, report
+from salesplan.diagnostics import Diagnostic, Suggestions, report
 from salesplan.model import Rep, Territory, Unit
 from salesplan.plan import Plan
 from salesplan.submitted import AMOUNT, PERIOD, REP, Batch
@@ -38,6 +38,7 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
             first_at[territory_id] = i
     account_home: dict[str, str] = {}
     owners: set[str] = set()
+    did_you_mean = Suggestions(plan.reps_by_id)
     reps, year_start = plan.reps_by_id, plan.settings.fiscal_year.start
     for territory in plan.territories:
         owner = territory.owner
@@ -45,7 +46,7 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
         if rep is not None and (rep.end is None or rep.end > year_start):
             owners.add(rep.id)  # the common case: owned by a rep still there
         else:
-            yield from _owner_problem(plan, territory)
+            yield from _owner_problem(plan, territory, did_you_mean)
         for j, account in enumerate(territory.accounts):
             home = account_home.setdefault(account, territory.id)
             if home != territory.id:
@@ -65,7 +66,9 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
             )
 
 
-def _owner_problem(plan: Plan, territory: Territory) -> Iterator[Diagnostic]:
+def _owner_problem(
+    plan: Plan, territory: Territory, did_you_mean: Suggestions
+) -> Iterator[Diagnostic]:
     """What is wrong with the owner of a territory that no rep still there owns."""
     path = f"territories[{plan.territory_index[territory.id]}]"
     if territory.owner is None:
@@ -75,7 +78,7 @@ def _owner_problem(plan: Plan, territory: Territory) -> Iterator[Diagnostic]:
         yield report("SP502", message, plan.at_territory(territory.id, "id"), path)
     elif territory.owner not in plan.reps_by_id:
         if territory.owner not in plan.broken_ids:
-            hint = did_you_mean(territory.owner, plan.reps_by_id)
+            hint = did_you_mean(territory.owner)
             message = f"territory {territory.id!r} is owned by {territory.owner!r}, who is not a rep in the org{hint}"
             where = plan.at_territory(territory.id, "owner")
             yield report("SP308", message, where, f"{path}.owner")
@@ -124,6 +127,7 @@ def check_metric_rows(plan: Plan) -> Iterator[Diagnostic]:
     known = {plan.settings.id, *plan.units_by_id, *plan.reps_by_id, *plan.broken_ids}
     known.update(t.id for t in plan.territories or ())
     first: dict[str, int] = {}
+    did_you_mean = Suggestions(known)
     for row in plan.metric_rows:
         if row.id in first:
             message = f"metrics for {row.id!r} are already given on line {first[row.id]}; merge the two rows"
@@ -131,7 +135,7 @@ def check_metric_rows(plan: Plan) -> Iterator[Diagnostic]:
             continue
         first[row.id] = row.line
         if row.id not in known:
-            message = f"metrics for unknown id {row.id!r} (not a unit, rep or territory){did_you_mean(row.id, known)}"
+            message = f"metrics for unknown id {row.id!r} (not a unit, rep or territory){did_you_mean(row.id)}"
             yield report("SP312", message, row.where, row.id)
 
 
@@ -139,6 +143,7 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
     periods = set(plan.periods)
     reps = plan.reps_by_id
     zero = Decimal(0)
+    did_you_mean = Suggestions(reps)
     batches = plan.submissions.batches
     # A rep and period in two files is likely a double entry; only reps found in more than
     # one file can have one, so only their rows are tracked.
@@ -157,7 +162,7 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
                 continue  # the common row, kept short
             if not known:
                 if rep not in plan.broken_ids:
-                    message = f"submission for unknown rep {rep!r}{did_you_mean(rep, reps)}"
+                    message = f"submission for unknown rep {rep!r}{did_you_mean(rep)}"
                     yield report("SP601", message, batch.where(row, REP), rep)
                 continue
             if period not in periods:

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 
@@ -200,6 +201,58 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest candidate to a misspelt name, else ``."""
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class Suggestions:
+    """`did_you_mean` over one set of candidates, asked about many names: each distinct
+    name is looked up once (the first NAMES of them), and a big set is first narrowed to
+    the candidates one edit away (through an index of every candidate with one character
+    deleted), so a lookup costs about the name's length, not the number of candidates."""
+
+    SMALL = 300  # below this many candidates, difflib over all of them is cheap enough
+    NAMES = 1_000  # distinct names given a hint: more are not shown (MAX_PER_CODE) anyway
+
+    def __init__(self, candidates: Iterable[str]) -> None:
+        self._source = candidates
+        self._candidates: list[str] | None = None
+        self._near: dict[str, list[str]] | None = None
+        self._hints: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        hint = self._hints.get(name)
+        if hint is None:
+            if len(self._hints) >= self.NAMES:
+                return ""
+            hint = self._hints[name] = did_you_mean(name, self._narrowed(name))
+        return hint
+
+    def _narrowed(self, name: str) -> list[str]:
+        if self._candidates is None:
+            self._candidates = list(self._source)
+        if len(self._candidates) <= self.SMALL:
+            return self._candidates
+        if self._near is None:
+            self._near = _deletion_index(tuple(self._candidates))
+        found: set[str] = set()
+        for variant in _one_deleted(name):
+            found.update(self._near.get(variant, ()))
+        return sorted(found)
+
+
+@lru_cache(maxsize=1)  # the checks of one plan ask about its reps in turn
+def _deletion_index(candidates: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each candidate under itself and under each way of deleting one of its characters."""
+    near: dict[str, list[str]] = {}
+    for candidate in candidates:
+        for variant in _one_deleted(candidate):
+            near.setdefault(variant, []).append(candidate)
+    return near
+
+
+def _one_deleted(word: str) -> set[str]:
+    """The word and each way of deleting one of its characters (of the first 64)."""
+    head = word[:64]
+    return {head, *(head[:i] + head[i + 1 :] for i in range(len(head)))}
 
 
 @dataclass(frozen=True, slots=True)

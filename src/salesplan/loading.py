@@ -224,7 +224,7 @@ def _given_twice(doc: Document, key: str, table: str | None, problems: list[Diag
 
 def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[MetricRow]:
     """metrics.csv: `id` then one column per metric; a cell that is not a number is SP411."""
-    table = read_csv(file, raw)
+    table = read_csv(file, raw, short_rows=True)
     problems.extend(table.diagnostics)
     if table.header and table.header[0] != "id":
         message = "the first column of metrics.csv must be `id`"
@@ -237,6 +237,8 @@ def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[Metr
         cells = row.values
         values = {}
         for i, name in names:
+            if i >= len(cells):
+                break  # a short row: the rest are empty
             text = cells[i]
             value = numbers.get(text)
             if value is None:

@@ -20,22 +20,31 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from salesplan.money import MAX_AMOUNT, MAX_DECIMALS
+
 Id = Annotated[
     str,
     StringConstraints(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$", max_length=200),
 ]
 Text = Annotated[str, StringConstraints(strict=True, max_length=2000)]
+
+
+# Every number of a plan is bounded here, once (DESIGN §5): at most 10^15 in size and 10
+# decimals, so sums, splits and roundings stay exact in Decimal; reported as SP412.
+_BOUNDS = {"le": MAX_AMOUNT, "decimal_places": MAX_DECIMALS, "allow_inf_nan": False}
 Amount = Annotated[
     Decimal,
-    Field(strict=True, ge=0, allow_inf_nan=False),
+    Field(strict=True, ge=0, **_BOUNDS),
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Number = Annotated[
-    Decimal, Field(strict=True, allow_inf_nan=False), WithJsonSchema({"type": "number"})
+    Decimal,
+    Field(strict=True, ge=-MAX_AMOUNT, **_BOUNDS),
+    WithJsonSchema({"type": "number"}),
 ]
 Ratio = Annotated[
     Decimal,
-    Field(strict=True, ge=0, allow_inf_nan=False),
+    Field(strict=True, ge=0, **_BOUNDS),
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]

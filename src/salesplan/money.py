@@ -34,6 +34,28 @@ MINOR_UNITS: dict[str, int] = {
 }
 
 
+MAX_AMOUNT = Decimal(10) ** 15  # no number in a plan is larger: sums stay exact in Decimal
+MAX_DECIMALS = 10  # nor has more decimals (1e-30 as a rounding unit is a typo)
+
+
+def out_of_bounds(value: Decimal) -> str | None:
+    """Why a number read from a plan is beyond what is computed exactly, or None. Within
+    the bounds every sum, split and rounding fits Decimal's 28 digits."""
+    if not value.is_finite():
+        return "must be a finite number"
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -MAX_AMOUNT <= value <= MAX_AMOUNT and exponent >= -MAX_DECIMALS:
+        return None  # the common case, kept short
+    if value.adjusted() > 15 or abs(value) > MAX_AMOUNT:
+        return "must be at most 10^15 (1,000,000,000,000,000) in size"
+    digits = value.as_tuple().digits
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if value and exponent + trailing_zeros < -MAX_DECIMALS:
+        return f"must have at most {MAX_DECIMALS} decimals"
+    return None
+
+
 def minor_unit(currency: str) -> Decimal | None:
     """The currency's smallest unit (USD 0.01, JPY 1, KWD 0.001); None for an unknown code."""
     digits = MINOR_UNITS.get(currency)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.money import MAX_AMOUNT, MAX_DECIMALS
 from salesplan.source import Document
 
 Loc = tuple[str | int, ...]
@@ -67,6 +68,11 @@ def friendly(error: Any) -> str:
             f"{show(value)} is not a valid id: use letters, digits and . _ - @ +, "
             "starting with a letter or digit"
         )
+    if out_of_range(error):
+        problem = f"must have at most {MAX_DECIMALS} decimals"
+        if kind != "decimal_max_places":
+            problem = "must be at most 10^15 (1,000,000,000,000,000) in size"
+        return f"{show(value)} is out of range: it {problem}"
     if kind in {"greater_than_equal", "greater_than"}:
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {show(value)}"
     if kind == "literal_error":
@@ -80,6 +86,16 @@ def friendly(error: Any) -> str:
     if kind in {"bool_type", "bool_parsing"}:
         return f"expected true or false, got {show(value)}"
     return f"{error['msg']}, got {show(value)}"
+
+
+def out_of_range(error: Any) -> bool:
+    """A number beyond the bounds every number of a plan keeps (model.py)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    return (
+        kind == "decimal_max_places"
+        or (kind == "less_than_equal" and ctx.get("le") == MAX_AMOUNT)
+        or (kind == "greater_than_equal" and ctx.get("ge") == -MAX_AMOUNT)
+    )
 
 
 def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
@@ -132,6 +148,7 @@ def schema_diagnostics(
                 continue
             line, col = doc.locate(path)
             code = "SP204" if path == ("salesplan",) else "SP203"
+            code = "SP412" if out_of_range(error) else code
             message = friendly(error)
             if code == "SP204":
                 message = f"unsupported format version {show(error.get('input'))}; expected 1"

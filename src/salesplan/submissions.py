@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from array import array
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -15,7 +18,14 @@ from salesplan.model import Submission
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
 from salesplan.submitted import AMOUNT, Batch, CellSource, MarkSource, Submissions
-from salesplan.tables import Table, open_csv, parse_decimal, read_xlsx
+from salesplan.tables import (
+    NOT_A_NUMBER,
+    Table,
+    column_key,
+    open_csv,
+    read_number,
+    read_xlsx,
+)
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -25,35 +35,82 @@ REQUIRED = COLUMNS[:3]
 SUFFIXES = {".yaml", ".yml", ".csv", ".xlsx"}
 
 
-def submission_files(folder: Path) -> list[Path]:
-    """The submission files of a folder (or the one file named), in name order."""
-    if folder.is_file():
-        return [folder]
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def submission_files(
+    folder: Path, root: Path | None = None, problems: list[Diagnostic] | None = None
+) -> list[Path]:
+    """The submission files of a folder and its subfolders (or the one file named), in name
+    order. Hidden entries are skipped; with `problems`, an unreadable folder, a FIFO or
+    device, and (given the plan's `root`) a symlink leading out of the plan folder are
+    reported there and not read (DESIGN §5)."""
+    found: list[Path] = []
+    walk = _Walk(root.resolve() if root is not None else None, problems, found)
+    walk.entry(folder, top=True)
+    return sorted(found)
+
+
+@dataclass
+class _Walk:
+    root: Path | None
+    problems: list[Diagnostic] | None
+    found: list[Path]
+    seen: set[tuple[int, int]] = field(default_factory=set)  # folders walked (dev, inode)
+
+    def entry(self, path: Path, top: bool = False) -> None:
+        if path.is_symlink() and self.root is not None:
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(self.root):
+                message = "is a symlink leading outside the plan folder; it is not read"
+                self.report(path, message)
+                return
+        try:
+            info = path.stat()
+        except OSError as err:
+            self.report(path, f"cannot read: {err.strerror or err}")
+            return
+        if stat.S_ISDIR(info.st_mode):
+            self.folder(path, (info.st_dev, info.st_ino))
+        elif top or path.suffix.lower() in SUFFIXES:
+            if stat.S_ISREG(info.st_mode):
+                self.found.append(path)
+            else:
+                self.report(path, "is not a regular file (a FIFO, socket or device); not read")
+
+    def folder(self, path: Path, key: tuple[int, int]) -> None:
+        if key in self.seen:
+            return  # a symlink back to a folder already walked
+        self.seen.add(key)
+        try:
+            with os.scandir(path) as entries:
+                names = sorted(e.name for e in entries)
+        except OSError as err:
+            self.report(path, f"cannot read folder: {err.strerror or err}")
+            return
+        for name in names:
+            if not name.startswith("."):
+                self.entry(path / name)
+
+    def report(self, path: Path, message: str) -> None:
+        from salesplan.reading.files import display_name
+
+        if self.problems is not None:
+            self.problems.append(diagnostic("SP113", message, display_name(path), 1, 1))
 
 
 def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Submissions:
     """Every submitted amount, one batch per file."""
-    from salesplan.reading.files import display_name
-    from salesplan.reading.files import read_file as read_bytes
+    from salesplan.reading.files import display_name, read_file
 
     submitted = Submissions()
     yaml_reps: dict[str, Where] = {}
-    for path in submission_files(folder):
+    for path in submission_files(folder, plan.root, problems):
         name = display_name(path)
         suffix = path.suffix.lower()
         batch: Batch | None
-        if suffix == ".xlsx":
-            table = read_xlsx(name, path)
-            batch = _table_batch(table, table.rows, problems)
-        elif (raw := read_bytes(path, problems)) is None:
+        if (raw := read_file(path, problems)) is None:
             continue
+        if suffix == ".xlsx":
+            table = read_xlsx(name, raw, REQUIRED, COLUMNS)
+            batch = _table_batch(table, table.rows, problems)
         elif suffix == ".csv":
             batch = _csv_batch(name, raw, problems)
         else:
@@ -117,25 +174,31 @@ def _table_batch(
             message = "submission file is empty; give it the header rep,period,amount and rows"
             problems.append(diagnostic("SP608", message, table.file, 1, 1))
         return None
-    missing = [c for c in REQUIRED if c not in table.header]
-    extra = [c for c in table.header if c not in COLUMNS]
+    keys = [column_key(name) for name in table.header]  # `Rep`, ` rep ` are `rep`
+    index: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        index.setdefault(key, i)
+    missing = [c for c in REQUIRED if c not in index]
+    # a column without a name (a blank one left in a sheet) is no column
+    extra = [table.header[i] for i, key in enumerate(keys) if key and key not in COLUMNS]
     if missing or extra:
         parts = []
         if missing:
             parts.append(f"missing column(s) {', '.join(missing)}")
         if extra:
-            parts.append(f"unknown column(s) {', '.join(extra)}")
+            parts.append(f"unknown column(s) {', '.join(extra[:5])}")
         message = f"header must be rep,period,amount[,note]: {'; '.join(parts)}"
-        column = table.header_columns[table.header.index(extra[0])] if extra else 1
+        message += f" (and {len(extra) - 5:,} more)" if len(extra) > 5 else ""
+        column = table.header_columns[keys.index(column_key(extra[0]))] if extra else 1
         problems.append(
             report("SP607", message, Where(table.file, table.header_line, column, table.sheet))
         )
         if missing:
             problems.extend(table.diagnostics)
             return None
-    index = table.index
     rep_i, period_i, amount_i = index["rep"], index["period"], index["amount"]
     note_i = index.get("note")
+    table.width = 1 + max(i for i in (rep_i, period_i, amount_i, note_i) if i is not None)
     cells = CellSource.cells(rep_i, period_i, amount_i)
     source = CellSource(table.file, table.text, table.sheet)
     lines = array("I")
@@ -149,14 +212,19 @@ def _table_batch(
         text = values[amount_i]
         amount = numbers.get(text)
         if amount is None:
-            amount = parse_decimal(text.strip())
-            if amount is None:
+            parsed = read_number(text.strip())
+            if isinstance(parsed, str) and table.sheet is not None and text.startswith("="):
                 message = (
-                    f"amount {text.strip()!r} is not a number; write plain digits, e.g. 250000.50"
+                    f"amount is a formula with no saved value ({text}): the workbook was "
+                    "never opened in Excel; open and save it there, or type the number"
                 )
                 problems.append(report("SP605", message, source.where(line << 48 | cells, AMOUNT)))
                 continue
-            numbers[text] = amount
+            if isinstance(parsed, str):
+                where = source.where(line << 48 | cells, AMOUNT)
+                problems.append(_amount_problem(text.strip(), parsed, where))
+                continue
+            numbers[text] = amount = parsed
         if note_i is not None and (note := values[note_i].strip()):
             notes[len(reps)] = note
         rep, period = values[rep_i], values[period_i]
@@ -171,6 +239,14 @@ def _table_batch(
             report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))
         )
     return batch
+
+
+def _amount_problem(text: str, problem: str, where: Where) -> Diagnostic:
+    if problem == NOT_A_NUMBER:
+        return report(
+            "SP605", f"amount {text!r} is not a number; write plain digits, e.g. 250000.50", where
+        )
+    return report("SP412", f"amount {text!r} {problem}", where)
 
 
 def _name(names: dict[str, str], cell: str) -> str:

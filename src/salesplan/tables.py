@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.money import out_of_bounds
 from salesplan.source import decode
 
 
@@ -22,7 +25,7 @@ class Row(NamedTuple):
 
     def get(self, table: Table, name: str) -> str:
         index = table.index.get(name)
-        return self.values[index] if index is not None else ""
+        return self.values[index] if index is not None and index < len(self.values) else ""
 
     def column(self, table: Table, name: str) -> int:
         index = table.index.get(name)
@@ -39,6 +42,10 @@ class Table:
     header_columns: list[int] = field(default_factory=list)  # 1-based column of each name
     text: str | None = None  # the CSV text, to find a cell's character column on demand
     sheet: str | None = None  # the worksheet read, for an XLSX file
+    # Cells each row has at least: the header's width, or fewer when set by a caller that
+    # reads only the first columns, before it reads the rows (a header of 20,000 names
+    # does not make every short row 20,000 cells long).
+    width: int | None = None
 
     @property
     def index(self) -> dict[str, int]:
@@ -55,22 +62,40 @@ class Table:
 
 def cell_column(text: str | None, line: int, index: int) -> int:
     """1-based character column of cell `index` on line `line` of CSV `text` (None: XLSX,
-    where the column is the cell number). Only diagnostics ask, so lines are found on demand."""
+    where the column is the cell number). Only diagnostics ask; the line starts of a text
+    and the cell starts of a line are found once, so a file with every row wrong costs
+    one pass, not one pass per diagnostic."""
     if text is None:
         return index + 1
-    starts = cell_starts(line_of(text, line))
+    starts = _cell_starts_at(text, line)
     return starts[index] if index < len(starts) else starts[-1]
+
+
+@lru_cache(maxsize=8)
+def _line_starts(text: str) -> array[int]:
+    """Offset of each line's first character in `text` (a str caches its hash: a lookup is
+    O(1) after the first)."""
+    starts = array("q", [0])
+    find, at = text.find, text.find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = find("\n", at + 1)
+    return starts
 
 
 def line_of(text: str, line: int) -> str:
     """Line `line` (1-based) of `text`, without its line break; empty past the end."""
-    start = 0
-    for _ in range(line - 1):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return ""
-    end = text.find("\n", start)
-    return text[start : end if end >= 0 else len(text)].rstrip("\r")
+    starts = _line_starts(text)
+    if not 1 <= line <= len(starts):
+        return ""
+    start = starts[line - 1]
+    end = starts[line] - 1 if line < len(starts) else len(text)
+    return text[start:end].rstrip("\r")
+
+
+@lru_cache(maxsize=64)
+def _cell_starts_at(text: str, line: int) -> list[int]:
+    return cell_starts(line_of(text, line))
 
 
 def cell_starts(raw_line: str) -> list[int]:
@@ -84,9 +109,13 @@ def cell_starts(raw_line: str) -> list[int]:
     return columns
 
 
-def read_csv(file: str, raw: bytes) -> Table:
-    """A whole CSV file: its header and its rows, cells stripped."""
+def read_csv(file: str, raw: bytes, short_rows: bool = False) -> Table:
+    """A whole CSV file: its header and its rows, cells stripped, each row as wide as the
+    header; with `short_rows`, a short row keeps only the cells it has (at least one: a
+    header of 20,000 names over 100,000 one-cell rows would be two billion cells)."""
     table, rows = open_csv(file, raw)
+    if short_rows:
+        table.width = 1
     table.rows.extend(Row(line, [c.strip() for c in cells]) for line, cells in rows)
     return table
 
@@ -120,79 +149,103 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
 
 
 def _data_rows(table: Table, reader: Any) -> CsvRows:
-    width, problems = len(table.header), table.diagnostics
+    header_width, problems = len(table.header), table.diagnostics
+    width = table.width or header_width  # read when the rows are first asked for
     try:
         for cells in reader:
-            if len(cells) == width and any(cells):  # the common case, kept short
+            if len(cells) == header_width and any(cells):  # the common case, kept short
                 yield reader.line_num, cells
                 continue
             if not any(cells):
                 continue
-            if len(cells) > width:
+            if len(cells) > header_width:
                 line = reader.line_num
                 message = (
-                    f"row has {len(cells)} cells but the header has {width}; "
+                    f"row has {len(cells)} cells but the header has {header_width}; "
                     "remove the extra cells or quote a cell that holds a comma"
                 )
-                column = table.cell_column(line, width)
+                column = table.cell_column(line, header_width)
                 problems.append(diagnostic("SP112", message, table.file, line, column))
-            yield reader.line_num, (cells + [""] * width)[:width]
+            elif len(cells) < width:
+                cells += [""] * (width - len(cells))
+            yield reader.line_num, cells
     except csv.Error as err:
         problems.append(diagnostic("SP112", str(err), table.file, reader.line_num or 1, 1))
 
 
-def read_xlsx(file: str, path: Path) -> Table:
-    """The first sheet of a workbook; positions are the sheet row and column numbers."""
-    from openpyxl import load_workbook
+def column_key(name: str) -> str:
+    """A header cell as matched: `Rep`, ` rep ` and `R ep` are all `rep`."""
+    return "".join(name.split()).casefold()
 
-    problems: list[Diagnostic] = []
+
+DATA_SHEETS = ("forecast", "forecasts", "submission", "submissions", "data")
+
+
+def read_xlsx(
+    file: str, path: Path | bytes, required: Sequence[str] = (), reads: Sequence[str] = ()
+) -> Table:
+    """The data sheet of a workbook: the only sheet, else the one whose header has the
+    `required` columns (any case and spacing), else the one named like data (Forecast,
+    Submissions), else the first. Positions are the sheet's row and column numbers. Rows
+    hold the cells up to the last column named in `reads` (all of them when not given)."""
+    from salesplan.workbook import Workbook, WorkbookError
+
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises many kinds for a damaged file
-        return Table(
-            file, [], [], [diagnostic("SP113", f"cannot open workbook: {err}", file, 1, 1)]
-        )
-    try:
-        sheet = workbook.worksheets[0]
-        header: list[str] = []
-        rows: list[Row] = []
-        header_line = 1
-        for r, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if all(v is None or str(v).strip() == "" for v in values):
-                continue
-            if not header:
-                header = ["" if v is None else str(v).strip() for v in values]
-                while header and not header[-1]:
-                    header.pop()
-                header_line = r
-                continue
-            cells = [_xlsx_cell(v) for v in values[: len(header)]]
-            cells += [""] * (len(header) - len(cells))
-            rows.append(Row(r, cells))
-        columns = list(range(1, len(header) + 1))
-        # The file name stays a real path (GitHub annotations, SARIF); messages name the sheet.
-        return Table(file, header, rows, problems, header_line, columns, sheet=sheet.title)
-    finally:
-        workbook.close()
+        with Workbook(path) as workbook:
+            sheet = _data_sheet(workbook, required)
+            rows = iter(workbook.rows(sheet))
+            first = next(rows, None)
+            if first is None:
+                return Table(file, [], [], [], sheet=sheet.name)
+            header_line, cells = first
+            width = max(cells) + 1
+            header = [cells.get(i, "").strip() for i in range(width)]
+            table = Table(
+                file, header, [], [], header_line, list(range(1, width + 1)), sheet=sheet.name
+            )
+            keys = {column_key(name) for name in reads}
+            named = [i for i, name in enumerate(header) if column_key(name) in keys]
+            kept = max(named) + 1 if named else width
+            table.rows.extend(
+                Row(line, [cells.get(i, "") for i in range(kept)]) for line, cells in rows
+            )
+            return table
+    except WorkbookError as err:
+        code = "SP111" if err.limit else "SP113"
+        return Table(file, [], [], [diagnostic(code, f"cannot read workbook: {err}", file, 1, 1)])
 
 
-def _xlsx_cell(value: Any) -> Any:
-    """A cell as text, numbers exactly as Excel shows them (15 significant digits)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return format(Decimal(f"{value:.15g}"), "f") if value == value else "nan"
-    return str(value).strip()
+def _data_sheet(workbook: Any, required: Sequence[str]) -> Any:
+    sheets = workbook.sheets
+    if len(sheets) == 1:
+        return sheets[0]
+    named = [s for s in sheets if column_key(s.name) in DATA_SHEETS]
+    if required:
+        wanted = {column_key(name) for name in required}
+        with_header = []
+        for sheet in sheets:
+            first = next(iter(workbook.rows(sheet)), None)
+            if first is not None and wanted <= {column_key(v) for v in first[1].values()}:
+                with_header.append(sheet)
+        if with_header:
+            return next((s for s in with_header if s in named), with_header[0])
+    return named[0] if named else sheets[0]
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """A cell's number (underscores and thousands commas are not accepted), or None."""
+NOT_A_NUMBER = "is not a number"
+
+
+def read_number(text: str) -> Decimal | str:
+    """A cell's number, or why it is not one: not a number, or beyond a plan's bounds."""
     try:
         value = Decimal(text)
     except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+        return NOT_A_NUMBER
+    problem = out_of_bounds(value)
+    return value if problem is None else f"is out of range: it {problem}"
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """A cell's number, or None (not a number, or beyond a plan's bounds)."""
+    value = read_number(text)
+    return value if isinstance(value, Decimal) else None

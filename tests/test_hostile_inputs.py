@@ -1,0 +1,657 @@
+"""A hostile corpus (issue #11): inputs that used to cost minutes, crash a later command
+(exit 3) or give a silently wrong number. Each is rejected with exit 1, a
+`file:line:col: CODE` diagnostic and no traceback, well within a second, through the CLI."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PLAN = """\
+salesplan: 1
+name: Hostile
+currency: USD
+fiscal_year: {start: 2027-01-01}
+target: 1000000
+levels: [{name: rep}]
+"""
+TEAM_PLAN = PLAN.replace("levels: [{name: rep}]", "levels: [{name: team}, {name: rep}]")
+ORG = "reps:\n  - {id: ana, start: 2024-01-01}\n"
+SECONDS = 2.0  # generous: each case takes well under a second on a 2-core machine
+MEGABYTES = 100
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_imports() -> None:
+    """Import what `check` imports lazily, so the clock measures the input only."""
+    import salesplan.checks
+    import salesplan.cli
+    import salesplan.loading
+    import salesplan.render.diagnostics  # noqa: F401
+
+
+def run(cli, folder: Path, monkeypatch: pytest.MonkeyPatch, *args: str, memory: bool = False):
+    """`salesplan <args> .` inside `folder` (default `check`), timed and without traceback;
+    with `memory`, run once more to measure the peak of memory allocated (tracemalloc slows
+    the run several times, so that run is not timed)."""
+    monkeypatch.chdir(folder)
+    start = time.perf_counter()
+    result = cli(*(args or ("check",)), ".")
+    elapsed = time.perf_counter() - start
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exit_code != 3, result.stdout + result.stderr
+    assert elapsed < SECONDS, f"took {elapsed:.2f} s"
+    if memory:
+        tracemalloc.start()
+        try:
+            cli(*(args or ("check",)), ".")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < MEGABYTES * 1e6, f"peak {peak / 1e6:.0f} MB"
+    return result
+
+
+def assert_reported(result, *where_codes: str) -> None:
+    """Exit 1 and each `file:line:col: CODE` at the start of some output line."""
+    assert result.exit_code == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for expected in where_codes:
+        assert any(line.startswith(expected + " ") for line in lines), (expected, lines[:5])
+
+
+# ---- cost: the error path is a path
+
+
+def test_every_row_broken_is_fast_and_capped(cli, write_tree, monkeypatch) -> None:
+    forecast = "rep,period,amount\n" + "ana,Q1,x\n" * 20_000  # 180 KB, every amount wrong
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": ORG, "submissions/f.csv": forecast})
+    result = run(cli, folder, monkeypatch, memory=True)
+    assert_reported(result, "submissions/f.csv:2:8: SP605", "submissions/f.csv:201:8: SP605")
+    lines = result.stdout.splitlines()
+    assert len(lines) == 201
+    assert lines[-1] == (
+        "submissions/f.csv:202:8: SP115 19,800 more SP605 problems in this file are not "
+        "listed; fix the ones above first"
+    )
+
+
+def test_one_wide_row_of_bad_metrics(cli, write_tree, monkeypatch) -> None:
+    names = ",".join(f"m{i}" for i in range(20_000))
+    metrics = f"id,{names}\nana," + ",".join("x" * 20_000) + "\n"
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": ORG, "metrics.csv": metrics})
+    result = run(cli, folder, monkeypatch, memory=True)
+    # the columns are still exact: m0 is cell 2 of line 2, at character 5; m99 at 203
+    assert_reported(result, "metrics.csv:2:5: SP411", "metrics.csv:2:203: SP411")
+    assert "SP115 19,800 more SP411 problems" in result.stdout
+
+
+def test_rows_with_extra_cells(cli, write_tree, monkeypatch) -> None:
+    row = "ana,Q1,1," + ",".join(["xxx"] * 20) + "\n"
+    forecast = "rep,period,amount\n" + row * 5_000
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": ORG, "submissions/f.csv": forecast})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.csv:2:10: SP112", "submissions/f.csv:201:10: SP112")
+    assert "SP115 4,800 more SP112 problems" in result.stdout
+
+
+def test_long_parent_chain(cli, write_tree, monkeypatch) -> None:
+    units = "units:\n" + "".join(
+        f"  - {{id: u{i}, level: team{f', parent: u{i - 1}' if i else ''}}}\n" for i in range(2_000)
+    )
+    org = units + "reps:\n  - {id: ana, parent: u0, start: 2024-01-01}\n"
+    folder = write_tree({"salesplan.yaml": TEAM_PLAN, "org.yaml": org})
+    assert_reported(run(cli, folder, monkeypatch), "org.yaml:3:35: SP303")
+
+
+def test_long_cycle(cli, write_tree, monkeypatch) -> None:
+    units = "units:\n" + "".join(
+        f"  - {{id: u{i}, level: team, parent: u{(i + 1) % 2_000}}}\n" for i in range(2_000)
+    )
+    org = units + "reps:\n  - {id: ana, parent: u0, start: 2024-01-01}\n"
+    folder = write_tree({"salesplan.yaml": TEAM_PLAN, "org.yaml": org})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "org.yaml:2:35: SP305")
+    first = result.stdout.splitlines()[0]
+    assert "u0 -> u1 -> u2" in first and "… -> u0; break the cycle" in first
+
+
+def test_many_mistyped_reps_among_many(cli, write_tree, monkeypatch) -> None:
+    reps = "".join(f"  - {{id: rep-{i:05d}, start: 2024-01-01}}\n" for i in range(10_000))
+    rows = "".join(f"rep-{i:05d}x,Q1,1\nrep-{i:05d}x,Q2,1\n" for i in range(0, 10_000, 50))
+    folder = write_tree(
+        {
+            "salesplan.yaml": PLAN,
+            "org.yaml": "reps:\n" + reps,
+            "submissions/f.csv": "rep,period,amount\n" + rows,
+        }
+    )
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.csv:2:1: SP601")
+    assert "unknown rep 'rep-00000x'; did you mean 'rep-00000'?" in result.stdout
+
+
+def test_yaml_submission_for_unknown_rep_is_one_diagnostic(cli, write_tree, monkeypatch) -> None:
+    submission = "rep: bob\nforecast: {Q1: 1, Q2: 2, Q3: 3, Q4: 4}\n"
+    folder = write_tree(
+        {"salesplan.yaml": PLAN, "org.yaml": ORG, "submissions/bob.yaml": submission}
+    )
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/bob.yaml:1:6: SP601")
+    assert len(result.stdout.splitlines()) == 1
+
+
+# ---- numbers are bounded: a diagnostic in check, never exit 3 in a later command
+
+COMMANDS = ("check", "allocate", "rollup", "report", "capacity", "reconcile")
+BOUNDS: dict[str, tuple[dict[str, str], str]] = {
+    "target 1e26": ({"salesplan.yaml": PLAN.replace("1000000", "1e26")}, "salesplan.yaml:5:9"),
+    "target 1e400": ({"salesplan.yaml": PLAN.replace("1000000", "1e400")}, "salesplan.yaml:5:9"),
+    "rounding 1e-30": ({"salesplan.yaml": PLAN + "rounding: 1e-30\n"}, "salesplan.yaml:7:11"),
+    "ote 1e400": (
+        {"org.yaml": "reps:\n  - {id: ana, start: 2024-01-01, ote: {base: 1e400}}\n"},
+        "org.yaml:2:46",
+    ),
+    "pin above 10^15": (
+        {"org.yaml": "reps:\n  - {id: ana, start: 2024-01-01, quota: 1_000_000_000_000_001}\n"},
+        "org.yaml:2:41",
+    ),
+    "csv amount 1e30": (
+        {"submissions/f.csv": "rep,period,amount\nana,Q1,1e30\n"},
+        "submissions/f.csv:2:8",
+    ),
+    "yaml amount 1e30": (
+        {"submissions/ana.yaml": "rep: ana\nforecast: {Q1: 1e30}\n"},
+        "submissions/ana.yaml:2:16",
+    ),
+    "metric 1e-20": (
+        {"org.yaml": "reps:\n  - {id: ana, start: 2024-01-01, metrics: {history: 1e-20}}\n"},
+        "org.yaml:2:53",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BOUNDS))
+def test_numbers_are_bounded(name: str, cli, write_tree, monkeypatch) -> None:
+    files, where = BOUNDS[name]
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": ORG, **files})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, f"{where}: SP412")
+    assert "out of range" in result.stdout
+    for command in COMMANDS[1:]:
+        assert run(cli, folder, monkeypatch, command).exit_code == 1
+
+
+def test_numbers_at_the_bounds_compute(cli, write_tree, monkeypatch) -> None:
+    plan = PLAN.replace("1000000", "1_000_000_000_000_000") + "rounding: 0.01\n"
+    org = (
+        "reps:\n  - {id: ana, start: 2024-01-01, ote: {base: 1_000_000_000_000_000}}\n"
+        "  - {id: ben, start: 2024-01-01, quota: 999_999_999_999_999.99}\n"
+    )
+    forecast = "rep,period,amount\nana,Q1,999999999999999.9999999999\nben,Q1,0.0000000001\n"
+    folder = write_tree({"salesplan.yaml": plan, "org.yaml": org, "submissions/f.csv": forecast})
+    for command in COMMANDS:
+        result = run(cli, folder, monkeypatch, command)
+        assert result.exit_code == 0, (command, result.stdout)
+
+
+def test_out_of_bounds_text_in_bounds_value() -> None:
+    """Trailing zeros are not decimals, and the bound is the value's, not its text's."""
+    from decimal import Decimal
+
+    from salesplan.money import out_of_bounds
+
+    assert out_of_bounds(Decimal("1.50000000000000000000")) is None
+    assert out_of_bounds(Decimal("1e15")) is None
+    assert out_of_bounds(Decimal("-1e15")) is None
+    assert out_of_bounds(Decimal("0E-40")) is None
+    assert out_of_bounds(Decimal("1000000000000000.1")) is not None
+    assert out_of_bounds(Decimal("1e-11")) is not None
+    assert out_of_bounds(Decimal("NaN")) is not None
+
+
+CheckFn = Callable[[str], str]
+
+
+def test_suggestions_among_many_candidates() -> None:
+    from salesplan.diagnostics import Suggestions, did_you_mean
+
+    reps = [f"rep-{i:05d}" for i in range(10_000)]
+    suggest = Suggestions(reps)
+    for typo in ("rep-00042x", "rpe-00042", "Rep-00042", "rep-0042"):
+        assert suggest(typo) == did_you_mean(typo, reps)  # the same as looking at them all
+    assert suggest("rpe-00042") == "; did you mean 'rep-00042'?"
+    assert suggest("zzz") == ""
+    start = time.perf_counter()
+    for i in range(100_000):  # distinct names, as a file of hostile rows would have
+        suggest(f"rep-{i:06d}y")
+    assert time.perf_counter() - start < SECONDS
+    assert suggest("rep-00042x") == "; did you mean 'rep-00042'?"  # asked before: kept
+
+
+# ---- XLSX read fully and safely, as people write it
+
+SHEET = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>'
+)
+WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    "<sheets>{sheets}</sheets></workbook>"
+)
+RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    "{rels}</Relationships>"
+)
+
+
+def cell(ref: str, value: str | int) -> str:
+    if isinstance(value, int):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if value.startswith("="):
+        return f'<c r="{ref}"><f>{value[1:]}</f></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def sheet_xml(rows: list[list[str | int]], dimension: str = "A1:C2") -> str:
+    body = "".join(
+        f'<row r="{r}">' + "".join(cell(f"{'ABCD'[c]}{r}", v) for c, v in enumerate(row)) + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    return SHEET.format(dimension=dimension, rows=body)
+
+
+def workbook(sheets: dict[str, str], extra: dict[str, bytes] | None = None) -> bytes:
+    """An XLSX file with the sheets {name: sheet XML}, written part by part."""
+    import io
+    import zipfile
+
+    names = list(sheets)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "xl/workbook.xml",
+            WORKBOOK.format(
+                sheets="".join(
+                    f'<sheet name="{n}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+                    for i, n in enumerate(names)
+                )
+            ),
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            RELS.format(
+                rels="".join(
+                    f'<Relationship Id="rId{i + 1}" Target="worksheets/sheet{i + 1}.xml" '
+                    'Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    'relationships/worksheet"/>'
+                    for i in range(len(names))
+                )
+            ),
+        )
+        for i, name in enumerate(names):
+            zf.writestr(f"xl/worksheets/sheet{i + 1}.xml", sheets[name])
+        for part, data in (extra or {}).items():
+            zf.writestr(part, data)
+    return buffer.getvalue()
+
+
+TEAM = "reps:\n  - {id: ana, start: 2024-01-01}\n  - {id: ben, start: 2024-01-01}\n"
+
+
+def rollup_of(cli, folder: Path, monkeypatch, rep: str) -> str:
+    import json
+
+    result = run(cli, folder, monkeypatch, "rollup", "-f", "json")
+    assert result.exit_code == 0, result.stdout
+    [node] = [n for n in json.loads(result.stdout)["nodes"] if n["id"] == rep]
+    return str(node["forecast"]["total"])
+
+
+def test_rows_beyond_the_dimension_are_read(cli, write_tree, monkeypatch) -> None:
+    """openpyxl's read-only mode stops at <dimension>: ben's forecast was 1,180,000."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Forecast"
+    sheet.append(["rep", "period", "amount"])
+    for period, amount in (("Q1", 280_000), ("Q2", 300_000), ("Q3", 300_000), ("Q4", 300_000)):
+        sheet.append(["ben", period, amount])
+    sheet.append(["ben", "Q4", 300_000])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = _patched(buffer.getvalue(), "xl/worksheets/sheet1.xml", b"A1:C6", b"A1:C5")
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/ben.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ben") == "1480000.00"
+
+
+def _patched(xlsx: bytes, part: str, old: bytes, new: bytes) -> bytes:
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == part:
+                assert old in data
+                data = data.replace(old, new)
+            zf.writestr(info.filename, data)
+    return buffer.getvalue()
+
+
+def test_huge_dimension_does_not_spin(cli, write_tree, monkeypatch) -> None:
+    rows: list[list[str | int]] = [["rep", "period", "amount"], ["ana", "Q1", 5]]
+    data = workbook({"Forecast": sheet_xml(rows, dimension="A1:XFD1048576")})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "5.00"
+
+
+def test_far_cells_do_not_pad_rows(cli, write_tree, monkeypatch) -> None:
+    body = '<row r="1">' + cell("A1", "rep") + cell("B1", "period") + cell("C1", "amount")
+    body += "</row>" + "".join(
+        f'<row r="{r}">{cell(f"A{r}", "ana")}{cell(f"B{r}", "Q1")}{cell(f"C{r}", 1)}'
+        f"{cell(f'XFD{r}', 1)}</row>"
+        for r in range(2, 5_002)
+    )
+    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD5001", rows=body)})
+    assert len(data) < 1_000_000
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "5000.00"
+
+
+SST = '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>'
+BAD_WORKBOOKS: dict[str, tuple[bytes, str, str]] = {
+    "one huge shared string": (
+        workbook(
+            {"Forecast": sheet_xml([["rep", "period", "amount"]])},
+            {
+                "xl/sharedStrings.xml": SST.format(
+                    "<si><t>" + "a" * 8_000_000 + "</t></si>"
+                ).encode()
+            },
+        ),
+        "SP111",
+        "a zip bomb",
+    ),
+    "external entity": (
+        workbook(
+            {
+                "Forecast": sheet_xml([["rep", "period", "amount"], ["ana", "Q1", 1]]).replace(
+                    "<worksheet",
+                    '<!DOCTYPE w [<!ENTITY e SYSTEM "file:///etc/passwd">]><worksheet',
+                )
+            }
+        ),
+        "SP113",
+        "declares a DTD or entities",
+    ),
+    "entity bomb": (
+        workbook(
+            {"Forecast": sheet_xml([["rep", "period", "amount"]])},
+            {
+                "xl/sharedStrings.xml": (
+                    '<!DOCTYPE s [<!ENTITY a "aaaaaaaaaa">'
+                    + "".join(
+                        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'
+                        for i in range(9)
+                    )
+                    + "]>"
+                    + SST.format("<si><t>&j;</t></si>")
+                ).encode()
+            },
+        ),
+        "SP113",
+        "declares a DTD or entities",
+    ),
+    "broken xml": (
+        workbook({"Forecast": sheet_xml([["rep", "period", "amount"]])[:-30]}),
+        "SP113",
+        "is not well-formed XML",
+    ),
+    "no worksheet": (workbook({}), "SP113", "the workbook has no worksheet"),
+    "not a zip": (b"rep,period,amount\nana,Q1,1\n", "SP113", "not an XLSX workbook"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_WORKBOOKS))
+def test_bad_workbooks_are_diagnostics(name: str, cli, write_tree, monkeypatch) -> None:
+    data, code, words = BAD_WORKBOOKS[name]
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    result = run(cli, folder, monkeypatch, memory=True)
+    assert_reported(result, f"submissions/f.xlsx:1:1: {code}")
+    assert words in result.stdout
+
+
+def test_too_many_shared_strings(cli, write_tree, monkeypatch) -> None:
+    import salesplan.workbook
+
+    monkeypatch.setattr(salesplan.workbook, "MAX_STRINGS", 10)
+    strings = SST.format("<si><t>x</t></si>" * 11)
+    data = workbook(
+        {"Forecast": sheet_xml([["rep", "period", "amount"]])},
+        {"xl/sharedStrings.xml": strings.encode()},
+    )
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert_reported(run(cli, folder, monkeypatch), "submissions/f.xlsx:1:1: SP111")
+
+
+def test_data_sheet_after_instructions(cli, write_tree, monkeypatch) -> None:
+    instructions = sheet_xml([["Fill in the Forecast sheet"], ["One row per rep and quarter"]])
+    forecast = sheet_xml([["Rep", "Period", "Amount", "Note"], ["ana", "Q1", 250]])
+    data = workbook({"Instructions": instructions, "Forecast": forecast})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "250.00"
+
+
+def test_only_sheet_with_the_header(cli, write_tree, monkeypatch) -> None:
+    notes = sheet_xml([["read me"]])
+    data_sheet = sheet_xml([[" REP ", "period", "amount"], ["ana", "Q1", 7]])
+    data = workbook({"Notes": notes, "Sheet2": data_sheet})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "7.00"
+
+
+def test_headers_any_case_in_csv(cli, write_tree, monkeypatch) -> None:
+    forecast = "Rep,Period,Amount,Note\nana,Q1,300,ok\n"
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.csv": forecast})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "300.00"
+
+
+def test_formula_cells(cli, write_tree, monkeypatch) -> None:
+    cached = '<c r="C2"><f>100+200</f><v>300</v></c>'
+    rows = (
+        '<row r="1">'
+        + cell("A1", "rep")
+        + cell("B1", "period")
+        + cell("C1", "amount")
+        + "</row>"
+        + f'<row r="2">{cell("A2", "ana")}{cell("B2", "Q1")}{cached}</row>'
+        + f'<row r="3">{cell("A3", "ana")}{cell("B3", "Q2")}{cell("C3", "=SUM(C1:C2)")}</row>'
+    )
+    data = workbook({"Forecast": SHEET.format(dimension="A1:C3", rows=rows)})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:3:3: SP605")
+    assert "formula with no saved value (=SUM(C1:C2))" in result.stdout
+    assert "never opened in Excel" in result.stdout
+    assert len(result.stdout.splitlines()) == 1  # the cached 300 of row 2 is read
+
+
+# ---- the submissions folder: nothing silently skipped, nothing outside read, no hang
+
+
+def test_fifo_is_a_diagnostic_not_a_hang(cli, write_tree, monkeypatch) -> None:
+    import os
+
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/a.yaml": ""})
+    (folder / "submissions" / "a.yaml").unlink()
+    os.mkfifo(folder / "submissions" / "pipe.csv")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/pipe.csv:1:1: SP113")
+    assert "FIFO" in result.stdout
+
+
+def test_symlink_out_of_the_plan_is_not_read(cli, write_tree, monkeypatch, tmp_path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("rep,period,amount\nTOKEN-1234,Q1,1\n")
+    folder = write_tree(
+        {"plan/salesplan.yaml": PLAN, "plan/org.yaml": TEAM, "plan/submissions/ok.csv": ""}
+    )
+    plan = folder / "plan"
+    (plan / "submissions" / "ok.csv").write_text("rep,period,amount\nana,Q1,1\n")
+    (plan / "submissions" / "leak.csv").symlink_to(secret)
+    (plan / "submissions" / "inside.csv").symlink_to(plan / "submissions" / "ok.csv")
+    result = run(cli, plan, monkeypatch)
+    assert_reported(result, "submissions/leak.csv:1:1: SP113")
+    assert "outside the plan folder" in result.stdout
+    assert "TOKEN" not in result.stdout
+    # the symlink inside the plan is read: its row doubles ok.csv's
+    assert "SP606 ana Q1 is also submitted in submissions/inside.csv" in result.stdout
+
+
+def test_submissions_folder_symlinked_out(cli, write_tree, monkeypatch, tmp_path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "f.csv").write_text("rep,period,amount\nTOKEN-1234,Q1,1\n")
+    folder = write_tree({"plan/salesplan.yaml": PLAN, "plan/org.yaml": TEAM})
+    (folder / "plan" / "submissions").symlink_to(outside)
+    result = run(cli, folder / "plan", monkeypatch)
+    assert_reported(result, "salesplan.yaml:1:1: SP114")  # the loader confines files:
+    assert "TOKEN" not in result.stdout
+
+
+def _refuse(monkeypatch, function: str, name: str) -> None:
+    """Make os.<function> refuse paths ending in `name`, as chmod 000 does for a user
+    (the tests may run as root, whom chmod does not stop)."""
+    import os
+
+    real = getattr(os, function)
+
+    def refusing(path, *args, **kwargs):
+        if str(path).endswith(name):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, function, refusing)
+
+
+def test_unreadable_subfolder_is_a_diagnostic(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree(
+        {
+            "salesplan.yaml": PLAN,
+            "org.yaml": TEAM,
+            "submissions/emea/f.csv": "rep,period,amount\nana,Q1,1\n",
+            "submissions/amer/f.csv": "rep,period,amount\nben,Q1,1\n",
+        }
+    )
+    _refuse(monkeypatch, "scandir", "emea")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/emea:1:1: SP113")
+    assert "cannot read folder: Permission denied" in result.stdout
+    assert run(cli, folder, monkeypatch, "rollup").exit_code == 1  # no forecast of 0
+
+
+def test_unreadable_file_is_a_diagnostic(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": b"locked"})
+    _refuse(monkeypatch, "open", "f.xlsx")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:1:1: SP113")
+    assert "permission denied" in result.stdout
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+    reason="chmod does not stop root",
+)
+def test_chmod_000_submissions(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree(
+        {"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.csv": "rep,period,amount\n"}
+    )
+    (folder / "submissions").chmod(0)
+    try:
+        assert_reported(run(cli, folder, monkeypatch), "submissions:1:1: SP113")
+    finally:
+        (folder / "submissions").chmod(0o755)
+
+
+def test_shared_and_rich_strings_as_excel_writes_them(cli, write_tree, monkeypatch) -> None:
+    """Excel keeps text in shared strings (runs of rich text, phonetic guides), and may leave
+    out the row and cell references."""
+    strings = SST.format(
+        "<si><t>rep</t></si><si><t>period</t></si><si><t>amount</t></si>"
+        "<si><r><t>a</t></r><r><rPr><b/></rPr><t>na</t></r><rPh><t>ANA</t></rPh></si>"
+        "<si><t xml:space='preserve'>Q1</t></si>"
+    )
+    rows = (
+        '<row><c t="s"><v>0</v></c><c t="s"><v>1</v></c><c t="s"><v>2</v></c></row>'
+        '<row><c t="s"><v>3</v></c><c t="s"><v>4</v></c><c><v>0.30000000000000004</v></c></row>'
+    )
+    data = workbook(
+        {"Forecast": SHEET.format(dimension="A1", rows=rows)},
+        {"xl/sharedStrings.xml": strings.encode()},
+    )
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "0.30"
+
+
+def test_symlink_loops_end(cli, write_tree, monkeypatch) -> None:
+    folder = write_tree(
+        {"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/a/f.csv": "rep,period,amount\n"}
+    )
+    (folder / "submissions" / "a" / "f.csv").write_text("rep,period,amount\nana,Q1,1\n")
+    (folder / "submissions" / "a" / "up").symlink_to(folder / "submissions")  # a folder cycle
+    (folder / "submissions" / "loop.csv").symlink_to(folder / "submissions" / "loop.csv")
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/loop.csv:1:1: SP113")
+    assert "symbolic links" in result.stdout
+    assert len(result.stdout.splitlines()) == 1  # f.csv read once, not again through `up`
+
+
+def test_wide_header_and_short_rows(cli, write_tree, monkeypatch) -> None:
+    """A 20,000-name header over 100,000 short rows (1 MB) pads no row to 20,000 cells, and
+    the message names the first unknown columns only."""
+    names = ",".join(f"c{i}" for i in range(20_000))
+    forecast = f"rep,period,amount,{names}\n" + "ana,Q1,1\n" * 100_000
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.csv": forecast})
+    result = run(cli, folder, monkeypatch, memory=True)
+    assert_reported(result, "submissions/f.csv:1:19: SP607")
+    assert "unknown column(s) c0, c1, c2, c3, c4 (and 19,995 more)" in result.stdout
+    assert len(result.stdout) < 300
+
+
+def test_far_header_cell_in_a_workbook(cli, write_tree, monkeypatch) -> None:
+    body = (
+        f'<row r="1">{cell("A1", "rep")}{cell("B1", "period")}{cell("C1", "amount")}'
+        f"{cell('XFD1', 'zzz')}</row>"
+    ) + "".join(
+        f'<row r="{r}">{cell(f"A{r}", "ana")}{cell(f"B{r}", "Q1")}{cell(f"C{r}", 1)}</row>'
+        for r in range(2, 10_002)
+    )
+    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD10001", rows=body)})
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:1:16384: SP607")
+
+
+def test_wide_metrics_header_and_short_rows(cli, write_tree, monkeypatch) -> None:
+    """metrics.csv with 20,000 metric names over 50,000 one-cell rows (500 KB) used to be
+    padded to a billion cells."""
+    names = ",".join(f"m{i}" for i in range(20_000))
+    metrics = f"id,{names}\n" + "".join(f"r{i}\n" for i in range(50_000))
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "metrics.csv": metrics})
+    result = run(cli, folder, monkeypatch, memory=True)
+    assert_reported(result, "metrics.csv:2:1: SP312")
+    assert "SP115 49,800 more SP312 problems" in result.stdout
