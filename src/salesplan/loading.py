@@ -31,6 +31,7 @@ from salesplan.reading.files import (
     read_file,
 )
 from salesplan.reading.records import REP_COLUMNS, TERRITORY_COLUMNS, is_table, read_table
+from salesplan.scenarios import read_scenario
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
 from salesplan.tables import parse_decimal, read_csv
@@ -71,15 +72,19 @@ def _no_progress(what: str) -> None:
     pass
 
 
-def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Loaded:
-    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan.
+def load_plan(
+    path: Path | str | None = None, step: Step = _no_progress, scenario: str | None = None
+) -> Loaded:
+    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan
+    (ScenarioNotFound, one of them, when `scenario` names no scenarios/NAME.yaml).
 
-    `step` is called with each of STEPS as it starts (a progress bar's hook)."""
+    `step` is called with each of STEPS as it starts (a progress bar's hook). With
+    `scenario`, its changes are applied to the files after parsing, before validation."""
     from salesplan.checks import run_checks
 
     plan_file = find_plan(Path(path) if path is not None else None)
     with gc_paused():  # a big plan is millions of objects that live as long as the plan
-        loaded = read_plan(plan_file, step)
+        loaded = read_plan(plan_file, step, scenario)
         plan = loaded.plan
         if plan is not None and not plan.unparsed:
             step("checks")
@@ -92,22 +97,29 @@ def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Load
     return loaded
 
 
-def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
+def read_plan(plan_file: Path, step: Step = _no_progress, scenario: str | None = None) -> Loaded:
     """Read and validate the files of a plan, without the cross-file checks."""
     problems: list[Diagnostic] = []
     step("plan")
+    patch = read_scenario(plan_file.parent, scenario, problems) if scenario else None
     plan_doc = read_yaml_file(plan_file, problems)
+    if patch is not None:
+        plan_doc = patch.patched(PLAN_FILE, plan_doc, problems)
     settings = validate(plan_doc, PlanSettings, problems, salvage=True)
     if settings is None:
         return Loaded(None, problems)
     plan = Plan(root=plan_file.parent, settings=settings, documents={"plan": plan_doc})
+    plan.scenario = scenario
     paths = plan_paths(plan, problems)
     read: dict[str, bytes] = {"plan": plan_doc.raw or b""}  # what decides the allocation
 
     step("org")
     org_path = paths.get("org")
     if org_path is not None and _present(org_path):
-        plan.documents["org"] = org_doc = read_yaml_file(org_path, problems, marks=False)
+        org_doc = read_yaml_file(org_path, problems, marks=False)
+        if patch is not None:
+            org_doc = patch.patched(settings.files.org, org_doc, problems)
+        plan.documents["org"] = org_doc
         check_top_keys(org_doc, Org.model_fields, problems)
         units, plan.unit_index = validate_items(org_doc, "units", Unit, problems, plan.broken_ids)
         reps_doc = org_doc
@@ -144,6 +156,8 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
             doc = read_table_file(territories_path, "territories", TERRITORY_COLUMNS, problems)
         else:
             doc = read_yaml_file(territories_path, problems, marks=False)
+            if patch is not None:
+                doc = patch.patched(settings.files.territories, doc, problems)
             check_top_keys(doc, ["territories"], problems)
         plan.documents["territories"] = doc
         plan.territories, plan.territory_index = validate_items(
@@ -151,10 +165,15 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
         )
         read["territories"] = doc.raw or b""
 
+    if patch is not None:  # a scenario's quotas are never the plan's quotas.yaml
+        problems.extend(
+            patch.unknown_files([PLAN_FILE, settings.files.org, settings.files.territories])
+        )
+        read["scenario"] = patch.raw
     plan.digest = inputs_digest(plan_file, paths, read)
     step("quotas")
     quotas_path = paths.get("quotas")
-    if quotas_path is not None and _present(quotas_path):
+    if quotas_path is not None and _present(quotas_path) and patch is None:
         plan.quotas_file = display_name(quotas_path)
         plan.quotas_raw = read_file(quotas_path, problems)
     plan.unparsed = {role for role, doc in plan.documents.items() if doc.data is None}
@@ -258,6 +277,8 @@ def inputs_digest(plan_file: Path, paths: dict[str, Path], read: dict[str, bytes
     absent or unreadable counts as empty)."""
     digest = hashlib.sha256()
     named = [(plan_file.name, "plan")] + [(paths[r].name, r) for r in DIGESTED if r in paths]
+    if "scenario" in read:
+        named.append(("scenario", "scenario"))
     for name, role in named:
         digest.update(name.encode() + b"\0" + read.get(role, b"") + b"\0")
     return "sha256:" + digest.hexdigest()

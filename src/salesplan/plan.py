@@ -62,6 +62,7 @@ class Plan:
     unparsed: set[str] = field(default_factory=set)  # roles of files that could not be parsed
     diagnostics: list[Diagnostic] = field(default_factory=list)  # all found by load_plan
     digest: str = ""
+    scenario: str | None = None  # the scenario applied (scenarios/NAME.yaml), if any
 
     # ---- derived, computed once
 
@@ -150,8 +151,7 @@ class Plan:
         doc = self.documents.get(role)
         if doc is None:
             return Where(role, 1, 1)
-        line, column = doc.locate(path, key=key)
-        return Where(doc.file, line, column)
+        return Where(*doc.place(path, key=key))
 
     def at_unit(self, unit_id: str, *path: str | int, key: bool = False) -> Where:
         return self.where("org", ("units", self.unit_index[unit_id], *path), key=key)
