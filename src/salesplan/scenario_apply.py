@@ -81,7 +81,8 @@ def _patched(text: str, patch: Any) -> bytes:
 
     data, indent, offset = load_yaml_guess_indent(text)
     yaml = _yaml()
-    yaml.indent(mapping=indent, sequence=indent + offset if offset else indent, offset=offset)
+    # `indent` is where a sequence item's content starts, `offset` where its dash is
+    yaml.indent(mapping=max(indent - offset, 2), sequence=indent, offset=offset)
     data = yaml.load(text)  # loaded again by the configured loader (comments attached)
     _merge(data, patch)
     out = io.StringIO()

@@ -21,7 +21,7 @@ from salesplan.diagnostics import Diagnostic
 from salesplan.loading import Loaded, load_plan
 from salesplan.model import PlanSettings
 from salesplan.plan import Plan
-from salesplan.scenarios import scenario_names
+from salesplan.scenarios import read_scenario, scenario_names
 
 MAX_ROWS = 1000  # sweep points (a grid multiplies)
 ZERO = Decimal(0)
@@ -137,10 +137,11 @@ def compare(path: Path | str | None, names: list[str] | None = None) -> Comparis
 
 
 def _description(plan: Plan) -> str:
-    doc = plan.documents["plan"]
-    scenario = getattr(doc, "scenario", None)
-    data = scenario.data if scenario is not None else None
-    text = data.get("description") if isinstance(data, dict) else None
+    """The description of the scenario the plan was loaded with (read again: it is small)."""
+    if plan.scenario is None:
+        return ""
+    scenario = read_scenario(plan.root, plan.scenario, [])
+    text = scenario.description if scenario is not None else ""
     return text if isinstance(text, str) else ""
 
 
