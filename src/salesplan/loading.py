@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from salesplan.diagnostics import Diagnostic, capped, diagnostic
 from salesplan.model import Org, PlanSettings, Rep, Territory, Unit
@@ -72,8 +73,31 @@ def _no_progress(what: str) -> None:
     pass
 
 
+@dataclass
+class Shared:
+    """Files parsed once for several loads of one plan (the base and its scenarios side by
+    side, `salesplan scenarios`): a scenario patches copies, never the parsed data, so the
+    documents and submissions are shared, each with the problems met reading it. Measured
+    in benchmarks/README.md ("Scenarios")."""
+
+    found: dict[tuple[str, Path, bool], tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
+
+    def get(self, kind: str, path: Path, marks: bool, read: Callable[[list[Diagnostic]], Any],
+            problems: list[Diagnostic]) -> Any:  # fmt: skip
+        key = (kind, path, marks)
+        if key not in self.found:
+            met: list[Diagnostic] = []
+            self.found[key] = (read(met), met)
+        value, met = self.found[key]
+        problems.extend(met)
+        return value
+
+
 def load_plan(
-    path: Path | str | None = None, step: Step = _no_progress, scenario: str | None = None
+    path: Path | str | None = None,
+    step: Step = _no_progress,
+    scenario: str | None = None,
+    shared: Shared | None = None,
 ) -> Loaded:
     """Read, validate and check a plan. Raises PlanNotFound only when there is no plan
     (ScenarioNotFound, one of them, when `scenario` names no scenarios/NAME.yaml).
@@ -84,7 +108,7 @@ def load_plan(
 
     plan_file = find_plan(Path(path) if path is not None else None)
     with gc_paused():  # a big plan is millions of objects that live as long as the plan
-        loaded = read_plan(plan_file, step, scenario)
+        loaded = read_plan(plan_file, step, scenario, shared or Shared())
         plan = loaded.plan
         if plan is not None and not plan.unparsed:
             step("checks")
@@ -97,12 +121,25 @@ def load_plan(
     return loaded
 
 
-def read_plan(plan_file: Path, step: Step = _no_progress, scenario: str | None = None) -> Loaded:
+def read_plan(
+    plan_file: Path,
+    step: Step = _no_progress,
+    scenario: str | None = None,
+    shared: Shared | None = None,
+) -> Loaded:
     """Read and validate the files of a plan, without the cross-file checks."""
     problems: list[Diagnostic] = []
+    files = shared or Shared()
+
+    def read_yaml(path: Path, marks: bool = True) -> Document:
+        doc: Document = files.get(
+            "yaml", path, marks, lambda met: read_yaml_file(path, met, marks), problems
+        )
+        return doc
+
     step("plan")
     patch = read_scenario(plan_file.parent, scenario, problems) if scenario else None
-    plan_doc = read_yaml_file(plan_file, problems)
+    plan_doc = read_yaml(plan_file)
     if patch is not None:
         plan_doc = patch.patched(PLAN_FILE, plan_doc, problems)
     settings = validate(plan_doc, PlanSettings, problems, salvage=True)
@@ -116,7 +153,7 @@ def read_plan(plan_file: Path, step: Step = _no_progress, scenario: str | None =
     step("org")
     org_path = paths.get("org")
     if org_path is not None and _present(org_path):
-        org_doc = read_yaml_file(org_path, problems, marks=False)
+        org_doc = read_yaml(org_path, marks=False)
         if patch is not None:
             org_doc = patch.patched(settings.files.org, org_doc, problems)
         plan.documents["org"] = org_doc
@@ -147,7 +184,10 @@ def read_plan(plan_file: Path, step: Step = _no_progress, scenario: str | None =
     step("submissions")
     submissions_path = paths.get("submissions")
     if submissions_path is not None and _present(submissions_path):
-        plan.submissions = read_submissions(submissions_path, plan, problems)
+        plan.submissions = files.get(
+            "submissions", submissions_path, False,
+            lambda met: read_submissions(submissions_path, plan, met), problems,
+        )  # fmt: skip
 
     step("territories")
     territories_path = paths.get("territories")
@@ -155,7 +195,7 @@ def read_plan(plan_file: Path, step: Step = _no_progress, scenario: str | None =
         if is_table(territories_path.name):
             doc = read_table_file(territories_path, "territories", TERRITORY_COLUMNS, problems)
         else:
-            doc = read_yaml_file(territories_path, problems, marks=False)
+            doc = read_yaml(territories_path, marks=False)
             if patch is not None:
                 doc = patch.patched(settings.files.territories, doc, problems)
             check_top_keys(doc, ["territories"], problems)

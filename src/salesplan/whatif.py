@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from salesplan.diagnostics import Diagnostic
-from salesplan.loading import Loaded, load_plan
+from salesplan.loading import Loaded, Shared, load_plan
 from salesplan.model import PlanSettings
 from salesplan.plan import Plan
 from salesplan.scenarios import read_scenario, scenario_names
@@ -114,8 +114,8 @@ def outcome(
     )
 
 
-def _loaded(path: Path | str | None, scenario: str | None) -> Plan:
-    loaded = load_plan(path, scenario=scenario)
+def _loaded(path: Path | str | None, scenario: str | None, shared: Shared | None = None) -> Plan:
+    loaded = load_plan(path, scenario=scenario, shared=shared)
     if loaded.plan is None or loaded.blocking:
         raise ScenarioError(scenario or "base", loaded.diagnostics)
     return loaded.plan
@@ -124,12 +124,13 @@ def _loaded(path: Path | str | None, scenario: str | None) -> Plan:
 def compare(path: Path | str | None, names: list[str] | None = None) -> Comparison:
     """The base and scenarios side by side (every scenario of the plan when `names` is
     None). Raises ScenarioError when one of them has errors."""
-    base_plan = _loaded(path, None)
+    shared = Shared()  # each file is parsed once for all the columns
+    base_plan = _loaded(path, None, shared)
     base = outcome(base_plan, "base", "the plan as it is")
     chosen = scenario_names(base_plan.root) if names is None else names
     columns = []
     for name in chosen:
-        plan = _loaded(path, name)
+        plan = _loaded(path, name, shared)
         columns.append(outcome(plan, name, _description(plan)))
     return Comparison(
         base_plan.settings.currency, base_plan.currency_exponent, base, tuple(columns)
@@ -260,8 +261,9 @@ def scenario_diagnostics(
         return []
     known = set(base.diagnostics)
     found: list[Diagnostic] = []
+    shared = Shared()
     for name in scenario_names(base.plan.root):
-        for d in _new(load(path, scenario=name).diagnostics, known):
+        for d in _new(load(path, scenario=name, shared=shared).diagnostics, known):
             if not d.file.replace("\\", "/").endswith(f"scenarios/{name}.yaml"):
                 d = replace(d, message=f"{d.message} (in scenario {name})")
             found.append(d)
