@@ -278,3 +278,24 @@ def test_the_python_api_takes_a_scenario(example: Path) -> None:
     plan = salesplan.load(example, scenario="stretch")
     assert plan.settings.target == Decimal("14080000") and plan.scenario == "stretch"
     assert "tbh-amer-2" in set(plan.allocate().to_frame()["id"])
+
+
+@pytest.mark.parametrize("vary", [None, "capacity.attainment=0.7:0.9:0.05"])
+def test_no_digit_is_cut_at_80_columns(example: Path, vary: str | None) -> None:
+    import io
+
+    from rich.console import Console
+
+    from salesplan.render import text
+    from salesplan.render.scenarios import terminal_tables
+    from salesplan.whatif import compare, sweep
+
+    for name in ("b", "c"):
+        source = (example / "scenarios" / "stretch.yaml").read_text()
+        write_scenario(example, name, source.replace("scenario: stretch", f"scenario: {name}"))
+    result = sweep(example, [parse_vary(vary)]) if vary else compare(example)
+    buffer = io.StringIO()
+    text.render(terminal_tables(result, 80), Console(file=buffer, width=80))
+    shown = buffer.getvalue()
+    assert "…" not in shown and "12,139,523.91" in shown
+    assert all(len(line.rstrip()) <= 80 for line in shown.splitlines() if "━" in line)

@@ -60,36 +60,62 @@ def tables(result: Comparison) -> list[Table]:
     return [sweep_table(result)] if result.swept else [side_by_side(result)]
 
 
-def side_by_side(result: Comparison) -> Table:
+FIGURE_WIDTH, COLUMN_WIDTH = 44, 34  # the figure and base columns; a scenario and its Δ
+
+
+def terminal_tables(result: Comparison, width: int) -> list[Table]:
+    """For a terminal `width` columns wide: a sweep shows only the figures that vary (the
+    others in a note), a comparison as many scenarios per table as fit; no digit is cut."""
+    if result.swept:
+        return [sweep_table(result, compact=True)]
+    per_table = max(1, (width - FIGURE_WIDTH) // COLUMN_WIDTH)
+    outcomes = result.outcomes
+    groups = [outcomes[i : i + per_table] for i in range(0, len(outcomes), per_table)]
+    return [side_by_side(result, group) for group in groups or [()]]
+
+
+def side_by_side(result: Comparison, outcomes: tuple[Outcome, ...] | None = None) -> Table:
     """One row per figure; the base, then each scenario with its change against the base."""
+    outcomes = result.outcomes if outcomes is None else outcomes
     columns = [Column("figure"), Column("base", True)]
-    for outcome in result.outcomes:
+    for outcome in outcomes:
         columns += [Column(printable(outcome.name), True), Column("Δ", True)]
     table = Table(f"Scenarios against the base ({result.currency})", columns)
     e = result.exponent
     for metric in METRICS:
         row: list[Cell] = [LABELS[metric], _cell(result.base, metric, e)]
-        for outcome in result.outcomes:
+        for outcome in outcomes:
             row += [_cell(outcome, metric, e), _delta_cell(outcome, result.base, metric, e)]
         table.add(row)
     table.notes.extend(
-        f"{printable(o.name)}: {printable(o.description)}" for o in result.outcomes if o.description
+        f"{printable(o.name)}: {printable(o.description)}" for o in outcomes if o.description
     )
     return table
 
 
-def sweep_table(result: Comparison) -> Table:
-    """One row per value (per combination for a grid), the plan as it is first."""
+def sweep_table(result: Comparison, compact: bool = False) -> Table:
+    """One row per value (per combination for a grid), the plan as it is first. `compact`
+    leaves out the figures that are the same on every row (listed in a note)."""
     keys = [printable(k) for k in result.swept]
-    columns = [Column(k, True) for k in keys] + [Column(LABELS[m], True) for m in METRICS]
+    e = result.exponent
+    shown = list(METRICS)
+    if compact:
+        rows = (result.base, *result.outcomes)
+        same = [m for m in METRICS if len({getattr(o, m) for o in rows}) == 1]
+        shown = [m for m in METRICS if m not in same]
+    columns = [Column(k, True) for k in keys] + [Column(LABELS[m], True) for m in shown]
     title = f"{printable(result.base.name)}: {', '.join(keys)} varied ({result.currency})"
     table = Table(title, columns)
-    e = result.exponent
     first: list[Cell] = ["as is" for _ in keys]
-    table.add(first + [_cell(result.base, m, e) for m in METRICS], strong=True)
+    table.add(first + [_cell(result.base, m, e) for m in shown], strong=True)
     for outcome in result.outcomes:
         values: list[Cell] = [str(v) for _, v in outcome.varied]
-        table.add([*values, *(_cell(outcome, m, e) for m in METRICS)])
+        table.add([*values, *(_cell(outcome, m, e) for m in shown)])
+    if compact and same:
+        from salesplan.render.table import show
+
+        unchanged = ", ".join(f"{LABELS[m]} {show(_cell(result.base, m, e))}" for m in same)
+        table.notes.append(f"The same on every row: {unchanged}.")
     return table
 
 
@@ -174,7 +200,8 @@ def deliver(result: Comparison, fmt: ScenariosFormat, output: Path | None, force
     elif fmt is ScenariosFormat.markdown:
         data = markdown.render(tables(result)).encode()
     elif output is None:
-        text.render(tables(result))
+        out = text.console()
+        text.render(terminal_tables(result, out.width), out)
         return
     else:
         from rich.console import Console
