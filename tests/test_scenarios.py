@@ -1,5 +1,5 @@
 """Scenarios: patches over the plan's files, --scenario on every command, the comparison,
-sweeps and `scenarios apply` (docs/design.md, "Scenarios")."""
+sweeps and `scenarios apply` (README, "What if")."""
 
 from __future__ import annotations
 
@@ -299,3 +299,30 @@ def test_no_digit_is_cut_at_80_columns(example: Path, vary: str | None) -> None:
     shown = buffer.getvalue()
     assert "…" not in shown and "12,139,523.91" in shown
     assert all(len(line.rstrip()) <= 80 for line in shown.splitlines() if "━" in line)
+
+
+def test_a_scenario_is_read_as_safely_as_a_plan_file(
+    write_tree, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = write_tree(MINIMAL)
+    monkeypatch.chdir(plan)
+    write_scenario(
+        plan,
+        "hostile",
+        """
+        scenario: other
+        extra: 1
+        changes:
+          salesplan.yaml: {target: &t 2000000, name: !!python/object:os.system x}
+          org.yaml: [not, a, mapping]
+        """,
+    )
+    result = cli("check", ".")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "scenarios/hostile.yaml:1:11: SP203 the scenario in hostile.yaml is named 'other'; name it 'hostile' like its file",
+        "scenarios/hostile.yaml:2:1: SP201 unknown key 'extra'; expected one of scenario, description, changes",
+        "scenarios/hostile.yaml:4:28: SP105 anchor &t is not allowed; write the value out where it is used",
+        "scenarios/hostile.yaml:4:46: SP107 tag !!python/object:os.system is not allowed; remove it",
+        "scenarios/hostile.yaml:5:13: SP203 expected a mapping of the changes to org.yaml (keys of that file)",
+    ]

@@ -41,12 +41,12 @@ def apply_scenario(path: Path | str | None, name: str, keep: bool = False) -> Ap
     root = find_plan(Path(path) if path is not None else None).parent
     scenario_file = root / SCENARIOS_DIR / f"{name}.yaml"
     yaml = _yaml()
-    changes = yaml.load(scenario_file.read_text(encoding="utf-8")).get("changes") or {}
+    changes = yaml.load(scenario_file.read_text(encoding="utf-8-sig")).get("changes") or {}
     texts: dict[Path, bytes] = {}
     for file, patch in changes.items():
         if patch is not None:  # `file` is salesplan.yaml or a YAML file of files: (checked)
             target = root / file
-            texts[target] = _patched(target.read_text(encoding="utf-8"), patch)
+            texts[target] = _patched(target.read_text(encoding="utf-8-sig"), patch)
     for target, text in texts.items():
         write_atomic(target, text)
     written = list(texts)
