@@ -326,3 +326,35 @@ def test_a_scenario_is_read_as_safely_as_a_plan_file(
         "scenarios/hostile.yaml:4:46: SP107 tag !!python/object:os.system is not allowed; remove it",
         "scenarios/hostile.yaml:5:13: SP203 expected a mapping of the changes to org.yaml (keys of that file)",
     ]
+
+
+def test_apply_removes_merges_adds_and_deletes_keys(write_tree, cli) -> None:
+    plan = write_tree(MINIMAL)
+    write_scenario(
+        plan,
+        "mix",
+        """
+        changes:
+          salesplan.yaml: {budget: {max_cost_of_sales: null}, target: 1_200_000}
+          org.yaml:
+            reps:
+              - {id: ben, remove: true}
+              - {id: cara, start: 2025-03-01}
+              - {id: dan, start: 2024-01-01}
+        """,
+    )
+    expected = salesplan.load(plan, scenario="mix")
+    result = cli("scenarios", plan, "apply", "mix", "--keep")
+    assert result.exit_code == 0, result.stderr
+    applied = salesplan.load(plan)
+    assert applied.settings == expected.settings and applied.org == expected.org
+    assert applied.settings.budget.max_cost_of_sales is None
+    org = (plan / "org.yaml").read_text()
+    assert org == (
+        "reps:\n"
+        "  - {id: ana, start: 2024-01-01}   # the first rep\n"
+        "  - {id: cara, start: 2025-03-01}\n"
+        "  - {id: dan, start: 2024-01-01}\n"
+    )
+    assert "target: 1_200_000\n" in (plan / "salesplan.yaml").read_text()
+    assert (plan / "scenarios" / "mix.yaml").exists()

@@ -18,6 +18,7 @@ from typing import Any
 
 from salesplan.fsutil import write_atomic
 from salesplan.loading import load_plan
+from salesplan.plan import Plan
 from salesplan.reading.files import find_plan
 from salesplan.scenarios import PLAN_FILE, SCENARIOS_DIR
 from salesplan.whatif import ScenarioError
@@ -47,8 +48,16 @@ def apply_scenario(path: Path | str | None, name: str, keep: bool = False) -> Ap
         if patch is not None:  # `file` is salesplan.yaml or a YAML file of files: (checked)
             target = root / file
             texts[target] = _patched(target.read_text(encoding="utf-8-sig"), patch)
+    originals = {target: target.read_bytes() for target in texts}
     for target, text in texts.items():
         write_atomic(target, text)
+    if not _reproduces(root, plan):
+        for target, text in originals.items():
+            write_atomic(target, text)
+        raise ValueError(
+            f"scenarios apply {name}: the files written would not read back as the scenario's "
+            "plan; nothing was changed (please report this with the scenario file)"
+        )
     written = list(texts)
     quotas = root / plan.settings.files.quotas
     if quotas.exists():
@@ -57,6 +66,17 @@ def apply_scenario(path: Path | str | None, name: str, keep: bool = False) -> Ap
     if not keep:
         scenario_file.unlink()
     return Applied(tuple(written), None if keep else scenario_file)
+
+
+def _reproduces(root: Path, scenario: Plan) -> bool:
+    """Whether the plan now written reads back as the scenario's plan, model for model."""
+    after = load_plan(root).plan
+    return (
+        after is not None
+        and after.settings == scenario.settings
+        and after.org == scenario.org
+        and after.territories == scenario.territories
+    )
 
 
 def _digest(root: Path) -> str:
@@ -79,7 +99,9 @@ def _yaml() -> Any:
 def _patched(text: str, patch: Any) -> bytes:
     from ruamel.yaml.util import load_yaml_guess_indent
 
-    data, indent, offset = load_yaml_guess_indent(text)
+    _, indent, offset = load_yaml_guess_indent(text)
+    if indent is None or offset is None:  # nothing to guess from: salesplan's own style
+        indent, offset = 4, 2
     yaml = _yaml()
     # `indent` is where a sequence item's content starts, `offset` where its dash is
     yaml.indent(mapping=max(indent - offset, 2), sequence=indent, offset=offset)
