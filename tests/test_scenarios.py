@@ -358,3 +358,54 @@ def test_apply_removes_merges_adds_and_deletes_keys(write_tree, cli) -> None:
     )
     assert "target: 1_200_000\n" in (plan / "salesplan.yaml").read_text()
     assert (plan / "scenarios" / "mix.yaml").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    base_ids=st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8),
+    ops=st.lists(
+        st.tuples(st.sampled_from("abcdefghxyz"), st.sampled_from(["remove", "set", "add"])),
+        unique_by=lambda op: op[0],
+        max_size=8,
+    ),
+)
+def test_records_merge_by_id(base_ids: list[str], ops: list[tuple[str, str]]) -> None:
+    """Kept records keep their order, new ids are appended in the patch's order, removed
+    ones are gone, and every record's position is in the file it came from."""
+    from salesplan.scenarios import Scenario
+    from salesplan.source import parse_yaml
+
+    ops = [op for op in ops if op[1] != "remove" or op[0] in base_ids]  # else SP702
+    base_text = json.dumps({"reps": [{"id": i, "n": 0} for i in base_ids]}, indent=1)
+    base = parse_yaml("org.yaml", base_text.encode())
+    patch = [
+        {"id": i, "remove": True} if kind == "remove" else {"id": i, "n": 1} for i, kind in ops
+    ]
+    text = json.dumps({"changes": {"org.yaml": {"reps": patch}}}, indent=1)
+    doc = parse_yaml("scenarios/s.yaml", text.encode())
+    problems: list = []
+    patched = Scenario("s", doc, changes=doc.data["changes"]).patched("org.yaml", base, problems)
+    assert problems == []
+    removed = {i for i, kind in ops if kind == "remove"}
+    changed = {i for i, kind in ops if kind != "remove"}
+    expected = [i for i in base_ids if i not in removed]
+    expected += [i for i, kind in ops if kind != "remove" and i not in base_ids]
+    records = (
+        patched.data["reps"]
+        if isinstance(patched.data, dict) and patched.data.get("reps") is not None
+        else []
+    )
+    assert [r["id"] for r in records] == expected
+    assert [r["n"] for r in records] == [1 if i in changed else 0 for i in expected]
+    assert [r["n"] for r in base.data["reps"]] == [0] * len(base_ids)  # the base is untouched
+    for index, record in enumerate(records):
+        file, line, _ = patched.place(("reps", index, "n"))
+        if record["id"] in changed:
+            k = next(k for k, item in enumerate(patch) if item["id"] == record["id"])
+            assert (file, line) == (
+                "scenarios/s.yaml",
+                doc.locate(("changes", "org.yaml", "reps", k, "n"))[0],
+            )
+        else:
+            j = base_ids.index(record["id"])
+            assert (file, line) == ("org.yaml", base.locate(("reps", j, "n"))[0])
