@@ -262,7 +262,7 @@ def test_apply_refuses_a_broken_scenario(write_tree, cli) -> None:
     write_scenario(plan, "bad", "changes:\n  org.yaml: {reps: [{id: zed, remove: true}]}\n")
     before = (plan / "org.yaml").read_text()
     result = cli("scenarios", plan, "apply", "bad")
-    assert result.exit_code == 1 and "SP702" in result.stderr
+    assert result.exit_code == 1 and "SP802" in result.stderr
     assert (plan / "org.yaml").read_text() == before
 
 
@@ -375,7 +375,7 @@ def test_records_merge_by_id(base_ids: list[str], ops: list[tuple[str, str]]) ->
     from salesplan.scenarios import Scenario
     from salesplan.source import parse_yaml
 
-    ops = [op for op in ops if op[1] != "remove" or op[0] in base_ids]  # else SP702
+    ops = [op for op in ops if op[1] != "remove" or op[0] in base_ids]  # else SP802
     base_text = json.dumps({"reps": [{"id": i, "n": 0} for i in base_ids]}, indent=1)
     base = parse_yaml("org.yaml", base_text.encode())
     patch = [

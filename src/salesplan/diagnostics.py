@@ -130,9 +130,9 @@ CATALOGUE: dict[str, Code] = {
         Code("SP606", _W, "same rep and period in two files"),
         Code("SP607", _E, "submission file has a wrong header"),
         Code("SP608", _E, "submission file is empty"),
-        # SP7xx: scenarios
-        Code("SP701", _E, "a scenario changes a file the plan does not have"),
-        Code("SP702", _E, "a scenario removes a record that does not exist"),
+        # SP8xx: scenarios
+        Code("SP801", _E, "a scenario changes a file the plan does not have"),
+        Code("SP802", _E, "a scenario removes a record that does not exist"),
     )
 }
 

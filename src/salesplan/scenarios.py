@@ -87,7 +87,7 @@ class Scenario:
                 file, line, column = self.document.place(("changes", name), key=True)
                 expected = ", ".join(known)
                 message = f"the plan has no file {name!r} to change; expected one of {expected}"
-                problems.append(diagnostic("SP701", message, file, line, column, f"changes.{name}"))
+                problems.append(diagnostic("SP801", message, file, line, column, f"changes.{name}"))
         return problems
 
 
@@ -216,7 +216,7 @@ class _Merge:
         for item_id, (k, item) in changes.items():
             if item.get("remove") is True:
                 message = f"there is no {item_id!r} to remove; check the id"
-                self.problems.append(_at("SP702", message, self.scenario, (*at, k, "id")))
+                self.problems.append(_at("SP802", message, self.scenario, (*at, k, "id")))
                 continue
             i = len(merged)
             added = (*path, i)
