@@ -70,6 +70,7 @@ class Result:
     budget_s: float | None = None
     budget_mib: float | None = None
     status: str = "n/a"  # ok | over | error | timeout | n/a
+    expect_exit: int = 0  # 1 for the error path: the plan is rejected
     note: str = ""
 
     @property
@@ -192,7 +193,7 @@ def run_once(result: Result, i: int, repeat: int, timeout: float) -> bool:
     if run.timed_out:
         result.status, result.note = "timeout", f"killed after {timeout:g} s"
         return False
-    if run.exit_code != 0:
+    if run.exit_code != result.expect_exit:
         result.status = "error"
         result.note = explain_failure(result.argv, run, timeout)
         return False
@@ -241,17 +242,21 @@ def explain_failure(argv: list[str], run: Run, timeout: float) -> str:
         return first_line(text)
 
 
-def ensure_plan(out: Path, reps: int, seed: int, regenerate: bool, tables: str = "yaml") -> Path:
+def ensure_plan(
+    out: Path, reps: int, seed: int, regenerate: bool, tables: str = "yaml", broken: int = 0
+) -> Path:
     """The generated plan for ``reps`` (generated into a temporary directory, then renamed),
-    with its reps and territories as YAML or as CSV tables."""
-    plan = out / f"plan-{reps}-s{seed}{'-csv' if tables == 'csv' else ''}"
+    with its reps and territories as YAML or as CSV tables, and ``broken`` percent of its
+    submission rows and reps broken."""
+    suffix = ("-csv" if tables == "csv" else "") + (f"-broken{broken}" if broken else "")
+    plan = out / f"plan-{reps}-s{seed}{suffix}"
     if (plan / "salesplan.yaml").is_file() and not regenerate:
         return plan
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".plan-{reps}-", dir=out))
     log(f"generating {plan} ...")
     generate = [sys.executable, str(HERE / "generate.py"), "--reps", str(reps), "--force"]
-    generate += ["--tables", tables]
+    generate += ["--tables", tables] + (["--broken", str(broken)] if broken else [])
     subprocess.run([*generate, "--seed", str(seed), "--out", str(tmp)], check=True)
     if plan.exists():
         shutil.rmtree(plan)
@@ -315,6 +320,16 @@ def prepare_plan(
             continue
         result.argv = [salesplan, words[0], str(plan), *words[1:], "--format", "json"]
     return results
+
+
+def prepare_error_path(salesplan: str | None, plan: Path, reps: int) -> Result:
+    """``check`` on the plan with 1% of its submission rows and reps broken: rejected (exit 1)
+    within the budget of a clean plan's check."""
+    budget_s, _ = BUDGETS.get((reps, "yaml"), (None, None))
+    result = Result("check (1% broken, exit 1)", reps, budget_s=budget_s, expect_exit=1)
+    if salesplan is not None:
+        result.argv = [salesplan, "check", str(plan), "--format", "json"]
+    return result
 
 
 def fmt(value: float | None, digits: int) -> str:
@@ -450,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
         for tables in args.tables:
             plan = ensure_plan(args.out, reps, args.seed, args.regenerate, tables)
             prepared += prepare_plan(salesplan, plan, reps, cache, args, tables)
+        if reps == sizes[0]:  # the error path, on the smallest plan
+            broken = ensure_plan(args.out, reps, args.seed, args.regenerate, "yaml", broken=1)
+            prepared.append(prepare_error_path(salesplan, broken, reps))
         results.extend(prepared)
         measure(waiting + prepared, args.repeat, args.timeout)  # taking turns, both forms
         waiting = []

@@ -3,6 +3,7 @@ that show them, and a plan repository run through `check` and `diff` as CI would
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -176,8 +177,8 @@ def yaml_blocks(markdown: str) -> list[str]:
 def test_docs_show_the_workflows_init_writes():
     blocks = yaml_blocks(DOCS.read_text())
     for provider in CiProvider:
-        (text,) = ci_files(provider).values()
-        assert text.decode() in blocks, f"docs/ci.md is out of date for {provider.value}"
+        for name, text in ci_files(provider).items():
+            assert text.decode() in blocks, f"docs/ci.md is out of date for {name}"
     pre_commit = yaml.safe_load(blocks[-1])
     assert pre_commit["repos"][0]["hooks"][0]["id"] == hook()["id"]
 
@@ -246,3 +247,148 @@ def test_pull_request_as_ci_sees_it(cli, tmp_path):
     assert ci_step(diff_run, checkout, env).returncode == 0
     assert summary.read_text().splitlines()[0] == first
     assert git(checkout, "status", "--porcelain") == ""
+
+
+# ---- the approvals workflow, as GitHub runs it (with a `gh` that records its arguments)
+
+APPROVALS = ".github/workflows/salesplan-approvals.yml"
+GH_STUB = """#!{python}
+import json, os, subprocess, sys
+
+args = sys.argv[1:]
+with open(os.environ["GH_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\\n")
+if args[:1] == ["api"]:  # the reviews of the pull request, through the step's own --jq
+    with open(os.environ["GH_REVIEWS"]) as reviews:
+        page = reviews.read()
+    jq = args[args.index("--jq") + 1]
+    done = subprocess.run(["jq", "-r", jq], input=page, text=True, capture_output=True)
+    sys.stdout.write(done.stdout)
+    sys.exit(done.returncode)
+"""
+
+
+def approvals_steps() -> dict[str, dict]:
+    workflow = yaml.safe_load(ci_files(CiProvider.github)[APPROVALS])
+    job = workflow["jobs"]["approvals"]
+    return {s.get("name", s.get("run", s.get("uses"))): s for s in job["steps"]}
+
+
+def test_approvals_workflow_shape():
+    workflow = yaml.safe_load(ci_files(CiProvider.github)[APPROVALS])
+    triggers = workflow[True]  # PyYAML reads the key `on` as true
+    assert set(triggers) == {"pull_request", "pull_request_review"}
+    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
+    job = workflow["jobs"]["approvals"]
+    assert job["env"]["BASE_REF"] == "${{ github.event.pull_request.base.ref }}"
+    steps = approvals_steps()
+    assert steps["Ask the owners whose numbers moved to review"]["continue-on-error"] is True
+    assert "run" in steps["Approved by every owner whose numbers moved"]
+    assert "if" not in steps["Approved by every owner whose numbers moved"]
+    assert job["steps"][0]["with"]["fetch-depth"] == 0
+
+
+def test_pull_request_waits_for_its_owners(cli, tmp_path):
+    if not SALESPLAN.is_file() or shutil.which("bash") is None or shutil.which("jq") is None:
+        pytest.skip("needs bash, jq and the salesplan script")
+    origin = tmp_path / "origin"
+    assert cli("init", origin, "--ci", "github").exit_code == 0
+    assert (origin / APPROVALS).read_bytes() == ci_files(CiProvider.github)[APPROVALS]
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "FY2027 plan")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", str(origin), str(checkout))
+    git(checkout, "switch", "-q", "-c", "pins")
+    edit(checkout / "org.yaml", "quota: 1_500_000 ", "quota: 1_600_000 ")  # AMER Enterprise
+    edit(
+        checkout / "org.yaml",
+        "    ote: {base: 125_000",
+        "    quota: 1_800_000\n    ote: {base: 125_000",
+    )
+    git(checkout, "commit", "-q", "-am", "Pins for Ana and Felix")
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(GH_STUB.format(python=sys.executable))
+    (bin_dir / "gh").chmod(0o755)
+    log, reviews = tmp_path / "gh.log", tmp_path / "reviews.json"
+    github_env, summary = tmp_path / "github-env", tmp_path / "summary.md"
+    job = {  # the job's `env:`, as GitHub fills it in for pull request 7 by @priya-shah
+        "GH_TOKEN": "token",
+        "GH_REPO": "acme/plan",
+        "PR": "7",
+        "AUTHOR": "priya-shah",
+        "BASE_REF": "main",
+    }
+    workflow = yaml.safe_load(ci_files(CiProvider.github)[APPROVALS])
+    assert set(workflow["jobs"]["approvals"]["env"]) == set(job)
+    env = {
+        **os.environ,
+        **job,
+        "PATH": os.pathsep.join([str(bin_dir), str(SALESPLAN.parent), os.environ["PATH"]]),
+        "GITHUB_ENV": str(github_env),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GH_LOG": str(log),
+        "GH_REVIEWS": str(reviews),
+    }
+    steps = approvals_steps()
+
+    def run(name: str) -> subprocess.CompletedProcess[str]:
+        done = ci_step(steps[name]["run"], checkout, env)
+        for line in github_env.read_text().splitlines() if github_env.exists() else []:
+            key, _, value = line.partition("=")  # what the runner does after each step
+            env[key] = value
+        return done
+
+    def review(*states: tuple[str, str]) -> None:
+        reviews.write_text(json.dumps([{"user": {"login": u}, "state": s} for u, s in states]))
+        log.write_text("")
+
+    def gh_calls() -> list[list[str]]:
+        return [json.loads(line) for line in log.read_text().splitlines()]
+
+    review()
+    assert run("Approvals so far").returncode == 0
+    assert env["APPROVED"] == "@priya-shah"  # nobody yet; the author's own change is theirs
+    api, *_ = gh_calls()
+    assert api[:3] == ["api", "--paginate", "repos/acme/plan/pulls/7/reviews"]
+    ask = run("Ask the owners whose numbers moved to review")
+    assert ask.returncode == 0, ask.stderr
+    assert gh_calls()[-1] == [
+        "pr",
+        "edit",
+        "7",
+        "--add-reviewer",
+        "claire-dubois,jonas-weber,sam-reed",
+    ]
+    check = run("Approved by every owner whose numbers moved")
+    assert check.returncode == 1
+    assert check.stderr.splitlines()[-1] == (
+        "salesplan: missing approval from 2 of 2 owners: @sam-reed; @claire-dubois or @jonas-weber"
+    )
+    assert "| @sam-reed | `ana` +100,000.00" in summary.read_text()
+    assert "⏳ missing" in summary.read_text()
+
+    # Sam approves; Claire approved, then asked for changes; Jonas only commented.
+    review(
+        ("sam-reed", "APPROVED"),
+        ("claire-dubois", "APPROVED"),
+        ("jonas-weber", "COMMENTED"),
+        ("claire-dubois", "CHANGES_REQUESTED"),
+    )
+    assert run("Approvals so far").returncode == 0
+    assert sorted(env["APPROVED"].split(",")) == ["@priya-shah", "@sam-reed"]
+    assert run("Ask the owners whose numbers moved to review").returncode == 0
+    assert gh_calls()[-1][-1] == "claire-dubois,jonas-weber"  # Sam is not asked again
+    check = run("Approved by every owner whose numbers moved")
+    assert check.returncode == 1 and "2 owners: @claire-dubois or @jonas-weber" in check.stderr
+
+    # Jonas, the region's owner, approves for EMEA Enterprise: every owner has approved.
+    review(("sam-reed", "APPROVED"), ("jonas-weber", "APPROVED"))
+    assert run("Approvals so far").returncode == 0
+    summary.unlink()
+    check = run("Approved by every owner whose numbers moved")
+    assert (check.returncode, check.stderr) == (0, "")
+    assert summary.read_text().count("✅ approved") == 2
+    assert git(checkout, "status", "--porcelain") == "?? approvers.json\n?? reviews.txt\n"

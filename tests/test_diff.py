@@ -324,7 +324,7 @@ def test_unknown_revision_and_no_repository(cli, repo, tmp_path, monkeypatch):
 def test_two_paths_on_disk(cli, tmp_path, monkeypatch):
     for name in ("a", "b"):
         assert cli("init", tmp_path / name).exit_code == 0
-    edit(tmp_path / "b" / "org.yaml", "owner: sam.reed@acme.example", "owner: lee@acme.example")
+    edit(tmp_path / "b" / "org.yaml", 'owner: "@sam-reed"', "owner: lee@acme.example")
     monkeypatch.chdir(tmp_path)
     document = diff_json(cli, "a", "b")
     assert (document["from"], document["to"]) == ("a", "b")
@@ -334,7 +334,7 @@ def test_two_paths_on_disk(cli, tmp_path, monkeypatch):
             "entity": "unit",
             "id": "amer-ent",
             "field": "owner",
-            "old": "sam.reed@acme.example",
+            "old": "@sam-reed",
             "new": "lee@acme.example",
             "delta": None,
         }

@@ -227,7 +227,8 @@ def test_sarif_of_every_error_case_is_valid(cli, tmp_path, monkeypatch) -> None:
 
     validator = sarif_validator()
     cases = Path(__file__).parent / "errors"
-    for case in sorted(p for p in cases.iterdir() if p.is_dir()):
+    # Cases with a `command` file are `salesplan import` cases (SP7xx), not `check` ones.
+    for case in sorted(p for p in cases.iterdir() if p.is_dir() and not (p / "command").exists()):
         target = tmp_path / case.name
         shutil.copytree(case, target)
         monkeypatch.chdir(target)

@@ -218,3 +218,26 @@ def test_loading_leaves_the_process_as_it_was(example: Path, cli) -> None:
     load_plan(example)
     assert cli("check", example).exit_code == 0
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("flow", [True, False])
+def test_the_value_limit_stops_a_flat_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flow: bool
+) -> None:
+    """A flat list of scalars counts against the limit as it is read (checked every 65,536
+    items), and the limit is reported once, without parsing the file a second time."""
+    import salesplan.source as source
+
+    monkeypatch.setattr(source, "MAX_NODES", 100_000)
+    items = ["1"] * 200_000
+    text = (
+        "reps: [" + ",".join(items) + "]\n"
+        if flow
+        else "reps:\n" + "".join(f"- {i}\n" for i in items)
+    )
+    for marks in (True, False):
+        doc = source.parse_yaml("org.yaml", text.encode(), marks)
+        assert doc.data is None
+        assert [(d.code, d.message) for d in doc.diagnostics] == [
+            ("SP111", "more than 100,000 YAML values; split the file")
+        ]

@@ -22,11 +22,18 @@ WORKFLOWS = {
 }
 
 
+# provider -> further workflows: on GitHub, the approvals check runs in a workflow of its own
+# (it runs again on every review; a job skipped there would pass for the plan's check).
+MORE_WORKFLOWS = {
+    CiProvider.github: ((".github/workflows/salesplan-approvals.yml", "github-approvals.yml"),),
+}
+
+
 def ci_files(provider: CiProvider) -> dict[str, bytes]:
-    """{relative path: contents} of the CI workflow for `provider`."""
-    target, template = WORKFLOWS[provider]
-    source = resources.files("salesplan") / "templates" / "_ci" / template
-    return {target: source.read_bytes()}
+    """{relative path: contents} of the CI workflows for `provider`, the main one first."""
+    folder = resources.files("salesplan") / "templates" / "_ci"
+    workflows = [WORKFLOWS[provider], *MORE_WORKFLOWS.get(provider, ())]
+    return {target: (folder / template).read_bytes() for target, template in workflows}
 
 
 def with_ci(files: Scaffold, provider: CiProvider | None) -> Scaffold:

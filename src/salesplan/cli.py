@@ -454,7 +454,14 @@ def diff(
         result = diff_plans(before.plan, after.plan, before.label, after.label)
     threshold = None if min_change is None else Decimal(str(min_change))
     shown = select(result, {s.value for s in only or ()}, threshold)
-    view.render(shown, format.value)
+    sections = []
+    if format is DiffFormat.markdown:
+        from salesplan.approvers import approvals
+        from salesplan.render.approvers import section
+
+        needed = approvals(before.plan, after.plan, select(result, (), threshold))
+        sections = [section(needed)] if needed.uses_owners else []
+    view.render(shown, format.value, sections)
     raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
@@ -496,6 +503,134 @@ def report(
     view.deliver(build_report(require_clean(loaded), loaded.diagnostics), fmt, output)
     if output is not None:
         typer.echo(f"Wrote the {fmt.value} report to {output}.", err=True)
+
+
+@app.command()
+def approvers(
+    old: Annotated[
+        str | None,
+        typer.Argument(help="Plan path or git revision; default HEAD.", show_default=False),
+    ] = None,
+    new: Annotated[
+        str | None,
+        typer.Argument(
+            help="Plan path or git revision; default the working tree.", show_default=False
+        ),
+    ] = None,
+    min_change: Annotated[
+        float | None,
+        typer.Option(
+            min=0, metavar="R", help="Leave out quota moves under R of the old quota (0.01: 1%)."
+        ),
+    ] = None,
+    require: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="OWNER[,OWNER...]",
+            help="The approvals given (e.g. by CI): exit 1 naming every owner still missing.",
+        ),
+    ] = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+) -> None:
+    """Who must approve the change from OLD to NEW: the owner of each moved quota's parent,
+    and the root's owner for the target and settings (`salesplan approvers main`)."""
+    from decimal import Decimal
+
+    from salesplan.approvers import approvals
+    from salesplan.diff import diff_plans, select
+    from salesplan.render import approvers as view
+    from salesplan.revisions import open_sides
+
+    given = None if require is None else [o for v in require for o in v.split(",") if o.strip()]
+    threshold = None if min_change is None else Decimal(str(min_change))
+    with open_sides(old, new) as (before, after):
+        for side in (before, after):
+            for d in side.problems:
+                typer.echo(str(d), err=True)
+            if side.plan is None:
+                fail(f"{side.label}: the plan has errors; fix them first (salesplan check)", 1)
+        assert before.plan is not None and after.plan is not None
+        changed = diff_plans(before.plan, after.plan, before.label, after.label)
+        result = approvals(before.plan, after.plan, select(changed, (), threshold))
+    view.render(result, format.value, given)
+    if (warning := view.unowned_warning(result)) is not None:
+        typer.secho(f"salesplan: warning: {warning}", err=True, fg="yellow")
+    missing = result.missing(given or ())
+    if given is not None and missing:
+        names = "; ".join(view.owners_text(a) for a in missing)
+        fail(f"missing approval from {len(missing)} of {len(result.approvers)} owners: {names}", 1)
+
+
+class ImportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Preset(str, Enum):
+    salesforce = "salesforce"
+    hubspot = "hubspot"
+    dynamics = "dynamics"
+    generic = "generic"
+
+
+@app.command("import")
+def import_(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CRM exports: opportunities, and optionally accounts, users, products.",
+            exists=True,
+        ),
+    ],
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan", "-p", help="The plan; default: found from the current folder upward."
+        ),
+    ] = None,
+    preset: Annotated[
+        Preset | None, typer.Option(help="The CRM; default: detected from each file's headers.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="The mapping file; default: import.yaml in the plan.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Write submissions/SOURCE.csv; default: the preset's name.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite hand-written history values and files.")
+    ] = False,
+    format: Annotated[ImportFormat, typer.Option("--format", "-f")] = ImportFormat.text,
+) -> None:
+    """CRM exports -> metrics.csv history, submissions/<source>.csv pipeline, accounts.csv."""
+    from salesplan.importing import ImportOptions, run_import
+    from salesplan.importing.writing import OutsidePlan
+    from salesplan.render import importing as view
+
+    # A plan with errors still takes an import: missing history is what it often lacks.
+    found = load_with_progress(plan)
+    loaded = found.plan if found.plan is not None else require_clean(found)
+    if source is not None and not source.replace("-", "").replace("_", "").isalnum():
+        fail(f"--source {source!r}: use letters, digits, - and _", 2)
+    try:
+        with view.progress(files) as step:
+            options = ImportOptions(
+                files, preset and preset.value, mapping, source, force, dry_run, step
+            )
+            result = run_import(loaded, options)
+    except OutsidePlan as err:
+        fail(str(err), 2)
+    emit(view.as_json(result) if format is ImportFormat.json else view.as_text(result))
+    if format is ImportFormat.text and view.status(result):
+        typer.echo(f"salesplan: {view.status(result)}", err=True)
+    if result.findings.errors:
+        raise typer.Exit(1)
+    if result.refused and not force:  # a dry run exits as the real run would
+        listed = "\n".join(f"  {item}" for item in result.refused[:20])
+        fail(f"not overwriting what was written by hand:\n{listed}\nUse --force to replace it.", 2)
 
 
 def main() -> None:

@@ -10,7 +10,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+)
 
 Id = Annotated[
     str,
@@ -31,6 +39,11 @@ Ratio = Annotated[
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]
+Owners = Annotated[
+    Annotated[Text, Tag("one")] | Annotated[list[Text], Field(min_length=1), Tag("list")],
+    Discriminator(lambda v: "list" if isinstance(v, list) else "one"),  # one error, not two
+    Field(description='who approves changes below: an email, a "@github-handle", or a list'),
+]
 Metrics = dict[Id, Number]
 
 
@@ -99,6 +112,7 @@ class PlanSettings(Model):
     budget: Budget = Budget()
     reconcile: ReconcilePolicy = ReconcilePolicy()
     files: Files = Files()
+    owner: Owners | None = None
 
 
 # ---- org.yaml
@@ -109,7 +123,7 @@ class Unit(Model):
     name: Text | None = None
     level: Id
     parent: Id | None = None
-    owner: Text | None = None
+    owner: Owners | None = None
     quota: Amount | None = None
     metrics: Metrics = Field(default_factory=dict)
 

@@ -20,10 +20,10 @@ from typing import Any, cast
 import yaml
 
 from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.reading.files import MAX_BYTES
 
-MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_NODES = 8_000_000
+MAX_NODES = 5_000_000  # values in one file: 100,000 territories are about 2.5 million
 
 Mark = tuple[int, int]  # 1-based line and column
 _SHIFT = 24  # a mark is packed in one int: line << 24 | column (columns up to 16 million)
@@ -193,6 +193,13 @@ class _Builder:
         m = event.start_mark
         self.diagnostics.append(diagnostic(code, message, self.file, m.line + 1, m.column + 1))
 
+    def too_many(self, event: Any) -> None:
+        """Stop at the limit, in either mode: the file is not parsed a second time for it."""
+        m = event.start_mark
+        message = f"more than {MAX_NODES:,} YAML values; split the file"
+        self.diagnostics.append(diagnostic("SP111", message, self.file, m.line + 1, m.column + 1))
+        raise _LimitExceeded
+
     def build(self) -> Any:
         get = self.get
         get()  # stream start
@@ -213,8 +220,7 @@ class _Builder:
         if kind is yaml.ScalarEvent and event.anchor is None and event.tag is None:
             return resolve_plain(event.value) if event.implicit[0] else event.value
         if self.nodes > MAX_NODES:
-            self.report("SP111", f"more than {MAX_NODES:,} YAML values; split the file", event)
-            raise _LimitExceeded
+            self.too_many(event)
         if depth > MAX_DEPTH:
             message = f"nesting deeper than {MAX_DEPTH} levels; flatten the data"
             self.report("SP111", message, event)
@@ -248,6 +254,8 @@ class _Builder:
             if kind is end:
                 self.nodes += len(seq)
                 return seq
+            if not len(seq) & 0xFFFF and self.nodes + len(seq) > MAX_NODES:
+                self.too_many(event)
             if marks is not None:
                 mark = event.start_mark
                 marks.append((mark.line + 1) << _SHIFT | (mark.column + 1))
@@ -274,6 +282,8 @@ class _Builder:
             elif kind is end:
                 self.nodes += 2 * len(mapping)
                 return mapping
+            if not len(mapping) & 0xFFFF and self.nodes + 2 * len(mapping) > MAX_NODES:
+                self.too_many(key_event)
             else:
                 key = node(key_event, depth)
             value_event = get()
@@ -348,10 +358,13 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
     if text is None:
         return Document(file, None, problems, raw=raw)
     if not marks:
+        plain = _Builder(file, text, marks=False)
         with gc_paused():
             try:
-                data = _Builder(file, text, marks=False).build()
-            except (_NeedsMarks, _LimitExceeded, yaml.YAMLError):
+                data = plain.build()
+            except _LimitExceeded:
+                return Document(file, None, plain.diagnostics, raw=raw)
+            except (_NeedsMarks, yaml.YAMLError):
                 pass
             else:
                 if data is not None:

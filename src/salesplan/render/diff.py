@@ -5,7 +5,7 @@ long groups folded in `<details>`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -315,11 +315,13 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def as_markdown(diff: PlanDiff) -> str:
+def as_markdown(diff: PlanDiff, sections: Sequence[str] = ()) -> str:
+    """The comment; `sections` (Markdown, e.g. "Approvals needed") follow the summary."""
     parts = "; ".join(escape(p) for p in summary_parts(diff))
     lines = [
         f"**salesplan diff** {code_span(diff.old_label)} → {code_span(diff.new_label)}: {parts}",
         "",
+        *sections,
     ]
     for t in tables(diff):
         if len(t.rows) > FOLD_AFTER:
@@ -380,13 +382,13 @@ def _colour(header: str, cell: Any) -> None:
             cell.stylize("red")
 
 
-def render(diff: PlanDiff, fmt: str) -> None:
-    """Write `diff` to stdout in `fmt`: text, json or markdown."""
+def render(diff: PlanDiff, fmt: str, sections: Sequence[str] = ()) -> None:
+    """Write `diff` to stdout in `fmt`: text, json or markdown (with `sections`)."""
     from salesplan.render.output import write
 
     renderers: dict[str, Callable[[], None]] = {
         "json": lambda: write(as_json(diff)),
-        "markdown": lambda: write(as_markdown(diff)),
+        "markdown": lambda: write(as_markdown(diff, sections)),
         "text": lambda: as_text(diff),
     }
     renderers[fmt]()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from salesplan.render.table import Table, show
 
 _ESCAPES = str.maketrans({"|": "\\|", "\n": " ", "\r": " ", "<": "&lt;", ">": "&gt;"})
+# An `@` where GitHub would start a mention (not inside a word, as in an email address).
+_MENTION = re.compile(r"(?<![A-Za-z0-9_])@(?=[A-Za-z0-9])")
+WORD_JOINER = "\u2060"  # invisible; keeps `@name` from notifying anyone
 
 
 def escape(text: str) -> str:
-    """User text made safe inside a Markdown table cell or line."""
-    return text.translate(_ESCAPES)
+    """User text made safe inside a Markdown table cell or line: no table break, no HTML,
+    no @mention (a rep renamed `@everyone` notifies nobody)."""
+    return _MENTION.sub("@" + WORD_JOINER, text.translate(_ESCAPES))
 
 
 def table(t: Table, heading: str = "###") -> str:

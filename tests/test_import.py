@@ -1,0 +1,564 @@
+"""`salesplan import`: CRM exports as each CRM writes them become exact history, pipeline
+submissions and accounts; dirty data is reported at file:row:column; nothing hand-written
+is overwritten without --force."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+PLAN = """\
+salesplan: 1
+name: Import test
+currency: USD
+fiscal_year: {start: 2027-01-01}
+target: 1000000
+levels: [{name: rep, split: history}]
+"""
+ORG = """\
+reps:
+  - {id: ana, name: Ana Silva, email: ana@acme.example, start: 2024-01-01}
+  - {id: ben, name: Ben Okafor, start: 2024-01-01}
+  - {id: jose, name: José García, start: 2024-01-01}
+"""
+
+SF_LABELS = (
+    "Opportunity ID,Opportunity Owner,Account Name,Opportunity Name,Stage,Forecast Category,"
+    "Amount,Close Date,Opportunity Currency\n"
+    '006A1,Ana Silva,Acme,Deal 1,Closed Won,Closed,"$1,200.50",3/15/2026,USD\n'
+    "006A2,ANA SILVA,Acme,Deal 2,Closed Won,Closed,800.00,12/31/2026,USD\n"
+    "006A3,Ben Okafor,Globex,Deal 3,Closed Won,Closed,1000.00,6/1/2026,EUR\n"
+    "006A4,Ben Okafor,Globex,Deal 4,Negotiation/Review,Commit,5000.00,2/1/2027,USD\n"
+    "006A5,Ana Silva,Initech,Deal 5,Prospecting,Pipeline,1000.00,5/20/2027,USD\n"
+    "006A6,Ana Silva,Initech,Deal 6,Closed Lost,Omitted,1000.00,5/20/2026,USD\n"
+    "006A7,Jose Garcia,Initech,Deal 7,Proposal/Price Quote,Best Case,300.00,12/31/2027,USD\n"
+    "006A8,Ben Okafor,Globex,Deal 8,Prospecting,Pipeline,999.00,1/15/2028,USD\n"
+)
+
+
+@pytest.fixture
+def plan(write_tree) -> Path:
+    root = write_tree({"plan/salesplan.yaml": PLAN, "plan/org.yaml": ORG})
+    return root / "plan"
+
+
+def run(cli, plan: Path, *args: str | Path):
+    return cli("import", "--plan", plan, *args)
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_salesforce_report_labels_give_exact_history_pipeline_and_accounts(cli, plan) -> None:
+    (plan / "import.yaml").write_text("rates: {EUR: 1.1}\n")
+    export = write(plan.parent / "sf.csv", SF_LABELS, "utf-8-sig")
+    result = run(cli, plan, export)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "salesforce opportunities (detected from its headers)" in result.stdout
+    assert rows(plan / "metrics.csv") == [
+        {"id": "ana", "history": "2000.50"},  # 1,200.50 + 800.00 (ANA SILVA is Ana Silva)
+        {"id": "ben", "history": "1100.00"},  # 1000 EUR at 1.1
+        {"id": "jose", "history": "0.00"},
+    ]
+    pipeline = [
+        (r["rep"], r["period"], r["amount"]) for r in rows(plan / "submissions/salesforce.csv")
+    ]
+    # commit 1.0, pipeline 0.2, best case 0.5; the 2028 deal is outside FY2027
+    assert pipeline == [("ana", "Q2", "200.00"), ("ben", "Q1", "5000.00"), ("jose", "Q4", "150.00")]
+    assert rows(plan / "accounts.csv") == [
+        {"id": "Acme", "name": "Acme", "owner": "ana", "won": "2000.50", "open": "0.00"},
+        {"id": "Globex", "name": "Globex", "owner": "ben", "won": "1100.00", "open": "5000.00"},
+        {"id": "Initech", "name": "Initech", "owner": "jose", "won": "0.00", "open": "1300.00"},
+    ]
+
+
+def test_import_then_check_is_clean_and_a_second_import_changes_no_byte(cli, plan) -> None:
+    (plan / "import.yaml").write_text("rates: {EUR: 1.1}\n")
+    export = write(plan.parent / "sf.csv", SF_LABELS)
+    assert run(cli, plan, export).exit_code == 0
+    check = cli("check", plan)
+    assert check.exit_code == 0 and check.stdout == "", check.stdout
+    written = {p: p.read_bytes() for p in plan.rglob("*") if p.is_file()}
+    again = run(cli, plan, export)
+    assert again.exit_code == 0
+    assert {p: p.read_bytes() for p in plan.rglob("*") if p.is_file()} == written
+    assert "metrics.csv: unchanged" in again.stdout
+
+
+def test_salesforce_api_names_semicolons_and_windows_1252(cli, plan) -> None:
+    text = (
+        "Id;OwnerId;AccountId;StageName;ForecastCategoryName;Amount;CloseDate;CurrencyIsoCode;IsWon;IsClosed\n"
+        "006B1;José García;001X;Closed Won;Closed;1.200,50;15.03.2026;USD;true;true\n"
+        "006B2;JOSE GARCIA;001X;Custom Stage;Commit;2.000,00;01.04.2027;USD;false;false\n"
+        "006B3;Ben Okafor;001Y;Custom Lost;Omitted;9.999,00;01.04.2026;USD;false;true\n"
+    )
+    export = write(plan.parent / "api.csv", text, "cp1252")
+    result = run(cli, plan, export, "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["files"][0]["encoding"] == "windows-1252"
+    assert report["files"][0]["delimiter"] == ";"
+    history = {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}
+    assert history == {"ana": "0.00", "ben": "0.00", "jose": "1200.50"}
+    assert rows(plan / "submissions/salesforce.csv")[0]["amount"] == "2000.00"
+    assert rows(plan / "submissions/salesforce.csv")[0]["period"] == "Q2"
+
+
+def test_hubspot_deals_export(cli, plan) -> None:
+    text = (
+        "Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,Pipeline,Associated Company,Forecast category\n"
+        "101,Big,Closed won,2026-02-01 10:00,Ana Silva,1000,Sales Pipeline,Acme,Closed won\n"
+        "102,Next,Contract sent,2027-08-01 00:00,Ben Okafor,2000,Sales Pipeline,Globex,Commit\n"
+        "103,Maybe,Appointment scheduled,2027-11-30,Ben Okafor,1000,Sales Pipeline,Globex,\n"
+    )
+    export = write(plan.parent / "hubspot-deals.csv", text)
+    result = run(cli, plan, export)
+    assert result.exit_code == 0, result.stdout
+    assert "hubspot opportunities" in result.stdout
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ana"] == "1000.00"
+    pipeline = [
+        (r["rep"], r["period"], r["amount"]) for r in rows(plan / "submissions/hubspot.csv")
+    ]
+    # Commit at 1.0; no category: the preset's default, pipeline at 0.2
+    assert pipeline == [("ben", "Q3", "2000.00"), ("ben", "Q4", "200.00")]
+
+
+def test_dynamics_with_a_user_export_resolving_owner_ids(cli, plan) -> None:
+    opportunities = (
+        "opportunityid,name,ownerid,parentaccountid,statecode,estimatedvalue,actualvalue,"
+        "estimatedclosedate,actualclosedate,msdyn_forecastcategory\n"
+        "o1,Won deal,u-1,a-1,1,500,450.25,2026-01-01,2026-05-05,100000005\n"
+        "o2,Open deal,u-2,a-2,0,1000,,2027-03-01,,100000002\n"
+        "o3,Lost deal,u-2,a-2,2,1000,0,2026-03-01,2026-04-01,100000006\n"
+    )
+    users = "systemuserid,fullname,internalemailaddress\nu-1,Someone Else,ana@acme.example\nu-2,Ben Okafor,ben@x.example\n"
+    accounts = "accountid,name,ownerid\na-1,Acme Corp,u-1\na-2,Globex,u-2\n"
+    files = [
+        write(plan.parent / "opps.csv", opportunities),
+        write(plan.parent / "users.csv", users),
+        write(plan.parent / "accounts.csv", accounts),
+    ]
+    result = run(cli, plan, *files, "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    kinds = {
+        f["file"].split("/")[-1]: (f["preset"], f["kind"])
+        for f in json.loads(result.stdout)["files"]
+    }
+    assert kinds["opps.csv"] == ("dynamics", "opportunities")
+    assert kinds["users.csv"][1] == "users" and kinds["accounts.csv"][1] == "accounts"
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ana"] == "450.25"
+    assert rows(plan / "submissions/dynamics.csv") == [
+        {
+            "rep": "ben",
+            "period": "Q1",
+            "amount": "500.00",
+            "note": "weighted open pipeline: 1 opportunity",
+        }
+    ]
+    assert rows(plan / "accounts.csv") == [
+        {"id": "a-1", "name": "Acme Corp", "owner": "ana", "won": "450.25", "open": "0.00"},
+        {"id": "a-2", "name": "Globex", "owner": "ben", "won": "0.00", "open": "1000.00"},
+    ]
+
+
+GENERIC = """\
+preset: generic
+source: crm
+columns: {id: opportunity_id, owner: sales_agent, account: account, stage: deal_stage,
+          close_date: close_date, amount: close_value, product: product}
+stages:
+  Won: won
+  Lost: lost
+  Engaging: {status: open, category: best_case}
+  Prospecting: {status: open, category: pipeline}
+"""
+
+
+def test_generic_mapping_and_several_files_at_once(cli, plan) -> None:
+    (plan / "import.yaml").write_text(GENERIC)
+    header = (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+    )
+    q1 = header + "A,Ana Silva,GTX Pro,Acme,Won,2025-12-01,2026-02-01,100\n"
+    q2 = (
+        header
+        + "B,Ana Silva,GTX Pro,Acme,Won,2026-01-01,2026-05-01,250\nC,Ben Okafor,MG,Zeta,Engaging,2026-11-01,2027-07-01,1000\n"
+    )
+    files = [write(plan.parent / "q1.csv", q1), write(plan.parent / "q2.csv", q2)]
+    result = run(cli, plan, *files)
+    assert result.exit_code == 0, result.stdout
+    assert "generic opportunities (as asked)" in result.stdout
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ana"] == "350.00"
+    assert rows(plan / "submissions/crm.csv")[0]["amount"] == "500.00"  # best case 0.5
+
+
+def test_xlsx_export(cli, plan) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        ["Opportunity Owner", "Account Name", "Stage", "Forecast Category", "Amount", "Close Date"]
+    )
+    sheet.append(["Ana Silva", "Acme", "Closed Won", "Closed", 1234.5, datetime(2026, 7, 1)])
+    sheet.append(["Ben Okafor", "Globex", "Qualification", "Commit", 100, datetime(2027, 12, 31)])
+    sheet.append(["Ben Okafor", "Globex", "Qualification", "Commit", "n/a", datetime(2027, 12, 31)])
+    book.save(plan.parent / "report.xlsx")
+    result = run(cli, plan, plan.parent / "report.xlsx")
+    assert result.exit_code == 1
+    assert "report.xlsx:4:5: SP705 amount 'n/a' is not a number" in result.stdout
+    sheet.delete_rows(4)
+    book.save(plan.parent / "report.xlsx")
+    assert run(cli, plan, plan.parent / "report.xlsx").exit_code == 0
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ana"] == "1234.50"
+    assert rows(plan / "submissions/salesforce.csv")[0] == {
+        "rep": "ben", "period": "Q4", "amount": "100.00", "note": "weighted open pipeline: 1 opportunity"
+    }  # fmt: skip
+
+
+DIRTY = (
+    "Opportunity ID,Opportunity Owner,Account Name,Product Name,Stage,Forecast Category,Amount,Close Date,Currency\n"
+    "1,Anna Silva,Acme,GTX Pro,Closed Won,Closed,100,2026-01-05,USD\n"  # owner: no rep
+    "2,Ana Silva,Acme,GTX Pro,Negotiating,Commit,100,2027-01-05,USD\n"  # stage not mapped
+    "3,Ana Silva,Acme,GTXPro,Closed Won,Closed,12abc,2026-01-05,USD\n"  # amount; near-duplicate
+    "4,Ana Silva,Acme,GTX Pro,Closed Won,Closed,100,31/31/2026,USD\n"  # not a date
+    "5,Ana Silva,Acme,GTX Pro,Closed Won,Closed,100,2026-01-05,CHF\n"  # no rate
+    "6,Ana Silva,,GTX Pro,Closed Won,Closed,100,2026-01-05,USD\n"  # no account
+    "7,Ana Silva,Acme,GTX Pro,Prospecting,Pipeline,100,2026-06-01,USD\n"  # past due
+    "7,Ana Silva,Acme,GTX Pro,Closed Won,Closed,100,2026-01-05,USD\n"  # duplicate id
+    "9,Ana Silva,Acme,GTX Pro,Prospecting,Maybe,100,2027-06-01,USD\n"  # category not mapped
+)
+
+
+def test_dirty_data_is_reported_at_file_row_column_and_nothing_is_written(cli, plan) -> None:
+    export = write(plan.parent / "dirty.csv", DIRTY)
+    result = run(cli, plan, export, "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    found = {(d["code"], d["line"], d["column"]) for d in report["diagnostics"]}
+    assert found == {
+        ("SP703", 2, 3),
+        ("SP704", 3, 26),
+        ("SP705", 4, 43),
+        ("SP708", 4, 18),
+        ("SP706", 5, 48),
+        ("SP707", 6, 59),
+        ("SP709", 7, 13),
+        ("SP710", 8, 51),
+        ("SP712", 9, 1),
+        ("SP704", 10, 38),
+    }
+    counts = {c["code"]: c["count"] for c in report["classes"]}
+    assert counts == {"SP703": 1, "SP704": 2, "SP705": 1, "SP706": 1, "SP707": 1, "SP708": 1,
+                      "SP709": 1, "SP710": 1, "SP712": 1}  # fmt: skip
+    closest = next(d for d in report["diagnostics"] if d["code"] == "SP703")["message"]
+    assert "'Anna Silva'" in closest and "closest rep: 'Ana Silva' (ana)" in closest
+    assert not report["written"]
+    assert sorted(p.name for p in plan.iterdir()) == ["org.yaml", "salesplan.yaml"]
+
+
+def test_ambiguous_numeric_dates_are_not_guessed(cli, plan) -> None:
+    text = "Opportunity Owner,Account Name,Stage,Amount,Close Date\nAna Silva,Acme,Closed Won,10,03/04/2026\n"
+    export = write(plan.parent / "sf.csv", text)
+    result = run(cli, plan, export)
+    assert result.exit_code == 1
+    assert "could be day-first or month-first" in result.stdout
+    (plan / "import.yaml").write_text("dates: dmy\n")
+    assert run(cli, plan, export).exit_code == 0
+
+
+def test_dry_run_writes_nothing_and_shows_the_changes(cli, plan) -> None:
+    (plan / "metrics.csv").write_text("id,history\nana,5\n")
+    before = {p: p.read_bytes() for p in plan.rglob("*") if p.is_file()}
+    (plan / "import.yaml").write_text("rates: {EUR: 1.1}\n")
+    before[plan / "import.yaml"] = (plan / "import.yaml").read_bytes()
+    result = run(cli, plan, write(plan.parent / "sf.csv", SF_LABELS), "--dry-run", "--force")
+    assert result.exit_code == 0
+    assert "~ ana history: 5 -> 2000.50" in result.stdout
+    assert "submissions/salesforce.csv: create (3 added)" in result.stdout
+    assert {p: p.read_bytes() for p in plan.rglob("*") if p.is_file()} == before
+
+
+def test_hand_written_history_needs_force_and_other_columns_are_kept(cli, plan) -> None:
+    (plan / "import.yaml").write_text("rates: {EUR: 1.1}\n")
+    hand = "id,potential,history\nana,900,1460000\nben,800,\nteam-x,5,7\n"
+    (plan / "metrics.csv").write_text(hand)
+    export = write(plan.parent / "sf.csv", SF_LABELS)
+    refused = run(cli, plan, export)
+    assert refused.exit_code == 2
+    assert "metrics.csv: history of ana (1460000)" in refused.stderr
+    assert (plan / "metrics.csv").read_text() == hand
+    assert not (plan / "submissions").exists()
+    assert run(cli, plan, export, "--force").exit_code == 0
+    assert rows(plan / "metrics.csv") == [
+        {"id": "ana", "potential": "900", "history": "2000.50"},
+        {"id": "ben", "potential": "800", "history": "1100.00"},
+        {"id": "team-x", "potential": "5", "history": "7"},
+        {"id": "jose", "potential": "", "history": "0.00"},
+    ]
+    # The import's own output is replaced freely; a hand edit of it again needs --force.
+    assert run(cli, plan, export).exit_code == 0
+    accounts = plan / "accounts.csv"
+    accounts.write_text(accounts.read_text().replace(",ana,", ",ben,"))
+    assert run(cli, plan, export).exit_code == 2
+    assert run(cli, plan, export, "--force").exit_code == 0
+
+
+def test_owners_mapped_in_import_yaml_or_left_out(cli, plan) -> None:
+    (plan / "import.yaml").write_text("owners: {Anna Silva: ana, Sales Ops: null}\n")
+    text = (
+        "Opportunity Owner,Account Name,Stage,Amount,Close Date\n"
+        "Anna Silva,Acme,Closed Won,10,2026-03-01\nSales Ops,Acme,Closed Won,99,2026-03-01\n"
+    )
+    assert run(cli, plan, write(plan.parent / "sf.csv", text)).exit_code == 0
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ana"] == "10.00"
+
+
+def test_import_yaml_errors_point_at_their_line(cli, plan) -> None:
+    (plan / "import.yaml").write_text("weights: {commit: 1, upside: 0.3}\n")
+    result = run(cli, plan, write(plan.parent / "sf.csv", SF_LABELS))
+    assert result.exit_code == 1
+    assert "import.yaml:1:22: SP201" in result.stdout
+
+
+def test_outputs_stay_inside_the_plan(cli, plan, tmp_path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (plan / "submissions").symlink_to(outside)
+    result = run(cli, plan, write(plan.parent / "sf.csv", SF_LABELS.replace("EUR", "USD")))
+    assert result.exit_code == 2
+    assert "leads out of the plan folder" in result.stderr
+    assert list(outside.iterdir()) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Ana Silva", "Ben Okafor"]), st.integers(0, 10**9), st.integers(1, 28)
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_history_is_the_exact_sum_of_won_amounts(tmp_path_factory, deals) -> None:
+    from salesplan.importing import ImportOptions, run_import
+    from salesplan.loading import load_plan
+
+    root = tmp_path_factory.mktemp("prop")
+    (root / "salesplan.yaml").write_text(PLAN)
+    (root / "org.yaml").write_text(ORG)
+    lines = ["Opportunity Owner,Account Name,Stage,Amount,Close Date"]
+    expected = {"ana": Decimal(0), "ben": Decimal(0), "jose": Decimal(0)}
+    for owner, cents, day in deals:
+        amount = Decimal(cents).scaleb(-2)
+        lines.append(f"{owner},Acme,Closed Won,{amount},2026-02-{day:02d}")
+        expected["ana" if owner.startswith("Ana") else "ben"] += amount
+    (root / "x.csv").write_text("\n".join(lines) + "\n")
+    loaded = load_plan(root).plan
+    assert loaded is not None
+    result = run_import(loaded, ImportOptions([root / "x.csv"], dry_run=True))
+    metrics = next(c for c in result.changes if c.file == "metrics.csv").data.decode()
+    got = {r["id"]: Decimal(r["history"]) for r in csv.DictReader(io.StringIO(metrics))}
+    assert got == expected
+
+
+def test_check_does_not_import_pandas(example) -> None:
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom salesplan.cli import app\n"
+        f"CliRunner().invoke(app, ['check', {str(example)!r}])\n"
+        "print('pandas' in sys.modules, 'salesplan.importing' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+def test_near_duplicates_across_the_opportunities_and_a_product_list(cli, plan) -> None:
+    opportunities = (
+        "Opportunity Owner,Account Name,Product Name,Stage,Amount,Close Date\n"
+        "Ana Silva,Acme,GTXPro,Closed Won,10,2026-03-01\nAna Silva,Acme,GTXPro,Closed Won,10,2026-03-02\n"
+    )
+    products = "Product Name,List Price\nGTX Basic,550\nGTX Pro,4821\n"
+    files = [
+        write(plan.parent / "opps.csv", opportunities),
+        write(plan.parent / "products.csv", products),
+    ]
+    result = run(cli, plan, *files)
+    assert result.exit_code == 0, result.stdout
+    assert "salesforce products (detected from its headers)" in result.stdout
+    assert (
+        "products.csv:3:1: SP708 product 'GTX Pro' (1 row) looks like 'GTXPro' (2 rows, "
+        in result.stdout
+    )
+
+
+def test_pipeline_that_is_gone_removes_the_imported_submission_file(cli, plan) -> None:
+    (plan / "import.yaml").write_text("rates: {EUR: 1.1}\n")
+    assert run(cli, plan, write(plan.parent / "sf.csv", SF_LABELS)).exit_code == 0
+    assert (plan / "submissions/salesforce.csv").exists()
+    won_only = "".join(
+        line
+        for line in SF_LABELS.splitlines(keepends=True)
+        if "Closed" in line or "Opportunity ID" in line
+    )
+    result = run(cli, plan, write(plan.parent / "sf.csv", won_only))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "submissions/salesforce.csv: remove (3 removed)" in result.stdout
+    assert not (plan / "submissions/salesforce.csv").exists()
+    assert cli("check", plan).exit_code == 0
+
+
+def test_control_characters_in_crm_text_never_reach_the_terminal(cli, plan) -> None:
+    text = (
+        "Opportunity Owner,Account Name,Stage,Amount,Close Date\n"
+        'Ana Silva,"Evil\x1b[31m Corp\x07",Closed Won,10,2026-03-01\n'
+        '"Bad\x1b]0;x\x07Owner",Acme,Closed Won,10,2026-03-01\n'
+    )
+    result = run(cli, plan, write(plan.parent / "sf.csv", text), "--dry-run")
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "SP703 owner 'Bad\\x1b]0;x\\x07Owner' matches no rep" in result.stdout
+
+
+def test_control_characters_in_listed_changes_are_escaped(cli, plan) -> None:
+    text = 'Opportunity Owner,Account Name,Stage,Amount,Close Date\nAna Silva,"Evil\x1b[31m Corp",Closed Won,10,2026-03-01\n'
+    result = run(cli, plan, write(plan.parent / "sf.csv", text), "--dry-run")
+    assert result.exit_code == 0, result.stdout
+    assert "\x1b" not in result.stdout
+    assert "Evil\\x1b[31m Corp" in result.stdout
+
+
+def test_mapping_file_given_on_the_command_line(cli, plan) -> None:
+    mapping = plan.parent / "crm-mapping.yaml"
+    mapping.write_text(GENERIC)
+    export = write(
+        plan.parent / "raw.csv",
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "A,Ben Okafor,MG,Zeta,Won,2026-01-01,2026-05-01,70\n",
+    )
+    assert run(cli, plan, export).exit_code == 1  # no preset knows these headers
+    result = run(cli, plan, export, "--mapping", mapping)
+    assert result.exit_code == 0, result.stdout
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ben"] == "70.00"
+
+
+PRESET_EXPORTS = {
+    "salesforce": (
+        ["Opportunity Owner", "Account Name", "Stage", "Forecast Category", "Amount", "Close Date"],
+        [
+            ["José García", "Société Générale", "Closed Won", "Closed", "1234.50", "2026-03-01"],
+            ["Ben Okafor", "Acme", "Negotiation/Review", "Commit", "2000.25", "2027-05-01"],
+        ],
+    ),
+    "hubspot": (
+        [
+            "Record ID",
+            "Deal Name",
+            "Deal Stage",
+            "Close Date",
+            "Deal owner",
+            "Amount",
+            "Associated Company",
+            "Forecast category",
+        ],
+        [
+            [
+                "1",
+                "A",
+                "Closed won",
+                "2026-03-01",
+                "José García",
+                "1234.50",
+                "Société Générale",
+                "Closed won",
+            ],
+            ["2", "B", "Contract sent", "2027-05-01", "Ben Okafor", "2000.25", "Acme", "Commit"],
+        ],
+    ),
+    "dynamics": (
+        [
+            "opportunityid",
+            "Owner",
+            "Account",
+            "statecode",
+            "estimatedvalue",
+            "actualvalue",
+            "estimatedclosedate",
+            "actualclosedate",
+            "msdyn_forecastcategory",
+        ],
+        [
+            [
+                "o1",
+                "José García",
+                "Société Générale",
+                "Won",
+                "1",
+                "1234.50",
+                "2026-01-01",
+                "2026-03-01",
+                "Won",
+            ],
+            ["o2", "Ben Okafor", "Acme", "Open", "2000.25", "", "2027-05-01", "", "Committed"],
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_EXPORTS))
+@pytest.mark.parametrize("variant", ["utf-8", "utf-8-sig", "cp1252", "semicolon"])
+def test_every_preset_in_every_encoding_and_separator(cli, plan, preset, variant) -> None:
+    header, data = PRESET_EXPORTS[preset]
+    sep = ";" if variant == "semicolon" else ","
+    rows_ = (
+        [[c.replace(".", ",") if c[:1].isdigit() and "." in c else c for c in r] for r in data]
+        if sep == ";"
+        else data
+    )
+    text = "".join(sep.join(r) + "\r\n" for r in [header, *rows_])
+    export = write(
+        plan.parent / f"{preset}.csv", text, "utf-8" if variant == "semicolon" else variant
+    )
+    result = run(cli, plan, export)
+    assert result.exit_code == 0, result.stdout
+    assert f"{preset} opportunities (detected from its headers)" in result.stdout
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")} == {
+        "ana": "0.00",
+        "ben": "0.00",
+        "jose": "1234.50",
+    }
+    assert rows(plan / f"submissions/{preset}.csv") == [
+        {
+            "rep": "ben",
+            "period": "Q2",
+            "amount": "2000.25",
+            "note": "weighted open pipeline: 1 opportunity",
+        }
+    ]
+    accounts = {a["name"]: (a["owner"], a["won"], a["open"]) for a in rows(plan / "accounts.csv")}
+    assert accounts == {
+        "Société Générale": ("jose", "1234.50", "0.00"),
+        "Acme": ("ben", "0.00", "2000.25"),
+    }
+
+
+def test_a_missing_export_is_a_usage_error(cli, plan) -> None:
+    result = run(cli, plan, plan.parent / "nowhere.csv")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
