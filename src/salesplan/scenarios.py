@@ -1,4 +1,4 @@
-"""Scenarios (README, "What if"): a what-if as a small patch over the plan's files.
+"""Scenarios (docs/design.md, "Scenarios"): a what-if as a small patch over the plan's files.
 
     # scenarios/aggressive.yaml
     scenario: aggressive

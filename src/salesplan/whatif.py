@@ -1,5 +1,5 @@
 """What if: the plan and its scenarios side by side, and sweeps of one setting
-(`salesplan scenarios`, README "What if").
+(`salesplan scenarios`, docs/design.md "Scenarios").
 
 Each column is an `Outcome`: the headline figures of one plan — the base, a scenario, or the
 base (or a scenario) with settings varied — computed by the same engines the commands run,
