@@ -25,10 +25,11 @@ class PlanError(Exception):
         super().__init__(f"the plan has {len(errors)} error(s){first}")
 
 
-def load(path: Path | str | None = None) -> Plan:
+def load(path: Path | str | None = None, scenario: str | None = None) -> Plan:
     """Load and check a plan, as every command does: the plan, or PlanError listing its
-    problems. A stale or hand-edited quotas.yaml does not stop it (the quotas are computed)."""
-    loaded = load_plan(path)
+    problems. A stale or hand-edited quotas.yaml does not stop it (the quotas are computed).
+    With `scenario`, the plan as scenarios/NAME.yaml changes it ("What if" in the README)."""
+    loaded = load_plan(path, scenario=scenario)
     if loaded.plan is None or loaded.blocking:
         raise PlanError(loaded.diagnostics)
     return loaded.plan

@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from salesplan import __version__
 from salesplan.ci import CiProvider
 from salesplan.render.output import ReportFormat, TableFormat
+from salesplan.render.scenario_format import ScenariosFormat
 
 if TYPE_CHECKING:
     from salesplan.loading import Loaded
@@ -78,6 +79,17 @@ PlanArg = Annotated[
 ]
 
 
+ScenarioOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scenario",
+        metavar="NAME",
+        help="Run on the plan as scenarios/NAME.yaml changes it (see `salesplan scenarios`).",
+        show_default=False,
+    ),
+]
+
+
 def fail(message: str, code: int) -> NoReturn:
     typer.echo(f"salesplan: {message}", err=True)
     raise typer.Exit(code)
@@ -119,11 +131,18 @@ def check(
     plan: PlanArg = None,
     strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
     format: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.text,
+    scenario: ScenarioOption = None,
 ) -> None:
-    """Report every problem in the plan; print nothing and exit 0 when it is clean."""
+    """Report every problem in the plan (and in each of its scenarios, unless --scenario
+    names one); print nothing and exit 0 when it is clean."""
+    from salesplan.diagnostics import capped
     from salesplan.render import diagnostics as render
+    from salesplan.whatif import scenario_diagnostics
 
-    found = load_with_progress(plan).diagnostics
+    loaded = load_with_progress(plan, scenario)
+    found = loaded.diagnostics
+    if scenario is None:
+        found = capped(found + scenario_diagnostics(plan, loaded))
     errors, warnings = render.counts(found)
     failed = errors > 0 or (strict and warnings > 0)
     emit(render.RENDERERS[format.value](found, not failed))
@@ -216,17 +235,17 @@ def schema(
         emit(json.dumps({k.value: json_schema(k.value) for k in SchemaKind}, indent=2) + "\n")
 
 
-def load_or_exit(plan_arg: Path | None) -> Plan:
+def load_or_exit(plan_arg: Path | None, scenario: str | None = None) -> Plan:
     """The plan, or exit 1 listing its errors: no command computes on a broken plan."""
-    return require_clean(load_with_progress(plan_arg))
+    return require_clean(load_with_progress(plan_arg, scenario))
 
 
-def load_with_progress(plan_arg: Path | None) -> Loaded:
+def load_with_progress(plan_arg: Path | None, scenario: str | None = None) -> Loaded:
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
     with loading_progress(plan_arg) as step:
-        return load_plan(plan_arg, step)
+        return load_plan(plan_arg, step, scenario)
 
 
 def require_clean(loaded: Loaded) -> Plan:
@@ -256,6 +275,7 @@ def allocate(
         str | None, typer.Option(help="Explain how this node's quota was reached.", metavar="ID")
     ] = None,
     format: FormatOption = None,
+    scenario: ScenarioOption = None,
 ) -> None:
     """Split the target top-down: levels, over-assignment, pins, phasing, exact rounding."""
     from salesplan.allocate import explain as explain_node
@@ -265,7 +285,7 @@ def allocate(
     from salesplan.render import allocation as view
     from salesplan.render.output import emit
 
-    loaded = load_or_exit(plan)
+    loaded = load_or_exit(plan, scenario)
     result = loaded.allocation
     if write:
         target = loaded.root / loaded.settings.files.quotas
@@ -294,6 +314,7 @@ def capacity(
         ),
     ] = None,
     format: FormatOption = None,
+    scenario: ScenarioOption = None,
 ) -> None:
     """Ramp-adjusted capacity per period vs target, cost of sales and hires needed."""
     from salesplan.capacity import capacity_report
@@ -301,7 +322,7 @@ def capacity(
     from salesplan.render import capacity as view
     from salesplan.render.output import emit
 
-    loaded = load_or_exit(plan)
+    loaded = load_or_exit(plan, scenario)
     quotas, source = current_quotas(loaded)
     report = capacity_report(loaded, quotas, hire_start.date() if hire_start else None, source)
     e = loaded.currency_exponent
@@ -316,6 +337,7 @@ def rollup(
     level: Annotated[str | None, typer.Option(help="Show only this level (e.g. region).")] = None,
     period: Annotated[str | None, typer.Option(help="Show only this period (e.g. Q2).")] = None,
     format: FormatOption = None,
+    scenario: ScenarioOption = None,
 ) -> None:
     """Roll rep submissions up the tree and compare them with the quotas."""
     from salesplan.quotas import current_quotas
@@ -324,7 +346,7 @@ def rollup(
     from salesplan.rollup import rollup as roll_up
     from salesplan.rollup import select
 
-    loaded = load_or_exit(plan)
+    loaded = load_or_exit(plan, scenario)
     quotas, source = current_quotas(loaded)
     try:
         result = select(roll_up(loaded, quotas), level, period)
@@ -357,6 +379,7 @@ def reconcile(
     ] = False,
     force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
     format: FormatOption = None,
+    scenario: ScenarioOption = None,
 ) -> None:
     """The hybrid proposal: top-down pools kept, quotas moved toward bottom-up within guardrails."""
     from salesplan.fsutil import write_atomic
@@ -366,7 +389,7 @@ def reconcile(
     from salesplan.render import reconcile as view
     from salesplan.render.output import emit
 
-    loaded = load_or_exit(plan)
+    loaded = load_or_exit(plan, scenario)
     quotas, _ = current_quotas(loaded)
     result = hybrid(loaded, quotas)
     if output is not None:
@@ -499,6 +522,7 @@ def report(
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+    scenario: ScenarioOption = None,
 ) -> None:
     """The whole plan as a report: summary, levels, territories, phasing, hires, hybrid flags."""
     from salesplan.render import report as view
@@ -510,7 +534,7 @@ def report(
         fail(str(err), 2)
     if output is not None and output.exists() and not force:
         fail(f"{output} exists; use --force to replace it", 1)
-    loaded = load_with_progress(plan)  # kept whole: the report counts its diagnostics
+    loaded = load_with_progress(plan, scenario)  # kept whole: the report counts its diagnostics
     view.deliver(build_report(require_clean(loaded), loaded.diagnostics), fmt, output)
     if output is not None:
         typer.echo(f"Wrote the {fmt.value} report to {output}.", err=True)
@@ -728,3 +752,79 @@ def main() -> None:
     # (25-48 ms of every command, benchmarks/README.md).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app(prog_name="salesplan")
+
+
+@app.command()
+def scenarios(
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PLAN] [NAME]...",
+            help="The plan, then the scenarios to compare (default: all of scenarios/); "
+            "`apply NAME` writes a scenario into the plan files.",
+            show_default=False,
+        ),
+    ] = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="KEY=FROM:TO:STEP",
+            help="Sweep a numeric setting of salesplan.yaml, e.g. capacity.attainment=0.7:0.9:0.05 "
+            "(twice: a grid), on the base or on the one NAME given.",
+        ),
+    ] = None,
+    format: Annotated[
+        ScenariosFormat | None,
+        typer.Option(
+            "--format", "-f", help="text (default), json, markdown or xlsx.", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+    keep: Annotated[bool, typer.Option(help="apply: keep the scenario file.")] = False,
+) -> None:
+    """What if: the plan and its scenarios side by side with deltas, or one setting swept."""
+    from salesplan.render import scenarios as view
+    from salesplan.whatif import ScenarioError, compare, parse_vary, sweep
+
+    plan, names = plan_and_names(args or [])
+    try:
+        if names[:1] == ["apply"]:
+            return apply_command(plan, names[1:], keep)
+        varies = [parse_vary(spec) for spec in vary or ()]
+        if len(varies) > 2 or (varies and len(names) > 1):
+            raise ValueError("--vary: at most two settings, on the base or on one scenario")
+        result = (
+            sweep(plan, varies, names[0] if names else None)
+            if varies
+            else compare(plan, names or None)
+        )
+        view.deliver(result, format or ScenariosFormat.text, output, force)
+    except ScenarioError as err:
+        for d in err.diagnostics:
+            typer.echo(str(d), err=True)
+        fail(str(err), 1)
+    except ValueError as err:
+        fail(str(err), 2)
+
+
+def plan_and_names(args: list[str]) -> tuple[Path | None, list[str]]:
+    """`[PLAN] [NAME]...`: the first argument is the plan when it is a folder or a file."""
+    if args and args[0] != "apply" and Path(args[0]).exists():
+        return Path(args[0]), args[1:]
+    return None, args
+
+
+def apply_command(plan: Path | None, names: list[str], keep: bool) -> None:
+    from salesplan.loading import display_name
+    from salesplan.scenario_apply import apply_scenario
+
+    if len(names) != 1:
+        fail("scenarios apply takes one scenario name: salesplan scenarios apply NAME", 2)
+    applied = apply_scenario(plan, names[0], keep)
+    for path in applied.written:
+        typer.echo(f"Wrote {display_name(path)}.", err=True)
+    if applied.removed is not None:
+        typer.echo(f"Removed {display_name(applied.removed)}: it is now the plan.", err=True)

@@ -150,6 +150,9 @@ CATALOGUE: dict[str, Code] = {
         Code("SP710", _W, "open opportunity has no close date in the fiscal year"),
         Code("SP711", _W, "history given in org.yaml wins over the imported value"),
         Code("SP712", _E, "opportunity appears twice"),
+        # SP8xx: scenarios
+        Code("SP801", _E, "a scenario changes a file the plan does not have"),
+        Code("SP802", _E, "a scenario removes a record that does not exist"),
         # SP9xx: accounts and territory balance
         Code("SP901", _E, "accounts.csv has a wrong header"),
         Code("SP902", _E, "account listed twice in accounts.csv"),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from salesplan.adjustments import read_adjustments
 from salesplan.diagnostics import Diagnostic, capped, diagnostic
@@ -32,6 +33,7 @@ from salesplan.reading.files import (
     read_file,
 )
 from salesplan.reading.records import REP_COLUMNS, TERRITORY_COLUMNS, is_table, read_table
+from salesplan.scenarios import read_scenario
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
 from salesplan.tables import parse_decimal, read_csv
@@ -72,15 +74,42 @@ def _no_progress(what: str) -> None:
     pass
 
 
-def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Loaded:
-    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan.
+@dataclass
+class Shared:
+    """Files parsed once for several loads of one plan (the base and its scenarios side by
+    side, `salesplan scenarios`): a scenario patches copies, never the parsed data, so the
+    documents and submissions are shared, each with the problems met reading it. Measured
+    in benchmarks/README.md ("Scenarios")."""
 
-    `step` is called with each of STEPS as it starts (a progress bar's hook)."""
+    found: dict[tuple[str, Path, bool], tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
+
+    def get(self, kind: str, path: Path, marks: bool, read: Callable[[list[Diagnostic]], Any],
+            problems: list[Diagnostic]) -> Any:  # fmt: skip
+        key = (kind, path, marks)
+        if key not in self.found:
+            met: list[Diagnostic] = []
+            self.found[key] = (read(met), met)
+        value, met = self.found[key]
+        problems.extend(met)
+        return value
+
+
+def load_plan(
+    path: Path | str | None = None,
+    step: Step = _no_progress,
+    scenario: str | None = None,
+    shared: Shared | None = None,
+) -> Loaded:
+    """Read, validate and check a plan. Raises PlanNotFound only when there is no plan
+    (ScenarioNotFound, one of them, when `scenario` names no scenarios/NAME.yaml).
+
+    `step` is called with each of STEPS as it starts (a progress bar's hook). With
+    `scenario`, its changes are applied to the files after parsing, before validation."""
     from salesplan.checks import run_checks
 
     plan_file = find_plan(Path(path) if path is not None else None)
     with gc_paused():  # a big plan is millions of objects that live as long as the plan
-        loaded = read_plan(plan_file, step)
+        loaded = read_plan(plan_file, step, scenario, shared or Shared())
         plan = loaded.plan
         if plan is not None and not plan.unparsed:
             step("checks")
@@ -93,22 +122,42 @@ def load_plan(path: Path | str | None = None, step: Step = _no_progress) -> Load
     return loaded
 
 
-def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
+def read_plan(
+    plan_file: Path,
+    step: Step = _no_progress,
+    scenario: str | None = None,
+    shared: Shared | None = None,
+) -> Loaded:
     """Read and validate the files of a plan, without the cross-file checks."""
     problems: list[Diagnostic] = []
+    files = shared or Shared()
+
+    def read_yaml(path: Path, marks: bool = True) -> Document:
+        doc: Document = files.get(
+            "yaml", path, marks, lambda met: read_yaml_file(path, met, marks), problems
+        )
+        return doc
+
     step("plan")
-    plan_doc = read_yaml_file(plan_file, problems)
+    patch = read_scenario(plan_file.parent, scenario, problems) if scenario else None
+    plan_doc = read_yaml(plan_file)
+    if patch is not None:
+        plan_doc = patch.patched(PLAN_FILE, plan_doc, problems)
     settings = validate(plan_doc, PlanSettings, problems, salvage=True)
     if settings is None:
         return Loaded(None, problems)
     plan = Plan(root=plan_file.parent, settings=settings, documents={"plan": plan_doc})
+    plan.scenario = scenario
     paths = plan_paths(plan, problems)
     read: dict[str, bytes] = {"plan": plan_doc.raw or b""}  # what decides the allocation
 
     step("org")
     org_path = paths.get("org")
     if org_path is not None and _present(org_path):
-        plan.documents["org"] = org_doc = read_yaml_file(org_path, problems, marks=False)
+        org_doc = read_yaml(org_path, marks=False)
+        if patch is not None:
+            org_doc = patch.patched(settings.files.org, org_doc, problems)
+        plan.documents["org"] = org_doc
         check_top_keys(org_doc, Org.model_fields, problems)
         units, plan.unit_index = validate_items(org_doc, "units", Unit, problems, plan.broken_ids)
         reps_doc = org_doc
@@ -136,7 +185,10 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     step("submissions")
     submissions_path = paths.get("submissions")
     if submissions_path is not None and _present(submissions_path):
-        plan.submissions = read_submissions(submissions_path, plan, problems)
+        plan.submissions = files.get(
+            "submissions", submissions_path, False,
+            lambda met: read_submissions(submissions_path, plan, met), problems,
+        )  # fmt: skip
 
     step("territories")
     territories_path = paths.get("territories")
@@ -144,7 +196,9 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
         if is_table(territories_path.name):
             doc = read_table_file(territories_path, "territories", TERRITORY_COLUMNS, problems)
         else:
-            doc = read_yaml_file(territories_path, problems, marks=False)
+            doc = read_yaml(territories_path, marks=False)
+            if patch is not None:
+                doc = patch.patched(settings.files.territories, doc, problems)
             check_top_keys(doc, ["territories"], problems)
         plan.documents["territories"] = doc
         plan.territories, plan.territory_index = validate_items(
@@ -155,10 +209,15 @@ def read_plan(plan_file: Path, step: Step = _no_progress) -> Loaded:
     adjustments_path = paths.get("adjustments")
     if adjustments_path is not None and _present(adjustments_path):
         plan.adjustments = read_adjustments(adjustments_path, problems, read)
+    if patch is not None:  # a scenario's quotas are never the plan's quotas.yaml
+        problems.extend(
+            patch.unknown_files([PLAN_FILE, settings.files.org, settings.files.territories])
+        )
+        read["scenario"] = patch.raw
     plan.digest = inputs_digest(plan_file, paths, read)
     step("quotas")
     quotas_path = paths.get("quotas")
-    if quotas_path is not None and _present(quotas_path):
+    if quotas_path is not None and _present(quotas_path) and patch is None:
         plan.quotas_file = display_name(quotas_path)
         plan.quotas_raw = read_file(quotas_path, problems)
     plan.unparsed = {role for role, doc in plan.documents.items() if doc.data is None}
@@ -265,6 +324,8 @@ def inputs_digest(plan_file: Path, paths: dict[str, Path], read: dict[str, bytes
     digest = hashlib.sha256()
     roles = DIGESTED + ("adjustments",) * ("adjustments" in read)  # pins decide quotas too
     named = [(plan_file.name, "plan")] + [(paths[r].name, r) for r in roles if r in paths]
+    if "scenario" in read:
+        named.append(("scenario", "scenario"))
     for name, role in named:
         digest.update(name.encode() + b"\0" + read.get(role, b"") + b"\0")
     return "sha256:" + digest.hexdigest()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -287,10 +287,22 @@ class Adjustments(Model):
     pins: list[AdjustmentPin] = Field(default_factory=list)
 
 
+class ScenarioFile(Model):
+    """scenarios/NAME.yaml: a what-if as changes per plan file (the loader checks it in
+    scenarios.py, at its lines; this model gives editors its JSON Schema)."""
+
+    scenario: Id | None = None
+    description: Text | None = None
+    changes: dict[str, dict[str, Any] | None] | None = Field(
+        default=None, description="plan file name -> its changes (salesplan.yaml, org.yaml, ...)"
+    )
+
+
 SCHEMAS: dict[str, type[Model]] = {
     "plan": PlanSettings,
     "org": Org,
     "territories": Territories,
     "submission": Submission,
     "quotas": Quotas,
+    "scenario": ScenarioFile,
 }

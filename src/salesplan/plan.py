@@ -64,6 +64,7 @@ class Plan:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # all found by load_plan
     digest: str = ""
     adjustments: list[AdjustedPin] = field(default_factory=list)  # adjustments.yaml's pins
+    scenario: str | None = None  # the scenario applied (scenarios/NAME.yaml), if any
 
     # ---- derived, computed once
 
@@ -152,8 +153,7 @@ class Plan:
         doc = self.documents.get(role)
         if doc is None:
             return Where(role, 1, 1)
-        line, column = doc.locate(path, key=key)
-        return Where(doc.file, line, column)
+        return Where(*doc.place(path, key=key))
 
     def at_unit(self, unit_id: str, *path: str | int, key: bool = False) -> Where:
         return self.where("org", ("units", self.unit_index[unit_id], *path), key=key)

@@ -166,6 +166,12 @@ class Report:
     chart_level: str
     chart_units: tuple[NodeRow, ...]  # the units the per-unit chart shows
     hybrid: Hybrid | None  # None: nobody has submitted
+    scenario: str | None = None  # the scenario the report is of (scenarios/NAME.yaml)
+
+    @property
+    def title(self) -> str:
+        """The plan's name, and the scenario's when the report is of one."""
+        return self.name if self.scenario is None else f"{self.name} (scenario {self.scenario})"
 
 
 def report_date() -> date:
@@ -191,6 +197,7 @@ def build_report(
     territories = _territories(plan, quotas)
     calendar = plan.calendar
     return Report(
+        scenario=plan.scenario,
         name=plan.settings.name,
         plan_id=plan.settings.id,
         currency=plan.settings.currency,

@@ -134,11 +134,11 @@ def schema_diagnostics(
             hint = f"; did you mean {close[0]!r}?" if close else ""
             if not close and allowed:
                 hint = f"; expected one of {', '.join(allowed)}"
-            line, col = doc.locate(path, key=True)
+            file, line, col = doc.place(path, key=True)
             code, message = "SP201", f"unknown key {key!r}{hint}"
         elif kind == "missing":
             path = _data_path(doc, loc[:-1])
-            line, col = doc.locate(path)
+            file, line, col = doc.place(path)
             name = loc[-1]
             code, message = "SP202", f"missing required key {name!r}; add `{name}:` to this mapping"
             path = (*path, loc[-1])
@@ -146,14 +146,14 @@ def schema_diagnostics(
             path = _data_path(doc, loc)
             if path in seen:
                 continue
-            line, col = doc.locate(path)
+            file, line, col = doc.place(path)
             code = "SP204" if path == ("salesplan",) else "SP203"
             code = "SP412" if out_of_range(error) else code
             message = friendly(error)
             if code == "SP204":
                 message = f"unsupported format version {show(error.get('input'))}; expected 1"
         seen.add(path)
-        yield diagnostic(code, message, doc.file, line, col, dotted(path))
+        yield diagnostic(code, message, file, line, col, dotted(path))
 
 
 def dotted(path: Loc) -> str:

@@ -114,6 +114,11 @@ class Document:
                 break
         return mark
 
+    def place(self, path: tuple[str | int, ...], key: bool = False) -> tuple[str, int, int]:
+        """The file, line and column of the value at `path` (of its key when `key`): this
+        file, unless a scenario's patch put the value there (see scenarios.PatchedDocument)."""
+        return (self.file, *self.locate(path, key=key))
+
 
 _NUMBER = re.compile(r"[-+]?((0|[1-9][0-9]*(_[0-9]+)*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _NUMBER_START = frozenset("0123456789+-.")

@@ -81,8 +81,8 @@ def validate_items(
     if items is None:
         return [], {}
     if not isinstance(items, list):
-        line, col = doc.locate((key,))
-        problems.append(diagnostic("SP203", f"expected a list of {key}", doc.file, line, col, key))
+        file, line, col = doc.place((key,))
+        problems.append(diagnostic("SP203", f"expected a list of {key}", file, line, col, key))
         return [], {}
     valid: list[M] = []
     index: dict[str, int] = {}
@@ -112,10 +112,10 @@ def validate_items(
         index.setdefault(obj.id, i)  # type: ignore[attr-defined]
     if len(invalid) > MAX_INVALID_ITEMS:
         first = invalid[MAX_INVALID_ITEMS]
-        line, col = doc.locate((key, first))
+        file, line, col = doc.place((key, first))
         more = len(invalid) - MAX_INVALID_ITEMS
         message = f"{more:,} more invalid items in {key} are not listed; fix the ones above first"
-        problems.append(diagnostic("SP115", message, doc.file, line, col, f"{key}[{first}]"))
+        problems.append(diagnostic("SP115", message, file, line, col, f"{key}[{first}]"))
     return valid, index
 
 
@@ -139,12 +139,12 @@ def check_top_keys(doc: Document, allowed: Iterable[str], problems: list[Diagnos
     known = list(allowed)
     for key in doc.data:
         if key not in known:
-            line, col = doc.locate((key,), key=True)
+            file, line, col = doc.place((key,), key=True)
             problems.append(
                 diagnostic(
                     "SP201",
                     f"unknown key {key!r}; expected one of {', '.join(known)}",
-                    doc.file,
+                    file,
                     line,
                     col,
                     key,

@@ -266,7 +266,7 @@ def _sections(found: Sequence[Table]) -> str:
 
 
 def render(report: Report) -> str:
-    name = escape(report.name)
+    name = escape(report.title)
     found = tables(report)
     meta = (
         f"Fiscal year {_date(report.year_start)} to {_date(report.year_end)} · "

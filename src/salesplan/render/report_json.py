@@ -29,8 +29,10 @@ def _node(row: NodeRow, e: int) -> dict[str, Any]:
 def document(report: Report) -> dict[str, Any]:
     e = report.exponent
     s = report.summary
+    scenario = {} if report.scenario is None else {"scenario": report.scenario}
     return {
         "name": report.name,
+        **scenario,
         "id": report.plan_id,
         "currency": report.currency,
         "as_of": report.as_of.isoformat(),

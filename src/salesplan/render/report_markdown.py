@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def render(report: Report) -> str:
     lines = [
-        f"# {escape(report.name)}: sales plan report",
+        f"# {escape(report.title)}: sales plan report",
         "",
         f"Fiscal year {report.year_start} to {report.year_end}, {escape(report.currency)}; "
         f"as of {report.as_of}. Quotas: {report.summary.quota_source}.",

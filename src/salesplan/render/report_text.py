@@ -42,7 +42,7 @@ def clipped(t: Table, limit: int = ROWS) -> Table:
 
 def heading(report: Report) -> str:
     return (
-        f"{report.name}: sales plan report, fiscal year {report.year_start} to "
+        f"{report.title}: sales plan report, fiscal year {report.year_start} to "
         f"{report.year_end} ({report.currency}), as of {report.as_of}"
     )
 

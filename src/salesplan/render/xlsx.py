@@ -99,6 +99,9 @@ def _sheet(workbook: Any, name: str, table: Table) -> None:
     sheet.freeze_panes = "A2"
 
 
+write_sheet = _sheet  # one table as a sheet of a workbook (render.scenarios uses it too)
+
+
 def render(report: Report) -> bytes:
     from openpyxl import Workbook
 

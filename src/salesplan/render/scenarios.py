@@ -1,0 +1,225 @@
+"""Views of a scenario comparison (`salesplan scenarios`): side by side for scenarios, one
+row per value for a sweep; text, JSON, Markdown and XLSX from the same tables."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from salesplan.render import json as j
+from salesplan.render.scenario_format import ScenariosFormat
+from salesplan.render.table import Cell, Column, Money, Ratio, Table
+from salesplan.whatif import METRICS, MONEY, Comparison, Outcome, delta
+
+LABELS = {
+    "target": "target",
+    "total_quota": "total quota (reps)",
+    "over_assignment": "effective over-assignment",
+    "expected_bookings": "expected bookings",
+    "capacity_coverage": "capacity coverage",
+    "hires_needed": "hires needed",
+    "cost_of_sales": "cost of sales",
+    "forecast_coverage": "forecast coverage",
+}
+RATIO_KINDS = {
+    "over_assignment": "shift",
+    "capacity_coverage": "coverage",
+    "cost_of_sales": "percent",
+    "forecast_coverage": "coverage",
+}
+
+
+def printable(text: str) -> str:
+    """User text with control characters (ESC, BEL, CR, newlines) shown as spaces."""
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+
+
+def _cell(outcome: Outcome, metric: str, exponent: int) -> Cell:
+    value = getattr(outcome, metric)
+    if metric in MONEY:
+        return Money(value, exponent)
+    if metric == "hires_needed":
+        return "–" if value is None else int(value)
+    return Ratio(value, RATIO_KINDS[metric])
+
+
+def _delta_cell(outcome: Outcome, base: Outcome, metric: str, exponent: int) -> Cell:
+    change = delta(outcome, base, metric)
+    if change is None:
+        return None
+    if metric in MONEY:
+        return Money(change, exponent)  # type: ignore[arg-type]
+    if metric == "hires_needed":
+        return f"{change:+d}"
+    return Ratio(change, "shift")  # type: ignore[arg-type]
+
+
+def tables(result: Comparison) -> list[Table]:
+    return [sweep_table(result)] if result.swept else [side_by_side(result)]
+
+
+FIGURE_WIDTH, COLUMN_WIDTH = 44, 34  # the figure and base columns; a scenario and its Δ
+
+
+def terminal_tables(result: Comparison, width: int) -> list[Table]:
+    """For a terminal `width` columns wide: a sweep shows only the figures that vary (the
+    others in a note), a comparison as many scenarios per table as fit; no digit is cut."""
+    if result.swept:
+        return [sweep_table(result, compact=True)]
+    per_table = max(1, (width - FIGURE_WIDTH) // COLUMN_WIDTH)
+    outcomes = result.outcomes
+    groups = [outcomes[i : i + per_table] for i in range(0, len(outcomes), per_table)]
+    return [side_by_side(result, group) for group in groups or [()]]
+
+
+def side_by_side(result: Comparison, outcomes: tuple[Outcome, ...] | None = None) -> Table:
+    """One row per figure; the base, then each scenario with its change against the base."""
+    outcomes = result.outcomes if outcomes is None else outcomes
+    columns = [Column("figure"), Column("base", True)]
+    for outcome in outcomes:
+        columns += [Column(printable(outcome.name), True), Column("Δ", True)]
+    table = Table(f"Scenarios against the base ({result.currency})", columns)
+    e = result.exponent
+    for metric in METRICS:
+        row: list[Cell] = [LABELS[metric], _cell(result.base, metric, e)]
+        for outcome in outcomes:
+            row += [_cell(outcome, metric, e), _delta_cell(outcome, result.base, metric, e)]
+        table.add(row)
+    table.notes.extend(
+        f"{printable(o.name)}: {printable(o.description)}" for o in outcomes if o.description
+    )
+    return table
+
+
+def sweep_table(result: Comparison, compact: bool = False) -> Table:
+    """One row per value (per combination for a grid), the plan as it is first. `compact`
+    leaves out the figures that are the same on every row (listed in a note)."""
+    keys = [printable(k) for k in result.swept]
+    e = result.exponent
+    shown = list(METRICS)
+    if compact:
+        rows = (result.base, *result.outcomes)
+        same = [m for m in METRICS if len({getattr(o, m) for o in rows}) == 1]
+        shown = [m for m in METRICS if m not in same]
+    columns = [Column(k, True) for k in keys] + [Column(LABELS[m], True) for m in shown]
+    title = f"{printable(result.base.name)}: {', '.join(keys)} varied ({result.currency})"
+    table = Table(title, columns)
+    first: list[Cell] = ["as is" for _ in keys]
+    table.add(first + [_cell(result.base, m, e) for m in shown], strong=True)
+    for outcome in result.outcomes:
+        values: list[Cell] = [str(v) for _, v in outcome.varied]
+        table.add([*values, *(_cell(outcome, m, e) for m in shown)])
+    if compact and same:
+        from salesplan.render.table import show
+
+        unchanged = ", ".join(f"{LABELS[m]} {show(_cell(result.base, m, e))}" for m in same)
+        table.notes.append(f"The same on every row: {unchanged}.")
+    return table
+
+
+def _figures(outcome: Outcome, exponent: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for metric in METRICS:
+        value = getattr(outcome, metric)
+        if metric in MONEY:
+            figures[metric] = j.amount(value, exponent)
+        elif metric == "hires_needed":
+            figures[metric] = value
+        else:
+            figures[metric] = j.ratio(value)
+    return figures
+
+
+def _changes(outcome: Outcome, base: Outcome, exponent: int) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for metric in METRICS:
+        change = delta(outcome, base, metric)
+        if metric in MONEY:
+            changes[metric] = j.amount(change, exponent)  # type: ignore[arg-type]
+        elif metric == "hires_needed":
+            changes[metric] = change
+        else:
+            changes[metric] = j.ratio(change)  # type: ignore[arg-type]
+    return changes
+
+
+def document(result: Comparison) -> dict[str, Any]:
+    """`{"currency", "varied", "base": {...}, "scenarios"|"rows": [{..., "delta": {...}}]}`:
+    amounts are exact decimal strings, ratios numbers, hires an integer (null: none can)."""
+    e = result.exponent
+    base = {
+        "name": result.base.name,
+        "description": result.base.description,
+        **_figures(result.base, e),
+    }
+    items = [
+        {
+            "name": o.name,
+            "description": o.description,
+            "settings": {k: str(v) for k, v in o.varied},
+            **_figures(o, e),
+            "delta": _changes(o, result.base, e),
+        }
+        for o in result.outcomes
+    ]
+    key = "rows" if result.swept else "scenarios"
+    return {"currency": result.currency, "varied": list(result.swept), "base": base, key: items}
+
+
+def workbook(result: Comparison) -> bytes:
+    """The comparison as an XLSX workbook, one sheet (see render.xlsx)."""
+    from openpyxl import Workbook
+
+    from salesplan.render.xlsx import write_sheet
+
+    book = Workbook()
+    book.remove(book.active)
+    book.properties.title = "salesplan scenarios"
+    book.properties.creator = "salesplan"
+    table = tables(result)[0]
+    write_sheet(book, "Sweep" if result.swept else "Scenarios", table)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def deliver(result: Comparison, fmt: ScenariosFormat, output: Path | None, force: bool) -> None:
+    """Render in `fmt` to stdout, or to `output` (atomically; never over a file without
+    `force`). XLSX goes to a file or to a pipe, never to a terminal."""
+    import sys
+
+    from salesplan.render import markdown, text
+    from salesplan.render.output import write
+
+    if fmt is ScenariosFormat.xlsx:
+        data = workbook(result)
+    elif fmt is ScenariosFormat.json:
+        data = (j.dumps(document(result))).encode()
+    elif fmt is ScenariosFormat.markdown:
+        data = markdown.render(tables(result)).encode()
+    elif output is None:
+        out = text.console()
+        text.render(terminal_tables(result, out.width), out)
+        return
+    else:
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        out = Console(file=buffer, width=text.PIPE_WIDTH, highlight=False, emoji=False)
+        text.render(tables(result), out)
+        data = buffer.getvalue().encode()
+    if output is not None:
+        from salesplan.fsutil import write_atomic
+
+        if output.exists() and not force:
+            raise ValueError(f"{output} exists; use --force to replace it")
+        write_atomic(output, data)
+    elif fmt is ScenariosFormat.xlsx and sys.stdout.isatty():
+        raise ValueError("an XLSX workbook is not for a terminal; use -o FILE")
+    elif fmt is ScenariosFormat.xlsx:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write(data.decode())

@@ -1,0 +1,274 @@
+"""What if: the plan and its scenarios side by side, and sweeps of one setting
+(`salesplan scenarios`, docs/design.md "Scenarios").
+
+Each column is an `Outcome`: the headline figures of one plan — the base, a scenario, or the
+base (or a scenario) with settings varied — computed by the same engines the commands run,
+so a column equals what `capacity`, `allocate` and `rollup` print for that plan.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from salesplan.diagnostics import Diagnostic
+from salesplan.loading import Loaded, Shared, load_plan
+from salesplan.model import PlanSettings
+from salesplan.plan import Plan
+from salesplan.scenarios import read_scenario, scenario_names
+
+MAX_ROWS = 1000  # sweep points (a grid multiplies)
+ZERO = Decimal(0)
+
+
+class ScenarioError(Exception):
+    """A plan of the comparison has errors: its label and every diagnostic found."""
+
+    def __init__(self, label: str, diagnostics: list[Diagnostic]) -> None:
+        self.label = label
+        self.diagnostics = diagnostics
+        errors = [d for d in diagnostics if d.is_error]
+        super().__init__(f"{label}: the plan has {len(errors)} error(s); fix them first")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The headline figures of one plan (a column of the comparison)."""
+
+    name: str  # "base", a scenario's name, or the varied settings
+    description: str
+    varied: tuple[tuple[str, Decimal], ...]
+    target: Decimal
+    total_quota: Decimal  # the sum of the reps' quotas
+    over_assignment: Decimal | None  # total quota / target - 1
+    expected_bookings: Decimal
+    capacity_coverage: Decimal | None  # expected bookings / target
+    hires_needed: int | None
+    cost_of_sales: Decimal | None
+    forecast_coverage: Decimal | None  # submitted forecast / the root's quota
+
+
+METRICS = (
+    "target",
+    "total_quota",
+    "over_assignment",
+    "expected_bookings",
+    "capacity_coverage",
+    "hires_needed",
+    "cost_of_sales",
+    "forecast_coverage",
+)
+MONEY = frozenset({"target", "total_quota", "expected_bookings"})
+
+
+def delta(outcome: Outcome, base: Outcome, metric: str) -> Decimal | int | None:
+    """The change of one figure against the base (None when either side has none)."""
+    new, old = getattr(outcome, metric), getattr(base, metric)
+    if new is None or old is None:
+        return None
+    result: Decimal | int = new - old
+    return result
+
+
+@dataclass(frozen=True)
+class Comparison:
+    currency: str
+    exponent: int  # the currency's decimals
+    base: Outcome
+    outcomes: tuple[Outcome, ...]  # the other columns, in the order asked
+    swept: tuple[str, ...] = ()  # the settings varied, if a sweep
+
+
+def outcome(
+    plan: Plan, name: str, description: str = "", varied: tuple[tuple[str, Decimal], ...] = ()
+) -> Outcome:
+    """The headline figures of a loaded plan, from the engines the commands run."""
+    from salesplan.capacity import capacity_report
+    from salesplan.rollup import rollup
+
+    allocation = plan.allocation
+    capacity = capacity_report(plan, allocation, None, "computed")
+    totals = allocation.totals()
+    tree = plan.tree
+    quota = sum((totals.get(r.id, ZERO) for r in plan.org.reps if r.id in tree), ZERO)
+    target = plan.settings.target
+    root = rollup(plan, allocation).root
+    return Outcome(
+        name,
+        description,
+        varied,
+        target,
+        quota,
+        (quota / target - 1) if target else None,
+        capacity.total_capacity,
+        capacity.coverage,
+        capacity.hires_needed,
+        capacity.cost_of_sales,
+        root.coverage,
+    )
+
+
+def _loaded(path: Path | str | None, scenario: str | None, shared: Shared | None = None) -> Plan:
+    loaded = load_plan(path, scenario=scenario, shared=shared)
+    if loaded.plan is None or loaded.blocking:
+        raise ScenarioError(scenario or "base", loaded.diagnostics)
+    return loaded.plan
+
+
+def compare(path: Path | str | None, names: list[str] | None = None) -> Comparison:
+    """The base and scenarios side by side (every scenario of the plan when `names` is
+    None). Raises ScenarioError when one of them has errors."""
+    shared = Shared()  # each file is parsed once for all the columns
+    base_plan = _loaded(path, None, shared)
+    base = outcome(base_plan, "base", "the plan as it is")
+    chosen = scenario_names(base_plan.root) if names is None else names
+    columns = []
+    for name in chosen:
+        plan = _loaded(path, name, shared)
+        columns.append(outcome(plan, name, _description(plan)))
+    return Comparison(
+        base_plan.settings.currency, base_plan.currency_exponent, base, tuple(columns)
+    )
+
+
+def _description(plan: Plan) -> str:
+    """The description of the scenario the plan was loaded with (read again: it is small)."""
+    if plan.scenario is None:
+        return ""
+    scenario = read_scenario(plan.root, plan.scenario, [])
+    text = scenario.description if scenario is not None else ""
+    return text if isinstance(text, str) else ""
+
+
+# ---- sweeps
+
+
+@dataclass(frozen=True)
+class Vary:
+    """`--vary KEY=FROM:TO:STEP`: a setting of salesplan.yaml and the values it takes."""
+
+    key: str
+    values: tuple[Decimal, ...]
+
+
+def parse_vary(spec: str) -> Vary:
+    """`capacity.attainment=0.7:0.9:0.05` -> the values 0.70, 0.75, ... 0.90 (inclusive);
+    ValueError saying what is wrong."""
+    key, sep, bounds = spec.partition("=")
+    parts = bounds.split(":")
+    if not sep or not key.strip() or len(parts) != 3:
+        raise ValueError(
+            f"--vary {spec!r}: write KEY=FROM:TO:STEP, e.g. capacity.attainment=0.7:0.9:0.05"
+        )
+    try:
+        start, stop, step = (Decimal(p.strip().replace("_", "")) for p in parts)
+    except InvalidOperation:
+        raise ValueError(f"--vary {spec!r}: FROM, TO and STEP must be numbers") from None
+    if not all(v.is_finite() for v in (start, stop, step)) or step <= 0 or stop < start:
+        raise ValueError(f"--vary {spec!r}: STEP must be above 0 and TO at least FROM")
+    count = int((stop - start) / step) + 1
+    if count > MAX_ROWS:
+        raise ValueError(f"--vary {spec!r}: {count:,} values; at most {MAX_ROWS:,}")
+    return Vary(key.strip(), tuple(start + step * i for i in range(count)))
+
+
+def with_settings(plan: Plan, values: dict[str, Decimal]) -> Plan:
+    """The plan with settings of salesplan.yaml set (dotted paths; a list index is a number),
+    validated like the file. ValueError names a setting that is not a number of the plan."""
+    data = plan.settings.model_dump()
+    for key, value in values.items():
+        _set(data, key, value)
+    try:
+        settings = PlanSettings.model_validate(data)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"--vary: {where}: {first['msg']}") from None
+    return replace(plan, settings=settings, diagnostics=[])
+
+
+def _set(data: Any, key: str, value: Decimal) -> None:
+    node, parts = data, key.split(".")
+    for part in parts[:-1]:
+        node = _child(node, part, key)
+    last = parts[-1]
+    if isinstance(node, dict) and last in node and (node[last] is None or _number(node[last])):
+        node[last] = value
+    elif (
+        isinstance(node, list)
+        and last.isdigit()
+        and int(last) < len(node)
+        and _number(node[int(last)])
+    ):
+        node[int(last)] = value
+    else:
+        raise ValueError(f"--vary: {key!r} is not a numeric setting of salesplan.yaml")
+
+
+def _child(node: Any, part: str, key: str) -> Any:
+    if isinstance(node, dict) and part in node and isinstance(node[part], (dict, list)):
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise ValueError(f"--vary: {key!r} is not a setting of salesplan.yaml (no {part!r})")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, Decimal)
+
+
+def sweep(path: Path | str | None, varies: list[Vary], scenario: str | None = None) -> Comparison:
+    """One row per value of the varied settings (a grid for two), on the base or on a
+    scenario, each against that plan as it is. Raises ScenarioError or ValueError."""
+    from salesplan.checks import run_checks
+
+    plan = _loaded(path, scenario)
+    label = scenario or "base"
+    base = outcome(plan, label, _description(plan) if scenario else "the plan as it is")
+    grid = list(itertools.product(*(v.values for v in varies)))
+    if len(grid) > MAX_ROWS:
+        raise ValueError(f"--vary: {len(grid):,} combinations; at most {MAX_ROWS:,}")
+    keys = [v.key for v in varies]
+    rows = []
+    for point in grid:
+        varied = tuple(zip(keys, point))
+        changed = with_settings(plan, dict(varied))
+        errors = [d for d in run_checks(changed) if d.is_error]
+        name = ", ".join(f"{k}={v}" for k, v in varied)
+        if errors:
+            raise ScenarioError(f"{label} with {name}", errors)
+        rows.append(outcome(changed, name, "", varied))
+    return Comparison(
+        plan.settings.currency, plan.currency_exponent, base, tuple(rows), tuple(keys)
+    )
+
+
+# ---- check: every scenario of the plan
+
+
+def scenario_diagnostics(
+    path: Path | str | None, base: Loaded, load: Callable[..., Loaded] = load_plan
+) -> list[Diagnostic]:
+    """What `check` adds for the plan's scenarios: each one's problems that the base does
+    not have (those outside the scenario file say which scenario they come from)."""
+    if base.plan is None:
+        return []
+    known = set(base.diagnostics)
+    found: list[Diagnostic] = []
+    shared = Shared()
+    for name in scenario_names(base.plan.root):
+        for d in _new(load(path, scenario=name, shared=shared).diagnostics, known):
+            if not d.file.replace("\\", "/").endswith(f"scenarios/{name}.yaml"):
+                d = replace(d, message=f"{d.message} (in scenario {name})")
+            found.append(d)
+    return found
+
+
+def _new(diagnostics: list[Diagnostic], known: set[Diagnostic]) -> Iterator[Diagnostic]:
+    return (d for d in diagnostics if d not in known)
