@@ -143,7 +143,7 @@ def test_init_ci_writes_the_workflow_once(cli, tmp_path, provider):
     assert cli("check", target).exit_code == 0
     path.write_text("# mine\n")
     again = cli("init", target, "--ci", provider.value)
-    assert again.exit_code == 1
+    assert again.exit_code == 2
     assert str(path) in again.stderr and "--force" in again.stderr
     assert path.read_text() == "# mine\n"
     assert cli("init", target, "--ci", provider.value, "--force").exit_code == 0
@@ -233,8 +233,8 @@ def test_pull_request_as_ci_sees_it(cli, tmp_path):
     assert diff.stdout == ""
     first, *rest = summary.read_text().splitlines()
     assert first == (
-        "**salesplan diff** `origin/main` → `working tree`: target +200,000.00 (+1.6%); "
-        "1 rep changed; 17 quotas moved; coverage 94.84% → 93.38%"
+        "**salesplan diff** `origin/main` → `working tree`: target +200,000 (+1.6%); "
+        "1 rep changed; 17 quotas moved; coverage 94.8% → 93.4%"
     )
     assert "| changed | ines | name | Ines Moreau | Inès Moreau |  |" in rest
 

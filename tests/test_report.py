@@ -22,7 +22,8 @@ import pytest
 
 from salesplan import load_plan
 from salesplan.render import html, report_text, xlsx
-from salesplan.render.report import ReportFormat, choose_format
+from salesplan.render.output import Format as ReportFormat
+from salesplan.render.report import choose_format
 from salesplan.report import Report, build_report
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -375,15 +376,13 @@ def test_sheet_names_are_valid_and_distinct() -> None:
 # ---- text and JSON
 
 
-def test_text_fits_100_columns(example, write_tree) -> None:
-    from rich.console import Console
-
+def test_text_fits_100_and_80_columns(example, write_tree) -> None:
     for report in (report_of(example), report_of(write_tree(HOSTILE))):
-        out = Console(width=100, record=True, file=io.StringIO())
-        report_text.show(report, out)
-        lines = out.export_text().splitlines()
-        assert len(lines) > 30
-        assert max(len(line) for line in lines) <= 100
+        for width in (100, 80):
+            lines = report_text.as_text(report, width).splitlines()
+            assert len(lines) > 30
+            assert max(len(line) for line in lines) <= width
+            assert not any("…" in line for line in lines)
 
 
 def test_text_with_long_ids_still_fits(write_tree) -> None:
@@ -457,7 +456,7 @@ def test_never_overwrites_without_force(example, cli, tmp_path) -> None:
     target.parent.mkdir()
     target.write_text("mine\n")
     refused = cli("report", example, "-o", target)
-    assert refused.exit_code == 1 and "--force" in refused.stderr
+    assert refused.exit_code == 2 and "--force" in refused.stderr
     assert target.read_text() == "mine\n"
     replaced = cli("report", example, "-o", target, "--force")
     assert replaced.exit_code == 0

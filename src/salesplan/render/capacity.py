@@ -6,10 +6,10 @@ from typing import Any
 
 from salesplan.capacity import CapacityReport
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table
 
 
-def tables(report: CapacityReport, exponent: int) -> list[Table]:
+def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -> list[Table]:
     periods = Table(
         f"Capacity vs target ({report.currency})",
         [
@@ -19,6 +19,8 @@ def tables(report: CapacityReport, exponent: int) -> list[Table]:
             Column("gap", True),
             Column("coverage", True),
         ],
+        name="periods",
+        decimals=decimals,
     )
     for label, target, capacity in zip(report.periods, report.target, report.capacity):
         periods.add(
@@ -40,21 +42,23 @@ def tables(report: CapacityReport, exponent: int) -> list[Table]:
         ],
         strong=True,
     )
-    periods.notes.extend(summary_lines(report, exponent))
+    periods.notes.extend(summary_lines(report, exponent if decimals is None else decimals))
     reps = Table(
         f"Reps (quotas: {report.quota_source})",
         [
-            Column("rep"),
-            Column("team"),
+            Column("rep", priority=HIGH),
+            Column("team", priority=LOW),
             Column("status"),
-            Column("months", True),
-            Column("capacity", True),
-            Column("quota", True),
+            Column("months", True, LOW),
+            Column("capacity", True, HIGH),
+            Column("quota", True, HIGH),
             Column("OTE (pro rata)", True),
-            Column("commission rate", True),
-            Column("quota/OTE", True),
+            Column("commission rate", True, LOW),
+            Column("quota/OTE", True, LOW),
             Column("flag"),
         ],
+        name="reps",
+        decimals=decimals,
     )
     for rep in report.reps:
         reps.add(

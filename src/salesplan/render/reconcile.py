@@ -6,18 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 from salesplan.reconcile import ReconcileNode, Reconciliation
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table, display_decimals
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
 COLUMNS = (
-    Column("node"),
-    Column("level"),
-    Column("top-down", True),
-    Column("bottom-up", True),
-    Column("proposal", True),
+    Column("node", priority=HIGH),
+    Column("level", priority=LOW),
+    Column("top-down", True, HIGH),
+    Column("bottom-up", True, HIGH),
+    Column("proposal", True, HIGH),
     Column("shift", True),
     Column("flags"),
 )
@@ -41,6 +41,8 @@ def tables(plan: Plan, result: Reconciliation) -> list[Table]:
     table = Table(
         f"Hybrid proposal, {plan.settings.name} ({result.currency}; guardrail ±{result.max_shift:.0%})",
         list(COLUMNS),
+        name="proposal",
+        decimals=display_decimals(plan),
     )
     tree = plan.tree
     nested = len({n.level for n in result.nodes}) > 1

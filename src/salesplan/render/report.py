@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesplan.render import json as j
 from salesplan.render import reconcile as reconcile_view
-from salesplan.render.output import ReportFormat
+from salesplan.render.output import Format
 from salesplan.render.table import Cell, Column, Money, Ratio, Table
 
 if TYPE_CHECKING:
@@ -20,19 +20,17 @@ MISSING_LISTED = 10  # rep ids named in the summary; the rest are counted
 
 
 SUFFIXES = {
-    ".txt": ReportFormat.text,
-    ".md": ReportFormat.markdown,
-    ".markdown": ReportFormat.markdown,
-    ".html": ReportFormat.html,
-    ".htm": ReportFormat.html,
-    ".xlsx": ReportFormat.xlsx,
-    ".json": ReportFormat.json,
+    ".txt": Format.text,
+    ".md": Format.markdown,
+    ".markdown": Format.markdown,
+    ".html": Format.html,
+    ".htm": Format.html,
+    ".xlsx": Format.xlsx,
+    ".json": Format.json,
 }
 
 
-def choose_format(
-    fmt: ReportFormat | None, output: Path | None, stdout_is_terminal: bool
-) -> ReportFormat:
+def choose_format(fmt: Format | None, output: Path | None, stdout_is_terminal: bool) -> Format:
     """The format asked for, else the one the output's suffix names, else text.
     Raises ValueError for what cannot be written where it would go."""
     if fmt is None and output is not None:
@@ -42,38 +40,39 @@ def choose_format(
             raise ValueError(
                 f"cannot tell the format from {output.name!r}; use a suffix ({known}) or --format"
             )
-    fmt = fmt or ReportFormat.text
-    if output is None and fmt is ReportFormat.xlsx:
+    fmt = fmt or Format.text
+    if output is None and fmt is Format.xlsx:
         raise ValueError("an XLSX report needs a file: -o report.xlsx")
-    if output is None and fmt is ReportFormat.html and stdout_is_terminal:
+    if output is None and fmt is Format.html and stdout_is_terminal:
         raise ValueError("an HTML report needs a file (-o report.html) or a redirect")
     return fmt
 
 
-def render(report: Report, fmt: ReportFormat) -> bytes:
+def render(report: Report, fmt: Format) -> bytes:
     """The report as the bytes of a file in `fmt`."""
     from salesplan.render import html, report_json, report_markdown, report_text, xlsx
 
-    renderers: dict[ReportFormat, Callable[[Report], bytes]] = {
-        ReportFormat.text: lambda r: report_text.as_text(r).encode(),
-        ReportFormat.markdown: lambda r: report_markdown.render(r).encode(),
-        ReportFormat.html: lambda r: html.render(r).encode(),
-        ReportFormat.xlsx: xlsx.render,
-        ReportFormat.json: lambda r: j.dumps(report_json.document(r)).encode(),
+    renderers: dict[Format, Callable[[Report], bytes]] = {
+        Format.text: lambda r: report_text.as_text(r).encode(),
+        Format.markdown: lambda r: report_markdown.render(r).encode(),
+        Format.html: lambda r: html.render(r).encode(),
+        Format.xlsx: xlsx.render,
+        Format.json: lambda r: j.dumps(report_json.document(r)).encode(),
     }
     return renderers[fmt](report)
 
 
-def deliver(report: Report, fmt: ReportFormat, output: Path | None) -> None:
+def deliver(report: Report, fmt: Format, output: Path | None) -> None:
     """Write the report to `output` atomically, or to stdout (in colour on a terminal)."""
     if output is not None:
         from salesplan.fsutil import write_atomic
 
         write_atomic(output, render(report, fmt))
-    elif fmt is ReportFormat.text and sys.stdout.isatty():
+    elif fmt is Format.text and sys.stdout.isatty():
         from salesplan.render import report_text
 
-        report_text.show(report, report_text.console())
+        width = report_text.width_for_stdout()
+        report_text.show(report, report_text.console(width), width)
     else:
         from salesplan.render.output import write
 

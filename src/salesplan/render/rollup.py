@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table, display_decimals
 from salesplan.rollup import Rollup
 
 if TYPE_CHECKING:
@@ -18,15 +18,17 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
     table = Table(
         f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
         [
-            Column("node"),
-            Column("level"),
-            Column("forecast", True),
-            Column("quota", True),
+            Column("node", priority=HIGH),
+            Column("level", priority=LOW),
+            Column("forecast", True, HIGH),
+            Column("quota", True, HIGH),
             Column("gap", True),
-            Column("coverage", True),
-            Column("submitted", True),
-            Column("missing"),
+            Column("coverage", True, HIGH),
+            Column("submitted", True, LOW),
+            Column("missing", priority=LOW),
         ],
+        name="rollup",
+        decimals=display_decimals(plan),
     )
     tree = plan.tree
     nested = len({n.level for n in rollup.nodes}) > 1
@@ -54,7 +56,7 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
 
 
 def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
-    e = plan.currency_exponent
+    e = display_decimals(plan)
     root = rollup.by_id().get(plan.settings.id)
     if root is None:
         return []
