@@ -138,7 +138,7 @@ CHECK_FORMATS = (Format.text, Format.json, Format.github, Format.sarif)
 def check(
     plan: PlanArg = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
-    format: Annotated[str | None, format_option("check", CHECK_FORMATS)] = None,
+    format: Annotated[str | None, format_option(CHECK_FORMATS)] = None,
 ) -> None:
     """Report every problem in the plan; print nothing and exit 0 when it is clean."""
     from salesplan.render import diagnostics as render
@@ -314,7 +314,7 @@ def require_clean(loaded: Loaded, allowed: frozenset[str] = QUOTA_FILE_CODES) ->
     return loaded.plan
 
 
-TableFormatOption = Annotated[str | None, format_option("this command", TABLES)]
+TableFormatOption = Annotated[str | None, format_option(TABLES)]
 
 
 @app.command()
@@ -517,7 +517,7 @@ def diff(
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")
     ] = False,
-    format: Annotated[str | None, format_option("diff", DIFF_FORMATS)] = None,
+    format: Annotated[str | None, format_option(DIFF_FORMATS)] = None,
 ) -> None:
     """What changed between two plans, and the quotas it moves: `salesplan diff main`
     compares the working tree with main, `salesplan diff HEAD~1 HEAD` two commits."""
@@ -559,7 +559,7 @@ def report(
             ),
         ),
     ] = None,
-    format: Annotated[str | None, format_option("report", REPORT_FORMATS)] = None,
+    format: Annotated[str | None, format_option(REPORT_FORMATS)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """The whole plan as a report: summary, levels, territories, phasing, hires, hybrid flags."""

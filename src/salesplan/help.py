@@ -45,13 +45,13 @@ class HelpCommand(TyperCommand):
             formatter.write_dl(options)
 
 
-def format_option(command: str, allowed: Sequence[Format]) -> Any:
+def format_option(allowed: Sequence[Format]) -> Any:
     """`-f/--format FORMAT`, one of `allowed` (the first is the default)."""
 
-    def check(value: str | None) -> str | None:
+    def check(ctx: typer.Context, value: str | None) -> str | None:
         if value is not None:
             try:
-                choose(value, allowed, command)
+                choose(value, allowed, ctx.info_name or "this command")
             except ValueError as err:
                 raise typer.BadParameter(str(err)) from None
         return value

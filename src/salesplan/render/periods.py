@@ -52,6 +52,7 @@ def columns(spec: Sequence[PeriodColumn]) -> list[Column]:
             NORMAL if p.subtotal or not monthly else LOW,
             key=key,
             derived=p.subtotal,
+            group="" if p.subtotal or not monthly else "months",
         )
         for p, key in zip(spec, keys(spec))
     ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from salesplan.render import json as j
 from salesplan.render import reconcile as reconcile_view
 from salesplan.render.output import Format
-from salesplan.render.table import Cell, Column, Money, Ratio, Table
+from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, Table, percent
 
 if TYPE_CHECKING:
     from salesplan.report import NodeRow, Report
@@ -48,12 +48,12 @@ def choose_format(fmt: Format | None, output: Path | None, stdout_is_terminal: b
     return fmt
 
 
-def render(report: Report, fmt: Format) -> bytes:
-    """The report as the bytes of a file in `fmt`."""
+def render(report: Report, fmt: Format, width: int | None = None) -> bytes:
+    """The report as the bytes of a file in `fmt` (text: `width` columns, default 100)."""
     from salesplan.render import html, report_json, report_markdown, report_text, xlsx
 
     renderers: dict[Format, Callable[[Report], bytes]] = {
-        Format.text: lambda r: report_text.as_text(r).encode(),
+        Format.text: lambda r: report_text.as_text(r, width or report_text.WIDTH).encode(),
         Format.markdown: lambda r: report_markdown.render(r).encode(),
         Format.html: lambda r: html.render(r).encode(),
         Format.xlsx: xlsx.render,
@@ -75,8 +75,9 @@ def deliver(report: Report, fmt: Format, output: Path | None) -> None:
         report_text.show(report, report_text.console(width), width)
     else:
         from salesplan.render.output import write
+        from salesplan.render.report_text import width_for_stdout
 
-        write(render(report, fmt).decode())
+        write(render(report, fmt, width_for_stdout()).decode())
 
 
 # ---- tables
@@ -99,7 +100,9 @@ def summary_lines(report: Report, exact: bool = False) -> list[tuple[str, Cell, 
         (
             "Rep quotas",
             m(s.rep_quotas),
-            f"{s.over_assignment[-1].effective:+.2%} over the target" if s.over_assignment else "",
+            f"{percent(s.over_assignment[-1].effective, sign=True)} over the target"
+            if s.over_assignment
+            else "",
         ),
         ("Capacity", m(s.capacity), _coverage_text(s.capacity_coverage, "of the target")),
         ("Hires needed", _hires(s.hires_needed), _hire_text(report)),
@@ -220,13 +223,15 @@ def level_table(report: Report, index: int, exact: bool = False, compact: bool =
     level = report.levels[index]
     m = money(report, exact)
     is_rep = index == len(report.levels) - 1
-    columns = [Column(level.level)] + ([] if compact else [Column("name")])
+    columns = [Column(level.level, priority=HIGH)]
+    columns += [] if compact else [Column("name", priority=LOW)]
     if index:
-        columns.append(Column(report.levels[index - 1].level))
-    columns += [Column("status")] if is_rep else []
-    columns += [Column(h, True) for h in ("quota", "forecast", "gap", "coverage", "capacity")]
-    columns += [] if is_rep else [Column("active", True), Column("planned", True)]
-    table = Table(f"By {level.level}", columns)
+        columns.append(Column(report.levels[index - 1].level, priority=LOW))
+    columns += [Column("status", priority=LOW)] if is_rep else []
+    columns += [Column("quota", True, HIGH), Column("forecast", True, HIGH)]
+    columns += [Column("gap", True), Column("coverage", True, HIGH), Column("capacity", True)]
+    columns += [] if is_rep else [Column("active", True, LOW), Column("planned", True, LOW)]
+    table = Table(f"By {level.level}", columns, name=level.level)
 
     def cells(row: NodeRow) -> list[Cell]:
         out: list[Cell] = [row.id]
@@ -237,7 +242,8 @@ def level_table(report: Report, index: int, exact: bool = False, compact: bool =
             m(row.quota),
             m(row.forecast),
             m(row.gap),
-            Ratio(row.coverage, "coverage"),
+            # a planned hire is not expected to forecast: no coverage to colour red
+            Ratio(None if row.status == "planned" else row.coverage, "coverage"),
             m(row.capacity),
         ]
         out += [] if is_rep else [row.active, row.planned]

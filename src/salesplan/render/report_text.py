@@ -57,8 +57,6 @@ def show(report: Report, out: Console, width: int) -> None:
     out.print()
     for t in map(clipped, tables(report, compact=width < WIDTH)):
         print_table(out, t, width)
-        if not t.notes:
-            out.print()
 
 
 def width_for_stdout() -> int:

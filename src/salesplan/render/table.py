@@ -43,6 +43,7 @@ class Column:
     signed: bool = False  # text cells starting with +/- are coloured as gains and losses
     key: str = ""  # the header machines get (CSV) when it differs: M01 for "Feb-27"
     derived: bool = False  # a subtotal of other columns, for people only (not in CSV)
+    group: str = ""  # columns of one group (the months) are shown or left out together
 
 
 @dataclass

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 COVERAGE_STYLES = ((0.9, "red"), (1.0, "yellow"))  # below 90% red, below 100% yellow
 KIND_STYLES = {"added": "green", "removed": "red", "moved": "cyan", "changed": "yellow"}
 WRAP_MIN = 12  # a text column wraps down to this many cells before any column is dropped
-INDENT = 2  # cells of indentation per tree level
+KEY_WRAP_MIN = 30  # the first column (the id people look for) wraps only when longer
+INDENT = 2  # cells of indentation per tree level; 1 when the table is too wide
 
 
 def terminal_width() -> int | None:
@@ -55,6 +56,7 @@ class Layout:
     keep: list[int]  # indices of the columns shown
     widths: dict[int, int]  # column index -> width, for text columns that wrap
     dropped: list[str]  # headers of the columns left out
+    indent: int = INDENT
 
 
 def table_width(widths: Sequence[int]) -> int:
@@ -63,13 +65,13 @@ def table_width(widths: Sequence[int]) -> int:
     return sum(widths) + 3 * len(widths) - 1 if widths else 0
 
 
-def natural_widths(t: Table) -> list[int]:
+def natural_widths(t: Table, indent: int = INDENT) -> list[int]:
     from rich.cells import cell_len
 
     widths = [cell_len(printable(c.header)) for c in t.columns]
     for row, depth in zip(t.rows, t.depth):
         for i, cell in enumerate(row):
-            size = cell_len(printable(show(cell, t.decimals))) + (INDENT * depth if i == 0 else 0)
+            size = cell_len(printable(show(cell, t.decimals))) + (indent * depth if i == 0 else 0)
             if size > widths[i]:
                 widths[i] = size
     return widths
@@ -81,8 +83,9 @@ def layout(t: Table, width: int | None) -> Layout:
     keep = list(range(len(t.columns)))
     if width is None or table_width(natural) <= width:
         return Layout(keep, {}, [])
+    natural = natural_widths(t, 1)
     narrow = {
-        i: min(natural[i], max(WRAP_MIN, len(c.header)))
+        i: min(natural[i], max(KEY_WRAP_MIN if i == 0 else WRAP_MIN, len(c.header)))
         for i, c in enumerate(t.columns)
         if not c.numeric
     }
@@ -91,11 +94,18 @@ def layout(t: Table, width: int | None) -> Layout:
         range(1, len(t.columns)),
         key=lambda i: (HIGH + 1 if i == 0 else t.columns[i].priority, -i),
     )
-    dropped = []
+    dropped: list[int] = []
     while table_width([widths[i] for i in keep]) > width and order:
-        gone = order.pop(0)
-        keep.remove(gone)
-        dropped.append(gone)
+        group = t.columns[order[0]].group
+        gone = [i for i in order if group and t.columns[i].group == group] or order[:1]
+        for i in gone:
+            order.remove(i)
+            keep.remove(i)
+        dropped.extend(gone)
+    for i in reversed(dropped):  # a narrow column left out early may fit again
+        if not t.columns[i].group and table_width([widths[k] for k in [*keep, i]]) <= width:
+            keep = sorted([*keep, i])
+            dropped.remove(i)
     # give the room left back to the wrapped text columns, from the left
     room = width - table_width([widths[i] for i in keep])
     for i in keep:
@@ -105,8 +115,24 @@ def layout(t: Table, width: int | None) -> Layout:
     return Layout(
         keep,
         {i: widths[i] for i in keep if i in narrow and widths[i] < natural[i]},
-        [t.columns[i].header for i in sorted(dropped)],
+        named(t.columns, sorted(dropped)),
+        1,
     )
+
+
+def named(columns: Sequence[Column], indices: list[int]) -> list[str]:
+    """Headers of the columns left out; a group as one entry: `months Feb-27 to Jan-28`."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for i in indices:
+        group = columns[i].group
+        if not group:
+            found.append(columns[i].header)
+        elif group not in seen:
+            seen.add(group)
+            members = [c.header for c in columns if c.group == group]
+            found.append(f"{group} {members[0]} to {members[-1]}")
+    return found
 
 
 def _cell(cell: Cell, column: Column, decimals: int | None) -> Text:
@@ -152,7 +178,7 @@ def rich_table(t: Table, width: int | None = None) -> tuple[object, list[str]]:
     for row, depth, strong in zip(t.rows, t.depth, t.strong):
         cells = [_cell(row[i], t.columns[i], t.decimals) for i in fit.keep]
         if cells and depth:
-            cells[0] = Text(" " * INDENT * depth) + cells[0]
+            cells[0] = Text(" " * fit.indent * depth) + cells[0]
         table.add_row(*cells, style="bold" if strong else None)
     return table, fit.dropped
 
@@ -160,7 +186,7 @@ def rich_table(t: Table, width: int | None = None) -> tuple[object, list[str]]:
 def dropped_note(dropped: list[str], width: int) -> str:
     return (
         f"Not shown at {width} columns: {', '.join(dropped)} "
-        "(a wider terminal, COLUMNS=200 or --format csv shows every column)."
+        "(a wider terminal or COLUMNS=200 shows every column)."
     )
 
 
@@ -172,8 +198,7 @@ def print_table(out: Console, t: Table, width: int | None) -> None:
     notes = [*t.notes, *([dropped_note(dropped, width)] if dropped and width else [])]
     for note in notes:
         out.print(Text(printable(note)), soft_wrap=width is None)
-    if notes:
-        out.print()
+    out.print()
 
 
 def render(tables: Sequence[Table], width: int | None = -1, file: IO[str] | None = None) -> None:
