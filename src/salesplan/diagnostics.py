@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from salesplan.escape import printable
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -34,7 +36,9 @@ class Diagnostic:
     path: str = ""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.code} {self.message}"
+        """The one text form, `file:line:col: CODE message`, on one line: a control
+        character from a file name or a value is shown escaped, never sent raw."""
+        return printable(f"{self.file}:{self.line}:{self.column}: {self.code} {self.message}")
 
     @property
     def is_error(self) -> bool:

@@ -26,6 +26,10 @@ class HelpCommand(TyperCommand):
         if type(command) is TyperCommand:
             command.__class__ = cls
 
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """`init DIR`, not typer's `init {DIR}`: a required argument as click writes it."""
+        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
     def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments, options = [], []
         for param in self.get_params(ctx):

@@ -12,7 +12,7 @@ from typing import Any
 
 from salesplan import __version__
 from salesplan.diagnostics import CATALOGUE, Diagnostic
-from salesplan.render.escape import printable
+from salesplan.escape import printable
 from salesplan.render.json import dumps
 from salesplan.render.output import Format
 
@@ -32,7 +32,7 @@ def failed(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
 
 def as_text(diagnostics: Sequence[Diagnostic]) -> str:
     """`file:line:col: CODE message` per line; control characters made visible."""
-    return "".join(f"{printable(str(d))}\n" for d in diagnostics)
+    return "".join(f"{d}\n" for d in diagnostics)
 
 
 @lru_cache(maxsize=64)

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import IO, Any
 
 from salesplan.diff import Change, PlanDiff, measure_of
+from salesplan.escape import printable
 from salesplan.render import json as j
-from salesplan.render.escape import printable
 from salesplan.render.markdown import escape
 from salesplan.render.markdown import table as markdown_table
 from salesplan.render.output import Format

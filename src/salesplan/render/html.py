@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from html import escape
 from typing import TYPE_CHECKING
 
 from salesplan import __version__
+from salesplan.escape import html as escape
 from salesplan.render.report import tables
 from salesplan.render.svg import Series, bar_chart
 from salesplan.render.table import Cell, Column, Money, Ratio, Table, show

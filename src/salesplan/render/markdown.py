@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from salesplan.render.escape import printable
+from salesplan.escape import printable
 from salesplan.render.table import Table, show
 
 # Characters that start Markdown syntax inline are escaped with a backslash; < > & become

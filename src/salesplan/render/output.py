@@ -101,8 +101,8 @@ def emit(
 
 def emit_story(fmt: Format, lines: list[str], document: Callable[[], dict[str, Any]]) -> None:
     """Render a narrative result (`allocate --explain`): prose as text or Markdown, or JSON."""
+    from salesplan.escape import printable
     from salesplan.render import json as j
-    from salesplan.render.escape import printable
 
     body = "".join(f"{printable(line)}\n" for line in lines)
     renderers: dict[Format, Callable[[], None]] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from salesplan.render.escape import printable
+from salesplan.escape import printable
 from salesplan.render.report import tables
 from salesplan.render.table import Table
 

@@ -10,7 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from html import escape
+
+from salesplan.escape import html as escape
 
 WIDTH = 560
 HEIGHT = 300

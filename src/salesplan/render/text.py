@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from salesplan.render.escape import printable
+from salesplan.escape import printable
 from salesplan.render.table import HIGH, Cell, Column, Ratio, Table, show
 
 if TYPE_CHECKING:

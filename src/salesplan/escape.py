@@ -31,3 +31,11 @@ def printable(text: str, keep: str = "") -> str:
 def printable_lines(text: str) -> str:
     """`printable` for each line of a multi-line text; its newlines stay."""
     return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def html(text: str) -> str:
+    """`text` for HTML or SVG: markup characters as entities (quotes too, for attributes),
+    control characters visible (they are not valid in HTML)."""
+    from html import escape
+
+    return escape(printable(text), quote=True)
