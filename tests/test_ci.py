@@ -3,6 +3,7 @@ that show them, and a plan repository run through `check` and `diff` as CI would
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -246,3 +247,57 @@ def test_pull_request_as_ci_sees_it(cli, tmp_path):
     assert ci_step(diff_run, checkout, env).returncode == 0
     assert summary.read_text().splitlines()[0] == first
     assert git(checkout, "status", "--porcelain") == ""
+
+
+# ---- a plan in a subfolder of a repository
+
+
+def test_init_in_a_subfolder_writes_the_workflow_at_the_repository_root(cli, tmp_path):
+    if not SALESPLAN.is_file() or shutil.which("bash") is None:
+        pytest.skip("needs bash and the salesplan script")
+    repo = tmp_path / "plans-repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    result = cli("init", repo / "plans" / "fy2027", "--ci", "github")
+    assert result.exit_code == 0, result.stderr
+    workflow_path = repo / ".github" / "workflows" / "salesplan.yml"
+    assert workflow_path.is_file()
+    assert not (repo / "plans" / "fy2027" / ".github").exists()  # GitHub would ignore it
+    assert f"Wrote the CI workflow {os.path.relpath(workflow_path)}" in result.stderr
+    workflow = yaml.safe_load(workflow_path.read_text())
+    job = workflow["jobs"]["plan"]
+    folder = job["defaults"]["run"]["working-directory"]
+    assert folder == "plans/fy2027"
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "FY2027 plan")
+    edit(repo / folder / "salesplan.yaml", "target: 12_800_000", "target: 13_000_000")
+    env = {
+        **os.environ,
+        "PATH": f"{SALESPLAN.parent}{os.pathsep}{os.environ['PATH']}",
+        "BASE_REF": "main",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    git(repo, "branch", "-q", "origin/main", "main")  # what the checkout's remote branch is
+    runs = [s["run"] for s in job["steps"] if "salesplan " in s.get("run", "")]
+    check_run, diff_run = runs
+    check = ci_step(check_run, repo / folder, env)
+    assert check.returncode == 1
+    (annotation,) = check.stdout.splitlines()
+    # the path from the repository root, so the annotation lands on the pull request's line
+    assert annotation.startswith("::error file=plans/fy2027/quotas.yaml,line=4,col=9,")
+    sarif = ci_step("salesplan check --format sarif", repo / folder, env)
+    (found,) = json.loads(sarif.stdout)["runs"][0]["results"]
+    uri = found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "plans/fy2027/quotas.yaml"
+    diff = ci_step(diff_run, repo / folder, env)
+    assert diff.returncode == 0, diff.stderr
+    assert "target +200,000" in (tmp_path / "summary.md").read_text()
+
+
+def test_the_workflow_installs_what_the_readme_says():
+    readme = (ROOT / "README.md").read_text()
+    for provider in CiProvider:
+        (text,) = ci_files(provider).values()
+        (install,) = re.findall(r'pip install "salesplan==([^"]+)"', text.decode())
+        assert f'pip install "salesplan=={install}"' in DOCS.read_text()
+    assert "pip install salesplan" in readme
