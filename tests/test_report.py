@@ -239,7 +239,7 @@ def test_html_is_self_contained(example, cli) -> None:
             if name in {"src", "href", "xlink:href", "action", "srcset", "poster", "data"}:
                 assert not (value or "").lower().startswith(("http:", "https:", "//")), value
     tags = [tag for tag, _ in page.tags]
-    assert tags.count("svg") == 2
+    assert tags.count("svg") == 3  # by unit, by period, by rep
     assert tags.count("rect") > 20  # bars and legend swatches
     assert "@media print" in text
 
@@ -249,9 +249,10 @@ def test_html_numbers_match_allocate_and_rollup(example, cli) -> None:
     rolled = run_json(cli, "rollup", example)
     page = parse(cli("report", example, "--format", "html").stdout)
     root = allocated["nodes"][0]
-    summary = page.rows("Summary")
-    assert number(summary["Target"][1]) == D(root["total"])
-    assert number(summary["Forecast (bottom-up)"][1]) == D(rolled["nodes"][0]["forecast"]["total"])
+    assert "Summary" not in page.tables  # the cards show it; no table repeats them
+    year = page.rows("Phasing per period")["year"]
+    assert number(year[1]) == D(root["total"])
+    assert number(year[4]) == D(rolled["nodes"][0]["forecast"]["total"])
     regions = page.rows("By region")
     expected = {n["id"]: D(n["total"]) for n in allocated["nodes"] if n["level"] == "region"}
     assert {k: number(v[2]) for k, v in regions.items() if k != "total"} == expected
@@ -322,13 +323,15 @@ def test_xlsx_sheets_formats_and_totals(example, cli, tmp_path) -> None:
     target = tmp_path / "report.xlsx"
     result = cli("report", example, "-o", target)
     assert result.exit_code == 0, result.stderr
-    book = openpyxl.load_workbook(target)
+    book = openpyxl.load_workbook(target, data_only=True)  # formulas read as their cached values
+    formulas = openpyxl.load_workbook(target)
     assert book.sheetnames == [
         "Summary",
         "Over-assignment",
         "By region",
         "By team",
         "By rep",
+        "Quota per period",
         "Territories",
         "Phasing",
         "Hybrid flags",
@@ -345,8 +348,13 @@ def test_xlsx_sheets_formats_and_totals(example, cli, tmp_path) -> None:
         quota = header.index("quota")
         rows = {row[0].value: row for row in data_rows(sheet)}
         total = rows.pop("total")
-        assert total[quota].number_format == "#,##0.00"
+        assert total[quota].number_format == '"$"#,##0.00;-"$"#,##0.00'
         assert total[quota].font.bold
+        last = len(rows) + 1
+        letter = total[quota].column_letter
+        sums = f"=SUM({letter}2:{letter}{last})"
+        assert formulas[f"By {level}"][total[quota].coordinate].value == sums
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}{last}"
         assert D(str(total[quota].value)) == sum(by_level[level].values(), D(0))
         assert {k: D(str(r[quota].value)) for k, r in rows.items()} == by_level[level]
         coverage = rows[next(iter(rows))][header.index("coverage")]
@@ -364,7 +372,7 @@ def test_xlsx_text_never_becomes_a_formula(write_tree) -> None:
     hyperlink = next(c for c in names if c.value and str(c.value).startswith("="))
     assert hyperlink.data_type == "s"
     quota_format = book["By region"].cell(row=2, column=4).number_format
-    assert quota_format == "#,##0"  # JPY has no minor unit
+    assert quota_format == '"¥"#,##0;-"¥"#,##0'  # JPY has no minor unit
 
 
 def test_sheet_names_are_valid_and_distinct() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from salesplan.allocate import Allocation, effective_over_assignment
 from salesplan.capacity import CapacityReport, capacity_report
-from salesplan.fiscal import MONTHS, ZERO
+from salesplan.fiscal import MONTHS, ZERO, Calendar
 from salesplan.metrics import territory_metrics
 from salesplan.quotas import current_quotas, is_fresh
 from salesplan.reconcile import Reconciliation, reconcile
@@ -100,6 +100,23 @@ class PeriodRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RepPeriods:
+    """One rep's year, period by period: what a manager reviews with the rep."""
+
+    id: str
+    name: str | None
+    parent: str | None
+    status: str
+    quota: tuple[Decimal, ...]  # the quota per period (its sum is the rep's quota)
+    capacity: tuple[Decimal, ...]  # expected bookings per period
+    forecast: tuple[Decimal, ...]  # the rep's submission per period
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.quota, ZERO)
+
+
+@dataclass(frozen=True, slots=True)
 class FlaggedNode:
     id: str
     level: str
@@ -166,6 +183,8 @@ class Report:
     chart_level: str
     chart_units: tuple[NodeRow, ...]  # the units the per-unit chart shows
     hybrid: Hybrid | None  # None: nobody has submitted
+    calendar: Calendar
+    reps: tuple[RepPeriods, ...]  # every rep, in the order of the tree
 
 
 def report_date() -> date:
@@ -209,7 +228,36 @@ def build_report(
         chart_level=chart_level,
         chart_units=chart_units,
         hybrid=hybrid,
+        calendar=calendar,
+        reps=_reps(plan, quotas, rolled, capacity),
     )
+
+
+def _reps(
+    plan: Plan, quotas: Allocation, rolled: Rollup, capacity: CapacityReport
+) -> tuple[RepPeriods, ...]:
+    width = len(plan.periods)
+    none = (ZERO,) * width
+    quota = {n.id: tuple(n.periods) for n in quotas.nodes}
+    expected = {r.id: tuple(r.periods) for r in capacity.reps}
+    forecast = {n.id: tuple(n.forecast_periods) for n in rolled.nodes}
+    found = []
+    for node in plan.tree.top_down():
+        if not node.is_rep:
+            continue
+        rep = plan.reps_by_id[node.id]
+        found.append(
+            RepPeriods(
+                rep.id,
+                rep.name,
+                node.parent,
+                rep.status,
+                quota.get(rep.id, none),
+                expected.get(rep.id, none),
+                forecast.get(rep.id, none),
+            )
+        )
+    return tuple(found)
 
 
 def _quotas_file(plan: Plan, diagnostics: Sequence[Diagnostic]) -> str:

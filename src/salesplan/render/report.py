@@ -4,17 +4,18 @@ of format and destination for `salesplan report`. The JSON document is in report
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from salesplan.fiscal import ZERO
 from salesplan.render import json as j
 from salesplan.render import reconcile as reconcile_view
 from salesplan.render.output import Format
 from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, Table, percent
 
 if TYPE_CHECKING:
-    from salesplan.report import NodeRow, Report
+    from salesplan.report import NodeRow, PeriodRow, Report
 
 MISSING_LISTED = 10  # rep ids named in the summary; the rest are counted
 
@@ -182,6 +183,7 @@ def named_tables(
         (f"By {level.level}", level_table(report, i, exact, compact))
         for i, level in enumerate(report.levels)
     ]
+    found.append(("Quota per period", rep_periods_table(report, exact)))
     if report.territories is not None:
         found.append(("Territories", territory_table(report, exact, compact)))
     found.append(("Phasing", phasing_table(report, exact)))
@@ -260,6 +262,32 @@ def level_table(report: Report, index: int, exact: bool = False, compact: bool =
     return table
 
 
+def rep_periods_table(report: Report, exact: bool = False) -> Table:
+    """Each rep's quota per period (the source of quota letters), with quarter subtotals in a
+    monthly plan, and the total of every column."""
+    from salesplan.render import periods
+
+    m = money(report, exact)
+    spec = periods.period_columns(report.calendar)
+    columns = [Column("rep", priority=HIGH), Column("name", priority=LOW)]
+    columns += [Column("team" if len(report.levels) > 1 else "parent", priority=LOW)]
+    columns += [Column("quota", True, HIGH), *periods.columns(spec)]
+    table = Table("Quota per rep and period", columns, name="quota-per-period")
+    exponent = report.exponent if exact else report.display_exponent
+    totals = [ZERO] * len(report.periods)
+    for rep in report.reps:
+        totals = [a + b for a, b in zip(totals, rep.quota)]
+        cells: list[Cell] = [rep.id, rep.name or "", rep.parent or "", m(rep.total)]
+        table.add([*cells, *periods.cells(spec, rep.quota, exponent)])
+    total: list[Cell] = ["total", "", "", m(sum(totals, ZERO))]
+    table.add([*total, *periods.cells(spec, totals, exponent)], strong=True)
+    table.notes.append(
+        "Each rep's quota split over the periods by seasonality and the rep's ramp; "
+        "the periods add up to the quota."
+    )
+    return table
+
+
 def territory_table(report: Report, exact: bool = False, compact: bool = False) -> Table:
     """Territories; the history column only when some territory gives a history."""
     m = money(report, exact)
@@ -311,7 +339,7 @@ def phasing_table(report: Report, exact: bool = False) -> Table:
             Column("coverage", True),
         ],
     )
-    for row, strong in [*((r, False) for r in report.phasing), (report.year, True)]:
+    for row, strong in phasing_rows(report):
         table.add(
             [
                 row.label,
@@ -326,6 +354,38 @@ def phasing_table(report: Report, exact: bool = False) -> Table:
         )
     table.notes.append("Gap: target minus forecast. Coverage: forecast against the target.")
     return table
+
+
+def phasing_rows(report: Report) -> list[tuple[PeriodRow, bool]]:
+    """The periods with people's labels (`Feb-27`), a subtotal after each quarter of a
+    monthly plan, and the year."""
+    from dataclasses import replace
+
+    from salesplan.render.periods import label
+
+    rows: list[tuple[PeriodRow, bool]] = []
+    monthly = report.calendar.kind == "month"
+    for i, row in enumerate(report.phasing):
+        rows.append((replace(row, label=label(report.calendar, i)), False))
+        if monthly and i % 3 == 2:
+            rows.append((_subtotal(f"Q{i // 3 + 1}", report.phasing[i - 2 : i + 1]), True))
+    return [*rows, (report.year, True)]
+
+
+def _subtotal(name: str, rows: Sequence[PeriodRow]) -> PeriodRow:
+    from salesplan.report import PeriodRow
+
+    target = sum((r.target for r in rows), ZERO)
+    forecast = sum((r.forecast for r in rows), ZERO)
+    return PeriodRow(
+        name,
+        target,
+        sum((r.quotas for r in rows), ZERO),
+        sum((r.capacity for r in rows), ZERO),
+        forecast,
+        target - forecast,
+        forecast / target if target else None,
+    )
 
 
 def hybrid_table(report: Report, exact: bool = False) -> Table:

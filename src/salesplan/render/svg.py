@@ -14,6 +14,7 @@ from decimal import Decimal
 from salesplan.escape import html as escape
 
 WIDTH = 560
+WIDE = 1136  # a chart across the page: two charts and the gap between them
 HEIGHT = 300
 LEFT, RIGHT, TOP, BOTTOM = 58, 12, 34, 46  # margins around the plot area
 CHAR_WIDTH = 6.4  # average width of an 11px label character, to shorten long labels
@@ -58,14 +59,15 @@ def bar_chart(
     series: Sequence[Series],
     exponent: int,
     unit: str,
+    width: int = WIDTH,
 ) -> str:
     """Grouped vertical bars: one group per category, one bar per series."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     values = [float(v) for s in series for v in s.values if v is not None]
     step = nice_step(max([0.0, *values]))
     top = step * max(math.ceil(max([0.0, *values]) / step), 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {HEIGHT}" role="img" '
         f'aria-label="{escape(label)}" preserveAspectRatio="xMidYMid meet">',
         f"<title>{escape(label)}</title>",
     ]
@@ -73,7 +75,7 @@ def bar_chart(
         tick = n * step
         y = TOP + plot_h - tick / top * plot_h
         parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<line class="grid" x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="axis" x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">'
             f"{short(tick)}</text>"
         )
@@ -99,7 +101,7 @@ def bar_chart(
             f"{escape(_fit(category, group - 4))}</text>"
         )
     parts.append(
-        f'<line class="baseline" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
+        f'<line class="baseline" x1="{LEFT}" x2="{width - RIGHT}" '
         f'y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>'
     )
     parts.append(_legend(series))
