@@ -53,7 +53,10 @@ padding:10px 14px 12px;background:#fff}
 border:1px solid #f6e0b5;border-radius:6px}
 .alerts li{margin:2px 0}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:18px;margin-top:18px}
-.charts figure.wide{grid-column:1/-1}
+.charts figure.wide{grid-column:1/-1;overflow-x:auto}
+.charts figure.wide svg.chart{min-width:720px}
+.scroll{overflow-x:auto;max-width:100%}
+table.data td:first-child{white-space:nowrap}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px 10px 4px}
 figcaption{font-weight:600;font-size:13.5px;margin:0 0 2px 4px}
 svg.chart{width:100%;height:auto;display:block}
@@ -76,7 +79,8 @@ p.note{margin:2px 0;color:var(--muted);font-size:12.5px}
 footer{margin-top:34px;padding-top:10px;border-top:1px solid var(--line);
 color:var(--muted);font-size:12px}
 @media (max-width:900px){.kpis{grid-template-columns:repeat(2,1fr)}
-.charts{grid-template-columns:1fr}}
+.charts{grid-template-columns:1fr}.page{padding:18px 16px 30px}
+table.data td,table.data th{padding:4px 6px}}
 @media print{@page{size:A4 landscape;margin:12mm}
 body{background:#fff;font-size:11px}
 .page{max-width:none;padding:0;min-height:0}
@@ -285,8 +289,8 @@ def table_html(t: Table, heading: bool = True) -> str:
     title = f"<h2>{escape(t.title)}</h2>" if heading else ""
     kind = "data narrow" if len(t.columns) <= NARROW_COLUMNS else "data"
     return (
-        f'{title}<table class="{kind}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>{notes}"
+        f'{title}<div class="scroll"><table class="{kind}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>{notes}"
     )
 
 
