@@ -133,3 +133,30 @@ def test_init_says_what_it_wrote_and_what_next(cli, tmp_path) -> None:
     for name in ("salesplan.yaml", "org.yaml", "quotas.yaml", "submissions/ (7 files)"):
         assert f"  {name}" in lines
     assert lines[-1].startswith(f"Next: salesplan check {tmp_path / 'acme-plan'}")
+
+
+def test_init_writes_submission_templates_that_the_plan_reads(cli, tmp_path) -> None:
+    import openpyxl
+
+    plan = tmp_path / "acme-plan"
+    result = cli("init", plan, "--templates", "xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "  templates/ (11 files)" in result.stderr.splitlines()
+    assert cli("check", plan).exit_code == 0  # templates/ is not read as submissions
+    book = openpyxl.load_workbook(plan / "templates" / "submissions" / "ben.xlsx")
+    assert book.sheetnames == ["Submissions", "Instructions"]
+    sheet = book["Submissions"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows == [("rep", "period", "amount", "note")] + [
+        ("ben", q, None, None) for q in ("Q1", "Q2", "Q3", "Q4")
+    ]
+    instructions = [r[0] for r in book["Instructions"].iter_rows(values_only=True)]
+    assert any("Q1 = Feb-27 to Apr-27" in line for line in instructions)
+    for row, amount in zip(range(2, 6), (100_000, 200_000, 300_000, 400_000)):
+        sheet.cell(row=row, column=3, value=amount)
+    (plan / "submissions" / "ben.yaml").unlink()
+    book.save(plan / "submissions" / "ben.xlsx")  # filled in and sent back
+    assert cli("check", plan).exit_code == 0
+    rolled = json.loads(cli("rollup", plan, "--format", "json").stdout)
+    ben = next(n for n in rolled["nodes"] if n["id"] == "ben")
+    assert ben["forecast"]["total"] == "1000000.00"

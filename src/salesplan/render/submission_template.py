@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from salesplan.fiscal import Calendar
 from salesplan.render.periods import label
 
 if TYPE_CHECKING:
@@ -58,8 +59,14 @@ def workbook(plan: Plan, rep_id: str, periods: list[str]) -> bytes:
 
 def instructions(plan: Plan, rep_id: str) -> list[str]:
     calendar = plan.calendar
+    size = calendar.months_per_period
     months = ", ".join(
-        f"{p} = {label(calendar, i)}" if calendar.kind == "month" else p
+        f"{p} = {label(Calendar(calendar.start, 'month'), i * size)}"
+        + (
+            f" to {label(Calendar(calendar.start, 'month'), i * size + size - 1)}"
+            if size > 1
+            else ""
+        )
         for i, p in enumerate(plan.periods)
     )
     return [
