@@ -160,3 +160,20 @@ def test_init_writes_submission_templates_that_the_plan_reads(cli, tmp_path) -> 
     rolled = json.loads(cli("rollup", plan, "--format", "json").stdout)
     ben = next(n for n in rolled["nodes"] if n["id"] == "ben")
     assert ben["forecast"]["total"] == "1000000.00"
+
+
+def test_messages_say_what_to_write_instead(example, cli) -> None:
+    org = example / "org.yaml"
+    text = org.read_text()
+    org.write_text(text.replace("parent: amer-ent", "parent: acme", 1))
+    found = cli("check", example).stdout
+    assert (
+        "SP304 rep 'ana' hangs under 'acme', a company; reps hang under a team: "
+        "write `parent:` with a team id (amer-com, amer-ent, emea-com, ...)"
+    ) in found
+    org.write_text(text.replace("ote: {base: 130_000, variable: 130_000}", "ote: 240000", 1))
+    found = cli("check", example).stdout
+    assert (
+        "SP203 expected a mapping of keys to values, got 240000; "
+        "write it as `ote: {base: ..., variable: ...}`"
+    ) in found
