@@ -333,7 +333,6 @@ def allocate(
     from salesplan.loading import display_name
     from salesplan.quotas import quotas_yaml
     from salesplan.render import allocation as view
-    from salesplan.render.output import emit, emit_story
 
     fmt = Format(format or "text")
     if explain is not None and fmt is Format.csv:
@@ -353,10 +352,9 @@ def allocate(
                 f"no node {explain!r} in the plan{did_you_mean(explain, (n.id for n in loaded.tree.top_down()))}",
                 2,
             )
-        why = explain_node(loaded, result, explain)
-        emit_story(fmt, view.explain_lines(loaded, why), lambda: view.explain_document(loaded, why))
+        view.render_explanation(loaded, explain_node(loaded, result, explain), fmt)
         return
-    emit(fmt, lambda: view.tables(loaded, result), lambda: view.document(loaded, result))
+    view.render(loaded, result, fmt)
 
 
 @app.command()
@@ -376,20 +374,14 @@ def capacity(
     from salesplan.help import parse_date
     from salesplan.quotas import current_quotas
     from salesplan.render import capacity as view
-    from salesplan.render.output import emit
     from salesplan.render.table import display_decimals
 
     loaded = load_or_exit(plan)
     quotas, source = current_quotas(loaded)
     report = capacity_report(loaded, quotas, parse_date(hire_start), source)
     settle_or_exit()
-    e, shown = loaded.currency_exponent, display_decimals(loaded)
-    emit(
-        Format(format or "text"),
-        lambda: view.tables(report, e, shown),
-        lambda: view.document(report, e),
-        checked_table(table, ("periods", "reps")),
-    )
+    fmt, e = Format(format or "text"), loaded.currency_exponent
+    view.render(report, fmt, e, display_decimals(loaded), checked_table(table, view.TABLES))
 
 
 def checked_table(name: str | None, known: tuple[str, ...]) -> str | None:
@@ -416,7 +408,6 @@ def rollup(
     """Roll rep submissions up the tree and compare them with the quotas."""
     from salesplan.quotas import current_quotas
     from salesplan.render import rollup as view
-    from salesplan.render.output import emit
     from salesplan.rollup import rollup as roll_up
     from salesplan.rollup import select
 
@@ -427,11 +418,7 @@ def rollup(
     except ValueError as err:
         fail(str(err), 2)
     settle_or_exit()
-    emit(
-        Format(format or "text"),
-        lambda: view.tables(loaded, result, source),
-        lambda: view.document(loaded, result, source),
-    )
+    view.render(loaded, result, source, Format(format or "text"))
 
 
 @app.command()
@@ -452,7 +439,6 @@ def reconcile(
     from salesplan.reconcile import reconcile as hybrid
     from salesplan.reconcile import to_allocation
     from salesplan.render import reconcile as view
-    from salesplan.render.output import emit
 
     loaded = load_or_exit(plan)
     quotas, _ = current_quotas(loaded)
@@ -466,11 +452,7 @@ def reconcile(
         typer.echo(f"Wrote the proposal to {write}; compare it with quotas.yaml.", err=True)
         if format is None:
             return
-    emit(
-        Format(format or "text"),
-        lambda: view.tables(loaded, result),
-        lambda: view.document(loaded, result),
-    )
+    view.render(loaded, result, Format(format or "text"))
 
 
 DIFF_FORMATS = (Format.text, Format.json, Format.markdown)

@@ -10,6 +10,7 @@ from salesplan.allocate import Allocation, Explanation, effective_over_assignmen
 from salesplan.quotas import amount_exponent
 from salesplan.render import json as j
 from salesplan.render import periods
+from salesplan.render.output import Format, emit, emit_story
 from salesplan.render.table import (
     HIGH,
     LOW,
@@ -165,3 +166,13 @@ def explain_document(plan: Plan, why: Explanation) -> dict[str, Any]:
             for p, w, a in zip(plan.periods, why.period_weights, why.node.periods)
         ],
     }
+
+
+def render(plan: Plan, allocation: Allocation, fmt: Format, source: str = "computed") -> None:
+    """Write an allocation to stdout in `fmt`: the quota table, or its JSON document."""
+    emit(fmt, lambda: tables(plan, allocation, source), lambda: document(plan, allocation, source))
+
+
+def render_explanation(plan: Plan, why: Explanation, fmt: Format) -> None:
+    """Write `allocate --explain` to stdout: the story as text or Markdown, or JSON."""
+    emit_story(fmt, explain_lines(plan, why), lambda: explain_document(plan, why))

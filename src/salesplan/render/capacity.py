@@ -6,7 +6,10 @@ from typing import Any
 
 from salesplan.capacity import CapacityReport
 from salesplan.render import json as j
+from salesplan.render.output import Format, emit
 from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table
+
+TABLES = ("periods", "reps")  # the names of its tables, for `--table NAME`
 
 
 def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -> list[Table]:
@@ -143,3 +146,10 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
             for r in report.reps
         ),
     }
+
+
+def render(
+    report: CapacityReport, fmt: Format, exponent: int, decimals: int, table: str | None
+) -> None:
+    """Write a capacity report to stdout in `fmt` (`table`: only that one)."""
+    emit(fmt, lambda: tables(report, exponent, decimals), lambda: document(report, exponent), table)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesplan.reconcile import ReconcileNode, Reconciliation
 from salesplan.render import json as j
+from salesplan.render.output import Format, emit
 from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table, display_decimals
 
 if TYPE_CHECKING:
@@ -109,3 +110,8 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
             for n in result.nodes
         ),
     }
+
+
+def render(plan: Plan, result: Reconciliation, fmt: Format) -> None:
+    """Write a reconciliation to stdout in `fmt`."""
+    emit(fmt, lambda: tables(plan, result), lambda: document(plan, result))

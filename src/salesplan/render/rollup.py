@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from salesplan.render import json as j
+from salesplan.render.output import Format, emit
 from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table, display_decimals
 from salesplan.rollup import Rollup
 
@@ -101,3 +102,8 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
             for n in rollup.nodes
         ),
     }
+
+
+def render(plan: Plan, rollup: Rollup, source: str, fmt: Format) -> None:
+    """Write a rollup to stdout in `fmt`."""
+    emit(fmt, lambda: tables(plan, rollup, source), lambda: document(plan, rollup, source))
