@@ -494,3 +494,25 @@ def test_text_clips_long_tables_and_keeps_totals() -> None:
     small = Table("t", [Column("a")])
     small.add(["x"])
     assert report_text.clipped(small) is small
+
+
+def test_xlsx_monthly_subtotals_are_formulas_over_their_months(write_tree, tmp_path) -> None:
+    """A monthly plan: months labelled from the calendar, a subtotal per quarter, each total a
+    SUM of exactly its rows, with the exact value cached for readers that do not calculate."""
+    import subprocess
+    import sys
+
+    plan = tmp_path / "big"
+    generate = [sys.executable, "benchmarks/generate.py", "--reps", "30", "--out", str(plan)]
+    subprocess.run(generate, check=True, capture_output=True, cwd=Path(__file__).parent.parent)
+    data = xlsx.render(report_of(plan))
+    formulas = openpyxl.load_workbook(io.BytesIO(data))["Phasing"]
+    values = openpyxl.load_workbook(io.BytesIO(data), data_only=True)["Phasing"]
+    labels = [c.value for c in formulas["A"][1:18]]
+    assert labels[:5] == ["Feb-27", "Mar-27", "Apr-27", "Q1", "May-27"]
+    assert labels[-1] == "year"
+    assert formulas["B5"].value == "=SUM(B2:B4)" and formulas["B9"].value == "=SUM(B6:B8)"
+    assert formulas["B18"].value == "=SUM(B2:B4,B6:B8,B10:B12,B14:B16)"
+    months = [values[f"B{r}"].value for r in (2, 3, 4)]
+    assert values["B5"].value == sum(months)
+    assert formulas.auto_filter.ref is None  # subtotals between the rows: no sorting

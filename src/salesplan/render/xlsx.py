@@ -144,7 +144,8 @@ def _sheet(workbook: Any, name: str, table: Table, currency: str) -> dict[str, D
         sheet.column_dimensions[get_column_letter(col)].width = min(width + 3, MAX_WIDTH)
     sheet.freeze_panes = "A2"
     plain = [i for i, strong in enumerate(table.strong) if not strong]
-    if table.columns and plain:  # filter and sort the rows; totals stay below
+    if table.columns and plain and not any(table.strong[: max(plain)]):
+        # filter and sort the rows; the totals below stay out (not with subtotals between)
         last = get_column_letter(len(table.columns))
         sheet.auto_filter.ref = f"A1:{last}{max(plain) + 2}"
     return cached
