@@ -13,7 +13,7 @@ import pytest
 
 from salesplan.escape import printable
 from salesplan.render import markdown, text
-from salesplan.render.table import Column, Table
+from salesplan.render.table import Column, ResultTable
 
 ESC, BEL = "\x1b", "\x07"
 NAME = (
@@ -55,7 +55,7 @@ def test_markup_and_controls_in_a_plan_name_are_text(example, cli, command) -> N
 def test_no_hyperlink_or_colour_from_user_text_on_a_terminal() -> None:
     from rich.console import Console
 
-    t = Table(f"[link=https://evil.example]x[/link] {ESC}]8;;https://e{BEL}y", [Column("id")])
+    t = ResultTable(f"[link=https://evil.example]x[/link] {ESC}]8;;https://e{BEL}y", [Column("id")])
     t.add([f"[red]ana[/red] {ESC}[2J"])
     t.notes.append("[link=https://evil.example]note[/link]")
     buffer = io.StringIO()

@@ -480,9 +480,9 @@ def test_text_to_a_pipe_is_plain(example, cli) -> None:
 
 
 def test_text_clips_long_tables_and_keeps_totals() -> None:
-    from salesplan.render.table import Column, Table
+    from salesplan.render.table import Column, ResultTable
 
-    table = Table("By rep", [Column("rep"), Column("quota", True)], notes=["a note"])
+    table = ResultTable("By rep", [Column("rep"), Column("quota", True)], notes=["a note"])
     for i in range(150):
         table.add([f"rep-{i:03d}", i])
     table.add(["total", 11_175], strong=True)
@@ -491,7 +491,7 @@ def test_text_clips_long_tables_and_keeps_totals() -> None:
     assert short.rows[-1] == ["total", 11_175] and short.strong[-1]
     assert short.notes[0].startswith("90 more row(s) not shown here")
     assert short.notes[1] == "a note"
-    small = Table("t", [Column("a")])
+    small = ResultTable("t", [Column("a")])
     small.add(["x"])
     assert report_text.clipped(small) is small
 

@@ -17,7 +17,7 @@ from salesplan.render.table import (
     Column,
     Money,
     Ratio,
-    Table,
+    ResultTable,
     amount,
     display_decimals,
     percent,
@@ -27,14 +27,14 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
-def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list[Table]:
+def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list[ResultTable]:
     exponent = min(plan.currency_exponent, amount_exponent(allocation.unit))
     spec = periods.period_columns(plan.calendar)
     columns = [Column("node", priority=HIGH), Column("level", priority=LOW)]
     columns += [Column("total", True, HIGH), Column("share", True, LOW)]
     columns += [*periods.columns(spec), Column("pinned", priority=LOW)]
     title = f"Quotas, {plan.settings.name} ({allocation.currency}; {source})"
-    table = Table(title, columns, name="quotas", decimals=display_decimals(plan))
+    table = ResultTable(title, columns, name="quotas", decimals=display_decimals(plan))
     tree = plan.tree
     nested = len({n.level for n in allocation.nodes}) > 1
     totals = {n.id: n.total for n in allocation.nodes}

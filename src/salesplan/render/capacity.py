@@ -7,13 +7,13 @@ from typing import Any
 from salesplan.capacity import CapacityReport
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
-from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable
 
 TABLES = ("periods", "reps")  # the names of its tables, for `--table NAME`
 
 
-def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -> list[Table]:
-    periods = Table(
+def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -> list[ResultTable]:
+    periods = ResultTable(
         f"Capacity vs target ({report.currency})",
         [
             Column("period"),
@@ -46,7 +46,7 @@ def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -
         strong=True,
     )
     periods.notes.extend(summary_lines(report, exponent if decimals is None else decimals))
-    reps = Table(
+    reps = ResultTable(
         f"Reps (quotas: {report.quota_source})",
         [
             Column("rep", priority=HIGH),

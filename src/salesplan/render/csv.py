@@ -7,10 +7,10 @@ import csv
 import io
 from collections.abc import Sequence
 
-from salesplan.render.table import Table, raw
+from salesplan.render.table import ResultTable, raw
 
 
-def render(tables: Sequence[Table]) -> str:
+def render(tables: Sequence[ResultTable]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for table in tables[:1]:

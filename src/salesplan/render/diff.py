@@ -16,7 +16,7 @@ from salesplan.render import json as j
 from salesplan.render.markdown import escape
 from salesplan.render.markdown import table as markdown_table
 from salesplan.render.output import Format
-from salesplan.render.table import HIGH, LOW, Cell, Column, Table, percent
+from salesplan.render.table import HIGH, LOW, Cell, Column, ResultTable, percent
 
 FOLD_AFTER = 15  # Markdown groups with more rows than this are folded
 DASH = "–"
@@ -26,7 +26,7 @@ DASH = "–"
 class Group:
     title: str
     entities: tuple[str, ...]
-    build: Callable[[PlanDiff, list[Change]], Table]
+    build: Callable[[PlanDiff, list[Change]], ResultTable]
 
 
 # ---- values for people
@@ -78,15 +78,15 @@ def percent_text(change: Change) -> str:
 # ---- the tables, one per group
 
 
-def _changes_table(title: str, id_header: str, field_header: str | None) -> Table:
+def _changes_table(title: str, id_header: str, field_header: str | None) -> ResultTable:
     columns = [Column("change", priority=LOW), Column(id_header, priority=HIGH)]
     columns += [Column(field_header, priority=HIGH)] if field_header else []
     columns += [Column("old", True, HIGH), Column("new", True, HIGH)]
     columns += [Column("delta", True, HIGH, signed=True)]
-    return Table(title, columns, name=title.split()[0].lower())
+    return ResultTable(title, columns, name=title.split()[0].lower())
 
 
-def settings_table(diff: PlanDiff, changes: list[Change]) -> Table:
+def settings_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
     table = _changes_table("Plan settings", "setting", None)
     for c in changes:
         name = (
@@ -96,8 +96,8 @@ def settings_table(diff: PlanDiff, changes: list[Change]) -> Table:
     return table
 
 
-def records_table(title: str, id_header: str) -> Callable[[PlanDiff, list[Change]], Table]:
-    def build(diff: PlanDiff, changes: list[Change]) -> Table:
+def records_table(title: str, id_header: str) -> Callable[[PlanDiff, list[Change]], ResultTable]:
+    def build(diff: PlanDiff, changes: list[Change]) -> ResultTable:
         table = _changes_table(title, id_header, "field")
         for c in changes:
             table.add([c.kind, c.id, c.field or "", *_values(c, diff.exponent)])
@@ -108,8 +108,8 @@ def records_table(title: str, id_header: str) -> Callable[[PlanDiff, list[Change
 
 def amounts_table(
     title: str, id_header: str, field_header: str | None
-) -> Callable[[PlanDiff, list[Change]], Table]:
-    def build(diff: PlanDiff, changes: list[Change]) -> Table:
+) -> Callable[[PlanDiff, list[Change]], ResultTable]:
+    def build(diff: PlanDiff, changes: list[Change]) -> ResultTable:
         table = _changes_table(title, id_header, field_header)
         table.columns.append(Column("%", True, LOW, signed=True))
         for c in changes:
@@ -128,14 +128,14 @@ def _values(change: Change, exponent: int) -> list[str]:
     ]
 
 
-def quotas_table(diff: PlanDiff, changes: list[Change]) -> Table:
+def quotas_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
     """One row per node that moved: its total before and after, then the move per period."""
     periods = [p for p in diff.periods if any(c.field == p for c in changes)]
     columns = [Column("node", priority=HIGH), Column("level", priority=LOW)]
     columns += [Column("old", True, HIGH), Column("new", True, HIGH)]
     columns += [Column("delta", True, HIGH, signed=True), Column("%", True, signed=True)]
     columns += [Column(f"{p} delta", True, LOW, signed=True) for p in periods]
-    table = Table("Quotas, allocated top-down", columns, name="quotas")
+    table = ResultTable("Quotas, allocated top-down", columns, name="quotas")
     by_node: dict[str, dict[str, Change]] = {}
     for c in changes:
         by_node.setdefault(c.id, {})[c.field or ""] = c
@@ -161,8 +161,8 @@ TOTAL_NAMES = {
 }
 
 
-def totals_table(diff: PlanDiff, changes: list[Change]) -> Table:
-    table = Table(
+def totals_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
+    table = ResultTable(
         "Totals and capacity",
         [
             Column("what", priority=HIGH),
@@ -192,7 +192,7 @@ GROUPS = (
 )
 
 
-def tables(diff: PlanDiff) -> list[Table]:
+def tables(diff: PlanDiff) -> list[ResultTable]:
     found = []
     for group in GROUPS:
         changes = [c for c in diff.changes if c.entity in group.entities]
@@ -338,8 +338,8 @@ def as_markdown(diff: PlanDiff) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _untitled(t: Table) -> Table:
-    return Table("", t.columns, t.rows, t.depth, t.strong, t.notes)
+def _untitled(t: ResultTable) -> ResultTable:
+    return ResultTable("", t.columns, t.rows, t.depth, t.strong, t.notes)
 
 
 # ---- the terminal

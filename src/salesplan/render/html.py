@@ -16,7 +16,7 @@ from salesplan.escape import html as escape
 from salesplan.fiscal import ZERO
 from salesplan.render.report import tables
 from salesplan.render.svg import WIDE, Series, bar_chart
-from salesplan.render.table import Cell, Column, Money, Ratio, Table, show
+from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable, show
 
 if TYPE_CHECKING:
     from salesplan.report import Report
@@ -276,7 +276,7 @@ def _td(cell: Cell, column: Column) -> str:
     return f"<td{attr}>{escape(text)}</td>"
 
 
-def table_html(t: Table, heading: bool = True) -> str:
+def table_html(t: ResultTable, heading: bool = True) -> str:
     head = "".join(
         f'<th class="num">{escape(c.header)}</th>' if c.numeric else f"<th>{escape(c.header)}</th>"
         for c in t.columns
@@ -294,7 +294,7 @@ def table_html(t: Table, heading: bool = True) -> str:
     )
 
 
-def _sections(found: Sequence[Table]) -> str:
+def _sections(found: Sequence[ResultTable]) -> str:
     """Every table but the summary, which the cards above already show."""
     return "".join(f"<section>{table_html(t)}</section>" for t in found if t.title != "Summary")
 

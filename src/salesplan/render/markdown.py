@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from salesplan.escape import printable
-from salesplan.render.table import Table, show
+from salesplan.render.table import ResultTable, show
 
 # Characters that start Markdown syntax inline are escaped with a backslash; < > & become
 # entities; a newline would end the table row.
@@ -37,7 +37,7 @@ def escape(text: str) -> str:
     return _AUTOLINK.sub(lambda m: m.group(1) + "&#8203;", text)
 
 
-def table(t: Table, heading: str = "###") -> str:
+def table(t: ResultTable, heading: str = "###") -> str:
     lines = [f"{heading} {escape(t.title)}", ""] if t.title else []
     lines.append("| " + " | ".join(escape(c.header) for c in t.columns) + " |")
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in t.columns) + "|")
@@ -52,5 +52,5 @@ def table(t: Table, heading: str = "###") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(tables: Sequence[Table]) -> str:
+def render(tables: Sequence[ResultTable]) -> str:
     return "\n".join(table(t) for t in tables)

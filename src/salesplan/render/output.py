@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from typing import Any
 
-from salesplan.render.table import Table
+from salesplan.render.table import ResultTable
 
 
 class Format(str, Enum):
@@ -64,7 +64,7 @@ def write_all(pieces: Iterable[str]) -> None:
     out.flush()
 
 
-def pick_table(tables: list[Table], name: str | None) -> list[Table]:
+def pick_table(tables: list[ResultTable], name: str | None) -> list[ResultTable]:
     """The one table named `name` (CSV is one table per stream); the first when None."""
     if name is None:
         return tables[:1]
@@ -77,7 +77,7 @@ def pick_table(tables: list[Table], name: str | None) -> list[Table]:
 
 def emit(
     fmt: Format,
-    tables: Callable[[], list[Table]],
+    tables: Callable[[], list[ResultTable]],
     document: Callable[[], dict[str, Any]],
     table: str | None = None,
 ) -> None:
@@ -86,7 +86,7 @@ def emit(
     from salesplan.render import csv, markdown, text
     from salesplan.render import json as j
 
-    def chosen() -> list[Table]:
+    def chosen() -> list[ResultTable]:
         found = tables()
         return pick_table(found, table) if table is not None or fmt is Format.csv else found
 

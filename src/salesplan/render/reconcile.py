@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from salesplan.reconcile import ReconcileNode, Reconciliation
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
-from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table, display_decimals
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, display_decimals
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -37,9 +37,9 @@ def flags(node: ReconcileNode) -> list[str]:
     return found
 
 
-def tables(plan: Plan, result: Reconciliation) -> list[Table]:
+def tables(plan: Plan, result: Reconciliation) -> list[ResultTable]:
     e = plan.currency_exponent
-    table = Table(
+    table = ResultTable(
         f"Hybrid proposal, {plan.settings.name} ({result.currency}; guardrail ±{result.max_shift:.0%})",
         list(COLUMNS),
         name="proposal",

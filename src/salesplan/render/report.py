@@ -12,7 +12,7 @@ from salesplan.fiscal import ZERO
 from salesplan.render import json as j
 from salesplan.render import reconcile as reconcile_view
 from salesplan.render.output import Format
-from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, Table, percent
+from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, ResultTable, percent
 
 if TYPE_CHECKING:
     from salesplan.report import NodeRow, PeriodRow, Report
@@ -165,7 +165,7 @@ def _quotas_text(status: str) -> str:
     }.get(status, "")
 
 
-def tables(report: Report, exact: bool = False, compact: bool = False) -> list[Table]:
+def tables(report: Report, exact: bool = False, compact: bool = False) -> list[ResultTable]:
     """Every table of the report. `exact`: amounts to the currency's minor unit (XLSX);
     `compact`: no name columns (a 100-column terminal)."""
     return [table for _, table in named_tables(report, exact, compact)]
@@ -173,7 +173,7 @@ def tables(report: Report, exact: bool = False, compact: bool = False) -> list[T
 
 def named_tables(
     report: Report, exact: bool = False, compact: bool = False
-) -> list[tuple[str, Table]]:
+) -> list[tuple[str, ResultTable]]:
     """The tables, each with a short name (an XLSX sheet)."""
     found = [
         ("Summary", summary_table(report, exact)),
@@ -192,16 +192,16 @@ def named_tables(
     return found
 
 
-def summary_table(report: Report, exact: bool = False) -> Table:
-    table = Table("Summary", [Column("measure"), Column("value", True), Column("detail")])
+def summary_table(report: Report, exact: bool = False) -> ResultTable:
+    table = ResultTable("Summary", [Column("measure"), Column("value", True), Column("detail")])
     for row in summary_lines(report, exact):
         table.add(list(row))
     return table
 
 
-def over_assignment_table(report: Report, exact: bool = False) -> Table:
+def over_assignment_table(report: Report, exact: bool = False) -> ResultTable:
     m = money(report, exact)
-    table = Table(
+    table = ResultTable(
         "Over-assignment by level",
         [
             Column("level"),
@@ -221,7 +221,9 @@ def over_assignment_table(report: Report, exact: bool = False) -> Table:
     return table
 
 
-def level_table(report: Report, index: int, exact: bool = False, compact: bool = False) -> Table:
+def level_table(
+    report: Report, index: int, exact: bool = False, compact: bool = False
+) -> ResultTable:
     level = report.levels[index]
     m = money(report, exact)
     is_rep = index == len(report.levels) - 1
@@ -233,7 +235,7 @@ def level_table(report: Report, index: int, exact: bool = False, compact: bool =
     columns += [Column("quota", True, HIGH), Column("forecast", True, HIGH)]
     columns += [Column("gap", True), Column("coverage", True, HIGH), Column("capacity", True)]
     columns += [] if is_rep else [Column("active", True, LOW), Column("planned", True, LOW)]
-    table = Table(f"By {level.level}", columns, name=level.level)
+    table = ResultTable(f"By {level.level}", columns, name=level.level)
 
     def cells(row: NodeRow) -> list[Cell]:
         out: list[Cell] = [row.id]
@@ -262,7 +264,7 @@ def level_table(report: Report, index: int, exact: bool = False, compact: bool =
     return table
 
 
-def rep_periods_table(report: Report, exact: bool = False) -> Table:
+def rep_periods_table(report: Report, exact: bool = False) -> ResultTable:
     """Each rep's quota per period (the source of quota letters), with quarter subtotals in a
     monthly plan, and the total of every column."""
     from salesplan.render import periods
@@ -272,7 +274,7 @@ def rep_periods_table(report: Report, exact: bool = False) -> Table:
     columns = [Column("rep", priority=HIGH), Column("name", priority=LOW)]
     columns += [Column("team" if len(report.levels) > 1 else "parent", priority=LOW)]
     columns += [Column("quota", True, HIGH), *periods.columns(spec)]
-    table = Table("Quota per rep and period", columns, name="quota-per-period")
+    table = ResultTable("Quota per rep and period", columns, name="quota-per-period")
     exponent = report.exponent if exact else report.display_exponent
     totals = [ZERO] * len(report.periods)
     for rep in report.reps:
@@ -288,7 +290,7 @@ def rep_periods_table(report: Report, exact: bool = False) -> Table:
     return table
 
 
-def territory_table(report: Report, exact: bool = False, compact: bool = False) -> Table:
+def territory_table(report: Report, exact: bool = False, compact: bool = False) -> ResultTable:
     """Territories; the history column only when some territory gives a history."""
     m = money(report, exact)
     totals = report.territory_totals
@@ -297,7 +299,7 @@ def territory_table(report: Report, exact: bool = False, compact: bool = False) 
     columns += [Column("owner"), Column("segment"), Column("potential", True)]
     columns += [Column("history", True)] if history else []
     columns += [Column("owner quota", True), Column("quota/potential", True), Column("flag")]
-    table = Table("Territories", columns)
+    table = ResultTable("Territories", columns)
     flags = {"open": "open", "unknown": "unknown owner", "planned": "planned hire"}
     for t in report.territories or ():
         cells: list[Cell] = [t.id]
@@ -325,9 +327,9 @@ def territory_table(report: Report, exact: bool = False, compact: bool = False) 
     return table
 
 
-def phasing_table(report: Report, exact: bool = False) -> Table:
+def phasing_table(report: Report, exact: bool = False) -> ResultTable:
     m = money(report, exact)
-    table = Table(
+    table = ResultTable(
         "Phasing per period",
         [
             Column("period"),
@@ -388,11 +390,11 @@ def _subtotal(name: str, rows: Sequence[PeriodRow]) -> PeriodRow:
     )
 
 
-def hybrid_table(report: Report, exact: bool = False) -> Table:
+def hybrid_table(report: Report, exact: bool = False) -> ResultTable:
     hybrid = report.hybrid
     assert hybrid is not None
     m = money(report, exact)
-    table = Table(
+    table = ResultTable(
         f"Hybrid proposal: flags (guardrail ±{hybrid.max_shift:.0%})", list(reconcile_view.COLUMNS)
     )
     for node in hybrid.flagged:

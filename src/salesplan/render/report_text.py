@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from salesplan.escape import printable
 from salesplan.render.report import tables
-from salesplan.render.table import Table
+from salesplan.render.table import ResultTable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,14 +21,14 @@ WIDTH = 100  # the report is laid out for this many columns
 ROWS = 60  # rows per table at most, besides its totals
 
 
-def clipped(t: Table, limit: int = ROWS) -> Table:
+def clipped(t: ResultTable, limit: int = ROWS) -> ResultTable:
     """`t` with its first `limit` rows and every totals row, noting what was left out."""
     kept = [i for i, strong in enumerate(t.strong) if not strong][:limit]
     left_out = len(t.rows) - sum(t.strong) - len(kept)
     if left_out <= 0:
         return t
     keep = set(kept) | {i for i, strong in enumerate(t.strong) if strong}
-    short = Table(t.title, t.columns, notes=list(t.notes), name=t.name, decimals=t.decimals)
+    short = ResultTable(t.title, t.columns, notes=list(t.notes), name=t.name, decimals=t.decimals)
     for i in sorted(keep):
         short.add(t.rows[i], t.depth[i], t.strong[i])
     short.notes.insert(

@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
-from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, Table, display_decimals
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, display_decimals
 from salesplan.rollup import Rollup
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
-def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
+def tables(plan: Plan, rollup: Rollup, source: str) -> list[ResultTable]:
     e = plan.currency_exponent
     scope = rollup.periods[0] if len(rollup.periods) == 1 else "year"
-    table = Table(
+    table = ResultTable(
         f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
         [
             Column("node", priority=HIGH),

@@ -47,7 +47,7 @@ class Column:
 
 
 @dataclass
-class Table:
+class ResultTable:
     title: str
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from salesplan.escape import printable
-from salesplan.render.table import HIGH, Cell, Column, Ratio, Table, show
+from salesplan.render.table import HIGH, Cell, Column, Ratio, ResultTable, show
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,7 +65,7 @@ def table_width(widths: Sequence[int]) -> int:
     return sum(widths) + 3 * len(widths) - 1 if widths else 0
 
 
-def natural_widths(t: Table, indent: int = INDENT) -> list[int]:
+def natural_widths(t: ResultTable, indent: int = INDENT) -> list[int]:
     from rich.cells import cell_len
 
     widths = [cell_len(printable(c.header)) for c in t.columns]
@@ -77,7 +77,7 @@ def natural_widths(t: Table, indent: int = INDENT) -> list[int]:
     return widths
 
 
-def layout(t: Table, width: int | None) -> Layout:
+def layout(t: ResultTable, width: int | None) -> Layout:
     """Which columns of `t` fit in `width` cells, and how narrow its text columns wrap."""
     natural = natural_widths(t)
     keep = list(range(len(t.columns)))
@@ -152,7 +152,7 @@ def _cell(cell: Cell, column: Column, decimals: int | None) -> Text:
     return text
 
 
-def rich_table(t: Table, width: int | None = None) -> tuple[object, list[str]]:
+def rich_table(t: ResultTable, width: int | None = None) -> tuple[object, list[str]]:
     """`t` as a rich table that fits `width`, and the headers of the columns left out."""
     from rich import box
     from rich.table import Table as RichTable
@@ -190,7 +190,7 @@ def dropped_note(dropped: list[str], width: int) -> str:
     )
 
 
-def print_table(out: Console, t: Table, width: int | None) -> None:
+def print_table(out: Console, t: ResultTable, width: int | None) -> None:
     from rich.text import Text
 
     table, dropped = rich_table(t, width)
@@ -201,7 +201,9 @@ def print_table(out: Console, t: Table, width: int | None) -> None:
     out.print()
 
 
-def render(tables: Sequence[Table], width: int | None = -1, file: IO[str] | None = None) -> None:
+def render(
+    tables: Sequence[ResultTable], width: int | None = -1, file: IO[str] | None = None
+) -> None:
     """Print `tables` to `file` (stdout) fitted to `width` (-1: `terminal_width()`)."""
     fit = terminal_width() if width == -1 else width
     out = console(fit, file)
@@ -209,7 +211,7 @@ def render(tables: Sequence[Table], width: int | None = -1, file: IO[str] | None
         print_table(out, t, fit)
 
 
-def to_string(tables: Sequence[Table], width: int | None) -> str:
+def to_string(tables: Sequence[ResultTable], width: int | None) -> str:
     """`tables` as plain text (no colour), fitted to `width`."""
     import io
 

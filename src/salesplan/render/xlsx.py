@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from salesplan.render.report import named_tables
-from salesplan.render.table import Cell, Money, Ratio, Table, quantized, show
+from salesplan.render.table import Cell, Money, Ratio, ResultTable, quantized, show
 
 if TYPE_CHECKING:
     from salesplan.report import Report
@@ -46,7 +46,7 @@ def money_format(exponent: int, currency: str = "") -> str:
     return f'"{symbol}"{number};-"{symbol}"{number}'
 
 
-def _sum_formula(table: Table, row: int, col: int) -> str | None:
+def _sum_formula(table: ResultTable, row: int, col: int) -> str | None:
     """`SUM(...)` over the rows that the total in `row` (0-based) adds up, when it is their
     exact sum: the plain rows since the previous total row, else every plain row above."""
     total = table.rows[row][col]
@@ -104,7 +104,7 @@ def _value(cell: Cell, currency: str) -> tuple[Any, str | None]:
     return cell, None
 
 
-def _sheet(workbook: Any, name: str, table: Table, currency: str) -> dict[str, Decimal]:
+def _sheet(workbook: Any, name: str, table: ResultTable, currency: str) -> dict[str, Decimal]:
     """Write `table` as a sheet; the cached values of its formulas, by cell."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
