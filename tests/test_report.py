@@ -265,6 +265,10 @@ def test_html_numbers_match_allocate_and_rollup(example, cli) -> None:
     assert D(document["summary"]["target"]) == D(root["total"])
     assert D(document["summary"]["forecast"]) == D(rolled["nodes"][0]["forecast"]["total"])
     assert D(document["summary"]["rep_quotas"]) == rep_sum
+    reps = {r["id"]: r for r in document["reps"]}
+    for node in allocated["nodes"]:
+        if node["level"] == "rep":
+            assert reps[node["id"]]["quota"] == {"total": node["total"], "periods": node["periods"]}
 
 
 def test_html_escapes_user_text(write_tree) -> None:

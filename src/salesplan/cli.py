@@ -329,6 +329,7 @@ def allocate(
     """Split the target top-down: levels, over-assignment, pins, phasing, exact rounding."""
     from salesplan.allocate import explain as explain_node
     from salesplan.diagnostics import did_you_mean
+    from salesplan.escape import printable
     from salesplan.fsutil import write_atomic
     from salesplan.loading import display_name
     from salesplan.quotas import quotas_yaml
@@ -343,7 +344,9 @@ def allocate(
     if write:
         target = loaded.root / loaded.settings.files.quotas
         write_atomic(target, quotas_yaml(result, loaded.digest).encode())
-        typer.echo(f"Wrote {display_name(target)} ({len(result.nodes)} nodes).", err=True)
+        typer.echo(
+            f"Wrote {printable(display_name(target))} ({len(result.nodes)} nodes).", err=True
+        )
         if format is None and explain is None:
             return
     if explain is not None:
