@@ -301,3 +301,10 @@ def test_the_workflow_installs_what_the_readme_says():
         (install,) = re.findall(r'pip install "salesplan==([^"]+)"', text.decode())
         assert f'pip install "salesplan=={install}"' in DOCS.read_text()
     assert "pip install salesplan" in readme
+
+
+def test_gitlab_job_for_a_plan_in_a_subfolder():
+    job = yaml.safe_load(ci_files(CiProvider.gitlab, "plans/fy2027")[".gitlab-ci.yml"])["salesplan"]
+    assert job["script"][0] == 'cd "plans/fy2027"'
+    assert job["artifacts"]["paths"] == ["plans/fy2027/salesplan-diff.md"]
+    assert ci_files(CiProvider.gitlab)[".gitlab-ci.yml"].decode() in DOCS.read_text()

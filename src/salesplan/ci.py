@@ -37,6 +37,7 @@ IN_FOLDER = {
     ),
     CiProvider.gitlab: ("  script:\n", '    - cd "{folder}" # the plan\'s folder\n'),
 }
+ARTIFACT = "paths: [salesplan-diff.md]"  # GitLab artifacts are named from the repository root
 VERSION = "SALESPLAN_VERSION"  # CI installs the release that wrote the workflow
 
 
@@ -50,6 +51,7 @@ def ci_files(provider: CiProvider, folder: str = ".") -> dict[str, bytes]:
         anchor, lines = IN_FOLDER[provider]
         assert anchor in text
         text = text.replace(anchor, anchor + lines.format(folder=folder), 1)
+        text = text.replace(ARTIFACT, ARTIFACT.replace("[", f"[{folder}/"))
     return {target: text.encode()}
 
 
