@@ -23,7 +23,7 @@ import pytest
 from salesplan import load_plan
 from salesplan.render import html, report_text, xlsx
 from salesplan.render.output import Format as ReportFormat
-from salesplan.render.report import choose_format
+from salesplan.render.report_file import choose_format
 from salesplan.report import Report, build_report
 
 GOLDEN = Path(__file__).parent / "golden"

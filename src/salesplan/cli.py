@@ -548,7 +548,7 @@ def report(
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """The whole plan as a report: summary, levels, territories, phasing, hires, hybrid flags."""
-    from salesplan.render import report as view
+    from salesplan.render import report_file as view
     from salesplan.report import build_report
 
     try:
