@@ -19,9 +19,14 @@ from typing import TYPE_CHECKING
 from salesplan.allocate import Allocation, effective_over_assignment
 from salesplan.capacity import CapacityReport, capacity_report
 from salesplan.fiscal import MONTHS, ZERO, Calendar
-from salesplan.metrics import territory_metrics
 from salesplan.quotas import current_quotas, is_fresh
 from salesplan.reconcile import Reconciliation, reconcile
+from salesplan.report_territories import (
+    TerritoryRow,
+    TerritoryTotals,
+    territory_rows,
+    territory_totals,
+)
 from salesplan.rollup import Rollup, RollupNode, rollup
 
 if TYPE_CHECKING:
@@ -64,28 +69,6 @@ class LevelReport:
     level: str
     rows: tuple[NodeRow, ...]
     total: NodeRow  # the level's sums (id "total")
-
-
-@dataclass(frozen=True, slots=True)
-class TerritoryRow:
-    id: str
-    name: str | None
-    owner: str | None
-    owner_status: str  # "open" | "unknown" | "active" | "planned"
-    segment: str | None
-    potential: Decimal | None
-    history: Decimal | None
-    owner_quota: Decimal | None
-    quota_share: Decimal | None  # owner's quota / potential of every territory they own
-
-
-@dataclass(frozen=True, slots=True)
-class TerritoryTotals:
-    count: int
-    open: int
-    potential: Decimal | None  # None: no territory gives the metric
-    history: Decimal | None
-    open_potential: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +190,7 @@ def build_report(
     hybrid = _hybrid(reconcile(plan, quotas)) if plan.submissions else None
     phasing = _phasing(plan, quotas, rolled, capacity)
     chart_level, chart_units = _chart(plan, levels)
-    territories = _territories(plan, quotas)
+    territories = territory_rows(plan, quotas)
     calendar = plan.calendar
     return Report(
         name=plan.settings.name,
@@ -222,7 +205,7 @@ def build_report(
         summary=_summary(plan, quotas, source, capacity, rolled.root, diagnostics),
         levels=levels,
         territories=territories,
-        territory_totals=_territory_totals(territories) if territories is not None else None,
+        territory_totals=territory_totals(territories) if territories is not None else None,
         phasing=phasing,
         year=_year(phasing),
         chart_level=chart_level,
@@ -367,53 +350,6 @@ def _total(rows: Sequence[NodeRow]) -> NodeRow:
         sum((r.capacity for r in rows), ZERO),
         sum(r.active for r in rows),
         sum(r.planned for r in rows),
-    )
-
-
-def _territories(plan: Plan, quotas: Allocation) -> tuple[TerritoryRow, ...] | None:
-    if plan.territories is None:
-        return None
-    metrics = territory_metrics(plan)
-    owned_potential: dict[str, Decimal] = {}
-    for t in plan.territories:
-        if t.owner is not None:
-            potential = metrics[t.id].get("potential", ZERO)
-            owned_potential[t.owner] = owned_potential.get(t.owner, ZERO) + potential
-    quota_of = {n.id: n.total for n in quotas.nodes}
-    rows = []
-    for t in plan.territories:
-        owner = t.owner
-        rep = plan.reps_by_id.get(owner) if owner is not None else None
-        known = rep is not None and owner in plan.tree
-        status = "open" if owner is None else (rep.status if known and rep else "unknown")
-        quota = quota_of.get(owner) if owner is not None and known else None
-        potential = owned_potential.get(owner or "", ZERO)
-        rows.append(
-            TerritoryRow(
-                t.id,
-                t.name,
-                owner,
-                status,
-                t.segment,
-                metrics[t.id].get("potential"),
-                metrics[t.id].get("history"),
-                quota,
-                quota / potential if quota is not None and potential else None,
-            )
-        )
-    return tuple(rows)
-
-
-def _territory_totals(rows: Sequence[TerritoryRow]) -> TerritoryTotals:
-    open_rows = [r for r in rows if r.owner_status in {"open", "unknown"}]
-    potentials = [r.potential for r in rows if r.potential is not None]
-    histories = [r.history for r in rows if r.history is not None]
-    return TerritoryTotals(
-        len(rows),
-        len(open_rows),
-        sum(potentials, ZERO) if potentials else None,
-        sum(histories, ZERO) if histories else None,
-        sum((r.potential or ZERO for r in open_rows), ZERO),
     )
 
 
