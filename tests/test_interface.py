@@ -123,6 +123,10 @@ def test_refused_overwrites_exit_2(example, cli, tmp_path) -> None:
     report = tmp_path / "r.md"
     report.write_text("mine")
     assert cli("report", example, "-o", report).exit_code == 2
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text("mine")
+    assert cli("reconcile", example, "--write", proposal).exit_code == 2
+    assert proposal.read_text() == "mine"
 
 
 def test_init_says_what_it_wrote_and_what_next(cli, tmp_path) -> None:

@@ -449,7 +449,7 @@ def reconcile(
     settle_or_exit()
     if write is not None:
         if write.exists() and not force:
-            fail(f"{write} exists; use --force to replace it", 1)
+            fail(f"{write} exists; use --force to replace it", 2)
         text = quotas_yaml(to_allocation(result), loaded.digest, "salesplan reconcile --write")
         write_atomic(write, text.encode())
         typer.echo(f"Wrote the proposal to {write}; compare it with quotas.yaml.", err=True)
