@@ -354,6 +354,7 @@ def as_text(diff: PlanDiff, width: int | None = -1, file: IO[str] | None = None)
     fit = text.terminal_width() if width == -1 else width
     out = text.console(fit, file)
     out.print(Text(printable(summary_line(diff)), style="bold"), soft_wrap=fit is None)
+    out.print()
     for t in tables(diff):
         text.print_table(out, t, fit)
 
