@@ -144,7 +144,7 @@ def test_init_ci_writes_the_workflow_once(cli, tmp_path, provider):
     assert cli("check", target).exit_code == 0
     path.write_text("# mine\n")
     again = cli("init", target, "--ci", provider.value)
-    assert again.exit_code == 1
+    assert again.exit_code == 2
     assert str(path) in again.stderr and "--force" in again.stderr
     assert path.read_text() == "# mine\n"
     assert cli("init", target, "--ci", provider.value, "--force").exit_code == 0
@@ -234,8 +234,8 @@ def test_pull_request_as_ci_sees_it(cli, tmp_path):
     assert diff.stdout == ""
     first, *rest = summary.read_text().splitlines()
     assert first == (
-        "**salesplan diff** `origin/main` → `working tree`: target +200,000.00 (+1.6%); "
-        "1 rep changed; 17 quotas moved; coverage 94.84% → 93.38%"
+        "**salesplan diff** `origin/main` → `working tree`: target +200,000 (+1.6%); "
+        "1 rep changed; 17 quotas moved; coverage 94.8% → 93.4%"
     )
     assert "| changed | ines | name | Ines Moreau | Inès Moreau |  |" in rest
 
@@ -392,3 +392,64 @@ def test_pull_request_waits_for_its_owners(cli, tmp_path):
     assert (check.returncode, check.stderr) == (0, "")
     assert summary.read_text().count("✅ approved") == 2
     assert git(checkout, "status", "--porcelain") == "?? approvers.json\n?? reviews.txt\n"
+
+
+# ---- a plan in a subfolder of a repository
+
+
+def test_init_in_a_subfolder_writes_the_workflow_at_the_repository_root(cli, tmp_path):
+    if not SALESPLAN.is_file() or shutil.which("bash") is None:
+        pytest.skip("needs bash and the salesplan script")
+    repo = tmp_path / "plans-repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    result = cli("init", repo / "plans" / "fy2027", "--ci", "github")
+    assert result.exit_code == 0, result.stderr
+    workflow_path = repo / ".github" / "workflows" / "salesplan.yml"
+    assert workflow_path.is_file()
+    assert not (repo / "plans" / "fy2027" / ".github").exists()  # GitHub would ignore it
+    assert f"Wrote the CI workflow {os.path.relpath(workflow_path)}" in result.stderr
+    workflow = yaml.safe_load(workflow_path.read_text())
+    job = workflow["jobs"]["plan"]
+    folder = job["defaults"]["run"]["working-directory"]
+    assert folder == "plans/fy2027"
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "FY2027 plan")
+    edit(repo / folder / "salesplan.yaml", "target: 12_800_000", "target: 13_000_000")
+    env = {
+        **os.environ,
+        "PATH": f"{SALESPLAN.parent}{os.pathsep}{os.environ['PATH']}",
+        "BASE_REF": "main",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    git(repo, "branch", "-q", "origin/main", "main")  # what the checkout's remote branch is
+    runs = [s["run"] for s in job["steps"] if "salesplan " in s.get("run", "")]
+    check_run, diff_run = runs
+    check = ci_step(check_run, repo / folder, env)
+    assert check.returncode == 1
+    (annotation,) = check.stdout.splitlines()
+    # the path from the repository root, so the annotation lands on the pull request's line
+    assert annotation.startswith("::error file=plans/fy2027/quotas.yaml,line=4,col=9,")
+    sarif = ci_step("salesplan check --format sarif", repo / folder, env)
+    (found,) = json.loads(sarif.stdout)["runs"][0]["results"]
+    uri = found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "plans/fy2027/quotas.yaml"
+    diff = ci_step(diff_run, repo / folder, env)
+    assert diff.returncode == 0, diff.stderr
+    assert "target +200,000" in (tmp_path / "summary.md").read_text()
+
+
+def test_the_workflow_installs_what_the_readme_says():
+    readme = (ROOT / "README.md").read_text()
+    for provider in CiProvider:
+        text = ci_files(provider)[WORKFLOWS[provider][0]]
+        (install,) = re.findall(r'pip install "salesplan==([^"]+)"', text.decode())
+        assert f'pip install "salesplan=={install}"' in DOCS.read_text()
+    assert "pip install salesplan" in readme
+
+
+def test_gitlab_job_for_a_plan_in_a_subfolder():
+    job = yaml.safe_load(ci_files(CiProvider.gitlab, "plans/fy2027")[".gitlab-ci.yml"])["salesplan"]
+    assert job["script"][0] == 'cd "plans/fy2027"'
+    assert job["artifacts"]["paths"] == ["plans/fy2027/salesplan-diff.md"]
+    assert ci_files(CiProvider.gitlab)[".gitlab-ci.yml"].decode() in DOCS.read_text()

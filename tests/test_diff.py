@@ -226,7 +226,7 @@ def test_markdown_golden(cli, repo, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert_golden("acme-diff.md", result.stdout)
     first = result.stdout.splitlines()[0]
-    assert first.startswith("**salesplan diff** `main~5` → `main`: target +200,000.00 (+1.6%);")
+    assert first.startswith("**salesplan diff** `main~5` → `main`: target +200,000 (+1.6%);")
     assert "2 reps changed" in first and "quotas moved" in first
     assert "<details><summary>Quotas, allocated top-down (" in result.stdout
     small = cli("diff", "main~5", "main", "--format", "markdown", "--min-change", "0.05")
@@ -249,7 +249,7 @@ def test_text_is_grouped(cli, repo, monkeypatch):
     result = cli("diff", "main~5")  # the working tree (= main) against main~5
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert out.startswith("main~5 → working tree: target +200,000.00 (+1.6%);")
+    assert out.startswith("main~5 → working tree: target +200,000 (+1.6%);")
     for title in (
         "Plan settings",
         "Reps",

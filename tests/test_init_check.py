@@ -29,7 +29,7 @@ def test_second_init_changes_nothing(cli, tmp_path):
     (tmp_path / "x" / "org.yaml").write_text("# mine\n")
     before = snapshot(tmp_path / "x")
     result = cli("init", tmp_path / "x")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a refused overwrite is a usage error
     assert "org.yaml" in result.stderr and "--force" in result.stderr
     assert snapshot(tmp_path / "x") == before
 

@@ -74,3 +74,25 @@ def test_readme_python_examples_run(tmp_path: Path, monkeypatch) -> None:
     assert blocks
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+def test_readme_plan_example_is_what_init_writes() -> None:
+    """The README's salesplan.yaml shows the values `salesplan init` writes (and documents
+    `files:` with its defaults, which the example leaves out)."""
+    import yaml
+
+    from salesplan.scaffold import scaffold
+
+    block = re.search(r"### salesplan.yaml\n\n```yaml\n(.*?)```", README.read_text(), re.DOTALL)
+    assert block is not None
+    shown = yaml.safe_load(block.group(1))
+    written = yaml.safe_load(scaffold("acme").files["salesplan.yaml"])
+    assert shown.pop("files") == {
+        "org": "org.yaml",
+        "territories": "territories.yaml",
+        "metrics": "metrics.csv",
+        "submissions": "submissions",
+        "quotas": "quotas.yaml",
+        "adjustments": "adjustments.yaml",
+    }
+    assert shown == written

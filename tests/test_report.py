@@ -22,7 +22,8 @@ import pytest
 
 from salesplan import load_plan
 from salesplan.render import html, report_text, xlsx
-from salesplan.render.report import ReportFormat, choose_format
+from salesplan.render.output import Format as ReportFormat
+from salesplan.render.report_file import choose_format
 from salesplan.report import Report, build_report
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -238,7 +239,7 @@ def test_html_is_self_contained(example, cli) -> None:
             if name in {"src", "href", "xlink:href", "action", "srcset", "poster", "data"}:
                 assert not (value or "").lower().startswith(("http:", "https:", "//")), value
     tags = [tag for tag, _ in page.tags]
-    assert tags.count("svg") == 2
+    assert tags.count("svg") == 3  # by unit, by period, by rep
     assert tags.count("rect") > 20  # bars and legend swatches
     assert "@media print" in text
 
@@ -248,9 +249,10 @@ def test_html_numbers_match_allocate_and_rollup(example, cli) -> None:
     rolled = run_json(cli, "rollup", example)
     page = parse(cli("report", example, "--format", "html").stdout)
     root = allocated["nodes"][0]
-    summary = page.rows("Summary")
-    assert number(summary["Target"][1]) == D(root["total"])
-    assert number(summary["Forecast (bottom-up)"][1]) == D(rolled["nodes"][0]["forecast"]["total"])
+    assert "Summary" not in page.tables  # the cards show it; no table repeats them
+    year = page.rows("Phasing per period")["year"]
+    assert number(year[1]) == D(root["total"])
+    assert number(year[4]) == D(rolled["nodes"][0]["forecast"]["total"])
     regions = page.rows("By region")
     expected = {n["id"]: D(n["total"]) for n in allocated["nodes"] if n["level"] == "region"}
     assert {k: number(v[2]) for k, v in regions.items() if k != "total"} == expected
@@ -263,6 +265,10 @@ def test_html_numbers_match_allocate_and_rollup(example, cli) -> None:
     assert D(document["summary"]["target"]) == D(root["total"])
     assert D(document["summary"]["forecast"]) == D(rolled["nodes"][0]["forecast"]["total"])
     assert D(document["summary"]["rep_quotas"]) == rep_sum
+    reps = {r["id"]: r for r in document["reps"]}
+    for node in allocated["nodes"]:
+        if node["level"] == "rep":
+            assert reps[node["id"]]["quota"] == {"total": node["total"], "periods": node["periods"]}
 
 
 def test_html_escapes_user_text(write_tree) -> None:
@@ -321,13 +327,15 @@ def test_xlsx_sheets_formats_and_totals(example, cli, tmp_path) -> None:
     target = tmp_path / "report.xlsx"
     result = cli("report", example, "-o", target)
     assert result.exit_code == 0, result.stderr
-    book = openpyxl.load_workbook(target)
+    book = openpyxl.load_workbook(target, data_only=True)  # formulas read as their cached values
+    formulas = openpyxl.load_workbook(target)
     assert book.sheetnames == [
         "Summary",
         "Over-assignment",
         "By region",
         "By team",
         "By rep",
+        "Quota per period",
         "Territories",
         "Phasing",
         "Hybrid flags",
@@ -344,8 +352,13 @@ def test_xlsx_sheets_formats_and_totals(example, cli, tmp_path) -> None:
         quota = header.index("quota")
         rows = {row[0].value: row for row in data_rows(sheet)}
         total = rows.pop("total")
-        assert total[quota].number_format == "#,##0.00"
+        assert total[quota].number_format == '"$"#,##0.00;-"$"#,##0.00'
         assert total[quota].font.bold
+        last = len(rows) + 1
+        letter = total[quota].column_letter
+        sums = f"=SUM({letter}2:{letter}{last})"
+        assert formulas[f"By {level}"][total[quota].coordinate].value == sums
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}{last}"
         assert D(str(total[quota].value)) == sum(by_level[level].values(), D(0))
         assert {k: D(str(r[quota].value)) for k, r in rows.items()} == by_level[level]
         coverage = rows[next(iter(rows))][header.index("coverage")]
@@ -363,7 +376,7 @@ def test_xlsx_text_never_becomes_a_formula(write_tree) -> None:
     hyperlink = next(c for c in names if c.value and str(c.value).startswith("="))
     assert hyperlink.data_type == "s"
     quota_format = book["By region"].cell(row=2, column=4).number_format
-    assert quota_format == "#,##0"  # JPY has no minor unit
+    assert quota_format == '"¥"#,##0;-"¥"#,##0'  # JPY has no minor unit
 
 
 def test_sheet_names_are_valid_and_distinct() -> None:
@@ -375,15 +388,13 @@ def test_sheet_names_are_valid_and_distinct() -> None:
 # ---- text and JSON
 
 
-def test_text_fits_100_columns(example, write_tree) -> None:
-    from rich.console import Console
-
+def test_text_fits_100_and_80_columns(example, write_tree) -> None:
     for report in (report_of(example), report_of(write_tree(HOSTILE))):
-        out = Console(width=100, record=True, file=io.StringIO())
-        report_text.show(report, out)
-        lines = out.export_text().splitlines()
-        assert len(lines) > 30
-        assert max(len(line) for line in lines) <= 100
+        for width in (100, 80):
+            lines = report_text.as_text(report, width).splitlines()
+            assert len(lines) > 30
+            assert max(len(line) for line in lines) <= width
+            assert not any("…" in line for line in lines)
 
 
 def test_text_with_long_ids_still_fits(write_tree) -> None:
@@ -457,7 +468,7 @@ def test_never_overwrites_without_force(example, cli, tmp_path) -> None:
     target.parent.mkdir()
     target.write_text("mine\n")
     refused = cli("report", example, "-o", target)
-    assert refused.exit_code == 1 and "--force" in refused.stderr
+    assert refused.exit_code == 2 and "--force" in refused.stderr
     assert target.read_text() == "mine\n"
     replaced = cli("report", example, "-o", target, "--force")
     assert replaced.exit_code == 0
@@ -473,9 +484,9 @@ def test_text_to_a_pipe_is_plain(example, cli) -> None:
 
 
 def test_text_clips_long_tables_and_keeps_totals() -> None:
-    from salesplan.render.table import Column, Table
+    from salesplan.render.table import Column, ResultTable
 
-    table = Table("By rep", [Column("rep"), Column("quota", True)], notes=["a note"])
+    table = ResultTable("By rep", [Column("rep"), Column("quota", True)], notes=["a note"])
     for i in range(150):
         table.add([f"rep-{i:03d}", i])
     table.add(["total", 11_175], strong=True)
@@ -484,6 +495,28 @@ def test_text_clips_long_tables_and_keeps_totals() -> None:
     assert short.rows[-1] == ["total", 11_175] and short.strong[-1]
     assert short.notes[0].startswith("90 more row(s) not shown here")
     assert short.notes[1] == "a note"
-    small = Table("t", [Column("a")])
+    small = ResultTable("t", [Column("a")])
     small.add(["x"])
     assert report_text.clipped(small) is small
+
+
+def test_xlsx_monthly_subtotals_are_formulas_over_their_months(write_tree, tmp_path) -> None:
+    """A monthly plan: months labelled from the calendar, a subtotal per quarter, each total a
+    SUM of exactly its rows, with the exact value cached for readers that do not calculate."""
+    import subprocess
+    import sys
+
+    plan = tmp_path / "big"
+    generate = [sys.executable, "benchmarks/generate.py", "--reps", "30", "--out", str(plan)]
+    subprocess.run(generate, check=True, capture_output=True, cwd=Path(__file__).parent.parent)
+    data = xlsx.render(report_of(plan))
+    formulas = openpyxl.load_workbook(io.BytesIO(data))["Phasing"]
+    values = openpyxl.load_workbook(io.BytesIO(data), data_only=True)["Phasing"]
+    labels = [c.value for c in formulas["A"][1:18]]
+    assert labels[:5] == ["Feb-27", "Mar-27", "Apr-27", "Q1", "May-27"]
+    assert labels[-1] == "year"
+    assert formulas["B5"].value == "=SUM(B2:B4)" and formulas["B9"].value == "=SUM(B6:B8)"
+    assert formulas["B18"].value == "=SUM(B2:B4,B6:B8,B10:B12,B14:B16)"
+    months = [values[f"B{r}"].value for r in (2, 3, 4)]
+    assert values["B5"].value == sum(months)
+    assert formulas.auto_filter.ref is None  # subtotals between the rows: no sorting

@@ -284,8 +284,6 @@ def test_the_python_api_takes_a_scenario(example: Path) -> None:
 def test_no_digit_is_cut_at_80_columns(example: Path, vary: str | None) -> None:
     import io
 
-    from rich.console import Console
-
     from salesplan.render import text
     from salesplan.render.scenarios import terminal_tables
     from salesplan.whatif import compare, sweep
@@ -295,7 +293,7 @@ def test_no_digit_is_cut_at_80_columns(example: Path, vary: str | None) -> None:
         write_scenario(example, name, source.replace("scenario: stretch", f"scenario: {name}"))
     result = sweep(example, [parse_vary(vary)]) if vary else compare(example)
     buffer = io.StringIO()
-    text.render(terminal_tables(result, 80), Console(file=buffer, width=80))
+    text.render(terminal_tables(result, 80), 80, buffer)
     shown = buffer.getvalue()
     assert "…" not in shown and "12,139,523.94" in shown
     assert all(len(line.rstrip()) <= 80 for line in shown.splitlines() if "━" in line)

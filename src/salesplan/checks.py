@@ -143,6 +143,16 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
             got = "a rep" if parent in plan.reps_by_id else f"a {level_of[parent]}"
             wanted = "the root" if rep_parent_level == ROOT_LEVEL else f"a {rep_parent_level}"
             message = f"rep {rep.id!r} hangs under {parent!r}, {got}; reps hang under {wanted}"
+            if rep_parent_level == ROOT_LEVEL:
+                message += ": remove `parent:`"
+            else:
+                ids = sorted(u for u, lv in level_of.items() if lv == rep_parent_level)
+                listed = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+                message += (
+                    f": write `parent:` with a {rep_parent_level} id ({listed})"
+                    if ids
+                    else f": add a unit of level {rep_parent_level} and name it in `parent:`"
+                )
             where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
             yield report("SP304", message, where, f"reps[{i}].parent")
 

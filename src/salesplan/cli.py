@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -20,7 +19,8 @@ from typer.core import TyperGroup
 
 from salesplan import __version__
 from salesplan.ci import CiProvider
-from salesplan.render.output import ReportFormat, TableFormat
+from salesplan.help import HelpCommand, date_option, format_option, path_help
+from salesplan.render.output import TABLES, Format
 from salesplan.render.scenario_format import ScenariosFormat
 
 if TYPE_CHECKING:
@@ -34,6 +34,11 @@ class InputError(Exception):
 
 
 class SalesplanGroup(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            HelpCommand.adopt(command)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
@@ -68,6 +73,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, laid out like gh's and ruff's (salesplan.help)
 )
 
 PlanArg = Annotated[
@@ -75,6 +81,7 @@ PlanArg = Annotated[
     typer.Argument(
         help="Plan folder or its salesplan.yaml; default: found from the current folder upward.",
         show_default=False,
+        metavar="PLAN",
     ),
 ]
 
@@ -119,18 +126,14 @@ def root(
     ctx.obj = {"debug": debug}
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
+CHECK_FORMATS = (Format.text, Format.json, Format.github, Format.sarif)
 
 
 @app.command()
 def check(
     plan: PlanArg = None,
-    strict: Annotated[bool, typer.Option(help="Warnings fail too.")] = False,
-    format: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    format: Annotated[str | None, format_option(CHECK_FORMATS)] = None,
     scenario: ScenarioOption = None,
 ) -> None:
     """Report every problem in the plan (and in each of its scenarios, unless --scenario
@@ -143,49 +146,65 @@ def check(
     found = loaded.diagnostics
     if scenario is None:
         found = capped(found + scenario_diagnostics(plan, loaded))
-    errors, warnings = render.counts(found)
-    failed = errors > 0 or (strict and warnings > 0)
-    emit(render.RENDERERS[format.value](found, not failed))
-    if format is CheckFormat.text and found:
-        color = "red" if failed else "yellow"
-        typer.secho(f"salesplan: {render.summary(found)}", err=True, fg=color)
+    failed = render.failed(found, strict)
+    render.show(found, Format(format or "text"), failed)
     raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new plan repository.")],
-    example: Annotated[str, typer.Option(help="Which example plan to write.")] = "acme",
-    force: Annotated[bool, typer.Option(help="Overwrite files that exist.")] = False,
+    directory: Annotated[
+        Path, typer.Argument(help="Folder for the new plan repository.", metavar="DIR")
+    ],
+    example: Annotated[
+        str, typer.Option(metavar="NAME", help="Which example plan to write (default acme).")
+    ] = "acme",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
     ci: Annotated[
-        CiProvider | None, typer.Option(help="Also write a CI workflow: github or gitlab.")
+        CiProvider | None,
+        typer.Option(
+            metavar="PROVIDER",
+            help="Also write a CI workflow: github or gitlab (at the git repository's root).",
+        ),
+    ] = None,
+    templates: Annotated[
+        str | None,
+        typer.Option(metavar="xlsx", help="Also write a submission workbook per rep to send out."),
     ] = None,
 ) -> None:
-    """Write a complete, valid example plan repository into DIRECTORY."""
+    """Write a complete, valid example plan repository into DIR."""
     from salesplan.ci import with_ci
+    from salesplan.render.init import written_lines
     from salesplan.scaffold import scaffold
 
-    files = with_ci(scaffold(example), ci)
+    if templates not in (None, "xlsx"):
+        raise typer.BadParameter(f"{templates!r}: the templates are xlsx", param_hint="--templates")
     if directory.exists() and not directory.is_dir():
         fail(f"{directory} exists and is not a folder", 2)
-    conflicts = files.conflicts(directory) + [
-        name for name in ["quotas.yaml"] if (directory / name).exists()
-    ]
+    files, elsewhere = with_ci(scaffold(example), ci, directory)
+    conflicts = files.conflicts(directory) + elsewhere.conflicts(Path("."))
+    conflicts += [name for name in ["quotas.yaml"] if (directory / name).exists()]
     if conflicts and not force:
         listed = "\n".join(f"  {directory / name}" for name in conflicts)
-        typer.echo(
-            f"salesplan: not overwriting {len(conflicts)} existing file(s):\n{listed}\n"
-            "Use --force to replace them.",
-            err=True,
-        )
-        raise typer.Exit(1)
-    written = files.write(directory)
-    written.append(write_quotas(directory))
-    if sys.stderr.isatty():  # a hint for people; scripts and CI get silence on success
-        typer.echo(
-            f"Wrote {len(written)} files to {directory}. Next: salesplan check {directory}",
-            err=True,
-        )
+        fail(f"not overwriting {len(conflicts)} existing file(s):\n{listed}\nUse --force.", 2)
+    written = [*files.write(directory), write_quotas(directory)]
+    if templates:
+        written += write_templates(directory)
+    typer.echo(written_lines(directory, written, elsewhere.write(Path("."))), err=True)
+
+
+def write_templates(directory: Path) -> list[str]:
+    """A submission workbook per rep of the freshly written plan, under templates/."""
+    from salesplan.fsutil import write_atomic
+    from salesplan.loading import load_plan
+    from salesplan.render.submission_template import templates
+
+    plan = load_plan(directory).plan
+    assert plan is not None
+    found = templates(plan)
+    for name, data in found.items():
+        write_atomic(directory / name, data)
+    return list(found)
 
 
 def write_quotas(directory: Path) -> str:
@@ -212,11 +231,21 @@ class SchemaKind(str, Enum):
 @app.command()
 def schema(
     kind: Annotated[
-        SchemaKind | None, typer.Argument(help="Which file; default: all of them.")
+        SchemaKind | None,
+        typer.Argument(
+            metavar="KIND", help="plan, org, territories, submission or quotas; default: all."
+        ),
     ] = None,
-    output_dir: Annotated[
-        Path | None, typer.Option("--output-dir", "-o", help="Write <kind>.schema.json files here.")
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help=path_help("Write the schema to this file; without KIND, a folder of them"),
+        ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
 ) -> None:
     """Print the JSON Schema of the plan files, for editors (yaml-language-server)."""
     import json
@@ -224,15 +253,20 @@ def schema(
     from salesplan.fsutil import write_atomic
     from salesplan.schema import json_schema, schema_files
 
-    if output_dir is not None:
-        for name, text in schema_files().items():
-            if kind is None or name.startswith(f"{kind.value}."):
-                write_atomic(output_dir / name, text.encode())
-        return
-    if kind is not None:
-        emit(json.dumps(json_schema(kind.value), indent=2) + "\n")
-    else:
-        emit(json.dumps({k.value: json_schema(k.value) for k in SchemaKind}, indent=2) + "\n")
+    text = json.dumps(
+        json_schema(kind.value) if kind else {k.value: json_schema(k.value) for k in SchemaKind},
+        indent=2,
+    )
+    files = {output: text + "\n"} if output is not None and kind is not None else {}
+    if output is not None and kind is None:
+        files = {output / name: body for name, body in schema_files().items()}
+    existing = [str(path) for path in files if path.exists()]
+    if existing and not force:
+        fail(f"not overwriting {', '.join(existing)}; use --force to replace", 2)
+    for path, body in files.items():
+        write_atomic(path, body.encode())
+    if output is None:
+        emit(text + "\n")
 
 
 def load_or_exit(plan_arg: Path | None, scenario: str | None = None) -> Plan:
@@ -259,12 +293,7 @@ def require_clean(loaded: Loaded) -> Plan:
     return loaded.plan
 
 
-FormatOption = Annotated[
-    TableFormat | None,
-    typer.Option(
-        "--format", "-f", help="text (default), json, csv or markdown.", show_default=False
-    ),
-]
+TableFormatOption = Annotated[str | None, format_option(TABLES)]
 
 
 @app.command()
@@ -274,75 +303,94 @@ def allocate(
     explain: Annotated[
         str | None, typer.Option(help="Explain how this node's quota was reached.", metavar="ID")
     ] = None,
-    format: FormatOption = None,
+    format: TableFormatOption = None,
     scenario: ScenarioOption = None,
 ) -> None:
     """Split the target top-down: levels, over-assignment, pins, phasing, exact rounding."""
     from salesplan.allocate import explain as explain_node
+    from salesplan.diagnostics import did_you_mean
+    from salesplan.escape import printable
     from salesplan.fsutil import write_atomic
     from salesplan.loading import display_name
     from salesplan.quotas import quotas_yaml
     from salesplan.render import allocation as view
-    from salesplan.render.output import emit
 
+    fmt = Format(format or "text")
+    if explain is not None and fmt is Format.csv:
+        raise typer.BadParameter("--explain writes text, json or markdown", param_hint="--format")
     loaded = load_or_exit(plan, scenario)
     result = loaded.allocation
     if write:
         target = loaded.root / loaded.settings.files.quotas
         write_atomic(target, quotas_yaml(result, loaded.digest).encode())
-        typer.echo(f"Wrote {display_name(target)} ({len(result.nodes)} nodes).", err=True)
+        typer.echo(
+            f"Wrote {printable(display_name(target))} ({len(result.nodes)} nodes).", err=True
+        )
         if format is None and explain is None:
             return
-    fmt = format or TableFormat.text
     if explain is not None:
         if explain not in loaded.tree:
-            fail(f"no node {explain!r} in the plan", 2)
-        why = explain_node(loaded, result, explain)
-        lines = view.explain_lines(loaded, why)
-        emit(fmt, lambda: [], lambda: view.explain_document(loaded, why), text_lines=lines)
+            fail(
+                f"no node {explain!r} in the plan{did_you_mean(explain, (n.id for n in loaded.tree.top_down()))}",
+                2,
+            )
+        view.render_explanation(loaded, explain_node(loaded, result, explain), fmt)
         return
-    emit(fmt, lambda: view.tables(loaded, result), lambda: view.document(loaded, result))
+    view.render(loaded, result, fmt)
 
 
 @app.command()
 def capacity(
     plan: PlanArg = None,
     hire_start: Annotated[
-        datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"], help="When hires would start; default the fiscal-year start."
-        ),
+        str | None, date_option("When hires would start (YYYY-MM-DD); default the year's start.")
     ] = None,
-    format: FormatOption = None,
+    table: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Show one table: periods or reps (CSV: periods)."),
+    ] = None,
+    format: TableFormatOption = None,
     scenario: ScenarioOption = None,
 ) -> None:
     """Ramp-adjusted capacity per period vs target, cost of sales and hires needed."""
     from salesplan.capacity import capacity_report
+    from salesplan.help import parse_date
     from salesplan.quotas import current_quotas
     from salesplan.render import capacity as view
-    from salesplan.render.output import emit
+    from salesplan.render.table import display_decimals
 
     loaded = load_or_exit(plan, scenario)
     quotas, source = current_quotas(loaded)
-    report = capacity_report(loaded, quotas, hire_start.date() if hire_start else None, source)
-    e = loaded.currency_exponent
-    emit(
-        format or TableFormat.text, lambda: view.tables(report, e), lambda: view.document(report, e)
-    )
+    report = capacity_report(loaded, quotas, parse_date(hire_start), source)
+    fmt, e = Format(format or "text"), loaded.currency_exponent
+    view.render(report, fmt, e, display_decimals(loaded), checked_table(table, view.TABLES))
+
+
+def checked_table(name: str | None, known: tuple[str, ...]) -> str | None:
+    """`--table NAME`, or a usage error naming the tables."""
+    from salesplan.diagnostics import did_you_mean
+
+    if name is not None and name not in known:
+        hint = did_you_mean(name, known) or f"; the tables are {', '.join(known)}"
+        raise typer.BadParameter(f"no table {name!r}{hint}", param_hint="--table")
+    return name
 
 
 @app.command()
 def rollup(
     plan: PlanArg = None,
-    level: Annotated[str | None, typer.Option(help="Show only this level (e.g. region).")] = None,
-    period: Annotated[str | None, typer.Option(help="Show only this period (e.g. Q2).")] = None,
-    format: FormatOption = None,
+    level: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Show only this level (e.g. region).")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(metavar="PERIOD", help="Show only this period (e.g. Q2).")
+    ] = None,
+    format: TableFormatOption = None,
     scenario: ScenarioOption = None,
 ) -> None:
     """Roll rep submissions up the tree and compare them with the quotas."""
     from salesplan.quotas import current_quotas
     from salesplan.render import rollup as view
-    from salesplan.render.output import emit
     from salesplan.rollup import rollup as roll_up
     from salesplan.rollup import select
 
@@ -352,11 +400,7 @@ def rollup(
         result = select(roll_up(loaded, quotas), level, period)
     except ValueError as err:
         fail(str(err), 2)
-    emit(
-        format or TableFormat.text,
-        lambda: view.tables(loaded, result, source),
-        lambda: view.document(loaded, result, source),
-    )
+    view.render(loaded, result, source, Format(format or "text"))
 
 
 @app.command()
@@ -377,8 +421,8 @@ def reconcile(
             "--accept", help="Accept the proposal: write its changes as pins to adjustments.yaml."
         ),
     ] = False,
-    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
-    format: FormatOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    format: TableFormatOption = None,
     scenario: ScenarioOption = None,
 ) -> None:
     """The hybrid proposal: top-down pools kept, quotas moved toward bottom-up within guardrails."""
@@ -387,7 +431,6 @@ def reconcile(
     from salesplan.reconcile import reconcile as hybrid
     from salesplan.reconcile import to_allocation
     from salesplan.render import reconcile as view
-    from salesplan.render.output import emit
 
     loaded = load_or_exit(plan, scenario)
     quotas, _ = current_quotas(loaded)
@@ -402,11 +445,7 @@ def reconcile(
         _accept(loaded, result)
     if (output is not None or accept) and format is None:
         return
-    emit(
-        format or TableFormat.text,
-        lambda: view.tables(loaded, result),
-        lambda: view.document(loaded, result),
-    )
+    view.render(loaded, result, Format(format or "text"))
 
 
 def _accept(loaded: Plan, result: Reconciliation) -> None:
@@ -432,10 +471,7 @@ def _accept(loaded: Plan, result: Reconciliation) -> None:
         typer.echo(f"Wrote {write_quotas(loaded.root)} for the accepted pins.", err=True)
 
 
-class DiffFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
+DIFF_FORMATS = (Format.text, Format.json, Format.markdown)
 
 
 class DiffSection(str, Enum):
@@ -449,27 +485,37 @@ class DiffSection(str, Enum):
 def diff(
     old: Annotated[
         str | None,
-        typer.Argument(help="Plan path or git revision; default HEAD.", show_default=False),
+        typer.Argument(
+            help="Plan path or git revision; default HEAD.", show_default=False, metavar="OLD"
+        ),
     ] = None,
     new: Annotated[
         str | None,
         typer.Argument(
-            help="Plan path or git revision; default the working tree.", show_default=False
+            help="Plan path or git revision; default the working tree.",
+            show_default=False,
+            metavar="NEW",
         ),
     ] = None,
     only: Annotated[
-        list[DiffSection] | None, typer.Option(help="Show only this section (repeatable).")
+        list[DiffSection] | None,
+        typer.Option(
+            metavar="SECTION",
+            help="Show only plan, org, quotas or submissions (repeat for several).",
+        ),
     ] = None,
     min_change: Annotated[
         float | None,
         typer.Option(
-            min=0, metavar="R", help="Hide quota moves under R of the old quota (0.01: 1%)."
+            min=0,
+            metavar="RATIO",
+            help="Hide quota moves smaller than RATIO of the old quota (0.01 is 1%).",
         ),
     ] = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")
     ] = False,
-    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    format: Annotated[str | None, format_option(DIFF_FORMATS)] = None,
 ) -> None:
     """What changed between two plans, and the quotas it moves: `salesplan diff main`
     compares the working tree with main, `salesplan diff HEAD~1 HEAD` two commits."""
@@ -477,6 +523,7 @@ def diff(
 
     from salesplan.diff import diff_plans, select
     from salesplan.render import diff as view
+    from salesplan.render.table import display_decimals
     from salesplan.revisions import open_sides
 
     with open_sides(old, new) as (before, after):
@@ -489,15 +536,19 @@ def diff(
         result = diff_plans(before.plan, after.plan, before.label, after.label)
     threshold = None if min_change is None else Decimal(str(min_change))
     shown = select(result, {s.value for s in only or ()}, threshold)
+    fmt = Format(format or "text")
     sections = []
-    if format is DiffFormat.markdown:
+    if fmt is Format.markdown:
         from salesplan.approvers import approvals
         from salesplan.render.approvers import section
 
         needed = approvals(before.plan, after.plan, select(result, (), threshold))
         sections = [section(needed)] if needed.uses_owners else []
-    view.render(shown, format.value, sections)
+    view.render(shown, fmt, display_decimals(after.plan), sections)
     raise typer.Exit(1 if exit_code and shown.changes else 0)
+
+
+REPORT_FORMATS = (Format.text, Format.markdown, Format.html, Format.xlsx, Format.json)
 
 
 @app.command()
@@ -509,31 +560,25 @@ def report(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write the report to FILE; its suffix (.txt .md .html .xlsx .json) sets the format.",
+            help=path_help(
+                "Write the report to FILE; its suffix (.txt .md .html .xlsx .json) sets the format"
+            ),
         ),
     ] = None,
-    format: Annotated[
-        ReportFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="text (default), markdown, html, xlsx or json.",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+    format: Annotated[str | None, format_option(REPORT_FORMATS)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
     scenario: ScenarioOption = None,
 ) -> None:
     """The whole plan as a report: summary, levels, territories, phasing, hires, hybrid flags."""
-    from salesplan.render import report as view
+    from salesplan.render import report_file as view
     from salesplan.report import build_report
 
     try:
-        fmt = view.choose_format(format, output, sys.stdout.isatty())
+        fmt = view.choose_format(Format(format) if format else None, output, sys.stdout.isatty())
     except ValueError as err:
         fail(str(err), 2)
     if output is not None and output.exists() and not force:
-        fail(f"{output} exists; use --force to replace it", 1)
+        fail(f"{output} exists; use --force to replace it", 2)
     loaded = load_with_progress(plan, scenario)  # kept whole: the report counts its diagnostics
     view.deliver(build_report(require_clean(loaded), loaded.diagnostics), fmt, output)
     if output is not None:
@@ -561,11 +606,12 @@ def approvers(
     require: Annotated[
         list[str] | None,
         typer.Option(
-            metavar="OWNER[,OWNER...]",
-            help="The approvals given (e.g. by CI): exit 1 naming every owner still missing.",
+            metavar="OWNERS",
+            help="The approvals given, comma-separated (e.g. by CI): exit 1 naming every owner "
+            "still missing.",
         ),
     ] = None,
-    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    format: Annotated[str | None, format_option(DIFF_FORMATS)] = None,
 ) -> None:
     """Who must approve the change from OLD to NEW: the owner of each moved quota's parent,
     and the root's owner for the target and settings (`salesplan approvers main`)."""
@@ -587,7 +633,7 @@ def approvers(
         assert before.plan is not None and after.plan is not None
         changed = diff_plans(before.plan, after.plan, before.label, after.label)
         result = approvals(before.plan, after.plan, select(changed, (), threshold))
-    view.render(result, format.value, given)
+    view.render(result, Format(format or "text").value, given)
     if (warning := view.unowned_warning(result)) is not None:
         typer.secho(f"salesplan: warning: {warning}", err=True, fg="yellow")
     missing = result.missing(given or ())
@@ -640,7 +686,7 @@ def import_(
     ] = False,
     format: Annotated[ImportFormat, typer.Option("--format", "-f")] = ImportFormat.text,
 ) -> None:
-    """CRM exports -> metrics.csv history, submissions/<source>.csv pipeline, accounts.csv."""
+    """CRM exports -> metrics.csv history, submissions/SOURCE.csv pipeline, accounts.csv."""
     from salesplan.importing import ImportOptions, run_import
     from salesplan.importing.writing import OutsidePlan
     from salesplan.render import importing as view
@@ -678,6 +724,9 @@ class BalanceObjective(str, Enum):
     distance = "distance"
 
 
+SCENARIO_FORMATS = (Format.text, Format.json, Format.markdown, Format.xlsx)
+
+
 @app.command()
 def balance(
     plan: PlanArg = None,
@@ -697,7 +746,7 @@ def balance(
     write: Annotated[
         bool, typer.Option("--write", help="Write the new owners into accounts.csv (atomically).")
     ] = False,
-    format: FormatOption = None,
+    format: TableFormatOption = None,
 ) -> None:
     """Balance the reps' books of accounts within a band, moving as little as possible."""
     import shutil
@@ -725,12 +774,10 @@ def balance(
         fail(f"--band must be a number such as 0.1, not {band!r}", 2)
     except BalanceError as err:
         fail(str(err), 2)
-    fmt = format or TableFormat.text
-    markdown = fmt is TableFormat.markdown
+    fmt = Format(format or "text")
+    markdown = fmt is Format.markdown
     width = (
-        shutil.get_terminal_size().columns
-        if fmt is TableFormat.text and sys.stdout.isatty()
-        else None
+        shutil.get_terminal_size().columns if fmt is Format.text and sys.stdout.isatty() else None
     )
     emit(fmt, lambda: view.tables(result, markdown, width), lambda: view.document(result))
     if result.status == "infeasible":
@@ -768,17 +815,13 @@ def scenarios(
     vary: Annotated[
         list[str] | None,
         typer.Option(
-            metavar="KEY=FROM:TO:STEP",
-            help="Sweep a numeric setting of salesplan.yaml, e.g. capacity.attainment=0.7:0.9:0.05 "
+            metavar="SWEEP",
+            help="KEY=FROM:TO:STEP: sweep a numeric setting of salesplan.yaml, e.g. "
+            "capacity.attainment=0.7:0.9:0.05 "
             "(twice: a grid), on the base or on the one NAME given.",
         ),
     ] = None,
-    format: Annotated[
-        ScenariosFormat | None,
-        typer.Option(
-            "--format", "-f", help="text (default), json, markdown or xlsx.", show_default=False
-        ),
-    ] = None,
+    format: Annotated[str | None, format_option(SCENARIO_FORMATS)] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
     ] = None,
@@ -801,7 +844,7 @@ def scenarios(
             if varies
             else compare(plan, names or None)
         )
-        view.deliver(result, format or ScenariosFormat.text, output, force)
+        view.deliver(result, ScenariosFormat(format or "text"), output, force)
     except ScenarioError as err:
         for d in err.diagnostics:
             typer.echo(str(d), err=True)

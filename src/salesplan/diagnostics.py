@@ -9,6 +9,8 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from salesplan.escape import printable
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -35,7 +37,9 @@ class Diagnostic:
     path: str = ""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.code} {self.message}"
+        """The one text form, `file:line:col: CODE message`, on one line: a control
+        character from a file name or a value is shown escaped, never sent raw."""
+        return printable(f"{self.file}:{self.line}:{self.column}: {self.code} {self.message}")
 
     @property
     def is_error(self) -> bool:

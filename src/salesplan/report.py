@@ -18,10 +18,15 @@ from typing import TYPE_CHECKING
 
 from salesplan.allocate import Allocation, effective_over_assignment
 from salesplan.capacity import CapacityReport, capacity_report
-from salesplan.fiscal import MONTHS, ZERO
-from salesplan.metrics import territory_metrics
+from salesplan.fiscal import MONTHS, ZERO, Calendar
 from salesplan.quotas import current_quotas
 from salesplan.reconcile import Reconciliation, reconcile
+from salesplan.report_territories import (
+    TerritoryRow,
+    TerritoryTotals,
+    territory_rows,
+    territory_totals,
+)
 from salesplan.rollup import Rollup, RollupNode, rollup
 
 if TYPE_CHECKING:
@@ -67,28 +72,6 @@ class LevelReport:
 
 
 @dataclass(frozen=True, slots=True)
-class TerritoryRow:
-    id: str
-    name: str | None
-    owner: str | None
-    owner_status: str  # "open" | "unknown" | "active" | "planned"
-    segment: str | None
-    potential: Decimal | None
-    history: Decimal | None
-    owner_quota: Decimal | None
-    quota_share: Decimal | None  # owner's quota / potential of every territory they own
-
-
-@dataclass(frozen=True, slots=True)
-class TerritoryTotals:
-    count: int
-    open: int
-    potential: Decimal | None  # None: no territory gives the metric
-    history: Decimal | None
-    open_potential: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class PeriodRow:
     label: str
     target: Decimal  # the company's quota in the period
@@ -97,6 +80,23 @@ class PeriodRow:
     forecast: Decimal
     gap: Decimal  # target - forecast
     coverage: Decimal | None  # forecast / target
+
+
+@dataclass(frozen=True, slots=True)
+class RepPeriods:
+    """One rep's year, period by period: what a manager reviews with the rep."""
+
+    id: str
+    name: str | None
+    parent: str | None
+    status: str
+    quota: tuple[Decimal, ...]  # the quota per period (its sum is the rep's quota)
+    capacity: tuple[Decimal, ...]  # expected bookings per period
+    forecast: tuple[Decimal, ...]  # the rep's submission per period
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.quota, ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +166,8 @@ class Report:
     chart_level: str
     chart_units: tuple[NodeRow, ...]  # the units the per-unit chart shows
     hybrid: Hybrid | None  # None: nobody has submitted
+    calendar: Calendar
+    reps: tuple[RepPeriods, ...]  # every rep, in the order of the tree
     scenario: str | None = None  # the scenario the report is of (scenarios/NAME.yaml)
 
     @property
@@ -194,7 +196,7 @@ def build_report(
     hybrid = _hybrid(reconcile(plan, quotas)) if plan.submissions else None
     phasing = _phasing(plan, quotas, rolled, capacity)
     chart_level, chart_units = _chart(plan, levels)
-    territories = _territories(plan, quotas)
+    territories = territory_rows(plan, quotas)
     calendar = plan.calendar
     return Report(
         scenario=plan.scenario,
@@ -210,13 +212,42 @@ def build_report(
         summary=_summary(plan, quotas, source, capacity, rolled.root, diagnostics),
         levels=levels,
         territories=territories,
-        territory_totals=_territory_totals(territories) if territories is not None else None,
+        territory_totals=territory_totals(territories) if territories is not None else None,
         phasing=phasing,
         year=_year(phasing),
         chart_level=chart_level,
         chart_units=chart_units,
         hybrid=hybrid,
+        calendar=calendar,
+        reps=_reps(plan, quotas, rolled, capacity),
     )
+
+
+def _reps(
+    plan: Plan, quotas: Allocation, rolled: Rollup, capacity: CapacityReport
+) -> tuple[RepPeriods, ...]:
+    width = len(plan.periods)
+    none = (ZERO,) * width
+    quota = {n.id: tuple(n.periods) for n in quotas.nodes}
+    expected = {r.id: tuple(r.periods) for r in capacity.reps}
+    forecast = {n.id: tuple(n.forecast_periods) for n in rolled.nodes}
+    found = []
+    for node in plan.tree.top_down():
+        if not node.is_rep:
+            continue
+        rep = plan.reps_by_id[node.id]
+        found.append(
+            RepPeriods(
+                rep.id,
+                rep.name,
+                node.parent,
+                rep.status,
+                quota.get(rep.id, none),
+                expected.get(rep.id, none),
+                forecast.get(rep.id, none),
+            )
+        )
+    return tuple(found)
 
 
 def _quotas_file(plan: Plan, diagnostics: Sequence[Diagnostic]) -> str:
@@ -326,53 +357,6 @@ def _total(rows: Sequence[NodeRow]) -> NodeRow:
         sum((r.capacity for r in rows), ZERO),
         sum(r.active for r in rows),
         sum(r.planned for r in rows),
-    )
-
-
-def _territories(plan: Plan, quotas: Allocation) -> tuple[TerritoryRow, ...] | None:
-    if plan.territories is None:
-        return None
-    metrics = territory_metrics(plan)
-    owned_potential: dict[str, Decimal] = {}
-    for t in plan.territories:
-        if t.owner is not None:
-            potential = metrics[t.id].get("potential", ZERO)
-            owned_potential[t.owner] = owned_potential.get(t.owner, ZERO) + potential
-    quota_of = {n.id: n.total for n in quotas.nodes}
-    rows = []
-    for t in plan.territories:
-        owner = t.owner
-        rep = plan.reps_by_id.get(owner) if owner is not None else None
-        known = rep is not None and owner in plan.tree
-        status = "open" if owner is None else (rep.status if known and rep else "unknown")
-        quota = quota_of.get(owner) if owner is not None and known else None
-        potential = owned_potential.get(owner or "", ZERO)
-        rows.append(
-            TerritoryRow(
-                t.id,
-                t.name,
-                owner,
-                status,
-                t.segment,
-                metrics[t.id].get("potential"),
-                metrics[t.id].get("history"),
-                quota,
-                quota / potential if quota is not None and potential else None,
-            )
-        )
-    return tuple(rows)
-
-
-def _territory_totals(rows: Sequence[TerritoryRow]) -> TerritoryTotals:
-    open_rows = [r for r in rows if r.owner_status in {"open", "unknown"}]
-    potentials = [r.potential for r in rows if r.potential is not None]
-    histories = [r.history for r in rows if r.history is not None]
-    return TerritoryTotals(
-        len(rows),
-        len(open_rows),
-        sum(potentials, ZERO) if potentials else None,
-        sum(histories, ZERO) if histories else None,
-        sum((r.potential or ZERO for r in open_rows), ZERO),
     )
 
 

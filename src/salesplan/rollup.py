@@ -15,6 +15,7 @@ from decimal import Decimal
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
+from salesplan.diagnostics import did_you_mean
 from salesplan.fiscal import ZERO
 
 if TYPE_CHECKING:
@@ -268,14 +269,19 @@ def select(rollup: Rollup, level: str | None = None, period: str | None = None) 
     nodes = rollup.nodes
     if level is not None:
         levels = list(dict.fromkeys(n.level for n in nodes))
+        level = next((name for name in levels if name.lower() == level.lower()), level)
         if level not in levels:
-            raise ValueError(f"unknown level {level!r}; the levels are {', '.join(levels)}")
+            hint = did_you_mean(level, levels) or f"; the levels are {', '.join(levels)}"
+            raise ValueError(f"unknown level {level!r}{hint}")
         nodes = tuple(n for n in nodes if n.level == level)
     if period is None:
         return replace(rollup, nodes=nodes)
+    period = next((p for p in rollup.periods if p.lower() == period.lower()), period)
     if period not in rollup.periods:
-        labels = ", ".join(rollup.periods)
-        raise ValueError(f"unknown period {period!r}; the periods are {labels}")
+        hint = (
+            did_you_mean(period, rollup.periods) or f"; the periods are {', '.join(rollup.periods)}"
+        )
+        raise ValueError(f"unknown period {period!r}{hint}")
     i = rollup.periods.index(period)
     return replace(rollup, periods=(period,), nodes=tuple(_one_period(n, i) for n in nodes))
 

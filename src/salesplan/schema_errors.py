@@ -98,6 +98,18 @@ def out_of_range(error: Any) -> bool:
     )
 
 
+MAPPING_ERRORS = frozenset({"dict_type", "model_type", "model_attributes_type"})
+
+
+def _mapping_hint(kind: str, model: type[BaseModel], loc: Loc) -> str:
+    """What a mapping that was given as a scalar looks like: `; write ote: {base: ..., ...}`."""
+    keys = _allowed_keys(model, loc) if kind in MAPPING_ERRORS and loc else []
+    if not keys or not isinstance(loc[-1], str):
+        return ""
+    shown = ", ".join(f"{k}: ..." for k in keys[:4]) + (", ..." if len(keys) > 4 else "")
+    return f"; write it as `{loc[-1]}: {{{shown}}}`"
+
+
 def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
     current: Any = model
     for part in loc:
@@ -149,7 +161,7 @@ def schema_diagnostics(
             file, line, col = doc.place(path)
             code = "SP204" if path == ("salesplan",) else "SP203"
             code = "SP412" if out_of_range(error) else code
-            message = friendly(error)
+            message = friendly(error) + _mapping_hint(kind, model, loc[len(prefix) :])
             if code == "SP204":
                 message = f"unsupported format version {show(error.get('input'))}; expected 1"
         seen.add(path)

@@ -9,19 +9,32 @@ from typing import TYPE_CHECKING, Any
 from salesplan.allocate import Allocation, Explanation, effective_over_assignment
 from salesplan.quotas import amount_exponent
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render import periods
+from salesplan.render.output import Format, emit, emit_story
+from salesplan.render.table import (
+    HIGH,
+    LOW,
+    Column,
+    Money,
+    Ratio,
+    ResultTable,
+    amount,
+    display_decimals,
+    percent,
+)
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
-def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list[Table]:
+def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list[ResultTable]:
     exponent = min(plan.currency_exponent, amount_exponent(allocation.unit))
-    periods = list(allocation.periods)
-    columns = [Column("node"), Column("level"), Column("total", True), Column("share", True)]
-    columns += [Column(p, True) for p in periods] + [Column("pinned")]
+    spec = periods.period_columns(plan.calendar)
+    columns = [Column("node", priority=HIGH), Column("level", priority=LOW)]
+    columns += [Column("total", True, HIGH), Column("share", True, LOW)]
+    columns += [*periods.columns(spec), Column("pinned", priority=LOW)]
     title = f"Quotas, {plan.settings.name} ({allocation.currency}; {source})"
-    table = Table(title, columns)
+    table = ResultTable(title, columns, name="quotas", decimals=display_decimals(plan))
     tree = plan.tree
     nested = len({n.level for n in allocation.nodes}) > 1
     totals = {n.id: n.total for n in allocation.nodes}
@@ -29,18 +42,19 @@ def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list
         parent_total = totals.get(node.parent or "", Decimal(0))
         share = Ratio(node.total / parent_total if parent_total else None)
         cells: list[Any] = [node.id, node.level, Money(node.total, exponent), share]
-        cells += [Money(p, exponent) for p in node.periods]
+        cells += periods.cells(spec, node.periods, exponent)
         cells.append("pin" if node.pinned else "")
         table.add(
             cells,
             depth=tree[node.id].depth if node.id in tree and nested else 0,
             strong=not tree[node.id].is_rep if node.id in tree else False,
         )
+    decimals = display_decimals(plan)
     table.notes.append("Over-assignment by level (sum of the level's quotas against the target):")
     for name, nominal, total, effective in effective_over_assignment(plan, allocation):
         table.notes.append(
-            f"  {name}: {total:,.{exponent}f}  nominal +{nominal:.1%} per level, "
-            f"effective {'+' if effective >= 0 else ''}{effective:.2%} over the target"
+            f"  {name}: {amount(total, decimals)}  nominal {percent(nominal, sign=True)} per "
+            f"level, effective {percent(effective, sign=True)} over the target"
         )
     return [table]
 
@@ -75,7 +89,8 @@ def _weight(value: Decimal | Fraction | int) -> str:
 
 def explain_lines(plan: Plan, why: Explanation) -> list[str]:
     """The story of one node's quota, from the root down, in plain sentences."""
-    e = plan.currency_exponent
+    e = display_decimals(plan)
+    exact = plan.currency_exponent
     cur = plan.settings.currency
     node = why.node
     lines = [f"Why {node.id} ({node.level}) carries {_fmt(node.total, e)} {cur}:", ""]
@@ -87,7 +102,7 @@ def explain_lines(plan: Plan, why: Explanation) -> list[str]:
         lines.append("")
         lines.append(f"{f.parent} -> {step.child} ({step.level} split: {f.rule})")
         lines.append(
-            f"  {f.parent} total {_fmt(f.parent_total, e)} x (1 + {f.over_assign}) = {_fmt(f.raw_pool, e)}, pool {_fmt(f.pool, e)} after rounding to {plan.unit}"
+            f"  {f.parent} total {_fmt(f.parent_total, e)} x (1 + {f.over_assign}) = {_fmt(f.raw_pool, exact)}, pool {_fmt(f.pool, e)} after rounding to {plan.unit}"
         )
         if f.pins:
             pins = ", ".join(f"{k} {_fmt(v, e)}" for k, v in f.pins.items())
@@ -103,19 +118,19 @@ def explain_lines(plan: Plan, why: Explanation) -> list[str]:
             else f"weight {_weight(step.weight)} of {_weight(total_weight)}"
         )
         lines.append(
-            f"  {step.child}: {weight_text} -> share {float(step.share):.4%} of {_fmt(f.rest, e)} = {float(step.exact):,.4f}"
+            f"  {step.child}: {weight_text} -> share {percent(float(step.share))} of {_fmt(f.rest, e)} = {_fmt(Decimal(step.exact.numerator) / Decimal(step.exact.denominator), exact)} exactly"
         )
         adjustment = step.result - Decimal(step.exact.numerator) / Decimal(step.exact.denominator)
         lines.append(
-            f"  largest-remainder rounding to {plan.unit}: {_fmt(step.result, e)} ({'+' if adjustment >= 0 else ''}{adjustment:,.4f})"
+            f"  largest-remainder rounding to {plan.unit}: {_fmt(step.result, e)} ({amount(adjustment, exact, sign=True)})"
         )
     lines.append("")
     weights_total = sum(why.period_weights, Decimal(0))
     basis = "seasonality x the rep's capacity per period" if node.level == "rep" else "seasonality"
     lines.append(f"Phasing by {basis}:")
-    for label, weight, amount in zip(plan.periods, why.period_weights, node.periods):
+    for label, weight, value in zip(plan.periods, why.period_weights, node.periods):
         share = weight / weights_total if weights_total else Decimal(0)
-        lines.append(f"  {label}: weight {float(weight):g} ({share:.2%}) -> {_fmt(amount, e)}")
+        lines.append(f"  {label}: weight {float(weight):g} ({percent(share)}) -> {_fmt(value, e)}")
     return lines
 
 
@@ -151,3 +166,13 @@ def explain_document(plan: Plan, why: Explanation) -> dict[str, Any]:
             for p, w, a in zip(plan.periods, why.period_weights, why.node.periods)
         ],
     }
+
+
+def render(plan: Plan, allocation: Allocation, fmt: Format, source: str = "computed") -> None:
+    """Write an allocation to stdout in `fmt`: the quota table, or its JSON document."""
+    emit(fmt, lambda: tables(plan, allocation, source), lambda: document(plan, allocation, source))
+
+
+def render_explanation(plan: Plan, why: Explanation, fmt: Format) -> None:
+    """Write `allocate --explain` to stdout: the story as text or Markdown, or JSON."""
+    emit_story(fmt, explain_lines(plan, why), lambda: explain_document(plan, why))

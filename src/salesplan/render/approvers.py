@@ -17,7 +17,7 @@ from typing import Any
 from salesplan.approvers import Approvals, Approver, Item, is_handle
 from salesplan.render import json as j
 from salesplan.render.diff import DASH, code_span, json_value, money, value_text
-from salesplan.render.table import Column, Table, show
+from salesplan.render.table import Column, ResultTable, show
 
 WIDE = 100  # terminal columns from which the text tables show the kind and level
 SHOWN_IN_CELL = 8  # ids listed in a summary cell before "and N more"
@@ -76,12 +76,14 @@ def status(approver: Approver, given: Collection[str] | None) -> str | None:
 # ---- tables
 
 
-def items_table(title: str, items: Sequence[Item], exponent: int, narrow: bool = False) -> Table:
+def items_table(
+    title: str, items: Sequence[Item], exponent: int, narrow: bool = False
+) -> ResultTable:
     """A row per change. `narrow` (a terminal under 100 columns) folds the kind into the id
     and leaves the level out, so that every digit of the amounts fits in 80 columns."""
     columns = [Column("id")] if narrow else [Column("change"), Column("id"), Column("level")]
     columns += [Column("old", True), Column("new", True), Column("delta", True), Column("%", True)]
-    table = Table(title, columns)
+    table = ResultTable(title, columns)
     for i in items:
         old, new = (value_text(v, i.measure, exponent) for v in (i.old, i.new))
         if narrow:
@@ -98,7 +100,7 @@ def owners_text(approver: Approver) -> str:
 
 def tables(
     result: Approvals, given: Collection[str] | None = None, narrow: bool = False
-) -> list[Table]:
+) -> list[ResultTable]:
     found = []
     for a in result.approvers:
         state = status(a, given)
@@ -249,22 +251,24 @@ def as_text(result: Approvals, given: Collection[str] | None = None) -> None:
 
     from salesplan.render import text
 
-    out = text.console()
+    width = text.terminal_width()
+    out = text.console(width)
     out.print(Text(summary_line(result), style="bold"), soft_wrap=True)
-    text.render([fit(t, out.width) for t in tables(result, given, out.width < WIDE)], out)
+    fitted = width or 10_000
+    text.render([fit(t, fitted) for t in tables(result, given, fitted < WIDE)], width)
 
 
 DROPPED_FIRST = ("%", "level", "change", "old")  # what a narrow terminal loses, in order
 
 
-def fit(table: Table, width: int) -> Table:
+def fit(table: ResultTable, width: int) -> ResultTable:
     """The table without the columns that would make rich cut digits to fit `width`."""
     for header in DROPPED_FIRST:
         if _width(table) <= width:
             break
         if header in (c.header for c in table.columns):
             index = [c.header for c in table.columns].index(header)
-            table = Table(
+            table = ResultTable(
                 table.title,
                 table.columns[:index] + table.columns[index + 1 :],
                 [row[:index] + row[index + 1 :] for row in table.rows],
@@ -275,7 +279,7 @@ def fit(table: Table, width: int) -> Table:
     return table
 
 
-def _width(table: Table) -> int:
+def _width(table: ResultTable) -> int:
     """The width rich gives the table uncut: the widest cell of each column plus padding."""
     widths = [len(c.header) for c in table.columns]
     for row in table.rows:

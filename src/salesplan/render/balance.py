@@ -3,16 +3,14 @@ JSON document of DESIGN §9."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
 from salesplan.balance_plan import BalanceResult
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render.table import Column, Money, Ratio, ResultTable
 
 TARGET_PLACES = 2  # targets and bounds are shares of a total: shown to two decimals
-_MARKDOWN = re.compile(r"([\\`*_\[\]@~&])")  # links, images, emphasis, code, @mentions
 
 
 def visible(text: str) -> str:
@@ -22,11 +20,6 @@ def visible(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-def markdown_text(text: str) -> str:
-    """User text that Markdown shows as written: no links, images, emphasis or @mentions."""
-    return _MARKDOWN.sub(r"\\\1", visible(text))
-
-
 def exponent(result: BalanceResult) -> int:
     """Decimals to show the metric with: those of its values."""
     values = [m.metric for m in result.moves] + [r.before for r in result.reps]
@@ -34,17 +27,19 @@ def exponent(result: BalanceResult) -> int:
     return min(max(places, default=0), 6)
 
 
-def tables(result: BalanceResult, markdown: bool = False, width: int | None = None) -> list[Table]:
+def tables(
+    result: BalanceResult, markdown: bool = False, width: int | None = None
+) -> list[ResultTable]:
     """The reps and the moves; with `width` (a terminal's), columns are dropped, least
     useful first, until every number fits whole."""
-    clean = markdown_text if markdown else visible
+    clean = visible  # the Markdown renderer escapes links, images and @mentions itself
     e = exponent(result)
     shown = max(e, TARGET_PLACES) if any(r.target % 1 for r in result.reps) else e
     title = (
         f"Balance of {clean(result.metric)} by {result.objective} "
         f"(target {result.rule}, band ±{(result.band * 100).normalize():f}%)"
     )
-    reps = Table(
+    reps = ResultTable(
         title,
         [
             Column("rep"),
@@ -74,7 +69,7 @@ def tables(result: BalanceResult, markdown: bool = False, width: int | None = No
             ]
         )
     reps.notes.extend(visible(line) for line in summary_lines(result, e))
-    moves = Table(
+    moves = ResultTable(
         f"Moves ({len(result.moves)})",
         [
             Column("account"),
@@ -110,7 +105,7 @@ CUT = "reason"  # the text column shortened to fit once nothing more can be drop
 ROOM = 3  # rich's padding and rule per column
 
 
-def fit(table: Table, width: int, drops: tuple[str, ...]) -> None:
+def fit(table: ResultTable, width: int, drops: tuple[str, ...]) -> None:
     """Drop columns of `table` (in `drops` order) until it fits `width` characters."""
     from salesplan.render.table import show
 

@@ -7,11 +7,14 @@ from typing import Any
 
 from salesplan.capacity import CapacityReport
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render.output import Format, emit
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable
+
+TABLES = ("periods", "reps")  # the names of its tables, for `--table NAME`
 
 
-def tables(report: CapacityReport, exponent: int) -> list[Table]:
-    periods = Table(
+def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -> list[ResultTable]:
+    periods = ResultTable(
         f"Expected bookings vs target ({report.currency})",
         [
             Column("period"),
@@ -20,6 +23,8 @@ def tables(report: CapacityReport, exponent: int) -> list[Table]:
             Column("gap", True),
             Column("capacity coverage", True),
         ],
+        name="periods",
+        decimals=decimals,
     )
     for label, target, capacity in zip(report.periods, report.target, report.capacity):
         periods.add(
@@ -41,22 +46,24 @@ def tables(report: CapacityReport, exponent: int) -> list[Table]:
         ],
         strong=True,
     )
-    periods.notes.extend(summary_lines(report, exponent))
-    reps = Table(
+    periods.notes.extend(summary_lines(report, exponent if decimals is None else decimals))
+    reps = ResultTable(
         f"Reps (quotas: {report.quota_source})",
         [
-            Column("rep"),
-            Column("team"),
+            Column("rep", priority=HIGH),
+            Column("team", priority=LOW),
             Column("status"),
-            Column("months on board", True),
-            Column("quota capacity", True),
-            Column("expected bookings", True),
-            Column("quota", True),
+            Column("months on board", True, LOW),
+            Column("quota capacity", True, HIGH),
+            Column("expected bookings", True, HIGH),
+            Column("quota", True, HIGH),
             Column("OTE (pro rata)", True),
-            Column("commission rate", True),
-            Column("quota/OTE", True),
+            Column("commission rate", True, LOW),
+            Column("quota/OTE", True, LOW),
             Column("flag"),
         ],
+        name="reps",
+        decimals=decimals,
     )
     for rep in report.reps:
         reps.add(
@@ -166,3 +173,10 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
             for r in report.reps
         ),
     }
+
+
+def render(
+    report: CapacityReport, fmt: Format, exponent: int, decimals: int, table: str | None
+) -> None:
+    """Write a capacity report to stdout in `fmt` (`table`: only that one)."""
+    emit(fmt, lambda: tables(report, exponent, decimals), lambda: document(report, exponent), table)

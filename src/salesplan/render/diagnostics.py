@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable, Sequence
-from pathlib import PurePath
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from salesplan import __version__
 from salesplan.diagnostics import CATALOGUE, Diagnostic
+from salesplan.escape import printable
 from salesplan.render.json import dumps
+from salesplan.render.output import Format
 
 DOCS = "https://github.com/salesplan/salesplan/blob/main/docs/diagnostics.md"
 
@@ -19,8 +24,34 @@ def counts(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
     return errors, len(diagnostics) - errors
 
 
+def failed(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
+    """Whether `check` fails: any error, or with `strict` any warning."""
+    errors, warnings = counts(diagnostics)
+    return errors > 0 or (strict and warnings > 0)
+
+
 def as_text(diagnostics: Sequence[Diagnostic]) -> str:
+    """`file:line:col: CODE message` per line; control characters made visible."""
     return "".join(f"{d}\n" for d in diagnostics)
+
+
+@lru_cache(maxsize=64)
+def _repository(folder: str) -> str | None:
+    """The git working tree holding `folder` (the nearest parent with a .git), if any."""
+    for candidate in (Path(folder), *Path(folder).parents):
+        if (candidate / ".git").exists():
+            return str(candidate)
+    return None
+
+
+def repository_path(file: str) -> str:
+    """`file` (relative to the current folder) relative to the root of its git repository,
+    as GitHub annotations and SARIF need it; unchanged outside a repository."""
+    path = os.path.realpath(file)
+    top = _repository(os.path.dirname(path))
+    if top is None:
+        return Path(file).as_posix()
+    return Path(os.path.relpath(path, top)).as_posix()
 
 
 def summary(diagnostics: Sequence[Diagnostic]) -> str:
@@ -43,6 +74,9 @@ def as_json(diagnostics: Sequence[Diagnostic], valid: bool) -> str:
     return dumps(document)
 
 
+CRLF = "\r\n"  # workflow commands encode these (%0D %0A); other controls are made visible
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -57,15 +91,15 @@ def as_github(diagnostics: Sequence[Diagnostic]) -> str:
     for d in diagnostics:
         kind = "error" if d.is_error else "warning"
         props = ",".join(
-            f"{name}={_escape_property(str(value))}"
+            f"{name}={_escape_property(printable(str(value), keep=CRLF))}"
             for name, value in (
-                ("file", d.file),
+                ("file", repository_path(d.file)),
                 ("line", d.line),
                 ("col", d.column),
                 ("title", f"{d.code} {CATALOGUE[d.code].title}"),
             )
         )
-        lines.append(f"::{kind} {props}::{_escape_data(d.message)}\n")
+        lines.append(f"::{kind} {props}::{_escape_data(printable(d.message, keep=CRLF))}\n")
     return "".join(lines)
 
 
@@ -92,7 +126,7 @@ def as_sarif(diagnostics: Sequence[Diagnostic]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": PurePath(d.file).as_posix()},
+                        "artifactLocation": {"uri": repository_path(d.file)},
                         "region": {"startLine": d.line, "startColumn": d.column},
                     },
                     **({"logicalLocations": [{"fullyQualifiedName": d.path}]} if d.path else {}),
@@ -122,9 +156,23 @@ def as_sarif(diagnostics: Sequence[Diagnostic]) -> str:
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERERS: dict[str, Callable[[Sequence[Diagnostic], bool], str]] = {
-    "text": lambda found, valid: as_text(found),
-    "json": as_json,
-    "github": lambda found, valid: as_github(found),
-    "sarif": lambda found, valid: as_sarif(found),
+RENDERERS: dict[Format, Callable[[Sequence[Diagnostic], bool], str]] = {
+    Format.text: lambda found, valid: as_text(found),
+    Format.json: as_json,
+    Format.github: lambda found, valid: as_github(found),
+    Format.sarif: lambda found, valid: as_sarif(found),
 }  # format -> (diagnostics, valid) -> output
+
+
+def show(diagnostics: Sequence[Diagnostic], fmt: Format, failed: bool) -> None:
+    """Write the diagnostics in `fmt` to stdout; in text, the summary line goes to stderr
+    (red when the check fails, yellow for warnings only), for people only."""
+    from salesplan.render.output import write
+
+    write(RENDERERS[fmt](diagnostics, not failed))
+    if fmt is Format.text and diagnostics:
+        colour = "\x1b[31m" if failed else "\x1b[33m"
+        line = f"salesplan: {summary(diagnostics)}"
+        if sys.stderr.isatty():
+            line = f"{colour}{line}\x1b[0m"
+        sys.stderr.write(line + "\n")

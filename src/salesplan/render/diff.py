@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import IO, Any
 
 from salesplan.diff import Change, PlanDiff, measure_of
+from salesplan.escape import printable
 from salesplan.render import json as j
 from salesplan.render.markdown import escape
 from salesplan.render.markdown import table as markdown_table
-from salesplan.render.table import Cell, Column, Table
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from salesplan.render.output import Format
+from salesplan.render.table import HIGH, LOW, Cell, Column, ResultTable, percent
 
 FOLD_AFTER = 15  # Markdown groups with more rows than this are folded
 DASH = "–"
@@ -27,7 +26,7 @@ DASH = "–"
 class Group:
     title: str
     entities: tuple[str, ...]
-    build: Callable[[PlanDiff, list[Change]], Table]
+    build: Callable[[PlanDiff, list[Change]], ResultTable]
 
 
 # ---- values for people
@@ -52,7 +51,7 @@ def value_text(value: Any, measure: str, exponent: int) -> str:
     if measure == "money":
         return money(Decimal(value), exponent)
     if measure == "ratio":
-        return f"{Decimal(value) * 100:.2f}%"
+        return percent(Decimal(value))
     if measure == "number":
         return f"{Decimal(value):,}"
     return str(value)
@@ -65,7 +64,7 @@ def delta_text(change: Change, exponent: int) -> str:
     if change.measure == "money":
         return money(Decimal(delta), exponent, sign=True)
     if change.measure == "ratio":
-        return f"{Decimal(delta) * 100:+.2f} pp"
+        return f"{Decimal(delta) * 100:+.1f} pp"
     if change.measure == "number":
         return f"{Decimal(delta):+,}"
     return f"{delta:+}"
@@ -73,20 +72,21 @@ def delta_text(change: Change, exponent: int) -> str:
 
 def percent_text(change: Change) -> str:
     relative = change.relative
-    return "" if relative is None else f"{relative * 100:+.1f}%"
+    return "" if relative is None else percent(relative, sign=True)
 
 
 # ---- the tables, one per group
 
 
-def _changes_table(title: str, id_header: str, field_header: str | None) -> Table:
-    columns = [Column("change"), Column(id_header)]
-    columns += [Column(field_header)] if field_header else []
-    columns += [Column("old", True), Column("new", True), Column("delta", True)]
-    return Table(title, columns)
+def _changes_table(title: str, id_header: str, field_header: str | None) -> ResultTable:
+    columns = [Column("change", priority=LOW), Column(id_header, priority=HIGH)]
+    columns += [Column(field_header, priority=HIGH)] if field_header else []
+    columns += [Column("old", True, HIGH), Column("new", True, HIGH)]
+    columns += [Column("delta", True, HIGH, signed=True)]
+    return ResultTable(title, columns, name=title.split()[0].lower())
 
 
-def settings_table(diff: PlanDiff, changes: list[Change]) -> Table:
+def settings_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
     table = _changes_table("Plan settings", "setting", None)
     for c in changes:
         name = (
@@ -96,8 +96,8 @@ def settings_table(diff: PlanDiff, changes: list[Change]) -> Table:
     return table
 
 
-def records_table(title: str, id_header: str) -> Callable[[PlanDiff, list[Change]], Table]:
-    def build(diff: PlanDiff, changes: list[Change]) -> Table:
+def records_table(title: str, id_header: str) -> Callable[[PlanDiff, list[Change]], ResultTable]:
+    def build(diff: PlanDiff, changes: list[Change]) -> ResultTable:
         table = _changes_table(title, id_header, "field")
         for c in changes:
             table.add([c.kind, c.id, c.field or "", *_values(c, diff.exponent)])
@@ -108,10 +108,10 @@ def records_table(title: str, id_header: str) -> Callable[[PlanDiff, list[Change
 
 def amounts_table(
     title: str, id_header: str, field_header: str | None
-) -> Callable[[PlanDiff, list[Change]], Table]:
-    def build(diff: PlanDiff, changes: list[Change]) -> Table:
+) -> Callable[[PlanDiff, list[Change]], ResultTable]:
+    def build(diff: PlanDiff, changes: list[Change]) -> ResultTable:
         table = _changes_table(title, id_header, field_header)
-        table.columns.append(Column("%", True))
+        table.columns.append(Column("%", True, LOW, signed=True))
         for c in changes:
             field = [c.field or ""] if field_header else []
             table.add([c.kind, c.id, *field, *_values(c, diff.exponent), percent_text(c)])
@@ -128,13 +128,14 @@ def _values(change: Change, exponent: int) -> list[str]:
     ]
 
 
-def quotas_table(diff: PlanDiff, changes: list[Change]) -> Table:
+def quotas_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
     """One row per node that moved: its total before and after, then the move per period."""
     periods = [p for p in diff.periods if any(c.field == p for c in changes)]
-    columns = [Column("node"), Column("level"), Column("old", True), Column("new", True)]
-    columns += [Column("delta", True), Column("%", True)]
-    columns += [Column(f"{p} delta", True) for p in periods]
-    table = Table("Quotas, allocated top-down", columns)
+    columns = [Column("node", priority=HIGH), Column("level", priority=LOW)]
+    columns += [Column("old", True, HIGH), Column("new", True, HIGH)]
+    columns += [Column("delta", True, HIGH, signed=True), Column("%", True, signed=True)]
+    columns += [Column(f"{p} delta", True, LOW, signed=True) for p in periods]
+    table = ResultTable("Quotas, allocated top-down", columns, name="quotas")
     by_node: dict[str, dict[str, Change]] = {}
     for c in changes:
         by_node.setdefault(c.id, {})[c.field or ""] = c
@@ -160,10 +161,16 @@ TOTAL_NAMES = {
 }
 
 
-def totals_table(diff: PlanDiff, changes: list[Change]) -> Table:
-    table = Table(
+def totals_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
+    table = ResultTable(
         "Totals and capacity",
-        [Column("what"), Column("old", True), Column("new", True), Column("delta", True)],
+        [
+            Column("what", priority=HIGH),
+            Column("old", True, HIGH),
+            Column("new", True, HIGH),
+            Column("delta", True, HIGH, signed=True),
+        ],
+        name="totals",
     )
     for c in changes:
         name = TOTAL_NAMES.get(c.field or "", c.field or "")
@@ -186,7 +193,7 @@ GROUPS = (
 )
 
 
-def tables(diff: PlanDiff) -> list[Table]:
+def tables(diff: PlanDiff) -> list[ResultTable]:
     found = []
     for group in GROUPS:
         changes = [c for c in diff.changes if c.entity in group.entities]
@@ -335,62 +342,39 @@ def as_markdown(diff: PlanDiff, sections: Sequence[str] = ()) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _untitled(t: Table) -> Table:
-    return Table("", t.columns, t.rows, t.depth, t.strong, t.notes)
+def _untitled(t: ResultTable) -> ResultTable:
+    return ResultTable("", t.columns, t.rows, t.depth, t.strong, t.notes)
 
 
 # ---- the terminal
 
-KIND_STYLES = {"added": "green", "removed": "red", "moved": "cyan", "changed": "yellow"}
 
-
-def as_text(diff: PlanDiff, out: Console | None = None) -> None:
+def as_text(diff: PlanDiff, width: int | None = -1, file: IO[str] | None = None) -> None:
+    """The summary line, then every group's table, fitted to the terminal (render/text)."""
     from rich.text import Text
 
-    from salesplan.render.text import console
+    from salesplan.render import text
 
-    out = out or console()
-    out.print(Text(summary_line(diff), style="bold"), soft_wrap=True)
+    fit = text.terminal_width() if width == -1 else width
+    out = text.console(fit, file)
+    out.print(Text(printable(summary_line(diff)), style="bold"), soft_wrap=fit is None)
+    out.print()
     for t in tables(diff):
-        out.print(_rich(t))
+        text.print_table(out, t, fit)
 
 
-def _rich(t: Table) -> object:
-    from rich import box
-    from rich.table import Table as RichTable
-    from rich.text import Text
-
-    table = RichTable(title=t.title, box=box.SIMPLE_HEAVY, title_justify="left")
-    for column in t.columns:
-        table.add_column(column.header, justify="right" if column.numeric else "left")
-    for row, depth, strong in zip(t.rows, t.depth, t.strong):
-        cells = [Text(str(cell or "")) for cell in row]  # user text is never parsed as markup
-        for column, cell in zip(t.columns, cells):
-            _colour(column.header, cell)
-        if cells and depth:
-            cells[0] = Text("  " * depth) + cells[0]
-        table.add_row(*cells, style="bold" if strong else None)
-    return table
-
-
-def _colour(header: str, cell: Any) -> None:
-    text = cell.plain
-    if header == "change":
-        cell.stylize(KIND_STYLES.get(text, ""))
-    elif header == "%" or header.endswith("delta"):
-        if text.startswith("+"):
-            cell.stylize("green")
-        elif text.startswith("-"):
-            cell.stylize("red")
-
-
-def render(diff: PlanDiff, fmt: str, sections: Sequence[str] = ()) -> None:
-    """Write `diff` to stdout in `fmt`: text, json or markdown (with `sections`)."""
+def render(
+    diff: PlanDiff, fmt: Format, decimals: int | None = None, sections: Sequence[str] = ()
+) -> None:
+    """Write `diff` to stdout in `fmt` (text, json or markdown, with `sections` after the
+    summary); people see amounts with `decimals` (the plan's display decimals), JSON the
+    currency's exact ones."""
     from salesplan.render.output import write
 
-    renderers: dict[str, Callable[[], None]] = {
-        "json": lambda: write(as_json(diff)),
-        "markdown": lambda: write(as_markdown(diff, sections)),
-        "text": lambda: as_text(diff),
+    shown = diff if decimals is None else replace(diff, exponent=decimals)
+    renderers: dict[Format, Callable[[], None]] = {
+        Format.json: lambda: write(as_json(diff)),
+        Format.markdown: lambda: write(as_markdown(shown, sections)),
+        Format.text: lambda: as_text(shown),
     }
     renderers[fmt]()

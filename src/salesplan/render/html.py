@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from html import escape
 from typing import TYPE_CHECKING
 
 from salesplan import __version__
+from salesplan.escape import html as escape
+from salesplan.fiscal import ZERO
 from salesplan.render.report import tables
-from salesplan.render.svg import Series, bar_chart
-from salesplan.render.table import Cell, Column, Money, Ratio, Table, show
+from salesplan.render.svg import WIDE, Series, bar_chart
+from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable, show
 
 if TYPE_CHECKING:
     from salesplan.report import Report
@@ -52,6 +53,10 @@ padding:10px 14px 12px;background:#fff}
 border:1px solid #f6e0b5;border-radius:6px}
 .alerts li{margin:2px 0}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:18px;margin-top:18px}
+.charts figure.wide{grid-column:1/-1;overflow-x:auto}
+.charts figure.wide svg.chart{min-width:720px}
+.scroll{overflow-x:auto;max-width:100%}
+table.data td:first-child{white-space:nowrap}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px 10px 4px}
 figcaption{font-weight:600;font-size:13.5px;margin:0 0 2px 4px}
 svg.chart{width:100%;height:auto;display:block}
@@ -74,7 +79,8 @@ p.note{margin:2px 0;color:var(--muted);font-size:12.5px}
 footer{margin-top:34px;padding-top:10px;border-top:1px solid var(--line);
 color:var(--muted);font-size:12px}
 @media (max-width:900px){.kpis{grid-template-columns:repeat(2,1fr)}
-.charts{grid-template-columns:1fr}}
+.charts{grid-template-columns:1fr}.page{padding:18px 16px 30px}
+table.data td,table.data th{padding:4px 6px}}
 @media print{@page{size:A4 landscape;margin:12mm}
 body{background:#fff;font-size:11px}
 .page{max-width:none;padding:0;min-height:0}
@@ -189,40 +195,67 @@ def alerts(report: Report) -> str:
     return '<ul class="alerts">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
 
 
+CHART_REPS = 24  # reps in the per-rep chart at most: the largest quotas
+
+
+def _series(quota: str, rows: Sequence[tuple[Decimal | None, Decimal, Decimal]]) -> list[Series]:
+    """The three series of every chart, always in this order and these colours."""
+    return [
+        Series(quota, "s-quota", [r[0] for r in rows]),
+        Series("Capacity", "s-capacity", [r[1] for r in rows]),
+        Series("Forecast", "s-forecast", [r[2] for r in rows]),
+    ]
+
+
+def _figure(caption: str, svg: str, wide: bool = False) -> str:
+    kind = ' class="wide"' if wide else ""
+    return f"<figure{kind}><figcaption>{escape(caption)}</figcaption>{svg}</figure>"
+
+
 def charts(report: Report) -> str:
     e, unit = report.display_exponent, report.currency
     units = report.chart_units
+    unit_title = f"Quota, capacity and forecast by {report.chart_level}"
     by_unit = bar_chart(
-        f"Quota, forecast and capacity by {report.chart_level}",
+        unit_title,
         [u.name or u.id for u in units],
-        [
-            Series("Quota", "s-quota", [u.quota for u in units]),
-            Series("Forecast", "s-forecast", [u.forecast for u in units]),
-            Series("Capacity", "s-capacity", [u.capacity for u in units]),
-        ],
+        _series("Quota", [(u.quota, u.capacity, u.forecast) for u in units]),
         e,
         unit,
     )
     periods = report.phasing
+    period_title = "Target, capacity and forecast by period"
     by_period = bar_chart(
-        "Target, capacity and forecast by period",
-        [p.label for p in periods],
-        [
-            Series("Target", "s-quota", [p.target for p in periods]),
-            Series("Capacity", "s-capacity", [p.capacity for p in periods]),
-            Series("Forecast", "s-forecast", [p.forecast for p in periods]),
-        ],
+        period_title,
+        list(period_labels(report)),
+        _series("Target", [(p.target, p.capacity, p.forecast) for p in periods]),
         e,
         unit,
     )
-    level = escape(report.chart_level)
+    reps = sorted(report.reps, key=lambda r: (-r.total, r.id))[:CHART_REPS]
+    reps.sort(key=report.reps.index)
+    shown = "" if len(reps) == len(report.reps) else f", the {len(reps)} largest quotas"
+    rep_title = f"Quota, capacity and forecast by rep{shown}"
+    by_rep = bar_chart(
+        rep_title,
+        [r.id for r in reps],
+        _series("Quota", [(r.total, sum(r.capacity, ZERO), sum(r.forecast, ZERO)) for r in reps]),
+        e,
+        unit,
+        width=WIDE,
+    )
     return (
         '<section class="charts">'
-        f"<figure><figcaption>Quota, forecast and capacity by {level} ({escape(unit)})"
-        f"</figcaption>{by_unit}</figure>"
-        f"<figure><figcaption>Target, capacity and forecast by period ({escape(unit)})"
-        f"</figcaption>{by_period}</figure></section>"
+        f"{_figure(f'{unit_title} ({unit})', by_unit)}"
+        f"{_figure(f'{period_title} ({unit})', by_period)}"
+        f"{_figure(f'{rep_title} ({unit})', by_rep, wide=True)}</section>"
     )
+
+
+def period_labels(report: Report) -> list[str]:
+    from salesplan.render.periods import labels
+
+    return labels(report.calendar)
 
 
 _SOURCES = {"quotas.yaml": "from quotas.yaml", "computed": "computed from the plan"}
@@ -243,7 +276,7 @@ def _td(cell: Cell, column: Column) -> str:
     return f"<td{attr}>{escape(text)}</td>"
 
 
-def table_html(t: Table, heading: bool = True) -> str:
+def table_html(t: ResultTable, heading: bool = True) -> str:
     head = "".join(
         f'<th class="num">{escape(c.header)}</th>' if c.numeric else f"<th>{escape(c.header)}</th>"
         for c in t.columns
@@ -256,13 +289,14 @@ def table_html(t: Table, heading: bool = True) -> str:
     title = f"<h2>{escape(t.title)}</h2>" if heading else ""
     kind = "data narrow" if len(t.columns) <= NARROW_COLUMNS else "data"
     return (
-        f'{title}<table class="{kind}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>{notes}"
+        f'{title}<div class="scroll"><table class="{kind}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>{notes}"
     )
 
 
-def _sections(found: Sequence[Table]) -> str:
-    return "".join(f"<section>{table_html(t)}</section>" for t in found)
+def _sections(found: Sequence[ResultTable]) -> str:
+    """Every table but the summary, which the cards above already show."""
+    return "".join(f"<section>{table_html(t)}</section>" for t in found if t.title != "Summary")
 
 
 def render(report: Report) -> str:

@@ -1,28 +1,54 @@
-"""Pick the renderer for a `--format`: one table of formats, no if/elif in the commands."""
+"""One output seam: the `Format` every command's `--format` names, and the functions that
+write a result's tables or document in it. Each command allows a subset of the formats; the
+CLI turns any other into a usage error (exit 2)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from typing import Any
 
-from salesplan.render.table import Table
+from salesplan.render.table import ResultTable
 
 
-class TableFormat(str, Enum):
+class Format(str, Enum):
     text = "text"
     json = "json"
     csv = "csv"
     markdown = "markdown"
-
-
-class ReportFormat(str, Enum):
-    text = "text"
-    markdown = "markdown"
     html = "html"
     xlsx = "xlsx"
-    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+TABLES = (Format.text, Format.json, Format.csv, Format.markdown)  # a command whose result is tables
+
+
+class UnsupportedFormat(ValueError):
+    """A format the command does not write (a usage error)."""
+
+
+def choose(
+    fmt: Format | str | None, allowed: Sequence[Format], command: str, what: str = ""
+) -> Format:
+    """`fmt` if `command` writes it (the first of `allowed` when None), else UnsupportedFormat
+    naming what it does write."""
+    if fmt is None:
+        return allowed[0]
+    chosen = Format(fmt)
+    if chosen not in allowed:
+        names = [f.value for f in allowed]
+        listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+        raise UnsupportedFormat(f"{command}{what} writes {listed}, not {chosen.value}")
+    return chosen
+
+
+def described(allowed: Sequence[Format]) -> str:
+    """Help text for a `--format` option: 'text (default), json, csv or markdown.'"""
+    names = [f"{allowed[0].value} (default)"] + [f.value for f in allowed[1:]]
+    return ", ".join(names[:-1]) + f" or {names[-1]}." if len(names) > 1 else names[0] + "."
 
 
 def write(text: str) -> None:
@@ -38,28 +64,50 @@ def write_all(pieces: Iterable[str]) -> None:
     out.flush()
 
 
+def pick_table(tables: list[ResultTable], name: str | None) -> list[ResultTable]:
+    """The one table named `name` (CSV is one table per stream); the first when None."""
+    if name is None:
+        return tables[:1]
+    for t in tables:
+        if t.name == name:
+            return [t]
+    known = ", ".join(t.name for t in tables)
+    raise UnsupportedFormat(f"no table {name!r}; the tables are {known}")
+
+
 def emit(
-    fmt: TableFormat,
-    tables: Callable[[], list[Table]],
+    fmt: Format,
+    tables: Callable[[], list[ResultTable]],
     document: Callable[[], dict[str, Any]],
-    text_lines: list[str] | None = None,
+    table: str | None = None,
 ) -> None:
-    """Render a result in `fmt`; each view is built only when its format asks for it."""
+    """Render a tabular result in `fmt`; each view is built only when its format asks for it.
+    `table` names the one table to write (every format); CSV writes the first by default."""
     from salesplan.render import csv, markdown, text
     from salesplan.render import json as j
 
-    if text_lines is not None:  # a narrative result (e.g. --explain) rather than tables
-        body = "\n".join(text_lines) + "\n"
-        narrative: dict[TableFormat, Callable[[], None]] = {
-            TableFormat.json: lambda: write(j.dumps(document())),
-            TableFormat.markdown: lambda: write(f"```\n{body}```\n"),
-        }
-        narrative.get(fmt, lambda: write(body))()
-        return
-    renderers: dict[TableFormat, Callable[[], None]] = {
-        TableFormat.text: lambda: text.render(tables()),
-        TableFormat.json: lambda: write_all(j.chunks(document())),
-        TableFormat.csv: lambda: write(csv.render(tables())),
-        TableFormat.markdown: lambda: write(markdown.render(tables())),
+    def chosen() -> list[ResultTable]:
+        found = tables()
+        return pick_table(found, table) if table is not None or fmt is Format.csv else found
+
+    renderers: dict[Format, Callable[[], None]] = {
+        Format.text: lambda: text.render(chosen()),
+        Format.json: lambda: write_all(j.chunks(document())),
+        Format.csv: lambda: write(csv.render(chosen())),
+        Format.markdown: lambda: write(markdown.render(chosen())),
+    }
+    renderers[fmt]()
+
+
+def emit_story(fmt: Format, lines: list[str], document: Callable[[], dict[str, Any]]) -> None:
+    """Render a narrative result (`allocate --explain`): prose as text or Markdown, or JSON."""
+    from salesplan.escape import printable
+    from salesplan.render import json as j
+
+    body = "".join(f"{printable(line)}\n" for line in lines)
+    renderers: dict[Format, Callable[[], None]] = {
+        Format.text: lambda: write(body),
+        Format.json: lambda: write(j.dumps(document())),
+        Format.markdown: lambda: write(f"```text\n{body.replace('```', '` ` `')}```\n"),
     }
     renderers[fmt]()

@@ -6,18 +6,19 @@ from typing import TYPE_CHECKING, Any
 
 from salesplan.reconcile import ReconcileNode, Reconciliation
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render.output import Format, emit
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, display_decimals
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
 COLUMNS = (
-    Column("node"),
-    Column("level"),
-    Column("top-down", True),
-    Column("bottom-up", True),
-    Column("proposal", True),
+    Column("node", priority=HIGH),
+    Column("level", priority=LOW),
+    Column("top-down", True, HIGH),
+    Column("bottom-up", True, HIGH),
+    Column("proposal", True, HIGH),
     Column("shift", True),
     Column("flags"),
 )
@@ -38,11 +39,13 @@ def flags(node: ReconcileNode) -> list[str]:
     return found
 
 
-def tables(plan: Plan, result: Reconciliation) -> list[Table]:
+def tables(plan: Plan, result: Reconciliation) -> list[ResultTable]:
     e = plan.currency_exponent
-    table = Table(
+    table = ResultTable(
         f"Hybrid proposal, {plan.settings.name} ({result.currency}; guardrail ±{result.max_shift:.0%})",
         list(WITH_SIGNAL),
+        name="proposal",
+        decimals=display_decimals(plan),
     )
     tree = plan.tree
     nested = len({n.level for n in result.nodes}) > 1
@@ -130,3 +133,8 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
             for n in result.nodes
         ),
     }
+
+
+def render(plan: Plan, result: Reconciliation, fmt: Format) -> None:
+    """Write a reconciliation to stdout in `fmt`."""
+    emit(fmt, lambda: tables(plan, result), lambda: document(plan, result))

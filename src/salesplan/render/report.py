@@ -1,83 +1,19 @@
-"""Views of a `Report`: its tables (shared by text, Markdown, HTML and XLSX) and the choice
-of format and destination for `salesplan report`. The JSON document is in report_json."""
+"""Views of a `Report`: its tables, shared by text, Markdown, HTML and XLSX. The JSON
+document is in report_json; the choice of format and destination in report_file."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from salesplan.render import json as j
+from salesplan.fiscal import ZERO
 from salesplan.render import reconcile as reconcile_view
-from salesplan.render.output import ReportFormat
-from salesplan.render.table import Cell, Column, Money, Ratio, Table
+from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, ResultTable, percent
 
 if TYPE_CHECKING:
-    from salesplan.report import NodeRow, Report
+    from salesplan.report import NodeRow, PeriodRow, Report
 
 MISSING_LISTED = 10  # rep ids named in the summary; the rest are counted
-
-
-SUFFIXES = {
-    ".txt": ReportFormat.text,
-    ".md": ReportFormat.markdown,
-    ".markdown": ReportFormat.markdown,
-    ".html": ReportFormat.html,
-    ".htm": ReportFormat.html,
-    ".xlsx": ReportFormat.xlsx,
-    ".json": ReportFormat.json,
-}
-
-
-def choose_format(
-    fmt: ReportFormat | None, output: Path | None, stdout_is_terminal: bool
-) -> ReportFormat:
-    """The format asked for, else the one the output's suffix names, else text.
-    Raises ValueError for what cannot be written where it would go."""
-    if fmt is None and output is not None:
-        fmt = SUFFIXES.get(output.suffix.lower())
-        if fmt is None:
-            known = ", ".join(SUFFIXES)
-            raise ValueError(
-                f"cannot tell the format from {output.name!r}; use a suffix ({known}) or --format"
-            )
-    fmt = fmt or ReportFormat.text
-    if output is None and fmt is ReportFormat.xlsx:
-        raise ValueError("an XLSX report needs a file: -o report.xlsx")
-    if output is None and fmt is ReportFormat.html and stdout_is_terminal:
-        raise ValueError("an HTML report needs a file (-o report.html) or a redirect")
-    return fmt
-
-
-def render(report: Report, fmt: ReportFormat) -> bytes:
-    """The report as the bytes of a file in `fmt`."""
-    from salesplan.render import html, report_json, report_markdown, report_text, xlsx
-
-    renderers: dict[ReportFormat, Callable[[Report], bytes]] = {
-        ReportFormat.text: lambda r: report_text.as_text(r).encode(),
-        ReportFormat.markdown: lambda r: report_markdown.render(r).encode(),
-        ReportFormat.html: lambda r: html.render(r).encode(),
-        ReportFormat.xlsx: xlsx.render,
-        ReportFormat.json: lambda r: j.dumps(report_json.document(r)).encode(),
-    }
-    return renderers[fmt](report)
-
-
-def deliver(report: Report, fmt: ReportFormat, output: Path | None) -> None:
-    """Write the report to `output` atomically, or to stdout (in colour on a terminal)."""
-    if output is not None:
-        from salesplan.fsutil import write_atomic
-
-        write_atomic(output, render(report, fmt))
-    elif fmt is ReportFormat.text and sys.stdout.isatty():
-        from salesplan.render import report_text
-
-        report_text.show(report, report_text.console())
-    else:
-        from salesplan.render.output import write
-
-        write(render(report, fmt).decode())
 
 
 # ---- tables
@@ -100,7 +36,9 @@ def summary_lines(report: Report, exact: bool = False) -> list[tuple[str, Cell, 
         (
             "Rep quotas",
             m(s.rep_quotas),
-            f"{s.over_assignment[-1].effective:+.2%} over the target" if s.over_assignment else "",
+            f"{percent(s.over_assignment[-1].effective, sign=True)} over the target"
+            if s.over_assignment
+            else "",
         ),
         ("Capacity", m(s.capacity), _coverage_text(s.capacity_coverage, "of the target")),
         ("Hires needed", _hires(s.hires_needed), _hire_text(report)),
@@ -162,7 +100,7 @@ def _quotas_text(status: str) -> str:
     }.get(status, "")
 
 
-def tables(report: Report, exact: bool = False, compact: bool = False) -> list[Table]:
+def tables(report: Report, exact: bool = False, compact: bool = False) -> list[ResultTable]:
     """Every table of the report. `exact`: amounts to the currency's minor unit (XLSX);
     `compact`: no name columns (a 100-column terminal)."""
     return [table for _, table in named_tables(report, exact, compact)]
@@ -170,7 +108,7 @@ def tables(report: Report, exact: bool = False, compact: bool = False) -> list[T
 
 def named_tables(
     report: Report, exact: bool = False, compact: bool = False
-) -> list[tuple[str, Table]]:
+) -> list[tuple[str, ResultTable]]:
     """The tables, each with a short name (an XLSX sheet)."""
     found = [
         ("Summary", summary_table(report, exact)),
@@ -180,6 +118,7 @@ def named_tables(
         (f"By {level.level}", level_table(report, i, exact, compact))
         for i, level in enumerate(report.levels)
     ]
+    found.append(("Quota per period", rep_periods_table(report, exact)))
     if report.territories is not None:
         found.append(("Territories", territory_table(report, exact, compact)))
     found.append(("Phasing", phasing_table(report, exact)))
@@ -188,16 +127,16 @@ def named_tables(
     return found
 
 
-def summary_table(report: Report, exact: bool = False) -> Table:
-    table = Table("Summary", [Column("measure"), Column("value", True), Column("detail")])
+def summary_table(report: Report, exact: bool = False) -> ResultTable:
+    table = ResultTable("Summary", [Column("measure"), Column("value", True), Column("detail")])
     for row in summary_lines(report, exact):
         table.add(list(row))
     return table
 
 
-def over_assignment_table(report: Report, exact: bool = False) -> Table:
+def over_assignment_table(report: Report, exact: bool = False) -> ResultTable:
     m = money(report, exact)
-    table = Table(
+    table = ResultTable(
         "Over-assignment by level",
         [
             Column("level"),
@@ -217,17 +156,21 @@ def over_assignment_table(report: Report, exact: bool = False) -> Table:
     return table
 
 
-def level_table(report: Report, index: int, exact: bool = False, compact: bool = False) -> Table:
+def level_table(
+    report: Report, index: int, exact: bool = False, compact: bool = False
+) -> ResultTable:
     level = report.levels[index]
     m = money(report, exact)
     is_rep = index == len(report.levels) - 1
-    columns = [Column(level.level)] + ([] if compact else [Column("name")])
+    columns = [Column(level.level, priority=HIGH)]
+    columns += [] if compact else [Column("name", priority=LOW)]
     if index:
-        columns.append(Column(report.levels[index - 1].level))
-    columns += [Column("status")] if is_rep else []
-    columns += [Column(h, True) for h in ("quota", "forecast", "gap", "coverage", "capacity")]
-    columns += [] if is_rep else [Column("active", True), Column("planned", True)]
-    table = Table(f"By {level.level}", columns)
+        columns.append(Column(report.levels[index - 1].level, priority=LOW))
+    columns += [Column("status", priority=LOW)] if is_rep else []
+    columns += [Column("quota", True, HIGH), Column("forecast", True, HIGH)]
+    columns += [Column("gap", True), Column("coverage", True, HIGH), Column("capacity", True)]
+    columns += [] if is_rep else [Column("active", True, LOW), Column("planned", True, LOW)]
+    table = ResultTable(f"By {level.level}", columns, name=level.level)
 
     def cells(row: NodeRow) -> list[Cell]:
         out: list[Cell] = [row.id]
@@ -238,7 +181,8 @@ def level_table(report: Report, index: int, exact: bool = False, compact: bool =
             m(row.quota),
             m(row.forecast),
             m(row.gap),
-            Ratio(row.coverage, "coverage"),
+            # a planned hire is not expected to forecast: no coverage to colour red
+            Ratio(None if row.status == "planned" else row.coverage, "coverage"),
             m(row.capacity),
         ]
         out += [] if is_rep else [row.active, row.planned]
@@ -255,7 +199,33 @@ def level_table(report: Report, index: int, exact: bool = False, compact: bool =
     return table
 
 
-def territory_table(report: Report, exact: bool = False, compact: bool = False) -> Table:
+def rep_periods_table(report: Report, exact: bool = False) -> ResultTable:
+    """Each rep's quota per period (the source of quota letters), with quarter subtotals in a
+    monthly plan, and the total of every column."""
+    from salesplan.render import periods
+
+    m = money(report, exact)
+    spec = periods.period_columns(report.calendar)
+    columns = [Column("rep", priority=HIGH), Column("name", priority=LOW)]
+    columns += [Column("team" if len(report.levels) > 1 else "parent", priority=LOW)]
+    columns += [Column("quota", True, HIGH), *periods.columns(spec)]
+    table = ResultTable("Quota per rep and period", columns, name="quota-per-period")
+    exponent = report.exponent if exact else report.display_exponent
+    totals = [ZERO] * len(report.periods)
+    for rep in report.reps:
+        totals = [a + b for a, b in zip(totals, rep.quota)]
+        cells: list[Cell] = [rep.id, rep.name or "", rep.parent or "", m(rep.total)]
+        table.add([*cells, *periods.cells(spec, rep.quota, exponent)])
+    total: list[Cell] = ["total", "", "", m(sum(totals, ZERO))]
+    table.add([*total, *periods.cells(spec, totals, exponent)], strong=True)
+    table.notes.append(
+        "Each rep's quota split over the periods by seasonality and the rep's ramp; "
+        "the periods add up to the quota."
+    )
+    return table
+
+
+def territory_table(report: Report, exact: bool = False, compact: bool = False) -> ResultTable:
     """Territories; the history column only when some territory gives a history."""
     m = money(report, exact)
     totals = report.territory_totals
@@ -264,7 +234,7 @@ def territory_table(report: Report, exact: bool = False, compact: bool = False) 
     columns += [Column("owner"), Column("segment"), Column("potential", True)]
     columns += [Column("history", True)] if history else []
     columns += [Column("owner quota", True), Column("quota/potential", True), Column("flag")]
-    table = Table("Territories", columns)
+    table = ResultTable("Territories", columns)
     flags = {"open": "open", "unknown": "unknown owner", "planned": "planned hire"}
     for t in report.territories or ():
         cells: list[Cell] = [t.id]
@@ -292,9 +262,9 @@ def territory_table(report: Report, exact: bool = False, compact: bool = False) 
     return table
 
 
-def phasing_table(report: Report, exact: bool = False) -> Table:
+def phasing_table(report: Report, exact: bool = False) -> ResultTable:
     m = money(report, exact)
-    table = Table(
+    table = ResultTable(
         "Phasing per period",
         [
             Column("period"),
@@ -306,7 +276,7 @@ def phasing_table(report: Report, exact: bool = False) -> Table:
             Column("coverage", True),
         ],
     )
-    for row, strong in [*((r, False) for r in report.phasing), (report.year, True)]:
+    for row, strong in phasing_rows(report):
         table.add(
             [
                 row.label,
@@ -323,11 +293,43 @@ def phasing_table(report: Report, exact: bool = False) -> Table:
     return table
 
 
-def hybrid_table(report: Report, exact: bool = False) -> Table:
+def phasing_rows(report: Report) -> list[tuple[PeriodRow, bool]]:
+    """The periods with people's labels (`Feb-27`), a subtotal after each quarter of a
+    monthly plan, and the year."""
+    from dataclasses import replace
+
+    from salesplan.render.periods import label
+
+    rows: list[tuple[PeriodRow, bool]] = []
+    monthly = report.calendar.kind == "month"
+    for i, row in enumerate(report.phasing):
+        rows.append((replace(row, label=label(report.calendar, i)), False))
+        if monthly and i % 3 == 2:
+            rows.append((_subtotal(f"Q{i // 3 + 1}", report.phasing[i - 2 : i + 1]), True))
+    return [*rows, (report.year, True)]
+
+
+def _subtotal(name: str, rows: Sequence[PeriodRow]) -> PeriodRow:
+    from salesplan.report import PeriodRow
+
+    target = sum((r.target for r in rows), ZERO)
+    forecast = sum((r.forecast for r in rows), ZERO)
+    return PeriodRow(
+        name,
+        target,
+        sum((r.quotas for r in rows), ZERO),
+        sum((r.capacity for r in rows), ZERO),
+        forecast,
+        target - forecast,
+        forecast / target if target else None,
+    )
+
+
+def hybrid_table(report: Report, exact: bool = False) -> ResultTable:
     hybrid = report.hybrid
     assert hybrid is not None
     m = money(report, exact)
-    table = Table(
+    table = ResultTable(
         f"Hybrid proposal: flags (guardrail ±{hybrid.max_shift:.0%})", list(reconcile_view.COLUMNS)
     )
     for node in hybrid.flagged:

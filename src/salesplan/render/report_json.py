@@ -106,6 +106,17 @@ def document(report: Report) -> dict[str, Any]:
             }
             for p in (*report.phasing, report.year)
         ],
+        "reps": [
+            {
+                "id": r.id,
+                "parent": r.parent,
+                "status": r.status,
+                "quota": {"total": j.amount(r.total, e), "periods": j.amounts(r.quota, e)},
+                "capacity": j.amounts(r.capacity, e),
+                "forecast": j.amounts(r.forecast, e),
+            }
+            for r in report.reps
+        ],
         "hybrid": None
         if report.hybrid is None
         else {

@@ -5,28 +5,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, Table
+from salesplan.render.output import Format, emit
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, display_decimals
 from salesplan.rollup import Rollup
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
-def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
+def tables(plan: Plan, rollup: Rollup, source: str) -> list[ResultTable]:
     e = plan.currency_exponent
     scope = rollup.periods[0] if len(rollup.periods) == 1 else "year"
-    table = Table(
+    table = ResultTable(
         f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
         [
-            Column("node"),
-            Column("level"),
-            Column("forecast", True),
-            Column("quota", True),
+            Column("node", priority=HIGH),
+            Column("level", priority=LOW),
+            Column("forecast", True, HIGH),
+            Column("quota", True, HIGH),
             Column("gap", True),
-            Column("forecast coverage", True),
-            Column("submitted", True),
-            Column("missing"),
+            Column("forecast coverage", True, HIGH),
+            Column("submitted", True, LOW),
+            Column("missing", priority=LOW),
         ],
+        name="rollup",
+        decimals=display_decimals(plan),
     )
     tree = plan.tree
     nested = len({n.level for n in rollup.nodes}) > 1
@@ -56,7 +59,7 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[Table]:
 
 
 def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
-    e = plan.currency_exponent
+    e = display_decimals(plan)
     root = rollup.by_id().get(plan.settings.id)
     if root is None:
         return []
@@ -102,3 +105,8 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
             for n in rollup.nodes
         ),
     }
+
+
+def render(plan: Plan, rollup: Rollup, source: str, fmt: Format) -> None:
+    """Write a rollup to stdout in `fmt`."""
+    emit(fmt, lambda: tables(plan, rollup, source), lambda: document(plan, rollup, source))

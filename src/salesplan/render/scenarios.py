@@ -10,7 +10,7 @@ from typing import Any
 
 from salesplan.render import json as j
 from salesplan.render.scenario_format import ScenariosFormat
-from salesplan.render.table import Cell, Column, Money, Ratio, Table
+from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable
 from salesplan.whatif import METRICS, MONEY, Comparison, Outcome, delta
 
 LABELS = {
@@ -56,14 +56,14 @@ def _delta_cell(outcome: Outcome, base: Outcome, metric: str, exponent: int) -> 
     return Ratio(change, "shift")  # type: ignore[arg-type]
 
 
-def tables(result: Comparison) -> list[Table]:
+def tables(result: Comparison) -> list[ResultTable]:
     return [sweep_table(result)] if result.swept else [side_by_side(result)]
 
 
 FIGURE_WIDTH, COLUMN_WIDTH = 44, 34  # the figure and base columns; a scenario and its Δ
 
 
-def terminal_tables(result: Comparison, width: int) -> list[Table]:
+def terminal_tables(result: Comparison, width: int) -> list[ResultTable]:
     """For a terminal `width` columns wide: a sweep shows only the figures that vary (the
     others in a note), a comparison as many scenarios per table as fit; no digit is cut."""
     if result.swept:
@@ -74,13 +74,13 @@ def terminal_tables(result: Comparison, width: int) -> list[Table]:
     return [side_by_side(result, group) for group in groups or [()]]
 
 
-def side_by_side(result: Comparison, outcomes: tuple[Outcome, ...] | None = None) -> Table:
+def side_by_side(result: Comparison, outcomes: tuple[Outcome, ...] | None = None) -> ResultTable:
     """One row per figure; the base, then each scenario with its change against the base."""
     outcomes = result.outcomes if outcomes is None else outcomes
     columns = [Column("figure"), Column("base", True)]
     for outcome in outcomes:
         columns += [Column(printable(outcome.name), True), Column("Δ", True)]
-    table = Table(f"Scenarios against the base ({result.currency})", columns)
+    table = ResultTable(f"Scenarios against the base ({result.currency})", columns)
     e = result.exponent
     for metric in METRICS:
         row: list[Cell] = [LABELS[metric], _cell(result.base, metric, e)]
@@ -93,7 +93,7 @@ def side_by_side(result: Comparison, outcomes: tuple[Outcome, ...] | None = None
     return table
 
 
-def sweep_table(result: Comparison, compact: bool = False) -> Table:
+def sweep_table(result: Comparison, compact: bool = False) -> ResultTable:
     """One row per value (per combination for a grid), the plan as it is first. `compact`
     leaves out the figures that are the same on every row (listed in a note)."""
     keys = [printable(k) for k in result.swept]
@@ -105,7 +105,7 @@ def sweep_table(result: Comparison, compact: bool = False) -> Table:
         shown = [m for m in METRICS if m not in same]
     columns = [Column(k, True) for k in keys] + [Column(LABELS[m], True) for m in shown]
     title = f"{printable(result.base.name)}: {', '.join(keys)} varied ({result.currency})"
-    table = Table(title, columns)
+    table = ResultTable(title, columns)
     first: list[Cell] = ["as is" for _ in keys]
     table.add(first + [_cell(result.base, m, e) for m in shown], strong=True)
     for outcome in result.outcomes:
@@ -179,7 +179,7 @@ def workbook(result: Comparison) -> bytes:
     book.properties.title = "salesplan scenarios"
     book.properties.creator = "salesplan"
     table = tables(result)[0]
-    write_sheet(book, "Sweep" if result.swept else "Scenarios", table)
+    write_sheet(book, "Sweep" if result.swept else "Scenarios", table, result.currency)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -200,16 +200,11 @@ def deliver(result: Comparison, fmt: ScenariosFormat, output: Path | None, force
     elif fmt is ScenariosFormat.markdown:
         data = markdown.render(tables(result)).encode()
     elif output is None:
-        out = text.console()
-        text.render(terminal_tables(result, out.width), out)
+        width = text.terminal_width()
+        text.render(terminal_tables(result, width or 10_000) if width else tables(result), width)
         return
     else:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        out = Console(file=buffer, width=text.PIPE_WIDTH, highlight=False, emoji=False)
-        text.render(tables(result), out)
-        data = buffer.getvalue().encode()
+        data = text.to_string(tables(result), None).encode()
     if output is not None:
         from salesplan.fsutil import write_atomic
 

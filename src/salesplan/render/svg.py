@@ -10,12 +10,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from html import escape
+
+from salesplan.escape import html as escape
 
 WIDTH = 560
+WIDE = 1136  # a chart across the page: two charts and the gap between them
 HEIGHT = 300
 LEFT, RIGHT, TOP, BOTTOM = 58, 12, 34, 46  # margins around the plot area
 CHAR_WIDTH = 6.4  # average width of an 11px label character, to shorten long labels
+SLANTED = 18  # characters of a slanted category label at most
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,20 @@ def bar_chart(
     series: Sequence[Series],
     exponent: int,
     unit: str,
+    width: int = WIDTH,
 ) -> str:
-    """Grouped vertical bars: one group per category, one bar per series."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    """Grouped vertical bars: one group per category, one bar per series. Category labels
+    too long for their group are slanted (and only then shortened, to SLANTED characters)."""
+    group = (width - LEFT - RIGHT) / max(len(categories), 1)
+    slanted = any(len(c) * CHAR_WIDTH > group - 4 for c in categories)
+    longest = min(max((len(c) for c in categories), default=0), SLANTED)
+    height = HEIGHT + (round(longest * CHAR_WIDTH * 0.64) if slanted else 0)
+    plot_h = HEIGHT - TOP - BOTTOM
     values = [float(v) for s in series for v in s.values if v is not None]
     step = nice_step(max([0.0, *values]))
     top = step * max(math.ceil(max([0.0, *values]) / step), 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(label)}" preserveAspectRatio="xMidYMid meet">',
         f"<title>{escape(label)}</title>",
     ]
@@ -72,11 +81,10 @@ def bar_chart(
         tick = n * step
         y = TOP + plot_h - tick / top * plot_h
         parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<line class="grid" x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="axis" x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">'
             f"{short(tick)}</text>"
         )
-    group = plot_w / max(len(categories), 1)
     bar = group * 0.76 / max(len(series), 1)
     for i, category in enumerate(categories):
         x0 = LEFT + i * group + group * 0.12
@@ -92,13 +100,21 @@ def bar_chart(
                 f'width="{bar * 0.9:.1f}" height="{h:.1f}" rx="1.5">'
                 f"<title>{escape(tip)}</title></rect>"
             )
-        cx = LEFT + (i + 0.5) * group
+        cx, cy = LEFT + (i + 0.5) * group, TOP + plot_h + 18
+        if slanted:
+            room = min(SLANTED, int(cx / (CHAR_WIDTH * 0.77)))  # not past the left edge
+            shown = category if len(category) <= room else category[: room - 1] + "…"
+            parts.append(
+                f'<text class="category" x="{cx:.1f}" y="{cy - 4}" text-anchor="end" '
+                f'transform="rotate(-40 {cx:.1f} {cy - 4})">{escape(shown)}</text>'
+            )
+            continue
         parts.append(
-            f'<text class="category" x="{cx:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
+            f'<text class="category" x="{cx:.1f}" y="{cy}" text-anchor="middle">'
             f"{escape(_fit(category, group - 4))}</text>"
         )
     parts.append(
-        f'<line class="baseline" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
+        f'<line class="baseline" x1="{LEFT}" x2="{width - RIGHT}" '
         f'y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>'
     )
     parts.append(_legend(series))

@@ -1,19 +1,29 @@
 """A neutral table, the shape every tabular result takes before a format renders it.
 
 Cells keep their type (Money, Ratio, text), so CSV writes exact numbers while the text and
-Markdown views add thousands separators and percent signs.
+Markdown views add thousands separators and percent signs. One rule decides how an amount
+looks to people: the plan's rounding unit and its currency (`display_decimals`); one rule
+how a ratio looks: a percent with one decimal (`percent`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from salesplan.plan import Plan
+
+# How much a column matters when a terminal is too narrow for all of them: the lowest go
+# first (the rightmost of equals first); the first column is always kept.
+LOW, NORMAL, HIGH = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
 class Money:
     value: Decimal
-    exponent: int = 2  # decimals to show
+    exponent: int = 2  # the currency's decimals: what machines (CSV, XLSX) get
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +39,23 @@ Cell = str | int | Money | Ratio | None
 class Column:
     header: str
     numeric: bool = False
+    priority: int = NORMAL  # LOW columns are dropped first on a narrow terminal
+    signed: bool = False  # text cells starting with +/- are coloured as gains and losses
+    key: str = ""  # the header machines get (CSV) when it differs: M01 for "Feb-27"
+    derived: bool = False  # a subtotal of other columns, for people only (not in CSV)
+    group: str = ""  # columns of one group (the months) are shown or left out together
 
 
 @dataclass
-class Table:
+class ResultTable:
     title: str
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)
     depth: list[int] = field(default_factory=list)  # per row, for tree indentation (text only)
     strong: list[bool] = field(default_factory=list)  # per row: a total or a unit row
     notes: list[str] = field(default_factory=list)
+    name: str = ""  # a short name for `--table NAME` (one table per CSV)
+    decimals: int | None = None  # decimals people see; None: each amount's own exponent
 
     def add(self, cells: list[Cell], depth: int = 0, strong: bool = False) -> None:
         self.rows.append(cells)
@@ -46,23 +63,42 @@ class Table:
         self.strong.append(strong)
 
 
-def quantized(money: Money) -> Decimal:
-    return money.value.quantize(Decimal(1).scaleb(-money.exponent))
+def display_decimals(plan: Plan) -> int:
+    """Decimals shown to people: those of the rounding unit, at most the currency's
+    (0 for a plan rounded to 1,000 USD; 2 for one rounded to the cent; 0 for JPY)."""
+    unit = plan.unit.normalize().as_tuple().exponent
+    assert isinstance(unit, int)
+    return min(plan.currency_exponent, max(0, -unit))
 
 
-def show(cell: Cell) -> str:
-    """A cell for people: 1,234,000.00 and 12.5%."""
+def quantized(money: Money, decimals: int | None = None) -> Decimal:
+    places = money.exponent if decimals is None else decimals
+    return money.value.quantize(Decimal(1).scaleb(-places))
+
+
+def amount(value: Decimal, decimals: int, sign: bool = False) -> str:
+    """An amount for people: 1,234,000 or -1,234.50 (+ on gains when `sign`)."""
+    shown = value.quantize(Decimal(1).scaleb(-decimals))
+    return f"{shown:+,}" if sign else f"{shown:,}"
+
+
+def percent(value: Decimal | float, sign: bool = False) -> str:
+    """A ratio for people: 12.5% (+1.5% when `sign`)."""
+    return f"{Decimal(str(value)) * 100:{'+' if sign else ''}.1f}%"
+
+
+def show(cell: Cell, decimals: int | None = None) -> str:
+    """A cell for people: 1,234,000 and 12.5%."""
     if cell is None:
         return ""
     if isinstance(cell, Money):
-        return f"{quantized(cell):,}"
+        return f"{quantized(cell, decimals):,}"
     if isinstance(cell, Ratio):
         if cell.value is None:
             return "–"
         if cell.kind == "plain":
             return f"{cell.value:.2f}"
-        sign = "+" if cell.kind == "shift" and cell.value > 0 else ""
-        return f"{sign}{cell.value * 100:.1f}%"
+        return percent(cell.value, sign=cell.kind == "shift" and cell.value != 0)
     return str(cell)
 
 

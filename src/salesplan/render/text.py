@@ -1,68 +1,220 @@
-"""Tables for the terminal with rich: tree indentation, aligned numbers, coloured ratios."""
+"""Tables for the terminal with rich: tree indentation, aligned numbers, coloured ratios.
+
+The one text renderer of every command. Output fits the width it is given (the terminal's,
+else `COLUMNS`, else no limit for a file or a pipe) without ever cutting a digit: long text
+wraps in its column, and when the numbers still do not fit, whole columns are left out,
+the least important first, and a note under the table names them.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
 
-from salesplan.render.table import Cell, Ratio, Table, show
+from salesplan.escape import printable
+from salesplan.render.table import HIGH, Cell, Column, Ratio, ResultTable, show
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
 COVERAGE_STYLES = ((0.9, "red"), (1.0, "yellow"))  # below 90% red, below 100% yellow
+KIND_STYLES = {"added": "green", "removed": "red", "moved": "cyan", "changed": "yellow"}
+WRAP_MIN = 12  # a text column wraps down to this many cells before any column is dropped
+KEY_WRAP_MIN = 30  # the first column (the id people look for) wraps only when longer
+INDENT = 2  # cells of indentation per tree level; 1 when the table is too wide
 
 
-PIPE_WIDTH = 200  # redirected output is not cut to 80 columns
+def terminal_width() -> int | None:
+    """The width to fit: the terminal's, else `COLUMNS`, else None (a file or a pipe)."""
+    import shutil
+
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
-def console(width: int | None = None) -> Console:
-    import sys
-
+def console(width: int | None = None, file: IO[str] | None = None) -> Console:
     from rich.console import Console
 
-    if width is None and not sys.stdout.isatty():
-        width = PIPE_WIDTH
-    return Console(width=width, highlight=False, emoji=False, soft_wrap=False)
+    return Console(
+        file=file,
+        width=width or 10_000,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        markup=False,
+    )
 
 
-def _cell(cell: Cell) -> Text:
+@dataclass(frozen=True)
+class Layout:
+    keep: list[int]  # indices of the columns shown
+    widths: dict[int, int]  # column index -> width, for text columns that wrap
+    dropped: list[str]  # headers of the columns left out
+    indent: int = INDENT
+
+
+def table_width(widths: Sequence[int]) -> int:
+    """Cells taken by a table whose columns are `widths` wide (one space either side of a
+    column, one between columns: the box of `rich_table`)."""
+    return sum(widths) + 3 * len(widths) - 1 if widths else 0
+
+
+def natural_widths(t: ResultTable, indent: int = INDENT) -> list[int]:
+    from rich.cells import cell_len
+
+    widths = [cell_len(printable(c.header)) for c in t.columns]
+    for row, depth in zip(t.rows, t.depth):
+        for i, cell in enumerate(row):
+            size = cell_len(printable(show(cell, t.decimals))) + (indent * depth if i == 0 else 0)
+            if size > widths[i]:
+                widths[i] = size
+    return widths
+
+
+def layout(t: ResultTable, width: int | None) -> Layout:
+    """Which columns of `t` fit in `width` cells, and how narrow its text columns wrap."""
+    natural = natural_widths(t)
+    keep = list(range(len(t.columns)))
+    if width is None or table_width(natural) <= width:
+        return Layout(keep, {}, [])
+    natural = natural_widths(t, 1)
+    narrow = {
+        i: min(natural[i], max(KEY_WRAP_MIN if i == 0 else WRAP_MIN, len(c.header)))
+        for i, c in enumerate(t.columns)
+        if not c.numeric
+    }
+    widths = [narrow.get(i, w) for i, w in enumerate(natural)]
+    order = sorted(
+        range(1, len(t.columns)),
+        key=lambda i: (HIGH + 1 if i == 0 else t.columns[i].priority, -i),
+    )
+    dropped: list[int] = []
+    while table_width([widths[i] for i in keep]) > width and order:
+        group = t.columns[order[0]].group
+        gone = [i for i in order if group and t.columns[i].group == group] or order[:1]
+        for i in gone:
+            order.remove(i)
+            keep.remove(i)
+        dropped.extend(gone)
+    for i in reversed(dropped):  # a narrow column left out early may fit again
+        if not t.columns[i].group and table_width([widths[k] for k in [*keep, i]]) <= width:
+            keep = sorted([*keep, i])
+            dropped.remove(i)
+    # give the room left back to the wrapped text columns, from the left
+    room = width - table_width([widths[i] for i in keep])
+    for i in keep:
+        grow = min(natural[i] - widths[i], max(room, 0))
+        widths[i] += grow
+        room -= grow
+    return Layout(
+        keep,
+        {i: widths[i] for i in keep if i in narrow and widths[i] < natural[i]},
+        named(t.columns, sorted(dropped)),
+        1,
+    )
+
+
+def named(columns: Sequence[Column], indices: list[int]) -> list[str]:
+    """Headers of the columns left out; a group as one entry: `months Feb-27 to Jan-28`."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for i in indices:
+        group = columns[i].group
+        if not group:
+            found.append(columns[i].header)
+        elif group not in seen:
+            seen.add(group)
+            members = [c.header for c in columns if c.group == group]
+            found.append(f"{group} {members[0]} to {members[-1]}")
+    return found
+
+
+def _cell(cell: Cell, column: Column, decimals: int | None) -> Text:
     from rich.text import Text
 
-    text = Text(show(cell))  # user text is never parsed as markup
+    text = Text(printable(show(cell, decimals)))  # user text is never parsed as markup
     if isinstance(cell, Ratio) and cell.value is not None:
         if cell.kind == "coverage":
             value = float(cell.value)
             text.stylize(next((s for limit, s in COVERAGE_STYLES if value < limit), "green"))
         elif cell.kind == "shift" and cell.value != 0:
             text.stylize("cyan")
+    elif column.signed and text.plain[:1] in "+-" and text.plain:
+        text.stylize("green" if text.plain.startswith("+") else "red")
+    elif column.header == "change":
+        text.stylize(KIND_STYLES.get(text.plain, ""))
     return text
 
 
-def rich_table(t: Table) -> object:
+def rich_table(t: ResultTable, width: int | None = None) -> tuple[object, list[str]]:
+    """`t` as a rich table that fits `width`, and the headers of the columns left out."""
     from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    table = RichTable(title=t.title or None, box=box.SIMPLE_HEAVY, title_justify="left")
-    for column in t.columns:
-        table.add_column(column.header, justify="right" if column.numeric else "left", no_wrap=True)
+    fit = layout(t, width)
+    table = RichTable(
+        title=Text(printable(t.title)) if t.title else None,
+        box=box.SIMPLE_HEAVY,
+        title_justify="left",
+        show_edge=False,
+    )
+    for i in fit.keep:
+        column = t.columns[i]
+        wraps = i in fit.widths
+        table.add_column(
+            Text(printable(column.header)),
+            justify="right" if column.numeric else "left",
+            no_wrap=not wraps,
+            overflow="fold" if wraps else "ellipsis",
+            width=fit.widths.get(i),
+        )
     for row, depth, strong in zip(t.rows, t.depth, t.strong):
-        cells = [_cell(c) for c in row]
+        cells = [_cell(row[i], t.columns[i], t.decimals) for i in fit.keep]
         if cells and depth:
-            cells[0] = Text("  " * depth) + cells[0]
+            cells[0] = Text(" " * fit.indent * depth) + cells[0]
         table.add_row(*cells, style="bold" if strong else None)
-    return table
+    return table, fit.dropped
 
 
-def render(tables: Sequence[Table], out: Console | None = None) -> None:
+def dropped_note(dropped: list[str], width: int) -> str:
+    return (
+        f"Not shown at {width} columns: {', '.join(dropped)} "
+        "(a wider terminal or COLUMNS=200 shows every column)."
+    )
+
+
+def print_table(out: Console, t: ResultTable, width: int | None) -> None:
     from rich.text import Text
 
-    out = out or console()
+    table, dropped = rich_table(t, width)
+    out.print(table)
+    notes = [*t.notes, *([dropped_note(dropped, width)] if dropped and width else [])]
+    for note in notes:
+        out.print(Text(printable(note)), soft_wrap=width is None)
+    out.print()
+
+
+def render(
+    tables: Sequence[ResultTable], width: int | None = -1, file: IO[str] | None = None
+) -> None:
+    """Print `tables` to `file` (stdout) fitted to `width` (-1: `terminal_width()`)."""
+    fit = terminal_width() if width == -1 else width
+    out = console(fit, file)
     for t in tables:
-        out.print(rich_table(t))
-        for note in t.notes:
-            out.print(Text(note), soft_wrap=True)
-        if t.notes:
-            out.print()
+        print_table(out, t, fit)
+
+
+def to_string(tables: Sequence[ResultTable], width: int | None) -> str:
+    """`tables` as plain text (no colour), fitted to `width`."""
+    import io
+
+    buffer = io.StringIO()
+    render(tables, width, buffer)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"

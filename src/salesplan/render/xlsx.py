@@ -1,20 +1,23 @@
 """The report as an XLSX workbook (openpyxl): one sheet per table.
 
-Amounts are numbers to the currency's minor unit with a currency number format, ratios are
-numbers with a percent format, totals are values (not formulas) taken from the plan, the
-header row is frozen and every column has a width. Text is always stored as text, so a
-name like `=HYPERLINK(...)` never becomes a formula.
+Amounts are numbers to the currency's minor unit with an Excel currency format of the plan's
+currency, ratios are numbers with a percent format; a total that is the sum of the rows
+above is a `SUM` formula over them with its exact value cached (so the workbook shows the
+right figure before anything recalculates, and an analyst's edit recomputes it). The header
+row is frozen, filters are on, every column has a width. Text is always stored as text, so
+a name like `=HYPERLINK(...)` never becomes a formula.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zipfile
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from salesplan.render.report import named_tables
-from salesplan.render.table import Cell, Money, Ratio, Table, quantized, show
+from salesplan.render.table import Cell, Money, Ratio, ResultTable, quantized, show
 
 if TYPE_CHECKING:
     from salesplan.report import Report
@@ -30,9 +33,47 @@ SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 MAX_WIDTH = 60
 
 
-def money_format(exponent: int) -> str:
-    """#,##0.00 for USD, #,##0 for JPY, #,##0.000 for KWD."""
-    return "#,##0" + (f".{'0' * exponent}" if exponent > 0 else "")
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+
+
+def money_format(exponent: int, currency: str = "") -> str:
+    """ "$"#,##0.00 for USD, "¥"#,##0 for JPY, "KWD "#,##0.000 for KWD (negatives with a
+    minus sign before the symbol)."""
+    number = "#,##0" + (f".{'0' * exponent}" if exponent > 0 else "")
+    if not currency:
+        return number
+    symbol = SYMBOLS.get(currency, f"{currency} ")
+    return f'"{symbol}"{number};-"{symbol}"{number}'
+
+
+def _sum_formula(table: ResultTable, row: int, col: int) -> str | None:
+    """`SUM(...)` over the rows that the total in `row` (0-based) adds up, when it is their
+    exact sum: the plain rows since the previous total row, else every plain row above."""
+    total = table.rows[row][col]
+    if not isinstance(total, Money):
+        return None
+    plain = [i for i in range(row) if not table.strong[i]]
+    since = [i for i in plain if not any(table.strong[i + 1 : row])]
+    for members in (since, plain):
+        values = [table.rows[i][col] for i in members]
+        if members and all(isinstance(v, Money) for v in values):
+            exact = sum((quantized(v) for v in values if isinstance(v, Money)), Decimal(0))
+            if exact == quantized(total):
+                return "SUM(" + ",".join(_ranges(members, col)) + ")"
+    return None
+
+
+def _ranges(rows: list[int], col: int) -> list[str]:
+    """A1 ranges covering `rows` (0-based table rows; the sheet has a header row)."""
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(col + 1)
+    found, start = [], rows[0]
+    for previous, current in zip(rows, [*rows[1:], None]):
+        if current != previous + 1:
+            found.append(f"{letter}{start + 2}:{letter}{previous + 2}")
+            start = current if current is not None else start
+    return found
 
 
 def sheet_names(names: list[str]) -> list[str]:
@@ -50,10 +91,10 @@ def sheet_names(names: list[str]) -> list[str]:
     return result
 
 
-def _value(cell: Cell) -> tuple[Any, str | None]:
+def _value(cell: Cell, currency: str) -> tuple[Any, str | None]:
     """A cell's value for Excel and its number format."""
     if isinstance(cell, Money):
-        return quantized(cell), money_format(cell.exponent)
+        return quantized(cell), money_format(cell.exponent, currency)
     if isinstance(cell, Ratio):
         if cell.value is None:
             return None, None
@@ -63,7 +104,8 @@ def _value(cell: Cell) -> tuple[Any, str | None]:
     return cell, None
 
 
-def _sheet(workbook: Any, name: str, table: Table) -> None:
+def _sheet(workbook: Any, name: str, table: ResultTable, currency: str) -> dict[str, Decimal]:
+    """Write `table` as a sheet; the cached values of its formulas, by cell."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
@@ -77,11 +119,15 @@ def _sheet(workbook: Any, name: str, table: Table) -> None:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="right" if column.numeric else "left")
+    cached: dict[str, Decimal] = {}
     for r, (row, strong) in enumerate(zip(table.rows, table.strong), 2):
         for col, item in enumerate(row, 1):
-            value, number_format = _value(item)
-            cell = sheet.cell(row=r, column=col, value=value)
-            if isinstance(value, str):
+            value, number_format = _value(item, currency)
+            formula = _sum_formula(table, r - 2, col - 1) if strong else None
+            cell = sheet.cell(row=r, column=col, value=f"={formula}" if formula else value)
+            if formula:
+                cached[cell.coordinate] = value
+            elif isinstance(value, str):
                 cell.data_type = "s"  # text, never a formula
             if number_format:
                 cell.number_format = number_format
@@ -97,6 +143,12 @@ def _sheet(workbook: Any, name: str, table: Table) -> None:
     for col, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(col)].width = min(width + 3, MAX_WIDTH)
     sheet.freeze_panes = "A2"
+    plain = [i for i, strong in enumerate(table.strong) if not strong]
+    if table.columns and plain and not any(table.strong[: max(plain)]):
+        # filter and sort the rows; the totals below stay out (not with subtotals between)
+        last = get_column_letter(len(table.columns))
+        sheet.auto_filter.ref = f"A1:{last}{max(plain) + 2}"
+    return cached
 
 
 write_sheet = _sheet  # one table as a sheet of a workbook (render.scenarios uses it too)
@@ -110,8 +162,36 @@ def render(report: Report) -> bytes:
     workbook.properties.title = f"{report.name}: sales plan report"
     workbook.properties.creator = "salesplan"
     found = named_tables(report, exact=True)
-    for name, (_, table) in zip(sheet_names([n for n, _ in found]), found):
-        _sheet(workbook, name, table)
+    cached = [
+        _sheet(workbook, name, table, report.currency)
+        for name, (_, table) in zip(sheet_names([n for n, _ in found]), found)
+    ]
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return with_cached_values(buffer.getvalue(), cached)
+
+
+def with_cached_values(data: bytes, cached: list[dict[str, Decimal]]) -> bytes:
+    """The workbook with each formula's exact value stored next to it, as Excel stores the
+    last result: readers that do not calculate (and Excel before it does) show the total."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            sheet = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
+            if sheet and cached[int(sheet.group(1)) - 1]:
+                body = _cache(body.decode(), cached[int(sheet.group(1)) - 1]).encode()
+            target.writestr(item, body)
+    return out.getvalue()
+
+
+def _cache(xml: str, values: dict[str, Decimal]) -> str:
+    def value(match: re.Match[str]) -> str:
+        known = values.get(match.group(2))
+        return match.group(0) if known is None else f"{match.group(1)}<v>{known}</v>"
+
+    return FORMULA.sub(value, xml)
+
+
+FORMULA = re.compile(r'(<c r="([A-Z]+\d+)"[^>]*><f>[^<]*</f>)<v\s*/>')

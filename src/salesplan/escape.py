@@ -1,0 +1,41 @@
+"""User text made safe for a terminal or a CI log: no control character reaches them raw.
+
+ESC starts colour and OSC (title, hyperlink, clipboard) sequences, BEL rings, CR rewrites the
+line and a newline forges a new log line or workflow command; bidirectional overrides reorder
+what is shown. Each is written as a visible escape (`\\x1b`, `\\u202e`) instead, so the reader
+sees what the file holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls (tab included: it would shift columns), DEL, C1 controls, and the Unicode
+# format characters that reorder or hide text (bidi overrides and isolates, zero widths).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every control or reordering character written as a visible escape,
+    except those in `keep` (a format that encodes them itself)."""
+    if keep:
+        return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _visible(m), text)
+    return _UNSAFE.sub(_visible, text)
+
+
+def printable_lines(text: str) -> str:
+    """`printable` for each line of a multi-line text; its newlines stay."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def html(text: str) -> str:
+    """`text` for HTML or SVG: markup characters as entities (quotes too, for attributes),
+    control characters visible (they are not valid in HTML)."""
+    from html import escape
+
+    return escape(printable(text), quote=True)

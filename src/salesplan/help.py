@@ -1,0 +1,95 @@
+"""Options shared by the commands, and help that reads like gh's or ruff's.
+
+`--help` lists each option as `-f, --format FORMAT` with a sentence, never a type label
+(`<bool>`, `<%Y-%m-%d>`, `R [x>=0]`); values are checked by callbacks that say what to write
+instead, as usage errors (exit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import typer
+from typer.core import TyperArgument, TyperCommand
+
+from salesplan.render.output import Format, choose, described
+
+
+class HelpCommand(TyperCommand):
+    """A command whose help lists `NAME  sentence` rows, metavars in capitals."""
+
+    @classmethod
+    def adopt(cls, command: Any) -> None:
+        """Give a command built by typer this help layout (typer has no default class)."""
+        if type(command) is TyperCommand:
+            command.__class__ = cls
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """`init DIR`, not typer's `init {DIR}`: a required argument as click writes it."""
+        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            if getattr(param, "hidden", False):
+                continue
+            if isinstance(param, TyperArgument):
+                arguments.append((param.metavar or (param.name or "").upper(), param.help or ""))
+                continue
+            names = ", ".join(sorted(param.opts, key=len))
+            if not getattr(param, "is_flag", False):
+                names += f" {param.metavar or (param.name or '').upper()}"
+            options.append((names, getattr(param, "help", None) or ""))
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        with formatter.section("Options"):
+            formatter.write_dl(options)
+
+
+def format_option(allowed: Sequence[Format]) -> Any:
+    """`-f/--format FORMAT`, one of `allowed` (the first is the default)."""
+
+    def check(ctx: typer.Context, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                choose(value, allowed, ctx.info_name or "this command")
+            except ValueError as err:
+                raise typer.BadParameter(str(err)) from None
+        return value
+
+    return typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help=f"Output format: {described(allowed)}",
+        callback=check,
+        show_default=False,
+    )
+
+
+def parse_date(value: str | None) -> date | None:
+    """An ISO date (`2027-07-01`), or a usage error that shows how to write one."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2027-07-01"
+        ) from None
+
+
+def _check_date(value: str | None) -> str | None:
+    parse_date(value)
+    return value
+
+
+def date_option(help: str) -> Any:
+    return typer.Option(metavar="DATE", help=help, callback=_check_date, show_default=False)
+
+
+def path_help(what: str) -> str:
+    return f"{what} (refused if it exists, unless --force)."

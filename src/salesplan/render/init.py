@@ -1,0 +1,32 @@
+"""What `salesplan init` tells people: the files it wrote, grouped, and the next command."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+
+def grouped(names: list[str]) -> list[str]:
+    """Top-level files by name; a folder as `folder/ (n files)`."""
+    folders: dict[str, int] = {}
+    files = []
+    for name in names:
+        head, _, rest = name.partition("/")
+        if rest:
+            folders[head] = folders.get(head, 0) + 1
+        else:
+            files.append(name)
+    shown = [*files, *(f"{f}/ ({n} file{'s' if n > 1 else ''})" for f, n in folders.items())]
+    return shown
+
+
+def written_lines(directory: Path, written: list[str], elsewhere: list[str]) -> str:
+    where = os.path.relpath(directory) if not directory.is_absolute() else str(directory)
+    lines = [f"Wrote a plan to {where}/ ({len(written)} files):"]
+    lines += [f"  {name}" for name in grouped(written)]
+    for path in elsewhere:
+        lines.append(f"Wrote the CI workflow {os.path.relpath(path)}")
+    quoted = shlex.quote(where)
+    lines.append(f"Next: salesplan check {quoted}, then salesplan report {quoted} -o report.html")
+    return "\n".join(lines)

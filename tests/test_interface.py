@@ -1,0 +1,183 @@
+"""Options that agree: help without type labels, one `--format` with a subset per command,
+`-o/--output FILE` that never overwrites (exit 2), did-you-mean, messages that say what to
+write instead, and `init` telling what it wrote."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from salesplan.cli import app
+
+RAW_TYPE = re.compile(r"<[a-z%][^>]*>|\[x>=|\[default: no-|\bR \[")
+
+
+def commands() -> list[str]:
+    from typer.main import get_command
+
+    group = get_command(app)
+    return sorted(group.commands)  # type: ignore[attr-defined]
+
+
+def help_of(*args: str, width: int = 80) -> str:
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("command", ["", *commands()])
+def test_help_has_no_raw_type_labels(command: str) -> None:
+    text = help_of(*([command] if command else []))
+    assert not RAW_TYPE.search(text), RAW_TYPE.search(text)
+    assert "--no-" not in text  # a flag is `--strict`, not `--strict / --no-strict`
+    assert "{" not in text.splitlines()[0]  # usage: `init DIR`, not `init {DIR}`
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for line in text.splitlines():
+        if line.lstrip().startswith("-") and "  " in line.strip():
+            option = line.strip().split("  ")[0]
+            assert re.fullmatch(r"(-\w, )?--[\w-]+( [A-Z]+| xlsx)?", option), line
+
+
+def test_format_is_one_option_with_a_subset_per_command(example) -> None:
+    allowed = {
+        "check": ["text", "json", "github", "sarif"],
+        "allocate": ["text", "json", "csv", "markdown"],
+        "rollup": ["text", "json", "csv", "markdown"],
+        "diff": ["text", "json", "markdown"],
+        "report": ["text", "markdown", "html", "xlsx", "json"],
+    }
+    for command, formats in allowed.items():
+        assert "-f, --format FORMAT" in help_of(command)
+        wrong = next(f for f in ("sarif", "csv", "html") if f not in formats)
+        result = CliRunner().invoke(app, [command, "--format", wrong])
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{command} writes {formats[0]}" in result.stderr
+        assert f"not {wrong}" in result.stderr
+
+
+def test_explain_as_csv_is_a_usage_error(example, cli) -> None:
+    result = cli("allocate", example, "--explain", "ben", "--format", "csv")
+    assert result.exit_code == 2
+    assert "--explain writes text, json or markdown" in result.stderr
+    assert result.stdout == ""
+    story = cli("allocate", example, "--explain", "ben", "--format", "markdown")
+    assert story.exit_code == 0 and story.stdout.startswith("```text\nWhy ben")
+    assert (
+        json.loads(cli("allocate", example, "--explain", "ben", "-f", "json").stdout)["id"] == "ben"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["allocate", "--explain", "bem"], "no node 'bem' in the plan; did you mean 'ben'?"),
+        (["rollup", "--level", "regoin"], "unknown level 'regoin'; did you mean 'region'?"),
+        (["rollup", "--period", "q5"], "unknown period 'q5'; the periods are Q1, Q2, Q3, Q4"),
+        (["capacity", "--table", "rep"], "no table 'rep'; did you mean 'reps'?"),
+        (
+            ["capacity", "--hire-start", "07/01/2027"],
+            "'07/01/2027' is not a date; write it as YYYY-MM-DD, e.g. 2027-07-01",
+        ),
+    ],
+)
+def test_usage_errors_say_what_to_write(example, cli, args, hint) -> None:
+    result = cli(args[0], example, *args[1:])
+    assert result.exit_code == 2
+    assert hint in " ".join(result.stderr.split())
+
+
+def test_period_and_level_ignore_case(example, cli) -> None:
+    result = cli("rollup", example, "--period", "q2", "--level", "Region", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["periods"] == ["Q2"]
+
+
+def test_check_prints_its_summary_through_the_renderer(example, cli) -> None:
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("parent: amer-ent", "parent: nowhere", 1))
+    text = cli("check", example)
+    assert text.exit_code == 1 and text.stderr.startswith("salesplan: 1 error, 0 warnings")
+    machine = cli("check", example, "--format", "json")
+    assert machine.stderr == ""  # machines get no summary line
+
+
+def test_schema_output_never_overwrites(cli, tmp_path) -> None:
+    target = tmp_path / "org.schema.json"
+    assert cli("schema", "org", "-o", target).exit_code == 0
+    assert json.loads(target.read_text())["title"]
+    target.write_text("mine")
+    refused = cli("schema", "org", "--output", target)
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert target.read_text() == "mine"
+    assert cli("schema", "org", "-o", target, "--force").exit_code == 0
+    folder = tmp_path / "schemas"
+    assert cli("schema", "-o", folder).exit_code == 0
+    assert (folder / "plan.schema.json").is_file()
+
+
+def test_refused_overwrites_exit_2(example, cli, tmp_path) -> None:
+    assert cli("init", example).exit_code == 2
+    report = tmp_path / "r.md"
+    report.write_text("mine")
+    assert cli("report", example, "-o", report).exit_code == 2
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text("mine")
+    assert cli("reconcile", example, "--write", proposal).exit_code == 2
+    assert proposal.read_text() == "mine"
+
+
+def test_init_says_what_it_wrote_and_what_next(cli, tmp_path) -> None:
+    result = cli("init", tmp_path / "acme-plan")
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Wrote a plan to {tmp_path / 'acme-plan'}/ (20 files):"
+    for name in ("salesplan.yaml", "org.yaml", "quotas.yaml", "submissions/ (7 files)"):
+        assert f"  {name}" in lines
+    assert lines[-1].startswith(f"Next: salesplan check {tmp_path / 'acme-plan'}")
+
+
+def test_init_writes_submission_templates_that_the_plan_reads(cli, tmp_path) -> None:
+    import openpyxl
+
+    plan = tmp_path / "acme-plan"
+    result = cli("init", plan, "--templates", "xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "  templates/ (11 files)" in result.stderr.splitlines()
+    assert cli("check", plan).exit_code == 0  # templates/ is not read as submissions
+    book = openpyxl.load_workbook(plan / "templates" / "submissions" / "ben.xlsx")
+    assert book.sheetnames == ["Submissions", "Instructions"]
+    sheet = book["Submissions"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows == [("rep", "period", "amount", "note")] + [
+        ("ben", q, None, None) for q in ("Q1", "Q2", "Q3", "Q4")
+    ]
+    instructions = [r[0] for r in book["Instructions"].iter_rows(values_only=True)]
+    assert any("Q1 = Feb-27 to Apr-27" in line for line in instructions)
+    for row, amount in zip(range(2, 6), (100_000, 200_000, 300_000, 400_000)):
+        sheet.cell(row=row, column=3, value=amount)
+    (plan / "submissions" / "ben.yaml").unlink()
+    book.save(plan / "submissions" / "ben.xlsx")  # filled in and sent back
+    assert cli("check", plan).exit_code == 0
+    rolled = json.loads(cli("rollup", plan, "--format", "json").stdout)
+    ben = next(n for n in rolled["nodes"] if n["id"] == "ben")
+    assert ben["forecast"]["total"] == "1000000.00"
+
+
+def test_messages_say_what_to_write_instead(example, cli) -> None:
+    org = example / "org.yaml"
+    text = org.read_text()
+    org.write_text(text.replace("parent: amer-ent", "parent: acme", 1))
+    found = cli("check", example).stdout
+    assert (
+        "SP304 rep 'ana' hangs under 'acme', a company; reps hang under a team: "
+        "write `parent:` with a team id (amer-com, amer-ent, emea-com, ...)"
+    ) in found
+    org.write_text(text.replace("ote: {base: 130_000, variable: 130_000}", "ote: 240000", 1))
+    found = cli("check", example).stdout
+    assert (
+        "SP203 expected a mapping of keys to values, got 240000; "
+        "write it as `ote: {base: ..., variable: ...}`"
+    ) in found
