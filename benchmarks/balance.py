@@ -1,4 +1,4 @@
-"""The `balance` budget of DESIGN §6: 20,000 accounts × 50 reps in ≤ 30 s, cold.
+"""The `balance` budget of docs/design.md, "Performance budgets": 20,000 accounts × 50 reps in ≤ 30 s, cold.
 
 Writes a plan with REPS reps (two teams per region, one planned hire, one rep ramping from
 July, one who has left) and an accounts.csv of ACCOUNTS accounts whose books are skewed

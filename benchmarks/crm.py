@@ -1,4 +1,4 @@
-"""Benchmark `salesplan import` on a big CRM export (DESIGN §6: 1,000,000 rows ≤ 15 s).
+"""Benchmark `salesplan import` on a big CRM export (docs/design.md, "Performance budgets": 1,000,000 rows ≤ 15 s).
 
 Usage::
 

@@ -5,13 +5,13 @@ Usage::
     python benchmarks/generate.py --reps 10000 --out benchmarks/out/plan-10000-s7 [--seed 7]
     python benchmarks/generate.py --reps 10000 --broken 1 --out benchmarks/out/broken-10000-s7
 
-Writes the files of DESIGN §2: ``salesplan.yaml`` (monthly periods), ``org.yaml`` (10 regions,
+Writes the files of docs/design.md, "Plan files": ``salesplan.yaml`` (monthly periods), ``org.yaml`` (10 regions,
 reps/10 teams, 10 reps per team), ``territories.yaml`` (one territory per rep),
 ``metrics.csv`` (``id,history`` per non-planned rep) and ``submissions/forecast.csv``
 (``rep,period,amount,note``, 12 monthly rows per non-planned rep).
 
 ``--broken 1`` breaks 1% of the submission rows and 1% of the reps (mistyped ids, bad
-amounts, unknown periods and ramps, ends before starts): the error path of DESIGN §6.
+amounts, unknown periods and ramps, ends before starts): the error path of docs/design.md, "Performance budgets".
 
 Stdlib only. The output is a pure function of ``--reps`` and ``--seed``: the same arguments
 always give byte-identical files. Every file is built as one string and written once, so even
@@ -96,7 +96,7 @@ def fiscal_month(d: date) -> int:
 
 
 def productivity(start: date, month: int) -> float:
-    """Ramp-adjusted productivity of a rep in fiscal month ``month`` (0-based), as DESIGN §4.4."""
+    """Ramp-adjusted productivity of a rep in fiscal month ``month`` (0-based), as docs/design.md, "Capacity"."""
     tenure = month - fiscal_month(start) + 1
     if tenure < 1:
         return 0.0
@@ -355,7 +355,7 @@ def generate(
     """Write the plan repository into ``out``; return the size in bytes of each file written.
     With ``tables="csv"`` the reps and territories are CSV tables (reps.csv, territories.csv)
     holding the same rows. With ``broken`` (a share, 0.01 = 1%), that share of the
-    submission rows and of the reps is broken: the error path of DESIGN §6."""
+    submission rows and of the reps is broken: the error path of docs/design.md, "Performance budgets"."""
     if n_reps < 1:
         raise ValueError("--reps must be at least 1")
     rng = Random(seed)
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         metavar="PERCENT",
         help="break this percent of the submission rows and of the reps (the error path: "
-        "DESIGN §6 times `check` on --broken 1)",
+        "docs/design.md, "Performance budgets" times `check` on --broken 1)",
     )
     parser.add_argument(
         "--force",

@@ -1,4 +1,4 @@
-"""Top-down allocation (DESIGN §4.1, §4.2): properties over random plans, worked examples,
+"""Top-down allocation (docs/design.md, "Money and rounding"): properties over random plans, worked examples,
 `--explain`, the JSON shape, the allocation diagnostics and golden files of the example."""
 
 from __future__ import annotations
@@ -498,7 +498,7 @@ def test_allocate_json_shape(write_tree, cli) -> None:
     result = cli("allocate", folder, "--format", "json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    # DESIGN §3: {"currency", "periods", "nodes": [{"id", "level", "parent", "total", "periods",
+    # docs/design.md, "Plan files": {"currency", "periods", "nodes": [{"id", "level", "parent", "total", "periods",
     # "pinned"}]}; the code adds "source" and "over_assignment" at the top (see the report).
     assert {"currency", "periods", "nodes"} <= set(doc)
     assert doc["currency"] == "USD"

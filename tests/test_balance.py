@@ -1,4 +1,4 @@
-"""`salesplan balance` (DESIGN §9): a published case, locked accounts, eligibility, infeasible
+"""`salesplan balance` (docs/design.md): a published case, locked accounts, eligibility, infeasible
 bands, determinism, --write then diff, and properties on generated instances."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Capacity (DESIGN §4.4): ramp-adjusted capacity per period, attrition, hires needed,
+"""Capacity (docs/design.md, "Capacity"): ramp-adjusted capacity per period, attrition, hires needed,
 cost of sales and the per-rep quota economics, on examples worked out by hand."""
 
 from __future__ import annotations
@@ -291,7 +291,7 @@ def test_capacity_json_shape(write_tree, cli) -> None:
     result = cli("capacity", folder, "--format", "json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    # DESIGN §3; the code adds the gap, budget, OTE, hire details and per-rep rows.
+    # docs/design.md, "Plan files"; the code adds the gap, budget, OTE, hire details and per-rep rows.
     design = ["currency", "periods", "target", "capacity", "total_target", "total_capacity"]
     design += ["coverage", "cost_of_sales", "hires_needed"]
     assert set(design) <= set(doc)
@@ -323,7 +323,7 @@ def test_capacity_computes_its_quotas(write_tree, cli) -> None:
     ]
 
 
-# ---- exact until shown; ratios; profiles (DESIGN §4.4)
+# ---- exact until shown; ratios; profiles (docs/design.md, "Capacity")
 
 JPY = {
     "salesplan.yaml": """

@@ -1,4 +1,4 @@
-"""Hostile inputs (DESIGN §5) through the CLI: each is a diagnostic at its line:column, never a
+"""Hostile inputs (docs/design.md, "Hostile inputs") through the CLI: each is a diagnostic at its line:column, never a
 traceback, and costs well under a second."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""accounts.csv (DESIGN "Big tables as CSV"): the accounts that `balance` shares among reps,
+"""accounts.csv (docs/design.md, "Plan files"): the accounts that `balance` shares among reps,
 `id,name,territory,owner,<metric columns>,lat,lon` plus optional `segment` and `locked`.
 
 Every cell keeps its position, so a problem points at file:row:column. Reading is pure

@@ -1,4 +1,4 @@
-"""adjustments.yaml (DESIGN §2): accepted changes, kept as pins.
+"""adjustments.yaml (docs/design.md, "Plan files"): accepted changes, kept as pins.
 
 `reconcile --accept` writes the proposal's changed nodes here; each entry is a pin exactly
 like `quota:` in org.yaml, so `allocate` then reproduces the accepted proposal. Reading the
@@ -78,7 +78,7 @@ def org_pins(plan: Plan) -> dict[str, Decimal]:
 
 
 def plan_pins(plan: Plan) -> dict[str, Decimal]:
-    """Every pin of the plan: org.yaml's `quota:` and adjustments.yaml's (DESIGN §4.2)."""
+    """Every pin of the plan: org.yaml's `quota:` and adjustments.yaml's (docs/design.md, "Top-down allocation")."""
     pins = org_pins(plan)
     for pin in plan.adjustments:
         pins.setdefault(pin.id, pin.quota)

@@ -1,4 +1,4 @@
-"""Top-down allocation (DESIGN §4.2): split the target level by level, keep pins, phase.
+"""Top-down allocation (docs/design.md, "Top-down allocation"): split the target level by level, keep pins, phase.
 
 `allocate(plan)` returns an `Allocation`: every node's total and periods in top-down order,
 how each family was split (for `--explain`) and the problems met on the way.
@@ -243,7 +243,7 @@ class _Allocator:
         return dict.fromkeys(children, 1)
 
     def weights(self, level: Level, children: list[str]) -> dict[str, Weight]:
-        """The split weights of unpinned siblings (DESIGN §4.2): by the level's rule, then
+        """The split weights of unpinned siblings (docs/design.md, "Top-down allocation"): by the level's rule, then
         reps prorated by their fraction of the year on board and units with nobody on
         board at 0 (a capacity split counts time on board already)."""
         rule = level.split

@@ -1,4 +1,4 @@
-"""Who must approve a change of the plan (DESIGN §11): from the owners whose numbers moved.
+"""Who must approve a change of the plan (docs/design.md): from the owners whose numbers moved.
 
 The rule: a change of a node's quota is approved by the owner of its parent (who split that
 pool); a change of the target or of any other plan setting, by the root's owner (`owner:` in

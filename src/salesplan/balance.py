@@ -1,4 +1,4 @@
-"""Territory balancing (DESIGN §9): move as little as possible (or travel as little as
+"""Territory balancing (docs/design.md): move as little as possible (or travel as little as
 possible) so that every rep's book of one metric is within ±band of their target.
 
 Formulation: x[i, r] = 1 when account i goes to rep r, over the pairs allowed (eligible by

@@ -1,4 +1,4 @@
-"""Books of business (DESIGN §9): who owns which accounts now, and each rep's target and band
+"""Books of business (docs/design.md): who owns which accounts now, and each rep's target and band
 of the balanced metric. Pure Decimal arithmetic, shared by `check` (territory health) and
 `balance` (the optimizer starts from here).
 

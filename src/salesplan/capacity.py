@@ -1,4 +1,4 @@
-"""Capacity (DESIGN §4.4): what the plan's reps can carry and are expected to book, per
+"""Capacity (docs/design.md, "Capacity"): what the plan's reps can carry and are expected to book, per
 period and per rep, against the target; the hires that would close the gap; cost of sales.
 
 Words, the same everywhere:

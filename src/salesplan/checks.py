@@ -362,7 +362,7 @@ def _ratio(
 
 
 def check_ratios(plan: Plan) -> Iterator[Diagnostic]:
-    """attainment in (0, 2], attrition and max_shift in [0, 1) (DESIGN §4.4)."""
+    """attainment in (0, 2], attrition and max_shift in [0, 1) (docs/design.md, "Capacity")."""
     settings = plan.settings
     capacity = settings.capacity
     yield from _ratio(

@@ -1,6 +1,6 @@
 """Territory health, checked when the plan has an accounts.csv: the file itself, owners that
 are unknown or have left, accounts nobody owns, the `balance:` settings, and reps whose book
-is outside their balance band (DESIGN §9)."""
+is outside their balance band (docs/design.md)."""
 
 from __future__ import annotations
 

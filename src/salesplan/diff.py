@@ -1,4 +1,4 @@
-"""Semantic diff of two plans (DESIGN §3 `diff`): what changed in the inputs, and what that
+"""Semantic diff of two plans (docs/design.md, "Plan files" `diff`): what changed in the inputs, and what that
 does to the consequences (every node's allocated quota, level totals, capacity, coverage).
 
 `diff_plans(old, new)` returns a `PlanDiff`: a flat tuple of `Change` records in display

@@ -2,7 +2,7 @@
 
 Time on board and productivity are exact fractions (`Fraction`): a rep on board 17 of
 September's 30 days has 17/30 of that month, and sums of such months stay exact until a
-figure is shown (DESIGN §4.2, §4.4).
+figure is shown (docs/design.md, "Top-down allocation").
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class Calendar:
 
     def on_board(self, start: date | None, end: date | None) -> list[Fraction]:
         """Time on board per fiscal month: the fraction of the month's days employed,
-        `start` and `end` both inclusive (DESIGN §4.2). Whole months are the int 1 (exact,
+        `start` and `end` both inclusive (docs/design.md, "Top-down allocation"). Whole months are the int 1 (exact,
         and fast to add up); only the first and last months of an employment are fractions."""
         first = 0 if start is None else self.month_index(start)
         last = MONTHS - 1 if end is None else self.month_index(end)
@@ -116,7 +116,7 @@ def productivity(
     end: date | None,
     ramp: Sequence[Decimal],
 ) -> list[Fraction]:
-    """A rep's productivity in each fiscal month (DESIGN §4.4): ramp[k-1] in tenure month k
+    """A rep's productivity in each fiscal month (docs/design.md, "Capacity"): ramp[k-1] in tenure month k
     (the month holding the start date is tenure month 1), 1 past the ramp, times the
     month's time on board (so the first and last months count pro rata by days)."""
     first = calendar.month_index(start) if start is not None else -10_000

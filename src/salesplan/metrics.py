@@ -1,5 +1,5 @@
 """Split metrics per node: given on the node, in metrics.csv, by owned territories, or
-summed from the children (DESIGN §2)."""
+summed from the children (docs/design.md, "Plan files")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pydantic models of the plan files (DESIGN §2): frozen, unknown keys forbidden.
+"""Pydantic models of the plan files (docs/design.md, "Plan files"): frozen, unknown keys forbidden.
 
 Numbers arrive as Decimal from the YAML reader and are validated strictly, so a quoted
 "1200" or an ambiguous `010` is reported instead of being coerced.
@@ -29,7 +29,7 @@ Id = Annotated[
 Text = Annotated[str, StringConstraints(strict=True, max_length=2000)]
 
 
-# Every number of a plan is bounded here, once (DESIGN §5): at most 10^15 in size and 10
+# Every number of a plan is bounded here, once (docs/design.md, "Hostile inputs"): at most 10^15 in size and 10
 # decimals, so sums, splits and roundings stay exact in Decimal; reported as SP412.
 _BOUNDS = {"le": MAX_AMOUNT, "decimal_places": MAX_DECIMALS, "allow_inf_nan": False}
 Amount = Annotated[

@@ -1,4 +1,4 @@
-"""Each rep's time on board and productivity per fiscal month (DESIGN §4.2, §4.4), from
+"""Each rep's time on board and productivity per fiscal month (docs/design.md, "Top-down allocation"), from
 start/end dates, ramp and profile; computed once per distinct (start, end, ramp)."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Productivity:
         return (rep.start, rep.end, self.ramp_name(rep))
 
     def on_board(self, rep: Rep) -> list[Fraction]:
-        """Time on board per fiscal month (DESIGN §4.2)."""
+        """Time on board per fiscal month (docs/design.md, "Top-down allocation")."""
         key = ("on board", rep.start, rep.end)
         values = self._cache.get(key)
         if values is None:

@@ -1,4 +1,4 @@
-"""Hybrid reconcile (DESIGN §4.3): move the top-down split toward the bottom-up signal.
+"""Hybrid reconcile (docs/design.md, "Hybrid reconcile"): move the top-down split toward the bottom-up signal.
 
 The guardrail bounds *amounts*: every unpinned node's proposal stays within its own
 top-down quota x (1 ± max_shift), the band rounded inward to the rounding unit.
@@ -178,7 +178,7 @@ class _Reconciler:
         return max(ceil(td * (1 - shift)), 0), floor(td * (1 + shift))  # type: ignore[return-value]
 
     def pool(self, node: Node, total: Fraction | int) -> Fraction:
-        """round(total x (1 + o)) in whole units, half-even (DESIGN §4.1)."""
+        """round(total x (1 + o)) in whole units, half-even (docs/design.md, "Money and rounding")."""
         level = self.tree[node.children[0]].level
         num, den = self.over[level]
         if isinstance(total, int):

@@ -1,4 +1,4 @@
-"""The whole plan as one report (DESIGN §3 `report`): a `Report` record built from the engines.
+"""The whole plan as one report (docs/design.md, "Plan files" `report`): a `Report` record built from the engines.
 
 `build_report(plan, diagnostics, as_of)` calls allocate (or reads a fresh quotas.yaml),
 capacity, rollup and, when there are submissions, reconcile, and gathers what a sales leader
@@ -59,7 +59,7 @@ class NodeRow:
     forecast: Decimal
     gap: Decimal | None  # quota - forecast
     coverage: Decimal | None  # forecast / quota
-    capacity: Decimal  # expected bookings of the reps under it (DESIGN §4.4)
+    capacity: Decimal  # expected bookings of the reps under it (docs/design.md, "Capacity")
     active: int  # reps on board during the year
     planned: int  # planned hires
 

@@ -1,4 +1,4 @@
-"""Bottom-up rollup (DESIGN §1, §3 `rollup`): rep submissions summed up the tree, against quotas.
+"""Bottom-up rollup (docs/design.md, "Plan files" `rollup`): rep submissions summed up the tree, against quotas.
 
 `rollup(plan, quotas)` returns a `Rollup`: for every node, top-down, its forecast per period
 and in total, its quota, the gap and coverage, and the reps under it who have not submitted.
@@ -109,7 +109,7 @@ class Forecasts(NamedTuple):
 def forecast_tree(plan: Plan, employed_only: bool = False) -> Forecasts:
     """One bottom-up pass: every node's forecast per period and in total, and who under it
     has or has not submitted. With `employed_only`, a rep's amounts for periods in which
-    they are not employed are left out (reconcile's signal, DESIGN §4.3)."""
+    they are not employed are left out (reconcile's signal, docs/design.md, "Hybrid reconcile")."""
     tree = plan.tree
     width = len(plan.periods)
     year_start = plan.calendar.start

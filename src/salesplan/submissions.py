@@ -41,7 +41,7 @@ def submission_files(
     """The submission files of a folder and its subfolders (or the one file named), in name
     order. Hidden entries are skipped; with `problems`, an unreadable folder, a FIFO or
     device, and (given the plan's `root`) a symlink leading out of the plan folder are
-    reported there and not read (DESIGN §5)."""
+    reported there and not read (docs/design.md, "Hostile inputs")."""
     found: list[Path] = []
     walk = _Walk(root.resolve() if root is not None else None, problems, found)
     walk.entry(folder, top=True)

@@ -1,4 +1,4 @@
-"""Water-filling (DESIGN §4.3): share a pool as clamp(λ x signal, low, high), exactly.
+"""Water-filling (docs/design.md, "Hybrid reconcile"): share a pool as clamp(λ x signal, low, high), exactly.
 
 One λ meets the pool: the sum is continuous and non-decreasing in λ. Amounts are exact
 fractions (in rounding units); the caller rounds them by largest remainder.

@@ -1,4 +1,4 @@
-"""Read the cells of an XLSX workbook safely (DESIGN §5).
+"""Read the cells of an XLSX workbook safely (docs/design.md, "Hostile inputs").
 
 The zip's parts are checked before they are inflated (size and compression ratio), expat
 refuses a part with a DTD (no entity, no entity bomb, nothing external: what defusedxml's

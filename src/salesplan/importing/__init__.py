@@ -1,5 +1,5 @@
 """`salesplan import`: CRM exports become the plan's history, pipeline and accounts
-(DESIGN §8). pandas is imported here and only here: no other command pays for it.
+(docs/design.md). pandas is imported here and only here: no other command pays for it.
 
     from salesplan.importing import ImportOptions, run_import
     result = run_import(plan, ImportOptions([Path("opportunities.csv")], dry_run=True))

@@ -14,7 +14,7 @@ import numpy as np
 from salesplan.importing.values import amount_pattern, parse_amount
 
 DIGITS = "0123456789"
-MAX_INT_DIGITS = 15  # amounts below 10^15 (DESIGN §5)
+MAX_INT_DIGITS = 15  # amounts below 10^15 (docs/design.md, "Hostile inputs")
 
 
 @dataclass

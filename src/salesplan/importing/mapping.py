@@ -1,4 +1,4 @@
-"""`import.yaml`: how a plan reads its CRM's exports (DESIGN §8).
+"""`import.yaml`: how a plan reads its CRM's exports (docs/design.md).
 
 ```yaml
 preset: salesforce                # salesforce | hubspot | dynamics | generic; default: detected

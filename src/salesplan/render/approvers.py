@@ -1,5 +1,5 @@
 """Views of who must approve a change: tables for the terminal, the JSON document of
-DESIGN §11, and Markdown for a pull request (also the "Approvals needed" section of the
+docs/design.md, and Markdown for a pull request (also the "Approvals needed" section of the
 diff comment).
 
 Mentions: in Markdown an owner that is a GitHub handle (`@maria-lopez`, `@acme/revops`) is

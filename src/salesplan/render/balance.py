@@ -1,5 +1,5 @@
 """Views of a balance result: reps before/after and the moves (text, CSV, Markdown), and the
-JSON document of DESIGN §9."""
+JSON document of docs/design.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Views of a plan diff: grouped, coloured tables for the terminal; the JSON document of
-DESIGN §3; Markdown for a pull-request comment (a summary line, then a table per group,
+docs/design.md, "Plan files"; Markdown for a pull-request comment (a summary line, then a table per group,
 long groups folded in `<details>`)."""
 
 from __future__ import annotations

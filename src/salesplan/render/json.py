@@ -85,7 +85,7 @@ def _records(head: str, records: Iterator[Any]) -> Iterator[str]:
 
 
 def quota_node(node: Any, exponent: int) -> dict[str, Any]:
-    """A node of an allocation (or a proposal) as DESIGN §3 shapes it."""
+    """A node of an allocation (or a proposal) as docs/design.md, "Plan files" shapes it."""
     return {
         "id": node.id,
         "level": node.level,
