@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         metavar="PERCENT",
         help="break this percent of the submission rows and of the reps (the error path: "
-        "docs/design.md, "Performance budgets" times `check` on --broken 1)",
+        "docs/design.md, 'Performance budgets' times `check` on --broken 1)",
     )
     parser.add_argument(
         "--force",
