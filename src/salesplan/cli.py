@@ -7,6 +7,7 @@ shows the traceback). Exit 1 means the plan has errors.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -747,6 +748,7 @@ def balance(
         bool, typer.Option("--write", help="Write the new owners into accounts.csv (atomically).")
     ] = False,
     format: TableFormatOption = None,
+    scenario: ScenarioOption = None,
 ) -> None:
     """Balance the reps' books of accounts within a band, moving as little as possible."""
     import shutil
@@ -759,7 +761,7 @@ def balance(
     from salesplan.render import balance as view
     from salesplan.render.output import emit
 
-    loaded = load_or_exit(plan)
+    loaded = load_or_exit(plan, scenario)
     try:
         ratio = Decimal(band) if band is not None else None
         options = BalanceOptions.of(
@@ -798,7 +800,19 @@ def main() -> None:
     # pydantic's plugin discovery scans every installed distribution; a CLI needs none
     # (25-48 ms of every command, benchmarks/README.md).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    app(prog_name="salesplan")
+    # A command is one short process that makes little cyclic garbage while a big plan is
+    # millions of long-lived objects: no collection walks them, and the process ends without
+    # freeing them one by one. Measured in benchmarks/README.md ("Process switches").
+    gc.disable()
+    try:
+        app(prog_name="salesplan")
+    except SystemExit as done:
+        code = done.code
+        if isinstance(code, str):
+            print(code, file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
 @app.command()
