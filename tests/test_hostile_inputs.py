@@ -452,9 +452,9 @@ def test_bad_workbooks_are_diagnostics(name: str, cli, write_tree, monkeypatch) 
 
 
 def test_too_many_shared_strings(cli, write_tree, monkeypatch) -> None:
-    import salesplan.tables
+    import salesplan.reading.xlsx
 
-    monkeypatch.setattr(salesplan.tables, "MAX_STRINGS", 200)  # bytes
+    monkeypatch.setattr(salesplan.reading.xlsx, "MAX_STRINGS", 200)  # bytes
     strings = SST.format("<si><t>x</t></si>" * 11)
     data = workbook(
         {"Forecast": sheet_xml([["rep", "period", "amount"]])},
