@@ -301,7 +301,23 @@ def workbook(sheets: dict[str, str], extra: dict[str, bytes] | None = None) -> b
             zf.writestr(f"xl/worksheets/sheet{i + 1}.xml", sheets[name])
         for part, data in (extra or {}).items():
             zf.writestr(part, data)
+        strings = "xl/sharedStrings.xml" in (extra or {})
+        zf.writestr("[Content_Types].xml", TYPES.format(strings=STRINGS_TYPE if strings else ""))
     return buffer.getvalue()
+
+
+TYPES = (
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{strings}</Types>'
+)
+STRINGS_TYPE = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
 
 
 TEAM = "reps:\n  - {id: ana, start: 2024-01-01}\n  - {id: ben, start: 2024-01-01}\n"
@@ -436,9 +452,9 @@ def test_bad_workbooks_are_diagnostics(name: str, cli, write_tree, monkeypatch) 
 
 
 def test_too_many_shared_strings(cli, write_tree, monkeypatch) -> None:
-    import salesplan.workbook
+    import salesplan.reading.xlsx
 
-    monkeypatch.setattr(salesplan.workbook, "MAX_STRINGS", 10)
+    monkeypatch.setattr(salesplan.reading.xlsx, "MAX_STRINGS", 200)  # bytes
     strings = SST.format("<si><t>x</t></si>" * 11)
     data = workbook(
         {"Forecast": sheet_xml([["rep", "period", "amount"]])},
@@ -592,7 +608,7 @@ def test_shared_and_rich_strings_as_excel_writes_them(cli, write_tree, monkeypat
     out the row and cell references."""
     strings = SST.format(
         "<si><t>rep</t></si><si><t>period</t></si><si><t>amount</t></si>"
-        "<si><r><t>a</t></r><r><rPr><b/></rPr><t>na</t></r><rPh><t>ANA</t></rPh></si>"
+        "<si><r><t>a</t></r><r><rPr><b/></rPr><t>na</t></r><rPh sb='0' eb='3'><t>ANA</t></rPh></si>"
         "<si><t xml:space='preserve'>Q1</t></si>"
     )
     rows = (

@@ -24,7 +24,6 @@ from salesplan.tables import (
     column_key,
     open_csv,
     read_number,
-    read_xlsx,
 )
 
 if TYPE_CHECKING:
@@ -109,6 +108,8 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
         if (raw := read_file(path, problems)) is None:
             continue
         if suffix == ".xlsx":
+            from salesplan.reading.xlsx import read_xlsx
+
             table = read_xlsx(name, raw, REQUIRED, COLUMNS)
             batch = _table_batch(table, table.rows, problems)
         elif suffix == ".csv":

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from salesplan.diagnostics import Diagnostic, diagnostic
@@ -179,57 +178,6 @@ def column_key(name: str) -> str:
 
 
 DATA_SHEETS = ("forecast", "forecasts", "submission", "submissions", "data")
-
-
-def read_xlsx(
-    file: str, path: Path | bytes, required: Sequence[str] = (), reads: Sequence[str] = ()
-) -> Table:
-    """The data sheet of a workbook: the only sheet, else the one whose header has the
-    `required` columns (any case and spacing), else the one named like data (Forecast,
-    Submissions), else the first. Positions are the sheet's row and column numbers. Rows
-    hold the cells up to the last column named in `reads` (all of them when not given)."""
-    from salesplan.workbook import Workbook, WorkbookError
-
-    try:
-        with Workbook(path) as workbook:
-            sheet = _data_sheet(workbook, required)
-            rows = iter(workbook.rows(sheet))
-            first = next(rows, None)
-            if first is None:
-                return Table(file, [], [], [], sheet=sheet.name)
-            header_line, cells = first
-            width = max(cells) + 1
-            header = [cells.get(i, "").strip() for i in range(width)]
-            table = Table(
-                file, header, [], [], header_line, list(range(1, width + 1)), sheet=sheet.name
-            )
-            keys = {column_key(name) for name in reads}
-            named = [i for i, name in enumerate(header) if column_key(name) in keys]
-            kept = max(named) + 1 if named else width
-            table.rows.extend(
-                Row(line, [cells.get(i, "") for i in range(kept)]) for line, cells in rows
-            )
-            return table
-    except WorkbookError as err:
-        code = "SP111" if err.limit else "SP113"
-        return Table(file, [], [], [diagnostic(code, f"cannot read workbook: {err}", file, 1, 1)])
-
-
-def _data_sheet(workbook: Any, required: Sequence[str]) -> Any:
-    sheets = workbook.sheets
-    if len(sheets) == 1:
-        return sheets[0]
-    named = [s for s in sheets if column_key(s.name) in DATA_SHEETS]
-    if required:
-        wanted = {column_key(name) for name in required}
-        with_header = []
-        for sheet in sheets:
-            first = next(iter(workbook.rows(sheet)), None)
-            if first is not None and wanted <= {column_key(v) for v in first[1].values()}:
-                with_header.append(sheet)
-        if with_header:
-            return next((s for s in with_header if s in named), with_header[0])
-    return named[0] if named else sheets[0]
 
 
 NOT_A_NUMBER = "is not a number"

@@ -217,7 +217,7 @@ def _csv_lines(text: str, rows: int) -> np.ndarray:
 
 
 def _read_xlsx(path: Path, file: str) -> Export:
-    from salesplan.tables import read_xlsx
+    from salesplan.reading.xlsx import read_xlsx
 
     table = read_xlsx(file, path)
     if table.diagnostics:

@@ -1,0 +1,248 @@
+"""Read an XLSX workbook safely (DESIGN §5): openpyxl reads it (read-only, cached values,
+defusedxml refusing DTD entities, so no entity bomb and nothing external), after a pre-flight
+with zipfile that openpyxl does not do: a zip with a workbook part, each part's declared size
+and compression ratio within limits before anything is inflated, the shared strings (which
+openpyxl holds in memory) bounded. Every row is read whatever `<dimension>` claims."""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from salesplan.diagnostics import diagnostic
+from salesplan.tables import DATA_SHEETS, Row, Table, column_key
+
+
+def read_xlsx(
+    file: str, path: Path | bytes, required: Sequence[str] = (), reads: Sequence[str] = ()
+) -> Table:
+    """The data sheet of a workbook: the only sheet, else the one whose header has the
+    `required` columns (any case and spacing), else the one named like data (Forecast,
+    Submissions), else the first. Positions are the sheet's row and column numbers. Rows
+    hold the cells up to the last column named in `reads` (all of them when not given).
+
+    openpyxl reads it (read-only, cached values, defusedxml refusing entities), after
+    `xlsx_preflight` has checked the zip; every row is read whatever `<dimension>` claims.
+    A required cell left empty by a formula never calculated reads as its `=formula`."""
+    try:
+        with _open_source(path) as source:
+            xlsx_preflight(source)
+            workbook = _load(source, data_only=True)
+            try:
+                sheet = _data_sheet(workbook, required)
+                table = _sheet_table(file, sheet, reads)
+            finally:
+                workbook.close()
+            if table.rows and required:
+                _formulas(table, source, required)
+            return table
+    except XlsxRefused as err:
+        return Table(
+            file, [], [], [diagnostic(err.code, f"cannot read workbook: {err}", file, 1, 1)]
+        )
+    except Exception as err:  # openpyxl and zipfile raise many kinds for a damaged file
+        message = f"cannot read workbook: {_why(err)}"
+        return Table(file, [], [], [diagnostic("SP113", message, file, 1, 1)])
+
+
+MAX_PART = 256 * 1024 * 1024  # bytes of one part once inflated
+MAX_TOTAL = 512 * 1024 * 1024  # bytes of all the parts, once inflated
+MAX_RATIO = 50  # inflated / compressed, for a part of more than RATIO_FROM bytes
+RATIO_FROM = 2 * 1024 * 1024
+MAX_STRINGS = 64 * 1024 * 1024  # bytes of the shared strings, which openpyxl holds in memory
+
+
+class XlsxRefused(Exception):
+    """A workbook refused before openpyxl opens it: SP113 (not one), SP111 (a limit)."""
+
+    def __init__(self, message: str, code: str = "SP113") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def xlsx_preflight(source: IO[bytes]) -> None:
+    """What openpyxl does not check: a zip with a workbook part, whose parts' declared
+    sizes and compression ratios are within the limits (the zip's reader stops at the size
+    declared, so a part cannot inflate beyond it), the shared strings bounded."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except zipfile.BadZipFile as err:
+        raise XlsxRefused(f"not an XLSX workbook ({err})") from None
+    with archive:
+        names = set(archive.namelist())
+        if "[Content_Types].xml" not in names or not any(
+            n.lower().endswith("workbook.xml") for n in names
+        ):
+            raise XlsxRefused("not an XLSX workbook (no workbook part)")
+        total = 0
+        for info in archive.infolist():
+            size, packed = info.file_size, max(info.compress_size, 1)
+            total += size
+            if size > MAX_PART or total > MAX_TOTAL:
+                limit = MAX_PART if size > MAX_PART else MAX_TOTAL
+                message = (
+                    f"{info.filename} inflates to {size:,} bytes, more than the limit of {limit:,}"
+                )
+                raise XlsxRefused(message, "SP111")
+            if size > RATIO_FROM and size / packed > MAX_RATIO:
+                raise XlsxRefused(
+                    f"{info.filename} inflates {size // packed:,} times (from {packed:,} to "
+                    f"{size:,} bytes): a zip bomb, not a spreadsheet",
+                    "SP111",
+                )
+        strings = _shared_strings_part(archive)
+        if strings in names and (size := archive.getinfo(strings).file_size) > MAX_STRINGS:
+            message = (
+                f"{strings} holds {size:,} bytes of text, more than the limit of {MAX_STRINGS:,}"
+            )
+            raise XlsxRefused(message, "SP111")
+
+
+def _shared_strings_part(archive: zipfile.ZipFile) -> str:
+    """The part openpyxl reads the shared strings from, as its reader finds it."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    manifest = Manifest.from_tree(fromstring(archive.read("[Content_Types].xml")))
+    found = manifest.find(SHARED_STRINGS)
+    return found.PartName[1:] if found is not None else ""
+
+
+def _open_source(path: Path | bytes) -> IO[bytes]:
+    return io.BytesIO(path) if isinstance(path, bytes) else path.open("rb")
+
+
+def _load(source: IO[bytes], data_only: bool) -> Any:
+    import warnings
+
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:  # OPENPYXL_DEFUSEDXML=False: entities would be expanded
+        raise XlsxRefused("openpyxl runs without defusedxml here; workbooks are not read")
+    source.seek(0)
+    with warnings.catch_warnings():  # "no default style" and the like: not the user's concern
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(source, read_only=True, data_only=data_only)
+
+
+def _why(err: Exception) -> str:
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+
+    cause: BaseException | None = err
+    while cause is not None:  # openpyxl wraps what the XML parser raised
+        if isinstance(cause, DefusedXmlException):
+            return "a part declares a DTD or entities, which a workbook never needs; refused"
+        if isinstance(cause, ParseError):
+            return f"a part is not well-formed XML ({cause})"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(err, OSError) and err.strerror:
+        return f"cannot read file: {err.strerror}"
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows that hold a value, with their sheet row numbers, whatever `<dimension>`
+    says (a row is as long as its last cell, not padded to the sheet's width)."""
+    sheet.reset_dimensions()
+    for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if values and any(v is not None and v != "" for v in values):
+            yield line, values
+
+
+def _text(value: Any) -> str:
+    """A cell as text: numbers as Excel shows them (15 significant digits), a date as
+    `YYYY-MM-DD HH:MM:SS`, a boolean as true/false."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return format(Decimal(f"{value:.15g}"), "f")
+    return str(value)
+
+
+def _sheet_table(file: str, sheet: Any, reads: Sequence[str]) -> Table:
+    rows = _rows(sheet)
+    first = next(rows, None)
+    if first is None:
+        return Table(file, [], [], [], sheet=sheet.title)
+    header_line, values = first
+    header = [_text(v).strip() for v in values]
+    while header and not header[-1] and values[len(header) - 1] in (None, ""):
+        header.pop()
+    width = len(header)
+    table = Table(file, header, [], [], header_line, list(range(1, width + 1)), sheet=sheet.title)
+    keys = {column_key(name) for name in reads}
+    named = [i for i, name in enumerate(header) if column_key(name) in keys]
+    kept = max(named) + 1 if named else width
+    padding = [""] * kept
+    for line, values in rows:
+        cells = [_text(v) for v in values[:kept]]
+        if len(cells) < kept:
+            cells += padding[len(cells) :]
+        table.rows.append(Row(line, cells))
+    return table
+
+
+def _formulas(table: Table, source: IO[bytes], required: Sequence[str]) -> None:
+    """Fill the empty required cells that hold a formula never calculated with `=formula`
+    (a second read, of the formulas, only when such a cell is empty)."""
+    keys = [column_key(name) for name in table.header]
+    columns = [keys.index(k) for k in map(column_key, required) if k in keys]
+    empty = {
+        row.line: row
+        for row in table.rows
+        if any(i < len(row.values) and not row.values[i] for i in columns)
+    }
+    if not empty:
+        return
+    workbook = _load(source, data_only=False)
+    try:
+        sheet = workbook[table.sheet]
+        sheet.reset_dimensions()
+        last = max(empty)
+        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if line > last:
+                break
+            row = empty.get(line)
+            if row is None:
+                continue
+            for i in columns:
+                value = values[i] if i < len(values) else None
+                formula = value if isinstance(value, str) else getattr(value, "text", None)
+                if i < len(row.values) and isinstance(formula, str) and formula.startswith("="):
+                    row.values[i] = formula
+    finally:
+        workbook.close()
+
+
+def _data_sheet(workbook: Any, required: Sequence[str]) -> Any:
+    sheets = workbook.worksheets
+    if not sheets:
+        raise XlsxRefused("the workbook has no worksheet")
+    if len(sheets) == 1:
+        return sheets[0]
+    named = [s for s in sheets if column_key(s.title) in DATA_SHEETS]
+    if required:
+        wanted = {column_key(name) for name in required}
+        with_header = []
+        for sheet in sheets:
+            first = next(_rows(sheet), None)
+            if first is not None and wanted <= {column_key(_text(v)) for v in first[1]}:
+                with_header.append(sheet)
+        if with_header:
+            return next((s for s in with_header if s in named), with_header[0])
+    return named[0] if named else sheets[0]
