@@ -1,4 +1,4 @@
-"""Read an XLSX workbook safely (DESIGN §5): openpyxl reads it (read-only, cached values,
+"""Read an XLSX workbook safely (docs/design.md, "Hostile inputs"): openpyxl reads it (read-only, cached values,
 defusedxml refusing DTD entities, so no entity bomb and nothing external), after a pre-flight
 with zipfile that openpyxl does not do: a zip with a workbook part, each part's declared size
 and compression ratio within limits before anything is inflated, the shared strings (which
