@@ -643,11 +643,6 @@ def approvers(
         fail(f"missing approval from {len(missing)} of {len(result.approvers)} owners: {names}", 1)
 
 
-class ImportFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
 class Preset(str, Enum):
     salesforce = "salesforce"
     hubspot = "hubspot"
@@ -685,7 +680,7 @@ def import_(
     force: Annotated[
         bool, typer.Option(help="Overwrite hand-written history values and files.")
     ] = False,
-    format: Annotated[ImportFormat, typer.Option("--format", "-f")] = ImportFormat.text,
+    format: Annotated[str | None, format_option((Format.text, Format.json))] = None,
 ) -> None:
     """CRM exports -> metrics.csv history, submissions/SOURCE.csv pipeline, accounts.csv."""
     from salesplan.importing import ImportOptions, run_import
@@ -705,8 +700,9 @@ def import_(
             result = run_import(loaded, options)
     except OutsidePlan as err:
         fail(str(err), 2)
-    emit(view.as_json(result) if format is ImportFormat.json else view.as_text(result))
-    if format is ImportFormat.text and view.status(result):
+    fmt = Format(format or "text")
+    emit(view.as_json(result) if fmt is Format.json else view.as_text(result))
+    if fmt is Format.text and view.status(result):
         typer.echo(f"salesplan: {view.status(result)}", err=True)
     if result.findings.errors:
         raise typer.Exit(1)
