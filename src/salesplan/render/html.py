@@ -133,7 +133,7 @@ def kpis(report: Report) -> str:
         ),
         _card("Rep quotas", m(s.rep_quotas), f"{over:+.1%} over-assigned"),
         _card(
-            "Capacity",
+            "Expected bookings",
             m(s.capacity),
             _pct(s.capacity_coverage, "of the target"),
             _tone(s.capacity_coverage),

@@ -40,7 +40,11 @@ def summary_lines(report: Report, exact: bool = False) -> list[tuple[str, Cell, 
             if s.over_assignment
             else "",
         ),
-        ("Capacity", m(s.capacity), _coverage_text(s.capacity_coverage, "of the target")),
+        (
+            "Expected bookings",
+            m(s.capacity),
+            _coverage_text(s.capacity_coverage, "of the target (capacity coverage)"),
+        ),
         ("Hires needed", _hires(s.hires_needed), _hire_text(report)),
         ("Cost of sales", Ratio(s.cost_of_sales), _budget_text(report)),
         (
@@ -94,7 +98,7 @@ def _diagnostics_text(errors: int, warnings: int) -> str:
 def _quotas_text(status: str) -> str:
     return {
         "absent": "not written yet: quotas computed now (salesplan allocate --write)",
-        "fresh": "quotas read from quotas.yaml",
+        "fresh": "matches the quotas computed now",
         "stale": "out of date: quotas computed now; run salesplan allocate --write",
         "edited by hand": "differs from allocate: salesplan check shows where",
     }.get(status, "")
