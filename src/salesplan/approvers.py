@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from salesplan.diff import ZERO, Change, PlanDiff, Value
+from salesplan.diff import ZERO, Change, PlanDiff, Value, relative
 
 if TYPE_CHECKING:
     from salesplan.model import Owners
@@ -47,9 +47,7 @@ class Item:
 
     @property
     def relative(self) -> Decimal | None:
-        if not isinstance(self.delta, (Decimal, int)) or not isinstance(self.old, (Decimal, int)):
-            return None
-        return Decimal(self.delta) / abs(Decimal(self.old)) if self.old else None
+        return relative(self.old, self.delta)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,10 +83,14 @@ class Change:
 
     @property
     def relative(self) -> Decimal | None:
-        """delta / |old|; None when there is no numeric base (new from nothing, text)."""
-        if not isinstance(self.delta, (Decimal, int)) or not isinstance(self.old, (Decimal, int)):
-            return None
-        return Decimal(self.delta) / abs(Decimal(self.old)) if self.old else None
+        return relative(self.old, self.delta)
+
+
+def relative(old: object, delta: object) -> Decimal | None:
+    """delta / |old|; None when there is no numeric base (new from nothing, text)."""
+    if not isinstance(delta, (Decimal, int)) or not isinstance(old, (Decimal, int)):
+        return None
+    return Decimal(delta) / abs(Decimal(old)) if old else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,33 +29,12 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from salesplan.diagnostics import Diagnostic
-from salesplan.importing.presets import CATEGORIES, FIELDS, Preset, Stage, fold
+from salesplan.importing.presets import CATEGORIES, OpportunityField, Preset, Stage, fold
 from salesplan.model import Day, Id, Model, Ratio, Text
 
 Category = Literal["commit", "best_case", "pipeline", "omitted"]
 Status = Literal["won", "lost", "open"]
 Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
-Field_ = Literal[
-    "id",
-    "owner",
-    "owner_id",
-    "owner_email",
-    "amount",
-    "closed_amount",
-    "close_date",
-    "closed_date",
-    "stage",
-    "category",
-    "won",
-    "closed",
-    "state",
-    "account",
-    "account_id",
-    "currency",
-    "pipeline",
-    "product",
-]
-assert set(Field_.__args__) == set(FIELDS)  # type: ignore[attr-defined]
 
 DEFAULT_WEIGHTS: dict[str, Decimal] = {
     "commit": Decimal(1),
@@ -94,7 +73,7 @@ class ImportConfig(Model):
     source: (
         Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] | None
     ) = None
-    columns: dict[Field_, Text] = Field(default_factory=dict)
+    columns: dict[OpportunityField, Text] = Field(default_factory=dict)
     stages: dict[Text, Status | StageRule] = Field(default_factory=dict)
     categories: dict[Text, Category] = Field(default_factory=dict)
     owners: dict[Text, Id | None] = Field(default_factory=dict)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 # The fields of an opportunity. `closed_amount`/`closed_date` (Dynamics' actual value and
 # actual close date) replace `amount`/`close_date` on won and lost rows when present.
-FIELDS = (
+OpportunityField = Literal[
     "id",
     "owner",
     "owner_id",
@@ -32,7 +33,8 @@ FIELDS = (
     "currency",
     "pipeline",
     "product",
-)
+]
+FIELDS: tuple[str, ...] = get_args(OpportunityField)
 ACCOUNT_FIELDS = ("id", "name", "owner", "owner_id", "owner_email")
 USER_FIELDS = ("id", "name", "first_name", "last_name", "email")
 PRODUCT_FIELDS = ("name",)
