@@ -88,6 +88,8 @@ class Document:
     data: Any
     diagnostics: list[Diagnostic] = field(default_factory=list)
     raw: bytes | None = field(default=None, repr=False, compare=False)
+    # Without positions: where each item of a top-level list starts (see _ItemLines)
+    items: dict[str, _ItemLines] = field(default_factory=dict, repr=False, compare=False)
     _marked: Document | None = field(default=None, init=False, repr=False, compare=False)
 
     def marked(self) -> Document:
@@ -99,8 +101,22 @@ class Document:
         return self._marked
 
     def locate(self, path: tuple[str | int, ...], key: bool = False) -> Mark:
-        """The mark of the value at `path` (of its key when `key`), or of the nearest parent."""
-        node, mark = self.marked().data, (1, 1)
+        """The mark of the value at `path` (of its key when `key`), or of the nearest parent.
+
+        In a document read without positions, a place inside one item of a top-level list
+        (`reps[3].ote`) is found by parsing that item's lines alone, so that a plan with a
+        few hundred bad records costs a few hundred small parses, not a second parse of the
+        file; anything else parses the whole file again with positions."""
+        if self._marked is None and len(path) >= 2 and isinstance(path[1], int):
+            spans = self.items.get(str(path[0]))
+            found = spans.locate(self, path, key) if spans is not None else None
+            if found is not None:
+                return found
+        return self._walk(self.marked().data, path, key)
+
+    @staticmethod
+    def _walk(node: Any, path: tuple[str | int, ...], key: bool) -> Mark:
+        mark = (1, 1)
         if isinstance(node, (YMap, YList)):
             mark = node.mark
         for i, part in enumerate(path):
@@ -118,6 +134,50 @@ class Document:
         """The file, line and column of the value at `path` (of its key when `key`): this
         file, unless a scenario's patch put the value there (see scenarios.PatchedDocument)."""
         return (self.file, *self.locate(path, key=key))
+
+
+@dataclass
+class _ItemLines:
+    """Where the items of one top-level list start (1-based line and column) and the line
+    where the list ends (exclusive), recorded by a parse without positions."""
+
+    lines: list[int] = field(default_factory=list)
+    columns: list[int] = field(default_factory=list)
+    end: int = 0
+    _offsets: list[int] | None = field(default=None, repr=False)
+    _text: str = field(default="", repr=False)
+
+    def locate(self, doc: Document, path: tuple[str | int, ...], key: bool) -> Mark | None:
+        """The mark at `path` (`(list, index, ...)`) found by parsing the item's lines alone,
+        or None when the item does not stand on lines of its own (a flow list) or parses to
+        something other than what the whole file gave."""
+        index, lines = path[1], self.lines
+        assert isinstance(index, int)
+        data = doc.data.get(path[0]) if isinstance(doc.data, dict) else None
+        if not 0 <= index < len(lines) or not isinstance(data, list) or doc.raw is None:
+            return None
+        first = lines[index]
+        last = lines[index + 1] if index + 1 < len(lines) else self.end
+        if last <= first or (index and lines[index - 1] == first):
+            return None  # items sharing a line: only the whole file says where
+        if self._offsets is None:  # once per file, whatever the number of diagnostics
+            self._text = doc.raw.decode("utf-8").removeprefix("\ufeff")
+            self._offsets = [0, *(m.end() for m in re.finditer("\n", self._text))]
+        offsets, text, column = self._offsets, self._text, self.columns[index]
+        start = offsets[first - 1]
+        stop = offsets[last - 1] if last - 1 < len(offsets) else len(text)
+        item = " " * (column - 1) + text[start + column - 1 : stop]  # the item, at its column
+        builder = _Builder(doc.file, item)
+        try:
+            node = builder.build()
+        except (yaml.YAMLError, _LimitExceeded):
+            return None
+        if builder.diagnostics or node != data[index]:
+            return None
+        if not isinstance(node, (YMap, YList)):
+            return first, column
+        line, col = Document._walk(node, path[2:], key)
+        return first + line - 1, col
 
 
 _NUMBER = re.compile(r"[-+]?((0|[1-9][0-9]*(_[0-9]+)*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
@@ -186,6 +246,8 @@ class _Builder:
         self.get: Callable[[], Any] = yaml.CSafeLoader(text).get_event
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
+        self.items: dict[str, _ItemLines] = {}  # without marks: the top-level lists' items
+        self._spans: _ItemLines | None = None
 
     def report(self, code: str, message: str, event: Any) -> None:
         if not self.marks:
@@ -246,6 +308,7 @@ class _Builder:
         seq = YList(_pack(start)) if self.marks else []
         get, node = self.get, self.node
         marks = seq.items_at if isinstance(seq, YList) else None
+        spans = _ItemLines() if marks is None and depth == 2 else None  # a top-level list
         scalar, end = yaml.ScalarEvent, yaml.SequenceEndEvent
         depth += 1
         while True:
@@ -253,12 +316,20 @@ class _Builder:
             kind = type(event)
             if kind is end:
                 self.nodes += len(seq)
+                if spans is not None:
+                    mark = event.start_mark  # the list ends before this line, or with it
+                    spans.end = mark.line + (2 if mark.column else 1)
+                    self._spans = spans
                 return seq
             if not len(seq) & 0xFFFF and self.nodes + len(seq) > MAX_NODES:
                 self.too_many(event)
             if marks is not None:
                 mark = event.start_mark
                 marks.append((mark.line + 1) << _SHIFT | (mark.column + 1))
+            elif spans is not None:
+                mark = event.start_mark
+                spans.lines.append(mark.line + 1)
+                spans.columns.append(mark.column + 1)
             if kind is scalar and event.anchor is None and event.tag is None:
                 value = event.value
                 seq.append(resolve_plain(value) if event.implicit[0] else value)
@@ -297,6 +368,9 @@ class _Builder:
                     value = resolve_plain(value)
             else:
                 value = node(value_event, depth)
+                if self._spans is not None:  # the list just read is a top-level one
+                    self.items[key] = self._spans
+                    self._spans = None
             suspect = key.__class__ is not str or key == "<<" or key in mapping
             if suspect:
                 if marks is None:
@@ -368,7 +442,7 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
                 pass
             else:
                 if data is not None:
-                    return Document(file, data, raw=raw)
+                    return Document(file, data, raw=raw, items=plain.items)
     builder = _Builder(file, text)
     data = None
     with gc_paused():

@@ -1,0 +1,103 @@
+"""Positions in a big YAML file read without them: a diagnostic inside one item of a
+top-level list is placed by parsing that item's lines alone, at the same line and column
+as a parse with positions gives, and never by parsing the whole file again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from salesplan import source
+
+BLOCK = """\
+# the org
+units:
+  - id: world
+    level: company
+  - id: emea
+    level: region
+    parent: world   # a comment
+reps:
+  - id: rep-1
+    name: Ada
+    ote:
+      base: 100
+      variable: 50
+    geo: [FR, DE]
+
+  - id: rep-2
+    name: "Grace, the second"
+    ote: {base: 200, variable: 60}
+  - {id: rep-3, name: Linus, ote: {base: 1, variable: 2}}
+  -
+    id: rep-4
+    name: Late
+  - id: rep-5
+    name: Last"""
+
+FLOW = "reps: [{id: a, x: 1}, {id: b, x: 2}]\nunits:\n- {id: u, level: company}\n"
+SCALARS = "names:\n  - one\n  - two\n  - 'three'\nother: 1\n"
+
+PATHS = [
+    ("units", 0),
+    ("units", 1, "parent"),
+    ("units", 1, "level"),
+    ("reps", 0, "ote", "variable"),
+    ("reps", 0, "geo", 1),
+    ("reps", 1, "name"),
+    ("reps", 1, "ote", "variable"),
+    ("reps", 2, "ote", "base"),
+    ("reps", 3, "name"),
+    ("reps", 4, "name"),
+    ("reps", 4, "missing"),
+    ("reps", 9, "name"),
+    ("reps", 0, "id"),
+]
+
+
+def _compare(text: str, paths: list[tuple[str | int, ...]]) -> source.Document:
+    plain = source.parse_yaml("org.yaml", text.encode(), marks=False)
+    marked = source.parse_yaml("org.yaml", text.encode(), marks=True)
+    assert plain.data == marked.data
+    for path in paths:
+        for key in (False, True):
+            assert plain.locate(path, key=key) == marked.locate(path, key=key), path
+    return plain
+
+
+def test_items_on_lines_of_their_own_are_placed_alone() -> None:
+    alone = [p for p in PATHS if p[:2] not in {("reps", 2), ("reps", 9)}]
+    assert _compare(BLOCK, alone)._marked is None  # no second parse of the whole file
+
+
+def test_otherwise_the_whole_file_is_parsed_again() -> None:
+    """rep-3 is followed by a lone `-` (the next item starts a line below), and there is no
+    item 9: both are placed by the whole file, at the same place."""
+    assert _compare(BLOCK, [("reps", 2, "ote", "base")])._marked is not None
+    assert _compare(BLOCK, [("reps", 9, "name")])._marked is not None
+
+
+@pytest.mark.parametrize("ending", ["", "\n", "\n\n# end\n", "\nlater: 1\n"])
+def test_the_last_item_keeps_its_last_line(ending: str) -> None:
+    _compare(BLOCK + ending, [("reps", 4, "name"), ("reps", 3, "name")])
+
+
+def test_flow_lists_and_scalar_items() -> None:
+    _compare(FLOW, [("reps", 1, "x"), ("reps", 0, "id"), ("units", 0, "level")])
+    _compare(SCALARS, [("names", 0), ("names", 2), ("other",)])
+
+
+def test_a_bom_and_wide_characters_before_an_item() -> None:
+    text = "\ufeffreps:\n  - id: é\n    name: 名前\n  - id: b\n    name: x\n"
+    _compare(text, [("reps", 0, "name"), ("reps", 1, "name")])
+
+
+def test_many_diagnostics_cost_one_pass(tmp_path: Path) -> None:
+    """A 10,000-record list with a place asked in each record: each item is parsed alone."""
+    rows = "".join(f"  - id: r{i}\n    name: n{i}\n    ote: {{base: {i}}}\n" for i in range(10_000))
+    text = "reps:\n" + rows
+    plain = source.parse_yaml("org.yaml", text.encode(), marks=False)
+    for i in range(0, 10_000, 97):
+        assert plain.locate(("reps", i, "ote", "base")) == (2 + 3 * i + 2, 17)
+    assert plain._marked is None
