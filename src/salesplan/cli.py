@@ -271,16 +271,19 @@ def schema(
 
 
 def load_or_exit(plan_arg: Path | None, scenario: str | None = None) -> Plan:
-    """The plan, or exit 1 listing its errors: no command computes on a broken plan."""
-    return require_clean(load_with_progress(plan_arg, scenario))
+    """The plan, or exit 1 listing its errors: no command computes on a broken plan. A
+    stale quotas.yaml would not block, so it is not compared (`check` reports it)."""
+    return require_clean(load_with_progress(plan_arg, scenario, quotas_file=False))
 
 
-def load_with_progress(plan_arg: Path | None, scenario: str | None = None) -> Loaded:
+def load_with_progress(
+    plan_arg: Path | None, scenario: str | None = None, quotas_file: bool = True
+) -> Loaded:
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
     with loading_progress(plan_arg) as step:
-        return load_plan(plan_arg, step, scenario)
+        return load_plan(plan_arg, step, scenario, quotas_file=quotas_file)
 
 
 def require_clean(loaded: Loaded) -> Plan:
