@@ -353,10 +353,10 @@ class _Builder:
             elif kind is end:
                 self.nodes += 2 * len(mapping)
                 return mapping
-            if not len(mapping) & 0xFFFF and self.nodes + 2 * len(mapping) > MAX_NODES:
-                self.too_many(key_event)
             else:
                 key = node(key_event, depth)
+            if not len(mapping) & 0xFFFF and self.nodes + 2 * len(mapping) > MAX_NODES:
+                self.too_many(key_event)
             value_event = get()
             if (
                 type(value_event) is scalar
