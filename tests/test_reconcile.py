@@ -6,11 +6,13 @@ import shutil
 import tempfile
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plan_strategies import plan_specs, write_plan
 from salesplan import load_plan
@@ -398,6 +400,64 @@ def test_water_fill_directly():
         dict.fromkeys("abc", F(1)),
     )
     assert fill.amounts == dict.fromkeys("abc", F(100, 3))
+
+
+def _reference_level(weights, lows, highs, pool):
+    """λ with Σ clamp(λ·w, low, high) = pool, by exact evaluation at every breakpoint."""
+
+    def filled(level):
+        return sum(min(max(level * w, lows[k]), highs[k]) for k, w in weights.items())
+
+    points = sorted(
+        {Fraction(0)} | {Fraction(b[k]) / w for k, w in weights.items() if w for b in (lows, highs)}
+    )
+    for a, b in pairwise(points):
+        fa, fb = filled(a), filled(b)
+        if fa <= pool <= fb and fb != fa:
+            return a + (b - a) * (pool - fa) / (fb - fa)
+    return None
+
+
+@st.composite
+def families(draw):
+    size = draw(st.integers(1, 6))
+    keys = [f"c{i}" for i in range(size)]
+    whole = draw(st.booleans())
+    number = st.integers(0, 50) if whole else st.fractions(0, 50, max_denominator=7)
+    lows = {k: draw(number) for k in keys}
+    highs = {k: lows[k] + draw(number) for k in keys}
+    weights = {
+        k: draw(st.integers(1, 9) if whole else st.fractions(1, 9, max_denominator=5)) for k in keys
+    }
+    low, high = sum(lows.values()), sum(highs.values())
+    pool = low + (high - low) * Fraction(draw(st.integers(0, 8)), 8)
+    return weights, lows, highs, pool
+
+
+@given(families())
+def test_water_fill_is_clamp_of_one_level(family):
+    """Exact, on whole units (integers) and on fractions: the amounts are clamp(λ·w) for the
+    one λ that fills the pool, and clamped are those at a bound λ lies beyond."""
+    weights, lows, highs, pool = family
+    fill = water_fill(weights, lows, highs, pool, dict.fromkeys(weights, 1))
+    assert sum(fill.amounts.values()) == pool
+    level = _reference_level(weights, lows, highs, pool)
+    if level is None:
+        return  # the pool is a flat stretch of f (every child at a bound): any λ there
+    for k, w in weights.items():
+        assert fill.amounts[k] == min(max(level * w, lows[k]), highs[k])
+    step = Fraction(1, 10**9)
+    below = sum(min(max((level - step) * w, lows[k]), highs[k]) for k, w in weights.items())
+    above = sum(min(max((level + step) * w, lows[k]), highs[k]) for k, w in weights.items())
+    if not below < pool < above:
+        return  # λ is not unique (a flat stretch): "beyond" depends on which one is taken
+    beyond = {
+        k
+        for k, w in weights.items()
+        if (fill.amounts[k] == highs[k] and level * w > highs[k])
+        or (fill.amounts[k] == lows[k] and level * w < lows[k])
+    }
+    assert fill.clamped == beyond
 
 
 # ---- accepting the proposal

@@ -58,7 +58,9 @@ def _walk(
     exact_order: bool,
 ) -> Fraction | None:
     """One walk over the breakpoints (where a child leaves its low, where it reaches its
-    high): f(λ) = const + slope·λ between them."""
+    high): f(λ) = const + slope·λ between them. A breakpoint is bound/weight; f reaches the
+    pool there when const·weight + slope·bound >= pool·weight (weights are positive), so
+    whole units stay on integers."""
     slope = NOTHING
     events: list[tuple[object, int, str]] = []
     for key, weight in weights.items():
@@ -70,15 +72,15 @@ def _walk(
             events.append((float(highs[key]) / float(weight), 1, key))
     events.sort()
     for _, kind, key in events:
-        at = Fraction(lows[key] if kind == 0 else highs[key]) / weights[key]
-        if const + slope * at >= pool:
-            return Fraction(pool - const) / slope if slope else at
+        bound, weight = (lows[key] if kind == 0 else highs[key]), weights[key]
+        if const * weight + slope * bound >= pool * weight:
+            return Fraction(pool - const) / slope if slope else Fraction(bound) / weight
         if kind == 0:
-            const -= lows[key]
-            slope += weights[key]
+            const -= bound
+            slope += weight
         else:
-            const += highs[key]
-            slope -= weights[key]
+            const += bound
+            slope -= weight
     if const < pool:
         return None
     last = events[-1] if events else None
@@ -91,7 +93,14 @@ def _filled(
     highs: Mapping[str, Fraction],
     level: Fraction,
 ) -> Fraction:
-    return sum((min(max(level * w, lows[k]), highs[k]) for k, w in weights.items()), NOTHING)
+    """Σ clamp(level x w, low, high), computed over the level's denominator."""
+    p, q = level.numerator, level.denominator
+    total = NOTHING
+    for k, w in weights.items():
+        value, low_q, high_q = p * w, lows[k] * q, highs[k] * q
+        value = value if value > low_q else low_q
+        total += value if value < high_q else high_q
+    return Fraction(total) / q
 
 
 def water_fill(
@@ -109,7 +118,7 @@ def water_fill(
     weights = dict(signals) if any(signals.values()) else dict(top_down)
     level = water_level(weights, lows, highs, pool)
     if level is not None:
-        amounts = {k: min(max(level * w, lows[k]), highs[k]) for k, w in weights.items()}
+        return _clamped_fill(weights, lows, highs, level)
     else:
         amounts = {k: (highs[k] if w > 0 else lows[k]) for k, w in weights.items()}
         idle = [k for k, w in weights.items() if w == 0]
@@ -120,11 +129,32 @@ def water_fill(
                 for k in idle:
                     amounts[k] = min(max(second * fallback[k], lows[k]), highs[k])
                 break
-    # clamped: at a bound that the water level lies beyond
-    clamped = frozenset(
-        k
-        for k, amount in amounts.items()
-        if (amount == highs[k] and (level is None or level * weights[k] > amount))
-        or (amount == lows[k] and (level is None or level * weights[k] < amount))
-    )
+    # clamped: at a bound (no water level reaches the pool)
+    clamped = frozenset(k for k, amount in amounts.items() if amount in (highs[k], lows[k]))
     return Fill(amounts, clamped)
+
+
+def _clamped_fill(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    level: Fraction,
+) -> Fill:
+    """clamp(level x w, low, high) for each child, and those at a bound that the water level
+    lies beyond. Compared over the level's denominator: on integers when the bounds and
+    weights are whole units (the usual case), one fraction made per child inside its band."""
+    p, q = level.numerator, level.denominator
+    amounts: dict[str, Fraction] = {}
+    clamped: list[str] = []
+    for k, w in weights.items():
+        value, low, high = p * w, lows[k], highs[k]
+        low_q, high_q = low * q, high * q
+        scaled = value if value > low_q else low_q  # min(max(value, low), high), scaled by q
+        scaled = scaled if scaled < high_q else high_q
+        if scaled != high_q and scaled != low_q:
+            amounts[k] = Fraction(value, q)
+            continue
+        amounts[k] = amount = high if scaled == high_q else low
+        if (amount == high and value > high_q) or (amount == low and value < low_q):
+            clamped.append(k)
+    return Fill(amounts, frozenset(clamped))
