@@ -354,7 +354,10 @@ class _Reconciler:
     def records(self, capacities: dict[str, Decimal]) -> Iterator[ReconcileNode]:
         """Every node's record, top-down."""
         forecast, submitted = self.forecasts.totals, self.forecasts.submitted
-        floor_ratio = 1 - self.max_shift
+        # signal < top-down x (1 - max_shift), on integers: signal x den < top-down x floor
+        # (top-down in units, signals in minor units)
+        num, den = (1 - self.max_shift).as_integer_ratio()
+        floor = num * self.per_unit
         phase = plan_allocator(self.plan).phase
         for node in self.tree.top_down():
             node_id = node.id
@@ -374,7 +377,7 @@ class _Reconciler:
                 self.signal_money(self.signals[node_id]),
                 total / top_down - 1 if top_down else None,
                 node_id in self.clamped,
-                self.signals[node_id] < self.td(node_id) * self.per_unit * floor_ratio,
+                self.signals[node_id] * den < self.td(node_id) * floor,
                 capacity is not None and total > capacity,
                 self.money(low),
                 self.money(high),
