@@ -81,8 +81,9 @@ class Document:
     """One parsed file: its data (None when unreadable) and where things are in it.
 
     A big file may be read without positions (`parse_yaml(..., marks=False)`): its data is
-    then plain dicts and lists, a third lighter, and the first `locate` (a diagnostic to
-    report) parses its bytes again with positions."""
+    then plain dicts and lists, a third lighter. A diagnostic inside one record of a
+    top-level list is then placed by parsing that record's lines alone (see `locate`); any
+    other place, by parsing the whole file again with positions."""
 
     file: str
     data: Any
