@@ -101,3 +101,37 @@ def test_many_diagnostics_cost_one_pass(tmp_path: Path) -> None:
     for i in range(0, 10_000, 97):
         assert plain.locate(("reps", i, "ote", "base")) == (2 + 3 * i + 2, 17)
     assert plain._marked is None
+
+
+def test_a_plan_read_without_positions_reports_the_same_places(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """org.yaml and territories.yaml parsed without positions (as files over 1 MiB are)
+    give every diagnostic at the line and column a parse with positions gives."""
+    from salesplan import loading
+
+    org = example / "org.yaml"
+    text = org.read_text()
+    text = text.replace("start: 2023-09-01", "start: 2023-13-01", 1)
+    text = text.replace("ote: {base: 115_000, variable: 115_000}", "ote: {base: lots}", 1)
+    text = text.replace("parent: amer-ent\n", "parent: amer-entt\n", 1)
+    org.write_text(text)
+    territories = example / "territories.yaml"
+    territories.write_text(territories.read_text().replace("owner: ben", "owner: benn", 1))
+
+    def found() -> list[tuple[str, str, int, int, str]]:
+        diagnostics = loading.load_plan(example).diagnostics
+        return [(d.code, d.file, d.line, d.column, d.message) for d in diagnostics]
+
+    monkeypatch.setattr(loading, "PLAIN_FROM", 10**9)
+    with_positions = found()
+    monkeypatch.setattr(loading, "PLAIN_FROM", 0)
+    assert found() == with_positions
+    assert [(code, Path(file).name, line, column) for code, file, line, column, _ in found()] == [
+        ("SP405", "org.yaml", 5, 10),
+        ("SP405", "org.yaml", 5, 10),
+        ("SP302", "org.yaml", 14, 13),
+        ("SP203", "org.yaml", 21, 12),
+        ("SP203", "org.yaml", 28, 17),
+        ("SP308", "territories.yaml", 13, 12),
+    ]
