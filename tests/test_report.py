@@ -363,10 +363,10 @@ def test_xlsx_sheets_formats_and_totals(example, cli, tmp_path) -> None:
         assert {k: D(str(r[quota].value)) for k, r in rows.items()} == by_level[level]
         coverage = rows[next(iter(rows))][header.index("coverage")]
         assert coverage.number_format == "0.0%" and isinstance(coverage.value, float)
-    capacity = book["By rep"]
-    cap_col = [c.value for c in capacity[1]].index("capacity")
+    by_rep = book["By rep"]
+    expected = [c.value for c in by_rep[1]].index("expected")  # expected bookings
     assert any(  # exact to the cent, not rounded like the people's views
-        D(str(r[cap_col].value)) % 1 for r in data_rows(capacity)
+        D(str(r[expected].value)) % 1 for r in data_rows(by_rep)
     )
 
 

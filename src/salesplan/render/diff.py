@@ -154,8 +154,8 @@ def quotas_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
 TOTAL_NAMES = {
     "total": "quotas",
     "effective_over_assign": "effective over-assignment",
-    "total_capacity": "capacity",
-    "coverage": "coverage (capacity / target)",
+    "total_capacity": "expected bookings",
+    "coverage": "capacity coverage (expected bookings / target)",
     "cost_of_sales": "cost of sales",
     "hires_needed": "hires needed",
 }
@@ -163,7 +163,7 @@ TOTAL_NAMES = {
 
 def totals_table(diff: PlanDiff, changes: list[Change]) -> ResultTable:
     table = ResultTable(
-        "Totals and capacity",
+        "Totals and expected bookings",
         [
             Column("what", priority=HIGH),
             Column("old", True, HIGH),

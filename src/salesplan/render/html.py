@@ -153,7 +153,7 @@ def kpis(report: Report) -> str:
         _card(
             "Hires needed",
             hires,
-            "to close the capacity gap",
+            "to close the gap between target and expected bookings",
             "good" if s.hires_needed == 0 else "warn",
         ),
         _card(
@@ -202,7 +202,7 @@ def _series(quota: str, rows: Sequence[tuple[Decimal | None, Decimal, Decimal]])
     """The three series of every chart, always in this order and these colours."""
     return [
         Series(quota, "s-quota", [r[0] for r in rows]),
-        Series("Capacity", "s-capacity", [r[1] for r in rows]),
+        Series("Expected bookings", "s-capacity", [r[1] for r in rows]),
         Series("Forecast", "s-forecast", [r[2] for r in rows]),
     ]
 
@@ -215,7 +215,7 @@ def _figure(caption: str, svg: str, wide: bool = False) -> str:
 def charts(report: Report) -> str:
     e, unit = report.display_exponent, report.currency
     units = report.chart_units
-    unit_title = f"Quota, capacity and forecast by {report.chart_level}"
+    unit_title = f"Quota, expected bookings and forecast by {report.chart_level}"
     by_unit = bar_chart(
         unit_title,
         [u.name or u.id for u in units],
@@ -224,7 +224,7 @@ def charts(report: Report) -> str:
         unit,
     )
     periods = report.phasing
-    period_title = "Target, capacity and forecast by period"
+    period_title = "Target, expected bookings and forecast by period"
     by_period = bar_chart(
         period_title,
         list(period_labels(report)),
@@ -235,7 +235,7 @@ def charts(report: Report) -> str:
     reps = sorted(report.reps, key=lambda r: (-r.total, r.id))[:CHART_REPS]
     reps.sort(key=report.reps.index)
     shown = "" if len(reps) == len(report.reps) else f", the {len(reps)} largest quotas"
-    rep_title = f"Quota, capacity and forecast by rep{shown}"
+    rep_title = f"Quota, expected bookings and forecast by rep{shown}"
     by_rep = bar_chart(
         rep_title,
         [r.id for r in reps],

@@ -172,7 +172,7 @@ def level_table(
         columns.append(Column(report.levels[index - 1].level, priority=LOW))
     columns += [Column("status", priority=LOW)] if is_rep else []
     columns += [Column("quota", True, HIGH), Column("forecast", True, HIGH)]
-    columns += [Column("gap", True), Column("coverage", True, HIGH), Column("capacity", True)]
+    columns += [Column("gap", True), Column("coverage", True, HIGH), Column("expected", True)]
     columns += [] if is_rep else [Column("active", True, LOW), Column("planned", True, LOW)]
     table = ResultTable(f"By {level.level}", columns, name=level.level)
 
@@ -198,7 +198,7 @@ def level_table(
     if is_rep:
         table.notes.append(
             f"Headcount: {level.total.active} active, {level.total.planned} planned. "
-            "Capacity: expected bookings after ramp, attainment and attrition."
+            "Expected: expected bookings after ramp, attainment and attrition."
         )
     return table
 
@@ -274,7 +274,7 @@ def phasing_table(report: Report, exact: bool = False) -> ResultTable:
             Column("period"),
             Column("target", True),
             Column("rep quotas", True),
-            Column("capacity", True),
+            Column("expected", True),
             Column("forecast", True),
             Column("gap", True),
             Column("coverage", True),
@@ -293,7 +293,10 @@ def phasing_table(report: Report, exact: bool = False) -> ResultTable:
             ],
             strong=strong,
         )
-    table.notes.append("Gap: target minus forecast. Coverage: forecast against the target.")
+    table.notes.append(
+        "Expected: expected bookings. Gap: target minus forecast. "
+        "Coverage: forecast against the target."
+    )
     return table
 
 
