@@ -6,7 +6,7 @@ fractions (in rounding units); the caller rounds them by largest remainder.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -93,14 +93,24 @@ def _filled(
     highs: Mapping[str, Fraction],
     level: Fraction,
 ) -> Fraction:
-    """Σ clamp(level x w, low, high), computed over the level's denominator."""
+    """Σ clamp(level x w, low, high)."""
+    q = level.denominator
+    return Fraction(sum((c[4] for c in _clamps(weights, lows, highs, level)), NOTHING)) / q
+
+
+def _clamps(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    level: Fraction,
+) -> Iterator[tuple[str, Fraction, Fraction, Fraction, Fraction]]:
+    """(child, level x w, low, high, clamp(level x w, low, high)), each scaled by the level's
+    denominator: on integers when the bounds and weights are whole units (the usual case)."""
     p, q = level.numerator, level.denominator
-    total = NOTHING
     for k, w in weights.items():
         value, low_q, high_q = p * w, lows[k] * q, highs[k] * q
-        value = value if value > low_q else low_q
-        total += value if value < high_q else high_q
-    return Fraction(total) / q
+        scaled = value if value > low_q else low_q
+        yield k, value, low_q, high_q, (scaled if scaled < high_q else high_q)
 
 
 def water_fill(
@@ -140,21 +150,16 @@ def _clamped_fill(
     highs: Mapping[str, Fraction],
     level: Fraction,
 ) -> Fill:
-    """clamp(level x w, low, high) for each child, and those at a bound that the water level
-    lies beyond. Compared over the level's denominator: on integers when the bounds and
-    weights are whole units (the usual case), one fraction made per child inside its band."""
-    p, q = level.numerator, level.denominator
+    """clamp(level x w, low, high) for each child (a fraction made only inside its band),
+    and those at a bound that the water level lies beyond."""
+    q = level.denominator
     amounts: dict[str, Fraction] = {}
     clamped: list[str] = []
-    for k, w in weights.items():
-        value, low, high = p * w, lows[k], highs[k]
-        low_q, high_q = low * q, high * q
-        scaled = value if value > low_q else low_q  # min(max(value, low), high), scaled by q
-        scaled = scaled if scaled < high_q else high_q
+    for k, value, low_q, high_q, scaled in _clamps(weights, lows, highs, level):
         if scaled != high_q and scaled != low_q:
             amounts[k] = Fraction(value, q)
             continue
-        amounts[k] = amount = high if scaled == high_q else low
-        if (amount == high and value > high_q) or (amount == low and value < low_q):
+        amounts[k] = highs[k] if scaled == high_q else lows[k]
+        if (scaled == high_q and value > high_q) or (scaled == low_q and value < low_q):
             clamped.append(k)
     return Fill(amounts, frozenset(clamped))
