@@ -407,3 +407,31 @@ def test_records_merge_by_id(base_ids: list[str], ops: list[tuple[str, str]]) ->
         else:
             j = base_ids.index(record["id"])
             assert (file, line) == ("org.yaml", base.locate(("reps", j, "n"))[0])
+
+
+def test_check_parses_each_plan_file_once_for_the_plan_and_its_scenarios(
+    example: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` checks every scenario too: the plan's files are parsed once for all of them."""
+    from salesplan import loading
+
+    parsed: list[str] = []
+    read = loading.read_yaml_file
+
+    def counting(path: Path, problems: list[object], marks: bool = True) -> object:
+        parsed.append(path.name)
+        return read(path, problems, marks)
+
+    monkeypatch.setattr(loading, "read_yaml_file", counting)
+    assert list((example / "scenarios").glob("*.yaml"))  # the example has a scenario
+    assert cli("check", example).exit_code == 0
+    assert sorted(parsed) == sorted(set(parsed)) and "org.yaml" in parsed
+
+
+def test_a_plan_file_that_cannot_be_parsed_is_reported_once(example: Path, cli) -> None:
+    """Not again for each scenario: the scenarios' checks wait for the plan to parse."""
+    (example / "org.yaml").write_text("units: [\n")
+    result = cli("check", example, "--format", "json")
+    assert result.exit_code == 1
+    codes = [d["code"] for d in json.loads(result.stdout)["diagnostics"]]
+    assert codes == ["SP103"]

@@ -25,7 +25,7 @@ from salesplan.render.output import TABLES, Format
 from salesplan.render.scenario_format import ScenariosFormat
 
 if TYPE_CHECKING:
-    from salesplan.loading import Loaded
+    from salesplan.loading import Loaded, Shared
     from salesplan.plan import Plan
     from salesplan.reconcile import Reconciliation
 
@@ -140,13 +140,15 @@ def check(
     """Report every problem in the plan (and in each of its scenarios, unless --scenario
     names one); print nothing and exit 0 when it is clean."""
     from salesplan.diagnostics import capped
+    from salesplan.loading import Shared
     from salesplan.render import diagnostics as render
     from salesplan.whatif import scenario_diagnostics
 
-    loaded = load_with_progress(plan, scenario)
+    shared = Shared()  # the scenarios' checks read the files the plan's check parsed
+    loaded = load_with_progress(plan, scenario, shared=shared)
     found = loaded.diagnostics
     if scenario is None:
-        found = capped(found + scenario_diagnostics(plan, loaded))
+        found = capped(found + scenario_diagnostics(plan, loaded, shared=shared))
     failed = render.failed(found, strict)
     render.show(found, Format(format or "text"), failed)
     raise typer.Exit(1 if failed else 0)
@@ -277,13 +279,16 @@ def load_or_exit(plan_arg: Path | None, scenario: str | None = None) -> Plan:
 
 
 def load_with_progress(
-    plan_arg: Path | None, scenario: str | None = None, quotas_file: bool = True
+    plan_arg: Path | None,
+    scenario: str | None = None,
+    quotas_file: bool = True,
+    shared: Shared | None = None,
 ) -> Loaded:
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
     with loading_progress(plan_arg) as step:
-        return load_plan(plan_arg, step, scenario, quotas_file=quotas_file)
+        return load_plan(plan_arg, step, scenario, shared, quotas_file=quotas_file)
 
 
 def require_clean(loaded: Loaded) -> Plan:

@@ -253,15 +253,20 @@ def sweep(path: Path | str | None, varies: list[Vary], scenario: str | None = No
 
 
 def scenario_diagnostics(
-    path: Path | str | None, base: Loaded, load: Callable[..., Loaded] = load_plan
+    path: Path | str | None,
+    base: Loaded,
+    load: Callable[..., Loaded] = load_plan,
+    shared: Shared | None = None,
 ) -> list[Diagnostic]:
     """What `check` adds for the plan's scenarios: each one's problems that the base does
-    not have (those outside the scenario file say which scenario they come from)."""
-    if base.plan is None:
+    not have (those outside the scenario file say which scenario they come from). `shared`
+    holds the files the base's check parsed: each is parsed once. Nothing while a plan file
+    could not be parsed: that is reported alone, once."""
+    if base.plan is None or base.plan.unparsed:
         return []
     known = set(base.diagnostics)
     found: list[Diagnostic] = []
-    shared = Shared()
+    shared = shared if shared is not None else Shared()
     for name in scenario_names(base.plan.root):
         for d in _new(load(path, scenario=name, shared=shared).diagnostics, known):
             if not d.file.replace("\\", "/").endswith(f"scenarios/{name}.yaml"):
