@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesplan import source
 
@@ -135,3 +138,56 @@ def test_a_plan_read_without_positions_reports_the_same_places(
         ("SP203", "org.yaml", 28, 17),
         ("SP308", "territories.yaml", 13, 12),
     ]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\x85", "\u2028", "\u2029"])
+def test_every_kind_of_line_break(newline: str) -> None:
+    text = newline.join(["reps:", "  - id: a", "    x: 1", "  - id: b", "    x: 2", ""])
+    plain = _compare(text, [("reps", 1, "x"), ("reps", 0, "id")])
+    assert plain._marked is None
+
+
+_scalars = st.one_of(
+    st.integers(-5, 10**6),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
+)
+_records = st.dictionaries(
+    st.sampled_from(["id", "name", "ote", "geo", "note"]),
+    st.one_of(
+        _scalars,
+        st.lists(_scalars, max_size=3),
+        st.dictionaries(st.text("ab", min_size=1, max_size=2), _scalars, max_size=2),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["reps", "units", "other"]), st.lists(_records, max_size=5), min_size=1
+    ),
+    st.sampled_from([True, False, None]),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.sampled_from([2, 4]),
+    st.sampled_from([20, 80, 1000]),
+)
+def test_places_agree_whatever_the_layout(data, flow, newline, indent, width) -> None:
+    """Any document PyYAML writes, in any layout: every place inside a record is found where
+    a parse with positions finds it."""
+    text = yaml.safe_dump(
+        data, default_flow_style=flow, line_break=newline, indent=indent, width=width,
+        allow_unicode=True,
+    )  # fmt: skip
+    marked = source.parse_yaml("org.yaml", text.encode(), marks=True)
+    if marked.diagnostics:
+        return  # salesplan refuses it (a duplicate key after resolving, say): nothing to place
+    paths: list[tuple[str | int, ...]] = []
+    for key, records in data.items():
+        for i, record in enumerate(records):
+            paths.append((key, i))
+            for field, value in record.items():
+                paths.append((key, i, field))
+                if isinstance(value, list) and value:
+                    paths.append((key, i, field, len(value) - 1))
+    _compare(text, paths)

@@ -137,6 +137,9 @@ class Document:
         return (self.file, *self.locate(path, key=key))
 
 
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
 @dataclass
 class _ItemLines:
     """Where the items of one top-level list start (1-based line and column) and the line
@@ -163,8 +166,10 @@ class _ItemLines:
             return None  # items sharing a line: only the whole file says where
         if self._offsets is None:  # once per file, whatever the number of diagnostics
             self._text = doc.raw.decode("utf-8").removeprefix("\ufeff")
-            self._offsets = [0, *(m.end() for m in re.finditer("\n", self._text))]
+            self._offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(self._text))]
         offsets, text, column = self._offsets, self._text, self.columns[index]
+        if first > len(offsets):
+            return None
         start = offsets[first - 1]
         stop = offsets[last - 1] if last - 1 < len(offsets) else len(text)
         item = " " * (column - 1) + text[start + column - 1 : stop]  # the item, at its column
