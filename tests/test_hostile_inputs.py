@@ -135,6 +135,18 @@ def test_many_mistyped_reps_among_many(cli, write_tree, monkeypatch) -> None:
     assert "unknown rep 'rep-00000x'; did you mean 'rep-00000'?" in result.stdout
 
 
+@pytest.mark.parametrize("keys", [30_000, 60_000])  # under and over 1 MiB (read without positions)
+def test_one_record_with_many_unknown_keys(keys: int, cli, write_tree, monkeypatch) -> None:
+    """Every one would ask for a suggestion and a place: 50 are reported, then one line."""
+    extra = "".join(f"    k{i}: {i}\n" for i in range(keys))
+    org = f"reps:\n  - id: ana\n    start: 2024-01-01\n{extra}  - {{id: ben}}\n"
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": org})
+    result = run(cli, folder, monkeypatch, memory=keys < 50_000)
+    assert_reported(result, "org.yaml:4:5: SP201", "org.yaml:2:5: SP115")
+    assert f"{keys - 50:,} more problems in this item are not listed" in result.stdout
+    assert len(result.stdout.splitlines()) == 51
+
+
 def test_yaml_submission_for_unknown_rep_is_one_diagnostic(cli, write_tree, monkeypatch) -> None:
     submission = "rep: bob\nforecast: {Q1: 1, Q2: 2, Q3: 3, Q4: 4}\n"
     folder = write_tree(

@@ -128,12 +128,23 @@ def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
     return list(getattr(current, "model_fields", {}))
 
 
+MAX_PER_ITEM = 50  # problems of one item (or file) reported one by one
+
+
 def schema_diagnostics(
     doc: Document, err: ValidationError, model: type[BaseModel], prefix: Loc = ()
 ) -> Iterator[Diagnostic]:
-    """One diagnostic per distinct place, at the key for unknown keys, else at the value."""
+    """One diagnostic per distinct place, at the key for unknown keys, else at the value;
+    past MAX_PER_ITEM in one item (or file), one SP115 line counts the rest."""
     seen: set[Loc] = set()
-    for error in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    if len(errors) > MAX_PER_ITEM:
+        more = len(errors) - MAX_PER_ITEM
+        file, line, col = doc.place(_data_path(doc, prefix))
+        message = f"{more:,} more problems in this {'item' if prefix else 'file'} are not listed; fix the ones above first"
+        yield diagnostic("SP115", message, file, line, col, dotted(prefix))
+        errors = errors[:MAX_PER_ITEM]
+    for error in errors:
         loc: Loc = prefix + tuple(error["loc"])
         kind = error["type"]
         if kind == "extra_forbidden":

@@ -150,14 +150,30 @@ class _ItemLines:
     end: int = 0
     _offsets: list[int] | None = field(default=None, repr=False)
     _text: str = field(default="", repr=False)
+    _parsed: dict[int, Any] = field(default_factory=dict, repr=False)  # index -> node or None
 
     def locate(self, doc: Document, path: tuple[str | int, ...], key: bool) -> Mark | None:
-        """The mark at `path` (`(list, index, ...)`) found by parsing the item's lines alone,
-        or None when the item does not stand on lines of its own (a flow list) or parses to
-        something other than what the whole file gave."""
-        index, lines = path[1], self.lines
+        """The mark at `path` (`(list, index, ...)`) found by parsing the item's lines alone
+        (once per item, whatever the number of diagnostics in it), or None when the item does
+        not stand on lines of its own (a flow list) or parses to something other than what
+        the whole file gave."""
+        index = path[1]
         assert isinstance(index, int)
-        data = doc.data.get(path[0]) if isinstance(doc.data, dict) else None
+        if index not in self._parsed:
+            self._parsed[index] = self._item(doc, path[0], index)
+        node = self._parsed[index]
+        if node is None:
+            return None
+        first, column = self.lines[index], self.columns[index]
+        if not isinstance(node, (YMap, YList)):
+            return first, column
+        line, col = Document._walk(node, path[2:], key)
+        return first + line - 1, col
+
+    def _item(self, doc: Document, key: str | int, index: int) -> Any:
+        """Item `index` parsed with positions from its own lines, or None."""
+        lines = self.lines
+        data = doc.data.get(key) if isinstance(doc.data, dict) else None
         if not 0 <= index < len(lines) or not isinstance(data, list) or doc.raw is None:
             return None
         first = lines[index]
@@ -178,12 +194,7 @@ class _ItemLines:
             node = builder.build()
         except (yaml.YAMLError, _LimitExceeded):
             return None
-        if builder.diagnostics or node != data[index]:
-            return None
-        if not isinstance(node, (YMap, YList)):
-            return first, column
-        line, col = Document._walk(node, path[2:], key)
-        return first + line - 1, col
+        return None if builder.diagnostics or node != data[index] else node
 
 
 _NUMBER = re.compile(r"[-+]?((0|[1-9][0-9]*(_[0-9]+)*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
