@@ -55,3 +55,15 @@ def test_every_code_has_a_case_or_is_pending() -> None:
     assert not missing, f"add a tests/errors/<CODE>/ folder (or list in PENDING): {sorted(missing)}"
     assert not PENDING & set(CASES), "these have a folder now; remove them from PENDING"
     assert not PENDING - set(CATALOGUE), "PENDING lists codes the catalogue does not have"
+
+
+def test_problems_at_one_place_print_in_one_order() -> None:
+    """Two problems at the same place and code (a plan's and its scenario's) keep one order,
+    whatever order they were found in: the output of a run does not change between runs."""
+    from salesplan.diagnostics import capped, diagnostic
+
+    one = diagnostic("SP504", "cost of sales is 16.5%", "salesplan.yaml", 20, 29)
+    two = diagnostic(
+        "SP504", "cost of sales is 16.5% (in scenario stretch)", "salesplan.yaml", 20, 29
+    )
+    assert capped([one, two]) == capped([two, one]) == [one, two]

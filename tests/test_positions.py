@@ -191,3 +191,35 @@ def test_places_agree_whatever_the_layout(data, flow, newline, indent, width) ->
                 if isinstance(value, list) and value:
                     paths.append((key, i, field, len(value) - 1))
     _compare(text, paths)
+
+
+def test_a_list_as_a_key_is_reported_not_a_crash() -> None:
+    """A top-level key that is a list (`? [a]`) used to leave its items' places behind for
+    the next list to be filed under (an unhashable key: exit 3)."""
+    for text in ("reps:\n  - {id: a}\n? [a]\n: [b]\n", "- [a]\n- {[b]: {x: 1}}\n"):
+        plain = source.parse_yaml("org.yaml", text.encode(), marks=False)
+        marked = source.parse_yaml("org.yaml", text.encode(), marks=True)
+        assert [d.code for d in plain.diagnostics] == [d.code for d in marked.diagnostics]
+        assert "SP108" in [d.code for d in marked.diagnostics]
+
+
+def test_a_second_bom_is_left_to_the_whole_file() -> None:
+    text = "\ufeff\ufeffreps: [ {id: a, parent: nope}\n , {id: b}]\nunits:\n  - id: u\n    x: 1\n"
+    _compare(text, [("reps", 0, "parent"), ("units", 0, "x")])
+
+
+def test_lines_and_columns_past_sixteen_million() -> None:
+    text = "\n" * (2**24 + 5) + "reps:\n  - {id: a, x: 1}\n  - id: b\n    x: 2\n"
+    for marks in (True, False):
+        doc = source.parse_yaml("org.yaml", text.encode(), marks=marks)
+        assert doc.locate(("reps", 0, "x")) == (2**24 + 7, 16)
+        assert doc.locate(("reps", 1, "x"), key=True) == (2**24 + 9, 5)
+    wide = "reps:\n  - {id: a," + " " * 2**24 + "x: 1}\n"
+    assert source.parse_yaml("org.yaml", wide.encode()).locate(("reps", 0, "x")) == (2, 2**24 + 15)
+
+
+def test_past_many_records_the_whole_file_is_parsed_once() -> None:
+    count = source.MAX_ITEM_PARSES + 50
+    text = "reps:\n" + "".join(f"  - id: r{i}\n    x: {i}\n" for i in range(count))
+    paths: list[tuple[str | int, ...]] = [("reps", i, "x") for i in range(count)]
+    assert _compare(text, paths)._marked is not None

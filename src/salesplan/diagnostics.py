@@ -56,8 +56,9 @@ class Diagnostic:
             "path": self.path,
         }
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.file, self.line, self.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Place, then code, then message: the same problems always print in one order."""
+        return (self.file, self.line, self.column, self.code, self.message)
 
 
 _E, _W = Severity.ERROR, Severity.WARNING
@@ -187,7 +188,7 @@ def capped(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     kept: list[Diagnostic] = []
     counts: dict[tuple[str, str], int] = {}
     dropped: dict[tuple[str, str], tuple[Diagnostic, int]] = {}
-    for d in sorted(set(diagnostics), key=Diagnostic.sort_key):
+    for d in sorted(dict.fromkeys(diagnostics), key=Diagnostic.sort_key):
         group = (d.file, d.code)
         counts[group] = seen = counts.get(group, 0) + 1
         if seen <= MAX_PER_CODE or d.code == "SP115":

@@ -26,10 +26,14 @@ MAX_DEPTH = 64
 MAX_NODES = 5_000_000  # values in one file: 100,000 territories are about 2.5 million
 
 Mark = tuple[int, int]  # 1-based line and column
-_SHIFT = 24  # a mark is packed in one int: line << 24 | column (columns up to 16 million)
+_SHIFT = 32  # a mark is packed in one int: line << 32 | column (any line of a 40 MiB file)
 _MASK = (1 << _SHIFT) - 1
-_PAIR = 48  # a key's mark and its value's mark share one int: key << 48 | value
+_PAIR = 64  # a key's mark and its value's mark share one int: key << 64 | value
 _PAIR_MASK = (1 << _PAIR) - 1
+
+
+def pack(line: int, column: int) -> int:
+    return line << _SHIFT | column
 
 
 def unpack(packed: int) -> Mark:
@@ -138,28 +142,43 @@ class Document:
 
 
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
+MAX_ITEM_PARSES = 256  # items of one list placed alone; past that, the whole file once
 
 
 @dataclass
 class _ItemLines:
-    """Where the items of one top-level list start (1-based line and column) and the line
-    where the list ends (exclusive), recorded by a parse without positions."""
+    """Where the items of one top-level list start, recorded by a parse without positions:
+    each item's 1-based line and column and the offset (in characters) of its line, and
+    the offset and column where the list ends."""
 
     lines: list[int] = field(default_factory=list)
     columns: list[int] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
     end: int = 0
-    _offsets: list[int] | None = field(default=None, repr=False)
-    _text: str = field(default="", repr=False)
+    end_column: int = 0
     _parsed: dict[int, Any] = field(default_factory=dict, repr=False)  # index -> node or None
+    _text: str | None = field(default=None, repr=False)
+
+    def append(self, mark: Any) -> None:
+        """An item starts at this libyaml mark (0-based line and column, offset)."""
+        self.lines.append(mark.line + 1)
+        self.columns.append(mark.column + 1)
+        self.offsets.append(mark.index - mark.column)
+
+    def close(self, mark: Any) -> None:
+        """The list ends at this mark."""
+        self.end, self.end_column = mark.index, mark.column
 
     def locate(self, doc: Document, path: tuple[str | int, ...], key: bool) -> Mark | None:
         """The mark at `path` (`(list, index, ...)`) found by parsing the item's lines alone
         (once per item, whatever the number of diagnostics in it), or None when the item does
-        not stand on lines of its own (a flow list) or parses to something other than what
-        the whole file gave."""
+        not stand on lines of its own (a flow list), parses to something other than what the
+        whole file gave, or too many items were asked for (the whole file is then cheaper)."""
         index = path[1]
         assert isinstance(index, int)
         if index not in self._parsed:
+            if len(self._parsed) >= MAX_ITEM_PARSES:
+                return None
             self._parsed[index] = self._item(doc, path[0], index)
         node = self._parsed[index]
         if node is None:
@@ -176,18 +195,23 @@ class _ItemLines:
         data = doc.data.get(key) if isinstance(doc.data, dict) else None
         if not 0 <= index < len(lines) or not isinstance(data, list) or doc.raw is None:
             return None
-        first = lines[index]
-        last = lines[index + 1] if index + 1 < len(lines) else self.end
-        if last <= first or (index and lines[index - 1] == first):
+        if index and lines[index - 1] == lines[index]:
             return None  # items sharing a line: only the whole file says where
-        if self._offsets is None:  # once per file, whatever the number of diagnostics
-            self._text = doc.raw.decode("utf-8").removeprefix("\ufeff")
-            self._offsets = [0, *(m.end() for m in _LINE_BREAK.finditer(self._text))]
-        offsets, text, column = self._offsets, self._text, self.columns[index]
-        if first > len(offsets):
+        if index + 1 < len(lines) and lines[index + 1] == lines[index]:
             return None
-        start = offsets[first - 1]
-        stop = offsets[last - 1] if last - 1 < len(offsets) else len(text)
+        if self._text is None:
+            self._text = doc.raw.decode("utf-8").removeprefix("\ufeff")
+        text = self._text
+        if "\ufeff" in text:
+            return None  # libyaml skips a second BOM without counting it: offsets differ
+        start, column = self.offsets[index], self.columns[index]
+        if index + 1 < len(lines):
+            stop = self.offsets[index + 1]
+        elif self.end_column:  # the list ends inside a line: take that line whole
+            found = _LINE_BREAK.search(text, self.end)
+            stop = found.start() if found is not None else len(text)
+        else:
+            stop = self.end
         item = " " * (column - 1) + text[start + column - 1 : stop]  # the item, at its column
         builder = _Builder(doc.file, item)
         try:
@@ -264,7 +288,6 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
         self.items: dict[str, _ItemLines] = {}  # without marks: the top-level lists' items
-        self._spans: _ItemLines | None = None
 
     def report(self, code: str, message: str, event: Any) -> None:
         if not self.marks:
@@ -293,7 +316,8 @@ class _Builder:
             self.report("SP109", message, event)
         return data
 
-    def node(self, event: Any, depth: int) -> Any:
+    def node(self, event: Any, depth: int, spans: _ItemLines | None = None) -> Any:
+        """The value of a node; `spans` records where a list's items start (see _ItemLines)."""
         self.nodes += 1
         kind = type(event)
         if kind is yaml.ScalarEvent and event.anchor is None and event.tag is None:
@@ -318,14 +342,13 @@ class _Builder:
         if kind is yaml.ScalarEvent:
             return resolve_plain(event.value) if event.implicit[0] else event.value
         if kind is yaml.SequenceStartEvent:
-            return self.sequence(event, depth)
+            return self.sequence(event, depth, spans)
         return self.mapping(event, depth)
 
-    def sequence(self, start: Any, depth: int) -> list[Any]:
+    def sequence(self, start: Any, depth: int, spans: _ItemLines | None = None) -> list[Any]:
         seq = YList(_pack(start)) if self.marks else []
         get, node = self.get, self.node
         marks = seq.items_at if isinstance(seq, YList) else None
-        spans = _ItemLines() if marks is None and depth == 2 else None  # a top-level list
         scalar, end = yaml.ScalarEvent, yaml.SequenceEndEvent
         depth += 1
         while True:
@@ -334,9 +357,7 @@ class _Builder:
             if kind is end:
                 self.nodes += len(seq)
                 if spans is not None:
-                    mark = event.start_mark  # the list ends before this line, or with it
-                    spans.end = mark.line + (2 if mark.column else 1)
-                    self._spans = spans
+                    spans.close(event.start_mark)
                 return seq
             if not len(seq) & 0xFFFF and self.nodes + len(seq) > MAX_NODES:
                 self.too_many(event)
@@ -344,9 +365,7 @@ class _Builder:
                 mark = event.start_mark
                 marks.append((mark.line + 1) << _SHIFT | (mark.column + 1))
             elif spans is not None:
-                mark = event.start_mark
-                spans.lines.append(mark.line + 1)
-                spans.columns.append(mark.column + 1)
+                spans.append(event.start_mark)
             if kind is scalar and event.anchor is None and event.tag is None:
                 value = event.value
                 seq.append(resolve_plain(value) if event.implicit[0] else value)
@@ -359,6 +378,7 @@ class _Builder:
         marks = mapping.marks if isinstance(mapping, YMap) else None
         scalar, end = yaml.ScalarEvent, yaml.MappingEndEvent
         number_start, special = _NUMBER_START, _SPECIAL
+        top = depth == 1 and marks is None  # its lists' items are recorded (see _ItemLines)
         depth += 1
         while True:
             key_event = get()
@@ -383,11 +403,10 @@ class _Builder:
                 value = value_event.value
                 if value_event.implicit[0] and (value[:1] in number_start or value in special):
                     value = resolve_plain(value)
+            elif top and key.__class__ is str and type(value_event) is yaml.SequenceStartEvent:
+                value = node(value_event, depth, self.items.setdefault(key, _ItemLines()))
             else:
                 value = node(value_event, depth)
-                if self._spans is not None:  # the list just read is a top-level one
-                    self.items[key] = self._spans
-                    self._spans = None
             suspect = key.__class__ is not str or key == "<<" or key in mapping
             if suspect:
                 if marks is None:
@@ -398,10 +417,8 @@ class _Builder:
             if marks is None:
                 continue
             kmark, vmark = key_event.start_mark, value_event.start_mark
-            marks[key] = (
-                ((kmark.line + 1) << _SHIFT | (kmark.column + 1)) << _PAIR
-                | (vmark.line + 1) << _SHIFT
-                | (vmark.column + 1)
+            marks[key] = pack(kmark.line + 1, kmark.column + 1) << _PAIR | pack(
+                vmark.line + 1, vmark.column + 1
             )
 
     def valid_key(self, key: Any, event: Any, mapping: YMap) -> bool:  # with marks only

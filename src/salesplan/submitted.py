@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from salesplan.diagnostics import Where
-from salesplan.source import unpack
+from salesplan.source import pack, unpack
 
 REP, PERIOD, AMOUNT = 0, 1, 2  # the parts of an entry whose position a source can tell
-_PART = 48  # bits per part in a packed YAML position
+_PART = 64  # bits per part in a packed YAML position (one packed mark, see source.pack)
 _PART_MASK = (1 << _PART) - 1
 
 
@@ -28,7 +28,7 @@ class Source(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class MarkSource:
-    """A YAML file: a position packs three (line, column) marks, rep << 96 | period << 48 |
+    """A YAML file: a position packs three (line, column) marks, rep << 128 | period << 64 |
     amount."""
 
     file: str
@@ -151,7 +151,3 @@ class Submissions:
 
     def __bool__(self) -> bool:
         return any(len(b) for b in self.batches)
-
-
-def pack(line: int, column: int) -> int:
-    return line << 24 | column
