@@ -683,3 +683,21 @@ def test_wide_metrics_header_and_short_rows(cli, write_tree, monkeypatch) -> Non
     result = run(cli, folder, monkeypatch, memory=True)
     assert_reported(result, "metrics.csv:2:1: SP312")
     assert "SP115 49,800 more SP312 problems" in result.stdout
+
+
+def test_many_aliases_cost_their_events_only(cli, write_tree, monkeypatch) -> None:
+    """200 listed, the rest counted while parsing (they used to be made one by one)."""
+    org = "reps:\n  - &a {id: ana, start: 2024-01-01}\n" + "  - *a\n" * 100_000
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": org})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "org.yaml:2:5: SP105", "org.yaml:3:5: SP105")
+    assert "org.yaml:202:5: SP115 99,801 more SP105 problems in this file" in result.stdout
+    assert sum(": SP105 " in line for line in result.stdout.splitlines()) == 200
+
+
+def test_a_huge_value_is_not_echoed_whole(cli, write_tree, monkeypatch) -> None:
+    org = f"reps:\n  - {{id: ana, start: 2024-01-01, name: {'x' * 200_000}}}\n"
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": org})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "org.yaml:2:40: SP203")
+    assert max(len(line) for line in result.stdout.splitlines()) < 300

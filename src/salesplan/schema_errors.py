@@ -28,9 +28,14 @@ def _data_path(doc: Document, loc: Loc) -> Loc:
     return tuple(path)
 
 
+SHOWN = 80  # characters of a value quoted in a message at most
+
+
 def show(value: Any) -> str:
+    """A value as a message quotes it: text cut to SHOWN characters (a 200,000-character
+    name is not echoed whole)."""
     if isinstance(value, str):
-        return repr(value)
+        return repr(value if len(value) <= SHOWN else value[: SHOWN - 1] + "…")
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import yaml
 
-from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.diagnostics import MAX_PER_CODE, Diagnostic, diagnostic
 from salesplan.reading.files import MAX_BYTES
 
 MAX_DEPTH = 64
@@ -288,12 +288,33 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
         self.items: dict[str, _ItemLines] = {}  # without marks: the top-level lists' items
+        self.reported: dict[str, int] = {}  # problems found, by code
+        self.first_dropped: dict[str, Mark] = {}  # where the first one not listed is, by code
 
     def report(self, code: str, message: str, event: Any) -> None:
+        """A problem at `event`; past MAX_PER_CODE of one code only counted (see `summary`),
+        so that 200,000 aliases cost what their events cost."""
         if not self.marks:
             raise _NeedsMarks
         m = event.start_mark
+        seen = self.reported[code] = self.reported.get(code, 0) + 1
+        if seen > MAX_PER_CODE:
+            self.first_dropped.setdefault(code, (m.line + 1, m.column + 1))
+            return
         self.diagnostics.append(diagnostic(code, message, self.file, m.line + 1, m.column + 1))
+
+    def summary(self) -> list[Diagnostic]:
+        """One SP115 line per code that had more than MAX_PER_CODE problems."""
+        return [
+            diagnostic(
+                "SP115",
+                f"{self.reported[code] - MAX_PER_CODE:,} more {code} problems in this file are "
+                "not listed; fix the ones above first",
+                self.file,
+                *at,
+            )
+            for code, at in self.first_dropped.items()
+        ]
 
     def too_many(self, event: Any) -> None:
         """Stop at the limit, in either mode: the file is not parsed a second time for it."""
@@ -500,7 +521,7 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
             first = str(err).strip().splitlines()[0] if str(err).strip() else "invalid YAML"
             builder.diagnostics.append(diagnostic("SP103", first, file, 1, 1))
             data = None
-    document = Document(file, data, builder.diagnostics, raw=raw)
+    document = Document(file, data, builder.diagnostics + builder.summary(), raw=raw)
     if data is None and not document.diagnostics:
         message = "file is empty (no YAML data, only blanks or comments); give it its content"
         document.diagnostics.append(diagnostic("SP110", message, file, 1, 1))
