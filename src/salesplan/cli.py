@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from salesplan.loading import Loaded, Shared
     from salesplan.plan import Plan
     from salesplan.reconcile import Reconciliation
+    from salesplan.revisions import Side
 
 
 class InputError(Exception):
@@ -302,6 +303,17 @@ def require_clean(loaded: Loaded) -> Plan:
     return loaded.plan
 
 
+def both_plans(before: Side, after: Side) -> tuple[Plan, Plan]:
+    """The two plans of a comparison, or exit 1 listing their errors."""
+    for side in (before, after):
+        for d in side.problems:
+            typer.echo(str(d), err=True)
+        if side.plan is None:
+            fail(f"{side.label}: the plan has errors; fix them first (salesplan check)", 1)
+    assert before.plan is not None and after.plan is not None
+    return before.plan, after.plan
+
+
 TableFormatOption = Annotated[str | None, format_option(TABLES)]
 
 
@@ -536,13 +548,8 @@ def diff(
     from salesplan.revisions import open_sides
 
     with open_sides(old, new) as (before, after):
-        for side in (before, after):
-            for d in side.problems:
-                typer.echo(str(d), err=True)
-            if side.plan is None:
-                fail(f"{side.label}: the plan has errors; fix them first (salesplan check)", 1)
-        assert before.plan is not None and after.plan is not None
-        result = diff_plans(before.plan, after.plan, before.label, after.label)
+        old_plan, new_plan = both_plans(before, after)
+        result = diff_plans(old_plan, new_plan, before.label, after.label)
     threshold = None if min_change is None else Decimal(str(min_change))
     shown = select(result, {s.value for s in only or ()}, threshold)
     fmt = Format(format or "text")
@@ -551,9 +558,9 @@ def diff(
         from salesplan.approvers import approvals
         from salesplan.render.approvers import section
 
-        needed = approvals(before.plan, after.plan, select(result, (), threshold))
+        needed = approvals(old_plan, new_plan, select(result, (), threshold))
         sections = [section(needed)] if needed.uses_owners else []
-    view.render(shown, fmt, display_decimals(after.plan), sections)
+    view.render(shown, fmt, display_decimals(new_plan), sections)
     raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
@@ -634,14 +641,9 @@ def approvers(
     given = None if require is None else [o for v in require for o in v.split(",") if o.strip()]
     threshold = None if min_change is None else Decimal(str(min_change))
     with open_sides(old, new) as (before, after):
-        for side in (before, after):
-            for d in side.problems:
-                typer.echo(str(d), err=True)
-            if side.plan is None:
-                fail(f"{side.label}: the plan has errors; fix them first (salesplan check)", 1)
-        assert before.plan is not None and after.plan is not None
-        changed = diff_plans(before.plan, after.plan, before.label, after.label)
-        result = approvals(before.plan, after.plan, select(changed, (), threshold))
+        old_plan, new_plan = both_plans(before, after)
+        changed = diff_plans(old_plan, new_plan, before.label, after.label)
+        result = approvals(old_plan, new_plan, select(changed, (), threshold))
     view.render(result, Format(format or "text").value, given)
     if (warning := view.unowned_warning(result)) is not None:
         typer.secho(f"salesplan: warning: {warning}", err=True, fg="yellow")

@@ -214,7 +214,7 @@ def build_report(
         territories=territories,
         territory_totals=territory_totals(territories) if territories is not None else None,
         phasing=phasing,
-        year=_year(phasing),
+        year=period_total("year", phasing),
         chart_level=chart_level,
         chart_units=chart_units,
         hybrid=hybrid,
@@ -387,11 +387,12 @@ def _phasing(
     )
 
 
-def _year(rows: Sequence[PeriodRow]) -> PeriodRow:
+def period_total(label: str, rows: Sequence[PeriodRow]) -> PeriodRow:
+    """The periods `rows` added up (a quarter, the year), coverage worked out again."""
     target = sum((r.target for r in rows), ZERO)
     forecast = sum((r.forecast for r in rows), ZERO)
     return PeriodRow(
-        "year",
+        label,
         target,
         sum((r.quotas for r in rows), ZERO),
         sum((r.capacity for r in rows), ZERO),

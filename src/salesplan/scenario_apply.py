@@ -20,7 +20,7 @@ from salesplan.fsutil import write_atomic
 from salesplan.loading import load_plan
 from salesplan.plan import Plan
 from salesplan.reading.files import find_plan
-from salesplan.scenarios import PLAN_FILE, SCENARIOS_DIR
+from salesplan.scenarios import PLAN_FILE, SCENARIOS_DIR, merged_by_id
 from salesplan.whatif import ScenarioError
 
 
@@ -121,7 +121,7 @@ def _merge(node: Any, patch: Any) -> None:
                 del node[key]
         elif isinstance(change, dict) and isinstance(current, dict):
             _merge(current, change)
-        elif isinstance(change, list) and _records(current, change):
+        elif isinstance(change, list) and merged_by_id(current, change):
             if current is None:
                 node[key] = current = type(change)()
             _merge_records(current, change)
@@ -142,13 +142,6 @@ def _merge_records(records: Any, patch: list[Any]) -> None:
             _merge(records[i], item)
     for i in sorted((i for i in removed if i is not None), reverse=True):
         del records[i]
-
-
-def _records(current: Any, patch: list[Any]) -> bool:
-    if current is not None and not isinstance(current, list):
-        return False
-    items = current if current else patch
-    return bool(items) and all(isinstance(i, dict) and "id" in i for i in items)
 
 
 def _without_nulls(value: Any) -> Any:

@@ -172,7 +172,7 @@ class _Merge:
                         child, change, (*path, key), (*at, key), (*origin, key)
                     )
             return merged
-        if isinstance(patch, list) and _records(base, patch):
+        if isinstance(patch, list) and merged_by_id(base, patch):
             if base is None:
                 self.origins[path] = (True, at)
             return self.records(base or [], patch, path, at, origin)
@@ -225,7 +225,7 @@ class _Merge:
         return merged
 
 
-def _records(base: Any, patch: list[Any]) -> bool:
+def merged_by_id(base: Any, patch: list[Any]) -> bool:
     """Whether a list is merged by id: the plan's list holds records with ids (or there is
     none yet and the patch's items all have ids); any other list is replaced whole."""
     if base is not None and not isinstance(base, list):

@@ -273,12 +273,7 @@ def _amounts(
         else export.frame[columns["amount"]].to_numpy(dtype=object)
     )
     assert cells is not None
-    header = np.full(len(cells), columns["amount"], dtype=object)
-    closed_cells = _cells(export, columns, "closed_amount")
-    if closed_cells is not None:
-        use = (status != "open") & (closed_cells != "")
-        cells = np.where(use, closed_cells, cells)
-        header = np.where(use, columns["closed_amount"], header)
+    cells, header, closed_cells = _closed_first(export, columns, status, cells, "amount")
     numbers = ctx.config.numbers
     decimal, thousands = (
         (numbers.decimal, numbers.thousands)
@@ -300,6 +295,22 @@ def _amounts(
     return amounts, codes, cell_currency
 
 
+def _closed_first(
+    export: Export, columns: dict[str, str], status: np.ndarray, cells: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """`cells` of `field` with the closed column's value (`closed_amount`, `closed_date`)
+    where a deal is no longer open and that column is filled; which column each cell came
+    from (for diagnostics); and the closed column's cells, None without one."""
+    closed = "closed_date" if field == "close_date" else f"closed_{field}"
+    header = np.full(len(cells), columns[field], dtype=object)
+    closed_cells = _cells(export, columns, closed)
+    if closed_cells is not None:
+        use = (status != "open") & (closed_cells != "")
+        cells = np.where(use, closed_cells, cells)
+        header = np.where(use, columns[closed], header)
+    return cells, header, closed_cells
+
+
 def _factorize(
     export: Export, header: str, cells: np.ndarray, whole_column: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -313,12 +324,7 @@ def _factorize(
 def _days(export: Export, columns: dict[str, str], status: np.ndarray, ctx: Context) -> np.ndarray:
     cells = _cells(export, columns, "close_date")
     assert cells is not None
-    header = np.full(len(cells), columns["close_date"], dtype=object)
-    closed_cells = _cells(export, columns, "closed_date")
-    if closed_cells is not None:
-        use = (status != "open") & (closed_cells != "")
-        cells = np.where(use, closed_cells, cells)
-        header = np.where(use, columns["closed_date"], header)
+    cells, header, closed_cells = _closed_first(export, columns, status, cells, "close_date")
     codes, uniques = _factorize(export, columns["close_date"], cells, closed_cells is None)
     order: str | None = ctx.config.dates
     if order is None:

@@ -145,23 +145,8 @@ def progress(files: list[Path]) -> Iterator[Callable[[str], None]]:
     if not sys.stderr.isatty() or size < LARGE:
         yield lambda what: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from salesplan.render.progress import step_bar
 
     steps = [f"reading {p.name}" for p in files] + ["checking the rows", "adding up", "writing"]
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        auto_refresh=False,
-    )
-    with bar:
-        task = bar.add_task("importing", total=len(steps))
-
-        def step(what: str) -> None:
-            done = steps.index(what) if what in steps else 0
-            bar.update(task, completed=done, description=_safe(what), refresh=True)
-
+    with step_bar("importing", steps, _safe, auto_refresh=False) as step:
         yield step

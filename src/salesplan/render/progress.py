@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +30,16 @@ def loading_progress(plan: Path | None) -> Iterator[Step]:
     if not sys.stderr.isatty() or _plan_size(plan) < LARGE:
         yield lambda what: None
         return
+    with step_bar("loading", list(STEPS), lambda what: f"reading {what}") as step:
+        yield step
+
+
+@contextmanager
+def step_bar(
+    title: str, steps: list[str], describe: Callable[[str], str], auto_refresh: bool = True
+) -> Iterator[Step]:
+    """A transient bar on stderr through `steps`: `step(what)` moves it to `what`, shown as
+    `describe(what)` (escaped by the caller)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -39,12 +49,13 @@ def loading_progress(plan: Path | None) -> Iterator[Step]:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        auto_refresh=auto_refresh,
     )
     with bar:
-        task = bar.add_task("loading", total=len(STEPS))
+        task = bar.add_task(title, total=len(steps))
 
         def step(what: str) -> None:
-            done = STEPS.index(what) if what in STEPS else 0
-            bar.update(task, completed=done, description=f"reading {what}", refresh=True)
+            done = steps.index(what) if what in steps else 0
+            bar.update(task, completed=done, description=describe(what), refresh=True)
 
         yield step

@@ -3,7 +3,7 @@ document is in report_json; the choice of format and destination in report_file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from salesplan.fiscal import ZERO
@@ -306,30 +306,15 @@ def phasing_rows(report: Report) -> list[tuple[PeriodRow, bool]]:
     from dataclasses import replace
 
     from salesplan.render.periods import label
+    from salesplan.report import period_total
 
     rows: list[tuple[PeriodRow, bool]] = []
     monthly = report.calendar.kind == "month"
     for i, row in enumerate(report.phasing):
         rows.append((replace(row, label=label(report.calendar, i)), False))
         if monthly and i % 3 == 2:
-            rows.append((_subtotal(f"Q{i // 3 + 1}", report.phasing[i - 2 : i + 1]), True))
+            rows.append((period_total(f"Q{i // 3 + 1}", report.phasing[i - 2 : i + 1]), True))
     return [*rows, (report.year, True)]
-
-
-def _subtotal(name: str, rows: Sequence[PeriodRow]) -> PeriodRow:
-    from salesplan.report import PeriodRow
-
-    target = sum((r.target for r in rows), ZERO)
-    forecast = sum((r.forecast for r in rows), ZERO)
-    return PeriodRow(
-        name,
-        target,
-        sum((r.quotas for r in rows), ZERO),
-        sum((r.capacity for r in rows), ZERO),
-        forecast,
-        target - forecast,
-        forecast / target if target else None,
-    )
 
 
 def hybrid_table(report: Report, exact: bool = False) -> ResultTable:
