@@ -5,8 +5,6 @@ plan (root owner @dana-kim; regions @maria-lopez and @jonas-weber; teams @sam-re
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +13,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gitrepo import (
+    edit,
+    git,
+    git_env,  # noqa: F401  (an autouse fixture: git with a fixed config)
+)
 from plan_strategies import PlanSpec, plan_specs, write_plan
 from salesplan import load_plan
 from salesplan.approvers import approvals, is_handle, owner_key
@@ -22,32 +25,7 @@ from salesplan.diff import diff_plans
 from salesplan.render.approvers import as_markdown, section
 from salesplan.render.markdown import escape
 
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Plan Bot",
-    "GIT_AUTHOR_EMAIL": "bot@acme.example",
-    "GIT_COMMITTER_NAME": "Plan Bot",
-    "GIT_COMMITTER_EMAIL": "bot@acme.example",
-}
 ITEM_KEYS = {"id", "kind", "level", "old", "new", "delta"}
-
-
-@pytest.fixture(autouse=True)
-def git_env(monkeypatch):
-    for name, value in GIT_ENV.items():
-        monkeypatch.setenv(name, value)
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} not once in {path}"
-    path.write_text(text.replace(old, new))
 
 
 @pytest.fixture

@@ -14,39 +14,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gitrepo import (
+    edit,
+    git,
+    git_env,  # noqa: F401  (an autouse fixture: git with a fixed config)
+)
 from salesplan.ci import WORKFLOWS, CiProvider, ci_files
 
 ROOT = Path(__file__).parent.parent
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 DOCS = ROOT / "docs" / "ci.md"
 SALESPLAN = Path(sys.executable).parent / "salesplan"
-
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Plan Bot",
-    "GIT_AUTHOR_EMAIL": "bot@acme.example",
-    "GIT_COMMITTER_NAME": "Plan Bot",
-    "GIT_COMMITTER_EMAIL": "bot@acme.example",
-}
-
-
-@pytest.fixture(autouse=True)
-def git_env(monkeypatch):
-    for name, value in GIT_ENV.items():
-        monkeypatch.setenv(name, value)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1
-    path.write_text(text.replace(old, new))
 
 
 # ---- the pre-commit hook

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from gitrepo import (
+    GIT_ENV,
+    edit,
+    git,
+    git_env,  # noqa: F401  (an autouse fixture: git with a fixed config)
+)
 from salesplan import load_plan
 from salesplan.cli import app
 from salesplan.diff import diff_plans, select
@@ -19,37 +24,6 @@ from salesplan.render.diff import as_markdown, code_span
 
 GOLDEN = Path(__file__).parent / "golden"
 CHANGE_KEYS = {"kind", "entity", "id", "field", "old", "new", "delta"}
-
-
-GIT_ENV = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_OPTIONAL_LOCKS": "0",  # `git status` must not refresh the index
-    "GIT_AUTHOR_NAME": "Plan Bot",
-    "GIT_AUTHOR_EMAIL": "bot@acme.example",
-    "GIT_COMMITTER_NAME": "Plan Bot",
-    "GIT_COMMITTER_EMAIL": "bot@acme.example",
-    "GIT_AUTHOR_DATE": "2027-01-15T12:00:00+00:00",
-    "GIT_COMMITTER_DATE": "2027-01-15T12:00:00+00:00",
-}
-
-
-@pytest.fixture(autouse=True)
-def git_env(monkeypatch):
-    """git that reads no user or system config and commits as a fixed author."""
-    for name, value in GIT_ENV.items():
-        monkeypatch.setenv(name, value)
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} not once in {path}"
-    path.write_text(text.replace(old, new))
 
 
 def commit(repo: Path, message: str) -> None:
