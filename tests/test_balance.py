@@ -127,6 +127,154 @@ def test_published_territory_assignment_is_solved_to_its_optimum(write_tree, obj
         assert result.value == Decimal(5)  # five regions assigned, metric 1 each
 
 
+# The Pfizer Turkey case: M. Köksalan and S. Batun, "Assigning Regions to Sales
+# Representatives at Pfizer Turkey", INFORMS Transactions on Education 10(1), 2009
+# (doi:10.1287/ited.1090.0021ca). A district of Istanbul: 22 bricks (the accounts), each with
+# an index value (its workload; they sum to 4), and 4 sales representatives with fixed
+# offices. Table 1 is the current territories, Table 2 the index values, Table 3 the km from
+# each brick to each office. Each rep's workload must lie in [0.8, 1.2]; the case asks for the
+# assignment of least total distance and the one of least disruption (the index value of the
+# bricks that change rep), which is `balance`'s disruption. The optima below were published
+# by two independent solutions of the case (github.com/rricc22/Pfizer-Territory-Optimization,
+# FINAL_report/STEP1_REPORT.md, appendix B, and github.com/badrmarani/
+# case-study-pfizer-market-coverage, README): current 187.41 km; least distance 154.60 km;
+# least disruption 0.1696 (bricks 11 and 12 to SR 3), at 188.95 km; with the band [0.85,
+# 1.15] or [0.9, 1.1], least disruption 0.2529 (brick 10 to SR 3), at 187.24 km.
+PFIZER_INDEX = [
+    "0.1609",
+    "0.1164",
+    "0.1026",
+    "0.1516",
+    "0.0939",
+    "0.1320",
+    "0.0687",
+    "0.0930",
+    "0.2116",
+    "0.2529",
+    "0.0868",
+    "0.0828",
+    "0.0975",
+    "0.8177",
+    "0.4115",
+    "0.3795",
+    "0.0710",
+    "0.0427",
+    "0.1043",
+    "0.0997",
+    "0.1698",
+    "0.2531",
+]
+PFIZER_KM = (  # brick -> km to the office of SR 1, 2, 3, 4
+    (16.16, 24.08, 24.32, 21.12),
+    (19.00, 26.47, 27.24, 17.33),
+    (25.29, 32.49, 33.42, 12.25),
+    (0.00, 7.93, 8.31, 36.12),
+    (3.07, 6.44, 7.56, 37.37),
+    (1.22, 7.51, 8.19, 36.29),
+    (2.80, 10.31, 10.95, 33.50),
+    (2.87, 5.07, 5.67, 38.80),
+    (3.80, 8.01, 7.41, 38.16),
+    (12.35, 4.52, 4.35, 48.27),
+    (11.11, 3.48, 2.97, 47.14),
+    (21.99, 22.02, 24.07, 39.86),
+    (8.82, 3.30, 5.36, 43.31),
+    (7.93, 0.00, 2.07, 43.75),
+    (9.34, 2.25, 1.11, 45.43),
+    (8.31, 2.07, 0.00, 44.43),
+    (7.31, 2.44, 1.11, 43.43),
+    (7.55, 0.75, 1.53, 43.52),
+    (11.13, 18.41, 19.26, 25.40),
+    (17.49, 23.44, 24.76, 23.21),
+    (11.03, 18.93, 19.28, 25.43),
+    (36.12, 43.75, 44.43, 0.00),
+)
+PFIZER_CURRENT = {  # Table 1
+    "sr1": (4, 5, 6, 7, 8, 15),
+    "sr2": (10, 11, 12, 13, 14),
+    "sr3": (9, 16, 17, 18),
+    "sr4": (1, 2, 3, 19, 20, 21, 22),
+}
+PFIZER_LEAST_DISTANCE = {
+    "sr1": (4, 5, 6, 7, 8, 9, 12, 19, 20),
+    "sr2": (11, 13, 14, 18),
+    "sr3": (10, 15, 16, 17),
+    "sr4": (1, 2, 3, 21, 22),
+}
+
+
+def pfizer_plan(write_tree, objective: str, band: str) -> Path:
+    owner = {brick: rep for rep, bricks in PFIZER_CURRENT.items() for brick in bricks}
+    rows = "".join(
+        f"brick-{b},Brick {b},{owner[b]},{index}\n" for b, index in enumerate(PFIZER_INDEX, 1)
+    )
+    distances = "".join(
+        f"brick-{b},sr{r},{km:.2f}\n"
+        for b, row in enumerate(PFIZER_KM, 1)
+        for r, km in enumerate(row, 1)
+    )
+    reps = "".join(f"  - {{id: {rep}, start: 2000-01-01}}\n" for rep in PFIZER_CURRENT)
+    settings = f"balance: {{metric: index, band: {band}, target: even, objective: {objective}}}\n"
+    return write_tree(
+        {
+            "salesplan.yaml": PLAN.replace("split: capacity", "split: even") + settings,
+            "org.yaml": "reps:\n" + reps,
+            "accounts.csv": "id,name,owner,index\n" + rows,
+            "distances.csv": "account,rep,distance\n" + distances,
+        }
+    )
+
+
+def territories(owners: dict[str, str]) -> dict[str, tuple[int, ...]]:
+    found: dict[str, list[int]] = {rep: [] for rep in PFIZER_CURRENT}
+    for account, rep in owners.items():
+        found[rep].append(int(account.removeprefix("brick-")))
+    return {rep: tuple(sorted(bricks)) for rep, bricks in found.items()}
+
+
+def km(owners: dict[str, str]) -> Decimal:
+    return sum(
+        (
+            Decimal(str(PFIZER_KM[int(a.removeprefix("brick-")) - 1][int(r[2:]) - 1]))
+            for a, r in owners.items()
+        ),
+        Decimal(0),
+    )
+
+
+def test_pfizer_turkey_least_distance(write_tree) -> None:
+    result = run(pfizer_plan(write_tree, "distance", "0.2"))
+    assert [(r.id, r.low, r.high) for r in result.reps] == [
+        (rep, Decimal("0.8"), Decimal("1.2")) for rep in PFIZER_CURRENT
+    ]
+    assert km({f"brick-{b}": r for r, bs in PFIZER_CURRENT.items() for b in bs}) == Decimal(
+        "187.41"
+    )
+    assert result.status == "optimal"
+    assert result.value == result.bound == Decimal("154.60")
+    assert territories(result.owners) == PFIZER_LEAST_DISTANCE
+    assert len(result.moves) == 7
+
+
+@pytest.mark.parametrize(
+    ("band", "moved", "to_sr3", "distance"),
+    [
+        ("0.2", "0.1696", (11, 12), "188.95"),
+        ("0.15", "0.2529", (10,), "187.24"),
+        ("0.1", "0.2529", (10,), "187.24"),
+    ],
+)
+def test_pfizer_turkey_least_disruption(write_tree, band, moved, to_sr3, distance) -> None:
+    result = run(pfizer_plan(write_tree, "disruption", band))
+    assert result.status == "optimal"
+    assert result.value == result.bound == Decimal(moved)
+    assert sorted((m.account, m.source, m.to) for m in result.moves) == [
+        (f"brick-{b}", "sr2", "sr3") for b in to_sr3
+    ]
+    assert km(result.owners) == Decimal(distance)
+    for rep in result.reps:
+        assert rep.low <= rep.after <= rep.high
+
+
 # ---- the demo plan
 
 
@@ -357,7 +505,22 @@ def test_user_text_is_escaped_in_every_format(write_tree, cli) -> None:
 
 
 def test_check_is_silent_about_accounts_without_an_accounts_file(example, cli) -> None:
+    (example / "accounts.csv").unlink()
     assert "SP9" not in cli("check", example).stdout
+    assert cli("balance", example).exit_code == 2
+
+
+def test_the_init_example_has_books_to_balance(example, cli) -> None:
+    """The example's accounts are within ±10% of target: `check` is silent, `balance`
+    moves nothing at the default band and moves whole accounts within a tighter one."""
+    assert cli("check", example).stdout == ""
+    doc = json.loads(cli("balance", example, "--format", "json").stdout)
+    assert doc["status"] == "optimal" and doc["moves"] == []
+    assert len(doc["reps"]) == 11
+    tighter = json.loads(cli("balance", example, "--band", "0.05", "--format", "json").stdout)
+    assert tighter["moves"]
+    for rep in tighter["reps"]:
+        assert Decimal(rep["low"]) <= Decimal(rep["after"]) <= Decimal(rep["high"])
 
 
 # ---- the large path: LP, then repair

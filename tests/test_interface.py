@@ -133,8 +133,14 @@ def test_init_says_what_it_wrote_and_what_next(cli, tmp_path) -> None:
     result = cli("init", tmp_path / "acme-plan")
     assert result.exit_code == 0
     lines = result.stderr.splitlines()
-    assert lines[0] == f"Wrote a plan to {tmp_path / 'acme-plan'}/ (20 files):"
-    for name in ("salesplan.yaml", "org.yaml", "quotas.yaml", "submissions/ (7 files)"):
+    assert lines[0] == f"Wrote a plan to {tmp_path / 'acme-plan'}/ (21 files):"
+    for name in (
+        "salesplan.yaml",
+        "org.yaml",
+        "accounts.csv",
+        "quotas.yaml",
+        "submissions/ (7 files)",
+    ):
         assert f"  {name}" in lines
     assert lines[-1].startswith(f"Next: salesplan check {tmp_path / 'acme-plan'}")
 

@@ -9,7 +9,6 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
 from salesplan.balance_plan import BalanceResult, Move, RepBalance, Solution, metric_quantum
-from salesplan.books import amount
 
 if TYPE_CHECKING:
     from salesplan.books import Books
@@ -72,8 +71,8 @@ def _distance_note(books: Books, distance: Any, i: int, source: str, to: str) ->
     new = distance[i, index[to]]
     old = distance[i, index[source]] if source in index else math.nan
     if math.isnan(old):
-        return f"distance {new:,.1f}"
-    return f"distance {old:,.1f} → {new:,.1f}"
+        return f"distance {new:,.2f}"
+    return f"distance {old:,.2f} → {new:,.2f}"
 
 
 def infeasible_result(books: Books, objective: str, problems: list[str]) -> BalanceResult:
@@ -124,18 +123,20 @@ def move_reason(
     else:
         rep, held = reps[source], before[source]
         if held > rep.high:
-            parts = [f"{source} above its band by {amount(held - rep.high)}"]
+            parts = [f"{source} above its band by {books.quote(held - rep.high)}"]
         elif held > rep.target:
             parts = [f"{source} above target"]
         else:
             parts = [f"{source} within band"]
     rep, held = reps[to], before[to]
     if held < rep.low:
-        parts.append(f"{to} below its band by {amount(rep.low - held)}")
+        parts.append(f"{to} below its band by {books.quote(rep.low - held)}")
     elif held < rep.target:
         parts.append(f"{to} below target")
     else:
-        parts.append(f"{to} has room ({amount(after[to])} after, up to {amount(rep.high)})")
+        parts.append(
+            f"{to} has room ({books.quote(after[to])} after, up to {books.quote(rep.high)})"
+        )
     return "; ".join(parts)
 
 
@@ -155,9 +156,9 @@ def band_problems(books: Books, eligible_lists: list[list[int]]) -> list[str]:
         elif value > max(books.reps[r].high for r in allowed):
             roomiest = max(books.reps[r].high for r in allowed)
             problems.append(
-                f"account {account.id!r} alone holds {amount(value)} of {books.metric}, "
-                f"more than the high bound of any rep it may go to (at most {amount(roomiest)}, "
-                f"{amount(value - roomiest)} short)"
+                f"account {account.id!r} alone holds {books.quote(value)} of {books.metric}, "
+                f"more than the high bound of any rep it may go to (at most {books.quote(roomiest)}, "
+                f"{books.quote(value - roomiest)} short)"
             )
         if len(allowed) == 1 and books.locked[i]:
             locked[allowed[0]] += value
@@ -166,15 +167,15 @@ def band_problems(books: Books, eligible_lists: list[list[int]]) -> list[str]:
     for r, rep in enumerate(books.reps):
         if locked[r] > rep.high:
             problems.append(
-                f"rep {rep.id!r} cannot be brought within its high bound {amount(rep.high)}: "
-                f"its locked accounts alone hold {amount(locked[r])} "
-                f"({amount(locked[r] - rep.high)} over)"
+                f"rep {rep.id!r} cannot be brought within its high bound {books.quote(rep.high)}: "
+                f"its locked accounts alone hold {books.quote(locked[r])} "
+                f"({books.quote(locked[r] - rep.high)} over)"
             )
         if reach[r] < rep.low:
             problems.append(
-                f"rep {rep.id!r} cannot be brought within its low bound {amount(rep.low)}: "
-                f"all the accounts it may hold total {amount(reach[r])} "
-                f"({amount(rep.low - reach[r])} short)"
+                f"rep {rep.id!r} cannot be brought within its low bound {books.quote(rep.low)}: "
+                f"all the accounts it may hold total {books.quote(reach[r])} "
+                f"({books.quote(rep.low - reach[r])} short)"
             )
     return problems
 
@@ -186,13 +187,13 @@ def violation_messages(books: Books, short: Any, over: Any) -> list[str]:
     for r, rep in enumerate(books.reps):
         if short[r] > tolerance:
             problems.append(
-                f"rep {rep.id!r} cannot be brought within its low bound {amount(rep.low)}: "
-                f"at best it stays {amount(_decimal(short[r]))} short"
+                f"rep {rep.id!r} cannot be brought within its low bound {books.quote(rep.low)}: "
+                f"at best it stays {books.quote(_decimal(short[r]))} short"
             )
         if over[r] > tolerance:
             problems.append(
-                f"rep {rep.id!r} cannot be brought within its high bound {amount(rep.high)}: "
-                f"at best it stays {amount(_decimal(over[r]))} over"
+                f"rep {rep.id!r} cannot be brought within its high bound {books.quote(rep.high)}: "
+                f"at best it stays {books.quote(_decimal(over[r]))} over"
             )
     if not problems:
         problems.append(

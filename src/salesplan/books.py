@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from salesplan.fiscal import ZERO, productivity
@@ -59,6 +60,16 @@ class Books:
 
     def rep_index(self) -> dict[str, int]:
         return {rep.id: i for i, rep in enumerate(self.reps)}
+
+    @cached_property
+    def places(self) -> int:
+        """Decimals to quote the metric with in messages: those of its values, at least
+        two (targets and bounds are shares of a total), at most six."""
+        return max(places(a.metric(self.metric) for a in self.accounts), SHARE_PLACES)
+
+    def quote(self, value: Decimal) -> str:
+        """A figure of the metric for a message (`amount` with the metric's decimals)."""
+        return amount(value, self.places)
 
     def totals(self, owners: Iterable[str]) -> dict[str, Decimal]:
         """Each rep's metric total when the accounts have `owners` (in account order)."""
@@ -211,8 +222,18 @@ def eligible(rep: RepBook, account: Account) -> bool:
     return not (rep.segments and account.segment) or account.segment in rep.segments
 
 
-def amount(value: Decimal) -> str:
-    """A metric figure for messages: thousands separators, at most two decimals."""
+SHARE_PLACES = 2  # targets and bounds are shares of a total: at least two decimals
+
+
+def places(values: Iterable[Decimal]) -> int:
+    """The decimals the values are written with (at most six)."""
+    found = [max(-int(v.as_tuple().exponent), 0) for v in values if v.is_finite()]
+    return min(max(found, default=0), 6)
+
+
+def amount(value: Decimal, decimals: int = SHARE_PLACES) -> str:
+    """A metric figure for messages: thousands separators; a whole number without
+    decimals, any other with `decimals` (the metric's own, see `Books.places`)."""
     if value == value.to_integral_value():
         return f"{value:,.0f}"
-    return f"{value.quantize(Decimal('0.01')):,}"
+    return f"{value.quantize(Decimal(1).scaleb(-decimals)):,}"

@@ -37,6 +37,8 @@ def check_accounts(plan: Plan) -> Iterator[Diagnostic]:
     by_departed: dict[str, list[Account]] = {}
     for account in book.accounts:
         if account.owner:
+            if account.owner in plan.broken_ids:
+                continue  # the rep's own record is reported; its accounts add nothing
             if account.owner not in plan.reps_by_id:
                 yield _unknown_owner(plan, book, account)
             elif departed(plan, account.owner):
@@ -117,7 +119,7 @@ def check_books(plan: Plan) -> Iterator[Diagnostic]:
     if not has_accounts(plan) or "balance" not in plan.settings.model_fields_set:
         return
     from salesplan.accounts import plan_accounts
-    from salesplan.books import amount, default_metric, plan_books
+    from salesplan.books import default_metric, plan_books
 
     book = plan_accounts(plan)
     if book is None or any(d.is_error for d in book.problems):
@@ -134,8 +136,8 @@ def check_books(plan: Plan) -> Iterator[Diagnostic]:
             continue
         side = "below" if held < rep.low else "above"
         message = (
-            f"rep {rep.id!r} holds {amount(held)} of {metric}, {side} the balance band "
-            f"[{amount(rep.low)}, {amount(rep.high)}] around its target {amount(rep.target)}; "
+            f"rep {rep.id!r} holds {books.quote(held)} of {metric}, {side} the balance band "
+            f"[{books.quote(rep.low)}, {books.quote(rep.high)}] around its target {books.quote(rep.target)}; "
             "rebalance (salesplan balance)"
         )
         path = f"reps[{plan.rep_index[rep.id]}]"

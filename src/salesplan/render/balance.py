@@ -7,10 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from salesplan.balance_plan import BalanceResult
+from salesplan.books import SHARE_PLACES, places
 from salesplan.render import json as j
 from salesplan.render.table import Column, Money, Ratio, ResultTable
-
-TARGET_PLACES = 2  # targets and bounds are shares of a total: shown to two decimals
 
 
 def visible(text: str) -> str:
@@ -22,9 +21,7 @@ def visible(text: str) -> str:
 
 def exponent(result: BalanceResult) -> int:
     """Decimals to show the metric with: those of its values."""
-    values = [m.metric for m in result.moves] + [r.before for r in result.reps]
-    places = [max(-int(v.as_tuple().exponent), 0) for v in values if v.is_finite()]
-    return min(max(places, default=0), 6)
+    return places([m.metric for m in result.moves] + [r.before for r in result.reps])
 
 
 def tables(
@@ -34,7 +31,7 @@ def tables(
     useful first, until every number fits whole."""
     clean = visible  # the Markdown renderer escapes links, images and @mentions itself
     e = exponent(result)
-    shown = max(e, TARGET_PLACES) if any(r.target % 1 for r in result.reps) else e
+    shown = max(e, SHARE_PLACES) if any(r.target % 1 for r in result.reps) else e
     title = (
         f"Balance of {clean(result.metric)} by {result.objective} "
         f"(target {result.rule}, band ±{(result.band * 100).normalize():f}%)"
@@ -166,7 +163,7 @@ def _number(value: Decimal | None, places: int) -> str:
 
 def document(result: BalanceResult) -> dict[str, Any]:
     e = exponent(result)
-    places = max(e, TARGET_PLACES)
+    shown = max(e, SHARE_PLACES)
     return {
         "status": result.status,
         "objective": result.objective,
@@ -183,9 +180,9 @@ def document(result: BalanceResult) -> dict[str, Any]:
                 "id": rep.id,
                 "before": str(rep.before),
                 "after": str(rep.after),
-                "target": j.amount(rep.target, places),
-                "low": j.amount(rep.low, places),
-                "high": j.amount(rep.high, places),
+                "target": j.amount(rep.target, shown),
+                "low": j.amount(rep.low, shown),
+                "high": j.amount(rep.high, shown),
                 "accounts_before": rep.accounts_before,
                 "accounts_after": rep.accounts_after,
             }
