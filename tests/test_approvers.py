@@ -217,7 +217,7 @@ def test_the_library_call(example, tmp_path):
 def test_markdown_mentions_only_owner_handles(cli, repo):
     change(repo, "org.yaml", "name: Hana Novak\n", "name: Hana Novak\n    quota: 1_400_000\n")
     markdown = cli("approvers", "HEAD~1", "HEAD", "--format", "markdown").stdout
-    row = "| @tom-berg or `tom.berg@acme.example` | `hana` -93,000.00, `ines` +93,000.00 |"
+    row = "| @tom-berg or `tom.berg@acme.example` | `hana` -93,000, `ines` +93,000 |"
     assert row in markdown.splitlines()
     assert markdown.startswith("**salesplan approvers** `HEAD~1` → `HEAD`: 1 owner must approve")
     status = cli("approvers", "HEAD~1", "HEAD", "-f", "markdown", "--require", "tom-berg")
@@ -282,6 +282,26 @@ def test_an_owner_is_text_or_a_list_of_text(cli, example):
     ]
 
 
+def test_a_blank_owner_is_an_error_not_a_silent_unowned_unit(cli, example):
+    edit(example / "org.yaml", 'owner: "@sam-reed"}', 'owner: ""}')
+    edit(example / "org.yaml", 'owner: "@priya-shah"}', 'owner: ["@priya-shah", "  "]}')
+    result = cli("check", example)
+    assert result.exit_code == 1
+    found = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if "SP203" in line]
+    assert found == ["SP203 must not be blank: name an owner, or remove the key"] * 2
+
+
+def test_the_same_owners_in_another_order_or_case_are_no_owner_change(cli, repo):
+    change(
+        repo,
+        "org.yaml",
+        'owner: ["@tom-berg", tom.berg@acme.example]',
+        'owner: [Tom.Berg@acme.example, "@Tom-Berg"]',
+        "Reorder the owners",
+    )
+    assert approvers_json(cli, "HEAD~1", "HEAD")["approvers"] == []
+
+
 def test_text_fits_80_columns_without_cutting_digits(example):
     import io
 
@@ -299,7 +319,7 @@ def test_text_fits_80_columns_without_cutting_digits(example):
     text.render(shown_tables, 80, out)
     shown = out.getvalue()
     assert max(len(line) for line in shown.splitlines()) <= 80
-    assert "999,012,800,000.00" in shown and "+999,000,000,000.00" in shown
+    assert "999,012,800,000" in shown and "+999,000,000,000" in shown
     assert "amer-ent (owner)" in shown and "…" not in shown
     assert [c.header for c in shown_tables[0].columns] == ["id", "old", "new", "delta"]
     wide = tables(result)[0]  # what a wide terminal shows: nothing dropped

@@ -345,7 +345,7 @@ def test_pull_request_waits_for_its_owners(cli, tmp_path):
     assert check.stderr.splitlines()[-1] == (
         "salesplan: missing approval from 2 of 2 owners: @sam-reed; @claire-dubois or @jonas-weber"
     )
-    assert "| @sam-reed | `ana` +100,000.00" in summary.read_text()
+    assert "| @sam-reed | `ana` +100,000" in summary.read_text()
     assert "⏳ missing" in summary.read_text()
 
     # Sam approves; Claire approved, then asked for changes; Jonas only commented.

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from salesplan.diff import ZERO, Change, PlanDiff, Value, relative
 
@@ -183,11 +183,16 @@ def quota_items(diff: PlanDiff, skip_root: str | None) -> Iterator[Item]:
 
 
 def owner_items(diff: PlanDiff) -> Iterator[Item]:
+    """Changes of a unit's owners; the same owners in another order or case are none."""
     for c in diff.changes:
-        if c.entity == "unit" and c.field == "owner":
+        if c.entity == "unit" and c.field == "owner" and _owner_set(c.old) != _owner_set(c.new):
             info = diff.nodes.get(c.id)
             level = info.level if info else None
             yield Item(OWNER, c.id, level, c.old, c.new, None, "text", info.depth if info else 0)
+
+
+def _owner_set(value: Any) -> frozenset[str]:
+    return frozenset(owner_key(o) for o in owners_of(value))
 
 
 def approvals(old: Plan, new: Plan, diff: PlanDiff) -> Approvals:

@@ -552,15 +552,17 @@ def diff(
         result = diff_plans(old_plan, new_plan, before.label, after.label)
     threshold = None if min_change is None else Decimal(str(min_change))
     shown = select(result, {s.value for s in only or ()}, threshold)
-    fmt = Format(format or "text")
+    fmt, decimals = Format(format or "text"), display_decimals(new_plan)
     sections = []
     if fmt is Format.markdown:
+        from dataclasses import replace
+
         from salesplan.approvers import approvals
         from salesplan.render.approvers import section
 
         needed = approvals(old_plan, new_plan, select(result, (), threshold))
-        sections = [section(needed)] if needed.uses_owners else []
-    view.render(shown, fmt, display_decimals(new_plan), sections)
+        sections = [section(replace(needed, exponent=decimals))] if needed.uses_owners else []
+    view.render(shown, fmt, decimals, sections)
     raise typer.Exit(1 if exit_code and shown.changes else 0)
 
 
@@ -636,6 +638,7 @@ def approvers(
     from salesplan.approvers import approvals
     from salesplan.diff import diff_plans, select
     from salesplan.render import approvers as view
+    from salesplan.render.table import display_decimals
     from salesplan.revisions import open_sides
 
     given = None if require is None else [o for v in require for o in v.split(",") if o.strip()]
@@ -644,7 +647,7 @@ def approvers(
         old_plan, new_plan = both_plans(before, after)
         changed = diff_plans(old_plan, new_plan, before.label, after.label)
         result = approvals(old_plan, new_plan, select(changed, (), threshold))
-    view.render(result, Format(format or "text").value, given)
+    view.render(result, Format(format or "text").value, given, display_decimals(new_plan))
     if (warning := view.unowned_warning(result)) is not None:
         typer.secho(f"salesplan: warning: {warning}", err=True, fg="yellow")
     missing = result.missing(given or ())

@@ -48,8 +48,10 @@ Ratio = Annotated[
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date"})]
+# An owner is never blank: `owner: ""` would leave the unit silently without one.
+OwnerName = Annotated[str, StringConstraints(strict=True, max_length=2000, pattern=r"\S")]
 Owners = Annotated[
-    Annotated[Text, Tag("one")] | Annotated[list[Text], Field(min_length=1), Tag("list")],
+    Annotated[OwnerName, Tag("one")] | Annotated[list[OwnerName], Field(min_length=1), Tag("list")],
     Discriminator(lambda v: "list" if isinstance(v, list) else "one"),  # one error, not two
     Field(description='who approves changes below: an email, a "@github-handle", or a list'),
 ]

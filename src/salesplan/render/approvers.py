@@ -11,6 +11,7 @@ GitHub never turns into a mention, a link or HTML; names of reps and units are n
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -234,14 +235,19 @@ def _value_markdown(value: Any, item: Item, exponent: int) -> str:
 # ---- output
 
 
-def render(result: Approvals, fmt: str, given: Collection[str] | None = None) -> None:
-    """Write `result` to stdout in `fmt`: text, json or markdown."""
+def render(
+    result: Approvals, fmt: str, given: Collection[str] | None = None, decimals: int | None = None
+) -> None:
+    """Write `result` to stdout in `fmt`: text, json or markdown. Text and Markdown show
+    amounts with `decimals` (those of the rounding unit, as every view does); JSON keeps the
+    currency's."""
     from salesplan.render.output import write
 
+    shown = result if decimals is None else replace(result, exponent=decimals)
     renderers: dict[str, Callable[[], None]] = {
         "json": lambda: write(j.dumps(document(result, given))),
-        "markdown": lambda: write(as_markdown(result, given)),
-        "text": lambda: as_text(result, given),
+        "markdown": lambda: write(as_markdown(shown, given)),
+        "text": lambda: as_text(shown, given),
     }
     renderers[fmt]()
 
