@@ -348,6 +348,47 @@ def test_outputs_stay_inside_the_plan(cli, plan, tmp_path) -> None:
     assert list(outside.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["metrics.csv", "accounts.csv", "import-state.json"])
+def test_a_fifo_in_the_plan_is_refused_not_waited_on(plan, name) -> None:
+    """The import merges into plan files: one that is not a regular file is refused, at
+    once (never opened blocking), and nothing is written."""
+    import os
+
+    os.mkfifo(plan / name)
+    export = write(plan.parent / "sf.csv", SF_LABELS.replace("EUR", "USD"))
+    done = subprocess.run(
+        [sys.executable, "-m", "salesplan", "import", "--plan", str(plan), str(export)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "not a regular file" in done.stderr and name in done.stderr
+    assert not (plan / "submissions").exists()
+
+
+def test_year_first_dates_with_two_digit_years() -> None:
+    from datetime import date
+
+    from salesplan.importing.values import parse_date
+
+    assert parse_date("27/03/01", "ymd") == date(2027, 3, 1)
+    assert parse_date("26/06/15", "ymd") == date(2026, 6, 15)
+    assert parse_date("01/02/2003", "ymd") is None  # not year-first
+    assert parse_date("2027/03/01", "ymd") == date(2027, 3, 1)
+    assert parse_date("01/02/03", "dmy") == date(2003, 2, 1)
+    assert parse_date("01/02/03", "mdy") == date(2003, 1, 2)
+
+
+def test_source_names_are_those_import_yaml_allows(cli, plan) -> None:
+    export = write(plan.parent / "sf.csv", SF_LABELS.replace("EUR", "USD"))
+    result = run(cli, plan, export, "--source", "Ünï")
+    assert result.exit_code == 2 and "lowercase letters" in result.stderr
+    assert not (plan / "submissions").exists()
+    assert "import [OPTIONS] FILES...\n" in cli("import", "--help").stdout
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

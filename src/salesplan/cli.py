@@ -607,12 +607,16 @@ def report(
 def approvers(
     old: Annotated[
         str | None,
-        typer.Argument(help="Plan path or git revision; default HEAD.", show_default=False),
+        typer.Argument(
+            metavar="OLD", help="Plan path or git revision; default HEAD.", show_default=False
+        ),
     ] = None,
     new: Annotated[
         str | None,
         typer.Argument(
-            help="Plan path or git revision; default the working tree.", show_default=False
+            metavar="NEW",
+            help="Plan path or git revision; default the working tree.",
+            show_default=False,
         ),
     ] = None,
     min_change: Annotated[
@@ -669,6 +673,7 @@ def import_(
         list[Path],
         typer.Argument(
             help="CRM exports: opportunities, and optionally accounts, users, products.",
+            metavar="FILES",
             exists=True,
         ),
     ],
@@ -696,15 +701,18 @@ def import_(
     format: Annotated[str | None, format_option((Format.text, Format.json))] = None,
 ) -> None:
     """CRM exports -> metrics.csv history, submissions/SOURCE.csv pipeline, accounts.csv."""
+    import re
+
     from salesplan.importing import ImportOptions, run_import
+    from salesplan.importing.mapping import SOURCE_PATTERN
     from salesplan.importing.writing import OutsidePlan
     from salesplan.render import importing as view
 
     # A plan with errors still takes an import: missing history is what it often lacks.
     found = load_with_progress(plan)
     loaded = found.plan if found.plan is not None else require_clean(found)
-    if source is not None and not source.replace("-", "").replace("_", "").isalnum():
-        fail(f"--source {source!r}: use letters, digits, - and _", 2)
+    if source is not None and not re.fullmatch(SOURCE_PATTERN, source):
+        fail(f"--source {source!r}: use lowercase letters, digits, - and _ (at most 64)", 2)
     try:
         with view.progress(files) as step:
             options = ImportOptions(

@@ -7,6 +7,7 @@ instead, as usage errors (exit 2).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -15,6 +16,9 @@ import typer
 from typer.core import TyperArgument, TyperCommand
 
 from salesplan.render.output import Format, choose, described
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_WRAPPED = re.compile(r"^\[(\[.*\]\.\.\.)\]\.\.\.$")
 
 
 class HelpCommand(TyperCommand):
@@ -28,7 +32,9 @@ class HelpCommand(TyperCommand):
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """`init DIR`, not typer's `init {DIR}`: a required argument as click writes it."""
-        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+        pieces = super().collect_usage_pieces(ctx)
+        # a metavar that already says it repeats is not wrapped again: `[PLAN] [NAME]...`
+        return [_WRAPPED.sub(r"\1", _BRACES.sub(r"\1", piece)) for piece in pieces]
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments, options = [], []

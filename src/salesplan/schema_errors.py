@@ -70,6 +70,8 @@ def friendly(error: Any) -> str:
         return f"expected a date as YYYY-MM-DD, got {show(value)}"
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == r"\S":
         return "must not be blank: name an owner, or remove the key"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == r"^[A-Z]{3}$":
+        return f"{show(value)} is not a currency code: three capital letters, e.g. EUR"
     if kind == "string_pattern_mismatch":
         return (
             f"{show(value)} is not a valid id: use letters, digits and . _ - @ +, "

@@ -66,13 +66,15 @@ class Weights(Model):
     omitted: Annotated[Ratio, Field(le=1)] = DEFAULT_WEIGHTS["omitted"]
 
 
+# The name of submissions/<source>.csv, from import.yaml or --source.
+SOURCE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
 class ImportConfig(Model):
     """import.yaml"""
 
     preset: Literal["salesforce", "hubspot", "dynamics", "generic"] | None = None
-    source: (
-        Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] | None
-    ) = None
+    source: Annotated[str, StringConstraints(strict=True, pattern=SOURCE_PATTERN)] | None = None
     columns: dict[OpportunityField, Text] = Field(default_factory=dict)
     stages: dict[Text, Status | StageRule] = Field(default_factory=dict)
     categories: dict[Text, Category] = Field(default_factory=dict)

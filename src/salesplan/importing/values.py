@@ -103,6 +103,8 @@ def parse_date(text: str, order: str | None) -> date | None:
             return date(int(a), b, int(c))
         if order is None:
             return None
+        if order == "ymd":  # 27/03/01: the year first, in two digits
+            return date(2000 + int(a), b, int(c)) if len(a) == 2 and len(c) <= 2 else None
         year = int(c) + (2000 if len(c) == 2 else 0)
         day, month = (int(a), b) if order == "dmy" else (b, int(a))
         return date(year, month, day)

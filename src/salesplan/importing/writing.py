@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from salesplan.diagnostics import Diagnostic
 from salesplan.fsutil import write_atomic
 from salesplan.importing.aggregate import Outcome
 from salesplan.money import fmt_amount
@@ -24,7 +25,19 @@ SHOWN = 20  # changed rows listed per file; the rest are counted
 
 
 class OutsidePlan(Exception):
-    """An output path leads out of the plan folder."""
+    """An output path leads out of the plan folder, or a plan file there cannot be read."""
+
+
+def _read(path: Path) -> bytes:
+    """A plan file the import merges into or replaces: a regular file of at most the
+    plan's size limit, read without blocking (a FIFO in the plan cannot hang the import)."""
+    from salesplan.reading.files import read_file
+
+    problems: list[Diagnostic] = []
+    data = read_file(path, problems)
+    if data is None:
+        raise OutsidePlan(f"{problems[0].file}: {problems[0].message}")
+    return data
 
 
 @dataclass
@@ -58,8 +71,8 @@ def _sha(data: bytes) -> str:
 def read_state(plan: Plan) -> dict[str, object]:
     path = plan.root / STATE
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = json.loads(_read(path).decode("utf-8")) if path.exists() else {}
+    except ValueError:
         return {}
     return state if isinstance(state, dict) else {}
 
@@ -89,7 +102,7 @@ def metrics_change(plan: Plan, outcome: Outcome, state: dict[str, object]) -> Ch
     header, rows = ["id", "history"], []
     old_data = b""
     if path.exists():
-        old_data = path.read_bytes()
+        old_data = _read(path)
         text = old_data.decode("utf-8-sig")
         table = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
         if table:
@@ -153,7 +166,7 @@ def _no_file(plan: Plan, relative: str, state: dict[str, object]) -> Change:
     if not path.exists():
         return Change(relative, b"", "none")
     change = Change(relative, b"", "remove")
-    old = path.read_bytes()
+    old = _read(path)
     change.removed = [f"- {line}" for line in old.decode("utf-8", "replace").splitlines()[1:]]
     written = state.get("files", {})
     assert isinstance(written, dict)
@@ -180,7 +193,7 @@ def _whole_file(plan: Plan, relative: str, data: bytes, state: dict[str, object]
         change = Change(relative, data, "create")
         change.added = [f"+ {line}" for line in data.decode().splitlines()[1:]]
         return change
-    old = path.read_bytes()
+    old = _read(path)
     if old == data:
         return Change(relative, data, "unchanged")
     change = Change(relative, data, "update")
@@ -208,9 +221,7 @@ def state_change(plan: Plan, outcome: Outcome, changes: list[Change]) -> Change:
     }
     data = (json.dumps(state, indent=2, sort_keys=True) + "\n").encode()
     path = inside(plan, STATE)
-    action = (
-        "create" if not path.exists() else ("unchanged" if path.read_bytes() == data else "update")
-    )
+    action = "create" if not path.exists() else ("unchanged" if _read(path) == data else "update")
     return Change(STATE, data, action)
 
 
