@@ -313,12 +313,42 @@ def test_hand_written_history_needs_force_and_other_columns_are_kept(cli, plan) 
         {"id": "team-x", "potential": "5", "history": "7"},
         {"id": "jose", "potential": "", "history": "0.00"},
     ]
-    # The import's own output is replaced freely; a hand edit of it again needs --force.
+    assert run(cli, plan, export).exit_code == 0  # the import's own output: replaced freely
+
+
+def test_accounts_are_merged_keeping_the_plans_columns_and_owners(cli, plan) -> None:
+    """accounts.csv holds what `balance` reads (segment, potential, locked) and the owners
+    it set: an import updates won/open, fills what is empty, adds new accounts, keeps the
+    rest; an owner that differs from the CRM's is kept unless --force."""
+    export = write(plan.parent / "sf.csv", SF_LABELS.replace("EUR", "USD"))
+    hand = (
+        "id,name,owner,segment,potential,locked\n"
+        "a-1,ACME ,ben,enterprise,500,true\n"  # Acme by name; balance gave it to ben
+        "globex,Globex,,smb,300,\n"  # by id, no owner yet
+        "hooli,Hooli,ana,smb,200,\n"  # not in the CRM export: kept as is
+    )
+    (plan / "accounts.csv").write_text(hand)
+    result = run(cli, plan, export)
+    assert result.exit_code == 0, result.stderr
+    assert "a-1 owner: ben kept (the CRM says ana; --force takes it)" in result.stdout
+    found = {r["id"]: r for r in rows(plan / "accounts.csv")}
+    assert list(found) == ["a-1", "globex", "hooli", "Initech"]
+    assert found["a-1"] == {
+        "id": "a-1", "name": "ACME ", "owner": "ben", "segment": "enterprise",
+        "potential": "500", "locked": "true", "won": "2000.50", "open": "0.00",
+    }  # fmt: skip
+    assert (found["globex"]["owner"], found["globex"]["segment"]) == ("ben", "smb")
+    assert found["hooli"] == {
+        "id": "hooli", "name": "Hooli", "owner": "ana", "segment": "smb",
+        "potential": "200", "locked": "", "won": "", "open": "",
+    }  # fmt: skip
+    assert found["Initech"]["segment"] == "" and found["Initech"]["owner"] == "jose"
+    assert run(cli, plan, export).stdout.count("kept") == 1  # a second import: same, no byte
+    before = (plan / "accounts.csv").read_bytes()
     assert run(cli, plan, export).exit_code == 0
-    accounts = plan / "accounts.csv"
-    accounts.write_text(accounts.read_text().replace(",ana,", ",ben,"))
-    assert run(cli, plan, export).exit_code == 2
+    assert (plan / "accounts.csv").read_bytes() == before
     assert run(cli, plan, export, "--force").exit_code == 0
+    assert {r["id"]: r["owner"] for r in rows(plan / "accounts.csv")}["a-1"] == "ana"
 
 
 def test_owners_mapped_in_import_yaml_or_left_out(cli, plan) -> None:

@@ -100,7 +100,7 @@ def run(plan: Plan, options: ImportOptions) -> ImportResult:
     changes = [
         metrics_change(plan, done, state),
         submissions_change(plan, done, result.source, state),
-        accounts_change(plan, done, state),
+        accounts_change(plan, done, state, options.force),
     ]
     changes.append(state_change(plan, done, changes))
     result.changes = changes

@@ -175,16 +175,91 @@ def _no_file(plan: Plan, relative: str, state: dict[str, object]) -> Change:
     return change
 
 
-def accounts_change(plan: Plan, outcome: Outcome, state: dict[str, object]) -> Change:
+ACCOUNT_COLUMNS = ["id", "name", "owner", "won", "open"]
+
+
+def _key(name: str) -> str:
+    """An account name compared: case and runs of spaces aside."""
+    return " ".join(name.casefold().split())
+
+
+def accounts_change(plan: Plan, outcome: Outcome, state: dict[str, object], force: bool) -> Change:
+    """accounts.csv, merged like metrics.csv: the file's other columns and accounts are kept
+    (segment, potential, locked, ... that `balance` reads); an imported account is the row
+    of its id, else of its name. `won` and `open` are the import's and replaced; an empty
+    name or owner is filled; an owner that differs from the CRM's is the plan's (`balance
+    --write` sets it) and kept, unless the last import wrote it (the CRM moved the account)
+    or `--force` is given. A file without an `id` column is replaced whole only with --force."""
     relative = getattr(plan.settings.files, "accounts", None) or "accounts.csv"
+    path = inside(plan, relative)
     e = plan.currency_exponent
-    rows = [
-        [a.id, a.name, a.owner, fmt_amount(a.won, e), fmt_amount(a.open, e)]
-        for a in outcome.accounts
-    ]
-    return _whole_file(
-        plan, relative, _csv_bytes(["id", "name", "owner", "won", "open"], rows), state
-    )
+    header, rows, old_data = list(ACCOUNT_COLUMNS), [], b""
+    if path.exists():
+        old_data = _read(path)
+        text = old_data.decode("utf-8-sig", "replace")
+        table = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
+        if table:
+            header, rows = [c.strip() for c in table[0]], [list(r) for r in table[1:]]
+    if "id" not in header:
+        new_rows = [
+            [a.id, a.name, a.owner, fmt_amount(a.won, e), fmt_amount(a.open, e)]
+            for a in outcome.accounts
+        ]
+        change = _whole_file(plan, relative, _csv_bytes(ACCOUNT_COLUMNS, new_rows), state)
+        if change.action == "update":
+            change.hand_written = [f"{relative} (no id column: replaced whole)"]
+        return change
+    header += [c for c in ACCOUNT_COLUMNS if c not in header]
+    at = {c: header.index(c) for c in ACCOUNT_COLUMNS}
+    by_id: dict[str, list[str]] = {}
+    by_name: dict[str, list[list[str]]] = {}
+    for cells in rows:
+        cells += [""] * (len(header) - len(cells))
+        by_id.setdefault(cells[at["id"]].strip(), cells)
+        by_name.setdefault(_key(cells[at["name"]]), []).append(cells)
+    written = state.get("owners", {})
+    assert isinstance(written, dict)
+    change = Change(relative, b"", "update" if path.exists() else "create")
+    taken: set[int] = set()  # rows already given to an imported account
+    for account in outcome.accounts:
+        row = by_id.get(account.id)
+        named = by_name.get(_key(account.name), []) if account.name else []
+        if row is None and len(named) == 1 and id(named[0]) not in taken:
+            row = named[0]
+        if row is not None:
+            taken.add(id(row))
+        won, open_ = fmt_amount(account.won, e), fmt_amount(account.open, e)
+        if row is None:
+            row = [""] * len(header)
+            for column, value in zip(
+                ACCOUNT_COLUMNS, (account.id, account.name, account.owner, won, open_)
+            ):
+                row[at[column]] = value
+            rows.append(row)
+            change.added.append(f"+ {account.id} {account.name} owner {account.owner or '(none)'}")
+            continue
+        shown = row[at["id"]].strip()
+        for column, value in (("won", won), ("open", open_)):
+            if not _same(row[at[column]].strip() or "x", value):
+                old = row[at[column]].strip() or "(none)"
+                change.changed.append(f"~ {shown} {column}: {old} -> {value}")
+                row[at[column]] = value
+        if not row[at["name"]].strip() and account.name:
+            row[at["name"]] = account.name
+        owner = row[at["owner"]].strip()
+        if owner == account.owner or not account.owner:
+            continue
+        if not owner or owner == written.get(account.id) or force:
+            change.changed.append(f"~ {shown} owner: {owner or '(none)'} -> {account.owner}")
+            row[at["owner"]] = account.owner
+        else:
+            change.changed.append(
+                f"= {shown} owner: {owner} kept (the CRM says {account.owner}; --force takes it)"
+            )
+    change.data = _csv_bytes(header, rows)
+    if change.data == old_data:
+        change.action = "unchanged"
+    return change
 
 
 def _whole_file(plan: Plan, relative: str, data: bytes, state: dict[str, object]) -> Change:
@@ -213,6 +288,7 @@ def state_change(plan: Plan, outcome: Outcome, changes: list[Change]) -> Change:
     state = {
         "salesplan_import": 1,
         "history": {rep: fmt_amount(v, e) for rep, v in sorted(outcome.history.items())},
+        "owners": {a.id: a.owner for a in sorted(outcome.accounts, key=lambda a: a.id)},
         "files": {
             c.file: _sha(c.data)
             for c in sorted(changes, key=lambda c: c.file)
