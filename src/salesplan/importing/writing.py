@@ -236,7 +236,7 @@ def accounts_change(plan: Plan, outcome: Outcome, state: dict[str, object], forc
             ):
                 row[at[column]] = value
             rows.append(row)
-            change.added.append(f"+ {account.id} {account.name} owner {account.owner or '(none)'}")
+            change.added.append(f"+ {','.join(row[at[c]] for c in ACCOUNT_COLUMNS)}")
             continue
         shown = row[at["id"]].strip()
         for column, value in (("won", won), ("open", open_)):
