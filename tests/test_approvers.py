@@ -126,6 +126,17 @@ def test_min_change_leaves_small_moves_out(cli, repo):
     }
 
 
+def test_min_change_weighs_a_new_phasing_by_its_period_moves(cli, repo):
+    """A seasonality tweak leaves every total alone and moves each quarter by about 1% of
+    the year: the root's owner approves the setting; with --min-change 0.02 nobody else is
+    asked about +0 totals, without it every parent's owner sees the new phasing."""
+    change(repo, "salesplan.yaml", "seasonality: [20, 24, 26, 30]", "seasonality: [20, 25, 25, 30]")
+    small = needed(approvers_json(cli, "HEAD~1", "HEAD", "--min-change", "0.02"))
+    assert small == {"@dana-kim": ["seasonality"]}
+    every = needed(approvers_json(cli, "HEAD~1", "HEAD"))
+    assert len(every) > 1 and "ben" in every["@sam-reed"]
+
+
 def test_require_names_every_missing_owner(cli, repo):
     change(repo, "org.yaml", "quota: 1_500_000 ", "quota: 1_600_000 ")
     edit(

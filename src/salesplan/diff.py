@@ -415,15 +415,22 @@ def select(
     diff: PlanDiff, only: Collection[str] = (), min_change: Decimal | None = None
 ) -> PlanDiff:
     """Keep the sections in `only` (all when empty) and the nodes whose quota moved by at
-    least `min_change` relative to the old total (a node's period moves go with its total;
-    a quota from or to nothing always shows)."""
+    least `min_change` of their old total: the largest move of the total or of one period
+    counts, so a new phasing (seasonality) with the totals unchanged is small when its
+    period moves are; a node's period moves go with it; a quota from or to nothing always
+    shows."""
     small = set()
     if min_change is not None:
+        largest: dict[str, Decimal] = {}
         for change in diff.changes:
-            if change.entity == "quota" and change.kind == "changed" and change.field == "total":
-                relative = change.relative
-                if relative is not None and abs(relative) < min_change:
-                    small.add(change.id)
+            if change.entity == "quota" and change.kind == "changed" and change.delta:
+                moved = abs(Decimal(change.delta))
+                largest[change.id] = max(largest.get(change.id, moved), moved)
+        for node_id, moved in largest.items():
+            info = diff.nodes.get(node_id)
+            base = info.old_total if info is not None else None
+            if base and moved / abs(base) < min_change:
+                small.add(node_id)
 
     def keep(change: Change) -> bool:
         if only and change.section not in only:
