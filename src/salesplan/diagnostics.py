@@ -155,6 +155,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP710", _W, "open opportunity has no close date in the fiscal year"),
         Code("SP711", _W, "history given in org.yaml wins over the imported value"),
         Code("SP712", _E, "opportunity appears twice"),
+        Code("SP713", _W, "won opportunity has no amount"),
         # SP8xx: scenarios
         Code("SP801", _E, "a scenario changes a file the plan does not have"),
         Code("SP802", _E, "a scenario removes a record that does not exist"),

@@ -11,11 +11,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from salesplan.importing.cleaning import NO_DAY, Context, Rows, fiscal_months
+from salesplan.importing.cleaning import NO_DAY, Context, Rows, fiscal_months, report_rows
 from salesplan.importing.presets import fold
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
@@ -120,25 +121,39 @@ def frame_of(all_rows: list[Rows], ctx: Context) -> tuple[pd.DataFrame, int]:
 
 def _stale(rows: Rows, is_open: np.ndarray, ctx: Context) -> None:
     """Open opportunities that no period of the plan can hold: no close date, or past due."""
-    from salesplan.importing.cleaning import _report_rows
-
     header = rows.columns["close_date"]
     start = ctx.fiscal[0].toordinal()
     no_date = np.flatnonzero(is_open & (rows.day == NO_DAY))
     past = np.flatnonzero(is_open & (rows.day != NO_DAY) & (rows.day < start))
-    _report_rows(ctx, rows.export, "SP710", no_date, header,
+    report_rows(ctx, rows.export, "SP710", no_date, header,
                  "open opportunity has no close date; it is left out of the pipeline")  # fmt: skip
-    _report_rows(ctx, rows.export, "SP710", past, header,
+    report_rows(ctx, rows.export, "SP710", past, header,
                  f"open opportunity closes on {{value}}, before the fiscal year ({ctx.fiscal[0]}); "
                  "left out of the pipeline: update its close date")  # fmt: skip
 
 
 def check_counted(frame: pd.DataFrame, all_rows: list[Rows], ctx: Context) -> pd.DataFrame:
-    """Report currencies without a rate and rows without an account among the rows that
-    count; rows without a rate are dropped (they are errors)."""
+    """Report, among the rows that count (won in the history window, open in the fiscal
+    year), those without an account (SP709), won ones with an empty amount (SP713, counted
+    as 0) and currencies without a rate (SP707: those rows are dropped, they are errors)."""
 
     if frame.empty:
         return frame
+    for src, group in frame.groupby("src", sort=True):
+        rows = all_rows[int(cast(int, src))]
+        counted = group["row"].to_numpy()
+        account = rows.columns.get("account") or rows.columns.get("account_id")
+        if account is not None:
+            report_rows(ctx, rows.export, "SP709", counted[rows.account[counted] == ""], account,
+                        "opportunity has no account")  # fmt: skip
+        won = counted[(group["status"] == "won").to_numpy()]
+        amount = rows.columns["amount"]
+        empty = rows.export.stripped(amount)[won] == ""
+        if "closed_amount" in rows.columns:  # a won deal's amount may be in that column
+            empty &= rows.export.stripped(rows.columns["closed_amount"])[won] == ""
+        blank = won[empty]
+        report_rows(ctx, rows.export, "SP713", blank, amount,
+                    "won opportunity has no amount: it counts as 0; give it its amount")  # fmt: skip
     rates = known_rates(ctx)
     no_rate = ~frame["currency"].isin(list(rates))
     for currency, group in frame[no_rate].groupby("currency", sort=True, observed=True):

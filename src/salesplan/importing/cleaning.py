@@ -82,7 +82,7 @@ def _first_rows(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     return first, np.bincount(codes, minlength=count)
 
 
-def _report_rows(
+def report_rows(
     ctx: Context, export: Export, code: str, rows: np.ndarray, header: str, message: str
 ) -> None:
     """A finding per row in `rows` (positions worked out only for those kept)."""
@@ -128,10 +128,6 @@ def read_rows(export: Export, preset: Preset, ctx: Context) -> Rows | None:
     if account_name is None:
         account_name = account_id if account_id is not None else empty
     account = account_id if account_id is not None else account_name
-    if "account" in columns or "account_id" in columns:
-        header = columns.get("account") or columns["account_id"]
-        _report_rows(ctx, export, "SP709", np.flatnonzero(account == ""), header,
-                     "opportunity has no account")  # fmt: skip
     return Rows(
         export, columns, rep, status, category, amounts, amount_codes, currency, day,
         account, account_name, ids,
@@ -211,7 +207,7 @@ def _flags(export: Export, header: str, cells: np.ndarray, ctx: Context) -> np.n
         else np.zeros(0, bool)
     )
     if bad.any():
-        _report_rows(ctx, export, "SP704", np.flatnonzero(bad), header,
+        report_rows(ctx, export, "SP704", np.flatnonzero(bad), header,
                      "{value!r} is not true or false")  # fmt: skip
     return np.array([bool(p) for p in parsed], dtype=bool)[codes] if len(uniques) else bad
 
@@ -288,7 +284,7 @@ def _amounts(
     hint = "decimal comma" if decimal == "," else "decimal point"
     for name in set(header[bad]):
         rows = np.flatnonzero(bad & (header == name))
-        _report_rows(ctx, export, "SP705", rows, name,
+        report_rows(ctx, export, "SP705", rows, name,
                      f"amount {{value!r}} is not a number (read with a {hint}; "
                      "import.yaml `numbers:` sets the locale)")  # fmt: skip
     cell_currency = amounts.written[codes] if len(uniques) else np.zeros(0, object)
@@ -342,7 +338,7 @@ def _days(export: Export, columns: dict[str, str], status: np.ndarray, ctx: Cont
     if len(uniques) and bad[codes].any():
         rows_bad = bad[codes]
         for name in set(header[rows_bad]):
-            _report_rows(ctx, export, "SP706", np.flatnonzero(rows_bad & (header == name)), name,
+            report_rows(ctx, export, "SP706", np.flatnonzero(rows_bad & (header == name)), name,
                          "{value!r} is not a date")  # fmt: skip
     return ordinals[codes] if len(uniques) else np.zeros(0, np.int64)
 
