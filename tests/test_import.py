@@ -419,6 +419,52 @@ def test_source_names_are_those_import_yaml_allows(cli, plan) -> None:
     assert "import [OPTIONS] FILES...\n" in cli("import", "--help").stdout
 
 
+def test_accounts_merge_keeps_the_files_bytes_and_refuses_what_it_cannot_read(cli, plan) -> None:
+    export = write(plan.parent / "sf.csv", SF_LABELS.replace("EUR", "USD"))
+    accounts = plan / "accounts.csv"
+    accounts.write_bytes(b"id,name,segment\r\n" + "hooli,Soci\xe9t\xe9,smb\r\n".encode("cp1252"))
+    before = accounts.read_bytes()
+    refused = run(cli, plan, export)
+    assert refused.exit_code == 2 and "accounts.csv is not UTF-8" in refused.stderr
+    assert accounts.read_bytes() == before
+    # A BOM and CRLF line ends stay; so does the header as written.
+    accounts.write_bytes(b"\xef\xbb\xbfid, name ,segment\r\nhooli,Hooli,smb\r\n")
+    assert run(cli, plan, export).exit_code == 0
+    data = accounts.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid, name ,segment,owner,won,open\r\n")
+    assert b"\r\nhooli,Hooli,smb,,,\r\n" in data and data.count(b"\r\n") == data.count(b"\n")
+
+
+def test_accounts_merge_never_gives_two_accounts_one_row_and_clears_old_figures(cli, plan) -> None:
+    """Globex matches the row `globex` by id; an account named `globex` by another id must
+    not land on that row too. An account the next export no longer has keeps its row, with
+    nothing won or open."""
+    text = (
+        "Opportunity Owner,Account ID,Account Name,Stage,Amount,Close Date\n"
+        "Ana Silva,a-9,Globex,Closed Won,1000,2026-03-01\n"
+        "Ben Okafor,globex,Renamed Globex,Closed Won,7000,2026-04-01\n"
+    )
+    (plan / "accounts.csv").write_text("id,name,owner\nglobex,Globex,ben\n")
+    assert run(cli, plan, write(plan.parent / "sf.csv", text)).exit_code == 0
+    found = {r["id"]: (r["name"], r["won"]) for r in rows(plan / "accounts.csv")}
+    assert found == {"globex": ("Globex", "7000.00"), "a-9": ("Globex", "1000.00")}
+    later = "Opportunity Owner,Account ID,Account Name,Stage,Amount,Close Date\n"
+    later += "Ana Silva,a-9,Globex,Closed Won,500,2026-03-01\n"
+    assert run(cli, plan, write(plan.parent / "sf2.csv", later)).exit_code == 0
+    found = {r["id"]: r["won"] for r in rows(plan / "accounts.csv")}
+    assert found == {"globex": "0.00", "a-9": "500.00"}
+
+
+@pytest.mark.parametrize(
+    "state", ['{"owners": []}', '{"history": [1]}', "[1, 2]", '{"files": {"a": 1}}', "{bad"]
+)
+def test_a_malformed_import_state_is_no_record_not_a_crash(cli, plan, state) -> None:
+    export = write(plan.parent / "sf.csv", SF_LABELS.replace("EUR", "USD"))
+    (plan / "import-state.json").write_text(state)
+    assert run(cli, plan, export).exit_code in (0, 2)
+    assert run(cli, plan, export, "--force").exit_code == 0
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

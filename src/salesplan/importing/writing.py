@@ -68,13 +68,61 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_state(plan: Plan) -> dict[str, object]:
+def read_state(plan: Plan) -> dict[str, dict[str, str]]:
+    """What the last import wrote: {"history": {rep: amount}, "owners": {account: rep},
+    "files": {file: sha256}}. A part that is not such a mapping (the file is committed, so
+    anyone can edit it) is no record: what it covered counts as hand-written."""
     path = plan.root / STATE
     try:
         state = json.loads(_read(path).decode("utf-8")) if path.exists() else {}
     except ValueError:
         return {}
-    return state if isinstance(state, dict) else {}
+    if not isinstance(state, dict):
+        return {}
+    return {
+        part: {k: v for k, v in value.items() if isinstance(v, str)}
+        for part in ("history", "owners", "files")
+        if isinstance(value := state.get(part), dict)
+    }
+
+
+@dataclass
+class _Table:
+    """A CSV file of the plan as the import merges into it: its header as written and its
+    rows, and how it is written (a BOM, CRLF line ends), kept when it is written back."""
+
+    header: list[str]
+    rows: list[list[str]]
+    bom: bool = False
+    newline: str = "\n"
+
+    @property
+    def names(self) -> list[str]:
+        return [c.strip() for c in self.header]
+
+    def data(self) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator=self.newline)
+        writer.writerow(self.header)
+        writer.writerows(self.rows)
+        return (b"\xef\xbb\xbf" if self.bom else b"") + out.getvalue().encode("utf-8")
+
+
+def _table(relative: str, data: bytes, header: list[str]) -> _Table:
+    """The table in `data` (`header` when it is empty); text that is not UTF-8 is refused,
+    never replaced (`check` reports where: SP102)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise OutsidePlan(
+            f"{relative} is not UTF-8 (byte {err.start + 1}); save it as UTF-8 and import again"
+        ) from None
+    table = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
+    found = _Table(list(header), [], data.startswith(b"\xef\xbb\xbf"), newline)
+    if table:
+        found.header, found.rows = list(table[0]), [list(r) for r in table[1:]]
+    return found
 
 
 def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
@@ -92,24 +140,18 @@ def _same(a: str, b: str) -> bool:
         return False
 
 
-def metrics_change(plan: Plan, outcome: Outcome, state: dict[str, object]) -> Change:
+def metrics_change(plan: Plan, outcome: Outcome, state: dict[str, dict[str, str]]) -> Change:
     relative = plan.settings.files.metrics
     path = inside(plan, relative)
     e = plan.currency_exponent
     new = {rep: fmt_amount(value, e) for rep, value in outcome.history.items()}
     ours = state.get("history", {})
-    assert isinstance(ours, dict)
-    header, rows = ["id", "history"], []
-    old_data = b""
-    if path.exists():
-        old_data = _read(path)
-        text = old_data.decode("utf-8-sig")
-        table = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
-        if table:
-            header, rows = [c.strip() for c in table[0]], [list(r) for r in table[1:]]
-    if "history" not in header:
+    old_data = _read(path) if path.exists() else b""
+    table = _table(relative, old_data, ["id", "history"])
+    header, rows = table.header, table.rows
+    if "history" not in table.names:
         header.append("history")
-    column = header.index("history")
+    column = table.names.index("history")
     change = Change(relative, b"", "update" if path.exists() else "create")
     seen: set[str] = set()
     for row in rows:
@@ -133,14 +175,14 @@ def metrics_change(plan: Plan, outcome: Outcome, state: dict[str, object]) -> Ch
             rows.append([rep] + [""] * (len(header) - 1))
             rows[-1][column] = value
             change.added.append(f"+ {rep} history: {value}")
-    change.data = _csv_bytes(header, rows)
+    change.data = table.data()
     if change.data == old_data:
         change.action = "unchanged"
     return change
 
 
 def submissions_change(
-    plan: Plan, outcome: Outcome, source: str, state: dict[str, object]
+    plan: Plan, outcome: Outcome, source: str, state: dict[str, dict[str, str]]
 ) -> Change:
     relative = f"{plan.settings.files.submissions}/{source}.csv"
     e = plan.currency_exponent
@@ -159,7 +201,7 @@ def submissions_change(
     return _whole_file(plan, relative, _csv_bytes(["rep", "period", "amount", "note"], rows), state)
 
 
-def _no_file(plan: Plan, relative: str, state: dict[str, object]) -> Change:
+def _no_file(plan: Plan, relative: str, state: dict[str, dict[str, str]]) -> Change:
     """Nothing to write: an earlier import's file is removed, a hand-written one kept
     unless --force."""
     path = inside(plan, relative)
@@ -169,7 +211,6 @@ def _no_file(plan: Plan, relative: str, state: dict[str, object]) -> Change:
     old = _read(path)
     change.removed = [f"- {line}" for line in old.decode("utf-8", "replace").splitlines()[1:]]
     written = state.get("files", {})
-    assert isinstance(written, dict)
     if written.get(relative) != _sha(old):
         change.hand_written.append(f"{relative} (not written by the last import, or edited since)")
     return change
@@ -183,67 +224,70 @@ def _key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def accounts_change(plan: Plan, outcome: Outcome, state: dict[str, object], force: bool) -> Change:
+def accounts_change(
+    plan: Plan, outcome: Outcome, state: dict[str, dict[str, str]], force: bool
+) -> Change:
     """accounts.csv, merged like metrics.csv: the file's other columns and accounts are kept
     (segment, potential, locked, ... that `balance` reads); an imported account is the row
-    of its id, else of its name. `won` and `open` are the import's and replaced; an empty
-    name or owner is filled; an owner that differs from the CRM's is the plan's (`balance
-    --write` sets it) and kept, unless the last import wrote it (the CRM moved the account)
-    or `--force` is given. A file without an `id` column is replaced whole only with --force."""
+    of its id, else of its name. `won` and `open` are the import's: set from this export, and
+    0 for an account it no longer has. An empty name or owner is filled; an owner that differs
+    from the CRM's is the plan's (`balance --write` sets it) and kept, unless the last import
+    wrote it (the CRM moved the account) or `--force` is given. A file without an `id`
+    column is replaced whole only with --force."""
     relative = getattr(plan.settings.files, "accounts", None) or "accounts.csv"
     path = inside(plan, relative)
     e = plan.currency_exponent
-    header, rows, old_data = list(ACCOUNT_COLUMNS), [], b""
-    if path.exists():
-        old_data = _read(path)
-        text = old_data.decode("utf-8-sig", "replace")
-        table = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
-        if table:
-            header, rows = [c.strip() for c in table[0]], [list(r) for r in table[1:]]
-    if "id" not in header:
-        new_rows = [
+    old_data = _read(path) if path.exists() else b""
+    table = _table(relative, old_data, list(ACCOUNT_COLUMNS))
+    if "id" not in table.names:
+        whole = _Table(list(ACCOUNT_COLUMNS), [], table.bom, table.newline)
+        whole.rows = [
             [a.id, a.name, a.owner, fmt_amount(a.won, e), fmt_amount(a.open, e)]
             for a in outcome.accounts
         ]
-        change = _whole_file(plan, relative, _csv_bytes(ACCOUNT_COLUMNS, new_rows), state)
+        change = _whole_file(plan, relative, whole.data(), state)
         if change.action == "update":
             change.hand_written = [f"{relative} (no id column: replaced whole)"]
         return change
-    header += [c for c in ACCOUNT_COLUMNS if c not in header]
-    at = {c: header.index(c) for c in ACCOUNT_COLUMNS}
+    header, rows = table.header, table.rows
+    header += [c for c in ACCOUNT_COLUMNS if c not in table.names]
+    names = [c.strip() for c in header]
+    at = {c: names.index(c) for c in ACCOUNT_COLUMNS}
     by_id: dict[str, list[str]] = {}
     by_name: dict[str, list[list[str]]] = {}
     for cells in rows:
         cells += [""] * (len(header) - len(cells))
         by_id.setdefault(cells[at["id"]].strip(), cells)
         by_name.setdefault(_key(cells[at["name"]]), []).append(cells)
-    written = state.get("owners", {})
-    assert isinstance(written, dict)
-    change = Change(relative, b"", "update" if path.exists() else "create")
-    taken: set[int] = set()  # rows already given to an imported account
+    # Ids first, then names among the rows no id took: two accounts never share a row.
+    matched: dict[str, list[str]] = {}
+    taken: set[int] = set()
     for account in outcome.accounts:
-        row = by_id.get(account.id)
-        named = by_name.get(_key(account.name), []) if account.name else []
-        if row is None and len(named) == 1 and id(named[0]) not in taken:
-            row = named[0]
-        if row is not None:
+        if (row := by_id.get(account.id)) is not None:
+            matched[account.id] = row
             taken.add(id(row))
+    for account in outcome.accounts:
+        named = by_name.get(_key(account.name), []) if account.name else []
+        if account.id not in matched and len(named) == 1 and id(named[0]) not in taken:
+            matched[account.id] = named[0]
+            taken.add(id(named[0]))
+    written = state.get("owners", {})
+    change = Change(relative, b"", "update" if path.exists() else "create")
+    zero = fmt_amount(Decimal(0), e)
+    for account in outcome.accounts:
         won, open_ = fmt_amount(account.won, e), fmt_amount(account.open, e)
+        row = matched.get(account.id)
         if row is None:
             row = [""] * len(header)
-            for column, value in zip(
-                ACCOUNT_COLUMNS, (account.id, account.name, account.owner, won, open_)
-            ):
+            values = (account.id, account.name, account.owner, won, open_)
+            for column, value in zip(ACCOUNT_COLUMNS, values):
                 row[at[column]] = value
             rows.append(row)
-            change.added.append(f"+ {','.join(row[at[c]] for c in ACCOUNT_COLUMNS)}")
+            taken.add(id(row))
+            change.added.append(f"+ {','.join(values)}")
             continue
         shown = row[at["id"]].strip()
-        for column, value in (("won", won), ("open", open_)):
-            if not _same(row[at[column]].strip() or "x", value):
-                old = row[at[column]].strip() or "(none)"
-                change.changed.append(f"~ {shown} {column}: {old} -> {value}")
-                row[at[column]] = value
+        _set_figures(row, at, (won, open_), shown, change)
         if not row[at["name"]].strip() and account.name:
             row[at["name"]] = account.name
         owner = row[at["owner"]].strip()
@@ -256,13 +300,26 @@ def accounts_change(plan: Plan, outcome: Outcome, state: dict[str, object], forc
             change.changed.append(
                 f"= {shown} owner: {owner} kept (the CRM says {account.owner}; --force takes it)"
             )
-    change.data = _csv_bytes(header, rows)
+    for row in rows:  # accounts this export no longer has: nothing won or open now
+        if id(row) not in taken and (row[at["won"]].strip() or row[at["open"]].strip()):
+            _set_figures(row, at, (zero, zero), row[at["id"]].strip(), change)
+    change.data = table.data()
     if change.data == old_data:
         change.action = "unchanged"
     return change
 
 
-def _whole_file(plan: Plan, relative: str, data: bytes, state: dict[str, object]) -> Change:
+def _set_figures(
+    row: list[str], at: dict[str, int], figures: tuple[str, str], shown: str, change: Change
+) -> None:
+    for column, value in zip(("won", "open"), figures):
+        old = row[at[column]].strip()
+        if not old or not _same(old, value):
+            change.changed.append(f"~ {shown} {column}: {old or '(none)'} -> {value}")
+            row[at[column]] = value
+
+
+def _whole_file(plan: Plan, relative: str, data: bytes, state: dict[str, dict[str, str]]) -> Change:
     path = inside(plan, relative)
     if not path.exists():
         change = Change(relative, data, "create")
@@ -277,7 +334,6 @@ def _whole_file(plan: Plan, relative: str, data: bytes, state: dict[str, object]
     change.removed = [f"- {line}" for line in before if line not in gone]
     change.added = [f"+ {line}" for line in after if line not in kept]
     written = state.get("files", {})
-    assert isinstance(written, dict)
     if written.get(relative) != _sha(old):
         change.hand_written.append(f"{relative} (not written by the last import, or edited since)")
     return change
