@@ -510,6 +510,37 @@ def test_check_is_silent_about_accounts_without_an_accounts_file(example, cli) -
     assert cli("balance", example).exit_code == 2
 
 
+def test_accounts_of_metric_zero_keep_their_owner(example, cli) -> None:
+    """Moving them costs no metric, so only the tie-break keeps them: it must."""
+    accounts = example / "accounts.csv"
+    accounts.write_text(
+        accounts.read_text()
+        + "acct-9001,Zero Co,us-south-com,carla,commercial,0,10\n"
+        + "acct-9003,Zero Ent,dach-ent,felix,enterprise,0,5\n"
+    )
+    doc = json.loads(cli("balance", example, "--band", "0.05", "--format", "json").stdout)
+    assert doc["moves"] and not [m for m in doc["moves"] if m["account"].startswith("acct-9")]
+
+
+def test_an_account_without_a_segment_does_not_reshape_every_target(example, cli) -> None:
+    def targets() -> dict[str, str]:
+        doc = json.loads(cli("balance", example, "--format", "json").stdout)
+        return {r["id"]: r["target"] for r in doc["reps"]}
+
+    before = targets()
+    accounts = example / "accounts.csv"
+    accounts.write_text(accounts.read_text() + "acct-9002,Empty Co,,hana,,0,10\n")
+    assert targets() == before  # metric 0, shared by weight: nothing moves
+    accounts.write_text(
+        accounts.read_text().replace(
+            "acct-9002,Empty Co,,hana,,0,", "acct-9002,Empty Co,,hana,,100000,"
+        )
+    )
+    after = targets()
+    grew = [Decimal(after[r]) - Decimal(before[r]) for r in before]
+    assert all(0 < g < 20000 for g in grew) and abs(sum(grew) - 100000) < Decimal("0.1")
+
+
 def test_the_init_example_has_books_to_balance(example, cli) -> None:
     """The example's accounts are within ±10% of target: `check` is silent, `balance`
     moves nothing at the default band and moves whole accounts within a tighter one."""

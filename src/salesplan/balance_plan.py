@@ -145,13 +145,17 @@ def distance_matrix(books: Books, distances: Distances | None) -> Any:
     return None if np.isnan(matrix).all() else matrix
 
 
-def metric_quantum(books: Books) -> float:
-    """The smallest step of the metric's values (0.01 for cents, 1 for whole numbers)."""
-    places = max(
+def metric_places(books: Books) -> int:
+    """The decimals of the metric's values (2 for cents, 0 for whole numbers)."""
+    return max(
         (max(-int(a.metric(books.metric).as_tuple().exponent), 0) for a in books.accounts),
         default=0,
     )
-    return 10.0**-places
+
+
+def metric_quantum(books: Books) -> float:
+    """The smallest step of the metric's values (0.01 for cents, 1 for whole numbers)."""
+    return 10.0 ** -metric_places(books)
 
 
 def cost_arrays(books: Books, objective: str, distance: Any) -> tuple[Any, Any]:
@@ -172,6 +176,7 @@ def cost_arrays(books: Books, objective: str, distance: Any) -> tuple[Any, Any]:
         finite = primary[np.isfinite(distance)]
         eps = 1e-6 * (float(finite.mean()) if finite.size else 1.0)
         return primary, eps * (~stays) / max(n, 1)
+    # (An account of metric 0 moves for nothing: `balance_result` takes it back home.)
     if distance is None:
         return moved, np.zeros((n, reps))
     known = np.nan_to_num(distance, nan=0.0)

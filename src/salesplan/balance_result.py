@@ -8,7 +8,8 @@ import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
-from salesplan.balance_plan import BalanceResult, Move, RepBalance, Solution, metric_quantum
+from salesplan.balance_plan import BalanceResult, Move, RepBalance, Solution, metric_places
+from salesplan.books import eligible
 
 if TYPE_CHECKING:
     from salesplan.books import Books
@@ -24,7 +25,10 @@ def _bound(value: float | None, quantum: Decimal, exact_steps: bool) -> Decimal 
 def solved_result(
     books: Books, objective: str, solution: Solution, distance: Any = None
 ) -> BalanceResult:
-    after = [books.reps[r].id for r in solution.chosen]
+    chosen = list(solution.chosen)
+    if objective == "disruption":
+        chosen = _free_accounts_stay(books, chosen)
+    after = [books.reps[r].id for r in chosen]
     before_totals, after_totals = books.totals(books.owners), books.totals(after)
     moves = []
     for i, account in enumerate(books.accounts):
@@ -41,7 +45,7 @@ def solved_result(
         quantum = Decimal("0.001")
         value: Decimal = Decimal(repr(total)).quantize(quantum)
     else:
-        quantum = Decimal(str(metric_quantum(books)))
+        quantum = Decimal(1).scaleb(-metric_places(books))
         value = sum((m.metric for m in moves), Decimal(0))
     # A disruption is a sum of metric values, so its LP bound may be rounded up to a step.
     bound = _bound(solution.bound, quantum, objective == "disruption")
@@ -64,6 +68,19 @@ def solved_result(
         (),
         dict(zip((a.id for a in books.accounts), after)),
     )
+
+
+def _free_accounts_stay(books: Books, chosen: list[int]) -> list[int]:
+    """An account of metric 0 goes back to its owner when the solver moved it: the move
+    cost nothing, so only a tie-break too small for the solver's tolerances kept it home,
+    and taking it back changes no rep's total."""
+    index = books.rep_index()
+    for i, account in enumerate(books.accounts):
+        owner = index.get(books.owners[i], -1)
+        free = owner >= 0 and chosen[i] != owner and not account.metric(books.metric)
+        if free and eligible(books.reps[owner], account):
+            chosen[i] = owner
+    return chosen
 
 
 def _distance_note(books: Books, distance: Any, i: int, source: str, to: str) -> str:

@@ -201,19 +201,28 @@ def segment_pools(
     """When reps' segments split the accounts into separate pools (each segment covered by
     reps of one kind only), each rep's target is a share of its own pool: {segments of a
     kind of rep: (metric of the accounts only they may hold, their weights)}. Accounts with
-    no segment, or a segment no rep has, go to reps without segments. None when the
-    segments do not split the accounts that way (targets are then shares of the total)."""
+    no segment, or a segment no rep has, go to reps without segments; when there are none,
+    their metric is shared among the pools by weight (one such account moves every target
+    a little, never all of them to shares of the total). None when the segments do not
+    split the accounts that way (targets are then shares of the total)."""
     kinds = {segments.get(rep_id, frozenset()) for rep_id in weights}
     if len(kinds) < 2 or any(a & b for a in kinds for b in kinds if a != b):
         return None
     kind_of = {segment: kind for kind in kinds for segment in kind}
-    if frozenset() not in kinds and any(a.segment not in kind_of for a in accounts):
-        return None  # accounts only reps without segments may hold, and there are none
     pools = {kind: [ZERO, ZERO] for kind in kinds}
+    shared = ZERO
     for account in accounts:
-        pools[kind_of.get(account.segment, frozenset())][0] += account.metric(metric)
+        kind = kind_of.get(account.segment, frozenset())
+        if kind in pools:
+            pools[kind][0] += account.metric(metric)
+        else:
+            shared += account.metric(metric)
     for rep_id, weight in weights.items():
         pools[segments.get(rep_id, frozenset())][1] += weight
+    if shared:
+        weight_sum = sum((weight for _, weight in pools.values()), ZERO)
+        for pool in pools.values():
+            pool[0] += shared * pool[1] / weight_sum
     return {kind: (pool, weight) for kind, (pool, weight) in pools.items()}
 
 

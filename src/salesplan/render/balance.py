@@ -142,13 +142,13 @@ def summary_lines(result: BalanceResult, e: int) -> list[str]:
             *(f"- {problem}" for problem in result.problems),
             "Widen the band (--band), unlock accounts or change the reps.",
         ]
-    value = _number(result.value, e if result.objective == "disruption" else 3)
-    line = f"{result.status.capitalize()}: {what} {value}"
+    places = e if result.objective == "disruption" else 3  # a distance: to the metre
+    line = f"{result.status.capitalize()}: {what} {_number(result.value, places)}"
     if result.status == "optimal":
         line += " (proven optimal)"
     else:
         gap = result.gap
-        line += f", LP bound {_number(result.bound, 3)}, gap {float(gap or 0):.2%}"
+        line += f", LP bound {_number(result.bound, places)}, gap {float(gap or 0):.2%}"
     line += f"; {len(result.moves)} moves; solved by {result.method}"
     if result.candidates is not None:
         line += f" over {result.candidates} candidate reps per account"
