@@ -541,6 +541,24 @@ def test_an_account_without_a_segment_does_not_reshape_every_target(example, cli
     assert all(0 < g < 20000 for g in grew) and abs(sum(grew) - 100000) < Decimal("0.1")
 
 
+def test_a_number_beyond_the_bounds_is_out_of_range_not_text(example, cli) -> None:
+    accounts = example / "accounts.csv"
+    accounts.write_text(
+        accounts.read_text()
+        + "acct-9001,Big Co,us-south-com,carla,commercial,1e30,1"
+        + "9" * 28
+        + "\n"
+    )
+    result = cli("check", example)
+    assert result.exit_code == 1
+    found = [line.split(": ", 1)[1][:38] for line in result.stdout.splitlines()]
+    assert found == [
+        "SP412 potential of account 'acct-9001'",
+        "SP412 employees of account 'acct-9001'",
+    ]
+    assert "out of range" in result.stdout
+
+
 def test_the_init_example_has_books_to_balance(example, cli) -> None:
     """The example's accounts are within ±10% of target: `check` is silent, `balance`
     moves nothing at the default band and moves whole accounts within a tighter one."""

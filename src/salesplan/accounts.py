@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesplan.diagnostics import Diagnostic, diagnostic
-from salesplan.tables import Table, parse_decimal, read_csv
+from salesplan.tables import NOT_A_NUMBER, Table, parse_decimal, read_csv, read_number
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -138,8 +138,14 @@ def _account(
         text = cell(name)
         if text == "":
             continue
-        value = parse_decimal(text)
-        if value is None or abs(value) > Decimal("1e15") or value < 0:
+        parsed = read_number(text)
+        value = parsed if isinstance(parsed, Decimal) else None
+        if isinstance(parsed, str) and parsed != NOT_A_NUMBER:
+            # a number beyond the bounds is still a number: the column stays a metric
+            column = table.cell_column(line, table.index[name])
+            message = f"{name} of account {account_id!r} {parsed}: {text!r}"
+            problems.append(diagnostic("SP412", message, book.file, line, column))
+        elif value is None or value < 0:
             column = table.cell_column(line, table.index[name])
             why = "is negative" if value is not None and value < 0 else "is not a number:"
             message = f"{name} of account {account_id!r} {why} {text!r}"
