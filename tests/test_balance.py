@@ -559,6 +559,22 @@ def test_a_number_beyond_the_bounds_is_out_of_range_not_text(example, cli) -> No
     assert "out of range" in result.stdout
 
 
+def test_both_tables_as_csv_for_a_spreadsheet(example, cli) -> None:
+    import csv as csvlib
+    import io
+
+    reps = cli("balance", example, "--band", "0.05", "--format", "csv").stdout
+    header = next(csvlib.reader(io.StringIO(reps)))
+    assert len(header) == len(set(header)) and header[-2:] == ["accounts_before", "accounts_after"]
+    moves = cli("balance", example, "--band", "0.05", "--format", "csv", "--table", "moves")
+    found = list(csvlib.DictReader(io.StringIO(moves.stdout)))
+    doc = json.loads(cli("balance", example, "--band", "0.05", "--format", "json").stdout)
+    assert [(m["account"], m["to"]) for m in found] == [
+        (m["account"], m["to"]) for m in doc["moves"]
+    ]
+    assert cli("balance", example, "--table", "nope").exit_code == 2
+
+
 def test_the_init_example_has_books_to_balance(example, cli) -> None:
     """The example's accounts are within ±10% of target: `check` is silent, `balance`
     moves nothing at the default band and moves whole accounts within a tighter one."""

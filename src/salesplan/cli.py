@@ -764,6 +764,10 @@ def balance(
     write: Annotated[
         bool, typer.Option("--write", help="Write the new owners into accounts.csv (atomically).")
     ] = False,
+    table: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Show one table: reps or moves (CSV: reps)."),
+    ] = None,
     format: TableFormatOption = None,
     scenario: ScenarioOption = None,
 ) -> None:
@@ -798,7 +802,8 @@ def balance(
     width = (
         shutil.get_terminal_size().columns if fmt is Format.text and sys.stdout.isatty() else None
     )
-    emit(fmt, lambda: view.tables(result, markdown, width), lambda: view.document(result))
+    shown = checked_table(table, view.TABLES)
+    emit(fmt, lambda: view.tables(result, markdown, width), lambda: view.document(result), shown)
     if result.status == "infeasible":
         raise typer.Exit(1)
     if write:

@@ -11,6 +11,8 @@ from salesplan.books import SHARE_PLACES, places
 from salesplan.render import json as j
 from salesplan.render.table import Column, Money, Ratio, ResultTable
 
+TABLES = ("reps", "moves")  # the names of its tables, for `--table NAME`
+
 
 def visible(text: str) -> str:
     """User text with control characters shown as escapes, never sent raw."""
@@ -45,10 +47,11 @@ def tables(
             Column("target", True),
             Column("low", True),
             Column("high", True),
-            Column("vs target", True),
-            Column("accounts before", True),
-            Column("after", True),
+            Column("vs target", True, key="vs_target"),
+            Column("accounts before", True, key="accounts_before"),
+            Column("after", True, key="accounts_after"),
         ],
+        name="reps",
     )
     for rep in result.reps:
         off = (rep.after - rep.target) / rep.target if rep.target else None
@@ -76,6 +79,7 @@ def tables(
             Column(clean(result.metric), True),
             Column("reason"),
         ],
+        name="moves",
     )
     for move in result.moves:
         moves.add(
