@@ -409,6 +409,8 @@ def test_year_first_dates_with_two_digit_years() -> None:
     assert parse_date("2027/03/01", "ymd") == date(2027, 3, 1)
     assert parse_date("01/02/03", "dmy") == date(2003, 2, 1)
     assert parse_date("01/02/03", "mdy") == date(2003, 1, 2)
+    assert parse_date("2026/2/3", "ymd") == parse_date("26/2/3", "ymd") == date(2026, 2, 3)
+    assert parse_date("3/2/6", "dmy") is None  # a one-digit year is no year
 
 
 def test_source_names_are_those_import_yaml_allows(cli, plan) -> None:

@@ -53,7 +53,7 @@ def parse_amount(
 
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
-_NUMERIC = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{2,4})(?:[ T,].*)?$")
+_NUMERIC = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?:[ T,].*)?$")
 
 
 def date_order(values: list[str], european: bool) -> tuple[str | None, str | None]:
@@ -99,12 +99,14 @@ def parse_date(text: str, order: str | None) -> date | None:
         if found is None:
             return None
         a, b, c = found.group(1), int(found.group(2)), found.group(3)
-        if len(a) == 4:  # 2027/03/01
-            return date(int(a), b, int(c))
+        if len(a) == 4:  # 2027/03/01, 2027/3/1
+            return date(int(a), b, int(c)) if len(c) <= 2 else None
         if order is None:
             return None
-        if order == "ymd":  # 27/03/01: the year first, in two digits
+        if order == "ymd":  # 27/03/01, 27/3/1: the year first, in two digits
             return date(2000 + int(a), b, int(c)) if len(a) == 2 and len(c) <= 2 else None
+        if len(c) not in (2, 4):  # a year of one or three digits is no year
+            return None
         year = int(c) + (2000 if len(c) == 2 else 0)
         day, month = (int(a), b) if order == "dmy" else (b, int(a))
         return date(year, month, day)
