@@ -582,6 +582,9 @@ def test_the_init_example_has_books_to_balance(example, cli) -> None:
     doc = json.loads(cli("balance", example, "--format", "json").stdout)
     assert doc["status"] == "optimal" and doc["moves"] == []
     assert len(doc["reps"]) == 11
+    text = cli("balance", example).stdout
+    assert "every rep's book is already within its band" in text and "Moves (0)" not in text
+    assert cli("balance", example, "-f", "csv", "--table", "moves").stdout.startswith("account,")
     tighter = json.loads(cli("balance", example, "--band", "0.05", "--format", "json").stdout)
     assert tighter["moves"]
     for rep in tighter["reps"]:

@@ -803,7 +803,13 @@ def balance(
         shutil.get_terminal_size().columns if fmt is Format.text and sys.stdout.isatty() else None
     )
     shown = checked_table(table, view.TABLES)
-    emit(fmt, lambda: view.tables(result, markdown, width), lambda: view.document(result), shown)
+    empty = fmt is Format.csv or shown == "moves"  # a script reads the header
+    emit(
+        fmt,
+        lambda: view.tables(result, markdown, width, empty),
+        lambda: view.document(result),
+        shown,
+    )
     if result.status == "infeasible":
         raise typer.Exit(1)
     if write:

@@ -27,10 +27,14 @@ def exponent(result: BalanceResult) -> int:
 
 
 def tables(
-    result: BalanceResult, markdown: bool = False, width: int | None = None
+    result: BalanceResult,
+    markdown: bool = False,
+    width: int | None = None,
+    empty_moves: bool = False,
 ) -> list[ResultTable]:
     """The reps and the moves; with `width` (a terminal's), columns are dropped, least
-    useful first, until every number fits whole."""
+    useful first, until every number fits whole. No moves: a line says so, and the moves
+    table is left out unless `empty_moves` (CSV's header for a script)."""
     clean = visible  # the Markdown renderer escapes links, images and @mentions itself
     e = exponent(result)
     shown = max(e, SHARE_PLACES) if any(r.target % 1 for r in result.reps) else e
@@ -93,6 +97,9 @@ def tables(
             ]
         )
     found = [reps, moves] if result.status != "infeasible" else [reps]
+    if not result.moves and result.status != "infeasible" and not empty_moves:
+        reps.notes.append("No account moves: every rep's book is already within its band.")
+        found = [reps]
     if width is not None:
         for table, drop in zip(found, (REP_DROPS, MOVE_DROPS)):
             fit(table, width, drop)
