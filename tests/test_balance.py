@@ -721,14 +721,16 @@ def test_an_80_column_terminal_drops_columns_never_digits(write_tree) -> None:
     from salesplan.render import text
 
     result = run(demo(write_tree))
-    shown = text.to_string(view.tables(result, width=80), 80)
+    shown = text.to_string(view.tables(result), 80)
     assert max(len(line) for line in shown.splitlines()) <= 80
     for rep in result.reps:
         for value in (rep.before, rep.after):
             assert f"{value:,}" in shown
+    words = " ".join(shown.split())
     for move in result.moves:
         assert f"{move.metric:,}" in shown and move.account in shown
-    assert "…" in shown  # the reasons are shortened, not the numbers
+        assert move.reason in words  # wrapped, never cut
+    assert "…" not in shown and "Not shown at 80 columns: accounts before and after" in words
 
 
 def test_an_accounts_file_that_is_not_a_plain_file_inside_the_plan_is_reported(

@@ -772,7 +772,6 @@ def balance(
     scenario: ScenarioOption = None,
 ) -> None:
     """Balance the reps' books of accounts within a band, moving as little as possible."""
-    import shutil
     from decimal import Decimal, InvalidOperation
 
     from salesplan.accounts import with_owners
@@ -799,17 +798,9 @@ def balance(
         fail(str(err), 2)
     fmt = Format(format or "text")
     markdown = fmt is Format.markdown
-    width = (
-        shutil.get_terminal_size().columns if fmt is Format.text and sys.stdout.isatty() else None
-    )
     shown = checked_table(table, view.TABLES)
     empty = fmt is Format.csv or shown == "moves"  # a script reads the header
-    emit(
-        fmt,
-        lambda: view.tables(result, markdown, width, empty),
-        lambda: view.document(result),
-        shown,
-    )
+    emit(fmt, lambda: view.tables(result, markdown, empty), lambda: view.document(result), shown)
     if result.status == "infeasible":
         raise typer.Exit(1)
     if write:

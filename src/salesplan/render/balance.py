@@ -9,7 +9,9 @@ from typing import Any
 from salesplan.balance_plan import BalanceResult
 from salesplan.books import SHARE_PLACES, places
 from salesplan.render import json as j
-from salesplan.render.table import Column, Money, Ratio, ResultTable
+from salesplan.render.table import HIGH, LOW, NORMAL, Column, Money, Ratio, ResultTable
+
+REASON_MIN = 36  # a reason wraps at no less: the name of an account goes first
 
 TABLES = ("reps", "moves")  # the names of its tables, for `--table NAME`
 
@@ -27,14 +29,12 @@ def exponent(result: BalanceResult) -> int:
 
 
 def tables(
-    result: BalanceResult,
-    markdown: bool = False,
-    width: int | None = None,
-    empty_moves: bool = False,
+    result: BalanceResult, markdown: bool = False, empty_moves: bool = False
 ) -> list[ResultTable]:
-    """The reps and the moves; with `width` (a terminal's), columns are dropped, least
-    useful first, until every number fits whole. No moves: a line says so, and the moves
-    table is left out unless `empty_moves` (CSV's header for a script)."""
+    """The reps and the moves. On a narrow terminal the text renderer leaves out the
+    accounts counts, then the band (low and high together), then the names, says so, and
+    wraps the reasons: digits are never cut. No moves: a line says so, and the moves table
+    is left out unless `empty_moves` (CSV's header for a script)."""
     clean = visible  # the Markdown renderer escapes links, images and @mentions itself
     e = exponent(result)
     shown = max(e, SHARE_PLACES) if any(r.target % 1 for r in result.reps) else e
@@ -49,11 +49,11 @@ def tables(
             Column("before", True),
             Column("after", True),
             Column("target", True),
-            Column("low", True),
-            Column("high", True),
+            Column("low", True, priority=NORMAL, group="band"),
+            Column("high", True, priority=NORMAL, group="band"),
             Column("vs target", True, key="vs_target"),
-            Column("accounts before", True, key="accounts_before"),
-            Column("after", True, key="accounts_after"),
+            Column("accounts before", True, LOW, key="accounts_before", group="accounts"),
+            Column("after", True, LOW, key="accounts_after", group="accounts"),
         ],
         name="reps",
     )
@@ -77,11 +77,11 @@ def tables(
         f"Moves ({len(result.moves)})",
         [
             Column("account"),
-            Column("name"),
+            Column("name", priority=LOW),
             Column("from"),
             Column("to"),
             Column(clean(result.metric), True),
-            Column("reason"),
+            Column("reason", priority=HIGH, wrap_min=REASON_MIN),
         ],
         name="moves",
     )
@@ -100,49 +100,7 @@ def tables(
     if not result.moves and result.status != "infeasible" and not empty_moves:
         reps.notes.append("No account moves: every rep's book is already within its band.")
         found = [reps]
-    if width is not None:
-        for table, drop in zip(found, (REP_DROPS, MOVE_DROPS)):
-            fit(table, width, drop)
     return found
-
-
-# Columns a narrow terminal loses first, by header (the rest stay; text is cut, never digits).
-REP_DROPS = ("accounts before", "after", "low", "high", "vs target")
-MOVE_DROPS = ("name",)
-CUT = "reason"  # the text column shortened to fit once nothing more can be dropped
-ROOM = 3  # rich's padding and rule per column
-
-
-def fit(table: ResultTable, width: int, drops: tuple[str, ...]) -> None:
-    """Drop columns of `table` (in `drops` order) until it fits `width` characters."""
-    from salesplan.render.table import show
-
-    def needed() -> int:
-        total = 2
-        for i, column in enumerate(table.columns):
-            cells = [len(show(row[i])) for row in table.rows]
-            total += max([len(column.header), *cells]) + ROOM
-        return total
-
-    for header in drops:
-        if needed() <= width:
-            return
-        found = [i for i, c in enumerate(table.columns) if c.header == header]
-        if not found:
-            continue
-        index = found[-1]  # "after" of the counts comes after "after" of the totals
-        del table.columns[index]
-        for row in table.rows:
-            del row[index]
-    excess = needed() - width
-    cut = [i for i, c in enumerate(table.columns) if c.header == CUT]
-    if excess > 0 and cut:
-        index = cut[0]
-        longest = max((len(str(row[index])) for row in table.rows), default=0)
-        keep = max(longest - excess, len(CUT), 8)
-        for row in table.rows:
-            text = str(row[index])
-            row[index] = text if len(text) <= keep else text[: keep - 1] + "…"
 
 
 def summary_lines(result: BalanceResult, e: int) -> list[str]:

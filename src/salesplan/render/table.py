@@ -44,6 +44,7 @@ class Column:
     key: str = ""  # the header machines get (CSV) when it differs: M01 for "Feb-27"
     derived: bool = False  # a subtotal of other columns, for people only (not in CSV)
     group: str = ""  # columns of one group (the months) are shown or left out together
+    wrap_min: int = 0  # a wrapped text column is never narrower than this (a reason, a note)
 
 
 @dataclass

@@ -85,7 +85,7 @@ def layout(t: ResultTable, width: int | None) -> Layout:
         return Layout(keep, {}, [])
     natural = natural_widths(t, 1)
     narrow = {
-        i: min(natural[i], max(KEY_WRAP_MIN if i == 0 else WRAP_MIN, len(c.header)))
+        i: min(natural[i], max(KEY_WRAP_MIN if i == 0 else WRAP_MIN, len(c.header), c.wrap_min))
         for i, c in enumerate(t.columns)
         if not c.numeric
     }
@@ -131,7 +131,10 @@ def named(columns: Sequence[Column], indices: list[int]) -> list[str]:
         elif group not in seen:
             seen.add(group)
             members = [c.header for c in columns if c.group == group]
-            found.append(f"{group} {members[0]} to {members[-1]}")
+            if len(members) == 2:  # `low and high`, `accounts before and after`
+                found.append(f"{members[0]} and {members[1]}")
+            else:
+                found.append(f"{group} {members[0]} to {members[-1]}")
     return found
 
 
