@@ -76,8 +76,23 @@ OMEGA_OPTIMUM = {
 }
 
 
+def districting_plan(
+    write_tree, reps: list[str], metric: str, rows: str, distances: str, balance: str
+) -> Path:
+    """A published districting case as a plan: reps on board all year, even targets, the
+    accounts and distances as given, `balance:` settings."""
+    org = "".join(f"  - {{id: {rep}, start: 2000-01-01}}\n" for rep in reps)
+    return write_tree(
+        {
+            "salesplan.yaml": PLAN.replace("split: capacity", "split: even") + balance,
+            "org.yaml": "reps:\n" + org,
+            "accounts.csv": f"id,name,owner,{metric}\n" + rows,
+            "distances.csv": "account,rep,distance\n" + distances,
+        }
+    )
+
+
 def omega_plan(write_tree, objective: str) -> Path:
-    reps = "".join(f"  - {{id: {r}, start: 2020-01-01}}\n" for r in "ABCDE")
     rows = "".join(f"region-{r},Region {r},,1\n" for r in OMEGA_DAYS)
     distances = "".join(
         f"region-{region},{rep},{days}\n"
@@ -85,14 +100,7 @@ def omega_plan(write_tree, objective: str) -> Path:
         for rep, days in zip("ABCDE", row)
     )
     settings = f"balance: {{metric: regions, band: 0, target: even, objective: {objective}}}\n"
-    return write_tree(
-        {
-            "salesplan.yaml": PLAN.replace("split: capacity", "split: even") + settings,
-            "org.yaml": "reps:\n" + reps,
-            "accounts.csv": "id,name,owner,regions\n" + rows,
-            "distances.csv": "account,rep,distance\n" + distances,
-        }
-    )
+    return districting_plan(write_tree, list("ABCDE"), "regions", rows, distances, settings)
 
 
 @pytest.mark.parametrize("objective", ["distance", "disruption"])
@@ -212,16 +220,8 @@ def pfizer_plan(write_tree, objective: str, band: str) -> Path:
         for b, row in enumerate(PFIZER_KM, 1)
         for r, km in enumerate(row, 1)
     )
-    reps = "".join(f"  - {{id: {rep}, start: 2000-01-01}}\n" for rep in PFIZER_CURRENT)
     settings = f"balance: {{metric: index, band: {band}, target: even, objective: {objective}}}\n"
-    return write_tree(
-        {
-            "salesplan.yaml": PLAN.replace("split: capacity", "split: even") + settings,
-            "org.yaml": "reps:\n" + reps,
-            "accounts.csv": "id,name,owner,index\n" + rows,
-            "distances.csv": "account,rep,distance\n" + distances,
-        }
-    )
+    return districting_plan(write_tree, list(PFIZER_CURRENT), "index", rows, distances, settings)
 
 
 def territories(owners: dict[str, str]) -> dict[str, tuple[int, ...]]:
