@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from salesplan.books import eligible
+from salesplan.books import eligible, places
+from salesplan.money import MAX_DECIMALS
 
 if TYPE_CHECKING:
     from salesplan.accounts import Distances
@@ -147,10 +148,7 @@ def distance_matrix(books: Books, distances: Distances | None) -> Any:
 
 def metric_places(books: Books) -> int:
     """The decimals of the metric's values (2 for cents, 0 for whole numbers)."""
-    return max(
-        (max(-int(a.metric(books.metric).as_tuple().exponent), 0) for a in books.accounts),
-        default=0,
-    )
+    return places((a.metric(books.metric) for a in books.accounts), MAX_DECIMALS)
 
 
 def metric_quantum(books: Books) -> float:

@@ -234,10 +234,10 @@ def eligible(rep: RepBook, account: Account) -> bool:
 SHARE_PLACES = 2  # targets and bounds are shares of a total: at least two decimals
 
 
-def places(values: Iterable[Decimal]) -> int:
-    """The decimals the values are written with (at most six)."""
+def places(values: Iterable[Decimal], most: int = 6) -> int:
+    """The decimals the values are written with (at most `most`: six to show them)."""
     found = [max(-int(v.as_tuple().exponent), 0) for v in values if v.is_finite()]
-    return min(max(found, default=0), 6)
+    return min(max(found, default=0), most)
 
 
 def amount(value: Decimal, decimals: int = SHARE_PLACES) -> str:
