@@ -9,10 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesplan import load_plan
 from salesplan.allocate import Allocation, NodeQuota
 from salesplan.capacity import capacity_report
+from salesplan.scaffold import scaffold
 
 
 def D(*values: str | int) -> tuple[Decimal, ...]:
@@ -438,3 +441,49 @@ def test_hires_needed_per_profile(write_tree) -> None:
         "enterprise": (Decimal("960000.00"), 3),
         "smb": (Decimal("575000.00"), 5),
     }
+
+
+# ---- reps alike share one computation
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("acme") / "acme-plan"
+    scaffold("acme").write(folder)
+    plan = load_plan(folder).plan
+    assert plan is not None
+    return plan
+
+
+# the example's fiscal year starts on 2027-02-01: starts around it, ramps of up to 8 months
+STARTS = st.none() | st.dates(date(2026, 5, 1), date(2027, 4, 30))
+ENDS = st.none() | st.dates(date(2026, 12, 1), date(2028, 3, 1))
+
+
+@given(
+    employments=st.lists(st.tuples(STARTS, ENDS), min_size=1, max_size=12),
+    ramp=st.lists(st.sampled_from(["0", "0.25", "0.5", "1"]), max_size=8),
+)
+@settings(max_examples=200, deadline=None)
+def test_reps_alike_share_one_computation(acme, employments, ramp) -> None:
+    """One Productivity serves reps whose start the fiscal year cannot tell apart (on board
+    and past their ramp before it) from one computation: every rep still gets the figures
+    of their own dates."""
+    from salesplan.fiscal import fraction_of_year, productivity
+    from salesplan.plan import Plan
+    from salesplan.productivity import Productivity
+
+    steps = [Decimal(v) for v in ramp]
+    capacity = acme.settings.capacity.model_copy(update={"ramp": {"r": steps}})
+    settings_ = acme.settings.model_copy(update={"capacity": capacity})
+    shared = Productivity(Plan(root=acme.root, settings=settings_, documents={}))
+    calendar = acme.calendar
+    template = acme.org.reps[0]
+    for start, end in employments:
+        rep = template.model_copy(update={"start": start, "end": end, "ramp": "r"})
+        monthly = productivity(calendar, start, end, steps)
+        assert shared.monthly(rep) == monthly
+        assert shared.per_period(rep) == calendar.per_period(monthly)
+        assert shared.months(rep) == sum(monthly)
+        assert shared.on_board(rep) == calendar.on_board(start, end)
+        assert shared.year_fraction(rep) == fraction_of_year(calendar.on_board(start, end))

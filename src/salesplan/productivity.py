@@ -1,8 +1,10 @@
 """Each rep's time on board and productivity per fiscal month (docs/design.md, "Top-down allocation"), from
-start/end dates, ramp and profile; computed once per distinct (start, end, ramp)."""
+start/end dates, ramp and profile; computed once per distinct (start, end, ramp), where a
+start that makes no difference within the fiscal year counts as no start at all."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -23,6 +25,7 @@ class Productivity:
         self.plan = plan
         self._cache: dict[tuple[object, ...], list[Fraction]] = {}
         self._sums: dict[tuple[object, ...], Fraction] = {}
+        self._starts: dict[tuple[date, str | None], date | None] = {}
 
     def profile_of(self, rep: Rep) -> CapacityProfile | None:
         """The rep's capacity profile (`profile:`), None without one or for an unknown name."""
@@ -43,19 +46,37 @@ class Productivity:
         return list(self.plan.settings.capacity.ramp.get(name, ())) if name else []
 
     def key(self, rep: Rep) -> tuple[object, ...]:
-        """What a rep's productivity depends on: reps alike share one computation."""
-        return (rep.start, rep.end, self.ramp_name(rep))
+        """What a rep's productivity depends on: reps alike share one computation. Reps
+        who started before the fiscal year and finished their ramp before it are alike
+        whatever their start date (most of an org: a few hundred computations, not one
+        per distinct start date)."""
+        name = self.ramp_name(rep)
+        return (self._start(rep.start, name), rep.end, name)
+
+    def _start(self, start: date | None, ramp: str | None) -> date | None:
+        """`start` as far as the fiscal year can tell: None when the rep is on board from
+        before the year's first month and past their ramp by then (`ramp` None: time on
+        board only)."""
+        if start is None:
+            return None
+        key = (start, ramp)
+        if key not in self._starts:
+            month = self.plan.calendar.month_index(start)
+            length = len(self.plan.settings.capacity.ramp.get(ramp, ())) if ramp else 0
+            self._starts[key] = None if month < 0 and month + length <= 0 else start
+        return self._starts[key]
 
     def on_board(self, rep: Rep) -> list[Fraction]:
         """Time on board per fiscal month (docs/design.md, "Top-down allocation")."""
-        key = ("on board", rep.start, rep.end)
+        start = self._start(rep.start, None)
+        key = ("on board", start, rep.end)
         values = self._cache.get(key)
         if values is None:
-            values = self._cache[key] = self.plan.calendar.on_board(rep.start, rep.end)
+            values = self._cache[key] = self.plan.calendar.on_board(start, rep.end)
         return values
 
     def on_board_periods(self, rep: Rep) -> list[Fraction]:
-        key = ("on board per period", rep.start, rep.end)
+        key = ("on board per period", self._start(rep.start, None), rep.end)
         values = self._cache.get(key)
         if values is None:
             values = self._cache[key] = self.plan.calendar.per_period(self.on_board(rep))
@@ -63,7 +84,7 @@ class Productivity:
 
     def year_fraction(self, rep: Rep) -> Fraction:
         """The rep's fraction of the fiscal year on board: 6/12 for a mid-year start."""
-        key = ("year", rep.start, rep.end)
+        key = ("year", self._start(rep.start, None), rep.end)
         value = self._sums.get(key)
         if value is None:
             value = self._sums[key] = fraction_of_year(self.on_board(rep))
@@ -74,7 +95,8 @@ class Productivity:
         key = self.key(rep)
         values = self._cache.get(key)
         if values is None:
-            values = productivity(self.plan.calendar, rep.start, rep.end, self.ramp_of(rep))
+            start = self._start(rep.start, self.ramp_name(rep))
+            values = productivity(self.plan.calendar, start, rep.end, self.ramp_of(rep))
             self._cache[key] = values
         return values
 
