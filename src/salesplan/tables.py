@@ -92,6 +92,12 @@ def line_of(text: str, line: int) -> str:
     return text[start:end].rstrip("\r")
 
 
+def _first_lines(text: str, count: int) -> list[str]:
+    """The first `count` lines of `text` (the header's, without indexing the whole file:
+    only a diagnostic needs the line starts of every row)."""
+    return [line.rstrip("\r") for line in text.split("\n", count)[:count]]
+
+
 @lru_cache(maxsize=64)
 def _cell_starts_at(text: str, line: int) -> list[int]:
     return cell_starts(line_of(text, line))
@@ -136,7 +142,7 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
             if any(cells):
                 table.header.extend(c.strip() for c in cells)
                 table.header_line = reader.line_num
-                columns = cell_starts(line_of(text, table.header_line))
+                columns = cell_starts(_first_lines(text, table.header_line)[-1])
                 table.header_columns = columns[: len(table.header)]
                 break
     except csv.Error as err:
