@@ -695,6 +695,40 @@ def test_many_aliases_cost_their_events_only(cli, write_tree, monkeypatch) -> No
     assert sum(": SP105 " in line for line in result.stdout.splitlines()) == 200
 
 
+def test_an_alias_is_reported_once(cli, write_tree, monkeypatch) -> None:
+    """An alias's value is missing: SP105 where it stands, and no second problem for the
+    list item or the key it stood for (the model used to add SP203 "got nothing")."""
+    org = (
+        "reps:\n"
+        "  - &a {id: ana, start: 2024-01-01, quota: &q 100000}\n"
+        "  - *a\n"
+        "  - {id: ben, start: 2024-01-01, quota: *q}\n"
+    )
+    plan = PLAN.replace("target: 1000000", "target: *t").replace(
+        "name: Hostile", "name: &t Hostile"
+    )
+    folder = write_tree(
+        {"org/salesplan.yaml": PLAN, "org/org.yaml": org, "plan/salesplan.yaml": plan}
+    )
+    for name, where in (
+        (
+            "org",
+            [
+                "org.yaml:2:5: SP105",
+                "org.yaml:2:44: SP105",
+                "org.yaml:3:5: SP105",
+                "org.yaml:4:41: SP105",
+            ],
+        ),
+        ("plan", ["salesplan.yaml:2:7: SP105", "salesplan.yaml:5:9: SP105"]),
+    ):
+        result = run(cli, folder / name, monkeypatch)
+        assert_reported(result, *where)
+        listed = [line for line in result.stdout.splitlines() if ": SP" in line]
+        assert listed == [line for line in listed if ": SP105 " in line], listed
+        assert len(listed) == len(where), listed
+
+
 def test_a_huge_value_is_not_echoed_whole(cli, write_tree, monkeypatch) -> None:
     org = f"reps:\n  - {{id: ana, start: 2024-01-01, name: {'x' * 200_000}}}\n"
     folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": org})
