@@ -81,6 +81,32 @@ def test_problems_in_a_table_point_at_the_cell(example: Path) -> None:
     ]
 
 
+def test_a_cell_after_a_line_break_in_a_quoted_cell(example: Path, cli) -> None:
+    """A quoted cell may hold a line break (a note typed with Alt+Enter): a record then
+    spans lines, and each cell is placed on its own line (it was the record's last line,
+    at column 1 or at a column counted on the wrong line)."""
+    as_tables(example)
+    reps = example / "reps.csv"
+    lines = reps.read_text().splitlines()
+    ben = next(i for i, line in enumerate(lines) if line.startswith("ben,"))
+    carla = next(i for i, line in enumerate(lines) if line.startswith("carla,"))
+    lines[carla] = lines[carla].replace(",95000,", ",95OOO,", 1)
+    lines[ben] = lines[ben].replace("Ben Carter,amer-ent,", '"Ben\nCarter",amer-entx,')
+    reps.write_text("\n".join(lines) + "\n")
+    found = [(d.code, d.line, d.column) for d in load_plan(example).diagnostics]
+    assert found == [
+        ("SP302", ben + 2, len('Carter",') + 1),  # on the record's second line
+        ("SP203", carla + 2, lines[carla].index("95OOO") + 1),  # one line further down
+    ]
+    forecast = example / "submissions" / "emea-commercial.csv"
+    text = forecast.read_text()
+    first = text.splitlines()[1]
+    rep, period = first.split(",")[:2]
+    forecast.write_text(text.replace(first, f'{rep},{period},12O0,"a note\non two lines"', 1))
+    result = cli("check", example)  # the amount, on the record's first line
+    assert f"emea-commercial.csv:2:{len(rep) + len(period) + 3}: SP605" in result.stdout
+
+
 def test_reps_given_twice(example: Path) -> None:
     org_text = (example / "org.yaml").read_text()
     as_tables(example)

@@ -62,13 +62,14 @@ class AccountBook:
         names = [n for n in self.table.header if n and n not in RESERVED]
         return [n for n in names if n not in self.text_columns]
 
-    def column(self, account: Account, name: str) -> int:
-        """1-based character column of `account`'s cell `name` (1 when there is none)."""
+    def place(self, account: Account, name: str) -> tuple[int, int]:
+        """Line and column of `account`'s cell `name` (its row's first line and column 1
+        when there is none)."""
         index = self.table.index.get(name)
-        return 1 if index is None else self.table.cell_column(account.line, index)
+        return (account.line, 1) if index is None else self.table.cell_at(account.line, index)
 
     def report(self, code: str, message: str, account: Account, name: str) -> Diagnostic:
-        return diagnostic(code, message, self.file, account.line, self.column(account, name))
+        return diagnostic(code, message, self.file, *self.place(account, name))
 
 
 def read_accounts(path: Path, file: str, raw: bytes, metric: str = "potential") -> AccountBook:
@@ -126,8 +127,9 @@ def _account(
         return cells[index] if index is not None else ""
 
     def bad(name: str, message: str) -> None:
-        column = table.cell_column(line, table.index[name])
-        problems.append(diagnostic("SP903", message, book.file, line, column))
+        problems.append(
+            diagnostic("SP903", message, book.file, *table.cell_at(line, table.index[name]))
+        )
 
     account_id = cell("id")
     if not ID_PATTERN.fullmatch(account_id) or len(account_id) > 200:
@@ -142,14 +144,14 @@ def _account(
         value = parsed if isinstance(parsed, Decimal) else None
         if isinstance(parsed, str) and parsed != NOT_A_NUMBER:
             # a number beyond the bounds is still a number: the column stays a metric
-            column = table.cell_column(line, table.index[name])
+            at = table.cell_at(line, table.index[name])
             message = f"{name} of account {account_id!r} {parsed}: {text!r}"
-            problems.append(diagnostic("SP412", message, book.file, line, column))
+            problems.append(diagnostic("SP412", message, book.file, *at))
         elif value is None or value < 0:
-            column = table.cell_column(line, table.index[name])
+            at = table.cell_at(line, table.index[name])
             why = "is negative" if value is not None and value < 0 else "is not a number:"
             message = f"{name} of account {account_id!r} {why} {text!r}"
-            found = diagnostic("SP903", message, book.file, line, column)
+            found = diagnostic("SP903", message, book.file, *at)
             bad_cells.setdefault(name, []).append(found)
         else:
             metrics[name] = value
@@ -282,8 +284,7 @@ def read_distances(distances: Distances, table: Table) -> None:
         value = parse_decimal(text)
         if value is None or value < 0 or value > Decimal("1e12"):
             message = f"distance {text!r} is not a number of at least 0"
-            column = row.column(table, "distance")
-            problems.append(diagnostic("SP909", message, table.file, row.line, column))
+            problems.append(diagnostic("SP909", message, table.file, *row.place(table, "distance")))
             continue
         distances.pairs[(row.get(table, "account"), row.get(table, "rep"))] = value
 
@@ -303,7 +304,7 @@ def with_owners(book: AccountBook, owners: dict[str, str]) -> bytes:
     pieces: list[str] = []
     position = 0
     header_done = False
-    for start, end, last_line in records:
+    for start, end, first_line in records:
         record = text[start:end]
         if not header_done:
             header_done = True
@@ -311,7 +312,7 @@ def with_owners(book: AccountBook, owners: dict[str, str]) -> bytes:
                 pieces.append(text[position:end] + ",owner")
                 position = end
             continue
-        account = by_line.get(last_line)
+        account = by_line.get(first_line)
         if owner_index is None:
             value = owners.get(account, _owner_of(book, account)) if account else ""
             pieces.append(text[position:end] + "," + csv_cell(value))
@@ -337,10 +338,10 @@ def csv_cell(value: str) -> str:
 
 
 def record_spans(text: str) -> list[tuple[int, int, int]]:
-    """(start, end, last line) of each non-blank CSV record of `text`, the line break left
+    """(start, end, first line) of each non-blank CSV record of `text`, the line break left
     out; quoted cells may hold line breaks. Lines are 1-based, as the csv module counts."""
     spans: list[tuple[int, int, int]] = []
-    start, quoted, line, i, n = 0, False, 1, 0, len(text)
+    start, quoted, line, first, i, n = 0, False, 1, 1, 0, len(text)
     while i <= n:
         char = text[i] if i < n else "\n"
         if char == '"':
@@ -348,11 +349,11 @@ def record_spans(text: str) -> list[tuple[int, int, int]]:
         elif (char == "\n" or char == "\r") and (not quoted or i == n):
             end = i
             if text[start:end].strip(" \t,") and not (i == n and start >= n):
-                spans.append((start, end, line))
+                spans.append((start, end, first))
             if char == "\r" and i + 1 < n and text[i + 1] == "\n":
                 i += 1
             line += 1
-            start = i + 1
+            start, first = i + 1, line
         elif (char == "\n" or char == "\r") and not (
             char == "\r" and i + 1 < n and text[i + 1] == "\n"
         ):

@@ -311,8 +311,7 @@ def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[Metr
                 value = parse_decimal(text.replace("_", ""))
                 if value is None:
                     message = f"metric {name!r} of {cells[0]!r} is not a number: {text!r}; write plain digits"
-                    column = table.cell_column(row.line, i)
-                    problems.append(diagnostic("SP411", message, file, row.line, column))
+                    problems.append(diagnostic("SP411", message, file, *table.cell_at(row.line, i)))
                     continue
                 numbers[text] = value
             values[name] = value

@@ -61,11 +61,10 @@ class CellSource:
         return rep << 32 | period << 16 | amount
 
     def where(self, position: int, part: int) -> Where:
-        from salesplan.tables import cell_column
+        from salesplan.tables import cell_at
 
-        line = position >> 48
         index = (position >> (2 - part) * 16) & 0xFFFF
-        return Where(self.file, line, cell_column(self.text, line, index), self.sheet)
+        return Where(self.file, *cell_at(self.text, position >> 48, index), self.sheet)
 
 
 class Entry(NamedTuple):

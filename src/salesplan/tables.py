@@ -26,9 +26,10 @@ class Row(NamedTuple):
         index = table.index.get(name)
         return self.values[index] if index is not None and index < len(self.values) else ""
 
-    def column(self, table: Table, name: str) -> int:
+    def place(self, table: Table, name: str) -> tuple[int, int]:
+        """Line and column of this row's cell `name` (its first line and column 1 without one)."""
         index = table.index.get(name)
-        return table.cell_column(self.line, index) if index is not None else 1
+        return table.cell_at(self.line, index) if index is not None else (self.line, 1)
 
 
 @dataclass
@@ -54,19 +55,20 @@ class Table:
             self.__dict__["_index"] = cached
         return cached
 
-    def cell_column(self, line: int, index: int) -> int:
-        """1-based character column of cell `index` on `line` (the cell number for XLSX)."""
-        return cell_column(self.text, line, index)
+    def cell_at(self, line: int, index: int) -> tuple[int, int]:
+        """Line and column of cell `index` of the row that starts on `line`."""
+        return cell_at(self.text, line, index)
 
 
-def cell_column(text: str | None, line: int, index: int) -> int:
-    """1-based character column of cell `index` on line `line` of CSV `text` (None: XLSX,
-    where the column is the cell number). Only diagnostics ask; the line starts of a text
-    and the cell starts of a line are found once, so a file with every row wrong costs
-    one pass, not one pass per diagnostic."""
+def cell_at(text: str | None, line: int, index: int) -> tuple[int, int]:
+    """1-based line and character column of cell `index` of the CSV record that starts on
+    line `line` of `text` (None: XLSX, where the column is the cell number). A record whose
+    quoted cell holds a line break goes on over several lines, and so may its cells. Only
+    diagnostics ask; the line starts of a text and the cell starts of a record are found
+    once, so a file with every row wrong costs one pass, not one pass per diagnostic."""
     if text is None:
-        return index + 1
-    starts = _cell_starts_at(text, line)
+        return line, index + 1
+    starts = _record_cells(text, line)
     return starts[index] if index < len(starts) else starts[-1]
 
 
@@ -99,8 +101,24 @@ def _first_lines(text: str, count: int) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _cell_starts_at(text: str, line: int) -> list[int]:
-    return cell_starts(line_of(text, line))
+def _record_cells(text: str, line: int) -> list[tuple[int, int]]:
+    """(line, column) where each cell of the record starting on `line` starts."""
+    own = line_of(text, line)
+    if own.count('"') % 2 == 0:  # the usual case: the record is this one line
+        return [(line, column) for column in cell_starts(own)]
+    starts = _line_starts(text)
+    cells, quoted, at, column = [(line, 1)], False, starts[line - 1], 1
+    for char in text[at:]:
+        column += 1
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            cells.append((line, column))
+        elif char == "\n":
+            if not quoted:
+                break
+            line, column = line + 1, 1
+    return cells
 
 
 def cell_starts(raw_line: str) -> list[int]:
@@ -154,26 +172,29 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
 
 
 def _data_rows(table: Table, reader: Any) -> CsvRows:
+    """Each record with the line it starts on (the line after the previous one ends: a
+    quoted cell may hold line breaks)."""
     header_width, problems = len(table.header), table.diagnostics
     width = table.width or header_width  # read when the rows are first asked for
+    last = reader.line_num
     try:
         for cells in reader:
+            line, last = last + 1, reader.line_num
             if len(cells) == header_width and any(cells):  # the common case, kept short
-                yield reader.line_num, cells
+                yield line, cells
                 continue
             if not any(cells):
                 continue
             if len(cells) > header_width:
-                line = reader.line_num
                 message = (
                     f"row has {len(cells)} cells but the header has {header_width}; "
                     "remove the extra cells or quote a cell that holds a comma"
                 )
-                column = table.cell_column(line, header_width)
-                problems.append(diagnostic("SP112", message, table.file, line, column))
+                at = table.cell_at(line, header_width)
+                problems.append(diagnostic("SP112", message, table.file, *at))
             elif len(cells) < width:
                 cells += [""] * (width - len(cells))
-            yield reader.line_num, cells
+            yield line, cells
     except csv.Error as err:
         problems.append(diagnostic("SP112", str(err), table.file, reader.line_num or 1, 1))
 

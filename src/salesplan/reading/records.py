@@ -66,7 +66,7 @@ class TableDocument(Document):
         while fields and fields not in self.columns:
             fields = fields[:-1]
         index = self.columns.get(fields)
-        return row.line, (table.cell_column(row.line, index) if index is not None else 1)
+        return table.cell_at(row.line, index) if index is not None else (row.line, 1)
 
 
 def read_table(
