@@ -67,3 +67,20 @@ def test_problems_at_one_place_print_in_one_order() -> None:
         "SP504", "cost of sales is 16.5% (in scenario stretch)", "salesplan.yaml", 20, 29
     )
     assert capped([one, two]) == capped([two, one]) == [one, two]
+
+
+@pytest.mark.parametrize("code", CASES)
+def test_commands_that_compute_block_on_the_same_errors(code: str, tmp_path: Path) -> None:
+    """A command that only computes skips the checks that only warn (checks.WARNING_ONLY):
+    on every case of the catalogue it blocks on exactly the errors `check` blocks on."""
+    from salesplan.loading import PlanNotFound, load_plan
+
+    case = tmp_path / code
+    shutil.copytree(ERRORS / code, case, ignore=shutil.ignore_patterns("expected.txt", "command"))
+    try:
+        everything = load_plan(case)
+    except PlanNotFound:
+        return
+    computing = load_plan(case, warnings=False)
+    assert computing.blocking == everything.blocking
+    assert set(computing.diagnostics) <= set(everything.diagnostics)

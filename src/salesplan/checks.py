@@ -437,6 +437,14 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+# The checks that never block a command: their findings are warnings, or a stale or
+# hand-edited quotas.yaml, an output the commands compute again anyway. A command that only
+# computes shows no warning, so it skips them (`load_plan(warnings=False)`).
+WARNING_ONLY: frozenset[Check] = frozenset(
+    {check_outside_employment, check_budget, check_quotas_file}
+)
+
+
 def run_checks(plan: Plan, checks: Iterable[Check] = CHECKS) -> list[Diagnostic]:
     """The diagnostics of every check, in registry order. Checks only read the plan, so they
     can run again on the same plan."""

@@ -274,22 +274,23 @@ def schema(
 
 
 def load_or_exit(plan_arg: Path | None, scenario: str | None = None) -> Plan:
-    """The plan, or exit 1 listing its errors: no command computes on a broken plan. A
-    stale quotas.yaml would not block, so it is not compared (`check` reports it)."""
-    return require_clean(load_with_progress(plan_arg, scenario, quotas_file=False))
+    """The plan, or exit 1 listing its errors: no command computes on a broken plan. The
+    checks that only warn are skipped: a command that computes shows no warning (`check`
+    reports them, and a stale quotas.yaml)."""
+    return require_clean(load_with_progress(plan_arg, scenario, warnings=False))
 
 
 def load_with_progress(
     plan_arg: Path | None,
     scenario: str | None = None,
-    quotas_file: bool = True,
+    warnings: bool = True,
     shared: Shared | None = None,
 ) -> Loaded:
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
     with loading_progress(plan_arg) as step:
-        return load_plan(plan_arg, step, scenario, shared, quotas_file=quotas_file)
+        return load_plan(plan_arg, step, scenario, shared, warnings=warnings)
 
 
 def require_clean(loaded: Loaded) -> Plan:

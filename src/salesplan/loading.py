@@ -99,17 +99,17 @@ def load_plan(
     step: Step = _no_progress,
     scenario: str | None = None,
     shared: Shared | None = None,
-    quotas_file: bool = True,
+    warnings: bool = True,
 ) -> Loaded:
     """Read, validate and check a plan. Raises PlanNotFound only when there is no plan
     (ScenarioNotFound, one of them, when `scenario` names no scenarios/NAME.yaml).
 
     `step` is called with each of STEPS as it starts (a progress bar's hook). With
     `scenario`, its changes are applied to the files after parsing, before validation.
-    Without `quotas_file`, quotas.yaml is not compared with the allocation: a command
-    that only computes skips the warnings it would give (they never block it)."""
-    from salesplan.checks import CHECKS, run_checks
-    from salesplan.checks_quotas import check_quotas_file
+    Without `warnings`, the checks that can never block a command are skipped (see
+    `checks.WARNING_ONLY`; quotas.yaml is then not compared with the allocation): a
+    command that only computes shows none of their findings."""
+    from salesplan.checks import CHECKS, WARNING_ONLY, run_checks
 
     plan_file = find_plan(Path(path) if path is not None else None)
     with gc_paused():  # a big plan is millions of objects that live as long as the plan
@@ -117,7 +117,7 @@ def load_plan(
         plan = loaded.plan
         if plan is not None and not plan.unparsed:
             step("checks")
-            checks = CHECKS if quotas_file else [c for c in CHECKS if c is not check_quotas_file]
+            checks = CHECKS if warnings else [c for c in CHECKS if c not in WARNING_ONLY]
             loaded.diagnostics.extend(run_checks(plan, checks))
     # A file that could not be parsed is reported alone: the cross-file checks would only
     # report what follows from its content being missing.

@@ -115,7 +115,7 @@ def outcome(
 
 
 def _loaded(path: Path | str | None, scenario: str | None, shared: Shared | None = None) -> Plan:
-    loaded = load_plan(path, scenario=scenario, shared=shared, quotas_file=False)
+    loaded = load_plan(path, scenario=scenario, shared=shared, warnings=False)
     if loaded.plan is None or loaded.blocking:
         raise ScenarioError(scenario or "base", loaded.diagnostics)
     return loaded.plan
