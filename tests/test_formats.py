@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
@@ -341,3 +342,27 @@ def test_records_are_streamed_one_per_line_from_a_generator() -> None:
     text = render_json.dumps(document)
     assert json.loads(text) == {"n": 1, "nodes": [{"i": i} for i in range(count)], "empty": []}
     assert text.splitlines()[3:5] == ['    {"i": 0},', '    {"i": 1},']
+
+
+amounts_in_bounds = st.decimals(
+    min_value=-(10**15), max_value=10**15, allow_nan=False, allow_infinity=False, places=None
+).filter(lambda d: d.as_tuple().exponent >= -12)  # type: ignore[operator]
+
+
+@given(
+    st.lists(
+        amounts_in_bounds
+        | st.sampled_from(["1000", "1E+3", "1000.000", "-0", "0.005"]).map(Decimal)
+    ),
+    st.integers(0, 4),
+)
+def test_amount_texts_are_those_of_fmt_amount(amounts: list[Decimal], exponent: int) -> None:
+    """Each distinct amount is formatted once for a whole output; the texts are exactly
+    fmt_amount's (equal amounts written differently, 1000 and 1E+3, give one text), but
+    for a negative zero, which is 0 like any zero."""
+    from salesplan.money import AmountTexts, fmt_amount
+
+    text = AmountTexts(exponent)
+    expected = [fmt_amount(a if a else Decimal(0), exponent) for a in amounts]
+    assert text.many(amounts) == expected
+    assert [text(a) for a in reversed(amounts)] == expected[::-1]

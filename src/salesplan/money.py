@@ -144,3 +144,26 @@ def fmt_amounts(amounts: Iterable[Decimal], exponent: int) -> list[str]:
     """`fmt_amount` of each amount (a period list: one call, not one per amount)."""
     quantum = _quantum(exponent)
     return [str(a.quantize(quantum, ROUND_HALF_EVEN)) for a in amounts]
+
+
+class AmountTexts:
+    """`fmt_amount` for the many amounts of one output, each distinct amount formatted
+    once: a plan's amounts repeat (the periods of reps alike, rounded totals), and a
+    lookup costs a third of a format. A zero is 0.00, whatever its sign."""
+
+    def __init__(self, exponent: int) -> None:
+        self.quantum = _quantum(exponent)
+        self.texts = {Decimal(0): fmt_amount(Decimal(0), exponent)}
+
+    def __call__(self, amount: Decimal) -> str:
+        text = self.texts.get(amount)
+        if text is None:
+            text = self.texts[amount] = str(amount.quantize(self.quantum, ROUND_HALF_EVEN))
+        return text
+
+    def optional(self, amount: Decimal | None) -> str | None:
+        return None if amount is None else self(amount)
+
+    def many(self, amounts: Iterable[Decimal]) -> list[str]:
+        get = self.texts.get
+        return [get(a) or self(a) for a in amounts]

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from salesplan.allocate import Allocation
-from salesplan.money import fmt_amount, fmt_amounts
+from salesplan.money import AmountTexts
 from salesplan.source import resolve_plain
 
 if TYPE_CHECKING:
@@ -59,13 +59,14 @@ def quotas_yaml(
         f"periods: [{', '.join(_scalar(p) for p in allocation.periods)}]",
         "nodes:",
     ]
+    text = AmountTexts(exponent)
     for node in allocation.nodes:
         parent = "null" if node.parent is None else _scalar(node.parent)
-        periods = ", ".join(fmt_amounts(node.periods, exponent))
+        periods = ", ".join(text.many(node.periods))
         pinned = ", pinned: true" if node.pinned else ""
         lines.append(
             f"  - {{id: {_scalar(node.id)}, level: {_scalar(node.level)}, parent: {parent}, "
-            f"total: {fmt_amount(node.total, exponent)}, periods: [{periods}]{pinned}}}"
+            f"total: {text(node.total)}, periods: [{periods}]{pinned}}}"
         )
     return "\n".join(header + lines) + "\n"
 

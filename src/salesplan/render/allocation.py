@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from salesplan.allocate import Allocation, Explanation, effective_over_assignment
+from salesplan.money import AmountTexts
 from salesplan.quotas import amount_exponent
 from salesplan.render import json as j
 from salesplan.render import periods
@@ -61,11 +62,12 @@ def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list
 
 def document(plan: Plan, allocation: Allocation, source: str = "computed") -> dict[str, Any]:
     e = plan.currency_exponent
+    text = AmountTexts(e)
     return {
         "currency": allocation.currency,
         "periods": list(allocation.periods),
         "source": source,
-        "nodes": (j.quota_node(n, e) for n in allocation.nodes),
+        "nodes": (j.quota_node(n, text) for n in allocation.nodes),
         "over_assignment": [
             {
                 "level": name,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from salesplan.capacity import CapacityReport
+from salesplan.money import AmountTexts
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
 from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable
@@ -127,7 +128,7 @@ def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
 
 
 def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
-    e = exponent
+    e, text = exponent, AmountTexts(exponent)
     return {
         "currency": report.currency,
         "periods": list(report.periods),
@@ -161,11 +162,11 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
                 "profile": r.profile,
                 "months_employed": j.ratio(r.months_on_board),
                 "productive_months": j.ratio(r.productive_months),
-                "quota_capacity": j.amount(r.quota_capacity, e),
-                "capacity": j.amount(r.capacity, e),
-                "periods": j.amounts(r.periods, e),
-                "ote": j.amount(r.ote, e),
-                "quota": j.amount(r.quota, e),
+                "quota_capacity": text(r.quota_capacity),
+                "capacity": text(r.capacity),
+                "periods": text.many(r.periods),
+                "ote": text(r.ote),
+                "quota": text.optional(r.quota),
                 "commission_rate": j.ratio(r.commission_rate),
                 "quota_to_ote": j.ratio(r.quota_to_ote),
                 "over_capacity": r.over_capacity,

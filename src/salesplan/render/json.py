@@ -8,7 +8,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from salesplan.money import fmt_amount, fmt_amounts
+from salesplan.money import AmountTexts, fmt_amount, fmt_amounts
 
 
 def amount(value: Decimal | None, exponent: int) -> str | None:
@@ -84,13 +84,13 @@ def _records(head: str, records: Iterator[Any]) -> Iterator[str]:
     yield "\n  ]"
 
 
-def quota_node(node: Any, exponent: int) -> dict[str, Any]:
+def quota_node(node: Any, text: AmountTexts) -> dict[str, Any]:
     """A node of an allocation (or a proposal) as docs/design.md, "Plan files" shapes it."""
     return {
         "id": node.id,
         "level": node.level,
         "parent": node.parent,
-        "total": amount(node.total, exponent),
-        "periods": fmt_amounts(node.periods, exponent),
+        "total": text(node.total),
+        "periods": text.many(node.periods),
         "pinned": node.pinned,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from salesplan.money import AmountTexts
 from salesplan.reconcile import ReconcileNode, Reconciliation
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
@@ -104,7 +105,7 @@ def summary_lines(result: Reconciliation) -> list[str]:
 
 
 def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
-    e = plan.currency_exponent
+    text = AmountTexts(plan.currency_exponent)
     return {
         "currency": result.currency,
         "periods": list(result.periods),
@@ -119,12 +120,12 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
         "budget_breach": result.budget_breach,
         "nodes": (
             {
-                **j.quota_node(n, e),
-                "top_down": j.amount(n.top_down, e),
-                "bottom_up": j.amount(n.bottom_up, e),
-                "signal": j.amount(n.signal, e),
-                "low": j.amount(n.low, e),
-                "high": j.amount(n.high, e),
+                **j.quota_node(n, text),
+                "top_down": text.optional(n.top_down),
+                "bottom_up": text.optional(n.bottom_up),
+                "signal": text.optional(n.signal),
+                "low": text.optional(n.low),
+                "high": text.optional(n.high),
                 "shift": j.ratio(n.shift),
                 "clamped": n.clamped,
                 "sandbagging": n.sandbagging,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from salesplan.money import AmountTexts
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
 from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, display_decimals
@@ -78,7 +79,7 @@ def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
 
 
 def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
-    e = plan.currency_exponent
+    text = AmountTexts(plan.currency_exponent)
     return {
         "currency": rollup.currency,
         "periods": list(rollup.periods),
@@ -89,16 +90,16 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
                 "level": n.level,
                 "parent": n.parent,
                 "forecast": {
-                    "total": j.amount(n.forecast_total, e),
-                    "periods": j.amounts(n.forecast_periods, e),
+                    "total": text(n.forecast_total),
+                    "periods": text.many(n.forecast_periods),
                 },
                 "quota": None
                 if n.quota_total is None
                 else {
-                    "total": j.amount(n.quota_total, e),
-                    "periods": j.amounts(n.quota_periods or (), e),
+                    "total": text(n.quota_total),
+                    "periods": text.many(n.quota_periods or ()),
                 },
-                "gap": j.amount(n.gap, e),
+                "gap": text.optional(n.gap),
                 "coverage": j.ratio(n.coverage),
                 "missing": list(n.missing),
             }
