@@ -118,6 +118,19 @@ def test_every_link_into_the_design_doc_resolves() -> None:
     assert not broken, f"links to headings docs/design.md does not have: {broken}"
 
 
+def test_nothing_cites_a_document_the_repository_does_not_have() -> None:
+    """Sections are cited by their heading in docs/design.md, never by a number (§4.4) of
+    an outside document."""
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted(SRC.rglob("*.py"))]
+    numbered = [
+        f"{path.relative_to(ROOT).as_posix()}: {line.strip()}"
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.search(r"§\s*\d|DESIGN\.md", line)
+    ]
+    assert not numbered, numbered
+
+
 def test_the_stable_headings_are_there() -> None:
     headings = anchors(DESIGN.read_text(encoding="utf-8"))
     assert {anchor(h) for h in STABLE_HEADINGS} <= headings

@@ -3,7 +3,7 @@ of the balanced metric. Pure Decimal arithmetic, shared by `check` (territory he
 `balance` (the optimizer starts from here).
 
 A rep's target is their share of the metric total: by quota capacity in the fiscal year
-(§4.4, so a rep ramping from July carries less) or even among the reps on board; the band
+(docs/design.md, "Capacity": a rep ramping from July carries less) or even among the reps on board; the band
 is target × (1 ± band). When the reps' territory segments split the accounts into pools
 (enterprise reps hold enterprise accounts), the share is of the rep's own pool. Reps who leave before the year starts, or are never on board in it,
 hold no book: their accounts are to be placed like unassigned ones.

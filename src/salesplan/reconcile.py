@@ -59,7 +59,9 @@ class ReconcileNode(NamedTuple):
     shift: Decimal | None  # total / top_down - 1; None when top_down is 0
     clamped: bool  # held at a bound of its range that λ x signal lies beyond
     sandbagging: bool  # signal below top_down x (1 - max_shift)
-    over_capacity: bool  # a rep whose proposal is above their quota capacity (§4.4)
+    over_capacity: (
+        bool  # a rep whose proposal is above their quota capacity (docs/design.md, "Capacity")
+    )
     low: Decimal  # the range the proposal had to stay in (pins and the root: their total)
     high: Decimal
 
