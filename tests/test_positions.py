@@ -130,6 +130,9 @@ def test_a_plan_read_without_positions_reports_the_same_places(
     with_positions = found()
     monkeypatch.setattr(loading, "PLAIN_FROM", 0)
     assert found() == with_positions
+    # each diagnostic was placed by parsing its record alone, never the whole file again
+    documents = loading.load_plan(example).plan.documents
+    assert documents["org"]._marked is None and documents["territories"]._marked is None
     assert [(code, Path(file).name, line, column) for code, file, line, column, _ in found()] == [
         ("SP405", "org.yaml", 5, 10),
         ("SP405", "org.yaml", 5, 10),

@@ -108,8 +108,10 @@ class Document:
         return self._marked
 
     def aliased(self, file: str, line: int, column: int) -> bool:
-        """Whether an alias stood at this place of this file (reported as SP105 there)."""
-        return file == self.file and (line, column) in self.marked().aliases
+        """Whether an alias stood at this place of this file (reported as SP105 there). A
+        file with an alias is always read with positions, so a plain one has none and is
+        not parsed again to say so."""
+        return file == self.file and (line, column) in self.aliases
 
     def locate(self, path: tuple[str | int, ...], key: bool = False) -> Mark:
         """The mark of the value at `path` (of its key when `key`), or of the nearest parent.
