@@ -430,8 +430,9 @@ def test_write_changes_only_the_owner_cells(write_tree, cli) -> None:
         "globex,Globex,ana,300000,\r\n"
         "initech,Initech,ana,250000,x\r\n"
         "umbrella,Umbrella,ana,150000,\r\n"
+        "\r\n"
         "hooli,Hooli,ben,350000,\r\n"
-        "stark,Stark,ben,300000,\r\n"
+        'stark,Stark 5" Pipe,ben,300000,\r\n'  # a quote inside a cell is text
         "wayne,Wayne,ben,200000,\r\n"
         "wonka,Wonka,ben,50000,\r\n"
     )

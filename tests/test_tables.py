@@ -107,6 +107,32 @@ def test_a_cell_after_a_line_break_in_a_quoted_cell(example: Path, cli) -> None:
     assert f"emea-commercial.csv:2:{len(rep) + len(period) + 3}: SP605" in result.stdout
 
 
+def test_a_quote_inside_an_unquoted_cell_is_text(example: Path, cli) -> None:
+    """`27" monitors` is read as the csv module reads it, so the next cell is placed where it
+    is, not past the rest of the record (a quote used to open a quoted run anywhere)."""
+    forecast = example / "submissions" / "emea-commercial.csv"
+    rows = 'rep,period,note,amount\nhana,Q1,27" monitors,abc\nines,Q2,5" screens,100\n'
+    forecast.write_text(rows)
+    result = cli("check", example)
+    assert "emea-commercial.csv:2:22: SP605 amount 'abc'" in result.stdout
+    assert result.stdout.count("emea-commercial.csv:") == 1
+
+
+def test_a_line_break_in_a_header_name(example: Path, cli) -> None:
+    """A quoted header name over two lines is a name like any other (it was exit 3)."""
+    forecast = example / "submissions" / "emea-commercial.csv"
+    forecast.write_text('rep,period,"amt\n",note\nhana,Q1,5,\n')
+    result = cli("check", example)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "emea-commercial.csv:1:12: SP607" in result.stdout
+    as_tables(example)
+    reps = example / "reps.csv"
+    reps.write_text(reps.read_text().replace("id,name,", 'id,"na\nme",', 1))
+    result = cli("check", example)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "reps.csv:1:4: SP201 unknown column 'na\\nme'" in result.stdout
+
+
 def test_reps_given_twice(example: Path) -> None:
     org_text = (example / "org.yaml").read_text()
     as_tables(example)

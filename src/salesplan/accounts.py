@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesplan.diagnostics import Diagnostic, diagnostic
-from salesplan.tables import NOT_A_NUMBER, Table, parse_decimal, read_csv, read_number
+from salesplan.tables import (
+    NOT_A_NUMBER,
+    Table,
+    line_at,
+    parse_decimal,
+    read_csv,
+    read_number,
+    scan_record,
+)
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -88,9 +96,8 @@ def read_accounts(path: Path, file: str, raw: bytes, metric: str = "potential") 
     seen_columns: set[str] = set()
     for i, name in enumerate(table.header):
         if name and name in seen_columns:
-            column = table.header_columns[i] if i < len(table.header_columns) else 1
             message = f"column {name!r} appears twice in the header; keep one"
-            book.problems.append(diagnostic("SP901", message, file, table.header_line, column))
+            book.problems.append(diagnostic("SP901", message, file, *table.header_at(i)))
         seen_columns.add(name)
     first_line: dict[str, int] = {}
     bad_cells: dict[str, list[Diagnostic]] = {}
@@ -339,38 +346,19 @@ def csv_cell(value: str) -> str:
 
 def record_spans(text: str) -> list[tuple[int, int, int]]:
     """(start, end, first line) of each non-blank CSV record of `text`, the line break left
-    out; quoted cells may hold line breaks. Lines are 1-based, as the csv module counts."""
+    out, read as the csv module reads it (`tables.scan_record`: a quoted cell may hold line
+    breaks, a quote inside an unquoted cell is text)."""
     spans: list[tuple[int, int, int]] = []
-    start, quoted, line, first, i, n = 0, False, 1, 1, 0, len(text)
-    while i <= n:
-        char = text[i] if i < n else "\n"
-        if char == '"':
-            quoted = not quoted
-        elif (char == "\n" or char == "\r") and (not quoted or i == n):
-            end = i
-            if text[start:end].strip(" \t,") and not (i == n and start >= n):
-                spans.append((start, end, first))
-            if char == "\r" and i + 1 < n and text[i + 1] == "\n":
-                i += 1
-            line += 1
-            start, first = i + 1, line
-        elif (char == "\n" or char == "\r") and not (
-            char == "\r" and i + 1 < n and text[i + 1] == "\n"
-        ):
-            line += 1
-        i += 1
+    at, n = 0, len(text)
+    while at < n:
+        end = scan_record(text, at)[1]
+        if text[at:end].strip(" \t,"):
+            spans.append((at, end, line_at(text, at)))
+        at = end + 2 if text.startswith("\r\n", end) else end + 1
     return spans
 
 
 def cell_spans(record: str) -> list[tuple[int, int]]:
     """(start, end) of each cell of one CSV record, quotes included."""
-    spans: list[tuple[int, int]] = []
-    start, quoted = 0, False
-    for i, char in enumerate(record):
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            spans.append((start, i))
-            start = i + 1
-    spans.append((start, len(record)))
-    return spans
+    starts = scan_record(record, 0)[0]
+    return list(zip(starts, [start - 1 for start in starts[1:]] + [len(record)]))

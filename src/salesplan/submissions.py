@@ -190,10 +190,8 @@ def _table_batch(
             parts.append(f"unknown column(s) {', '.join(extra[:5])}")
         message = f"header must be rep,period,amount[,note]: {'; '.join(parts)}"
         message += f" (and {len(extra) - 5:,} more)" if len(extra) > 5 else ""
-        column = table.header_columns[keys.index(column_key(extra[0]))] if extra else 1
-        problems.append(
-            report("SP607", message, Where(table.file, table.header_line, column, table.sheet))
-        )
+        line, column = table.header_at(keys.index(column_key(extra[0])) if extra else len(keys))
+        problems.append(report("SP607", message, Where(table.file, line, column, table.sheet)))
         if missing:
             problems.extend(table.diagnostics)
             return None

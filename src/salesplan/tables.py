@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -39,7 +41,7 @@ class Table:
     rows: list[Row]
     diagnostics: list[Diagnostic]
     header_line: int = 1
-    header_columns: list[int] = field(default_factory=list)  # 1-based column of each name
+    header_places: list[tuple[int, int]] = field(default_factory=list)  # of each name
     text: str | None = None  # the CSV text, to find a cell's character column on demand
     sheet: str | None = None  # the worksheet read, for an XLSX file
     # Cells each row has at least: the header's width, or fewer when set by a caller that
@@ -54,6 +56,11 @@ class Table:
             cached = {name: i for i, name in enumerate(self.header)}
             self.__dict__["_index"] = cached
         return cached
+
+    def header_at(self, index: int) -> tuple[int, int]:
+        """Line and column of the header's name `index` (the cell number for XLSX)."""
+        places = self.header_places
+        return places[index] if index < len(places) else (self.header_line, 1)
 
     def cell_at(self, line: int, index: int) -> tuple[int, int]:
         """Line and column of cell `index` of the row that starts on `line`."""
@@ -72,15 +79,16 @@ def cell_at(text: str | None, line: int, index: int) -> tuple[int, int]:
     return starts[index] if index < len(starts) else starts[-1]
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")  # as the csv module counts lines
+
+
 @lru_cache(maxsize=8)
 def _line_starts(text: str) -> array[int]:
-    """Offset of each line's first character in `text` (a str caches its hash: a lookup is
-    O(1) after the first)."""
+    """Offset of each line's first character in `text`, lines ending as the csv module
+    ends them (LF, CRLF or a lone CR; a str caches its hash: a lookup is O(1) after the
+    first)."""
     starts = array("q", [0])
-    find, at = text.find, text.find("\n")
-    while at >= 0:
-        starts.append(at + 1)
-        at = find("\n", at + 1)
+    starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
     return starts
 
 
@@ -90,46 +98,64 @@ def line_of(text: str, line: int) -> str:
     if not 1 <= line <= len(starts):
         return ""
     start = starts[line - 1]
-    end = starts[line] - 1 if line < len(starts) else len(text)
-    return text[start:end].rstrip("\r")
+    end = starts[line] if line < len(starts) else len(text)
+    return text[start:end].rstrip("\r\n")
 
 
-def _first_lines(text: str, count: int) -> list[str]:
-    """The first `count` lines of `text` (the header's, without indexing the whole file:
-    only a diagnostic needs the line starts of every row)."""
-    return [line.rstrip("\r") for line in text.split("\n", count)[:count]]
+def scan_record(text: str, at: int) -> tuple[list[int], int]:
+    """Where each cell of the CSV record starting at offset `at` starts, and where the
+    record ends (its line break, or the end of the text), read as the csv module reads:
+    a quote opens a quoted cell only as the cell's first character; inside one, two quotes
+    are a quote and one closes it; anywhere else a quote is text (`5" pipe`)."""
+    cells, quoted, i, n = [at], False, at, len(text)
+    while i < n:
+        char = text[i]
+        if quoted:
+            if char == '"':
+                if text.startswith('"', i + 1):
+                    i += 1  # an escaped quote
+                else:
+                    quoted = False
+        elif char == '"':
+            quoted = i == cells[-1]
+        elif char == ",":
+            cells.append(i + 1)
+        elif char == "\n" or char == "\r":
+            return cells, i
+        i += 1
+    return cells, n
+
+
+def line_at(text: str, offset: int) -> int:
+    """The 1-based line holding `offset` of `text`."""
+    return bisect_right(_line_starts(text), offset)
+
+
+def _places(text: str, line: int, at: int) -> list[tuple[int, int]]:
+    """(line, column) of each cell of the record that starts at offset `at`, on `line`."""
+    cells, end = scan_record(text, at)
+    if not _LINE_BREAK.search(text, at, end):  # the usual case: the record is one line
+        return [(line, cell - at + 1) for cell in cells]
+    starts = _line_starts(text)
+    places = []
+    for cell in cells:
+        own = bisect_right(starts, cell)
+        places.append((own, cell - starts[own - 1] + 1))
+    return places
 
 
 @lru_cache(maxsize=64)
 def _record_cells(text: str, line: int) -> list[tuple[int, int]]:
     """(line, column) where each cell of the record starting on `line` starts."""
-    own = line_of(text, line)
-    if own.count('"') % 2 == 0:  # the usual case: the record is this one line
-        return [(line, column) for column in cell_starts(own)]
     starts = _line_starts(text)
-    cells, quoted, at, column = [(line, 1)], False, starts[line - 1], 1
-    for char in text[at:]:
-        column += 1
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            cells.append((line, column))
-        elif char == "\n":
-            if not quoted:
-                break
-            line, column = line + 1, 1
-    return cells
+    if not 1 <= line <= len(starts):
+        return [(line, 1)]
+    return _places(text, line, starts[line - 1])
 
 
 def cell_starts(raw_line: str) -> list[int]:
-    """1-based character column where each cell of a CSV line starts (commas outside quotes)."""
-    columns, quoted = [1], False
-    for i, char in enumerate(raw_line):
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            columns.append(i + 2)
-    return columns
+    """1-based character column where each cell of a one-line CSV record starts."""
+    return [cell + 1 for cell in scan_record(raw_line, 0)[0]]
 
 
 def read_csv(file: str, raw: bytes, short_rows: bool = False) -> Table:
@@ -155,13 +181,17 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
         return Table(file, [], [], problems), iter(())
     reader = csv.reader(io.StringIO(text, newline=""))
     table = Table(file, [], [], problems, text=text)
+    last = 0
     try:
         for cells in reader:
+            first, last = last + 1, reader.line_num
             if any(cells):
                 table.header.extend(c.strip() for c in cells)
-                table.header_line = reader.line_num
-                columns = cell_starts(_first_lines(text, table.header_line)[-1])
-                table.header_columns = columns[: len(table.header)]
+                table.header_line = first
+                # the header is on the first line, as a rule: the lines of the whole file
+                # are indexed only when it is not (or when a diagnostic asks)
+                at = 0 if first == 1 else _line_starts(text)[first - 1]
+                table.header_places = _places(text, first, at)[: len(table.header)]
                 break
     except csv.Error as err:
         problems.append(diagnostic("SP112", str(err), file, reader.line_num or 1, 1))

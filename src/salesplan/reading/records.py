@@ -80,9 +80,9 @@ def read_table(
     header = [name.strip().lower() for name in table.header]
     unknown = [name for name in header if name and name not in columns]
     for name in unknown:
-        column = table.header_columns[header.index(name)] if table.header_columns else 1
         message = f"unknown column {name!r} in {file}; expected some of {', '.join(columns)}"
-        problems.append(diagnostic("SP201", message, file, table.header_line, column, name))
+        at = table.header_at(header.index(name))
+        problems.append(diagnostic("SP201", message, file, *at, name))
     if table.header and "id" not in header:
         message = (
             f"{file} has no `id` column; the first row names the columns: {', '.join(columns)}"

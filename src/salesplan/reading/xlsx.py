@@ -184,7 +184,8 @@ def _sheet_table(file: str, sheet: Any, reads: Sequence[str]) -> Table:
     while header and not header[-1] and values[len(header) - 1] in (None, ""):
         header.pop()
     width = len(header)
-    table = Table(file, header, [], [], header_line, list(range(1, width + 1)), sheet=sheet.title)
+    places = [(header_line, column) for column in range(1, width + 1)]
+    table = Table(file, header, [], [], header_line, places, sheet=sheet.title)
     keys = {column_key(name) for name in reads}
     named = [i for i, name in enumerate(header) if column_key(name) in keys]
     kept = max(named) + 1 if named else width
