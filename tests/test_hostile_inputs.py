@@ -735,3 +735,30 @@ def test_a_huge_value_is_not_echoed_whole(cli, write_tree, monkeypatch) -> None:
     result = run(cli, folder, monkeypatch)
     assert_reported(result, "org.yaml:2:40: SP203")
     assert max(len(line) for line in result.stdout.splitlines()) < 300
+
+
+def test_a_file_with_an_alias_is_reported_alone(example: Path, cli, monkeypatch) -> None:
+    """An alias leaves a value out, so its file is reported alone: in a scenario's list of
+    changes, in org.yaml's reps and as a rep's parent (they gave dozens of diagnostics that
+    follow from the missing value: every rep replaced, territories without their owner)."""
+    scenario = example / "scenarios" / "stretch.yaml"
+    org = example / "org.yaml"
+    edits = [
+        (
+            scenario,
+            "scenario: stretch",
+            "scenario: &n stretch",
+            "    reps:\n",
+            "    reps: [*n]\n    units:\n",
+        ),
+        (org, "  - id: ana\n", "  - &rep\n    id: ana\n", "reps:\n", "reps:\n  - *rep\n"),
+        (org, "parent: amer-ent", "parent: &p amer-ent", "parent: amer-ent", "parent: *p"),
+    ]
+    for path, old, new, old2, new2 in edits:
+        text = path.read_text()
+        path.write_text(text.replace(old, new, 1).replace(old2, new2, 1))
+        result = run(cli, example, monkeypatch)
+        listed = [line for line in result.stdout.splitlines() if ": SP" in line]
+        assert result.exit_code == 1 and listed, result.stdout
+        assert all(": SP105 " in line for line in listed), listed
+        path.write_text(text)

@@ -253,11 +253,6 @@ class PatchedDocument(Document):
     def marked(self) -> Document:
         return self
 
-    def aliased(self, file: str, line: int, column: int) -> bool:
-        return any(
-            d is not None and d.aliased(file, line, column) for d in (self.base, self.scenario)
-        )
-
     def origin(self, path: Loc) -> Origin:
         """Which file the value at `path` came from, and its path there."""
         patched, at = False, ()  # type: tuple[bool, Loc]

@@ -179,8 +179,6 @@ def schema_diagnostics(
             if path in seen:
                 continue
             file, line, col = doc.place(path)
-            if doc.aliased(file, line, col):
-                continue  # an alias, reported where it stands (SP105)
             code = "SP204" if path == ("salesplan",) else "SP203"
             code = "SP412" if out_of_range(error) else code
             message = friendly(error) + _mapping_hint(kind, model, loc[len(prefix) :])

@@ -95,8 +95,6 @@ class Document:
     raw: bytes | None = field(default=None, repr=False, compare=False)
     # Without positions: where each item of a top-level list starts (see _ItemLines)
     items: dict[str, _ItemLines] = field(default_factory=dict, repr=False, compare=False)
-    # Where an alias stood (SP105): its value is missing, and a model need not say so again
-    aliases: frozenset[Mark] = field(default=frozenset(), repr=False, compare=False)
     _marked: Document | None = field(default=None, init=False, repr=False, compare=False)
 
     def marked(self) -> Document:
@@ -106,12 +104,6 @@ class Document:
         if self._marked is None:
             self._marked = parse_yaml(self.file, self.raw)
         return self._marked
-
-    def aliased(self, file: str, line: int, column: int) -> bool:
-        """Whether an alias stood at this place of this file (reported as SP105 there). A
-        file with an alias is always read with positions, so a plain one has none and is
-        not parsed again to say so."""
-        return file == self.file and (line, column) in self.aliases
 
     def locate(self, path: tuple[str | int, ...], key: bool = False) -> Mark:
         """The mark of the value at `path` (of its key when `key`), or of the nearest parent.
@@ -274,10 +266,6 @@ class _NeedsMarks(Exception):
     """A plain parse met something to report: the file is parsed again with positions."""
 
 
-def _mark(event: Any) -> Mark:
-    return event.start_mark.line + 1, event.start_mark.column + 1
-
-
 def _pack(event: Any) -> int:
     mark = event.start_mark
     packed: int = (mark.line + 1) << _SHIFT | (mark.column + 1)
@@ -302,7 +290,7 @@ class _Builder:
         self.items: dict[str, _ItemLines] = {}  # without marks: the top-level lists' items
         self.reported: dict[str, int] = {}  # problems found, by code
         self.first_dropped: dict[str, Mark] = {}  # where the first one not listed is, by code
-        self.aliases: set[Mark] = set()
+        self.aliased = False  # an alias leaves a value out: the file is then reported alone
 
     def report(self, code: str, message: str, event: Any) -> None:
         """A problem at `event`; past MAX_PER_CODE of one code only counted (see `summary`),
@@ -364,7 +352,7 @@ class _Builder:
             raise _LimitExceeded
         if kind is yaml.AliasEvent:
             self.report("SP105", f"alias *{event.anchor} is not allowed; repeat the value", event)
-            self.aliases.add(_mark(event))  # its value is missing: no second problem there
+            self.aliased = True
             return None
         if event.anchor is not None:
             message = f"anchor &{event.anchor} is not allowed; write the value out where it is used"
@@ -535,13 +523,11 @@ def parse_yaml(file: str, raw: bytes, marks: bool = True) -> Document:
             first = str(err).strip().splitlines()[0] if str(err).strip() else "invalid YAML"
             builder.diagnostics.append(diagnostic("SP103", first, file, 1, 1))
             data = None
-    document = Document(
-        file,
-        data,
-        builder.diagnostics + builder.summary(),
-        raw=raw,
-        aliases=frozenset(builder.aliases),
-    )
+    if builder.aliased:
+        # Each alias is a value left out: its file is reported alone, like a file that does
+        # not parse, so that no check reports what follows from the missing values.
+        data = None
+    document = Document(file, data, builder.diagnostics + builder.summary(), raw=raw)
     if data is None and not document.diagnostics:
         message = "file is empty (no YAML data, only blanks or comments); give it its content"
         document.diagnostics.append(diagnostic("SP110", message, file, 1, 1))
