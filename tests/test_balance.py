@@ -351,6 +351,12 @@ def test_infeasible_band_names_the_rep_the_bound_and_by_how_much(write_tree, cli
     done = cli("balance", folder)
     assert done.exit_code == 1
     assert "its locked accounts alone hold 950,000 (70,000 over)" in done.stdout
+    # the moves asked for by name: none, with the reason (it was exit 3: no table 'moves')
+    for args in (["--table", "moves"], ["-f", "csv", "--table", "moves"], ["-f", "csv"]):
+        done = cli("balance", folder, *args)
+        assert done.exit_code == 1, (args, done.stdout + done.stderr)
+        assert "(70,000 over)" in done.stdout + done.stderr, args
+    assert done.stdout.startswith("rep,before,after")  # CSV is data only: the reason on stderr
 
 
 def test_whole_accounts_that_cannot_fit_are_explained(write_tree) -> None:

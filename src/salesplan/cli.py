@@ -803,6 +803,11 @@ def balance(
     empty = fmt is Format.csv or shown == "moves"  # a script reads the header
     emit(fmt, lambda: view.tables(result, markdown, empty), lambda: view.document(result), shown)
     if result.status == "infeasible":
+        if fmt is Format.csv:  # CSV is data only: the reason goes to stderr
+            from salesplan.escape import printable
+
+            for line in view.summary_lines(result, view.exponent(result)):
+                typer.echo(printable(line), err=True)
         raise typer.Exit(1)
     if write:
         from salesplan.accounts import plan_accounts

@@ -96,7 +96,11 @@ def tables(
                 clean(move.reason),
             ]
         )
-    found = [reps, moves] if result.status != "infeasible" else [reps]
+    if result.status == "infeasible":
+        # no moves: the table is shown only when asked for by name or for a script (CSV,
+        # its header), and then with the reason
+        moves.notes.extend(reps.notes)
+    found = [reps, moves] if result.status != "infeasible" or empty_moves else [reps]
     if not result.moves and result.status != "infeasible" and not empty_moves:
         reps.notes.append("No account moves: every rep's book is already within its band.")
         found = [reps]
