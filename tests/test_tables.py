@@ -144,6 +144,16 @@ def test_reps_given_twice(example: Path) -> None:
     ) in found
 
 
+def test_a_scenario_that_changes_reps_kept_in_a_table(example: Path, cli) -> None:
+    """The example's scenario adds a rep under org.yaml's `reps:`; with reps.csv that is
+    reported where the scenario says it (it was placed in org.yaml, past its last line)."""
+    as_tables(example)
+    scenario = (example / "scenarios" / "stretch.yaml").read_text().splitlines()
+    line = scenario.index("    reps:") + 1
+    result = cli("check", example)
+    assert f"stretch.yaml:{line}:5: SP201 reps are read from reps.csv" in result.stdout
+
+
 def test_an_unknown_column_is_named(example: Path) -> None:
     as_tables(example)
     reps = example / "reps.csv"

@@ -281,9 +281,9 @@ def read_table_file(
 def _given_twice(doc: Document, key: str, table: str | None, problems: list[Diagnostic]) -> None:
     """The same list in YAML and in a CSV table: the table is read, the YAML is an error."""
     if isinstance(doc.data, dict) and doc.data.get(key):
-        line, column = doc.locate((key,), key=True)
+        file, line, column = doc.place((key,), key=True)  # a scenario's change: in its file
         message = f"{key} are read from {table} (files.{key}); remove `{key}:` from this file"
-        problems.append(diagnostic("SP201", message, doc.file, line, column, key))
+        problems.append(diagnostic("SP201", message, file, line, column, key))
 
 
 def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[MetricRow]:
