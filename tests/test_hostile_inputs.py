@@ -762,3 +762,16 @@ def test_a_file_with_an_alias_is_reported_alone(example: Path, cli, monkeypatch)
         assert result.exit_code == 1 and listed, result.stdout
         assert all(": SP105 " in line for line in listed), listed
         path.write_text(text)
+
+
+def test_an_invalid_territory_leaves_its_owner_with_one(example: Path, cli, monkeypatch) -> None:
+    """A territory whose record is invalid is reported there; its owner still owns it, so
+    no SP503 'owns no territory' follows from it."""
+    territories = example / "territories.yaml"
+    text = territories.read_text()
+    territories.write_text(
+        text.replace("metrics: {potential: 5_000_000}", "metrics: {potential: lots}", 1)
+    )
+    result = run(cli, example, monkeypatch)
+    assert "SP203 expected a number, got 'lots'" in result.stdout
+    assert "SP503" not in result.stdout, result.stdout

@@ -58,6 +58,13 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
                     plan.at_territory(territory.id, "accounts", j),
                     f"territories[{i}].accounts[{j}]",
                 )
+    if isinstance(items, list) and not every:
+        # the owner of a territory whose record is invalid (reported there) owns one
+        owners.update(
+            item["owner"]
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("owner"), str)
+        )
     for rep in plan.org.reps:
         if rep.status == "active" and rep.id not in owners and not departed(plan, rep.id):
             message = f"rep {rep.id!r} owns no territory; make them the owner of one"
