@@ -189,6 +189,23 @@ stages:
 """
 
 
+def test_a_cell_is_placed_as_the_csv_module_reads_the_row(cli, plan) -> None:
+    """A product named with an inch mark (`Big 5" Pipe`, a quote inside an unquoted cell) and
+    an account name over two quoted lines: the bad close date after them is placed on its
+    own line and column (the quote used to shift every later cell of the row)."""
+    (plan / "import.yaml").write_text(GENERIC)
+    text = (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        'A,Ana Silva,Big 5" Pipe,Acme,Won,2025-12-01,2026-13-45,100\n'
+        'B,Ana Silva,GTX,"Two\nLines",Won,2025-12-01,2026-02-30,100\n'
+    )
+    result = run(cli, plan, write(plan.parent / "crm.csv", text), "--dry-run")
+    lines = text.splitlines()
+    assert f"crm.csv:2:{lines[1].index('2026-13-45') + 1}: SP706" in result.stdout
+    column = len('Lines",Won,2025-12-01,') + 1  # on the row's second line
+    assert f"crm.csv:4:{column}: SP706 '2026-02-30' is not a date" in result.stdout
+
+
 def test_generic_mapping_and_several_files_at_once(cli, plan) -> None:
     (plan / "import.yaml").write_text(GENERIC)
     header = (

@@ -102,7 +102,7 @@ def line_of(text: str, line: int) -> str:
     return text[start:end].rstrip("\r\n")
 
 
-def scan_record(text: str, at: int) -> tuple[list[int], int]:
+def scan_record(text: str, at: int, delimiter: str = ",") -> tuple[list[int], int]:
     """Where each cell of the CSV record starting at offset `at` starts, and where the
     record ends (its line break, or the end of the text), read as the csv module reads:
     a quote opens a quoted cell only as the cell's first character; inside one, two quotes
@@ -118,7 +118,7 @@ def scan_record(text: str, at: int) -> tuple[list[int], int]:
                     quoted = False
         elif char == '"':
             quoted = i == cells[-1]
-        elif char == ",":
+        elif char == delimiter:
             cells.append(i + 1)
         elif char == "\n" or char == "\r":
             return cells, i
@@ -131,9 +131,9 @@ def line_at(text: str, offset: int) -> int:
     return bisect_right(_line_starts(text), offset)
 
 
-def _places(text: str, line: int, at: int) -> list[tuple[int, int]]:
+def _places(text: str, line: int, at: int, delimiter: str = ",") -> list[tuple[int, int]]:
     """(line, column) of each cell of the record that starts at offset `at`, on `line`."""
-    cells, end = scan_record(text, at)
+    cells, end = scan_record(text, at, delimiter)
     if not _LINE_BREAK.search(text, at, end):  # the usual case: the record is one line
         return [(line, cell - at + 1) for cell in cells]
     starts = _line_starts(text)
@@ -145,12 +145,19 @@ def _places(text: str, line: int, at: int) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=64)
-def _record_cells(text: str, line: int) -> list[tuple[int, int]]:
+def _record_cells(text: str, line: int, delimiter: str = ",") -> list[tuple[int, int]]:
     """(line, column) where each cell of the record starting on `line` starts."""
     starts = _line_starts(text)
     if not 1 <= line <= len(starts):
         return [(line, 1)]
-    return _places(text, line, starts[line - 1])
+    return _places(text, line, starts[line - 1], delimiter)
+
+
+def record_cell(text: str, line: int, index: int, delimiter: str = ",") -> tuple[int, int]:
+    """Line and column of cell `index` of the record starting on `line` (`cell_at` for a
+    CSV file of any delimiter)."""
+    places = _record_cells(text, line, delimiter)
+    return places[index] if index < len(places) else places[-1]
 
 
 def cell_starts(raw_line: str) -> list[int]:

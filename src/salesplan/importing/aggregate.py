@@ -166,7 +166,7 @@ def check_counted(frame: pd.DataFrame, all_rows: list[Rows], ctx: Context) -> pd
             f"currency {currency!r} has no rate into {ctx.currency}{count}; "
             f"add it to import.yaml `rates: {{{currency}: ...}}`"
         )
-        ctx.findings.add("SP707", message, rows.export.file, line, rows.export.column(line, header))
+        ctx.findings.add("SP707", message, rows.export.file, *rows.export.place(line, header))
     kept: pd.DataFrame = frame[~no_rate]
     return kept
 

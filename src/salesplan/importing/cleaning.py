@@ -91,7 +91,7 @@ def report_rows(
         line = int(export.lines[row])
         value = export.cells(header)[row]
         ctx.findings.add(
-            code, message.format(value=value), export.file, line, export.column(line, header)
+            code, message.format(value=value), export.file, *export.place(line, header)
         )
     ctx.findings.count_only(code, max(0, len(rows) - room))
 
@@ -103,7 +103,7 @@ def _report_values(
     for row, count, message in items:
         line = int(export.lines[row])
         rows = f" ({count} rows)" if count > 1 else ""
-        ctx.findings.add(code, f"{message}{rows}", export.file, line, export.column(line, header))
+        ctx.findings.add(code, f"{message}{rows}", export.file, *export.place(line, header))
 
 
 def read_rows(export: Export, preset: Preset, ctx: Context) -> Rows | None:
@@ -330,7 +330,7 @@ def _days(export: Export, columns: dict[str, str], status: np.ndarray, ctx: Cont
             name = str(header[first])
             line = int(export.lines[first])
             message = f"column {name!r} {problem}; set import.yaml `dates: dmy` or `dates: mdy`"
-            ctx.findings.add("SP706", message, export.file, line, export.column(line, name))
+            ctx.findings.add("SP706", message, export.file, *export.place(line, name))
             return np.full(len(cells), NO_DAY, dtype=np.int64)
     parsed = [parse_date(v, order) if v else None for v in uniques]
     ordinals = np.array([d.toordinal() if d else NO_DAY for d in parsed], dtype=np.int64)

@@ -64,12 +64,12 @@ class Values:
                 main = bucket[ranked[0]]
                 for value in ranked[1:]:
                     other = bucket[value]
-                    column = other.export.column(other.line, other.header)
+                    at = other.export.place(other.line, other.header)
                     message = (
                         f"{name} {value!r} ({_rows(other.rows)}) looks like {ranked[0]!r} "
                         f"({_rows(main.rows)}, {main.export.file}:{main.line}); use one spelling"
                     )
-                    findings.add("SP708", message, other.export.file, other.line, column)
+                    findings.add("SP708", message, other.export.file, *at)
 
 
 def _rows(count: int) -> str:

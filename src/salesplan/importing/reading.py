@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from salesplan.diagnostics import Diagnostic, diagnostic
+from salesplan.tables import record_cell
 
 MAX_BYTES = 2 * 1024 * 1024 * 1024  # a 1,000,000-row export is about 150 MB
 DELIMITERS = (",", ";", "\t")
@@ -39,7 +40,6 @@ class Export:
     delimiter: str = ","
     text: str | None = None  # CSV text, to find a cell's character column on demand
     sheet: str | None = None
-    _line_starts: list[int] = field(default_factory=list, repr=False)
     _codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def load(self, used: list[str]) -> None:
@@ -105,31 +105,13 @@ class Export:
         """Semicolon-separated files come from locales that write `1.200,50`."""
         return self.delimiter == ";"
 
-    def column(self, line: int, name: str) -> int:
-        """1-based character column of the cell of `name` on `line` (the cell number for
-        XLSX). Only diagnostics ask, so line starts are indexed on the first call."""
+    def place(self, line: int, name: str) -> tuple[int, int]:
+        """Line and column of the cell of `name` in the row that starts on `line` (the cell
+        number for XLSX): a quoted cell may hold line breaks, read as the csv module reads."""
         index = self.header.index(name) if name in self.header else 0
         if self.text is None:
-            return index + 1
-        if not self._line_starts:
-            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        if line - 1 >= len(self._line_starts):
-            return 1
-        start = self._line_starts[line - 1]
-        end = self.text.find("\n", start)
-        starts = cell_starts(self.text[start : end if end >= 0 else None], self.delimiter)
-        return starts[index] if index < len(starts) else starts[-1]
-
-
-def cell_starts(raw_line: str, delimiter: str) -> list[int]:
-    """1-based character column where each cell of a CSV line starts."""
-    columns, quoted = [1], False
-    for i, char in enumerate(raw_line):
-        if char == '"':
-            quoted = not quoted
-        elif char == delimiter and not quoted:
-            columns.append(i + 2)
-    return columns
+            return line, index + 1
+        return record_cell(self.text, line, index, self.delimiter)
 
 
 def read_export(path: Path, file: str) -> Export:

@@ -207,9 +207,7 @@ def _references(
                     header = found.columns[owner_field]
                     line = int(export.lines[i])
                     message = f"account owner {cells[owner_field][i]!r} matches no rep; {why}"
-                    ctx.findings.add(
-                        "SP703", message, export.file, line, export.column(line, header)
-                    )
+                    ctx.findings.add("SP703", message, export.file, *export.place(line, header))
         if "name" in found.columns:
             values.add_column("account", export, found.columns["name"])
     return reference
@@ -242,7 +240,7 @@ def _duplicates(all_rows: list[Rows], ctx: Context) -> None:
             f"opportunity {dup['id']!r} is already on {where}; it would count twice: drop one row"
         )
         header = rows.columns["id"]
-        ctx.findings.add("SP712", message, rows.export.file, line, rows.export.column(line, header))
+        ctx.findings.add("SP712", message, rows.export.file, *rows.export.place(line, header))
 
 
 def _source_name(recognised: list[tuple[Export, Detected]]) -> str:
