@@ -67,7 +67,7 @@ class Table:
         return cell_at(self.text, line, index)
 
 
-def cell_at(text: str | None, line: int, index: int) -> tuple[int, int]:
+def cell_at(text: str | None, line: int, index: int, delimiter: str = ",") -> tuple[int, int]:
     """1-based line and character column of cell `index` of the CSV record that starts on
     line `line` of `text` (None: XLSX, where the column is the cell number). A record whose
     quoted cell holds a line break goes on over several lines, and so may its cells. Only
@@ -75,7 +75,7 @@ def cell_at(text: str | None, line: int, index: int) -> tuple[int, int]:
     once, so a file with every row wrong costs one pass, not one pass per diagnostic."""
     if text is None:
         return line, index + 1
-    starts = _record_cells(text, line)
+    starts = _record_cells(text, line, delimiter)
     return starts[index] if index < len(starts) else starts[-1]
 
 
@@ -90,16 +90,6 @@ def _line_starts(text: str) -> array[int]:
     starts = array("q", [0])
     starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
     return starts
-
-
-def line_of(text: str, line: int) -> str:
-    """Line `line` (1-based) of `text`, without its line break; empty past the end."""
-    starts = _line_starts(text)
-    if not 1 <= line <= len(starts):
-        return ""
-    start = starts[line - 1]
-    end = starts[line] if line < len(starts) else len(text)
-    return text[start:end].rstrip("\r\n")
 
 
 def scan_record(text: str, at: int, delimiter: str = ",") -> tuple[list[int], int]:
@@ -151,18 +141,6 @@ def _record_cells(text: str, line: int, delimiter: str = ",") -> list[tuple[int,
     if not 1 <= line <= len(starts):
         return [(line, 1)]
     return _places(text, line, starts[line - 1], delimiter)
-
-
-def record_cell(text: str, line: int, index: int, delimiter: str = ",") -> tuple[int, int]:
-    """Line and column of cell `index` of the record starting on `line` (`cell_at` for a
-    CSV file of any delimiter)."""
-    places = _record_cells(text, line, delimiter)
-    return places[index] if index < len(places) else places[-1]
-
-
-def cell_starts(raw_line: str) -> list[int]:
-    """1-based character column where each cell of a one-line CSV record starts."""
-    return [cell + 1 for cell in scan_record(raw_line, 0)[0]]
 
 
 def read_csv(file: str, raw: bytes, short_rows: bool = False) -> Table:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from salesplan.diagnostics import Diagnostic, diagnostic
-from salesplan.tables import record_cell
+from salesplan.tables import cell_at
 
 MAX_BYTES = 2 * 1024 * 1024 * 1024  # a 1,000,000-row export is about 150 MB
 DELIMITERS = (",", ";", "\t")
@@ -109,9 +109,7 @@ class Export:
         """Line and column of the cell of `name` in the row that starts on `line` (the cell
         number for XLSX): a quoted cell may hold line breaks, read as the csv module reads."""
         index = self.header.index(name) if name in self.header else 0
-        if self.text is None:
-            return line, index + 1
-        return record_cell(self.text, line, index, self.delimiter)
+        return cell_at(self.text, line, index, self.delimiter)
 
 
 def read_export(path: Path, file: str) -> Export:
