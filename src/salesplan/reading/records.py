@@ -89,28 +89,43 @@ def read_table(
         )
         problems.append(diagnostic("SP202", message, file, table.header_line, 1, "id"))
     used = [(i, name, columns[name]) for i, name in enumerate(header) if name in columns]
-    records = [_record(row.values, used) for row in table.rows]
+    records = _records(table, used)
     positions = {place: i for i, _, place in used}
     return TableDocument(file, {key: records}, raw=raw, table=table, key=key, columns=positions)
 
 
-def _record(cells: list[str], used: list[tuple[int, str, tuple[str, ...]]]) -> dict[str, Any]:
-    record: dict[str, Any] = {}
-    for i, name, place in used:
-        text = cells[i]
-        if not text:
-            continue
-        value: Any = text
-        if name in AMOUNTS:
-            number = parse_decimal(text.replace("_", ""))
-            value = number if number is not None else text
-        elif name in LISTS:
-            value = text.split()
-        if len(place) == 1:
-            record[place[0]] = value
-        else:
-            record.setdefault(place[0], {})[place[1]] = value
-    return record
+def _records(table: Table, used: list[tuple[int, str, tuple[str, ...]]]) -> list[dict[str, Any]]:
+    """Each row as the record the YAML would hold. Text cells go in as they are, in one
+    comprehension; amounts and lists are converted, each distinct amount once (OTEs
+    repeat: reps.csv is read three times faster so, benchmarks/README.md, "Fifth pass")."""
+    plain = [(i, place[0]) for i, name, place in used if _plain(name, place)]
+    converted = [(i, name, place) for i, name, place in used if not _plain(name, place)]
+    numbers: dict[str, Any] = {}  # cell -> its Decimal, or the text when it is none
+    records = []
+    for row in table.rows:
+        cells = row.values
+        record: dict[str, Any] = {key: cells[i] for i, key in plain if cells[i]}
+        for i, name, place in converted:
+            text = cells[i]
+            if not text:
+                continue
+            value: Any
+            if name in LISTS:
+                value = text.split()
+            elif (value := numbers.get(text)) is None:
+                number = parse_decimal(text.replace("_", ""))
+                numbers[text] = value = number if number is not None else text
+            if len(place) == 1:
+                record[place[0]] = value
+            else:
+                record.setdefault(place[0], {})[place[1]] = value
+        records.append(record)
+    return records
+
+
+def _plain(name: str, place: tuple[str, ...]) -> bool:
+    """A column whose text goes into the record as it is."""
+    return name not in AMOUNTS and name not in LISTS and len(place) == 1
 
 
 def is_table(name: str) -> bool:
