@@ -797,3 +797,21 @@ def test_golden_example_tables(example, cli, fmt, name) -> None:
     result = cli("allocate", example, "--format", fmt)
     assert result.exit_code == 0, result.stderr
     assert_golden(name, result.stdout)
+
+
+def test_quotas_stay_fresh_with_crlf_and_bom(example, cli) -> None:
+    """A checkout with CRLF line endings (git's autocrlf on Windows) or a BOM has the same
+    inputs: quotas.yaml written on Linux stays fresh there, and the other way round."""
+    quotas = with_quotas(example, cli)
+    written = quotas.read_bytes()
+    for name in ("salesplan.yaml", "org.yaml", "territories.yaml", "metrics.csv"):
+        path = example / name
+        path.write_bytes(
+            b"\xef\xbb\xbf" * (name == "org.yaml") + path.read_bytes().replace(b"\n", b"\r\n")
+        )
+    assert codes(example) == []
+    assert cli("allocate", example, "--write").exit_code == 0
+    assert quotas.read_bytes() == written
+    settings_file = example / "salesplan.yaml"
+    settings_file.write_bytes(settings_file.read_bytes().replace(b"12_800_000", b"13_000_000"))
+    assert codes(example) == ["SP415"]  # a changed input is still seen

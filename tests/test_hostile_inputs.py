@@ -211,6 +211,21 @@ def test_numbers_at_the_bounds_compute(cli, write_tree, monkeypatch) -> None:
         assert result.exit_code == 0, (command, result.stdout)
 
 
+@pytest.mark.parametrize("start", ["9999-12-01", "9998-01-02"])
+def test_a_fiscal_year_past_the_calendar(start: str, cli, write_tree, monkeypatch) -> None:
+    """A fiscal year whose months run past year 9999 is a diagnostic, not an internal error
+    in every command (exit 3); the last start that fits computes."""
+    plan = PLAN.replace("2027-01-01", start)
+    folder = write_tree({"salesplan.yaml": plan, "org.yaml": ORG})
+    for command in COMMANDS:
+        result = run(cli, folder, monkeypatch, command)
+        assert result.exit_code == 1, (command, result.stdout + result.stderr)
+    assert_reported(run(cli, folder, monkeypatch), "salesplan.yaml:4:22: SP203 must be at most")
+    (folder / "salesplan.yaml").write_text(PLAN.replace("2027-01-01", "9998-01-01"))
+    for command in COMMANDS:
+        assert run(cli, folder, monkeypatch, command).exit_code == 0, command
+
+
 def test_out_of_bounds_text_in_bounds_value() -> None:
     """Trailing zeros are not decimals, and the bound is the value's, not its text's."""
     from decimal import Decimal

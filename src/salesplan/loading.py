@@ -324,12 +324,18 @@ DIGESTED = ("org", "territories", "metrics", "reps")  # with the plan file: what
 
 def inputs_digest(plan_file: Path, paths: dict[str, Path], read: dict[str, bytes]) -> str:
     """sha256 over the files that decide the allocation, as they were read (a file that is
-    absent or unreadable counts as empty)."""
+    absent or unreadable counts as empty), line endings and a UTF-8 BOM aside: a checkout
+    with CRLF line endings (git's autocrlf on Windows) has the same inputs."""
     digest = hashlib.sha256()
     roles = DIGESTED + ("adjustments",) * ("adjustments" in read)  # pins decide quotas too
     named = [(plan_file.name, "plan")] + [(paths[r].name, r) for r in roles if r in paths]
     if "scenario" in read:
         named.append(("scenario", "scenario"))
     for name, role in named:
-        digest.update(name.encode() + b"\0" + read.get(role, b"") + b"\0")
+        digest.update(name.encode() + b"\0" + _text_bytes(read.get(role, b"")) + b"\0")
     return "sha256:" + digest.hexdigest()
+
+
+def _text_bytes(raw: bytes) -> bytes:
+    """A file's bytes with LF line endings and no BOM, as its text is read."""
+    return raw.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").replace(b"\r", b"\n")

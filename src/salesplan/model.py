@@ -65,8 +65,12 @@ class Model(BaseModel):
 # ---- salesplan.yaml
 
 
+# The calendar ends in 9999: a fiscal year and the months after it that a plan reads must fit.
+LAST_FISCAL_START = date(9998, 1, 1)
+
+
 class FiscalYear(Model):
-    start: Day
+    start: Annotated[Day, Field(le=LAST_FISCAL_START)]
     periods: Literal["quarter", "month"] = "quarter"
 
 

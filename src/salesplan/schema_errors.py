@@ -84,6 +84,8 @@ def friendly(error: Any) -> str:
         return f"{show(value)} is out of range: it {problem}"
     if kind in {"greater_than_equal", "greater_than"}:
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {show(value)}"
+    if kind in {"less_than_equal", "less_than"}:
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}, got {show(value)}"
     if kind == "literal_error":
         return f"expected {ctx.get('expected')}, got {show(value)}"
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
