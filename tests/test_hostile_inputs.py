@@ -790,3 +790,71 @@ def test_an_invalid_territory_leaves_its_owner_with_one(example: Path, cli, monk
     result = run(cli, example, monkeypatch)
     assert "SP203 expected a number, got 'lots'" in result.stdout
     assert "SP503" not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    "files",
+    ["{org: orgs.yaml}", "{org: ../org.yaml}", "{org: /etc/passwd}"],
+)
+def test_an_org_file_not_read_is_reported_alone(
+    files: str, example: Path, cli, monkeypatch
+) -> None:
+    """A mistyped or refused `files.org` is one line at its key, not some seventy about
+    every rep, territory and submission the org would have held."""
+    settings = example / "salesplan.yaml"
+    settings.write_text(settings.read_text() + f"files: {files}\n")
+    result = run(cli, example, monkeypatch)
+    [line] = result.stdout.splitlines()
+    assert line.startswith("salesplan.yaml:23:14: SP1"), line
+
+
+def test_named_inputs_that_are_missing(example: Path, cli, monkeypatch) -> None:
+    """An optional file that `files:` names is an error at its key when it is not there
+    (a typo would read as no submissions, or no metrics); left at its default, an absent
+    optional file is none."""
+    settings = example / "salesplan.yaml"
+    plain = settings.read_text()
+    settings.write_text(plain + "files: {submissions: submission, metrics: metric.csv}\n")
+    result = run(cli, example, monkeypatch)
+    assert result.stdout.splitlines() == [
+        "salesplan.yaml:23:22: SP101 submission (files.submissions) is missing; create it, "
+        "correct the name or remove the key",
+        "salesplan.yaml:23:43: SP101 metric.csv (files.metrics) is missing; create it, "
+        "correct the name or remove the key",
+    ]
+    assert run(cli, example, monkeypatch, "rollup").exit_code == 1
+    settings.write_text(plain + "files: {submissions: submissions, metrics: metrics.csv}\n")
+    assert run(cli, example, monkeypatch).exit_code == 0
+    settings.write_text(plain)
+    (example / "accounts.csv").unlink()
+    assert run(cli, example, monkeypatch).exit_code == 0  # the default, absent: none
+
+
+def test_a_scenario_path_out_of_the_plan_is_reported_in_the_scenario(
+    example: Path, cli, monkeypatch
+) -> None:
+    scenario = example / "scenarios" / "paths.yaml"
+    scenario.write_text(
+        "scenario: paths\ndescription: x\nchanges:\n  salesplan.yaml:\n"
+        "    files: {metrics: ../outside.csv}\n"
+    )
+    for args in (("check", "--scenario", "paths"), ("check",)):
+        result = run(cli, example, monkeypatch, *args)
+        [line] = result.stdout.splitlines()
+        assert line.startswith("scenarios/paths.yaml:5:22: SP114 files.metrics"), line
+
+
+@pytest.mark.parametrize(
+    ("cell", "code"),
+    [("1.46M", "SP411"), ("1460000.123456789012", "SP412"), ("1e99", "SP412")],
+)
+def test_a_bad_metric_cell_is_reported_alone(
+    cell: str, code: str, example: Path, cli, monkeypatch
+) -> None:
+    """A metric that is no number, or beyond a plan's bounds, is one line: not also the
+    split and pool problems that follow from the metric being left out."""
+    metrics = example / "metrics.csv"
+    metrics.write_text(metrics.read_text().replace("ana,1460000", f"ana,{cell}"))
+    result = run(cli, example, monkeypatch)
+    [line] = result.stdout.splitlines()
+    assert line.startswith(f"metrics.csv:2:5: {code} metric 'history' of 'ana'"), line

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,7 @@ from salesplan.reading.records import REP_COLUMNS, TERRITORY_COLUMNS, is_table, 
 from salesplan.scenarios import read_scenario
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
-from salesplan.tables import parse_decimal, read_csv
+from salesplan.tables import NOT_A_NUMBER, read_csv, read_number
 from salesplan.validation import check_top_keys, validate, validate_items
 
 __all__ = ["PLAN_FILE", "Loaded", "PlanNotFound", "display_name", "find_plan", "load_plan"]
@@ -154,6 +154,10 @@ def read_plan(
     plan = Plan(root=plan_file.parent, settings=settings, documents={"plan": plan_doc})
     plan.scenario = scenario
     paths = plan_paths(plan, problems)
+    # a file the plan names that is refused, missing or unreadable is reported alone: the
+    # checks across files would report what follows from its content being absent
+    unread = {role for role, name in plan.settings.files if name is not None and role not in paths}
+    unread.update(_missing_named_files(plan, paths, problems))
     read: dict[str, bytes] = {"plan": plan_doc.raw or b""}  # what decides the allocation
 
     step("org")
@@ -177,15 +181,19 @@ def read_plan(
         read["org"] = org_doc.raw or b""
     elif org_path is not None:
         message = f"{settings.files.org} is missing: the org (units and reps) lives there; create it or set files.org"
-        at = plan_doc.locate(("files", "org"))
-        problems.append(diagnostic("SP101", message, plan_doc.file, *at, "files.org"))
+        file, line, column = plan_doc.place(("files", "org"))  # a scenario's change: its file
+        problems.append(diagnostic("SP101", message, file, line, column, "files.org"))
+        unread.add("org")
 
     step("metrics")
     metrics_path = paths.get("metrics")
     if metrics_path is not None and _present(metrics_path):
+        found = len(problems)
         raw = read_file(metrics_path, problems)
         plan.metric_rows = load_metrics(display_name(metrics_path), raw or b"", problems)
         read["metrics"] = raw or b""
+        if len(problems) > found:  # a cell left out would show as a missing metric
+            unread.add("metrics")
 
     step("submissions")
     submissions_path = paths.get("submissions")
@@ -225,8 +233,29 @@ def read_plan(
     if quotas_path is not None and _present(quotas_path) and patch is None:
         plan.quotas_file = display_name(quotas_path)
         plan.quotas_raw = read_file(quotas_path, problems)
-    plan.unparsed = {role for role, doc in plan.documents.items() if doc.data is None}
+    plan.unparsed = unread | {role for role, doc in plan.documents.items() if doc.data is None}
     return Loaded(plan, problems)
+
+
+NAMED_INPUTS = ("territories", "metrics", "submissions", "accounts", "distances")
+
+
+def _missing_named_files(
+    plan: Plan, paths: dict[str, Path], problems: list[Diagnostic]
+) -> Iterator[str]:
+    """The optional inputs that salesplan.yaml names under `files:` but that are not there,
+    each an SP101 at its key: a mistyped name would otherwise read as no metrics, or no
+    submissions at all. Left at its default, an absent optional file is simply none."""
+    doc = plan.documents["plan"]
+    for role in NAMED_INPUTS:
+        path = paths.get(role)
+        if role not in plan.settings.files.model_fields_set or path is None or _present(path):
+            continue
+        name = getattr(plan.settings.files, role)
+        message = f"{name} (files.{role}) is missing; create it, correct the name or remove the key"
+        file, line, column = doc.place(("files", role))
+        problems.append(diagnostic("SP101", message, file, line, column, f"files.{role}"))
+        yield role
 
 
 def _present(path: Path) -> bool:
@@ -247,8 +276,8 @@ def plan_paths(plan: Plan, problems: list[Diagnostic]) -> dict[str, Path]:
         if isinstance(place, Path):
             paths[role] = place
             continue
-        line, column = doc.locate(("files", role))
-        problems.append(diagnostic("SP114", f"files.{role} {place}", doc.file, line, column))
+        file, line, column = doc.place(("files", role))  # a scenario's change: in its file
+        problems.append(diagnostic("SP114", f"files.{role} {place}", file, line, column))
     return paths
 
 
@@ -299,7 +328,7 @@ def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[Metr
     numbers: dict[str, Decimal] = {}  # one Decimal per cell text: metrics repeat
     for row in table.rows:
         cells = row.values
-        values = {}
+        values: dict[str, Decimal] = {}
         for i, name in names:
             if i >= len(cells):
                 break  # a short row: the rest are empty
@@ -308,15 +337,25 @@ def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[Metr
             if value is None:
                 if text == "":
                     continue
-                value = parse_decimal(text.replace("_", ""))
-                if value is None:
-                    message = f"metric {name!r} of {cells[0]!r} is not a number: {text!r}; write plain digits"
-                    problems.append(diagnostic("SP411", message, file, *table.cell_at(row.line, i)))
+                number = read_number(text.replace("_", ""))
+                if isinstance(number, str):
+                    at = table.cell_at(row.line, i)
+                    problems.append(_metric_problem(file, at, name, cells[0], text, number))
                     continue
-                numbers[text] = value
+                numbers[text] = value = number
             values[name] = value
         rows.append(MetricRow(cells[0], values, file, row.line))
     return rows
+
+
+def _metric_problem(
+    file: str, at: tuple[int, int], name: str, row_id: str, text: str, problem: str
+) -> Diagnostic:
+    """SP411 for a cell that is no number, SP412 for one beyond a plan's bounds."""
+    if problem == NOT_A_NUMBER:
+        message = f"metric {name!r} of {row_id!r} is not a number: {text!r}; write plain digits"
+        return diagnostic("SP411", message, file, *at)
+    return diagnostic("SP412", f"metric {name!r} of {row_id!r} {text!r} {problem}", file, *at)
 
 
 DIGESTED = ("org", "territories", "metrics", "reps")  # with the plan file: what decides the quotas
