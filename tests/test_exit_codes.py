@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,10 @@ def boom(*args: object, **kwargs: object) -> None:
 
 @pytest.fixture
 def broken_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    # modules that bind load_plan when first imported take the real one, not `boom` for
+    # the rest of the session
+    for name in ("revisions", "scenario_apply", "whatif"):
+        importlib.import_module(f"salesplan.{name}")
     monkeypatch.setattr(salesplan.loading, "load_plan", boom)
 
 
@@ -59,3 +64,20 @@ def test_a_closed_pipe_stops_quietly_with_141(tmp_path) -> None:
     proc.stdout.close()  # far less than the output, which does not fit in a pipe's buffer
     assert proc.wait(timeout=60) == 141
     assert proc.stderr.read() == b""
+
+
+def test_plan_argument_is_a_plan_folder_or_its_salesplan_yaml(cli, example, tmp_path) -> None:
+    """Another file of the plan is a usage error, not that file checked as salesplan.yaml
+    (eight errors about keys it does not have)."""
+    first = cli("check", example / "salesplan.yaml")
+    assert first.exit_code == 0, first.stderr
+    cases = {
+        example / "org.yaml": "org.yaml is not a plan: give the plan folder or its salesplan.yaml",
+        tmp_path / "nowhere": "no plan at {}: there is no such file or folder",
+        tmp_path: "no plan at {} (expected {}/salesplan.yaml)",
+    }
+    for path, message in cases.items():
+        result = cli("check", path)
+        assert result.exit_code == 2, result.stdout
+        assert result.stdout == ""
+        assert message.format(path, path) in result.stderr

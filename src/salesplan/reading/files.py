@@ -26,10 +26,18 @@ class PlanNotFound(Exception):
 def find_plan(start: Path | None = None) -> Path:
     """The salesplan.yaml named by `start` (a file or a directory), or found upward from cwd."""
     if start is not None:
-        candidate = start / PLAN_FILE if start.is_dir() else start
-        if not candidate.is_file():
-            raise PlanNotFound(f"no plan at {start} (expected {candidate})")
-        return candidate
+        if start.is_dir():
+            candidate = start / PLAN_FILE
+            if not candidate.is_file():
+                raise PlanNotFound(f"no plan at {start} (expected {candidate})")
+            return candidate
+        if not start.exists():
+            raise PlanNotFound(f"no plan at {start}: there is no such file or folder")
+        if start.name != PLAN_FILE:
+            raise PlanNotFound(f"{start} is not a plan: give the plan folder or its {PLAN_FILE}")
+        if not start.is_file():
+            raise PlanNotFound(f"no plan at {start}: it is not a regular file")
+        return start
     here = Path.cwd()
     for folder in (here, *here.parents):
         if (folder / PLAN_FILE).is_file():
