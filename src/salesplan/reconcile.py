@@ -426,6 +426,31 @@ def accepted_pins(plan: Plan, result: Reconciliation) -> dict[str, Decimal]:
             differing = [n.id for n in again.nodes if n.total != proposal[n.id]]
         differing = [i for i in differing if i != root and i not in pins]
         if not differing:
-            return added
+            return _unpin_one_per_family(plan, base, added, proposal)
         added.update({i: proposal[i] for i in differing})
     return added
+
+
+def _unpin_one_per_family(
+    plan: Plan, base: dict[str, Decimal], added: dict[str, Decimal], proposal: dict[str, Decimal]
+) -> dict[str, Decimal]:
+    """`added` without one pin in each family it pins whole: the pool decides that child
+    (pool minus its siblings' pins, which is its proposal), and a target that moves later
+    lands there instead of making every pin of the family wrong (SP413). The child left
+    free is the family's largest, among those `added` pins. Checked: if `allocate` then
+    gives anything but the proposal, every pin stays."""
+    freed = []
+    for node in plan.tree.top_down():
+        children = node.children
+        if not children or not all(c in base or c in added for c in children):
+            continue
+        candidates = [c for c in children if c in added and c not in base]
+        if candidates:
+            freed.append(max(candidates, key=lambda c: proposal[c]))  # the first of equals
+    if not freed:
+        return added
+    fewer = {i: quota for i, quota in added.items() if i not in set(freed)}
+    totals = allocate(plan, {**base, **fewer}).totals()
+    if any(totals.get(i) != total for i, total in proposal.items()):
+        return added
+    return fewer
