@@ -62,3 +62,12 @@ def test_pandas_only_when_a_frame_is_asked_for(example: Path) -> None:
         "assert 'pandas' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code, str(example)], check=True)
+
+
+def test_no_plan_and_no_scenario_are_their_own_errors(example: Path, tmp_path: Path) -> None:
+    """Not a broken plan (PlanError): no plan at all, or no such scenario, both exported."""
+    with pytest.raises(salesplan.PlanNotFound, match="no such file or folder"):
+        salesplan.load(tmp_path / "nowhere")
+    with pytest.raises(salesplan.ScenarioNotFound, match="scenarios: stretch") as found:
+        salesplan.load(example, scenario="nosuch")
+    assert isinstance(found.value, salesplan.PlanNotFound)

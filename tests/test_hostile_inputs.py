@@ -211,7 +211,7 @@ def test_numbers_at_the_bounds_compute(cli, write_tree, monkeypatch) -> None:
         assert result.exit_code == 0, (command, result.stdout)
 
 
-@pytest.mark.parametrize("start", ["9999-12-01", "9998-01-02"])
+@pytest.mark.parametrize("start", ["9999-12-01", "9998-02-01"])
 def test_a_fiscal_year_past_the_calendar(start: str, cli, write_tree, monkeypatch) -> None:
     """A fiscal year whose months run past year 9999 is a diagnostic, not an internal error
     in every command (exit 3); the last start that fits computes."""
@@ -858,3 +858,16 @@ def test_a_bad_metric_cell_is_reported_alone(
     result = run(cli, example, monkeypatch)
     [line] = result.stdout.splitlines()
     assert line.startswith(f"metrics.csv:2:5: {code} metric 'history' of 'ana'"), line
+
+
+def test_a_fiscal_year_starts_on_the_first_of_a_month(cli, write_tree, monkeypatch) -> None:
+    """Periods are calendar months: a start on the 15th would have made the year eleven and a
+    half months long and prorated a rep on board before it (found by an audit)."""
+    folder = write_tree(
+        {"salesplan.yaml": PLAN.replace("2027-01-01", "2027-02-15"), "org.yaml": ORG}
+    )
+    assert_reported(
+        run(cli, folder, monkeypatch),
+        "salesplan.yaml:4:22: SP203 a fiscal year starts on the first day of a month, "
+        "e.g. 2027-02-01,",
+    )

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from salesplan.quotas import quotas_yaml
     from salesplan.reconcile import reconcile
     from salesplan.rollup import rollup
+    from salesplan.scenarios import ScenarioNotFound
 
 _HOMES = {
     "Diagnostic": "salesplan.diagnostics",
@@ -46,6 +47,7 @@ _HOMES = {
     "quotas_yaml": "salesplan.quotas",
     "reconcile": "salesplan.reconcile",
     "rollup": "salesplan.rollup",
+    "ScenarioNotFound": "salesplan.scenarios",
 }
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "Plan",
     "PlanError",
     "PlanNotFound",
+    "ScenarioNotFound",
     "Severity",
     "__version__",
     "allocate",

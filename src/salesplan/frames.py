@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 def rows_frame(rows: Sequence[NamedTuple], periods: Sequence[str]) -> pd.DataFrame:
     """A DataFrame of NamedTuple rows: `periods` (a tuple per period) becomes one column per
-    period label; any other per-period tuple `x` becomes columns `x Q1`, `x Q2`...; `None`
-    stays None (a missing number is not a zero)."""
+    period label; any other per-period tuple `x` becomes columns `x Q1`, `x Q2`...; a
+    missing amount stays None in its object column (a missing number is not a zero), a
+    missing text or ratio is pandas' missing value (`isna()`), as its column's dtype has it."""
     import pandas as pd
 
     frame: pd.DataFrame = pd.DataFrame.from_records([_flat(row, periods) for row in rows])

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -69,8 +70,17 @@ class Model(BaseModel):
 LAST_FISCAL_START = date(9998, 1, 1)
 
 
+def _first_of_month(day: date) -> date:
+    if day.day != 1:
+        first = day.replace(day=1).isoformat()
+        raise ValueError(f"a fiscal year starts on the first day of a month, e.g. {first}")
+    return day
+
+
 class FiscalYear(Model):
-    start: Annotated[Day, Field(le=LAST_FISCAL_START)]
+    # Periods are whole calendar months: a start on the 15th would make each a month that
+    # begins on the 1st all the same, and the year eleven and a half months long.
+    start: Annotated[Day, Field(le=LAST_FISCAL_START), AfterValidator(_first_of_month)]
     periods: Literal["quarter", "month"] = "quarter"
 
 

@@ -86,6 +86,8 @@ def friendly(error: Any) -> str:
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {show(value)}"
     if kind in {"less_than_equal", "less_than"}:
         return f"must be at most {ctx.get('le', ctx.get('lt'))}, got {show(value)}"
+    if kind == "value_error":  # a model's own rule, worded in full where it is raised
+        return f"{ctx.get('error', error['msg'])}, got {show(value)}"
     if kind == "literal_error":
         return f"expected {ctx.get('expected')}, got {show(value)}"
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
