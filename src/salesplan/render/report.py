@@ -104,27 +104,24 @@ def _quotas_text(status: str) -> str:
     }.get(status, "")
 
 
-def tables(report: Report, exact: bool = False, compact: bool = False) -> list[ResultTable]:
-    """Every table of the report. `exact`: amounts to the currency's minor unit (XLSX);
-    `compact`: no name columns (a 100-column terminal)."""
-    return [table for _, table in named_tables(report, exact, compact)]
+def tables(report: Report, exact: bool = False) -> list[ResultTable]:
+    """Every table of the report. `exact`: amounts to the currency's minor unit (XLSX)."""
+    return [table for _, table in named_tables(report, exact)]
 
 
-def named_tables(
-    report: Report, exact: bool = False, compact: bool = False
-) -> list[tuple[str, ResultTable]]:
+def named_tables(report: Report, exact: bool = False) -> list[tuple[str, ResultTable]]:
     """The tables, each with a short name (an XLSX sheet)."""
     found = [
         ("Summary", summary_table(report, exact)),
         ("Over-assignment", over_assignment_table(report, exact)),
     ]
     found += [
-        (f"By {level.level}", level_table(report, i, exact, compact))
+        (f"By {level.level}", level_table(report, i, exact))
         for i, level in enumerate(report.levels)
     ]
     found.append(("Quota per period", rep_periods_table(report, exact)))
     if report.territories is not None:
-        found.append(("Territories", territory_table(report, exact, compact)))
+        found.append(("Territories", territory_table(report, exact)))
     found.append(("Phasing", phasing_table(report, exact)))
     if report.hybrid is not None:
         found.append(("Hybrid flags", hybrid_table(report, exact)))
@@ -160,14 +157,12 @@ def over_assignment_table(report: Report, exact: bool = False) -> ResultTable:
     return table
 
 
-def level_table(
-    report: Report, index: int, exact: bool = False, compact: bool = False
-) -> ResultTable:
+def level_table(report: Report, index: int, exact: bool = False) -> ResultTable:
     level = report.levels[index]
     m = money(report, exact)
     is_rep = index == len(report.levels) - 1
     columns = [Column(level.level, priority=HIGH)]
-    columns += [] if compact else [Column("name", priority=LOW)]
+    columns += [Column("name", priority=LOW)]
     if index:
         columns.append(Column(report.levels[index - 1].level, priority=LOW))
     columns += [Column("status", priority=LOW)] if is_rep else []
@@ -178,7 +173,7 @@ def level_table(
 
     def cells(row: NodeRow) -> list[Cell]:
         out: list[Cell] = [row.id]
-        out += [] if compact else [row.name or ""]
+        out += [row.name or ""]
         out += [row.parent or ""] if index else []
         out += [row.status or ""] if is_rep else []
         out += [
@@ -229,12 +224,12 @@ def rep_periods_table(report: Report, exact: bool = False) -> ResultTable:
     return table
 
 
-def territory_table(report: Report, exact: bool = False, compact: bool = False) -> ResultTable:
+def territory_table(report: Report, exact: bool = False) -> ResultTable:
     """Territories; the history column only when some territory gives a history."""
     m = money(report, exact)
     totals = report.territory_totals
     history = totals is not None and totals.history is not None
-    columns = [Column("territory")] + ([] if compact else [Column("name")])
+    columns = [Column("territory"), Column("name", priority=LOW)]
     columns += [Column("owner"), Column("segment"), Column("potential", True)]
     columns += [Column("history", True)] if history else []
     columns += [Column("owner quota", True), Column("quota/potential", True), Column("flag")]
@@ -242,14 +237,14 @@ def territory_table(report: Report, exact: bool = False, compact: bool = False) 
     flags = {"open": "open", "unknown": "unknown owner", "planned": "planned hire"}
     for t in report.territories or ():
         cells: list[Cell] = [t.id]
-        cells += [] if compact else [t.name or ""]
+        cells += [t.name or ""]
         cells += [t.owner or "", t.segment or "", m(t.potential)]
         cells += [m(t.history)] if history else []
         cells += [m(t.owner_quota), Ratio(t.quota_share), flags.get(t.owner_status, "")]
         table.add(cells)
     if totals is not None:
         total: list[Cell] = ["total"]
-        total += [] if compact else [f"{totals.count} territories"]
+        total += [f"{totals.count} territories"]
         total += ["", "", m(totals.potential)] + ([m(totals.history)] if history else [])
         total += [None, None, f"{totals.open} open" if totals.open else ""]
         table.add(total, strong=True)

@@ -1,4 +1,4 @@
-"""The report in a terminal: rich tables that fit the terminal, at most 100 columns.
+"""The report in a terminal: rich tables that fit the terminal (100 columns in a file).
 
 A terminal is no place for ten thousand rows (and rich takes a minute to lay them out): a
 table longer than ROWS shows its first rows and its totals, and says where the rest is.
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from salesplan.report import Report
 
-WIDTH = 100  # the report is laid out for this many columns
+WIDTH = 100  # the report's width in a file or a pipe
 ROWS = 60  # rows per table at most, besides its totals
 
 
@@ -55,15 +55,15 @@ def show(report: Report, out: Console, width: int) -> None:
 
     out.print(Text(printable(heading(report)), style="bold"), width=width)
     out.print()
-    for t in map(clipped, tables(report, compact=width < WIDTH)):
+    for t in map(clipped, tables(report)):
         print_table(out, t, width)
 
 
 def width_for_stdout() -> int:
-    """The terminal's width (or COLUMNS), at most WIDTH; WIDTH for a file or a pipe."""
+    """The terminal's width (or COLUMNS); WIDTH for a file or a pipe."""
     from salesplan.render.text import terminal_width
 
-    return min(terminal_width() or WIDTH, WIDTH)
+    return terminal_width() or WIDTH
 
 
 def console(width: int | None = None) -> Console:

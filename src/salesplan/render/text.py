@@ -57,6 +57,7 @@ class Layout:
     widths: dict[int, int]  # column index -> width, for text columns that wrap
     dropped: list[str]  # headers of the columns left out
     indent: int = INDENT
+    needed: int = 0  # the width at which no column is left out (text columns wrapped)
 
 
 def table_width(widths: Sequence[int]) -> int:
@@ -90,6 +91,7 @@ def layout(t: ResultTable, width: int | None) -> Layout:
         if not c.numeric
     }
     widths = [narrow.get(i, w) for i, w in enumerate(natural)]
+    needed = table_width(widths)
     order = sorted(
         range(1, len(t.columns)),
         key=lambda i: (HIGH + 1 if i == 0 else t.columns[i].priority, -i),
@@ -117,6 +119,7 @@ def layout(t: ResultTable, width: int | None) -> Layout:
         {i: widths[i] for i in keep if i in narrow and widths[i] < natural[i]},
         named(t.columns, sorted(dropped)),
         1,
+        needed,
     )
 
 
@@ -155,8 +158,8 @@ def _cell(cell: Cell, column: Column, decimals: int | None) -> Text:
     return text
 
 
-def rich_table(t: ResultTable, width: int | None = None) -> tuple[object, list[str]]:
-    """`t` as a rich table that fits `width`, and the headers of the columns left out."""
+def rich_table(t: ResultTable, width: int | None = None) -> tuple[object, Layout]:
+    """`t` as a rich table that fits `width`, and its layout (the columns left out)."""
     from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
@@ -183,22 +186,22 @@ def rich_table(t: ResultTable, width: int | None = None) -> tuple[object, list[s
         if cells and depth:
             cells[0] = Text(" " * fit.indent * depth) + cells[0]
         table.add_row(*cells, style="bold" if strong else None)
-    return table, fit.dropped
+    return table, fit
 
 
-def dropped_note(dropped: list[str], width: int) -> str:
+def dropped_note(fit: Layout, width: int) -> str:
     return (
-        f"Not shown at {width} columns: {', '.join(dropped)} "
-        "(a wider terminal or COLUMNS=200 shows every column)."
+        f"Not shown at {width} columns: {', '.join(fit.dropped)} (a terminal "
+        f"{fit.needed} columns wide, or COLUMNS={fit.needed}, shows every column)."
     )
 
 
 def print_table(out: Console, t: ResultTable, width: int | None) -> None:
     from rich.text import Text
 
-    table, dropped = rich_table(t, width)
+    table, fit = rich_table(t, width)
     out.print(table)
-    notes = [*t.notes, *([dropped_note(dropped, width)] if dropped and width else [])]
+    notes = [*t.notes, *([dropped_note(fit, width)] if fit.dropped and width else [])]
     for note in notes:
         out.print(Text(printable(note)), soft_wrap=width is None)
     out.print()
