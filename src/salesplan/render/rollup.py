@@ -49,7 +49,7 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[ResultTable]:
                 Money(node.quota_total, e) if node.quota_total is not None else None,
                 Money(node.gap, e) if node.gap is not None else None,
                 Ratio(None if silent else node.coverage, "coverage"),
-                "–" if silent else f"{node.submitted}/{expected}",
+                "–" if silent else f"{node.submitted} of {expected}",  # 8/9 is a date in Excel
                 missing,
             ],
             depth=tree[node.id].depth if node.id in tree and nested else 0,
