@@ -196,3 +196,14 @@ def test_the_width_named_shows_every_column(plans, command: str) -> None:
         return
     assert "Not shown" not in run(plan, command, width=max(needed))
     assert "Not shown" in run(plan, command, width=max(needed) - 1)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_explain_wraps_at_spaces(plans, width: int) -> None:
+    """`allocate --explain` fits the terminal like the tables: broken at spaces only, so
+    every number of the unwrapped story is still whole."""
+    plan = plans["example"]
+    whole = run(plan, "allocate", "--explain", "tbh-emea-1")
+    text = run(plan, "allocate", "--explain", "tbh-emea-1", width=width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert text.split() == whole.split()

@@ -106,8 +106,35 @@ def emit_story(fmt: Format, lines: list[str], document: Callable[[], dict[str, A
 
     body = "".join(f"{printable(line)}\n" for line in lines)
     renderers: dict[Format, Callable[[], None]] = {
-        Format.text: lambda: write(body),
+        Format.text: lambda: write(_wrapped(body)),
         Format.json: lambda: write(j.dumps(document())),
         Format.markdown: lambda: write(f"```text\n{body.replace('```', '` ` `')}```\n"),
     }
     renderers[fmt]()
+
+
+def _wrapped(body: str) -> str:
+    """Prose fitted to the terminal (or COLUMNS), broken at spaces only, so that no number
+    is cut; a continued line is indented under its own. As it is for a file or a pipe."""
+    import textwrap
+
+    from salesplan.render.text import terminal_width
+
+    width = terminal_width()
+    if width is None:
+        return body
+    out = []
+    for line in body.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        out.append(
+            textwrap.fill(
+                line,
+                width,
+                subsequent_indent=indent + "    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            if len(line) > width
+            else line
+        )
+    return "".join(f"{line}\n" for line in out)
