@@ -56,7 +56,8 @@ border:1px solid #f6e0b5;border-radius:6px}
 .charts figure.wide{grid-column:1/-1;overflow-x:auto}
 .charts figure.wide svg.chart{min-width:720px}
 .scroll{overflow-x:auto;max-width:100%}
-table.data td:first-child{white-space:nowrap}
+table.data td.code{white-space:nowrap}
+table.data td.free{overflow-wrap:anywhere;min-width:12ch}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px 10px 4px}
 figcaption{font-weight:600;font-size:13.5px;margin:0 0 2px 4px}
 svg.chart{width:100%;height:auto;display:block}
@@ -264,7 +265,7 @@ FLAG_COLUMNS = frozenset({"flag", "flags"})
 
 
 def _td(cell: Cell, column: Column) -> str:
-    classes = ["num"] if column.numeric else []
+    classes = ["num"] if column.numeric else [_text_class(cell, column)]
     if isinstance(cell, Ratio) and cell.kind == "coverage" and cell.value is not None:
         classes.append(_tone(cell.value))
     if column.header in FLAG_COLUMNS and cell:
@@ -274,6 +275,23 @@ def _td(cell: Cell, column: Column) -> str:
         text = "−" + text[1:]  # a true minus sign
     attr = f' class="{" ".join(classes)}"' if classes else ""
     return f"<td{attr}>{escape(text)}</td>"
+
+
+def _text_class(cell: Cell, column: Column) -> str:
+    """`code` for an id or a code (`amer-com`: never broken at its hyphen), `free` for a
+    name or any long text, which wraps anywhere rather than push the numbers off the page."""
+    text = show(cell)
+    if (
+        column.header not in FREE_TEXT
+        and len(text) <= CODE_MAX
+        and not any(c.isspace() for c in text)
+    ):
+        return "code"
+    return "free"
+
+
+FREE_TEXT = frozenset({"name", "description", "reason", "note"})
+CODE_MAX = 32  # an unbroken text longer than this wraps anywhere
 
 
 def table_html(t: ResultTable, heading: bool = True) -> str:
