@@ -85,3 +85,27 @@ def test_positions_of_a_file_read_without_them(example: Path) -> None:
     where = loaded.plan.at_rep("ben", "parent")
     assert where.line == parent
     assert lines[parent - 1][where.column - 1 :] == loaded.plan.reps_by_id["ben"].parent
+
+
+def test_a_rejected_row_draws_only_its_own_diagnostic(example: Path) -> None:
+    """A negative amount (SP603) counts nowhere, so it is neither a double entry of the
+    rep's YAML file (SP606) nor a forecast outside employment (SP609)."""
+    (example / "submissions" / "m.csv").write_text(
+        "rep,period,amount\nben,Q1,-5000\ntbh-amer-1,Q1,-5\nben,Q2,1e3\n"
+    )
+    found = [str(d).replace(f"{example}/", "") for d in load_plan(example).diagnostics]
+    assert found == [
+        "submissions/m.csv:2:8: SP603 ben Q1 amount -5000 is negative; submit 0 or more",
+        "submissions/m.csv:3:15: SP603 tbh-amer-1 Q1 amount -5 is negative; submit 0 or more",
+        "submissions/m.csv:4:1: SP606 ben Q2 is also submitted in submissions/ben.yaml; the amounts add up;"
+        " remove one if it is a double entry",
+    ]
+
+
+def test_a_rejected_row_is_no_earlier_entry_of_a_double_entry(example: Path) -> None:
+    """The later file's row is not 'also submitted' where the only other row was rejected."""
+    text = (example / "submissions" / "ben.yaml").read_text()
+    (example / "submissions" / "ben.yaml").write_text(text.replace("Q1: ", "Q1: -"))
+    (example / "submissions" / "zz.csv").write_text("rep,period,amount\nben,Q1,1000\n")
+    found = [(d.code, d.file.split("acme-plan/")[-1]) for d in load_plan(example).diagnostics]
+    assert found == [("SP603", "submissions/ben.yaml")]

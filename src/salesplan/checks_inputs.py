@@ -180,6 +180,7 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
             if amount < zero:
                 message = f"{rep} {period} amount {amount} is negative; submit 0 or more"
                 yield report("SP603", message, batch.where(row, AMOUNT), rep)
+                continue  # a rejected row counts nowhere: not as a double entry either
             if not tracked:
                 continue
             earlier = seen.setdefault((rep, period), batch)

@@ -184,8 +184,8 @@ def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
             zip(batch.reps, batch.periods, batch.amounts)
         ):
             off_board = outside.get(rep_id)
-            if off_board is None or not amount or index.get(label) not in off_board:
-                continue
+            if off_board is None or amount <= 0 or index.get(label) not in off_board:
+                continue  # a negative amount is rejected (SP603) and counts nowhere
             rep = reps[rep_id]
             later = rep.start is not None and plan.calendar.period_start(index[label]) < rep.start
             when = f"starts on {rep.start}" if later else f"leaves on {rep.end}"
