@@ -204,7 +204,8 @@ def test_numbers_at_the_bounds_compute(cli, write_tree, monkeypatch) -> None:
         "reps:\n  - {id: ana, start: 2024-01-01, ote: {base: 1_000_000_000_000_000}}\n"
         "  - {id: ben, start: 2024-01-01, quota: 999_999_999_999_999.99}\n"
     )
-    forecast = "rep,period,amount\nana,Q1,999999999999999.9999999999\nben,Q1,0.0000000001\n"
+    # a submitted amount has at most the currency's decimals (SP412), not ten
+    forecast = "rep,period,amount\nana,Q1,999999999999999.99\nben,Q1,0.01\n"
     folder = write_tree({"salesplan.yaml": plan, "org.yaml": org, "submissions/f.csv": forecast})
     for command in COMMANDS:
         result = run(cli, folder, monkeypatch, command)

@@ -109,3 +109,48 @@ def test_a_rejected_row_is_no_earlier_entry_of_a_double_entry(example: Path) -> 
     (example / "submissions" / "zz.csv").write_text("rep,period,amount\nben,Q1,1000\n")
     found = [(d.code, d.file.split("acme-plan/")[-1]) for d in load_plan(example).diagnostics]
     assert found == [("SP603", "submissions/ben.yaml")]
+
+
+def test_an_amount_finer_than_the_currency_is_refused_where_it_is_written(
+    example: Path, cli
+) -> None:
+    """12.345 USD is never rounded to 12.34 (or 12.35): YAML, CSV and XLSX alike, the cell
+    is an error (SP412) and the row counts nowhere (no SP606, no SP609 for it)."""
+    subs = example / "submissions"
+    ana = subs / "ana.yaml"
+    ana.write_text(ana.read_text().replace("Q1: 290_000", "Q1: 290_000.005"))
+    (subs / "x.csv").write_text(
+        "rep,period,amount\ndev,Q2,12.345\nana,Q2,1000.50\ntbh-amer-1,Q1,0.001\nben,Q3,7.120\n"
+    )
+    workbook(subs / "y.xlsx", [["rep", "period", "amount"], ["dev", "Q3", 1234.5678]])
+    found = [str(d).replace(f"{example}/", "") for d in load_plan(example).diagnostics]
+    assert found == [
+        "submissions/ana.yaml:3:16: SP412 ana Q1 amount 290000.005 has more decimals than USD"
+        " has (2); write a multiple of 0.01, e.g. 290000.00 or 290000.01",
+        "submissions/x.csv:2:8: SP412 dev Q2 amount 12.345 has more decimals than USD has (2);"
+        " write a multiple of 0.01, e.g. 12.34 or 12.35",
+        "submissions/x.csv:3:1: SP606 ana Q2 is also submitted in submissions/ana.yaml; the"
+        " amounts add up; remove one if it is a double entry",
+        "submissions/x.csv:4:15: SP412 tbh-amer-1 Q1 amount 0.001 has more decimals than USD"
+        " has (2); write a multiple of 0.01, e.g. 0.00 or 0.01",
+        "submissions/x.csv:5:1: SP606 ben Q3 is also submitted in submissions/ben.yaml; the"
+        " amounts add up; remove one if it is a double entry",
+        "submissions/y.xlsx:2:3: SP412 dev Q3 amount 1234.5678 has more decimals than USD has"
+        " (2); write a multiple of 0.01, e.g. 1234.56 or 1234.57 (sheet 'Forecast')",
+    ]
+    result = cli("rollup", example, "--format", "json")
+    assert result.exit_code == 1 and '"forecast"' not in result.stdout
+
+
+def test_the_currency_sets_how_many_decimals_an_amount_may_have(example: Path) -> None:
+    """JPY has no decimals, KWD three: the check follows the plan's currency."""
+    plan_file = example / "salesplan.yaml"
+    text = plan_file.read_text()
+    (example / "submissions" / "x.csv").write_text(
+        "rep,period,amount\ndev,Q1,1.5\ndev,Q2,1.234\ndev,Q3,1.2345\ndev,Q4,7.000\n"
+    )
+    for currency, refused in (("JPY", ["1.5", "1.234", "1.2345"]), ("KWD", ["1.2345"])):
+        plan_file.write_text(text.replace("currency: USD", f"currency: {currency}"))
+        loaded = load_plan(example)
+        amounts = [d.message.split()[3] for d in loaded.diagnostics if d.code == "SP412"]
+        assert amounts == refused, currency

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from salesplan.diagnostics import Diagnostic, Suggestions, report
 from salesplan.model import Rep, Territory, Unit
+from salesplan.money import finer_than, finer_than_problem, minor_unit
 from salesplan.plan import Plan
 from salesplan.submitted import AMOUNT, PERIOD, REP, Batch
 
@@ -160,12 +161,22 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
             files_of[rep] = files_of.get(rep, 0) + 1
     shared = {rep for rep, count in files_of.items() if count > 1}
     seen: dict[tuple[str, str], Batch] = {}  # (rep, period) -> the last file it came from
+    currency = plan.settings.currency
+    unit = minor_unit(currency)  # None for an unknown currency (SP407)
     for batch in batches:
+        # the distinct amounts finer than the currency (12.345 USD): usually none
+        fine = set() if unit is None else {a for a in set(batch.amounts) if finer_than(a, unit)}
         last, known, tracked = None, False, False
         for row, (rep, period, amount) in enumerate(zip(batch.reps, batch.periods, batch.amounts)):
             if rep is not last:  # a rep's rows usually follow each other
                 last, known, tracked = rep, rep in reps, rep in shared
-            if known and period in periods and amount >= zero and not tracked:
+            if (
+                known
+                and period in periods
+                and amount >= zero
+                and not tracked
+                and amount not in fine
+            ):
                 continue  # the common row, kept short
             if not known:
                 if rep not in plan.broken_ids:
@@ -177,12 +188,17 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
                 message = f"unknown period {period!r}; the periods are {labels}"
                 yield report("SP602", message, batch.where(row, PERIOD), rep)
                 continue
-            if amount < zero:
+            rejected = amount < zero
+            if rejected:
                 message = f"{rep} {period} amount {amount} is negative; submit 0 or more"
                 yield report("SP603", message, batch.where(row, AMOUNT), rep)
+            if amount in fine:  # never rounded: a forecast changes only by hand
+                assert unit is not None
+                message = f"{rep} {period} amount {finer_than_problem(amount, currency, unit)}"
+                yield report("SP412", message, batch.where(row, AMOUNT), rep)
+                rejected = True
+            if rejected or not tracked:
                 continue  # a rejected row counts nowhere: not as a double entry either
-            if not tracked:
-                continue
             earlier = seen.setdefault((rep, period), batch)
             if earlier is not batch:
                 seen[rep, period] = batch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 Weight = Fraction | Decimal | int
@@ -60,6 +60,21 @@ def minor_unit(currency: str) -> Decimal | None:
     """The currency's smallest unit (USD 0.01, JPY 1, KWD 0.001); None for an unknown code."""
     digits = MINOR_UNITS.get(currency)
     return None if digits is None else Decimal(1).scaleb(-digits)
+
+
+def finer_than(amount: Decimal, unit: Decimal) -> bool:
+    """Whether `amount` is not a whole number of `unit` (a currency's minor unit): 12.345
+    USD or 1.5 JPY. Trailing zeros do not count (12.340 is 12.34)."""
+    return amount % unit != 0  # exact: a plan's numbers are bounded (out_of_bounds)
+
+
+def finer_than_problem(amount: Decimal, currency: str, unit: Decimal) -> str:
+    """Why an amount finer than the currency's minor unit is refused, with the two amounts
+    it lies between: nothing in salesplan rounds a number given as money without saying so."""
+    digits = MINOR_UNITS.get(currency, 2)
+    low, high = amount.quantize(unit, ROUND_FLOOR), amount.quantize(unit, ROUND_CEILING)
+    fix = f"a multiple of {unit}" if digits else "a whole number"
+    return f"{amount:f} has more decimals than {currency} has ({digits}); write {fix}, e.g. {low} or {high}"
 
 
 def round_to_unit(amount: Decimal, unit: Decimal) -> Decimal:

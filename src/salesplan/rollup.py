@@ -164,6 +164,7 @@ def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
     """SP609: a submitted amount for a period in which the rep is not employed (it counts in
     the rollup as submitted, but not in reconcile's signal)."""
     from salesplan.diagnostics import report
+    from salesplan.money import finer_than, minor_unit
     from salesplan.productivity import plan_productivity
     from salesplan.submitted import PERIOD
 
@@ -179,6 +180,7 @@ def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
     if not outside:
         return
     reps = plan.reps_by_id
+    unit = minor_unit(plan.settings.currency)
     for batch in plan.submissions.batches:
         for row, (rep_id, label, amount) in enumerate(
             zip(batch.reps, batch.periods, batch.amounts)
@@ -186,6 +188,8 @@ def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
             off_board = outside.get(rep_id)
             if off_board is None or amount <= 0 or index.get(label) not in off_board:
                 continue  # a negative amount is rejected (SP603) and counts nowhere
+            if unit is not None and finer_than(amount, unit):
+                continue  # rejected too (SP412)
             rep = reps[rep_id]
             later = rep.start is not None and plan.calendar.period_start(index[label]) < rep.start
             when = f"starts on {rep.start}" if later else f"leaves on {rep.end}"
