@@ -398,10 +398,12 @@ def test_kwd_has_three_decimals(write_tree, cli) -> None:
 
 @pytest.mark.parametrize(
     ("target", "root"),
-    [("100000.0005", "100000.000"), ("100000.0015", "100000.002"), ("100000.0025", "100000.002")],
+    [("100000.005", "100000.000"), ("100000.015", "100000.020"), ("100000.025", "100000.020")],
 )
 def test_pool_is_rounded_half_even_to_the_unit(write_tree, target, root) -> None:
-    folder = write_tree({"salesplan.yaml": KWD_PLAN % target, "org.yaml": "reps: [{id: x}]\n"})
+    # whole fils rounded to a unit of 10 fils (a target finer than the fils is SP412)
+    plan = KWD_PLAN % target + "    rounding: 0.01\n"
+    folder = write_tree({"salesplan.yaml": plan, "org.yaml": "reps: [{id: x}]\n"})
     assert clean_plan(folder).allocation.nodes[0].total == Decimal(root)
 
 
@@ -682,6 +684,66 @@ def test_pin_not_a_multiple_of_the_rounding(write_tree) -> None:
     [found] = load_plan(folder).diagnostics
     assert (found.code, found.line, found.column) == ("SP419", 3, 12)
     assert "1000" in found.message
+
+
+def test_money_finer_than_the_currency_is_refused_where_it_is_given(write_tree) -> None:
+    """Target, full quotas and OTEs (in org.yaml or reps.csv) are never rounded to the cent
+    without a word (SP412); a pin finer than the cent is not a multiple of the rounding unit
+    (SP419), in org.yaml and adjustments.yaml alike."""
+    folder = write_tree(
+        {
+            "salesplan.yaml": """
+                salesplan: 1
+                name: Sub-cent
+                currency: USD
+                fiscal_year: {start: 2027-01-01}
+                target: 100_000.005
+                levels: [{name: rep, split: even}]
+                capacity:
+                  full_quota: 50_000.001
+                  profiles: {smb: {full_quota: 40_000.1234}}
+                files: {reps: reps.csv}
+            """,
+            "org.yaml": "units: []\n",
+            "reps.csv": "id,ote_base,ote_variable,quota\na,60000.50,40000.125,\nb,,,1000.005\nc,,,\n",
+            "adjustments.yaml": "pins:\n  - {id: c, quota: 20_000.001, reason: x}\n",
+        }
+    )
+    found = [(d.code, Path(d.file).name, d.line, d.column) for d in load_plan(folder).diagnostics]
+    assert found == [
+        ("SP419", "adjustments.yaml", 2, 20),
+        ("SP412", "reps.csv", 2, 12),
+        ("SP419", "reps.csv", 3, 5),
+        ("SP412", "salesplan.yaml", 5, 9),
+        ("SP412", "salesplan.yaml", 8, 15),
+        ("SP412", "salesplan.yaml", 9, 32),
+    ]
+    messages = [d.message for d in load_plan(folder).diagnostics if d.code == "SP412"]
+    assert messages == [
+        "variable OTE of 'a' 40000.125 has more decimals than USD has (2); write a multiple"
+        " of 0.01, e.g. 40000.12 or 40000.13",
+        "target 100000.005 has more decimals than USD has (2); write a multiple of 0.01,"
+        " e.g. 100000.00 or 100000.01",
+        "full_quota 50000.001 has more decimals than USD has (2); write a multiple of 0.01,"
+        " e.g. 50000.00 or 50000.01",
+        "full_quota of profile 'smb' 40000.1234 has more decimals than USD has (2); write a"
+        " multiple of 0.01, e.g. 40000.12 or 40000.13",
+    ]
+    plan_file = folder / "salesplan.yaml"
+    plan_file.write_text(
+        plan_file.read_text()
+        .replace("USD", "JPY")
+        .replace("100_000.005", "100_000.5")
+        .replace("50_000.001", "50_000")
+        .replace("40_000.1234", "40_000")
+    )
+    (folder / "reps.csv").write_text("id,ote_base,ote_variable\na,60000.00,40000\nb,,\nc,,\n")
+    (folder / "adjustments.yaml").unlink()
+    [found] = load_plan(folder).diagnostics
+    assert found.message == (
+        "target 100000.5 has more decimals than JPY has (0); write a whole number,"
+        " e.g. 100000 or 100001"
+    )
 
 
 def with_quotas(folder: Path, cli) -> Path:

@@ -21,8 +21,8 @@ from salesplan.checks_inputs import (
 from salesplan.checks_quotas import check_allocation, check_budget, check_quotas_file
 from salesplan.diagnostics import Diagnostic, Suggestions, Where, did_you_mean, report
 from salesplan.metrics import split_metric_names
-from salesplan.money import minor_unit
-from salesplan.plan import Plan
+from salesplan.money import finer_than, finer_than_problem, minor_unit
+from salesplan.plan import Loc, Plan
 from salesplan.rollup import check_outside_employment
 from salesplan.tree import REP, ROOT_LEVEL
 
@@ -347,7 +347,38 @@ def check_money(plan: Plan) -> Iterator[Diagnostic]:
             plan.where("plan", ("target",)),
             "target",
         )
+    if unit is not None:
+        yield from _finer_than_currency(plan, unit)
     yield from check_ratios(plan)
+
+
+def _finer_than_currency(plan: Plan, unit: Decimal) -> Iterator[Diagnostic]:
+    """The amounts of money given in the plan (target, full quotas, OTEs) in whole minor units
+    of the currency: 12.345 USD would be shown, and the target allocated, rounded without a
+    word. (Pins are multiples of the rounding unit, SP419; submissions, check_submissions.)"""
+    currency = plan.settings.currency
+    capacity = plan.settings.capacity
+    given: list[tuple[str, Decimal | None, Loc]] = [
+        ("target", plan.settings.target, ("target",)),
+        ("full_quota", capacity.full_quota, ("capacity", "full_quota")),
+    ]
+    for name, profile in capacity.profiles.items():
+        loc: Loc = ("capacity", "profiles", name, "full_quota")
+        given.append((f"full_quota of profile {name!r}", profile.full_quota, loc))
+    for what, amount, at in given:
+        if amount is not None and finer_than(amount, unit):
+            message = f"{what} {finer_than_problem(amount, currency, unit)}"
+            yield report("SP412", message, plan.where("plan", at), ".".join(map(str, at)))
+    otes = [(rep, rep.ote) for rep in plan.org.reps if rep.ote is not None]
+    given_otes = {ote.base for _, ote in otes} | {ote.variable for _, ote in otes}
+    fine = {amount for amount in given_otes if finer_than(amount, unit)}  # usually none
+    for rep, ote in otes if fine else ():
+        for part in ("base", "variable"):
+            amount = getattr(ote, part)
+            if amount in fine:
+                message = f"{part} OTE of {rep.id!r} {finer_than_problem(amount, currency, unit)}"
+                where = plan.at_rep(rep.id, "ote", part)
+                yield report("SP412", message, where, f"reps[{plan.rep_index[rep.id]}].ote.{part}")
 
 
 def _ratio(
