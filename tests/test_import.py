@@ -291,6 +291,78 @@ def test_dirty_data_is_reported_at_file_row_column_and_nothing_is_written(cli, p
     assert sorted(p.name for p in plan.iterdir()) == ["org.yaml", "salesplan.yaml"]
 
 
+def test_a_negative_total_is_refused_at_its_row_and_nothing_is_written(cli, plan) -> None:
+    """A credit note with nothing to net against would write a negative history and `won`,
+    which `check` refuses (SP406, SP903): the import refuses it itself, at the cell."""
+    (plan / "import.yaml").write_text("history: {start: 2026-01-01, end: 2026-12-31}\n")
+    export = write(
+        plan.parent / "neg.csv",
+        "Opportunity Owner,Amount,Close Date,Stage,Account Name\n"
+        "Ben Okafor,(300),2026-06-01,Closed Won,Hooli\n",
+    )
+    result = run(cli, plan, export)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == f"{export}:2:12: SP714" + (
+        " amount '(300)' takes a total below 0: history of rep 'ben' -300.00,"
+        " won of account 'Hooli' -300.00; a negative amount (credit note, refund) may net"
+        " against positive ones of its rep and account, but `check` refuses a negative total:"
+        " correct the row in the CRM or widen import.yaml `history:` to the deal it credits"
+    )
+    assert sorted(p.name for p in plan.iterdir()) == ["import.yaml", "org.yaml", "salesplan.yaml"]
+
+
+def test_credit_notes_net_against_their_rep_and_account(cli, plan) -> None:
+    """Negative rows are fine while every total they count in stays at 0 or more; each total
+    below 0 is reported once, at the first negative row counted in it."""
+    export = write(
+        plan.parent / "credits.csv",
+        "Opportunity Owner,Amount,Close Date,Stage,Account Name,Forecast Category\n"
+        "Ben Okafor,(300),2026-06-01,Closed Won,Hooli,Closed\n"
+        "Ben Okafor,1000,2026-05-01,Closed Won,Hooli,Closed\n"
+        "Ana Silva,500,2026-06-01,Closed Won,Globex,Closed\n"
+        "Ana Silva,-20,2026-07-01,Closed Won,Globex,Closed\n"
+        "Jose Garcia,-100,2027-03-01,Prospecting,Initech,Commit\n"
+        "Jose Garcia,200,2027-03-01,Prospecting,Initech,Pipeline\n",
+    )
+    result = run(cli, plan, export, "--dry-run", "--format", "json")
+    found = [(d["line"], d["column"], d["message"].split(";")[0])
+             for d in json.loads(result.stdout)["diagnostics"]]  # fmt: skip
+    assert found == [
+        (6, 13, "amount '-100' takes a total below 0: pipeline of rep 'jose' in Q1 -60.00"),
+    ]  # -100 x 1 (commit) + 200 x 0.2 (pipeline); Initech's open is 100
+    export.write_text(export.read_text().replace("Commit", "Pipeline"))
+    assert run(cli, plan, export).exit_code == 0
+    assert rows(plan / "metrics.csv") == [
+        {"id": "ana", "history": "480.00"},
+        {"id": "ben", "history": "700.00"},
+        {"id": "jose", "history": "0.00"},
+    ]
+    assert [(r["id"], r["won"], r["open"]) for r in rows(plan / "accounts.csv")] == [
+        ("Globex", "480.00", "0.00"),
+        ("Hooli", "700.00", "0.00"),
+        ("Initech", "0.00", "100.00"),
+    ]
+    assert [d.code for d in _checked(plan) if d.is_error] == []
+
+
+def test_negative_totals_are_counted_and_the_first_50_shown(cli, plan) -> None:
+    lines = ["Opportunity Owner,Amount,Close Date,Stage,Account Name"]
+    lines += [f"Ben Okafor,-{i},2026-06-01,Closed Won,Acct{i}" for i in range(1, 56)]
+    lines.append("Ben Okafor,100000,2026-06-01,Closed Won,Big")
+    export = write(plan.parent / "many.csv", "\n".join(lines) + "\n")
+    report = json.loads(run(cli, plan, export, "--dry-run", "--format", "json").stdout)
+    assert report["classes"][0] | {"title": ""} == {
+        "code": "SP714", "severity": "error", "title": "", "count": 55, "shown": 50,
+    }  # fmt: skip
+    assert [d["line"] for d in report["diagnostics"]] == list(range(2, 52))
+
+
+def _checked(plan: Path) -> list:
+    from salesplan.loading import load_plan
+
+    return load_plan(plan).diagnostics
+
+
 def test_ambiguous_numeric_dates_are_not_guessed(cli, plan) -> None:
     text = "Opportunity Owner,Account Name,Stage,Amount,Close Date\nAna Silva,Acme,Closed Won,10,03/04/2026\n"
     export = write(plan.parent / "sf.csv", text)
@@ -514,6 +586,46 @@ def test_history_is_the_exact_sum_of_won_amounts(tmp_path_factory, deals) -> Non
     metrics = next(c for c in result.changes if c.file == "metrics.csv").data.decode()
     got = {r["id"]: Decimal(r["history"]) for r in csv.DictReader(io.StringIO(metrics))}
     assert got == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Ana Silva", "Ben Okafor"]),
+            st.sampled_from(["Acme", "Globex"]),
+            st.sampled_from(["Closed Won,Closed", "Prospecting,Commit", "Prospecting,Pipeline"]),
+            st.integers(-100_000, 100_000),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_an_import_that_writes_leaves_a_plan_check_accepts(tmp_path_factory, deals) -> None:
+    """README: "After an import, salesplan check is clean or says what is still missing":
+    with credit notes anywhere, an import either refuses (SP714, nothing written) or
+    writes what `check` takes without an error."""
+    from salesplan.importing import ImportOptions, run_import
+    from salesplan.loading import load_plan
+
+    root = tmp_path_factory.mktemp("credits")
+    (root / "salesplan.yaml").write_text(PLAN)
+    (root / "org.yaml").write_text(ORG)
+    lines = ["Opportunity Owner,Account Name,Stage,Forecast Category,Amount,Close Date"]
+    for owner, account, stage, cents in deals:
+        day = "2026-05-01" if stage.startswith("Closed") else "2027-05-01"
+        lines.append(f"{owner},{account},{stage},{Decimal(cents).scaleb(-2)},{day}")
+    (root / "x.csv").write_text("\n".join(lines) + "\n")
+    loaded = load_plan(root).plan
+    assert loaded is not None
+    result = run_import(loaded, ImportOptions([root / "x.csv"]))
+    codes = {d.code for d in result.findings.kept}
+    if result.written:
+        assert not codes & {"SP714"}
+        assert [str(d) for d in load_plan(root).diagnostics if d.is_error] == []
+    else:
+        assert codes == {"SP714"}
+        assert sorted(p.name for p in root.iterdir()) == ["org.yaml", "salesplan.yaml", "x.csv"]
 
 
 def test_check_does_not_import_pandas(example) -> None:

@@ -156,6 +156,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP711", _W, "history given in org.yaml wins over the imported value"),
         Code("SP712", _E, "opportunity appears twice"),
         Code("SP713", _W, "won opportunity has no amount"),
+        Code("SP714", _E, "imported total is negative"),
         # SP8xx: scenarios
         Code("SP801", _E, "a scenario changes a file the plan does not have"),
         Code("SP802", _E, "a scenario removes a record that does not exist"),

@@ -312,3 +312,72 @@ def _latest_owners(
     _, first = np.unique(codes[order], return_index=True)
     chosen = order[first]
     return [(keys[codes[i]], rep_ids[rep_codes[i]]) for i in chosen]
+
+
+def check_totals(
+    done: Outcome, frame: pd.DataFrame, all_rows: list[Rows], ctx: Context, reference: Reference
+) -> None:
+    """SP714: a figure the import would write below 0 (a rep's history, a rep's pipeline in
+    a period, an account's won or open), which `check` refuses. Negative rows (credit notes,
+    refunds) may net against the positive ones of their rep and account: only a negative
+    total is an error. It is reported at the first negative row counted in it, a row taking
+    several totals below 0 once."""
+    below: dict[tuple[str, ...], Decimal] = {}
+    below.update({("history", rep): v for rep, v in done.history.items() if v < 0})
+    below.update({("pipeline", *key): v for key, v in done.pipeline.items() if v < 0})
+    for account in done.accounts:
+        if account.won < 0:
+            below["won", account.id] = account.won
+        if account.open < 0:
+            below["open", account.id] = account.open
+    if not below:
+        return
+    negative = frame[frame["units"] < 0].sort_values(["src", "row"])
+    periods = fiscal_months(negative["day"].to_numpy(), ctx.calendar)
+    labels, per = ctx.calendar.labels, ctx.calendar.months_per_period
+    left = set(below)
+    blamed: list[tuple[int, int, list[tuple[str, ...]]]] = []
+    columns = negative[["src", "row", "rep", "status", "account"]].itertuples(index=False)
+    for (src, row, rep, status, account), month in zip(columns, periods):
+        keys: list[tuple[str, ...]] = []
+        if rep:
+            won = status == "won"
+            keys.append(("history", rep) if won else ("pipeline", rep, labels[month // per]))
+        if account:
+            keys.append(("won" if status == "won" else "open", _account_id(account, reference)))
+        if hit := [key for key in keys if key in left]:
+            left.difference_update(hit)
+            blamed.append((int(src), int(row), hit))
+            if not left:
+                break
+    room = ctx.findings.room("SP714")  # positions only for the findings kept
+    for src, row, keys in blamed[:room]:
+        rows = all_rows[src]
+        header = _amount_header(rows, row)
+        value = rows.export.cells(header)[row]
+        totals = ", ".join(f"{_total_name(key)} {below[key]}" for key in keys)
+        credit = keys[0][0] in ("history", "won")  # of a deal won before the window?
+        message = (
+            f"amount {value!r} takes a total below 0: {totals}; a negative amount (credit note, "
+            "refund) may net against positive ones of its rep and account, but `check` refuses "
+            "a negative total: correct the row in the CRM"
+            + (" or widen import.yaml `history:` to the deal it credits" if credit else "")
+        )
+        line = int(rows.export.lines[row])
+        ctx.findings.add("SP714", message, rows.export.file, *rows.export.place(line, header))
+    ctx.findings.count_only("SP714", len(blamed) - room)
+
+
+def _total_name(key: tuple[str, ...]) -> str:
+    kind, name, *period = key
+    if kind in ("history", "pipeline"):
+        return f"{kind} of rep {name!r}{f' in {period[0]}' if period else ''}"
+    return f"{kind} of account {name!r}"
+
+
+def _amount_header(rows: Rows, row: int) -> str:
+    """The column a row's amount was read from: a closed deal's `closed_amount` when set."""
+    closed = rows.columns.get("closed_amount")
+    if closed is not None and rows.status[row] != "open" and rows.export.stripped(closed)[row]:
+        return closed
+    return rows.columns["amount"]

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from salesplan.diagnostics import Diagnostic
-from salesplan.importing.aggregate import ID, Reference, check_counted, frame_of, outcome, slug
+from salesplan.importing.aggregate import (
+    ID,
+    Reference,
+    check_counted,
+    check_totals,
+    frame_of,
+    outcome,
+    slug,
+)
 from salesplan.importing.cleaning import Context, Rows, read_rows
 from salesplan.importing.mapping import (
     MAPPING_FILE,
@@ -95,6 +103,9 @@ def run(plan: Plan, options: ImportOptions) -> ImportResult:
         return result
     reps = [r.id for r in plan.org.reps]
     done = outcome(frame, scale, ctx, reps, reference, plan.currency_exponent)
+    check_totals(done, frame, all_rows, ctx, reference)  # only on rows without errors
+    if result.findings.errors:
+        return result
     _history_given_inline(plan, result)
     state = read_state(plan)
     changes = [
