@@ -4,18 +4,25 @@ cost of sales and the per-rep quota economics, on examples worked out by hand.""
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plans import materialise, plan_specs
 from salesplan import load_plan
 from salesplan.allocate import Allocation, NodeQuota
-from salesplan.capacity import capacity_report
+from salesplan.capacity import capacity_report, plan_capacity
+from salesplan.render import capacity as view
+from salesplan.render.json import chunks
 from salesplan.scaffold import scaffold
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def D(*values: str | int) -> tuple[Decimal, ...]:
@@ -234,8 +241,12 @@ def test_attrition_applies_to_reps_on_board_at_the_start(write_tree) -> None:
         assert amount == formula
     assert reps["old"].periods == retained
     assert reps["old"].capacity == Decimal("1065571.82")
-    # on board on the first day of the year: retention applies too
-    assert reps["first-day"].periods == retained
+    # on board on the first day of the year: retention applies too. The same figures as
+    # `old`, the same year; a month may differ by a cent, as the months of all reps are
+    # carved so that each adds up to the month's total
+    assert reps["first-day"].capacity == reps["old"].capacity
+    cent = Decimal("0.01")
+    assert all(abs(a - b) <= cent for a, b in zip(reps["first-day"].periods, retained))
     # joined after the start of the year: no attrition applied; the first month counts
     # pro rata by days (January 15-31: 17/31 of 100,000 = 54,838.71)
     assert reps["mid-january"].periods == D("54838.71", *[100_000] * 11)
@@ -487,3 +498,97 @@ def test_reps_alike_share_one_computation(acme, employments, ramp) -> None:
         assert shared.months(rep) == sum(monthly)
         assert shared.on_board(rep) == calendar.on_board(start, end)
         assert shared.year_fraction(rep) == fraction_of_year(calendar.on_board(start, end))
+
+
+# ---- every table adds up (docs/design.md, "Capacity", "Exact until shown")
+
+# Two reps who join mid-year: a on 2027-05-03 (7.935484 months), b on 2027-06-14 (6.566667).
+# Rounded one by one, their OTE (pro rata) made 132,258.06 + 109,444.44 = 241,702.50 against a
+# total of 241,702.51, and a's quota capacity (396,774.19) differed from its expected bookings
+# (396,774.20), the same exact figure with attainment 1 and no attrition.
+MID_YEAR = {
+    "salesplan.yaml": """
+        salesplan: 1
+        name: OTE
+        currency: USD
+        fiscal_year: {start: 2027-01-01}
+        target: 1000000
+        levels: [{name: rep, split: even}]
+        capacity: {full_quota: 600000}
+        budget: {max_cost_of_sales: 0.2}
+    """,
+    "org.yaml": """
+        reps:
+          - {id: a, start: 2027-05-03, ote: {base: 100000, variable: 100000}}
+          - {id: b, start: 2027-06-14, ote: {base: 100000, variable: 100000}}
+    """,
+}
+
+
+def test_rep_figures_add_up_to_the_totals(write_tree, cli) -> None:
+    folder = write_tree(MID_YEAR)
+    doc = json.loads(cli("capacity", folder, "--format", "json").stdout)
+    a, b = doc["reps"]
+    # exact: a 132,258.0645..., b 109,444.4444...; total 241,702.5089... -> 241,702.51, and
+    # the cent left after the floors goes to a's larger remainder
+    assert (a["ote"], b["ote"], doc["total_ote"]) == ("132258.07", "109444.44", "241702.51")
+    # quota capacity and expected bookings: one exact figure, shown the same
+    assert a["quota_capacity"] == a["capacity"] == "396774.20"
+    assert b["quota_capacity"] == b["capacity"] == "328333.33"
+    assert doc["total_quota_capacity"] == doc["total_capacity"] == "725107.53"
+    # the cost of sales warning names the same total OTE
+    checked = cli("check", folder, "--strict")
+    assert "SP504 cost of sales is 24.2% (OTE 241702.51 over the target" in checked.stdout
+    shown = cli("capacity", folder, "--format", "csv", "--table", "reps").stdout.splitlines()
+    assert [row.split(",")[4:8] for row in shown[1:]] == [
+        ["396774.20", "396774.20", "547193.59", "132258.07"],
+        ["328333.33", "328333.33", "452806.41", "109444.44"],
+    ]
+
+
+def test_rep_periods_add_up_to_the_periods(example, cli) -> None:
+    # the example's Q1 was 2,803,507.56, its reps' Q1 2,803,507.55
+    doc = json.loads(cli("capacity", example, "--format", "json").stdout)
+    columns = [sum(Decimal(r["periods"][i]) for r in doc["reps"]) for i in range(4)]
+    assert [str(c) for c in columns] == doc["capacity"]
+    assert doc["capacity"][0] == "2803507.56"
+    assert all(sum(map(Decimal, r["periods"])) == Decimal(r["capacity"]) for r in doc["reps"])
+
+
+@PROPERTY
+@given(plan_specs())
+def test_capacity_tables_add_up_on_random_plans(spec) -> None:
+    """The JSON's per-rep periods add up to the periods and to each rep; the reps to the
+    totals."""
+    with tempfile.TemporaryDirectory() as folder:
+        plan = clean_plan(materialise(spec.files(), folder))
+    report = capacity_report(plan, plan.allocation)
+    e = plan.currency_exponent
+    doc = json.loads("".join(chunks(view.document(report, e))))
+    reps = doc["reps"]
+
+    def total(key: str) -> Decimal:
+        return sum((Decimal(r[key]) for r in reps), Decimal(0))
+
+    width = len(doc["periods"])
+    columns = [sum((Decimal(r["periods"][i]) for r in reps), Decimal(0)) for i in range(width)]
+    assert columns == [Decimal(c) for c in doc["capacity"]]
+    assert sum(columns) == Decimal(doc["total_capacity"])
+    for rep in reps:
+        assert sum(map(Decimal, rep["periods"])) == Decimal(rep["capacity"])
+        assert all(Decimal(p) >= 0 for p in rep["periods"])
+    assert total("capacity") == Decimal(doc["total_capacity"])
+    assert total("quota_capacity") == Decimal(doc["total_quota_capacity"])
+    assert total("ote") == Decimal(doc["total_ote"])
+    if plan.settings.capacity.attainment == 1 and plan.settings.capacity.attrition == 0:
+        assert all(r["quota_capacity"] == r["capacity"] for r in reps)
+    # each figure is its exact share of the rounded total, rounded down or up
+    exact = {r.id: plan_capacity(plan).figures(r).periods for r in plan.org.reps}
+    grand = sum(Fraction(v) for r in report.reps for v in exact[r.id])
+    unit = Decimal(1).scaleb(-e)
+    for rep in reps:
+        for shown, figure in zip(rep["periods"], exact[rep["id"]]):
+            share = Fraction(figure) * Fraction(report.total_capacity) / grand if grand else 0
+            assert abs(Fraction(Decimal(shown)) - share) < Fraction(unit)
+            if not figure:
+                assert Decimal(shown) == 0

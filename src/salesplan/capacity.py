@@ -10,9 +10,10 @@ Words, the same everywhere:
 
 Figures are exact until shown: computed at 60 significant digits (a decimal with fewer
 digits, such as every amount, ratio and whole-month product, is exact; a third of a month
-is off by 10^-55 of itself, far from any rounding tie), the annual total is rounded once to
-the minor unit, and the period totals and the per-rep totals are each split from it by
-largest remainder, so every table adds up; hires needed and cost of sales use the exact
+is off by 10^-55 of itself, far from any rounding tie). Each annual total (expected
+bookings, quota capacity, OTE) is rounded once to the minor unit, and the figures per
+period, per rep and per rep and period are carved from it (carving.py), so every table adds
+up and equal exact figures show the same; hires needed and cost of sales use the exact
 figures.
 """
 
@@ -25,8 +26,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal, localconte
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
+from salesplan.carving import carve, carve_table, exact_sum
 from salesplan.fiscal import MONTHS, ZERO, productivity
-from salesplan.money import split_scaled
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
@@ -54,11 +55,11 @@ class RepCapacity(NamedTuple):
     profile: str | None
     months_on_board: Decimal  # Σ time on board over the fiscal months (12 for a full year)
     productive_months: Decimal  # Σ productivity (ramp x time on board)
-    capacity: Decimal  # expected bookings in the year (a share of the rounded total)
-    quota_capacity: Decimal  # the quota the rep can carry, to the minor unit
+    capacity: Decimal  # expected bookings in the year (carved from the rounded total)
+    quota_capacity: Decimal  # the quota the rep can carry (carved from the rounded total)
     periods: tuple[Decimal, ...]  # expected bookings per period, summing to `capacity`
-    ote: Decimal  # OTE x fraction of the year on board
-    variable: Decimal  # variable x fraction of the year on board
+    ote: Decimal  # OTE x fraction of the year on board (carved from the rounded total)
+    variable: Decimal  # variable x fraction of the year on board, to the minor unit
     quota: Decimal | None
     commission_rate: Decimal | None  # variable / quota
     quota_to_ote: Decimal | None  # quota / OTE
@@ -107,12 +108,11 @@ class CapacityReport:
 
 
 class _Figures(NamedTuple):
-    periods: list[Decimal]  # expected bookings per period
-    total: Decimal
-    scaled: list[int]  # the periods as whole-number weights, for splitting shown totals
+    periods: list[Decimal]  # expected bookings per period, in twelfths
+    quota_capacity: Decimal  # the sum of its periods, in twelfths, exact: with attainment 1
+    # and no attrition, to the last digit that of `periods` (so both show the same)
     months_on_board: Decimal
     productive_months: Decimal
-    shown: dict[Decimal, tuple[Decimal, ...]]  # a shown total -> its periods
 
 
 class _Capacity:
@@ -198,15 +198,17 @@ class _Capacity:
         key = (*self.productivity.key(rep), rep.profile, on_board)
         found = self._figures.get(key)
         if found is None:
+            calendar = self.plan.calendar
             with localcontext(EXACT):
-                periods = self.plan.calendar.per_period(self.expected(rep))
+                # quota capacity per month: bookings at attainment 1, without retention
+                quota = self.bookings(
+                    self.productivity.monthly(rep), self.full_quota(rep), ONE, False
+                )
                 found = self._figures[key] = _Figures(
-                    periods,
-                    sum(periods, ZERO),
-                    _whole(periods),
+                    calendar.per_period(self.expected(rep)),
+                    exact_sum(calendar.per_period(quota)),
                     exact(self.productivity.year_fraction(rep) * MONTHS),
                     exact(self.productivity.months(rep)),
-                    {},
                 )
         return found
 
@@ -236,10 +238,9 @@ def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
     known: tuple[Decimal, Decimal | None] | None = plan.__dict__.get("_cost_of_sales")
     if known is None:
         engine = plan_capacity(plan)
-        with localcontext(EXACT):
-            total = sum((engine.ote(r)[0] for r in _reps(plan)), ZERO)
-            target = plan.settings.target
-            known = (total, total / target if target else None)
+        total = exact_sum([engine.ote(r)[0] for r in _reps(plan)])
+        target = plan.settings.target
+        known = (total, EXACT.divide(total, target) if target else None)
         plan.__dict__["_cost_of_sales"] = known
     return known
 
@@ -267,24 +268,6 @@ def quota_capacities(plan: Plan) -> dict[str, Decimal]:
     }
 
 
-def _whole(parts: Sequence[Decimal]) -> list[int]:
-    """Decimals as whole-number weights, scaled by one power of ten (exact)."""
-    shift = max(-int(p.as_tuple().exponent) for p in parts)
-    return [int(p.scaleb(shift, EXACT)) for p in parts]
-
-
-def shown_split(
-    total: Decimal, parts: Sequence[Decimal], keys: Sequence[str], quantum: Decimal
-) -> tuple[Decimal, list[Decimal]]:
-    """`total` (in twelfths) rounded once (half-even) to `quantum`, split over `parts` by
-    largest remainder: shown figures that add up."""
-    units = int(EXACT.divide(total, quantum * MONTHS).to_integral_value(ROUND_HALF_EVEN))
-    if not parts:
-        return units * quantum, []
-    counts = split_scaled(units, _whole(parts), keys)
-    return units * quantum, [c * quantum for c in counts]
-
-
 def capacity_report(
     plan: Plan,
     allocation: Allocation | None = None,
@@ -296,18 +279,18 @@ def capacity_report(
     quantum = Decimal(1).scaleb(-plan.currency_exponent)
     quotas = allocation.totals() if allocation else {}
     reps = _reps(plan)
-    width = len(plan.periods)
+    ids = [r.id for r in reps]
     figures = [engine.figures(r) for r in reps]
-    rep_totals = [f.total for f in figures]
-    with localcontext(EXACT):
-        period_exact = [sum((f.periods[i] for f in figures), ZERO) for i in range(width)]
-        total = sum(rep_totals, ZERO)  # in twelfths, like every figure of the engine
-        total_quota = sum((engine.quota_capacity(r) for r in reps), ZERO)
-    shown_total, shown_periods = shown_split(total, period_exact, plan.periods, quantum)
-    _, shown_reps = shown_split(total, rep_totals, [r.id for r in reps], quantum)
+    # in twelfths, like every figure of the engine
+    bookings = carve_table([f.periods for f in figures], ids, plan.periods, quantum, MONTHS)
+    total = bookings.exact_total
+    total_quota, quota_capacity = carve([f.quota_capacity for f in figures], ids, quantum, MONTHS)
+    pay = [engine.ote(r) for r in reps]  # (OTE, variable), exact
+    total_ote, ote = carve([p[0] for p in pay], ids, quantum)
+    shown = zip(bookings.rows, bookings.cells, quota_capacity, ote)
     rows = [
-        _rep_row(plan, engine, rep, shown, figure, quotas.get(rep.id), quantum)
-        for rep, shown, figure in zip(reps, shown_reps, figures)
+        _rep_row(engine, rep, figure, quotas.get(rep.id), exact_pay, _Shown(*carved), quantum)
+        for rep, figure, exact_pay, carved in zip(reps, figures, pay, shown)
     ]
     target = _phased_target(plan, allocation)
     total_target = sum(target, ZERO)
@@ -319,12 +302,12 @@ def capacity_report(
         plan.settings.currency,
         plan.periods,
         tuple(target),
-        tuple(shown_periods),
+        tuple(bookings.columns),
         total_target,
-        shown_total,
-        total_target - shown_total,
+        bookings.total,
+        total_target - bookings.total,
         EXACT.divide(total, total_target * MONTHS) if total_target else None,
-        cost[0].quantize(quantum),
+        total_ote,
         cost[1],
         plan.settings.budget.max_cost_of_sales,
         start,
@@ -332,7 +315,7 @@ def capacity_report(
         _hires(gap, hire),
         tuple(rows),
         quota_source,
-        _money(total_quota, quantum),
+        total_quota,
         tuple(
             ProfileGap(name, _money(EXACT.divide(h, MONTHS), quantum), _hires(gap, h))
             for name in plan.settings.capacity.profiles
@@ -357,21 +340,26 @@ def _hires(gap: Decimal, hire: Decimal) -> int | None:
     return count
 
 
+class _Shown(NamedTuple):
+    """A rep's figures as shown: carved from the totals."""
+
+    bookings: Decimal
+    periods: tuple[Decimal, ...]
+    quota_capacity: Decimal
+    ote: Decimal
+
+
 def _rep_row(
-    plan: Plan,
     engine: _Capacity,
     rep: Rep,
-    shown: Decimal,
     figures: _Figures,
     quota: Decimal | None,
+    pay: tuple[Decimal, Decimal],
+    shown: _Shown,
     quantum: Decimal,
 ) -> RepCapacity:
-    quota_capacity = engine.quota_capacity(rep)
-    ote, variable = engine.ote(rep)
-    shown_periods = figures.shown.get(shown)
-    if shown_periods is None:
-        counts = split_scaled(int(shown / quantum), figures.scaled, plan.periods)
-        shown_periods = figures.shown[shown] = tuple([c * quantum for c in counts])
+    exact_quota_capacity = engine.quota_capacity(rep)
+    exact_ote, exact_variable = pay
     has_full = engine.productivity.full_quota(rep) is not None
     return RepCapacity(
         rep.id,
@@ -380,15 +368,15 @@ def _rep_row(
         rep.profile,
         figures.months_on_board,
         figures.productive_months,
-        shown,
-        _money(quota_capacity, quantum),
-        shown_periods,
-        _money(ote, quantum),
-        _money(variable, quantum),
+        shown.bookings,
+        shown.quota_capacity,
+        shown.periods,
+        shown.ote,
+        _money(exact_variable, quantum),
         quota,
-        EXACT.divide(variable, quota) if quota else None,
-        EXACT.divide(quota, ote) if quota is not None and ote else None,
-        has_full and quota is not None and quota > quota_capacity,
+        EXACT.divide(exact_variable, quota) if quota else None,
+        EXACT.divide(quota, exact_ote) if quota is not None and exact_ote else None,
+        has_full and quota is not None and quota > exact_quota_capacity,
     )
 
 
