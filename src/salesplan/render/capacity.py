@@ -9,12 +9,15 @@ from salesplan.capacity import CapacityReport
 from salesplan.money import AmountTexts
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
-from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable
+from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, carved
 
 TABLES = ("periods", "reps")  # the names of its tables, for `--table NAME`
 
 
 def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -> list[ResultTable]:
+    """The periods and the reps; with `decimals` (for people), the amounts carved again at
+    those decimals, so that the periods add up to the year and the reps to the totals of
+    the notes."""
     periods = ResultTable(
         f"Expected bookings vs target ({report.currency})",
         [
@@ -27,22 +30,26 @@ def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -
         name="periods",
         decimals=decimals,
     )
-    for label, target, capacity in zip(report.periods, report.target, report.capacity):
+    shown = carved(report.capacity, report.periods, decimals)
+    for label, target, capacity, booked in zip(
+        report.periods, report.target, report.capacity, shown
+    ):
         periods.add(
             [
                 label,
                 Money(target, exponent),
-                Money(capacity, exponent),
-                Money(target - capacity, exponent),
+                Money(booked, exponent),
+                Money(target - booked, exponent),
                 Ratio(capacity / target if target else None, "coverage"),
             ]
         )
+    year = sum(shown, Decimal(0))  # the total, rounded once
     periods.add(
         [
             "year",
             Money(report.total_target, exponent),
-            Money(report.total_capacity, exponent),
-            Money(report.gap, exponent),
+            Money(year, exponent),
+            Money(report.total_target - year, exponent),
             Ratio(report.coverage, "coverage"),
         ],
         strong=True,
@@ -66,17 +73,21 @@ def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -
         name="reps",
         decimals=decimals,
     )
-    for rep in report.reps:
+    ids = [rep.id for rep in report.reps]
+    quota_capacity = carved([rep.quota_capacity for rep in report.reps], ids, decimals)
+    bookings = carved([rep.capacity for rep in report.reps], ids, decimals)
+    ote = carved([rep.ote for rep in report.reps], ids, decimals)
+    for rep, carryable, booked, pay in zip(report.reps, quota_capacity, bookings, ote):
         reps.add(
             [
                 rep.id,
                 rep.parent or "",
                 rep.status,
                 _months(rep.months_on_board),
-                Money(rep.quota_capacity, exponent),
-                Money(rep.capacity, exponent),
+                Money(carryable, exponent),
+                Money(booked, exponent),
                 Money(rep.quota, exponent) if rep.quota is not None else None,
-                Money(rep.ote, exponent),
+                Money(pay, exponent),
                 Ratio(rep.commission_rate),
                 Ratio(rep.quota_to_ote, "plain"),
                 "over capacity" if rep.over_capacity else "",
@@ -179,5 +190,7 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
 def render(
     report: CapacityReport, fmt: Format, exponent: int, decimals: int, table: str | None
 ) -> None:
-    """Write a capacity report to stdout in `fmt` (`table`: only that one)."""
-    emit(fmt, lambda: tables(report, exponent, decimals), lambda: document(report, exponent), table)
+    """Write a capacity report to stdout in `fmt` (`table`: only that one); CSV has the
+    exact amounts, people's formats those of `decimals`."""
+    shown = None if fmt is Format.csv else decimals
+    emit(fmt, lambda: tables(report, exponent, shown), lambda: document(report, exponent), table)

@@ -8,9 +8,12 @@ how a ratio looks: a percent with one decimal (`percent`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
+
+from salesplan.money import round_to_unit, split_amount
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -70,6 +73,24 @@ def display_decimals(plan: Plan) -> int:
     unit = plan.unit.normalize().as_tuple().exponent
     assert isinstance(unit, int)
     return min(plan.currency_exponent, max(0, -unit))
+
+
+def carved(values: Sequence[Decimal], keys: Sequence[str], decimals: int | None) -> list[Decimal]:
+    """Amounts that add up, as people see them with `decimals`: their total rounded once
+    (half-even) and each carved from it by largest remainder (docs/design.md, "Money and
+    rounding"), so the shown amounts add up to the shown total, where amounts rounded one by
+    one would not (12,139,524 shown as 3,602,219 + 3,219,102 + ...). The amounts as they are
+    when `decimals` is None; amounts of both signs are rounded one by one."""
+    if decimals is None:
+        return list(values)
+    unit = Decimal(1).scaleb(-decimals)
+    if all(v >= 0 for v in values):
+        return split_amount(sum(values, Decimal(0)), values, keys, unit)
+    if all(v <= 0 for v in values):
+        return [
+            -p for p in split_amount(-sum(values, Decimal(0)), [-v for v in values], keys, unit)
+        ]
+    return [round_to_unit(v, unit) for v in values]
 
 
 def quantized(money: Money, decimals: int | None = None) -> Decimal:
