@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from salesplan.cli import app
 from salesplan.loading import load_plan
+from salesplan.money import split_amount
 from salesplan.render.periods import labels
 from salesplan.render.table import carved, display_decimals
 
@@ -75,14 +76,40 @@ def reconcile_amounts(doc: dict[str, Any], headers: list[str], decimals: int) ->
         yield "proposal", node["total"]
 
 
+def shown_periods(values: list[str], labels: list[str], decimals: int) -> list[Decimal]:
+    """A column of the phasing as shown: the periods carved from the year; in a monthly
+    plan the quarters from the year, then the months from their quarter (and the quarters
+    shown too)."""
+    if len(values) != 12:
+        return shown_column(values, labels, decimals)
+    unit = Decimal(1).scaleb(-decimals)
+    months = [[Decimal(v) for v in values[i : i + 3]] for i in range(0, 12, 3)]
+    year = sum(map(Decimal, values), Decimal(0))
+    quarters = split_amount(
+        year, [sum(m, Decimal(0)) for m in months], ["Q1", "Q2", "Q3", "Q4"], unit
+    )
+    shown = list(quarters)
+    for q, (total, amounts) in enumerate(zip(quarters, months)):
+        shown += split_amount(total, amounts, labels[3 * q : 3 * q + 3], unit)
+    return shown
+
+
 def report_amounts(doc: dict[str, Any], headers: list[str], decimals: int) -> Amounts:
-    for row in doc["phasing"]:
-        for key in ("target", "capacity", "forecast", "gap"):
-            yield key, row[key]
+    periods = doc["phasing"][:-1]
+    labels = [row["period"] for row in periods]
+    for key in ("target", "capacity", "forecast"):
+        yield from ((key, v) for v in shown_periods([r[key] for r in periods], labels, decimals))
     for level in doc["levels"][:-1]:  # the reps' table is clipped to its first rows
-        for row in [*level["nodes"], level["total"]]:
-            for key in ("quota", "forecast", "gap", "capacity"):
-                yield key, row[key]
+        ids = [row["id"] for row in level["nodes"]]
+        shown = {
+            key: shown_column([row[key] for row in level["nodes"]], ids, decimals)
+            for key in ("quota", "forecast", "capacity")
+        }
+        for key, column in shown.items():
+            yield from ((key, v) for v in column)
+        yield from (("gap", q - f) for q, f in zip(shown["quota"], shown["forecast"]))
+        for key in ("quota", "forecast", "gap", "capacity"):
+            yield key, level["total"][key]
 
 
 COMMANDS: dict[str, Callable[[dict[str, Any], list[str], int], Amounts]] = {

@@ -19,11 +19,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from plans import materialise, plan_specs
 from salesplan import load_plan
 from salesplan.render import html, report_text, xlsx
 from salesplan.render.output import Format as ReportFormat
+from salesplan.render.report import tables
 from salesplan.render.report_file import choose_format
+from salesplan.render.table import Money, ResultTable, quantized
 from salesplan.report import Report, build_report
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -520,3 +524,84 @@ def test_xlsx_monthly_subtotals_are_formulas_over_their_months(write_tree, tmp_p
     months = [values[f"B{r}"].value for r in (2, 3, 4)]
     assert values["B5"].value == sum(months)
     assert formulas.auto_filter.ref is None  # subtotals between the rows: no sorting
+
+
+# ---- every table adds up as shown (docs/design.md, "Money and rounding")
+
+
+def assert_totals_add_up(table: ResultTable) -> None:
+    """Each total row shows, amount by amount, the sum of the amounts shown above it: those
+    since the previous total (a quarter's months), else every plain row (the year)."""
+    for r, strong in enumerate(table.strong):
+        if not strong:
+            continue
+        plain = [i for i in range(r) if not table.strong[i]]
+        members = [i for i in plain if not any(table.strong[i + 1 : r])] or plain
+        for c, cell in enumerate(table.rows[r]):
+            if not isinstance(cell, Money):
+                continue
+            above = [table.rows[i][c] for i in members]
+            shown = sum((quantized(a, table.decimals) for a in above if isinstance(a, Money)), D(0))
+            where = (table.title, table.rows[r][0], table.columns[c].header)
+            assert shown == quantized(cell, table.decimals), where
+
+
+def markdown_table(text: str, title: str) -> dict[str, list[str]]:
+    lines = text.split(f"## {title}\n", 1)[1].strip().split("\n\n", 1)[0].splitlines()[2:]
+    return {row[0].strip("* "): row[1:] for row in (line.strip("|").split(" | ") for line in lines)}
+
+
+def test_report_totals_add_up_as_shown(example, cli, tmp_path) -> None:
+    # `rounding: 1000`, no decimals: the teams' expected bookings, each rounded, made
+    # 3,602,219 + 3,219,102 + 2,419,102 + 2,899,102 = 12,139,525 against 12,139,524
+    markdown = cli("report", example, "--format", "markdown").stdout
+    teams = markdown_table(markdown, "By team")
+    expected = {k: int(v[-3].replace(",", "")) for k, v in teams.items()}
+    assert expected.pop("total") == sum(expected.values()) == 12_139_524
+    assert expected["emea-com"] == 2_419_101
+    reps = markdown_table(markdown, "By rep")
+    expected = {k: int(v[-1].replace(",", "")) for k, v in reps.items()}
+    assert expected.pop("total") == sum(expected.values()) == 12_139_524
+    page = parse(cli("report", example, "--format", "html").stdout)
+    for title in ("By region", "By team", "By rep", "Phasing per period"):
+        rows = page.rows(title)
+        total = rows.pop("year" if title.startswith("Phasing") else "total")
+        for column, value in enumerate(total):
+            if value and value[-1].isdigit() and "%" not in value:
+                assert sum(number(r[column]) for r in rows.values()) == number(value), title
+    text = report_text.as_text(report_of(example))
+    assert "2,419,101" in text and "2,419,102" not in text
+    report = report_of(example)
+    for table in [*tables(report), *tables(report, exact=True)]:
+        assert_totals_add_up(table)
+    # the XLSX keeps the exact amounts, whose totals add up as they are
+    target = tmp_path / "report.xlsx"
+    assert cli("report", example, "-o", target).exit_code == 0
+    sheet = openpyxl.load_workbook(target, data_only=True)["By team"]
+    column = [c.value for c in sheet[1]].index("expected")
+    rows = {row[0].value: D(str(row[column].value)) for row in data_rows(sheet)}
+    assert rows.pop("total") == sum(rows.values()) == D("12139523.94")
+
+
+def test_forecasts_in_cents_add_up_in_whole_thousands(example, cli) -> None:
+    # forecasts of x.40: rounded one by one, every row loses .40 and the total does not
+    for rep in ("ana", "ben", "carla", "erin", "felix", "giulia"):
+        path = example / "submissions" / f"{rep}.yaml"
+        path.write_text(path.read_text().replace("_000,", "_000.40,", 1))
+    report = report_of(example)
+    assert report.summary.forecast == D("11230002.40")
+    for table in tables(report):
+        assert_totals_add_up(table)
+    markdown = cli("report", example, "--format", "markdown").stdout
+    reps = markdown_table(markdown, "By rep")
+    forecast = {k: int(v[4].replace(",", "")) for k, v in reps.items()}
+    assert forecast.pop("total") == sum(forecast.values()) == 11_230_002
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan_specs())
+def test_report_tables_add_up_on_random_plans(spec) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        report = report_of(materialise(spec.files(), folder))
+    for table in [*tables(report), *tables(report, exact=True)]:
+        assert_totals_add_up(table)

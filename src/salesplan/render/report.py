@@ -4,10 +4,12 @@ document is in report_json; the choice of format and destination in report_file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from salesplan.fiscal import ZERO
 from salesplan.render import reconcile as reconcile_view
+from salesplan.render.report_shown import blanks_carved, shown_level, shown_phasing, total_of
 from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, ResultTable, percent
 
 if TYPE_CHECKING:
@@ -20,8 +22,14 @@ MISSING_LISTED = 10  # rep ids named in the summary; the rest are counted
 
 
 def money(report: Report, exact: bool) -> Callable[[Any], Money | None]:
-    exponent = report.exponent if exact else report.display_exponent
+    exponent = decimals(report, exact)
     return lambda value: None if value is None else Money(value, exponent)
+
+
+def decimals(report: Report, exact: bool) -> int:
+    """The decimals amounts are shown with: the currency's when `exact` (XLSX), else
+    those people see."""
+    return report.exponent if exact else report.display_exponent
 
 
 def summary_lines(report: Report, exact: bool = False) -> list[tuple[str, Cell, str]]:
@@ -187,9 +195,10 @@ def level_table(report: Report, index: int, exact: bool = False) -> ResultTable:
         out += [] if is_rep else [row.active, row.planned]
         return out
 
-    for row in level.rows:
+    rows, total = shown_level(level, decimals(report, exact))
+    for row in rows:
         table.add(cells(row))
-    table.add(cells(level.total), strong=True)
+    table.add(cells(total), strong=True)
     if is_rep:
         table.notes.append(
             f"Headcount: {level.total.active} active, {level.total.planned} planned. "
@@ -235,17 +244,21 @@ def territory_table(report: Report, exact: bool = False) -> ResultTable:
     columns += [Column("owner quota", True), Column("quota/potential", True), Column("flag")]
     table = ResultTable("Territories", columns)
     flags = {"open": "open", "unknown": "unknown owner", "planned": "planned hire"}
-    for t in report.territories or ():
+    territories = report.territories or ()
+    ids, places = [t.id for t in territories], decimals(report, exact)
+    potentials = blanks_carved([t.potential for t in territories], ids, places)
+    histories = blanks_carved([t.history for t in territories], ids, places)
+    for t, potential, past in zip(territories, potentials, histories):
         cells: list[Cell] = [t.id]
         cells += [t.name or ""]
-        cells += [t.owner or "", t.segment or "", m(t.potential)]
-        cells += [m(t.history)] if history else []
+        cells += [t.owner or "", t.segment or "", m(potential)]
+        cells += [m(past)] if history else []
         cells += [m(t.owner_quota), Ratio(t.quota_share), flags.get(t.owner_status, "")]
         table.add(cells)
     if totals is not None:
         total: list[Cell] = ["total"]
         total += [f"{totals.count} territories"]
-        total += ["", "", m(totals.potential)] + ([m(totals.history)] if history else [])
+        total += ["", "", m(total_of(potentials))] + ([m(total_of(histories))] if history else [])
         total += [None, None, f"{totals.open} open" if totals.open else ""]
         table.add(total, strong=True)
         if totals.open:
@@ -275,7 +288,7 @@ def phasing_table(report: Report, exact: bool = False) -> ResultTable:
             Column("coverage", True),
         ],
     )
-    for row, strong in phasing_rows(report):
+    for row, strong in phasing_rows(report, decimals(report, exact)):
         table.add(
             [
                 row.label,
@@ -295,21 +308,27 @@ def phasing_table(report: Report, exact: bool = False) -> ResultTable:
     return table
 
 
-def phasing_rows(report: Report) -> list[tuple[PeriodRow, bool]]:
+def phasing_rows(report: Report, places: int | None = None) -> list[tuple[PeriodRow, bool]]:
     """The periods with people's labels (`Feb-27`), a subtotal after each quarter of a
-    monthly plan, and the year."""
-    from dataclasses import replace
-
+    monthly plan, and the year; with `places`, as shown with those decimals."""
     from salesplan.render.periods import label
     from salesplan.report import period_total
 
+    exact = report.phasing
+    shown = exact if places is None else tuple(shown_phasing(report, places))
+
+    def total(name: str, start: int, end: int) -> PeriodRow:
+        """The periods start..end added up, with the coverage of the exact figures."""
+        coverage = period_total(name, exact[start:end]).coverage
+        return replace(period_total(name, shown[start:end]), coverage=coverage)
+
     rows: list[tuple[PeriodRow, bool]] = []
     monthly = report.calendar.kind == "month"
-    for i, row in enumerate(report.phasing):
+    for i, row in enumerate(shown):
         rows.append((replace(row, label=label(report.calendar, i)), False))
         if monthly and i % 3 == 2:
-            rows.append((period_total(f"Q{i // 3 + 1}", report.phasing[i - 2 : i + 1]), True))
-    return [*rows, (report.year, True)]
+            rows.append((total(f"Q{i // 3 + 1}", i - 2, i + 1), True))
+    return [*rows, (total("year", 0, len(shown)), True)]
 
 
 def hybrid_table(report: Report, exact: bool = False) -> ResultTable:
