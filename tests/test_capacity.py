@@ -11,6 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -630,3 +631,14 @@ def test_capacity_tables_add_up_on_random_plans(spec) -> None:
     assert sum(column(reps_table, 4)) == report.total_quota_capacity.quantize(places)
     assert sum(column(reps_table, 5)) == report.total_capacity.quantize(places)
     assert sum(column(reps_table, 7)) == report.total_ote.quantize(places)
+
+
+def test_capacity_does_not_depend_on_the_order_of_the_reps(example, cli) -> None:
+    """Reps come in the tree's order (by team, siblings by id), as allocate's nodes do: the
+    order of org.yaml's entries changes no byte of the output."""
+    before = cli("capacity", example, "--format", "json").stdout
+    org = example / "org.yaml"
+    data = yaml.safe_load(org.read_text())
+    data["reps"].reverse()
+    org.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert cli("capacity", example, "--format", "json").stdout == before

@@ -228,8 +228,9 @@ def plan_capacity(plan: Plan) -> _Capacity:
 
 
 def _reps(plan: Plan) -> list[Rep]:
-    tree = plan.tree
-    return [r for r in plan.org.reps if r.id in tree]
+    """The reps of the tree in its order (by team, siblings by id), whatever the files' order."""
+    reps = plan.reps_by_id
+    return [reps[node.id] for node in plan.tree.top_down() if node.is_rep]
 
 
 def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
