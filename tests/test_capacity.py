@@ -127,9 +127,12 @@ def test_worked_capacity_example(write_tree) -> None:
     # Quotas: an even split of 5,000,000 prorated by the fraction of the year on board,
     # weights 1, 1, 1, 9/12, 6/12 (sum 4.25): t1, t2, h1 1,176,470.59; p1 882,352.94;
     # l1 588,235.29 (cents by largest remainder: they add up to 5,000,000.00).
-    assert [r.quota for r in report.reps] == [
-        *D("1176470.59", "1176470.59", "1176470.59", "882352.94", "588235.29")
-    ]
+    assert [(r.id, r.quota) for r in report.reps] == list(  # the tree's order: by id
+        zip(
+            ["h1", "l1", "p1", "t1", "t2"],
+            D("1176470.59", "588235.29", "882352.94", "1176470.59", "1176470.59"),
+        )
+    )
     # Commission rate = variable (pro rata) / quota; quota/OTE = quota / OTE (pro rata):
     #   t1 100,000 / 1,176,470.59 = 8.5%; p1 60,000 / 882,352.94 = 6.8%; l1 45,000 /
     #   588,235.29 = 7.65%: proration keeps the rates comparable.
@@ -283,7 +286,7 @@ def test_over_capacity_is_strictly_above(write_tree) -> None:
     nodes += [NodeQuota(k, "rep", "company", Decimal(v), D(v, 0, 0, 0)) for k, v in quotas.items()]
     allocation = Allocation("USD", plan.periods, Decimal("0.01"), nodes)
     report = capacity_report(plan, allocation)
-    assert [r.id for r in report.reps if r.over_capacity] == ["t2", "l1"]
+    assert [r.id for r in report.reps if r.over_capacity] == ["l1", "t2"]
     p1 = next(r for r in report.reps if r.id == "p1")
     assert (p1.quota, p1.commission_rate, p1.quota_to_ote) == (Decimal(0), None, Decimal(0))
 
@@ -322,8 +325,8 @@ def test_capacity_json_shape(write_tree, cli) -> None:
         "cost_of_sales": 0.154,
         "hires_needed": 2,
     }
-    rep = doc["reps"][0]
-    assert rep["id"] == "t1" and rep["capacity"] == "1200000.00" and rep["over_capacity"] is False
+    rep = next(r for r in doc["reps"] if r["id"] == "t1")
+    assert rep["capacity"] == "1200000.00" and rep["over_capacity"] is False
 
 
 def test_capacity_computes_its_quotas(write_tree, cli) -> None:
@@ -332,10 +335,12 @@ def test_capacity_computes_its_quotas(write_tree, cli) -> None:
     before = cli("capacity", folder, "--format", "json").stdout
     assert cli("allocate", folder, "--write").exit_code == 0
     assert cli("capacity", folder, "--format", "json").stdout == before
-    assert [r["quota"] for r in json.loads(before)["reps"]] == [
-        *["1176470.59"] * 3,
-        "882352.94",
-        "588235.29",
+    assert [(r["id"], r["quota"]) for r in json.loads(before)["reps"]] == [
+        ("h1", "1176470.59"),  # the tree's order: siblings by id
+        ("l1", "588235.29"),
+        ("p1", "882352.94"),
+        ("t1", "1176470.59"),
+        ("t2", "1176470.59"),
     ]
 
 
