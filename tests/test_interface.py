@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from decimal import Decimal
 
 import pytest
 from typer.testing import CliRunner
@@ -93,6 +95,32 @@ def test_period_and_level_ignore_case(example, cli) -> None:
     result = cli("rollup", example, "--period", "q2", "--level", "Region", "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["periods"] == ["Q2"]
+
+
+def test_a_month_goes_by_the_name_the_tables_show(example, cli) -> None:
+    """In a monthly plan, `--period` takes the label the tables show (`Feb-27`), the data's
+    (`M01`), or a quarter, which sums its three months."""
+    settings = example / "salesplan.yaml"
+    text = settings.read_text().replace("periods: quarter", "periods: month")
+    text = re.sub(
+        r"(?m)^seasonality:.*$", "seasonality: [6, 6, 8, 7, 8, 9, 8, 8, 10, 9, 10, 11]", text
+    )
+    settings.write_text(text)
+    shutil.rmtree(example / "submissions")  # forecast by quarter
+    shutil.rmtree(example / "scenarios")
+
+    def quotas(period: str) -> dict[str, str]:
+        result = cli("rollup", example, "--period", period, "--level", "region", "-f", "json")
+        assert result.exit_code == 0, result.stderr
+        doc = json.loads(result.stdout)
+        assert doc["periods"] == [period.capitalize() if "-" in period else period.upper()]
+        return {n["id"]: Decimal(n["quota"]["total"]) for n in doc["nodes"]}
+
+    assert quotas("feb-27") == quotas("M01")
+    months = [quotas(m) for m in ("Feb-27", "Mar-27", "Apr-27")]
+    assert quotas("q1") == {k: sum((m[k] for m in months), Decimal(0)) for k in months[0]}
+    result = cli("rollup", example, "--period", "Feb-72")
+    assert result.exit_code == 2 and "did you mean 'Feb-27'" in result.stderr
 
 
 def test_check_prints_its_summary_through_the_renderer(example, cli) -> None:

@@ -385,7 +385,8 @@ def capacity(
     quotas, source = current_quotas(loaded)
     report = capacity_report(loaded, quotas, parse_date(hire_start), source)
     fmt, e = Format(format or "text"), loaded.currency_exponent
-    view.render(report, fmt, e, display_decimals(loaded), checked_table(table, view.TABLES))
+    labels = [loaded.calendar.shown_label(i) for i in range(len(loaded.periods))]
+    view.render(report, fmt, e, display_decimals(loaded), checked_table(table, view.TABLES), labels)
 
 
 def checked_table(name: str | None, known: tuple[str, ...]) -> str | None:
@@ -419,7 +420,7 @@ def rollup(
     loaded = load_or_exit(plan, scenario)
     quotas, source = current_quotas(loaded)
     try:
-        result = select(roll_up(loaded, quotas), level, period)
+        result = select(roll_up(loaded, quotas), level, period, loaded.calendar.period_names)
     except ValueError as err:
         fail(str(err), 2)
     view.render(loaded, result, source, Format(format or "text"))

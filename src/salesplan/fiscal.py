@@ -40,6 +40,22 @@ class Calendar:
             return ("Q1", "Q2", "Q3", "Q4")
         return tuple(f"M{m:02d}" for m in range(1, MONTHS + 1))
 
+    def shown_label(self, index: int) -> str:
+        """How people see a period: `Q2`, or `Feb-27` for a month of a monthly plan."""
+        if self.kind == "quarter":
+            return self.labels[index]
+        return f"{self.month_start(index):%b-%y}"
+
+    @cached_property
+    def period_names(self) -> dict[str, tuple[int, ...]]:
+        """Every name a period is asked for by (`rollup --period`), to the periods it spans:
+        its label (`M01`), its shown label (`Feb-27`), and in a monthly plan each quarter."""
+        names: dict[str, tuple[int, ...]] = {label: (i,) for i, label in enumerate(self.labels)}
+        names.update({self.shown_label(i): (i,) for i in range(len(self.labels))})
+        if self.kind == "month":
+            names.update({f"Q{q + 1}": (3 * q, 3 * q + 1, 3 * q + 2) for q in range(4)})
+        return names
+
     @cached_property
     def end(self) -> date:
         """The first day after the fiscal year."""

@@ -139,7 +139,7 @@ class Plan:
         """Submissions rolled up against the quotas (`salesplan rollup`)."""
         from salesplan.rollup import rollup, select
 
-        return select(rollup(self, self.allocation), level, period)
+        return select(rollup(self, self.allocation), level, period, self.calendar.period_names)
 
     def reconcile(self) -> Reconciliation:
         """The hybrid proposal (`salesplan reconcile`)."""

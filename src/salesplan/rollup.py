@@ -8,7 +8,7 @@ Entries the checks reject (unknown rep or period, negative amount) are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -263,12 +263,18 @@ def _record(
     )
 
 
-def select(rollup: Rollup, level: str | None = None, period: str | None = None) -> Rollup:
+def select(
+    rollup: Rollup,
+    level: str | None = None,
+    period: str | None = None,
+    names: Mapping[str, tuple[int, ...]] | None = None,
+) -> Rollup:
     """The rollup restricted to one level and/or one period.
 
     With a period, each node shows that period only: its forecast, quota, gap and coverage
-    for the period (`periods` becomes that one label). Raises ValueError for a level or a
-    period the rollup does not have.
+    for the period (`periods` becomes that one name). `names` are the other names a period
+    goes by, each to the periods it spans (`Calendar.period_names`: `Feb-27`, and a quarter
+    of a monthly plan). Raises ValueError for a level or a period the rollup does not have.
     """
     nodes = rollup.nodes
     if level is not None:
@@ -280,23 +286,29 @@ def select(rollup: Rollup, level: str | None = None, period: str | None = None) 
         nodes = tuple(n for n in nodes if n.level == level)
     if period is None:
         return replace(rollup, nodes=nodes)
-    period = next((p for p in rollup.periods if p.lower() == period.lower()), period)
-    if period not in rollup.periods:
-        hint = (
-            did_you_mean(period, rollup.periods) or f"; the periods are {', '.join(rollup.periods)}"
-        )
+    choices = {**{p: (i,) for i, p in enumerate(rollup.periods)}, **(names or {})}
+    by_case = {name.lower(): name for name in choices}
+    name = by_case.get(period.lower())
+    if name is None:
+        shown = list(names or rollup.periods)
+        hint = did_you_mean(period, list(choices)) or f"; the periods are {', '.join(shown)}"
         raise ValueError(f"unknown period {period!r}{hint}")
-    i = rollup.periods.index(period)
-    return replace(rollup, periods=(period,), nodes=tuple(_one_period(n, i) for n in nodes))
+    members = choices[name]
+    return replace(rollup, periods=(name,), nodes=tuple(_some_periods(n, members) for n in nodes))
 
 
-def _one_period(node: RollupNode, i: int) -> RollupNode:
-    quota = node.quota_periods[i] if node.quota_periods is not None else None
+def _some_periods(node: RollupNode, members: tuple[int, ...]) -> RollupNode:
+    """The node over the periods `members` as one."""
+    quota = (
+        sum((node.quota_periods[i] for i in members), ZERO)
+        if node.quota_periods is not None
+        else None
+    )
     return _record(
         node.id,
         node.level,
         node.parent,
-        (node.forecast_periods[i],),
+        (sum((node.forecast_periods[i] for i in members), ZERO),),
         quota,
         (quota,) if quota is not None else None,
         node.missing,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,15 @@ from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable,
 TABLES = ("periods", "reps")  # the names of its tables, for `--table NAME`
 
 
-def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -> list[ResultTable]:
-    """The periods and the reps; with `decimals` (for people), the amounts carved again at
-    those decimals, so that the periods add up to the year and the reps to the totals of
-    the notes."""
+def tables(
+    report: CapacityReport,
+    exponent: int,
+    decimals: int | None = None,
+    labels: Sequence[str] | None = None,
+) -> list[ResultTable]:
+    """The periods (named by `labels`, as the other tables name them: `Feb-27`) and the
+    reps; with `decimals` (for people), the amounts carved again at those decimals, so that
+    the periods add up to the year and the reps to the totals of the notes."""
     periods = ResultTable(
         f"Expected bookings vs target ({report.currency})",
         [
@@ -32,7 +38,7 @@ def tables(report: CapacityReport, exponent: int, decimals: int | None = None) -
     )
     shown = carved(report.capacity, report.periods, decimals)
     for label, target, capacity, booked in zip(
-        report.periods, report.target, report.capacity, shown
+        labels or report.periods, report.target, report.capacity, shown
     ):
         periods.add(
             [
@@ -188,9 +194,20 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
 
 
 def render(
-    report: CapacityReport, fmt: Format, exponent: int, decimals: int, table: str | None
+    report: CapacityReport,
+    fmt: Format,
+    exponent: int,
+    decimals: int,
+    table: str | None,
+    labels: Sequence[str] | None = None,
 ) -> None:
     """Write a capacity report to stdout in `fmt` (`table`: only that one); CSV has the
-    exact amounts, people's formats those of `decimals`."""
+    exact amounts, people's formats those of `decimals`, and the periods' `labels`."""
     shown = None if fmt is Format.csv else decimals
-    emit(fmt, lambda: tables(report, exponent, shown), lambda: document(report, exponent), table)
+    named = None if fmt is Format.csv else labels
+    emit(
+        fmt,
+        lambda: tables(report, exponent, shown, named),
+        lambda: document(report, exponent),
+        table,
+    )

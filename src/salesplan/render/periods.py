@@ -23,9 +23,7 @@ class PeriodColumn:
 
 def label(calendar: Calendar, index: int) -> str:
     """`Q2` for a quarterly plan; `Feb-27` for the first month of a year starting in February."""
-    if calendar.kind == "quarter":
-        return calendar.labels[index]
-    return f"{calendar.month_start(index):%b-%y}"
+    return calendar.shown_label(index)
 
 
 def labels(calendar: Calendar) -> list[str]:
