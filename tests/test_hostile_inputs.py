@@ -872,3 +872,16 @@ def test_a_fiscal_year_starts_on_the_first_of_a_month(cli, write_tree, monkeypat
         "salesplan.yaml:4:22: SP203 a fiscal year starts on the first day of a month, "
         "e.g. 2027-02-01,",
     )
+
+
+def test_a_mistyped_owner_is_one_problem(example: Path, cli, monkeypatch) -> None:
+    """`owner: benn` is SP308 with its "did you mean 'ben'?", not also SP503 "ben owns no
+    territory", which fixing the typo fixes too. An owner like no rep leaves SP503."""
+    territories = example / "territories.yaml"
+    plain = territories.read_text()
+    territories.write_text(plain.replace("owner: ben\n", "owner: benn\n"))
+    codes = [line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines()]
+    assert "SP308" in codes and "SP503" not in codes
+    territories.write_text(plain.replace("owner: ben\n", "owner: zzzzzz\n"))
+    codes = [line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines()]
+    assert "SP308" in codes and "SP503" in codes

@@ -209,8 +209,17 @@ def capped(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest candidate to a misspelt name, else ``."""
+    return _hint(closest(name, candidates))
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to a misspelt name, if one is close enough."""
     close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return close[0] if close else None
+
+
+def _hint(close: str | None) -> str:
+    return f"; did you mean {close!r}?" if close is not None else ""
 
 
 class Suggestions:
@@ -226,15 +235,18 @@ class Suggestions:
         self._source = candidates
         self._candidates: list[str] | None = None
         self._near: dict[str, list[str]] | None = None
-        self._hints: dict[str, str] = {}
+        self._closest: dict[str, str | None] = {}
 
     def __call__(self, name: str) -> str:
-        hint = self._hints.get(name)
-        if hint is None:
-            if len(self._hints) >= self.NAMES:
-                return ""
-            hint = self._hints[name] = did_you_mean(name, self._narrowed(name))
-        return hint
+        return _hint(self.closest(name))
+
+    def closest(self, name: str) -> str | None:
+        """The candidate `name` most likely misspells (None past the first NAMES names)."""
+        if name not in self._closest:
+            if len(self._closest) >= self.NAMES:
+                return None
+            self._closest[name] = closest(name, self._narrowed(name))
+        return self._closest[name]
 
     def _narrowed(self, name: str) -> list[str]:
         if self._candidates is None:
