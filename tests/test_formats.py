@@ -366,3 +366,13 @@ def test_amount_texts_are_those_of_fmt_amount(amounts: list[Decimal], exponent: 
     expected = [fmt_amount(a if a else Decimal(0), exponent) for a in amounts]
     assert text.many(amounts) == expected
     assert [text(a) for a in reversed(amounts)] == expected[::-1]
+
+
+def test_csv_amounts_have_the_currency_decimals(example, cli) -> None:
+    """Every command's CSV writes amounts as the JSON does, with the currency's decimals
+    (allocate wrote 12800000 where the others write 12800000.00)."""
+    for command in ("allocate", "reconcile", "rollup"):
+        result = cli(command, example, "--format", "csv")
+        assert result.exit_code == 0, result.stderr
+        first = result.stdout.splitlines()[1].split(",")
+        assert "12800000.00" in first, (command, first)

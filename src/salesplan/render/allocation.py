@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from salesplan.allocate import Allocation, Explanation, effective_over_assignment
 from salesplan.money import AmountTexts
-from salesplan.quotas import amount_exponent
 from salesplan.render import json as j
 from salesplan.render import periods
 from salesplan.render.output import Format, emit, emit_story
@@ -29,7 +28,9 @@ if TYPE_CHECKING:
 
 
 def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list[ResultTable]:
-    exponent = min(plan.currency_exponent, amount_exponent(allocation.unit))
+    exponent = (
+        plan.currency_exponent
+    )  # CSV: the currency's decimals, as every CSV; people: `decimals`
     spec = periods.period_columns(plan.calendar)
     columns = [Column("node", priority=HIGH), Column("level", priority=LOW)]
     columns += [Column("total", True, HIGH), Column("share", True, LOW)]
