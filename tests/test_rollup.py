@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import tempfile
 from collections import defaultdict
 from decimal import Decimal
@@ -254,3 +255,24 @@ def test_yaml_csv_and_xlsx_submissions_roll_up_the_same(spec):
             assert plan is not None
             results.append(rollup(plan, allocate(plan)))
     assert results[0] == results[1] == results[2]
+
+
+def test_shown_forecasts_add_up(example, cli) -> None:
+    """Forecasts in cents, shown in whole units (rounding: 1000): each family's shown
+    forecasts add up to its parent's, in the table people read; CSV keeps the cents."""
+    for name in ("ana", "ben"):
+        path = example / "submissions" / f"{name}.yaml"
+        path.write_text(re.sub(r"Q1: ([0-9_]+)", r"Q1: \g<1>.40", path.read_text(), count=1))
+    markdown = cli("rollup", example, "--format", "markdown").stdout
+    shown = {}
+    for line in markdown.splitlines():
+        cells = [c.replace("&nbsp;", "").strip().strip("*") for c in line.strip("|").split("|")]
+        if len(cells) > 3 and cells[2][:1].isdigit():
+            shown[cells[0]] = Decimal(cells[2].replace(",", ""))
+    plan = load_plan(example).plan
+    for node in plan.tree.top_down():
+        if node.children:
+            assert sum(shown[c] for c in node.children) == shown[node.id], node.id
+    assert shown["amer-ent"] == 2_700_001  # 2,700,000.80, rounded once
+    csv = cli("rollup", example, "--format", "csv").stdout
+    assert "amer-ent,team,2700000.80," in csv

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from salesplan.money import AmountTexts
+from salesplan.money import AmountTexts, split_amount
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
-from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, display_decimals
+from salesplan.render.table import (
+    HIGH,
+    LOW,
+    Column,
+    Money,
+    Ratio,
+    ResultTable,
+    carved,
+    display_decimals,
+)
 from salesplan.rollup import Rollup
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
-def tables(plan: Plan, rollup: Rollup, source: str) -> list[ResultTable]:
+def tables(plan: Plan, rollup: Rollup, source: str, people: bool = True) -> list[ResultTable]:
+    """The rollup table; for `people` (not CSV), the forecasts as they are shown carved so
+    that each family's shown forecasts add up to its parent's (`shown_forecasts`)."""
     e = plan.currency_exponent
+    decimals = display_decimals(plan)
+    forecasts = shown_forecasts(rollup, decimals if people else None)
     scope = rollup.periods[0] if len(rollup.periods) == 1 else "year"
     table = ResultTable(
         f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
@@ -30,7 +44,7 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[ResultTable]:
             Column("missing", priority=LOW),
         ],
         name="rollup",
-        decimals=display_decimals(plan),
+        decimals=decimals,
     )
     tree = plan.tree
     nested = len({n.level for n in rollup.nodes}) > 1
@@ -41,13 +55,14 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[ResultTable]:
         missing = ", ".join(node.missing[:3]) + (
             f" +{len(node.missing) - 3}" if len(node.missing) > 3 else ""
         )
+        forecast = forecasts[node.id]
         table.add(
             [
                 node.id,
                 node.level,
-                Money(node.forecast_total, e),
+                Money(forecast, e),
                 Money(node.quota_total, e) if node.quota_total is not None else None,
-                Money(node.gap, e) if node.gap is not None else None,
+                Money(node.quota_total - forecast, e) if node.quota_total is not None else None,
                 Ratio(None if silent else node.coverage, "coverage"),
                 "–" if silent else f"{node.submitted} of {expected}",  # 8/9 is a date in Excel
                 missing,
@@ -57,6 +72,28 @@ def tables(plan: Plan, rollup: Rollup, source: str) -> list[ResultTable]:
         )
     table.notes.extend(summary_lines(plan, rollup))
     return [table]
+
+
+def shown_forecasts(rollup: Rollup, decimals: int | None) -> dict[str, Decimal]:
+    """Each node's forecast as shown with `decimals` (exact when None): the top nodes of
+    the table carved from their total, rounded once, and each family's from its parent's
+    shown forecast, so that what people see adds up (forecasts in cents, shown in whole
+    thousands, otherwise do not: 1,520,000 + 1,180,000 shown under 2,700,001)."""
+    exact = {n.id: n.forecast_total for n in rollup.nodes}
+    if decimals is None:
+        return exact
+    unit = Decimal(1).scaleb(-decimals)
+    families: dict[str | None, list[str]] = {}
+    for n in rollup.nodes:  # top-down: a parent comes before its children
+        families.setdefault(n.parent if n.parent in exact else None, []).append(n.id)
+    top = families.get(None, [])
+    shown = dict(zip(top, carved([exact[i] for i in top], top, decimals)))
+    for n in rollup.nodes:
+        children = families.get(n.id)
+        if children:
+            parts = split_amount(shown[n.id], [exact[c] for c in children], children, unit)
+            shown.update(zip(children, parts))
+    return shown
 
 
 def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
@@ -110,4 +147,5 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
 
 def render(plan: Plan, rollup: Rollup, source: str, fmt: Format) -> None:
     """Write a rollup to stdout in `fmt`."""
-    emit(fmt, lambda: tables(plan, rollup, source), lambda: document(plan, rollup, source))
+    people = fmt is not Format.csv
+    emit(fmt, lambda: tables(plan, rollup, source, people), lambda: document(plan, rollup, source))
