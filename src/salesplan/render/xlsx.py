@@ -46,21 +46,50 @@ def money_format(exponent: int, currency: str = "") -> str:
     return f'"{symbol}"{number};-"{symbol}"{number}'
 
 
+RATIOS = {  # a ratio column of a totals row: its numerator and denominator columns
+    "coverage": ("forecast", "quota"),
+    "forecast coverage": ("forecast", "quota"),
+    "capacity coverage": ("expected bookings", "target"),
+}
+
+
+def _total_formula(table: ResultTable, row: int, col: int) -> str | None:
+    """The formula of a totals row's cell: a SUM, or a ratio of the row's own totals, so
+    that an analyst's edit above recomputes it."""
+    found = _sum_formula(table, row, col)
+    parts = RATIOS.get(table.columns[col].header)
+    if found is not None or parts is None or not isinstance(table.rows[row][col], Ratio):
+        return found
+    headers = [c.header for c in table.columns]
+    if not all(part in headers for part in parts):
+        return None
+    from openpyxl.utils import get_column_letter
+
+    top, bottom = (f"{get_column_letter(headers.index(p) + 1)}{row + 2}" for p in parts)
+    return f'IF({bottom}=0,"",{top}/{bottom})'
+
+
 def _sum_formula(table: ResultTable, row: int, col: int) -> str | None:
     """`SUM(...)` over the rows that the total in `row` (0-based) adds up, when it is their
-    exact sum: the plain rows since the previous total row, else every plain row above."""
+    exact sum: the plain rows since the previous total row, else every plain row above. An
+    amount or a count (headcount: active, planned); a ratio of the totals stays a value."""
     total = table.rows[row][col]
-    if not isinstance(total, Money):
+    kind = Money if isinstance(total, Money) else int
+    if not isinstance(total, (Money, int)) or isinstance(total, bool):
         return None
     plain = [i for i in range(row) if not table.strong[i]]
     since = [i for i in plain if not any(table.strong[i + 1 : row])]
     for members in (since, plain):
         values = [table.rows[i][col] for i in members]
-        if members and all(isinstance(v, Money) for v in values):
-            exact = sum((quantized(v) for v in values if isinstance(v, Money)), Decimal(0))
-            if exact == quantized(total):
-                return "SUM(" + ",".join(_ranges(members, col)) + ")"
+        if not members or not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
+            continue
+        if _number(total) == sum((_number(v) for v in values), Decimal(0)):
+            return "SUM(" + ",".join(_ranges(members, col)) + ")"
     return None
+
+
+def _number(cell: Cell) -> Decimal:
+    return quantized(cell) if isinstance(cell, Money) else Decimal(cell)  # type: ignore[arg-type]
 
 
 def _ranges(rows: list[int], col: int) -> list[str]:
@@ -123,7 +152,7 @@ def _sheet(workbook: Any, name: str, table: ResultTable, currency: str) -> dict[
     for r, (row, strong) in enumerate(zip(table.rows, table.strong), 2):
         for col, item in enumerate(row, 1):
             value, number_format = _value(item, currency)
-            formula = _sum_formula(table, r - 2, col - 1) if strong else None
+            formula = _total_formula(table, r - 2, col - 1) if strong else None
             cell = sheet.cell(row=r, column=col, value=f"={formula}" if formula else value)
             if formula:
                 cached[cell.coordinate] = value
