@@ -105,3 +105,10 @@ def test_a_big_table_of_reps_alike_is_fast_enough() -> None:
     )
     assert carved.fitted
     assert [sum(c[j] for c in carved.cells) for j in range(12)] == carved.columns
+
+
+def test_figures_written_with_an_exponent() -> None:
+    """`1.2E+6` (YAML `1.2e6`, Excel's `1.0E+05`) is a whole number: no float, no crash."""
+    total, parts = carve([Decimal("1.2E+6"), Decimal("6E+5")], ["a", "b"], Decimal("0.01"))
+    assert (total, parts) == (Decimal("1800000.00"), [Decimal("1200000.00"), Decimal("600000.00")])
+    assert exact_sum([Decimal("1E+3"), Decimal("0.5")]) == Decimal("1000.5")

@@ -885,3 +885,34 @@ def test_a_mistyped_owner_is_one_problem(example: Path, cli, monkeypatch) -> Non
     territories.write_text(plain.replace("owner: ben\n", "owner: zzzzzz\n"))
     codes = [line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines()]
     assert "SP308" in codes and "SP503" in codes
+
+
+def test_a_bad_metric_cell_hides_only_what_reads_the_metrics(
+    example: Path, cli, monkeypatch
+) -> None:
+    """The checks that do not read the metrics still run: a seasonality of the wrong length
+    and a submission for an unknown rep are reported with the bad cell."""
+    (example / "metrics.csv").write_text(
+        (example / "metrics.csv").read_text().replace("ben,1280000", "ben,1.280.000")
+    )
+    settings = example / "salesplan.yaml"
+    settings.write_text(
+        settings.read_text().replace("seasonality: [20, 24, 26, 30]", "seasonality: [20, 24, 26]")
+    )
+    submission = example / "submissions" / "ana.yaml"
+    submission.write_text(submission.read_text().replace("rep: ana", "rep: anna"))
+    codes = sorted(line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines())
+    assert codes == ["SP401", "SP411", "SP601"]
+
+
+def test_an_invalid_owner_rep_leaves_the_rep_it_resembles_reported(
+    example: Path, cli, monkeypatch
+) -> None:
+    """An owner that is an invalid rep (its record reported) gets no "did you mean", so the
+    rep its id resembles is not taken to own the territory: ben still owns none (SP503)."""
+    org = example / "org.yaml"
+    org.write_text(org.read_text() + "  - id: bena\n    parent: amer-ent\n    start: 2027-13-01\n")
+    territories = example / "territories.yaml"
+    territories.write_text(territories.read_text().replace("owner: ben\n", "owner: bena\n"))
+    codes = [line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines()]
+    assert "SP503" in codes

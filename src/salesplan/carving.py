@@ -25,8 +25,10 @@ WIDE = Context(prec=200)  # scaling a figure by a power of ten never rounds it
 
 
 def _whole(values: Sequence[Decimal]) -> tuple[list[int], int]:
-    """The values as whole numbers, all scaled by 10 ** shift (exact), and the shift."""
+    """The values as whole numbers, all scaled by 10 ** shift (exact), and the shift (never
+    below 0: `1.2E+6`, written with an exponent, is a whole number already)."""
     shift = max((-int(v.as_tuple().exponent) for v in values), default=0)
+    shift = max(shift, 0)
     return [int(v.scaleb(shift, WIDE)) for v in values], shift
 
 

@@ -468,6 +468,14 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+# The checks that read the metrics, through the split weights and the allocation they
+# decide: skipped when metrics.csv has a cell that is no number (SP411, SP412), since they
+# would only report the metric it leaves out (`Plan.partial`).
+READS_METRICS: frozenset[Check] = frozenset(
+    {check_split_rules, check_allocation, check_quotas_file}
+)
+
+
 # The checks that never block a command: their findings are warnings, or a stale or
 # hand-edited quotas.yaml, an output the commands compute again anyway. A command that only
 # computes shows no warning, so it skips them (`load_plan(warnings=False)`).

@@ -48,7 +48,12 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
             owners.add(rep.id)  # the common case: owned by a rep still there
         else:
             yield from _owner_problem(plan, territory, did_you_mean)
-            if owner is not None and rep is None and (meant := did_you_mean.closest(owner)):
+            if (
+                owner is not None
+                and rep is None
+                and owner not in plan.broken_ids  # no hint is shown for an invalid rep
+                and (meant := did_you_mean.closest(owner))
+            ):
                 owners.add(meant)  # `benn` for `ben`: fixing the typo gives ben one
         for j, account in enumerate(territory.accounts):
             home = account_home.setdefault(account, territory.id)

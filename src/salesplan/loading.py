@@ -109,7 +109,7 @@ def load_plan(
     Without `warnings`, the checks that can never block a command are skipped (see
     `checks.WARNING_ONLY`; quotas.yaml is then not compared with the allocation): a
     command that only computes shows none of their findings."""
-    from salesplan.checks import CHECKS, WARNING_ONLY, run_checks
+    from salesplan.checks import CHECKS, READS_METRICS, WARNING_ONLY, run_checks
 
     plan_file = find_plan(Path(path) if path is not None else None)
     with gc_paused():  # a big plan is millions of objects that live as long as the plan
@@ -117,7 +117,9 @@ def load_plan(
         plan = loaded.plan
         if plan is not None and not plan.unparsed:
             step("checks")
-            checks = CHECKS if warnings else [c for c in CHECKS if c not in WARNING_ONLY]
+            checks = [c for c in CHECKS if warnings or c not in WARNING_ONLY]
+            if "metrics" in plan.partial:
+                checks = [c for c in checks if c not in READS_METRICS]
             loaded.diagnostics.extend(run_checks(plan, checks))
     # A file that could not be parsed is reported alone: the cross-file checks would only
     # report what follows from its content being missing.
@@ -193,7 +195,7 @@ def read_plan(
         plan.metric_rows = load_metrics(display_name(metrics_path), raw or b"", problems)
         read["metrics"] = raw or b""
         if len(problems) > found:  # a cell left out would show as a missing metric
-            unread.add("metrics")
+            plan.partial.add("metrics")
 
     step("submissions")
     submissions_path = paths.get("submissions")

@@ -61,6 +61,7 @@ class Plan:
     documents: dict[str, Document] = field(default_factory=dict)
     broken_ids: set[str] = field(default_factory=set)
     unparsed: set[str] = field(default_factory=set)  # roles of files that could not be parsed
+    partial: set[str] = field(default_factory=set)  # roles of files read with cells left out
     diagnostics: list[Diagnostic] = field(default_factory=list)  # all found by load_plan
     digest: str = ""
     adjustments: list[AdjustedPin] = field(default_factory=list)  # adjustments.yaml's pins
