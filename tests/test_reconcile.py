@@ -621,3 +621,11 @@ def test_adjustments_outside_the_plan_are_neither_read_nor_written(write_tree, t
     before = outside.read_text()
     refused = cli("reconcile", folder, "--accept")
     assert refused.exit_code in (1, 2) and outside.read_text() == before
+
+
+def test_a_scenario_proposal_is_not_accepted_into_the_plan(example, cli):
+    """--accept writes the plan's own adjustments.yaml: a scenario's proposal (pins for a
+    hire only the scenario has) would break the base plan, so it is refused."""
+    result = cli("reconcile", example, "--scenario", "stretch", "--accept")
+    assert result.exit_code == 2 and "scenarios apply" in result.stderr
+    assert not (example / "adjustments.yaml").exists()

@@ -274,5 +274,10 @@ def test_shown_forecasts_add_up(example, cli) -> None:
         if node.children:
             assert sum(shown[c] for c in node.children) == shown[node.id], node.id
     assert shown["amer-ent"] == 2_700_001  # 2,700,000.80, rounded once
+    reps = cli("rollup", example, "--level", "rep", "--format", "markdown").stdout
+    for line in reps.splitlines():  # one level shows each node as the whole tree does
+        cells = [c.replace("&nbsp;", "").strip().strip("*") for c in line.strip("|").split("|")]
+        if len(cells) > 3 and cells[2][:1].isdigit():
+            assert Decimal(cells[2].replace(",", "")) == shown[cells[0]], cells[0]
     csv = cli("rollup", example, "--format", "csv").stdout
     assert "amer-ent,team,2700000.80," in csv

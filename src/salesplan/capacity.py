@@ -13,8 +13,8 @@ digits, such as every amount, ratio and whole-month product, is exact; a third o
 is off by 10^-55 of itself, far from any rounding tie). Each annual total (expected
 bookings, quota capacity, OTE) is rounded once to the minor unit, and the figures per
 period, per rep and per rep and period are carved from it (carving.py), so every table adds
-up and equal exact figures show the same; hires needed and cost of sales use the exact
-figures.
+up (equal exact figures may then show a unit apart, each rounded down or up); hires needed
+and cost of sales use the exact figures.
 """
 
 from __future__ import annotations

@@ -199,7 +199,7 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
             if rejected:
                 message = f"{rep} {period} amount {amount} is negative; submit 0 or more"
                 yield report("SP603", message, batch.where(row, AMOUNT), rep)
-            if amount in fine:  # never rounded: a forecast changes only by hand
+            if amount in fine and not rejected:  # never rounded: changed only by hand
                 assert unit is not None
                 message = f"{rep} {period} amount {finer_than_problem(amount, currency, unit)}"
                 yield report("SP412", message, batch.where(row, AMOUNT), rep)

@@ -419,11 +419,13 @@ def rollup(
 
     loaded = load_or_exit(plan, scenario)
     quotas, source = current_quotas(loaded)
+    names = loaded.calendar.period_names
     try:
-        result = select(roll_up(loaded, quotas), level, period, loaded.calendar.period_names)
+        whole = select(roll_up(loaded, quotas), None, period, names)
+        result = select(whole, level)
     except ValueError as err:
         fail(str(err), 2)
-    view.render(loaded, result, source, Format(format or "text"))
+    view.render(loaded, result, source, Format(format or "text"), whole)
 
 
 @app.command()
@@ -455,6 +457,12 @@ def reconcile(
     from salesplan.reconcile import to_allocation
     from salesplan.render import reconcile as view
 
+    if accept and scenario is not None:
+        fail(
+            "--accept writes the plan's own adjustments.yaml; a scenario's proposal is not the "
+            "plan's (apply the scenario first: salesplan scenarios apply NAME)",
+            2,
+        )
     loaded = load_or_exit(plan, scenario)
     quotas, _ = current_quotas(loaded)
     result = hybrid(loaded, quotas)

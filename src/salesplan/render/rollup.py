@@ -24,12 +24,16 @@ if TYPE_CHECKING:
     from salesplan.plan import Plan
 
 
-def tables(plan: Plan, rollup: Rollup, source: str, people: bool = True) -> list[ResultTable]:
+def tables(
+    plan: Plan, rollup: Rollup, source: str, people: bool = True, whole: Rollup | None = None
+) -> list[ResultTable]:
     """The rollup table; for `people` (not CSV), the forecasts as they are shown carved so
-    that each family's shown forecasts add up to its parent's (`shown_forecasts`)."""
+    that each family's shown forecasts add up to its parent's (`shown_forecasts`), over
+    the `whole` tree that `rollup` was selected from (one level of it shows each node as
+    the whole tree does)."""
     e = plan.currency_exponent
     decimals = display_decimals(plan)
-    forecasts = shown_forecasts(rollup, decimals if people else None)
+    forecasts = shown_forecasts(whole or rollup, decimals if people else None)
     scope = rollup.periods[0] if len(rollup.periods) == 1 else "year"
     table = ResultTable(
         f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
@@ -145,7 +149,13 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
     }
 
 
-def render(plan: Plan, rollup: Rollup, source: str, fmt: Format) -> None:
-    """Write a rollup to stdout in `fmt`."""
+def render(
+    plan: Plan, rollup: Rollup, source: str, fmt: Format, whole: Rollup | None = None
+) -> None:
+    """Write a rollup to stdout in `fmt` (`whole`: the tree it was selected from)."""
     people = fmt is not Format.csv
-    emit(fmt, lambda: tables(plan, rollup, source, people), lambda: document(plan, rollup, source))
+    emit(
+        fmt,
+        lambda: tables(plan, rollup, source, people, whole),
+        lambda: document(plan, rollup, source),
+    )
