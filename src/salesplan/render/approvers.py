@@ -36,7 +36,7 @@ def delta_text(item: Item, exponent: int) -> str:
     if item.measure == "money":
         return money(Decimal(delta), exponent, sign=True)
     if item.measure == "ratio":
-        return f"{Decimal(delta) * 100:+.2f} pp"
+        return f"{Decimal(delta) * 100:+.1f} pp"  # as diff shows it
     return f"{delta:+}" if isinstance(delta, int) else f"{Decimal(delta):+,}"
 
 

@@ -32,7 +32,7 @@ class Money:
 @dataclass(frozen=True, slots=True)
 class Ratio:
     value: Decimal | None
-    kind: str = "percent"  # "percent" | "coverage" | "shift" | "plain"
+    kind: str = "percent"  # "percent" | "coverage" | "shift" | "points" | "plain"
 
 
 Cell = str | int | Money | Ratio | None
@@ -120,6 +120,8 @@ def show(cell: Cell, decimals: int | None = None) -> str:
             return "–"
         if cell.kind == "plain":
             return f"{cell.value:.2f}"
+        if cell.kind == "points":  # a change of percents: +1.5 pp
+            return f"{Decimal(str(cell.value)) * 100:+.1f} pp"
         return percent(cell.value, sign=cell.kind == "shift" and cell.value != 0)
     return str(cell)
 

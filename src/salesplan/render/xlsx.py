@@ -26,6 +26,7 @@ RATIO_FORMATS = {
     "percent": "0.0%",
     "coverage": "0.0%",
     "shift": "+0.0%;-0.0%;0.0%",
+    "points": "+0.0%;-0.0%;0.0%",  # a change of percents (Excel has no points format)
     "plain": "0.00",
 }
 RATIO_PLACES = Decimal("0.000001")
