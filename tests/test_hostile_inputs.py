@@ -916,3 +916,14 @@ def test_an_invalid_owner_rep_leaves_the_rep_it_resembles_reported(
     territories.write_text(territories.read_text().replace("owner: ben\n", "owner: bena\n"))
     codes = [line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines()]
     assert "SP503" in codes
+
+
+def test_a_mistyped_parent_is_not_also_a_team_without_metrics(
+    example: Path, cli, monkeypatch
+) -> None:
+    """Reps moved to `amer-entx` are SP302 with "did you mean 'amer-ent'?"; the team they
+    left is not also SP405 for the metrics they carried."""
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("parent: amer-ent\n", "parent: amer-entx\n"))
+    codes = {line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines()}
+    assert "SP302" in codes and "SP405" not in codes

@@ -295,9 +295,19 @@ def check_over_assign(plan: Plan) -> Iterator[Diagnostic]:
             )
 
 
+def _meant_parents(plan: Plan) -> set[str]:
+    """The units that reps with an unknown parent probably meant (SP302's "did you mean"):
+    such a unit lacks children only because of the typo, and its missing metrics with them."""
+    known = {u.id for u in plan.org.units} | {plan.settings.id}
+    unknown = {r.parent for r in plan.org.reps if r.parent is not None and r.parent not in known}
+    did_you_mean = Suggestions(known)
+    return {meant for parent in unknown if (meant := did_you_mean.closest(parent))}
+
+
 def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
     resolved = plan.metrics
     tree = plan.tree
+    meant = _meant_parents(plan)
     for i, level in enumerate(plan.settings.levels):
         rule = level.split
         where = plan.where("plan", ("levels", i, "split"))
@@ -320,7 +330,7 @@ def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
             for node in nodes:
                 # A negative resolved metric always comes from a negative given value,
                 # which check_negative_metrics reports where it is written.
-                if metric not in resolved[node.id]:
+                if metric not in resolved[node.id] and node.id not in meant:
                     message = f"{level.name} {node.id!r} has no {metric!r}, which the {level.name} split needs; give it in metrics.csv, org.yaml or its territories"
                     yield report("SP405", message, plan.at_node(node.id, "id"), node.id)
 
