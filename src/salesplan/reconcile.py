@@ -439,17 +439,17 @@ def _unpin_one_per_family(
     lands there instead of making every pin of the family wrong (SP413). The child left
     free is the family's largest, among those `added` pins. Checked: if `allocate` then
     gives anything but the proposal, every pin stays."""
-    freed = []
+    freed: set[str] = set()
     for node in plan.tree.top_down():
         children = node.children
         if not children or not all(c in base or c in added for c in children):
             continue
         candidates = [c for c in children if c in added and c not in base]
         if candidates:
-            freed.append(max(candidates, key=lambda c: proposal[c]))  # the first of equals
+            freed.add(max(candidates, key=lambda c: proposal[c]))  # the first of equals
     if not freed:
         return added
-    fewer = {i: quota for i, quota in added.items() if i not in set(freed)}
+    fewer = {i: quota for i, quota in added.items() if i not in freed}
     totals = allocate(plan, {**base, **fewer}).totals()
     if any(totals.get(i) != total for i, total in proposal.items()):
         return added
