@@ -809,6 +809,39 @@ def test_an_org_file_not_read_is_reported_alone(
     assert line.startswith("salesplan.yaml:23:14: SP1"), line
 
 
+@pytest.mark.parametrize(
+    ("change", "reported"),
+    [
+        ("files: {territories: territory.yaml}", "salesplan.yaml:23:22: SP101"),
+        ("files: {territories: ../territories.yaml}", "salesplan.yaml:23:22: SP114"),
+        ("files: {metrics: metric.csv}", "salesplan.yaml:23:18: SP101"),
+        ("files: {submissions: subs}", "salesplan.yaml:23:22: SP101"),
+        ("files: {accounts: /etc/passwd}", "salesplan.yaml:23:19: SP114"),
+        ("territories.yaml", "territories.yaml:87:1: SP103"),
+    ],
+)
+def test_a_file_not_read_takes_only_the_checks_that_read_it(
+    change: str, reported: str, example: Path, cli, monkeypatch
+) -> None:
+    """A file that is missing, refused or unparsable skips the checks that read it (they
+    would report its missing content: reps owning no territory, metrics nobody has), and
+    only those: a typo in org.yaml is reported in the same run, not in the next one."""
+    if change.endswith(".yaml"):
+        path = example / change
+        path.write_text(path.read_text().replace("name: US West Enterprise", "name: 'US West"))
+    else:
+        settings = example / "salesplan.yaml"
+        settings.write_text(settings.read_text() + change + "\n")
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("parent: amer-ent\n", "parent: amer-entx\n", 1))
+    result = run(cli, example, monkeypatch)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("org.yaml:14:13: SP302 rep 'ana' has unknown parent"), lines
+    assert lines[1].startswith(reported + " "), lines
+
+
 def test_named_inputs_that_are_missing(example: Path, cli, monkeypatch) -> None:
     """An optional file that `files:` names is an error at its key when it is not there
     (a typo would read as no submissions, or no metrics); left at its default, an absent

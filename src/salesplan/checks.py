@@ -7,7 +7,7 @@ in the order they run; the input checks (territories, metrics, submissions) live
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 
 from salesplan.adjustments import check_adjustments
@@ -484,6 +484,34 @@ CHECKS: tuple[Check, ...] = (
 READS_METRICS: frozenset[Check] = frozenset(
     {check_split_rules, check_allocation, check_quotas_file}
 )
+
+# What a file that could not be read, or was read with values left out, takes with it: the
+# checks that read it, directly or through the metrics and the allocation it decides. They
+# would only report its missing content (a rep "owns no territory" while territories.yaml
+# has a typo), so they are skipped, and every other check still runs. quotas.yaml is
+# compared with an allocation computed from every input, so it goes with any of them.
+READS: Mapping[str, frozenset[Check]] = {
+    "metrics": READS_METRICS,
+    "territories": READS_METRICS
+    | {check_metric_rows, check_territories, check_accounts, check_books},
+    "submissions": frozenset({check_submissions, check_outside_employment, check_quotas_file}),
+    "accounts": frozenset({check_accounts, check_books, check_quotas_file}),
+    "distances": frozenset({check_accounts, check_books, check_quotas_file}),
+    "adjustments": frozenset({check_adjustments, check_allocation, check_quotas_file}),
+    "quotas": frozenset({check_quotas_file}),
+}
+
+
+def checks_without(checks: Iterable[Check], missing: Iterable[str]) -> list[Check]:
+    """The checks that can run while the files of the roles `missing` are not (all) read:
+    none without salesplan.yaml or the org (every check reads the tree), or a file this
+    module does not know."""
+    skipped: set[Check] = set()
+    for role in missing:
+        if role not in READS:
+            return []
+        skipped |= READS[role]
+    return [c for c in checks if c not in skipped]
 
 
 # The checks that never block a command: their findings are warnings, or a stale or

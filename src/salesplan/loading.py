@@ -109,20 +109,18 @@ def load_plan(
     Without `warnings`, the checks that can never block a command are skipped (see
     `checks.WARNING_ONLY`; quotas.yaml is then not compared with the allocation): a
     command that only computes shows none of their findings."""
-    from salesplan.checks import CHECKS, READS_METRICS, WARNING_ONLY, run_checks
+    from salesplan.checks import CHECKS, WARNING_ONLY, checks_without, run_checks
 
     plan_file = find_plan(Path(path) if path is not None else None)
     with gc_paused():  # a big plan is millions of objects that live as long as the plan
         loaded = read_plan(plan_file, step, scenario, shared or Shared())
         plan = loaded.plan
-        if plan is not None and not plan.unparsed:
+        if plan is not None:
             step("checks")
             checks = [c for c in CHECKS if warnings or c not in WARNING_ONLY]
-            if "metrics" in plan.partial:
-                checks = [c for c in checks if c not in READS_METRICS]
+            # a file not read (or read in part) takes the checks that read it with it
+            checks = checks_without(checks, plan.unparsed | plan.partial)
             loaded.diagnostics.extend(run_checks(plan, checks))
-    # A file that could not be parsed is reported alone: the cross-file checks would only
-    # report what follows from its content being missing.
     loaded.diagnostics = capped(loaded.diagnostics)
     if loaded.plan is not None:
         loaded.plan.diagnostics = loaded.diagnostics
