@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
+import salesplan
 from salesplan.cli import app
 
 RAW_TYPE = re.compile(r"<[a-z%][^>]*>|\[x>=|\[default: no-|\bR \[")
@@ -97,9 +98,8 @@ def test_period_and_level_ignore_case(example, cli) -> None:
     assert json.loads(result.stdout)["periods"] == ["Q2"]
 
 
-def test_a_month_goes_by_the_name_the_tables_show(example, cli) -> None:
-    """In a monthly plan, `--period` takes the label the tables show (`Feb-27`), the data's
-    (`M01`), or a quarter, which sums its three months."""
+def monthly(example) -> None:
+    """The example plan turned monthly (its quarterly submissions removed)."""
     settings = example / "salesplan.yaml"
     text = settings.read_text().replace("periods: quarter", "periods: month")
     text = re.sub(
@@ -109,18 +109,70 @@ def test_a_month_goes_by_the_name_the_tables_show(example, cli) -> None:
     shutil.rmtree(example / "submissions")  # forecast by quarter
     shutil.rmtree(example / "scenarios")
 
-    def quotas(period: str) -> dict[str, str]:
+
+def test_a_month_goes_by_the_name_the_tables_show(example, cli) -> None:
+    """In a monthly plan, `--period` takes the label the tables show (`Feb-27`), the data's
+    (`M01`), or a quarter, which sums its three months."""
+    monthly(example)
+
+    def quotas(period: str, label: str) -> dict[str, str]:
         result = cli("rollup", example, "--period", period, "--level", "region", "-f", "json")
         assert result.exit_code == 0, result.stderr
         doc = json.loads(result.stdout)
-        assert doc["periods"] == [period.capitalize() if "-" in period else period.upper()]
+        assert doc["periods"] == [label]
         return {n["id"]: Decimal(n["quota"]["total"]) for n in doc["nodes"]}
 
-    assert quotas("feb-27") == quotas("M01")
-    months = [quotas(m) for m in ("Feb-27", "Mar-27", "Apr-27")]
-    assert quotas("q1") == {k: sum((m[k] for m in months), Decimal(0)) for k in months[0]}
-    result = cli("rollup", example, "--period", "Feb-72")
+    assert quotas("feb-27", "M01") == quotas("M01", "M01")
+    months = [quotas(m, f"M0{i}") for i, m in enumerate(("Feb-27", "Mar-27", "Apr-27"), 1)]
+    quarter = quotas("q1", "Q1")
+    assert quarter == {k: sum((m[k] for m in months), Decimal(0)) for k in months[0]}
+    result = cli("rollup", example, "--period", "Fbe-27")
     assert result.exit_code == 2 and "did you mean 'Feb-27'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "period", ["M1", "m001", "Feb-27", "feb 27", "Feb 2027", "February 2027", "2027-02", "2027-2"]
+)
+def test_a_month_written_another_way_is_that_month(example, cli, period) -> None:
+    """Each of these names one month of the year and no other (M1 is M01, not M12 as a
+    did-you-mean had it): it is taken, and the month is shown by one name whatever it was
+    asked by: its label in JSON, as every JSON names periods, and in the table's title as
+    the tables show months."""
+    monthly(example)
+    doc = json.loads(cli("rollup", example, "--period", period, "-f", "json").stdout)
+    asked = json.loads(cli("rollup", example, "--period", "M01", "-f", "json").stdout)
+    assert doc == asked and doc["periods"] == ["M01"]
+    title = cli("rollup", example, "--period", period).stdout.splitlines()[0]
+    assert "(USD; Feb-27; quotas computed)" in title
+    assert salesplan.load(example).rollup(period=period).periods == ("M01",)
+
+
+@pytest.mark.parametrize(
+    ("period", "quarterly", "message"),
+    [
+        ("Q01", True, None),
+        ("q04", False, None),
+        ("M13", False, "; the periods are the months M01 to M12 (Feb-27 to Jan-28) and the"),
+        ("M0", False, "; the periods are the months M01 to M12 (Feb-27 to Jan-28) and the"),
+        ("M01", True, "; the periods are Q1, Q2, Q3, Q4"),
+        ("Feb-26", False, ": no month of the fiscal year (Feb-27 to Jan-28)"),
+        ("2028-02", True, ": no month of the fiscal year (Feb-27 to Jan-28)"),
+        ("May 2027", True, ": the periods are quarters, and May-27 is in Q2"),
+    ],
+)
+def test_a_period_by_its_number_or_month(example, cli, period, quarterly, message) -> None:
+    """A quarter with a leading zero is that quarter; a number past the last period or a
+    month outside the year is no period, and the message says which there are rather than
+    guess a near one (M13 is not a misspelt M12)."""
+    if not quarterly:
+        monthly(example)
+    result = cli("rollup", example, "--period", period, "-f", "json")
+    if message is None:
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["periods"] == [period.upper().replace("0", "")]
+    else:
+        assert result.exit_code == 2
+        assert f"unknown period {period!r}{message}" in " ".join(result.stderr.split())
 
 
 def test_check_prints_its_summary_through_the_renderer(example, cli) -> None:

@@ -419,9 +419,8 @@ def rollup(
 
     loaded = load_or_exit(plan, scenario)
     quotas, source = current_quotas(loaded)
-    names = loaded.calendar.period_names
     try:
-        whole = select(roll_up(loaded, quotas), None, period, names)
+        whole = select(roll_up(loaded, quotas), None, period, loaded.calendar)
         result = select(whole, level)
     except ValueError as err:
         fail(str(err), 2)

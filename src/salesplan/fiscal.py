@@ -7,6 +7,7 @@ figure is shown (docs/design.md, "Top-down allocation").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +22,23 @@ ZERO = Decimal(0)
 NONE: Fraction = 0  # type: ignore[assignment]  # exact ints where whole: fast to add
 FULL: Fraction = 1  # type: ignore[assignment]
 Amount = TypeVar("Amount", Decimal, Fraction)
+MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+NUMBERED_LABEL = re.compile(r"([qm])0*(\d{1,2})")  # a label: Q1, m01, M1
+_MONTH_YEAR = re.compile(r"([a-z]{3,9})[\s./'-]*(\d{2}|\d{4})")  # Feb-27, feb 2027
+_YEAR_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})")  # 2027-02
 
 
 @dataclass(frozen=True)
@@ -46,15 +64,48 @@ class Calendar:
             return self.labels[index]
         return f"{self.month_start(index):%b-%y}"
 
-    @cached_property
-    def period_names(self) -> dict[str, tuple[int, ...]]:
-        """Every name a period is asked for by (`rollup --period`), to the periods it spans:
-        its label (`M01`), its shown label (`Feb-27`), and in a monthly plan each quarter."""
-        names: dict[str, tuple[int, ...]] = {label: (i,) for i, label in enumerate(self.labels)}
-        names.update({self.shown_label(i): (i,) for i in range(len(self.labels))})
-        if self.kind == "month":
-            names.update({f"Q{q + 1}": (3 * q, 3 * q + 1, 3 * q + 2) for q in range(4)})
-        return names
+    def find_period(self, name: str) -> tuple[str, tuple[int, ...]] | None:
+        """The period `name` asks for (`rollup --period`), as its label and the periods it
+        spans; None if the calendar has none by that name. A label may be written in any
+        case and with leading zeros or without (`m1`, `Q01`); in a monthly plan, a month
+        may also be named by month and year as the tables show it or as people write it
+        (`Feb-27`, `feb 2027`, `February 2027`, `2027-02`), and a quarter (`Q1`) spans its
+        three months. Each of these names one period only, so none is a guess."""
+        key = name.strip().lower()
+        numbered = NUMBERED_LABEL.fullmatch(key)
+        if numbered is not None:
+            kind, number = numbered[1], int(numbered[2])
+            if kind == "q" and 1 <= number <= 4:
+                size = self.months_per_period
+                first = (number - 1) * 3 // size
+                return f"Q{number}", tuple(range(first, first + 3 // size))
+            if kind == "m" and self.kind == "month" and 1 <= number <= MONTHS:
+                return self.labels[number - 1], (number - 1,)
+            return None
+        month = self.named_month(key)
+        if self.kind == "month" and month is not None and 0 <= month < MONTHS:
+            return self.labels[month], (month,)
+        return None
+
+    def named_month(self, name: str) -> int | None:
+        """The fiscal month (0 for the first; outside 0..11 outside the year) that `name`
+        gives by month and year (`Feb-27`, `feb 2027`, `2027-02`), None if it gives none.
+        A two-digit year is the one of its century nearest the fiscal year."""
+        key = name.strip().lower()
+        if (found := _YEAR_MONTH.fullmatch(key)) is not None:
+            year, month = int(found[1]), int(found[2])
+        elif (found := _MONTH_YEAR.fullmatch(key)) is not None:
+            word, year = found[1], int(found[2])
+            month = next((i + 1 for i, m in enumerate(MONTH_NAMES) if m.startswith(word)), 0)
+            if len(found[2]) == 2:
+                century = self.start.year - self.start.year % 100
+                nearest = (century + d + year for d in (-100, 0, 100))
+                year = min(nearest, key=lambda y: abs(y - self.start.year))
+        else:
+            return None
+        if not 1 <= month <= MONTHS:
+            return None
+        return (year - self.start.year) * MONTHS + month - self.start.month
 
     @cached_property
     def end(self) -> date:

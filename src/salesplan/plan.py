@@ -140,7 +140,7 @@ class Plan:
         """Submissions rolled up against the quotas (`salesplan rollup`)."""
         from salesplan.rollup import rollup, select
 
-        return select(rollup(self, self.allocation), level, period, self.calendar.period_names)
+        return select(rollup(self, self.allocation), level, period, self.calendar)
 
     def reconcile(self) -> Reconciliation:
         """The hybrid proposal (`salesplan reconcile`)."""

@@ -8,21 +8,22 @@ Entries the checks reject (unknown rep or period, negative amount) are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
-from salesplan.diagnostics import did_you_mean
-from salesplan.fiscal import ZERO
+from salesplan.diagnostics import closest, did_you_mean
+from salesplan.fiscal import MONTHS, NUMBERED_LABEL, ZERO
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from salesplan.allocate import Allocation
     from salesplan.diagnostics import Diagnostic
+    from salesplan.fiscal import Calendar
     from salesplan.model import Rep
     from salesplan.plan import Plan
 
@@ -267,14 +268,16 @@ def select(
     rollup: Rollup,
     level: str | None = None,
     period: str | None = None,
-    names: Mapping[str, tuple[int, ...]] | None = None,
+    calendar: Calendar | None = None,
 ) -> Rollup:
     """The rollup restricted to one level and/or one period.
 
     With a period, each node shows that period only: its forecast, quota, gap and coverage
-    for the period (`periods` becomes that one name). `names` are the other names a period
-    goes by, each to the periods it spans (`Calendar.period_names`: `Feb-27`, and a quarter
-    of a monthly plan). Raises ValueError for a level or a period the rollup does not have.
+    for the period (`periods` becomes that period's label, `M01` or `Q1`, whatever name it
+    was asked by). The `calendar` knows the other names a period goes by
+    (`Calendar.find_period`: `m1`, `Feb-27`, `2027-02`, and a quarter of a monthly plan);
+    without it, a period is one of the rollup's labels in any case. Raises ValueError for a
+    level or a period the rollup does not have.
     """
     nodes = rollup.nodes
     if level is not None:
@@ -286,15 +289,42 @@ def select(
         nodes = tuple(n for n in nodes if n.level == level)
     if period is None:
         return replace(rollup, nodes=nodes)
-    choices = {**{p: (i,) for i, p in enumerate(rollup.periods)}, **(names or {})}
-    by_case = {name.lower(): name for name in choices}
-    name = by_case.get(period.lower())
-    if name is None:
-        shown = list(names or rollup.periods)
-        hint = did_you_mean(period, list(choices)) or f"; the periods are {', '.join(shown)}"
-        raise ValueError(f"unknown period {period!r}{hint}")
-    members = choices[name]
+    if calendar is not None:
+        found = calendar.find_period(period)
+    else:
+        index = {p.lower(): (p, (i,)) for i, p in enumerate(rollup.periods)}
+        found = index.get(period.lower())
+    if found is None:
+        raise ValueError(unknown_period(period, rollup.periods, calendar))
+    name, members = found
     return replace(rollup, periods=(name,), nodes=tuple(_some_periods(n, members) for n in nodes))
+
+
+def unknown_period(period: str, labels: Sequence[str], calendar: Calendar | None) -> str:
+    """Why `period` is no period of the plan, and what to write instead."""
+    message = f"unknown period {period!r}"
+    month = calendar.named_month(period) if calendar is not None else None
+    if calendar is not None and month is not None:
+        if 0 <= month < MONTHS:  # a month of a quarterly plan
+            named = f"{calendar.month_start(month):%b-%y}"
+            quarter = labels[calendar.period_of_month(month)]
+            return f"{message}: the periods are quarters, and {named} is in {quarter}"
+        year = f"{calendar.month_start(0):%b-%y} to {calendar.month_start(MONTHS - 1):%b-%y}"
+        return f"{message}: no month of the fiscal year ({year})"
+    names = list(labels)
+    listed = f"; the periods are {', '.join(labels)}"
+    if calendar is not None and calendar.kind == "month":
+        shown = [calendar.shown_label(i) for i in range(len(labels))]
+        names += [*shown, "Q1", "Q2", "Q3", "Q4"]
+        listed = (
+            f"; the periods are the months {labels[0]} to {labels[-1]} "
+            f"({shown[0]} to {shown[-1]}) and the quarters Q1 to Q4"
+        )
+    if NUMBERED_LABEL.fullmatch(period.strip().lower()):  # M13 is no misspelt M12
+        return message + listed
+    by_case = {name.lower(): name for name in names}
+    close = closest(period.lower(), by_case)
+    return message + (f"; did you mean {by_case[close]!r}?" if close is not None else listed)
 
 
 def _some_periods(node: RollupNode, members: tuple[int, ...]) -> RollupNode:

@@ -34,7 +34,7 @@ def tables(
     e = plan.currency_exponent
     decimals = display_decimals(plan)
     forecasts = shown_forecasts(whole or rollup, decimals if people else None)
-    scope = rollup.periods[0] if len(rollup.periods) == 1 else "year"
+    scope = shown_period(plan, rollup.periods[0]) if len(rollup.periods) == 1 else "year"
     table = ResultTable(
         f"Bottom-up vs quota, {plan.settings.name} ({rollup.currency}; {scope}; quotas {source})",
         [
@@ -76,6 +76,12 @@ def tables(
         )
     table.notes.extend(summary_lines(plan, rollup))
     return [table]
+
+
+def shown_period(plan: Plan, label: str) -> str:
+    """A period as the other tables name it: `Feb-27` for M01 of a monthly plan."""
+    labels = plan.calendar.labels
+    return plan.calendar.shown_label(labels.index(label)) if label in labels else label
 
 
 def shown_forecasts(rollup: Rollup, decimals: int | None) -> dict[str, Decimal]:
