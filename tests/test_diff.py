@@ -295,6 +295,31 @@ def test_unknown_revision_and_no_repository(cli, repo, tmp_path, monkeypatch):
     assert "not in a git repository" in result.stderr and result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("command", ["diff", "approvers"])
+def test_a_file_of_the_plan_is_not_a_plan(cli, repo, tmp_path, monkeypatch, command):
+    """A file or folder on disk that is no plan (org.yaml, a CSV, submissions/) and no
+    revision either is a usage error that says what PLAN is, as `check` says it, inside a
+    repository or outside one (it was 'unknown revision' or 'not in a git repository')."""
+    monkeypatch.chdir(repo / "plan")
+    cases = {
+        ("org.yaml",): "org.yaml is not a plan: give the plan folder or its salesplan.yaml",
+        ("HEAD", "accounts.csv"): "accounts.csv is not a plan: give the plan folder or its",
+        ("submissions",): "no plan at submissions (expected submissions/salesplan.yaml)",
+    }
+    for args, message in cases.items():
+        result = cli(command, *args)
+        assert result.exit_code == 2, result.stdout
+        assert result.stdout == "" and result.stderr.count("\n") == 1
+        assert message in result.stderr
+    outside = tmp_path / "outside"
+    assert cli("init", outside).exit_code == 0
+    monkeypatch.chdir(outside)
+    result = cli(command, "org.yaml", ".")
+    assert result.exit_code == 2
+    assert "org.yaml is not a plan: give the plan folder or its salesplan.yaml" in result.stderr
+    assert cli("check", "org.yaml").stderr == result.stderr
+
+
 def test_two_paths_on_disk(cli, tmp_path, monkeypatch):
     for name in ("a", "b"):
         assert cli("init", tmp_path / name).exit_code == 0

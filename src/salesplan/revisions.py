@@ -223,10 +223,24 @@ def open_sides(old: str | None, new: str | None) -> Iterator[tuple[Side, Side]]:
             elif path is not None:
                 sides.append(Side(argument, load_plan(path)))
             else:
-                anchor = anchor or locate(paths, argument)
+                try:
+                    anchor = anchor or locate(paths, argument)
+                    commit = anchor.repo.commit(argument)
+                except RevisionError:
+                    not_a_plan(argument)
+                    raise
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="salesplan-")))
-                sides.append(Side(argument, revision_plan(anchor, argument, folder)))
+                sides.append(Side(argument, revision_plan(anchor, commit, argument, folder)))
         yield sides[0], sides[1]
+
+
+def not_a_plan(argument: str) -> None:
+    """A file or folder on disk that is no plan, and no revision either, is a path that
+    does not name a plan (`org.yaml`): raise what `check` says of it, not that it is an
+    unknown revision."""
+    path = Path(argument)
+    if path.exists():
+        find_plan(path)  # raises PlanNotFound: why this path is not a plan
 
 
 def locate(paths: Sequence[Path | None], revision: str) -> Anchor:
@@ -243,7 +257,6 @@ def locate(paths: Sequence[Path | None], revision: str) -> Anchor:
         return anchor_from_cwd(revision)
 
 
-def revision_plan(anchor: Anchor, revision: str, folder: Path) -> Loaded:
-    commit = anchor.repo.commit(revision)
+def revision_plan(anchor: Anchor, commit: str, revision: str, folder: Path) -> Loaded:
     plan_file = materialise(anchor.repo, commit, anchor.plan_file, folder)
     return relabel(load_plan(plan_file), folder.resolve(), revision)
