@@ -300,6 +300,34 @@ def test_even_targets_and_band_from_the_command_line(write_tree) -> None:
     assert all(r.low <= r.after <= r.high for r in result.reps)
 
 
+def test_targets_and_band_shown_in_the_metric_s_own_decimals(write_tree, cli) -> None:
+    """Even targets of 2,000,000 over three reps are 666,666.67 each: people see them in
+    whole units as before and after are, carved so they add up to the 2,000,000 held
+    (666,667 + 666,667 + 666,666; rounded one by one they made 2,000,001), and the band
+    in the metric's step, inward: 733,333.33 is 733,333, the most a rep can hold in it, and
+    the reasons quote it so (ana above by 366,667, not 366,666.67). CSV keeps the cents
+    of a target."""
+    folder = demo(write_tree)
+    for fmt in ("text", "markdown"):
+        shown = cli("balance", folder, "--target", "even", "--format", fmt).stdout
+        rows = {
+            cells[0]: cells[1:6]
+            for line in shown.splitlines()
+            if (cells := line.replace("|", " ").split()) and cells[0] in ("ana", "ben", "cleo")
+        }
+        assert rows == {
+            "ana": ["1,100,000", "700,000", "666,667", "600,000", "733,333"],
+            "ben": ["900,000", "700,000", "666,667", "600,000", "733,333"],
+            "cleo": ["0", "600,000", "666,666", "600,000", "733,333"],
+        }, shown
+        assert ".67" not in shown and ".33" not in shown
+        assert "ana above its band by 366,667; cleo below its band by 600,000" in shown
+    csv = cli("balance", folder, "--target", "even", "--format", "csv").stdout
+    assert csv.splitlines()[1] == "ana,1100000,700000,666666.67,600000.00,733333.00,0.05,4,2"
+    doc = json.loads(cli("balance", folder, "--target", "even", "--format", "json").stdout)
+    assert [(r["low"], r["high"]) for r in doc["reps"]] == [("600000.00", "733333.00")] * 3
+
+
 def test_locked_accounts_keep_their_owner(write_tree) -> None:
     plan = PLAN + "balance: {locked: [acme]}\n"
     accounts = ACCOUNTS.replace("id,name,owner,potential", "id,name,owner,potential,locked")
@@ -365,7 +393,7 @@ def test_whole_accounts_that_cannot_fit_are_explained(write_tree) -> None:
     assert result.status == "infeasible"
     assert result.problems == (
         "account 'big' alone holds 1,000 of potential, more than the high bound of any rep "
-        "it may go to (at most 370.33, 629.67 short)",
+        "it may go to (at most 370, 630 short)",
     )
     # no single account is too big, but whole accounts cannot meet the bands together
     accounts = "id,name,owner,potential\na,A,ana,60\nb,B,ana,60\nc,C,ben,60\nd,D,ben,60\n"

@@ -4,7 +4,7 @@ of the balanced metric. Pure Decimal arithmetic, shared by `check` (territory he
 
 A rep's target is their share of the metric total: by quota capacity in the fiscal year
 (docs/design.md, "Capacity": a rep ramping from July carries less) or even among the reps on board; the band
-is target × (1 ± band). When the reps' territory segments split the accounts into pools
+is target × (1 ± band), rounded inward to the metric's step. When the reps' territory segments split the accounts into pools
 (enterprise reps hold enterprise accounts), the share is of the rep's own pool. Reps who leave before the year starts, or are never on board in it,
 hold no book: their accounts are to be placed like unassigned ones.
 """
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from salesplan.fiscal import ZERO, productivity
+from salesplan.money import MAX_DECIMALS
 
 if TYPE_CHECKING:
     from salesplan.accounts import Account, AccountBook
@@ -157,6 +158,7 @@ def plan_books(
         owners.append(owner)
         locked.append(keep and bool(owner))
     total = sum((a.metric(metric) for a in accounts), ZERO)
+    step = Decimal(1).scaleb(-places((a.metric(metric) for a in accounts), MAX_DECIMALS))
     pools = segment_pools(accounts, metric, weights, segments) or {
         frozenset(): (total, sum(weights.values(), ZERO))
     }
@@ -166,6 +168,7 @@ def plan_books(
         key = segments.get(rep_id, frozenset()) if len(pools) > 1 else frozenset()
         pool, weight_sum = pools[key]
         target = pool * weights[rep_id] / weight_sum if weight_sum else ZERO
+        low, high = band_of(target, band, step)
         base = (float(rep.base.lat), float(rep.base.lon)) if rep.base else None
         reps.append(
             RepBook(
@@ -173,8 +176,8 @@ def plan_books(
                 rep.name or rep_id,
                 weights[rep_id],
                 target,
-                target * (ONE - band),
-                target * (ONE + band),
+                low,
+                high,
                 segments.get(rep_id, frozenset()),
                 base,
             )
@@ -226,11 +229,27 @@ def segment_pools(
     return {kind: (pool, weight) for kind, (pool, weight) in pools.items()}
 
 
+def band_of(target: Decimal, band: Decimal, step: Decimal) -> tuple[Decimal, Decimal]:
+    """The low and high bounds, target × (1 ± band), rounded inward to the metric's `step`
+    (1 for whole numbers, 0.01 for cents): a rep's total is a sum of the metric's values, a
+    multiple of the step, so it lies within these bounds exactly when it lies within the
+    exact ones, and every figure of the band shown is one a total can meet (4,066,946, not
+    4,066,945.61, the first total above it). A share of a total is a decimal with 28
+    digits: it is first rounded to 10^-12, below any step, so that 600,000.000…01 for
+    666,666.67 × 0.9 stays 600,000."""
+    with localcontext() as wide:
+        wide.prec = 60  # a total of many accounts of 10^15 still has room for 12 decimals
+        low = (target * (ONE - band)).quantize(SNAP).quantize(step, ROUND_CEILING)
+        high = (target * (ONE + band)).quantize(SNAP).quantize(step, ROUND_FLOOR)
+    return low, high
+
+
 def eligible(rep: RepBook, account: Account) -> bool:
     """A rep may hold an account: segments match when both have one."""
     return not (rep.segments and account.segment) or account.segment in rep.segments
 
 
+SNAP = Decimal("1e-12")  # below the smallest step of a metric (10 decimals)
 SHARE_PLACES = 2  # targets and bounds are shares of a total: at least two decimals
 
 

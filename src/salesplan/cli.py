@@ -809,7 +809,13 @@ def balance(
     markdown = fmt is Format.markdown
     shown = checked_table(table, view.TABLES)
     empty = fmt is Format.csv or shown == "moves"  # a script reads the header
-    emit(fmt, lambda: view.tables(result, markdown, empty), lambda: view.document(result), shown)
+    people = fmt is not Format.csv
+    emit(
+        fmt,
+        lambda: view.tables(result, markdown, empty, people),
+        lambda: view.document(result),
+        shown,
+    )
     if result.status == "infeasible":
         if fmt is Format.csv:  # CSV is data only: the reason goes to stderr
             from salesplan.escape import printable

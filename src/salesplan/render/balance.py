@@ -9,7 +9,16 @@ from typing import Any
 from salesplan.balance_plan import BalanceResult
 from salesplan.books import SHARE_PLACES, places
 from salesplan.render import json as j
-from salesplan.render.table import HIGH, LOW, NORMAL, Column, Money, Ratio, ResultTable
+from salesplan.render.table import (
+    HIGH,
+    LOW,
+    NORMAL,
+    Column,
+    Money,
+    Ratio,
+    ResultTable,
+    carved,
+)
 
 REASON_MIN = 36  # a reason wraps at no less: the name of an account goes first
 
@@ -29,15 +38,22 @@ def exponent(result: BalanceResult) -> int:
 
 
 def tables(
-    result: BalanceResult, markdown: bool = False, empty_moves: bool = False
+    result: BalanceResult, markdown: bool = False, empty_moves: bool = False, people: bool = True
 ) -> list[ResultTable]:
     """The reps and the moves. On a narrow terminal the text renderer leaves out the
     accounts counts, then the band (low and high together), then the names, says so, and
     wraps the reasons: digits are never cut. No moves: a line says so, and the moves table
-    is left out unless `empty_moves` (CSV's header for a script)."""
+    is left out unless `empty_moves` (CSV's header for a script).
+
+    For `people` (not CSV) every figure of the metric has the decimals of its values, as
+    before and after do, and the targets, shares of the total, are carved from it so they
+    add up to the total the reps hold after (docs/design.md, "Money and rounding"); the band
+    is already in the metric's step. CSV keeps the targets to the cent."""
     clean = visible  # the Markdown renderer escapes links, images and @mentions itself
     e = exponent(result)
     shown = max(e, SHARE_PLACES) if any(r.target % 1 for r in result.reps) else e
+    exact = [r.target for r in result.reps]
+    targets = carved(exact, [r.id for r in result.reps], e) if people else exact
     title = (
         f"Balance of {clean(result.metric)} by {result.objective} "
         f"(target {result.rule}, band ±{(result.band * 100).normalize():f}%)"
@@ -56,15 +72,16 @@ def tables(
             Column("after", True, LOW, key="accounts_after", group="accounts"),
         ],
         name="reps",
+        decimals=e if people else None,
     )
-    for rep in result.reps:
+    for rep, target in zip(result.reps, targets):
         off = (rep.after - rep.target) / rep.target if rep.target else None
         reps.add(
             [
                 clean(rep.id),
                 Money(rep.before, e),
                 Money(rep.after, e),
-                Money(rep.target, shown),
+                Money(target, shown),
                 Money(rep.low, shown),
                 Money(rep.high, shown),
                 Ratio(off, "shift"),
