@@ -320,6 +320,19 @@ def test_a_file_of_the_plan_is_not_a_plan(cli, repo, tmp_path, monkeypatch, comm
     assert cli("check", "org.yaml").stderr == result.stderr
 
 
+@pytest.mark.parametrize("name", ["/", '"a\\0b"'])
+def test_a_revision_naming_a_path_git_cannot_take(cli, repo, monkeypatch, name):
+    """A file name in a revision's salesplan.yaml that git refuses (absolute) or that cannot
+    be passed to git (a NUL) is that revision's SP114, not a git error (exit 2) or exit 3."""
+    monkeypatch.chdir(repo / "plan")
+    with (repo / "plan" / "salesplan.yaml").open("a") as plan:
+        plan.write(f"files: {{submissions: {name}}}\n")
+    commit(repo, "a hostile files: entry")
+    result = cli("diff", "HEAD~1", "HEAD")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith("HEAD:plan/salesplan.yaml:") and " SP114 " in result.stderr
+
+
 def test_two_paths_on_disk(cli, tmp_path, monkeypatch):
     for name in ("a", "b"):
         assert cli("init", tmp_path / name).exit_code == 0

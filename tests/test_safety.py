@@ -47,6 +47,8 @@ def codes(plan: Path) -> list[tuple[str, str]]:
         ("files: {submissions: ../secret.env}\n", "`..`"),
         ("files: {org: '..\\\\org.yaml'}\n", "`..`"),
         ("files: {metrics: ~/metrics.csv}\n", "absolute path"),
+        ("files: {org: 'C:org.yaml'}\n", "absolute path"),  # drive-relative on Windows
+        ('files: {org: "org\\0.yaml"}\n', "NUL"),  # was ValueError: exit 3
     ],
 )
 def test_paths_outside_the_plan_are_errors(tmp_path: Path, files_line: str, why: str) -> None:

@@ -131,6 +131,8 @@ def plan_files(settings_text: bytes, plan_dir: str) -> list[str]:
         with suppress(ValueError):
             files = Files.model_validate(doc.data.get("files", {}))
     names = [name for name in files.model_dump().values() if isinstance(name, str)]
+    # a path that is absolute or holds a NUL is not asked of git: the loader reports it
+    names = [name for name in names if not posixpath.isabs(name) and "\0" not in name]
     paths = [posixpath.normpath(posixpath.join(plan_dir, name)) for name in names]
     return [p for p in paths if not p.startswith("../") and p not in {"..", "."}]
 

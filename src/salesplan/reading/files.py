@@ -60,8 +60,10 @@ def confined(root: Path, name: str) -> Path | str:
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if not name.strip():
         return "is empty; name a file inside the plan folder"
-    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() or name[:1] == "~":
-        return f"{name!r} is an absolute path; give a path relative to the plan folder"
+    if "\0" in name:
+        return f"{name!r} holds a NUL character, which no file name can; name a file of the plan"
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).anchor or name[:1] == "~":
+        return f"{name!r} is an absolute path or a drive; give a path relative to the plan folder"
     if ".." in parts:
         return f"{name!r} leads out of the plan folder (`..`); keep plan files inside it"
     path = root.joinpath(*parts)
