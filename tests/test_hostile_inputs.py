@@ -878,6 +878,27 @@ def test_a_scenario_path_out_of_the_plan_is_reported_in_the_scenario(
         assert line.startswith("scenarios/paths.yaml:5:22: SP114 files.metrics"), line
 
 
+@pytest.mark.parametrize("command", [("check",), ("scenarios",), ("allocate", "--scenario", "x")])
+def test_a_scenario_symlinked_out_of_the_plan(
+    command: tuple[str, ...], example: Path, cli, monkeypatch, tmp_path
+) -> None:
+    """A scenario file that is a symlink out of the plan was a usage error (exit 2, "no
+    scenario 'x' ... (scenarios: x, ...)") that stopped `check`; it is SP114 at the file,
+    and what it points at is never read."""
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("scenario: x\ndescription: TOKEN-1234\nchanges: {}\n")
+    (example / "scenarios" / "x.yaml").symlink_to(secret)
+    if command == ("check",):
+        (example / "scenarios" / "gone.yaml").symlink_to("nowhere.yaml")  # broken: SP113
+    monkeypatch.chdir(example)
+    result = cli(*command, ".")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert "scenarios/x.yaml:1:1: SP114 " in out and "TOKEN" not in out
+    if command == ("check",):
+        assert_reported(result, "scenarios/gone.yaml:1:1: SP113")
+
+
 @pytest.mark.parametrize(
     ("cell", "code"),
     [("1.46M", "SP411"), ("1460000.123456789012", "SP412"), ("1e99", "SP412")],

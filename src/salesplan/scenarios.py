@@ -20,6 +20,7 @@ came from the plan file or from the scenario, and diagnostics point at that file
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,11 @@ def read_scenario(root: Path, name: str, problems: list[Diagnostic]) -> Scenario
     """The scenario `name` of the plan in `root`, its structure checked (problems at its
     lines); None when it cannot be parsed. Raises ScenarioNotFound when there is no such file."""
     place = confined(root, f"{SCENARIOS_DIR}/{name}.yaml") if _NAME.fullmatch(name) else None
-    if not isinstance(place, Path) or not place.exists():
+    if isinstance(place, str):  # a symlink out of the plan: reported, never read
+        file = display_name(root / SCENARIOS_DIR / f"{name}.yaml")
+        problems.append(diagnostic("SP114", f"scenario {place}", file, 1, 1))
+        return None
+    if place is None or not os.path.lexists(place):  # a broken symlink is read: SP113
         known = ", ".join(scenario_names(root)) or f"none: add {SCENARIOS_DIR}/{name}.yaml"
         raise ScenarioNotFound(f"no scenario {name!r} in {display_name(root)} (scenarios: {known})")
     raw = read_file(place, problems)
