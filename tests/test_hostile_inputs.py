@@ -99,6 +99,26 @@ def test_rows_with_extra_cells(cli, write_tree, monkeypatch) -> None:
     assert "SP115 4,800 more SP112 problems" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("file", "text", "where"),
+    [
+        (
+            "submissions/f.csv",
+            'rep,period,amount,note\nana,Q1,10,"to check\nana,Q2,20000000,\nana,Q3,30,\n',
+            "submissions/f.csv:2:1",
+        ),
+        ("metrics.csv", 'id,history\nana,"1000\nben,5000\n', "metrics.csv:2:1"),
+    ],
+)
+def test_a_quote_never_closed(file: str, text: str, where: str, cli, write_tree, monkeypatch):
+    """A quote opened and never closed read every row after it into one cell: the 20,000,000
+    of Q2 vanished into a note and `check` passed. It is SP112 at the row it opens in."""
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, file: text})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, f"{where}: SP112")
+    assert "never closed" in result.stdout
+
+
 def test_long_parent_chain(cli, write_tree, monkeypatch) -> None:
     units = "units:\n" + "".join(
         f"  - {{id: u{i}, level: team{f', parent: u{i - 1}' if i else ''}}}\n" for i in range(2_000)

@@ -164,7 +164,8 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
     text, problems = decode(file, raw)
     if text is None:
         return Table(file, [], [], problems), iter(())
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open is an error, not a cell that swallows every row after it
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     table = Table(file, [], [], problems, text=text)
     last = 0
     try:
@@ -179,7 +180,7 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
                 table.header_places = _places(text, first, at)[: len(table.header)]
                 break
     except csv.Error as err:
-        problems.append(diagnostic("SP112", str(err), file, reader.line_num or 1, 1))
+        problems.append(_csv_problem(err, file, last + 1, reader.line_num))
         return Table(file, [], [], problems), iter(())
     if not table.header:
         return Table(file, [], [], problems), iter(())
@@ -211,7 +212,19 @@ def _data_rows(table: Table, reader: Any) -> CsvRows:
                 cells += [""] * (width - len(cells))
             yield line, cells
     except csv.Error as err:
-        problems.append(diagnostic("SP112", str(err), table.file, reader.line_num or 1, 1))
+        problems.append(_csv_problem(err, table.file, last + 1, reader.line_num))
+
+
+def _csv_problem(err: csv.Error, file: str, start: int, line: int) -> Diagnostic:
+    """SP112 for a record the csv module cannot read; a quote never closed at the line of
+    the record it opens in (the rest of the file was read into that cell)."""
+    if "unexpected end of data" in str(err):
+        message = (
+            "a quoted cell is never closed: the rest of the file would be read into it; "
+            'close the quote (") or remove it'
+        )
+        return diagnostic("SP112", message, file, start, 1)
+    return diagnostic("SP112", str(err), file, line or 1, 1)
 
 
 def column_key(name: str) -> str:

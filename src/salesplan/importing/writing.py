@@ -117,7 +117,12 @@ def _table(relative: str, data: bytes, header: list[str]) -> _Table:
         raise OutsidePlan(
             f"{relative} is not UTF-8 (byte {err.start + 1}); save it as UTF-8 and import again"
         ) from None
-    table = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
+    try:  # strict: a quote left open would read the rest of the file into one cell
+        rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+        table = [r for r in rows if any(c.strip() for c in r)]
+    except csv.Error as err:
+        message = f"{relative} is not valid CSV ({err}); `salesplan check` shows where"
+        raise OutsidePlan(message) from None
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     found = _Table(list(header), [], data.startswith(b"\xef\xbb\xbf"), newline)
     if table:
