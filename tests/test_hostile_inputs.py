@@ -119,6 +119,20 @@ def test_a_quote_never_closed(file: str, text: str, where: str, cli, write_tree,
     assert "never closed" in result.stdout
 
 
+@pytest.mark.parametrize("amount", ["1\u09ea00000", "\uff11\uff10", "\u0663"])
+def test_digits_of_other_scripts_are_not_numbers(amount: str, cli, write_tree, monkeypatch):
+    """Decimal reads any script's digits: `1৪00000` (a Bengali four, drawn like an 8) was
+    taken as 1,400,000 where a reviewer reads 1,800,000. A number is written in ASCII."""
+    submission = f"rep,period,amount\nana,Q1,{amount}\n"
+    metrics = f"id,history\nana,{amount}\n"
+    folder = write_tree(
+        {"salesplan.yaml": PLAN, "org.yaml": ORG, "submissions/f.csv": submission,
+         "metrics.csv": metrics}
+    )  # fmt: skip
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.csv:2:8: SP605", "metrics.csv:2:5: SP411")
+
+
 def test_long_parent_chain(cli, write_tree, monkeypatch) -> None:
     units = "units:\n" + "".join(
         f"  - {{id: u{i}, level: team{f', parent: u{i - 1}' if i else ''}}}\n" for i in range(2_000)

@@ -291,6 +291,15 @@ def test_dirty_data_is_reported_at_file_row_column_and_nothing_is_written(cli, p
     assert sorted(p.name for p in plan.iterdir()) == ["org.yaml", "salesplan.yaml"]
 
 
+def test_digits_of_other_scripts_are_not_amounts(cli, plan) -> None:
+    """`1৪00` (a Bengali four, drawn like an 8) was imported as 1,400: an amount is ASCII."""
+    export = write(plan.parent / "deals.csv", SF_LABELS.replace('"$1,200.50"', "1\u09ea00"))
+    result = run(cli, plan, export, "--format", "json")
+    assert result.exit_code == 1
+    found = {(d["code"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]}
+    assert ("SP705", 2) in found
+
+
 def test_a_negative_total_is_refused_at_its_row_and_nothing_is_written(cli, plan) -> None:
     """A credit note with nothing to net against would write a negative history and `won`,
     which `check` refuses (SP406, SP903): the import refuses it itself, at the cell."""

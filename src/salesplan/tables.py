@@ -239,7 +239,11 @@ NOT_A_NUMBER = "is not a number"
 
 
 def read_number(text: str) -> Decimal | str:
-    """A cell's number, or why it is not one: not a number, or beyond a plan's bounds."""
+    """A cell's number, or why it is not one: not a number, or beyond a plan's bounds.
+    Digits are ASCII: Decimal reads any script's, and `1৪00000` (a Bengali four, drawn
+    like an 8) would be 1,400,000 where a reviewer reads 1,800,000."""
+    if not text.isascii():
+        return NOT_A_NUMBER
     try:
         value = Decimal(text)
     except InvalidOperation:

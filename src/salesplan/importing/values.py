@@ -10,14 +10,14 @@ from decimal import Decimal, InvalidOperation
 MAX_AMOUNT = Decimal(10) ** 15
 _CODE = re.compile(r"^([A-Z]{3})\s*(.*)$|^(.*?)\s*([A-Z]{3})$")
 _SYMBOLS = str.maketrans("", "", "$€£¥₹\u00a0")
-_PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$", re.ASCII)
 
 
 def amount_pattern(decimal: str, thousands: str) -> re.Pattern[str]:
     """A number in this locale: digits, optionally grouped by threes, optional decimals."""
     d, t = re.escape(decimal), re.escape(thousands)
     grouped = rf"\d{{1,3}}(?:{t}\d{{3}})+" if thousands else r"(?!)"
-    return re.compile(rf"^(?:{grouped}|\d+)(?:{d}\d+)?$")
+    return re.compile(rf"^(?:{grouped}|\d+)(?:{d}\d+)?$", re.ASCII)
 
 
 def parse_amount(
@@ -52,8 +52,8 @@ def parse_amount(
     return (-value if negative else value), code
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
-_NUMERIC = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?:[ T,].*)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$", re.ASCII)
+_NUMERIC = re.compile(r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?:[ T,].*)?$", re.ASCII)
 
 
 def date_order(values: list[str], european: bool) -> tuple[str | None, str | None]:
