@@ -68,6 +68,32 @@ def test_allocate_never_writes_outside_the_plan(tmp_path: Path, cli) -> None:
     assert (other / "quotas.yaml").read_text() == "precious\n"
 
 
+@pytest.mark.parametrize(
+    ("files_line", "code", "kept"),
+    [
+        ("files: {quotas: org.yaml}\n", "SP203", "org.yaml"),
+        ("files: {quotas: SALESPLAN.yaml}\n", "SP203", "salesplan.yaml"),
+        ("files: {adjustments: org.yaml}\n", "SP203", "org.yaml"),
+        ("files: {quotas: .git/config}\n", "SP114", ".git/config"),
+        ("files: {quotas: sub/.Git/hooks/pre-commit}\n", "SP114", "sub/.Git/hooks/pre-commit"),
+    ],
+)
+def test_allocate_never_writes_over_another_file(
+    tmp_path: Path, cli, files_line: str, code: str, kept: str
+) -> None:
+    """`files.quotas` naming another plan file or a file of git's made `allocate --write`
+    replace it (the org, salesplan.yaml itself, .git/config) with the quotas."""
+    plan = plan_with(tmp_path, files_line)
+    (plan / kept).parent.mkdir(parents=True, exist_ok=True)
+    if not (plan / kept).exists():
+        (plan / kept).write_text("precious\n")
+    before = (plan / kept).read_bytes()
+    result = cli("allocate", plan, "--write")
+    assert result.exit_code == 1 and "salesplan.yaml:7:" in result.stderr, result.stderr
+    assert f" {code} files." in result.stderr
+    assert (plan / kept).read_bytes() == before
+
+
 def test_a_secret_outside_never_reaches_an_annotation(tmp_path: Path, cli) -> None:
     (tmp_path / "secret.env").write_text("rep,period,amount\nTOKEN=hunter2,Q1,1\n")
     plan = plan_with(tmp_path, "files: {submissions: ../secret.env}\n")

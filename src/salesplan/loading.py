@@ -278,7 +278,27 @@ def plan_paths(plan: Plan, problems: list[Diagnostic]) -> dict[str, Path]:
             continue
         file, line, column = doc.place(("files", role))  # a scenario's change: in its file
         problems.append(diagnostic("SP114", f"files.{role} {place}", file, line, column))
+    _one_role_per_file(plan, paths, problems)
     return paths
+
+
+def _one_role_per_file(plan: Plan, paths: dict[str, Path], problems: list[Diagnostic]) -> None:
+    """Two roles naming one file (or one naming salesplan.yaml) is SP203 at the key that was
+    set, and that role is neither read nor written: `files: {quotas: org.yaml}` made
+    `allocate --write` replace the org with the quotas. Names are compared ignoring case
+    (ORG.yaml is org.yaml on a Mac or on Windows)."""
+    given = plan.settings.files.model_fields_set
+    owner = {os.path.realpath(plan.root / PLAN_FILE).casefold(): PLAN_FILE}
+    for role, path in list(paths.items()):
+        other = owner.setdefault(os.path.realpath(path).casefold(), f"files.{role}")
+        if other == f"files.{role}":
+            continue
+        refused, partner = (role, other) if role in given else (other[6:], f"files.{role}")
+        name = getattr(plan.settings.files, refused)
+        message = f"files.{refused} {name!r} is the file of {partner}; give each its own file"
+        file, line, column = plan.documents["plan"].place(("files", refused))
+        problems.append(diagnostic("SP203", message, file, line, column, f"files.{refused}"))
+        paths.pop(refused, None)
 
 
 PLAIN_FROM = 1024 * 1024  # bytes from which a file may be parsed without positions first

@@ -66,6 +66,8 @@ def confined(root: Path, name: str) -> Path | str:
         return f"{name!r} is an absolute path or a drive; give a path relative to the plan folder"
     if ".." in parts:
         return f"{name!r} leads out of the plan folder (`..`); keep plan files inside it"
+    if any(part.casefold() == ".git" for part in parts):  # a write there rewrites git's config
+        return f"{name!r} is inside .git, which is git's and not the plan's; keep plan files out"
     path = root.joinpath(*parts)
     if not within(root, path):
         return f"{name!r} is a symlink that leads out of the plan folder; plan files stay inside it"
