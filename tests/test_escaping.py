@@ -70,6 +70,17 @@ def test_no_hyperlink_or_colour_from_user_text_on_a_terminal() -> None:
 def test_controls_are_shown_escaped() -> None:
     assert printable("a\x1b[31mb\x07c\rd\ne\u202ef") == "a\\x1b[31mb\\x07c\\x0dd\\x0ae\\u202ef"
     assert printable("tab\there", keep="\t") == "tab\there"
+    # the Arabic letter mark reorders like the bidi marks; U+2028 broke a table row in two
+    assert printable("a\u061cb\u2028c\u2029d\u2060e") == "a\\u061cb\\u2028c\\u2029d\\u2060e"
+
+
+def test_a_line_separator_in_a_name_stays_on_its_row(example, cli) -> None:
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("name: Ana Silva", 'name: "Ana\u2028FORGED"'))
+    result = cli("report", example, "--format", "text")
+    assert "\u2028" not in result.stdout
+    assert "Ana\\u2028FOR" in result.stdout  # in the name's cell, however wide
+    assert not any(line.lstrip().startswith("FOR") for line in result.stdout.splitlines())
 
 
 def test_github_annotations_cannot_be_forged(write_tree, cli, monkeypatch) -> None:

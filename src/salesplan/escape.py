@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
-# C0 controls (tab included: it would shift columns), DEL, C1 controls, and the Unicode
-# format characters that reorder or hide text (bidi overrides and isolates, zero widths).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 controls (tab included: it would shift columns), DEL, C1 controls, the Unicode line
+# and paragraph separators (a new line to rich), and the format characters that reorder or
+# hide text (bidi marks, overrides and isolates, the Arabic letter mark, zero widths).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:
