@@ -222,6 +222,20 @@ def test_sarif_is_valid(cli, plan_dir) -> None:
     assert uri == "org.yaml"
 
 
+def test_a_sarif_uri_is_a_uri(cli, plan_dir) -> None:
+    """A file name with a space, `#` or `%` was written raw as the artifact's uri: `#`
+    started a fragment (code scanning annotated `submissions/a b`), `%41` read as `A`."""
+
+    folder = plan_dir(BROKEN)
+    (folder / "submissions").mkdir(exist_ok=True)
+    (folder / "submissions" / "a b#%41.csv").write_text("rep,period,amount\nzed,Q1,1\n")
+    result = cli("check", "--format", "sarif")
+    results = json.loads(result.stdout)["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert "submissions/a%20b%23%2541.csv" in uris
+    assert all("#" not in uri and " " not in uri for uri in uris), uris
+
+
 def test_sarif_of_every_error_case_is_valid(cli, tmp_path, monkeypatch) -> None:
     """Every tests/errors case, rendered as SARIF, passes the schema."""
     import shutil

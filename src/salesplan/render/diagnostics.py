@@ -103,6 +103,14 @@ def as_github(diagnostics: Sequence[Diagnostic]) -> str:
     return "".join(lines)
 
 
+def _uri(path: str) -> str:
+    """A relative path as a URI reference: `a b#1.csv` is `a%20b%231.csv` (a raw `#` starts
+    a fragment, `%20` would be read as a space)."""
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
 def as_sarif(diagnostics: Sequence[Diagnostic]) -> str:
     """A SARIF 2.1.0 log with one run, the catalogue as rules and one result per diagnostic."""
     codes = sorted({d.code for d in diagnostics})
@@ -126,7 +134,7 @@ def as_sarif(diagnostics: Sequence[Diagnostic]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": repository_path(d.file)},
+                        "artifactLocation": {"uri": _uri(repository_path(d.file))},
                         "region": {"startLine": d.line, "startColumn": d.column},
                     },
                     **({"logicalLocations": [{"fullyQualifiedName": d.path}]} if d.path else {}),
