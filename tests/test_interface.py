@@ -61,6 +61,19 @@ def test_format_is_one_option_with_a_subset_per_command(example) -> None:
         assert f"not {wrong}" in result.stderr
 
 
+def test_a_format_no_command_writes_is_named_like_any_other(example, cli) -> None:
+    """`--format pdf` lists the formats the command writes, as `--format html` does, not
+    the enum's own message ("'pdf' is not a valid Format")."""
+    for command, listed in (
+        ("report", "report writes text, markdown, html, xlsx or json, not pdf"),
+        ("allocate", "allocate writes text, json, csv or markdown, not pdf"),
+    ):
+        result = cli(command, example, "--format", "pdf")
+        assert result.exit_code == 2, result.output
+        assert listed in " ".join(result.stderr.split())
+        assert "valid Format" not in result.stderr
+
+
 def test_explain_as_csv_is_a_usage_error(example, cli) -> None:
     result = cli("allocate", example, "--explain", "ben", "--format", "csv")
     assert result.exit_code == 2

@@ -37,11 +37,13 @@ def choose(
     naming what it does write."""
     if fmt is None:
         return allowed[0]
-    chosen = Format(fmt)
-    if chosen not in allowed:
+    known = {f.value: f for f in Format}
+    chosen = fmt if isinstance(fmt, Format) else known.get(fmt)
+    if chosen is None or chosen not in allowed:
         names = [f.value for f in allowed]
         listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
-        raise UnsupportedFormat(f"{command}{what} writes {listed}, not {chosen.value}")
+        asked = chosen.value if chosen is not None else fmt
+        raise UnsupportedFormat(f"{command}{what} writes {listed}, not {asked}")
     return chosen
 
 
