@@ -41,7 +41,7 @@ def terminal_width() -> int | None:
 def console(width: int | None = None, file: IO[str] | None = None) -> Console:
     from rich.console import Console
 
-    return Console(
+    out = Console(
         file=file,
         width=width or 10_000,
         highlight=False,
@@ -49,6 +49,14 @@ def console(width: int | None = None, file: IO[str] | None = None) -> Console:
         soft_wrap=False,
         markup=False,
     )
+    # rich answers a closed pipe with exit 1, the status of a plan with errors; the CLI
+    # answers it with SIGPIPE's status (141), whatever the format
+    out.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
+    return out
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError
 
 
 @dataclass(frozen=True)
