@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -154,3 +158,55 @@ def test_the_currency_sets_how_many_decimals_an_amount_may_have(example: Path) -
         loaded = load_plan(example)
         amounts = [d.message.split()[3] for d in loaded.diagnostics if d.code == "SP412"]
         assert amounts == refused, currency
+
+
+def test_a_period_is_named_as_a_sheet_names_it(example: Path) -> None:
+    """A period cell may be a date cell (the period holding it), the label the tables show
+    (`Feb-27`) or a label in any case (`q2`): what people type in a sheet, each read as
+    the period it names; a date outside the fiscal year says so."""
+    workbook(
+        example / "submissions" / "dev.xlsx",
+        [
+            ["Rep", "Period", "Amount"],
+            ["dev", datetime(2027, 3, 15), 1000],  # Q1: Feb-Apr 2027
+            ["dev", datetime(2027, 4, 1), 500],  # Q1 again: the amounts add up
+            ["dev", "q2", 2000],
+            ["dev", " Q3 ", 3000],
+            ["dev", datetime(2028, 2, 1), 9],  # the year after
+            [],
+        ],
+    )
+    loaded = load_plan(example)
+    assert loaded.plan is not None
+    found = [str(d).split("submissions/")[-1] for d in loaded.diagnostics]
+    assert found == [
+        "dev.xlsx:6:2: SP602 unknown period '2028-02-01', a date outside the fiscal year"
+        " 2027-02-01 to 2028-01-31; the periods are Q1, Q2, Q3, Q4 (sheet 'Forecast')"
+    ]
+    rows = [(e.period, e.amount) for e in loaded.plan.submissions if e.rep == "dev"]
+    assert rows[:4] == [("Q1", 1000), ("Q1", 500), ("Q2", 2000), ("Q3", 3000)]
+
+
+def test_a_month_is_named_as_the_tables_show_it(example: Path, cli) -> None:
+    """In a monthly plan a submission may give `Feb-27` or a date cell for M01, in CSV,
+    XLSX or YAML, and rolls up as M01 does."""
+    plan_file = example / "salesplan.yaml"
+    text = plan_file.read_text().replace("periods: quarter", "periods: month")
+    plan_file.write_text(re.sub(r"(?m)^seasonality:.*$", "", text))
+    shutil.rmtree(example / "submissions")  # by quarter
+    shutil.rmtree(example / "scenarios")
+    subs = example / "submissions"
+    subs.mkdir()
+    (subs / "ana.yaml").write_text("rep: ana\nforecast: {Feb-27: 100, mar-27: 200}\n")
+    (subs / "ben.csv").write_text("rep,period,amount\nben,FEB-27,300\nben,2027-03-01,400\n")
+    workbook(subs / "dev.xlsx", [["rep", "period", "amount"], ["dev", datetime(2027, 2, 1), 500]])
+    workbook(subs / "erin.xlsx", [["rep", "period", "amount"], ["erin", "M13", 1]])
+    loaded = load_plan(example)
+    assert [d.message for d in loaded.diagnostics if d.code != "SP415"] == [
+        "unknown period 'M13'; the periods are M01…M12 or Feb-27…Jan-28 (sheet 'Forecast')"
+    ]
+    (subs / "erin.xlsx").unlink()
+    result = cli("rollup", example, "--level", "rep", "--period", "M01", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    forecast = {n["id"]: n["forecast"]["total"] for n in json.loads(result.stdout)["nodes"]}
+    assert (forecast["ana"], forecast["ben"], forecast["dev"]) == ("100.00", "300.00", "500.00")

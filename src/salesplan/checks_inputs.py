@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 from salesplan.diagnostics import Diagnostic, Suggestions, report
+from salesplan.fiscal import as_date
 from salesplan.model import Rep, Territory, Unit
 from salesplan.money import finer_than, finer_than_problem, minor_unit
 from salesplan.plan import Plan
@@ -191,8 +193,7 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
                     yield report("SP601", message, batch.where(row, REP), rep)
                 continue
             if period not in periods:
-                labels = ", ".join(plan.periods[:4]) + ("…" if len(periods) > 4 else "")
-                message = f"unknown period {period!r}; the periods are {labels}"
+                message = f"unknown period {period!r}{_outside(plan, period)}; {_periods(plan)}"
                 yield report("SP602", message, batch.where(row, PERIOD), rep)
                 continue
             rejected = amount < zero
@@ -214,3 +215,25 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
                     "add up; remove one if it is a double entry"
                 )
                 yield report("SP606", message, batch.where(row, REP), rep)
+
+
+def _periods(plan: Plan) -> str:
+    """The periods a submission may name, for SP602."""
+    calendar = plan.calendar
+    if calendar.kind == "quarter":
+        return f"the periods are {', '.join(calendar.labels)}"
+    last = len(calendar.labels) - 1
+    first_shown, last_shown = calendar.shown_label(0), calendar.shown_label(last)
+    return (
+        f"the periods are {calendar.labels[0]}…{calendar.labels[last]} "
+        f"or {first_shown}…{last_shown}"
+    )
+
+
+def _outside(plan: Plan, period: str) -> str:
+    """Why a date is no period: it lies outside the fiscal year."""
+    if as_date(period) is None:
+        return ""
+    calendar = plan.calendar
+    last = calendar.end - timedelta(days=1)
+    return f", a date outside the fiscal year {calendar.start} to {last}"

@@ -108,6 +108,28 @@ class Calendar:
         return (year - self.start.year) * MONTHS + month - self.start.month
 
     @cached_property
+    def submitted_names(self) -> dict[str, str]:
+        """Every name a submission may give one period by, folded (`q1`, `m01`, `feb-27`),
+        to the period's label: `period_names` without the quarters of a monthly plan."""
+        return {
+            name.casefold(): self.labels[members[0]]
+            for name, members in self.period_names.items()
+            if len(members) == 1
+        }
+
+    def submitted_period(self, text: str) -> str | None:
+        """The label of the period a submission's period cell names: a label or the name
+        the tables show, in any case (`q1`, `Feb-27`), or a date (`2027-03-01`, as an XLSX
+        date cell reads) in the fiscal year, for the period holding it; else None."""
+        found = self.submitted_names.get(text.casefold())
+        if found is not None:
+            return found
+        day = as_date(text)
+        if day is None or not 0 <= self.month_index(day) < MONTHS:
+            return None
+        return self.labels[self.period_of_month(self.month_index(day))]
+
+    @cached_property
     def end(self) -> date:
         """The first day after the fiscal year."""
         return self.month_start(MONTHS)
@@ -158,6 +180,18 @@ class Calendar:
                 days = (month_last - month_first).days + 1
                 values.append(Fraction((until - since).days + 1, days))
         return values
+
+
+def as_date(text: str) -> date | None:
+    """The day a text gives as `YYYY-MM-DD`, alone or at midnight (`2027-03-01 00:00:00`,
+    how a date cell of a workbook reads); else None."""
+    day, _, time = text.partition(" ")
+    if len(day) != 10 or time not in ("", "00:00:00"):
+        return None
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        return None
 
 
 def fraction_of_year(on_board: Sequence[Fraction]) -> Fraction:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 from pydantic import ValidationError
 
 from salesplan.diagnostics import Diagnostic, Where, diagnostic, report
+from salesplan.fiscal import Calendar, as_date
 from salesplan.model import Submission
 from salesplan.schema_errors import schema_diagnostics
 from salesplan.source import YMap, parse_yaml
@@ -101,6 +102,7 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
 
     submitted = Submissions()
     yaml_reps: dict[str, Where] = {}
+    calendar = plan.calendar
     for path in submission_files(folder, plan.root, problems):
         name = display_name(path)
         suffix = path.suffix.lower()
@@ -111,23 +113,29 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
             from salesplan.reading.xlsx import read_xlsx
 
             table = read_xlsx(name, raw, REQUIRED, COLUMNS)
-            batch = _table_batch(table, table.rows, problems)
+            batch = _table_batch(table, table.rows, calendar, problems)
         elif suffix == ".csv":
-            batch = _csv_batch(name, raw, problems)
+            batch = _csv_batch(name, raw, calendar, problems)
         else:
-            batch = _yaml_batch(name, raw, yaml_reps, problems)
+            batch = _yaml_batch(name, raw, yaml_reps, calendar, problems)
         if batch is not None and len(batch):
             submitted.batches.append(batch)
     return submitted
 
 
-def _csv_batch(name: str, raw: bytes, problems: list[Diagnostic]) -> Batch | None:
+def _csv_batch(
+    name: str, raw: bytes, calendar: Calendar, problems: list[Diagnostic]
+) -> Batch | None:
     """The rows of a CSV file."""
-    return _table_batch(*open_csv(name, raw), problems)
+    return _table_batch(*open_csv(name, raw), calendar, problems)
 
 
 def _yaml_batch(
-    file: str, raw: bytes, yaml_reps: dict[str, Where], problems: list[Diagnostic]
+    file: str,
+    raw: bytes,
+    yaml_reps: dict[str, Where],
+    calendar: Calendar,
+    problems: list[Diagnostic],
 ) -> Batch | None:
     doc = parse_yaml(file, raw)
     problems.extend(doc.diagnostics)
@@ -153,11 +161,12 @@ def _yaml_batch(
     assert isinstance(forecast, YMap)
     batch = Batch(MarkSource(file), positions=[])
     positions = cast(list[int], batch.positions)
+    periods: dict[str, str] = {}
     for row, (period, amount) in enumerate(submission.forecast.items()):
         key_at = Where(file, *forecast.key_at(period))
         value_at = Where(file, *forecast.value_at(period))
         batch.reps.append(submission.rep)
-        batch.periods.append(period)
+        batch.periods.append(_period(periods, period, calendar))
         batch.amounts.append(amount)
         positions.append(MarkSource.position(where, key_at, value_at))
         if submission.note:
@@ -166,9 +175,13 @@ def _yaml_batch(
 
 
 def _table_batch(
-    table: Table, rows: Iterable[tuple[int, list[str]]], problems: list[Diagnostic]
+    table: Table,
+    rows: Iterable[tuple[int, list[str]]],
+    calendar: Calendar,
+    problems: list[Diagnostic],
 ) -> Batch | None:
-    """The rows of a CSV file or a sheet; cells are stripped here, once per distinct text."""
+    """The rows of a CSV file or a sheet; cells are stripped here, once per distinct text,
+    and a period cell becomes the label of the period it names (`_period`)."""
     if not table.header:
         problems.extend(table.diagnostics)
         if not table.diagnostics:
@@ -203,7 +216,8 @@ def _table_batch(
     lines = array("I")
     batch = Batch(source, positions=lines, shift=48, cells=cells)
     reps, periods, amounts, notes = batch.reps, batch.periods, batch.amounts, batch.notes
-    names: dict[str, str] = {}  # cell as written -> one stripped string per rep id or period
+    names: dict[str, str] = {}  # cell as written -> one stripped string per rep id
+    labels: dict[str, str] = {}  # cell as written -> the period's label (`_period`)
     numbers: dict[str, Decimal] = {}  # cell as written -> one Decimal per amount
     read = 0
     for line, values in rows:
@@ -228,7 +242,7 @@ def _table_batch(
             notes[len(reps)] = note
         rep, period = values[rep_i], values[period_i]
         reps.append(names.get(rep) or _name(names, rep))
-        periods.append(names.get(period) or _name(names, period))
+        periods.append(labels.get(period) or _period(labels, period, calendar))
         amounts.append(amount)
         lines.append(line)
     problems.extend(table.diagnostics)  # complete once the rows are read
@@ -246,6 +260,18 @@ def _amount_problem(text: str, problem: str, where: Where) -> Diagnostic:
             "SP605", f"amount {text!r} is not a number; write plain digits, e.g. 250000.50", where
         )
     return report("SP412", f"amount {text!r} {problem}", where)
+
+
+def _period(labels: dict[str, str], cell: str, calendar: Calendar) -> str:
+    """The label of the period a cell names, as people write it in a sheet (`q1`, `Feb-27`,
+    a date cell); any other text stripped (a date as `YYYY-MM-DD`), for SP602 to name."""
+    stripped = cell.strip()
+    label = calendar.submitted_period(stripped)
+    if label is None:
+        day = as_date(stripped)
+        label = day.isoformat() if day is not None else stripped
+    labels[cell] = label
+    return label
 
 
 def _name(names: dict[str, str], cell: str) -> str:
