@@ -97,12 +97,30 @@ def test_explain_as_csv_is_a_usage_error(example, cli) -> None:
             ["capacity", "--hire-start", "07/01/2027"],
             "'07/01/2027' is not a date; write it as YYYY-MM-DD, e.g. 2027-07-01",
         ),
+        (["balance", "--target", "evne"], "'evne' is not one of 'capacity', 'even'"),
+        (["diff", "--only", "quota"], "'quota' is not one of 'plan', 'org', 'quotas'"),
+        (
+            ["diff", "--min-change", "-0.1"],
+            "--min-change: '-0.1' is not a ratio of 0 or more; write e.g. 0.01 for 1%",
+        ),
+        (
+            ["approvers", "--min-change", "1%"],
+            "--min-change: '1%' is not a ratio of 0 or more; write e.g. 0.01 for 1%",
+        ),
     ],
 )
 def test_usage_errors_say_what_to_write(example, cli, args, hint) -> None:
+    """In salesplan's words, not those of the library that parsed the option (pydantic's
+    "Value error, ..." or "Input should be greater than or equal to 0")."""
     result = cli(args[0], example, *args[1:])
     assert result.exit_code == 2
     assert hint in " ".join(result.stderr.split())
+    assert "Value error" not in result.stderr and "Input should" not in result.stderr
+
+
+def test_min_change_is_the_same_option_in_diff_and_approvers() -> None:
+    for command in ("diff", "approvers"):
+        assert "--min-change RATIO" in help_of(command), command
 
 
 def test_period_and_level_ignore_case(example, cli) -> None:

@@ -20,7 +20,14 @@ from typer.core import TyperGroup
 
 from salesplan import __version__
 from salesplan.ci import CiProvider
-from salesplan.help import HelpCommand, date_option, format_option, path_help
+from salesplan.help import (
+    HelpCommand,
+    date_option,
+    format_option,
+    min_change_option,
+    parse_ratio,
+    path_help,
+)
 from salesplan.render.output import TABLES, Format
 from salesplan.render.scenario_format import ScenariosFormat
 
@@ -535,12 +542,8 @@ def diff(
         ),
     ] = None,
     min_change: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            metavar="RATIO",
-            help="Hide quota moves smaller than RATIO of the old quota (0.01 is 1%).",
-        ),
+        str | None,
+        min_change_option("Hide quota moves smaller than RATIO of the old quota (0.01 is 1%)."),
     ] = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")
@@ -549,7 +552,6 @@ def diff(
 ) -> None:
     """What changed between two plans, and the quotas it moves: `salesplan diff main`
     compares the working tree with main, `salesplan diff HEAD~1 HEAD` two commits."""
-    from decimal import Decimal
 
     from salesplan.diff import diff_plans, select
     from salesplan.render import diff as view
@@ -559,7 +561,7 @@ def diff(
     with open_sides(old, new) as (before, after):
         old_plan, new_plan = both_plans(before, after)
         result = diff_plans(old_plan, new_plan, before.label, after.label)
-    threshold = None if min_change is None else Decimal(str(min_change))
+    threshold = parse_ratio(min_change, "--min-change")
     shown = select(result, {s.value for s in only or ()}, threshold)
     fmt, decimals = Format(format or "text"), display_decimals(new_plan)
     sections = []
@@ -629,9 +631,9 @@ def approvers(
         ),
     ] = None,
     min_change: Annotated[
-        float | None,
-        typer.Option(
-            min=0, metavar="R", help="Leave out quota moves under R of the old quota (0.01: 1%)."
+        str | None,
+        min_change_option(
+            "Leave out quota moves smaller than RATIO of the old quota (0.01 is 1%)."
         ),
     ] = None,
     require: Annotated[
@@ -646,7 +648,6 @@ def approvers(
 ) -> None:
     """Who must approve the change from OLD to NEW: the owner of each moved quota's parent,
     and the root's owner for the target and settings (`salesplan approvers main`)."""
-    from decimal import Decimal
 
     from salesplan.approvers import approvals
     from salesplan.diff import diff_plans, select
@@ -655,7 +656,7 @@ def approvers(
     from salesplan.revisions import open_sides
 
     given = None if require is None else [o for v in require for o in v.split(",") if o.strip()]
-    threshold = None if min_change is None else Decimal(str(min_change))
+    threshold = parse_ratio(min_change, "--min-change")
     with open_sides(old, new) as (before, after):
         old_plan, new_plan = both_plans(before, after)
         changed = diff_plans(old_plan, new_plan, before.label, after.label)

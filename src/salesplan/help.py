@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import typer
@@ -29,6 +30,15 @@ class HelpCommand(TyperCommand):
         """Give a command built by typer this help layout (typer has no default class)."""
         if type(command) is TyperCommand:
             command.__class__ = cls
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """A value typer refuses is named in salesplan's words: pydantic, which checks the
+        choices of an option for typer, starts its messages with "Value error, "."""
+        try:
+            return super().parse_args(ctx, args)
+        except typer.BadParameter as err:
+            err.message = err.message.removeprefix("Value error, ")
+            raise
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """`init DIR`, not typer's `init {DIR}`: a required argument as click writes it."""
@@ -99,3 +109,28 @@ def date_option(help: str) -> Any:
 
 def path_help(what: str) -> str:
     return f"{what} (refused if it exists, unless --force)."
+
+
+def parse_ratio(value: str | None, option: str) -> Decimal | None:
+    """A ratio of 0 or more (`0.01`), or a usage error that shows how to write one."""
+    if value is None:
+        return None
+    try:
+        ratio = Decimal(value)
+    except InvalidOperation:
+        ratio = None
+    if ratio is None or not ratio.is_finite() or ratio < 0:
+        raise typer.BadParameter(
+            f"{value!r} is not a ratio of 0 or more; write e.g. 0.01 for 1%", param_hint=option
+        ) from None
+    return ratio
+
+
+def min_change_option(help: str) -> Any:
+    """`--min-change RATIO`, the same in every command that hides small quota moves."""
+
+    def check(value: str | None) -> str | None:
+        parse_ratio(value, "--min-change")
+        return value
+
+    return typer.Option(metavar="RATIO", help=help, callback=check, show_default=False)
