@@ -210,3 +210,29 @@ def test_a_month_is_named_as_the_tables_show_it(example: Path, cli) -> None:
     assert result.exit_code == 0, result.stderr
     forecast = {n["id"]: n["forecast"]["total"] for n in json.loads(result.stdout)["nodes"]}
     assert (forecast["ana"], forecast["ben"], forecast["dev"]) == ("100.00", "300.00", "500.00")
+
+
+def test_a_sheet_as_people_leave_it_says_what_each_odd_row_is(example: Path) -> None:
+    """A totals row, a row with an amount but no rep, an amount left empty and a row of
+    blank-looking cells (spaces): each is named for what it is, not as an unknown rep ''
+    or an amount '' that is not a number; the blank row is no row at all, as in a CSV."""
+    workbook(
+        example / "submissions" / "dev.xlsx",
+        [
+            ["rep", "period", "amount"],
+            ["dev", "Q1", 100000],
+            ["dev", "Q2", None],
+            [None, "Q3", 5000],
+            ["  ", " ", ""],
+            ["Total", None, 105000],
+        ],
+    )
+    found = [str(d).split("submissions/")[-1] for d in load_plan(example).diagnostics]
+    assert found == [
+        "dev.xlsx:3:3: SP605 amount is empty; write the amount, 0 if nothing is expected"
+        " (sheet 'Forecast')",
+        "dev.xlsx:4:1: SP601 row has no rep; write the rep's id or delete the row"
+        " (sheet 'Forecast')",
+        "dev.xlsx:6:1: SP601 submission for unknown rep 'Total'; a totals row? salesplan"
+        " adds up the rows itself: delete it (sheet 'Forecast')",
+    ]

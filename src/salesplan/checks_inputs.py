@@ -189,8 +189,9 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
                 continue  # the common row, kept short
             if not known:
                 if rep not in plan.broken_ids:
-                    message = f"submission for unknown rep {rep!r}{did_you_mean(rep)}"
-                    yield report("SP601", message, batch.where(row, REP), rep)
+                    yield report(
+                        "SP601", _unknown_rep(rep, did_you_mean), batch.where(row, REP), rep
+                    )
                 continue
             if period not in periods:
                 message = f"unknown period {period!r}{_outside(plan, period)}; {_periods(plan)}"
@@ -215,6 +216,22 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
                     "add up; remove one if it is a double entry"
                 )
                 yield report("SP606", message, batch.where(row, REP), rep)
+
+
+# what the rep cell of a sheet's totals row says
+TOTALS = frozenset({"total", "totals", "grand total", "subtotal", "sum"})
+
+
+def _unknown_rep(rep: str, did_you_mean: Suggestions) -> str:
+    """SP601's message: a row without a rep, and a sheet's totals row, are named so."""
+    if not rep:
+        return "row has no rep; write the rep's id or delete the row"
+    if rep.casefold() in TOTALS:
+        return (
+            f"submission for unknown rep {rep!r}; a totals row? salesplan adds up the rows "
+            "itself: delete it"
+        )
+    return f"submission for unknown rep {rep!r}{did_you_mean(rep)}"
 
 
 def _periods(plan: Plan) -> str:

@@ -234,6 +234,9 @@ def _table_batch(
                 problems.append(report("SP605", message, source.where(line << 48 | cells, AMOUNT)))
                 continue
             if isinstance(parsed, str):
+                if not any(v.strip() for v in values):
+                    read -= 1  # cells holding only spaces: a blank row, as in a CSV
+                    continue
                 where = source.where(line << 48 | cells, AMOUNT)
                 problems.append(_amount_problem(text.strip(), parsed, where))
                 continue
@@ -255,6 +258,8 @@ def _table_batch(
 
 
 def _amount_problem(text: str, problem: str, where: Where) -> Diagnostic:
+    if not text:
+        return report("SP605", "amount is empty; write the amount, 0 if nothing is expected", where)
     if problem == NOT_A_NUMBER:
         return report(
             "SP605", f"amount {text!r} is not a number; write plain digits, e.g. 250000.50", where
