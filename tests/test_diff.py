@@ -429,6 +429,21 @@ def test_engine_territories_pins_levels_units(example, tmp_path):
     assert select(diff, {"submissions"}).changes == ()
 
 
+def test_pins_accepted_into_adjustments_yaml_are_pins_changed(example, cli):
+    """`reconcile --accept` pins its proposal in adjustments.yaml; the pull request that
+    adds them is the approval, so its diff lists them beside the quotas they move."""
+    before = load_plan(example).plan
+    accepted = cli("reconcile", example, "--accept")
+    assert accepted.exit_code == 0, accepted.stderr
+    after = load_plan(example).plan
+    diff = diff_plans(before, after, "before", "after")
+    pins = {(c.kind, c.id): c.new for c in diff.changes if c.entity == "pin"}
+    assert pins and all(kind == "added" for kind, _ in pins)
+    assert pins[("added", "dev")] == next(p.quota for p in after.adjustments if p.id == "dev")
+    markdown = as_markdown(select(diff, {"org"}))
+    assert "Pins (quota: in org.yaml and adjustments.yaml)" in markdown and "| dev |" in markdown
+
+
 def test_code_span_holds_any_label():
     assert code_span("main") == "`main`"
     assert code_span("a`b") == "``a`b``"

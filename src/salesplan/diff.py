@@ -14,13 +14,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from salesplan.adjustments import plan_pins
 from salesplan.allocate import Allocation, effective_over_assignment, rule_text
 from salesplan.capacity import CapacityReport, capacity_report
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from salesplan.model import Rep, Unit
     from salesplan.plan import Plan
 
 ZERO = Decimal(0)
@@ -307,8 +307,8 @@ def diff_accounts(old: Plan, new: Plan) -> Iterator[Change]:
 
 
 def _pins(plan: Plan) -> dict[tuple[str, str], Decimal]:
-    nodes: list[Unit | Rep] = [*plan.org.units, *plan.org.reps]
-    return {(n.id, "quota"): n.quota for n in nodes if n.quota is not None}
+    """Every pin: `quota:` in org.yaml and the pins accepted into adjustments.yaml."""
+    return {(node, "quota"): quota for node, quota in plan_pins(plan).items()}
 
 
 def forecasts(plan: Plan) -> dict[tuple[str, str], Decimal]:

@@ -185,7 +185,11 @@ GROUPS = (
     Group("Reps", ("rep",), records_table("Reps", "rep")),
     Group("Territories", ("territory",), records_table("Territories", "territory")),
     Group("Accounts", ("account",), records_table("Accounts (accounts.csv)", "account")),
-    Group("Pins", ("pin",), amounts_table("Pins (quota: in org.yaml)", "node", None)),
+    Group(
+        "Pins",
+        ("pin",),
+        amounts_table("Pins (quota: in org.yaml and adjustments.yaml)", "node", None),
+    ),
     Group("Metrics", ("metric",), amounts_table("Metrics (metrics.csv)", "id", "metric")),
     Group("Submissions", ("submission",), amounts_table("Submissions", "rep", "period")),
     Group("Quotas", ("quota",), quotas_table),
