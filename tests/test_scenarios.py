@@ -435,3 +435,26 @@ def test_a_plan_file_that_cannot_be_parsed_is_reported_once(example: Path, cli) 
     assert result.exit_code == 1
     codes = [d["code"] for d in json.loads(result.stdout)["diagnostics"]]
     assert codes == ["SP103"]
+
+
+def test_the_output_file_names_the_format_as_in_report(example: Path, cli, tmp_path) -> None:
+    """`salesplan scenarios -o what-if.xlsx` (the README's words) writes a workbook, and
+    `-o what-if.md` Markdown: the suffix picks the format when --format does not, as it does
+    for `report -o`; a suffix that names none is a usage error, not a text table in it."""
+    import openpyxl
+
+    book = tmp_path / "what-if.xlsx"
+    result = cli("scenarios", example, "-o", book)
+    assert result.exit_code == 0, result.stderr
+    assert f"Wrote the xlsx comparison to {book}." in result.stderr
+    sheet = openpyxl.load_workbook(book).worksheets[0]
+    assert sheet.cell(1, 1).value is not None
+    page = tmp_path / "what-if.md"
+    assert cli("scenarios", example, "-o", page).exit_code == 0
+    assert page.read_text().startswith("### Scenarios against the base")
+    forced = tmp_path / "what-if.txt"
+    assert cli("scenarios", example, "-o", forced, "-f", "json").exit_code == 0
+    assert json.loads(forced.read_text())
+    unknown = cli("scenarios", example, "-o", tmp_path / "what-if.pdf")
+    assert unknown.exit_code == 2
+    assert "cannot tell the format from 'what-if.pdf'" in unknown.stderr

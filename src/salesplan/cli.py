@@ -29,7 +29,7 @@ from salesplan.help import (
     path_help,
 )
 from salesplan.render.output import TABLES, Format
-from salesplan.render.scenario_format import ScenariosFormat
+from salesplan.render.scenario_format import choose_format
 
 if TYPE_CHECKING:
     from salesplan.loading import Loaded, Shared
@@ -877,7 +877,13 @@ def scenarios(
     ] = None,
     format: Annotated[str | None, format_option(SCENARIO_FORMATS)] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help=path_help("Write to FILE; its suffix (.txt .md .json .xlsx) sets the format"),
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
     keep: Annotated[bool, typer.Option(help="apply: keep the scenario file.")] = False,
@@ -890,6 +896,7 @@ def scenarios(
     try:
         if names[:1] == ["apply"]:
             return apply_command(plan, names[1:], keep)
+        fmt = choose_format(format, output)
         varies = [parse_vary(spec) for spec in vary or ()]
         if len(varies) > 2 or (varies and len(names) > 1):
             raise ValueError("--vary: at most two settings, on the base or on one scenario")
@@ -898,7 +905,9 @@ def scenarios(
             if varies
             else compare(plan, names or None)
         )
-        view.deliver(result, ScenariosFormat(format or "text"), output, force)
+        view.deliver(result, fmt, output, force)
+        if output is not None:
+            typer.echo(f"Wrote the {fmt.value} comparison to {output}.", err=True)
     except ScenarioError as err:
         for d in err.diagnostics:
             typer.echo(str(d), err=True)
