@@ -107,23 +107,15 @@ class Calendar:
             return None
         return (year - self.start.year) * MONTHS + month - self.start.month
 
-    @cached_property
-    def submitted_names(self) -> dict[str, str]:
-        """Every name a submission may give one period by, folded (`q1`, `m01`, `feb-27`),
-        to the period's label: `period_names` without the quarters of a monthly plan."""
-        return {
-            name.casefold(): self.labels[members[0]]
-            for name, members in self.period_names.items()
-            if len(members) == 1
-        }
-
     def submitted_period(self, text: str) -> str | None:
-        """The label of the period a submission's period cell names: a label or the name
-        the tables show, in any case (`q1`, `Feb-27`), or a date (`2027-03-01`, as an XLSX
-        date cell reads) in the fiscal year, for the period holding it; else None."""
-        found = self.submitted_names.get(text.casefold())
+        """The label of the period a submission's period cell names: any name that
+        `find_period` takes for one period (`q1`, `M1`, `Feb-27`), or a date (`2027-03-01`,
+        as an XLSX date cell reads) in the fiscal year, for the period holding it; else
+        None (a quarter of a monthly plan spans three periods: no one of them)."""
+        found = self.find_period(text)
         if found is not None:
-            return found
+            label, members = found
+            return label if len(members) == 1 else None
         day = as_date(text)
         if day is None or not 0 <= self.month_index(day) < MONTHS:
             return None
