@@ -647,3 +647,21 @@ def test_capacity_does_not_depend_on_the_order_of_the_reps(example, cli) -> None
     data["reps"].reverse()
     org.write_text(yaml.safe_dump(data, sort_keys=False))
     assert cli("capacity", example, "--format", "json").stdout == before
+
+
+def test_a_long_list_of_reps_over_capacity_is_counted(example: Path, cli) -> None:
+    """A real org has thousands of reps over capacity: the note names the first ten and
+    counts the rest (the reps table flags each), as reconcile's notes do."""
+    settings = example / "salesplan.yaml"
+    settings.write_text(settings.read_text().replace("target: 12_800_000", "target: 128_000_000"))
+    org = example / "org.yaml"
+    hires = "".join(f"  - {{id: new-{i}, parent: amer-ent, start: 2026-01-01}}\n" for i in range(5))
+    org.write_text(org.read_text().replace("reps:\n", "reps:\n" + hires, 1))
+    for command, table in (("capacity", "the reps table"), ("reconcile", "the table")):
+        result = cli(command, example)
+        assert result.exit_code == 0, result.stderr
+        text = " ".join(result.stdout.split())
+        note = text[text.index("Over capacity (quota above quota capacity): ") :]
+        names = note.split(": ", 1)[1].split(" and ")[0].split(", ")
+        assert len(names) == 10, note
+        assert f" and 5 more ({table} flags each)." in note, note

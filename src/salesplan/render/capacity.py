@@ -10,7 +10,16 @@ from salesplan.capacity import CapacityReport
 from salesplan.money import AmountTexts
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
-from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, carved
+from salesplan.render.table import (
+    HIGH,
+    LOW,
+    Column,
+    Money,
+    Ratio,
+    ResultTable,
+    carved,
+    some_of,
+)
 
 TABLES = ("periods", "reps")  # the names of its tables, for `--table NAME`
 
@@ -140,7 +149,8 @@ def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
         )
     over = [r.id for r in report.reps if r.over_capacity]
     if over:
-        lines.append(f"Over capacity (quota above quota capacity): {', '.join(over)}.")
+        listed = some_of(over, "the reps table")
+        lines.append(f"Over capacity (quota above quota capacity): {listed}.")
     return lines
 
 

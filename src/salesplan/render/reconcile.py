@@ -8,7 +8,16 @@ from salesplan.money import AmountTexts
 from salesplan.reconcile import ReconcileNode, Reconciliation
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
-from salesplan.render.table import HIGH, LOW, Column, Money, Ratio, ResultTable, display_decimals
+from salesplan.render.table import (
+    HIGH,
+    LOW,
+    Column,
+    Money,
+    Ratio,
+    ResultTable,
+    display_decimals,
+    some_of,
+)
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -88,7 +97,7 @@ def summary_lines(result: Reconciliation) -> list[str]:
         ),
     ):
         if members:
-            lines.append(f"{kind.capitalize()}: {', '.join(members)}.")
+            lines.append(f"{kind.capitalize()}: {some_of(members, 'the table')}.")
     for family in result.widened:
         shift = (
             "without bounds" if family.max_shift is None else f"to ±{float(family.max_shift):.2%}"

@@ -67,6 +67,18 @@ class ResultTable:
         self.strong.append(strong)
 
 
+NAMES_SHOWN = 10  # a note lists this many names of a longer list, then counts the rest
+
+
+def some_of(names: Sequence[str], flagged_in: str) -> str:
+    """The names of a note: all of a short list; of a long one (thousands of reps on a real
+    org) the first NAMES_SHOWN and how many more, with the table that flags every one."""
+    if len(names) <= NAMES_SHOWN:
+        return ", ".join(names)
+    more = len(names) - NAMES_SHOWN
+    return f"{', '.join(names[:NAMES_SHOWN])} and {more:,} more ({flagged_in} flags each)"
+
+
 def display_decimals(plan: Plan) -> int:
     """Decimals shown to people: those of the rounding unit, at most the currency's
     (0 for a plan rounded to 1,000 USD; 2 for one rounded to the cent; 0 for JPY)."""
