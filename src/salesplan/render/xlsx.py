@@ -78,9 +78,13 @@ def _sum_formula(table: ResultTable, row: int, col: int) -> str | None:
     kind = Money if isinstance(total, Money) else int
     if not isinstance(total, (Money, int)) or isinstance(total, bool):
         return None
-    plain = [i for i in range(row) if not table.strong[i]]
-    since = [i for i in plain if not any(table.strong[i + 1 : row])]
-    for members in (since, plain):
+    start = row  # the plain rows since the previous total row: walked back, not rescanned
+    while start > 0 and not table.strong[start - 1]:
+        start -= 1
+    since = list(range(start, row))
+    for members in (since, None):
+        if members is None:  # only when they do not add up: every plain row above
+            members = [i for i in range(row) if not table.strong[i]]
         values = [table.rows[i][col] for i in members]
         if not members or not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
             continue
