@@ -449,3 +449,32 @@ def test_code_span_holds_any_label():
     assert code_span("a`b") == "``a`b``"
     assert code_span("`x") == "`` `x ``"
     assert code_span("a\nb") == "`a b`"
+
+
+BIDI = "\u202e"
+
+
+def test_a_branch_named_with_a_bidi_override_is_shown_escaped(cli, repo, monkeypatch):
+    """git allows U+202E in a branch name; the PR comment must not reorder the text after it."""
+    monkeypatch.chdir(repo / "plan")
+    git(repo, "branch", f"x{BIDI}live")
+    for command, fmt in [("diff", "markdown"), ("approvers", "markdown"), ("approvers", "text")]:
+        result = cli(command, "main", f"x{BIDI}live", "--format", fmt)
+        assert result.exit_code == 0, result.stderr
+        assert BIDI not in result.stdout, (command, fmt)
+        assert "x\\u202elive" in result.stdout
+    broken = cli("diff", "main", f"x{BIDI}live:nowhere")
+    assert broken.exit_code != 0 and BIDI not in broken.stderr
+
+
+def test_a_folder_named_with_controls_is_shown_escaped(cli, example, tmp_path):
+    other = Path(shutil.copytree(example, tmp_path / f"new\x1b[31m{BIDI}`x"))
+    for command in ("diff", "approvers"):
+        for fmt in ("markdown", "text"):
+            result = cli(command, example, other, "--format", fmt)
+            assert result.exit_code == 0, result.stderr
+            assert "\x1b" not in result.stdout and BIDI not in result.stdout, (command, fmt)
+    (other / "org.yaml").write_text("reps: [")
+    broken = cli("diff", example, other)
+    assert broken.exit_code == 1
+    assert "\x1b" not in broken.stderr and BIDI not in broken.stderr

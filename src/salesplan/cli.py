@@ -107,7 +107,11 @@ ScenarioOption = Annotated[
 
 
 def fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"salesplan: {message}", err=True)
+    """Exit `code` with `message` on stderr; a revision, path or owner in it is user text,
+    so no control or bidi character of it reaches the terminal raw."""
+    from salesplan.escape import printable_lines
+
+    typer.echo(f"salesplan: {printable_lines(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from salesplan.approvers import Approvals, Approver, Item, is_handle
+from salesplan.escape import printable
 from salesplan.render import json as j
 from salesplan.render.diff import DASH, code_span, json_value, money, value_text
 from salesplan.render.table import Column, ResultTable, show
@@ -259,7 +260,7 @@ def as_text(result: Approvals, given: Collection[str] | None = None) -> None:
 
     width = text.terminal_width()
     out = text.console(width)
-    out.print(Text(summary_line(result), style="bold"), soft_wrap=True)
+    out.print(Text(printable(summary_line(result)), style="bold"), soft_wrap=True)
     fitted = width or 10_000
     text.render([fit(t, fitted) for t in tables(result, given, fitted < WIDE)], width)
 

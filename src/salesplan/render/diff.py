@@ -321,8 +321,9 @@ def as_json(diff: PlanDiff) -> str:
 
 
 def code_span(text: str) -> str:
-    """User text as inline code: nothing in it is read as Markdown or HTML."""
-    text = " ".join(text.splitlines())
+    """User text as inline code: nothing in it is read as Markdown or HTML, and no control
+    or bidi character in it (a git branch may be named with U+202E) reaches the page raw."""
+    text = printable(" ".join(text.splitlines()))
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
