@@ -99,6 +99,11 @@ def test_rows_with_extra_cells(cli, write_tree, monkeypatch) -> None:
     assert "SP115 4,800 more SP112 problems" in result.stdout
 
 
+TABLES_PLAN = PLAN + "files: {reps: reps.csv, territories: territories.csv}\n"
+REPS_CSV = "id,name,start\nana,Ana,2024-01-01\nben,Ben,2024-01-01\n"
+TERRITORIES_CSV = "id,owner\nt1,ana\nt2,ben\n"
+
+
 @pytest.mark.parametrize(
     ("file", "text", "where"),
     [
@@ -108,15 +113,32 @@ def test_rows_with_extra_cells(cli, write_tree, monkeypatch) -> None:
             "submissions/f.csv:2:1",
         ),
         ("metrics.csv", 'id,history\nana,"1000\nben,5000\n', "metrics.csv:2:1"),
+        ("reps.csv", 'id,name,start\nana,"Ana,2024-01-01\nben,Ben,2024-01-01\n', "reps.csv:2:1"),
+        ("territories.csv", 'id,owner\nt1,"ana\nt2,ben\n', "territories.csv:2:1"),
     ],
 )
 def test_a_quote_never_closed(file: str, text: str, where: str, cli, write_tree, monkeypatch):
     """A quote opened and never closed read every row after it into one cell: the 20,000,000
-    of Q2 vanished into a note and `check` passed. It is SP112 at the row it opens in."""
-    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, file: text})
+    of Q2 vanished into a note and `check` passed. It is SP112 at the row it opens in, and
+    the only problem: not also SP608 "no rows" for a submission whose first row it is, nor
+    SP308 (owner not a rep) and SP503 (rep owns no territory) for the records it cut off."""
+    tables = {"org.yaml": "units: []\n", "reps.csv": REPS_CSV, "territories.csv": TERRITORIES_CSV}
+    files = {"salesplan.yaml": TABLES_PLAN, **tables} if file in tables else {}
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, **files, file: text})
     result = run(cli, folder, monkeypatch)
     assert_reported(result, f"{where}: SP112")
     assert "never closed" in result.stdout
+    assert result.stdout.count(": SP") == 1, result.stdout
+
+
+@pytest.mark.parametrize(("file", "where"), [("reps.csv", "2:3"), ("territories.csv", "2:6")])
+def test_a_table_not_in_utf8_is_its_only_problem(file, where, cli, write_tree, monkeypatch):
+    tables = {"org.yaml": "units: []\n", "reps.csv": REPS_CSV, "territories.csv": TERRITORIES_CSV}
+    latin1 = tables[file].replace("ana", "an\xe1").encode("latin-1")
+    folder = write_tree({"salesplan.yaml": TABLES_PLAN, **tables, file: latin1})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, f"{file}:{where}: SP102")
+    assert result.stdout.count(": SP") == 1, result.stdout
 
 
 @pytest.mark.parametrize("amount", ["1\u09ea00000", "\uff11\uff10", "\u0663"])

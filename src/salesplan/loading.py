@@ -172,7 +172,7 @@ def read_plan(
         reps_doc = org_doc
         reps_path = paths.get("reps")
         if reps_path is not None:
-            reps_doc = read_table_file(reps_path, "reps", REP_COLUMNS, problems)
+            reps_doc = read_table_file(reps_path, "reps", REP_COLUMNS, problems, plan.partial)
             plan.documents["reps"] = reps_doc
             read["reps"] = reps_doc.raw or b""
             _given_twice(org_doc, "reps", settings.files.reps, problems)
@@ -207,7 +207,9 @@ def read_plan(
     territories_path = paths.get("territories")
     if territories_path is not None and _present(territories_path):
         if is_table(territories_path.name):
-            doc = read_table_file(territories_path, "territories", TERRITORY_COLUMNS, problems)
+            doc = read_table_file(
+                territories_path, "territories", TERRITORY_COLUMNS, problems, plan.partial
+            )
         else:
             doc = read_yaml(territories_path, marks=False)
             if patch is not None:
@@ -318,13 +320,22 @@ def read_yaml_file(path: Path, problems: list[Diagnostic], marks: bool = True) -
 
 
 def read_table_file(
-    path: Path, key: str, columns: dict[str, tuple[str, ...]], problems: list[Diagnostic]
+    path: Path,
+    key: str,
+    columns: dict[str, tuple[str, ...]],
+    problems: list[Diagnostic],
+    partial: set[str],
 ) -> Document:
-    """A CSV table of records (reps.csv, territories.csv), read safely."""
+    """A CSV table of records (reps.csv, territories.csv), read safely. When it cannot be
+    read to its end (not UTF-8, a quote never closed), its role `key` joins `partial`: the
+    checks that read it would report the records it lost (SP308 owner not a rep)."""
     raw = read_file(path, problems)
     if raw is None:
         return Document(display_name(path), None)
-    return read_table(display_name(path), raw, key, columns, problems)
+    doc = read_table(display_name(path), raw, key, columns, problems)
+    if doc.table is not None and doc.table.truncated:
+        partial.add(key)
+    return doc
 
 
 def _given_twice(doc: Document, key: str, table: str | None, problems: list[Diagnostic]) -> None:

@@ -249,7 +249,7 @@ def _table_batch(
         amounts.append(amount)
         lines.append(line)
     problems.extend(table.diagnostics)  # complete once the rows are read
-    if not read:
+    if not read and not table.truncated:  # rows cut off by SP112 are not "no rows"
         message = "submission file has a header but no rows; add rows or delete the file"
         problems.append(
             report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))

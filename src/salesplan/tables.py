@@ -48,6 +48,9 @@ class Table:
     # reads only the first columns, before it reads the rows (a header of 20,000 names
     # does not make every short row 20,000 cells long).
     width: int | None = None
+    # The file could not be read to its end (not UTF-8, a quote never closed): rows after
+    # the problem are missing, so what is absent from it says nothing about the plan.
+    truncated: bool = False
 
     @property
     def index(self) -> dict[str, int]:
@@ -163,7 +166,7 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
     rows are skipped; problems are added to the table's diagnostics as rows are read."""
     text, problems = decode(file, raw)
     if text is None:
-        return Table(file, [], [], problems), iter(())
+        return Table(file, [], [], problems, truncated=True), iter(())
     # strict: a quote left open is an error, not a cell that swallows every row after it
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     table = Table(file, [], [], problems, text=text)
@@ -181,7 +184,7 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
                 break
     except csv.Error as err:
         problems.append(_csv_problem(err, file, last + 1, reader.line_num))
-        return Table(file, [], [], problems), iter(())
+        return Table(file, [], [], problems, truncated=True), iter(())
     if not table.header:
         return Table(file, [], [], problems), iter(())
     return table, _data_rows(table, reader)
@@ -213,6 +216,7 @@ def _data_rows(table: Table, reader: Any) -> CsvRows:
             yield line, cells
     except csv.Error as err:
         problems.append(_csv_problem(err, table.file, last + 1, reader.line_num))
+        table.truncated = True
 
 
 def _csv_problem(err: csv.Error, file: str, start: int, line: int) -> Diagnostic:
