@@ -218,6 +218,29 @@ def test_leading_zero_message(cli, write_tree, monkeypatch: pytest.MonkeyPatch) 
     assert "leading zero is ambiguous" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("1_", "not a number as written"),
+        ("1,000", "not a number as written"),
+        ("1.2.3", "not a number as written"),
+        ("12k", "not a number as written"),
+        ("$5", "not a number as written"),
+        ('"1000"', "a quoted number is text; remove the quotes"),
+        ("'1_000'", "a quoted number is text; remove the quotes"),
+        ('"0.5"', "a quoted number is text; remove the quotes"),
+    ],
+)
+def test_malformed_and_quoted_numbers_are_told_apart(written, hint, cli, write_tree, monkeypatch):
+    """YAML reads `1_` or `1,000` unquoted as text: "remove the quotes" would not help."""
+    plan = PLAN.replace("1000000", written)
+    folder = write_tree({"salesplan.yaml": plan, "org.yaml": ORG})
+    result = check_plan(cli, folder, monkeypatch)
+    assert_reported(result, "salesplan.yaml:5:9: SP203")
+    assert hint in result.stdout
+    assert ("remove the quotes" in result.stdout) == written.startswith(("'", '"'))
+
+
 def test_file_over_the_size_limit(cli, write_tree, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(salesplan.source, "MAX_BYTES", 1_000)
     org = ORG + "".join(f"  - {{id: rep-{i}, start: 2024-01-01}}\n" for i in range(100))

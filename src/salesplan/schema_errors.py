@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.money import MAX_AMOUNT, MAX_DECIMALS
-from salesplan.source import Document
+from salesplan.source import Document, resolve_plain
 
 Loc = tuple[str | int, ...]
 
@@ -49,14 +49,24 @@ def show(value: Any) -> str:
     return repr(value)
 
 
+MALFORMED = (
+    " (not a number as written: digits with an optional sign and decimal point, _ only"
+    " between digits, e.g. 1_000_000.50; no commas, currency signs or suffixes like k)"
+)
+
+
 def _number_hint(value: Any) -> str:
-    if isinstance(value, str):
-        digits = value.replace("_", "").replace(".", "", 1).lstrip("+-")
-        if digits.isdigit() and value.lstrip("+-").startswith("0") and len(digits) > 1:
-            return " (a leading zero is ambiguous; write the number without it)"
-        if digits.isdigit():
-            return " (a quoted number is text; remove the quotes)"
-    return ""
+    """Why text stands where a number belongs. Text that YAML would read as a number when
+    unquoted (`"1000"`) was quoted; any other text with a digit is a number YAML cannot
+    read (`1_`, `1,000`, `1.2.3`, `12k`, `$5`): quotes are not its problem."""
+    if not isinstance(value, str):
+        return ""
+    if isinstance(resolve_plain(value.strip()), Decimal):
+        return " (a quoted number is text; remove the quotes)"
+    digits = value.replace("_", "").replace(".", "", 1).lstrip("+-")
+    if digits.isdigit() and value.lstrip("+-").startswith("0") and len(digits) > 1:
+        return " (a leading zero is ambiguous; write the number without it)"
+    return MALFORMED if any(c.isdigit() for c in value) else ""
 
 
 def friendly(error: Any) -> str:
