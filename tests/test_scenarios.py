@@ -144,6 +144,33 @@ def test_diagnostics_point_at_the_scenario_lines(
     assert (moved.at_rep("ben", "start").file, moved.at_rep("ben", "start").line) == ("org.yaml", 3)
 
 
+def test_every_broken_scenario_is_reported_in_one_run(write_tree, cli, monkeypatch) -> None:
+    """`scenarios` listed the first broken scenario's problems only: fixing it showed the
+    next. Now each one's, at its file:line:column, then exit 1; `check` lists the same."""
+    plan = write_tree(MINIMAL)
+    monkeypatch.chdir(plan)
+    write_scenario(plan, "a", "changes:\n  salesplan.yaml: {target: lots}\n")
+    write_scenario(
+        plan, "b", "changes:\n  org.yaml: {reps: [{id: eve, start: 2024-01-01, parent: x}]}\n"
+    )
+    write_scenario(plan, "c", "changes:\n  org.yaml: {reps: [{id: ben, remove: true}]}\n")
+    write_scenario(plan, "d", "changes:\n  org.yaml: {reps: [{id: ana, start: someday}]}\n")
+    expected = [
+        "scenarios/a.yaml:2:28: SP203 expected a number, got 'lots'",
+        "scenarios/b.yaml:2:58: SP302 rep 'eve' has unknown parent 'x'",
+        "scenarios/d.yaml:2:38: SP203 expected a date as YYYY-MM-DD, got 'someday'",
+    ]
+    result = cli("scenarios")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    *listed, last = result.stderr.splitlines()
+    assert listed == expected
+    assert last == "salesplan: scenarios a, b, d: the 3 plans have 3 error(s); fix them first"
+    checked = cli("check")
+    assert checked.exit_code == 1
+    assert checked.stdout.splitlines() == expected
+
+
 def test_null_deletes_a_key(write_tree) -> None:
     plan = write_tree(MINIMAL)
     write_scenario(

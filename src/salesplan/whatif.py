@@ -30,11 +30,12 @@ ZERO = Decimal(0)
 class ScenarioError(Exception):
     """A plan of the comparison has errors: its label and every diagnostic found."""
 
-    def __init__(self, label: str, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, label: str, diagnostics: list[Diagnostic], plans: int = 1) -> None:
         self.label = label
         self.diagnostics = diagnostics
-        errors = [d for d in diagnostics if d.is_error]
-        super().__init__(f"{label}: the plan has {len(errors)} error(s); fix them first")
+        errors = sum(d.is_error for d in diagnostics)
+        have = "the plan has" if plans == 1 else f"the {plans} plans have"
+        super().__init__(f"{label}: {have} {errors} error(s); fix them first")
 
 
 @dataclass(frozen=True)
@@ -123,15 +124,27 @@ def _loaded(path: Path | str | None, scenario: str | None, shared: Shared | None
 
 def compare(path: Path | str | None, names: list[str] | None = None) -> Comparison:
     """The base and scenarios side by side (every scenario of the plan when `names` is
-    None). Raises ScenarioError when one of them has errors."""
+    None). Raises ScenarioError when the base has errors, or else with the errors of every
+    scenario that has some (each told apart as `check` tells them, `in_scenario`)."""
     shared = Shared()  # each file is parsed once for all the columns
     base_plan = _loaded(path, None, shared)
     base = outcome(base_plan, "base", "the plan as it is")
     chosen = scenario_names(base_plan.root) if names is None else names
     columns = []
+    broken: list[str] = []
+    problems: list[Diagnostic] = []
     for name in chosen:
-        plan = _loaded(path, name, shared)
+        try:
+            plan = _loaded(path, name, shared)
+        except ScenarioError as err:
+            broken.append(name)
+            problems.extend(in_scenario(d, name) for d in err.diagnostics)
+            continue
         columns.append(outcome(plan, name, _description(plan)))
+    if len(broken) == 1:
+        raise ScenarioError(broken[0], problems)
+    if broken:
+        raise ScenarioError(f"scenarios {', '.join(broken)}", problems, plans=len(broken))
     return Comparison(
         base_plan.settings.currency, base_plan.currency_exponent, base, tuple(columns)
     )
@@ -268,11 +281,17 @@ def scenario_diagnostics(
     found: list[Diagnostic] = []
     shared = shared if shared is not None else Shared()
     for name in scenario_names(base.plan.root):
-        for d in _new(load(path, scenario=name, shared=shared).diagnostics, known):
-            if not d.file.replace("\\", "/").endswith(f"scenarios/{name}.yaml"):
-                d = replace(d, message=f"{d.message} (in scenario {name})")
-            found.append(d)
+        diagnostics = load(path, scenario=name, shared=shared).diagnostics
+        found.extend(in_scenario(d, name) for d in _new(diagnostics, known))
     return found
+
+
+def in_scenario(d: Diagnostic, name: str) -> Diagnostic:
+    """`d` of the plan as scenario `name` changes it: outside the scenario's own file it
+    says which scenario it comes from."""
+    if d.file.replace("\\", "/").endswith(f"scenarios/{name}.yaml"):
+        return d
+    return replace(d, message=f"{d.message} (in scenario {name})")
 
 
 def _new(diagnostics: list[Diagnostic], known: set[Diagnostic]) -> Iterator[Diagnostic]:
