@@ -564,6 +564,61 @@ def test_only_sheet_with_the_header(cli, write_tree, monkeypatch) -> None:
     assert rollup_of(cli, folder, monkeypatch, "ana") == "7.00"
 
 
+def _book(*sheets: tuple[str, str, list[list[str | int]]]) -> bytes:
+    """A workbook of (title, state, rows) sheets, a state being visible, hidden or veryHidden."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, state, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.sheet_state = state
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+HEADER: list[str | int] = ["rep", "period", "amount"]
+
+
+def test_rows_on_a_hidden_sheet_do_not_count_silently(cli, write_tree, monkeypatch) -> None:
+    """A hidden sheet first with 777, the visible one with 100: the hidden rows were read
+    and the visible ones, those a reviewer sees in Excel, were not. Now the visible sheet
+    is read and the hidden one named (SP611); rows only on a hidden sheet are SP610."""
+    secret = ("Secret", "hidden", [HEADER, ["ana", "Q1", 777]])
+    shown = ("Shown", "visible", [HEADER, ["ana", "Q1", 100]])
+    folder = write_tree(
+        {"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": _book(secret, shown)}
+    )
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "100.00"
+    result = run(cli, folder, monkeypatch)
+    assert result.exit_code == 0
+    assert "submissions/f.xlsx:1:1: SP611 " in result.stdout and "(sheet 'Secret')" in result.stdout
+    for state in ("hidden", "veryHidden"):
+        notes = ("Notes", "visible", [["read me"]])
+        (folder / "submissions/f.xlsx").write_bytes(_book(notes, ("Data", state, secret[2])))
+        result = run(cli, folder, monkeypatch)
+        assert_reported(result, "submissions/f.xlsx:1:1: SP610")
+
+
+def test_a_second_sheet_of_rows_is_named(cli, write_tree, monkeypatch) -> None:
+    first = ("Q1", "visible", [HEADER, ["ana", "Q1", 100]])
+    second = ("Q2", "visible", [HEADER, ["ana", "Q2", 200]])
+    template = ("Blank", "visible", [HEADER])  # a header without rows loses nothing
+    book = _book(first, second, template)
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": book})
+    result = run(cli, folder, monkeypatch)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "submissions/f.xlsx:1:1: SP611 this sheet also has the header rep,period,amount, but "
+        "only sheet 'Q1' is read; move its rows there or into a file of their own (sheet 'Q2')"
+    ]
+
+
 def test_headers_any_case_in_csv(cli, write_tree, monkeypatch) -> None:
     forecast = "Rep,Period,Amount,Note\nana,Q1,300,ok\n"
     folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.csv": forecast})

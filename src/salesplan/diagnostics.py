@@ -142,6 +142,8 @@ CATALOGUE: dict[str, Code] = {
         Code("SP607", _E, "submission file has a wrong header"),
         Code("SP608", _E, "submission file is empty"),
         Code("SP609", _W, "submission for a period in which the rep is not employed"),
+        Code("SP610", _E, "submission rows on a hidden sheet"),
+        Code("SP611", _W, "a second sheet of submissions is not read"),
         # SP7xx: import from CRM exports (`salesplan import`)
         Code("SP701", _E, "export file cannot be read"),
         Code("SP702", _E, "export columns are not recognised"),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from salesplan.diagnostics import diagnostic
+from salesplan.diagnostics import Diagnostic, Where, diagnostic, report
 from salesplan.tables import DATA_SHEETS, Row, Table, column_key
 
 
@@ -23,7 +23,9 @@ def read_xlsx(
 ) -> Table:
     """The data sheet of a workbook: the only sheet, else the one whose header has the
     `required` columns (any case and spacing), else the one named like data (Forecast,
-    Submissions), else the first. Positions are the sheet's row and column numbers. Rows
+    Submissions), else the first; a visible sheet before a hidden one. With `required`,
+    rows read from a hidden sheet are SP610, and another sheet with the header SP611: its
+    rows are not read. Positions are the sheet's row and column numbers. Rows
     hold the cells up to the last column named in `reads` (all of them when not given).
 
     openpyxl reads it (read-only, cached values, defusedxml refusing entities), after
@@ -34,10 +36,11 @@ def read_xlsx(
             xlsx_preflight(source)
             workbook = _load(source, data_only=True)
             try:
-                sheet = _data_sheet(workbook, required)
+                sheet, others = _data_sheet(workbook, required)
                 table = _sheet_table(file, sheet, reads)
             finally:
                 workbook.close()
+            table.diagnostics.extend(_sheet_problems(table, sheet, others, required))
             if table.rows and required:
                 _formulas(table, source, required)
             return table
@@ -230,20 +233,48 @@ def _formulas(table: Table, source: IO[bytes], required: Sequence[str]) -> None:
         workbook.close()
 
 
-def _data_sheet(workbook: Any, required: Sequence[str]) -> Any:
-    sheets = workbook.worksheets
+def _data_sheet(workbook: Any, required: Sequence[str]) -> tuple[Any, list[tuple[Any, int]]]:
+    """The sheet to read (see `read_xlsx`), and the other sheets with rows under a header
+    that also has the `required` columns (with their header row)."""
+    # a visible sheet first: Excel shows a reviewer those, not the hidden ones
+    sheets = sorted(workbook.worksheets, key=lambda s: s.sheet_state != "visible")
     if not sheets:
         raise XlsxRefused("the workbook has no worksheet")
     if len(sheets) == 1:
-        return sheets[0]
+        return sheets[0], []
     named = [s for s in sheets if column_key(s.title) in DATA_SHEETS]
     if required:
         wanted = {column_key(name) for name in required}
         with_header = []
         for sheet in sheets:
-            first = next(_rows(sheet), None)
+            rows = _rows(sheet)
+            first = next(rows, None)
             if first is not None and wanted <= {column_key(_text(v)) for v in first[1]}:
-                with_header.append(sheet)
+                with_header.append((sheet, first[0], next(rows, None) is not None))
         if with_header:
-            return next((s for s in with_header if s in named), with_header[0])
-    return named[0] if named else sheets[0]
+            chosen = next((s for s, _, _ in with_header if s in named), with_header[0][0])
+            return chosen, [(s, line) for s, line, full in with_header if full and s is not chosen]
+    return (named[0] if named else sheets[0]), []
+
+
+def _sheet_problems(
+    table: Table, sheet: Any, others: list[tuple[Any, int]], required: Sequence[str]
+) -> Iterator[Diagnostic]:
+    """SP610 when the rows read are on a hidden sheet, no one sees them in Excel; SP611 for
+    each other sheet with the header, whose rows are not read."""
+    if not required:
+        return
+    if sheet.sheet_state != "visible" and table.rows:
+        state = "very hidden" if sheet.sheet_state == "veryHidden" else "hidden"
+        message = (
+            f"the submission rows are on a {state} sheet, which Excel does not show; "
+            "unhide the sheet, or move its rows to a visible one"
+        )
+        yield report("SP610", message, Where(table.file, table.header_line, 1, sheet.title))
+    header = ",".join(required)
+    for other, line in others:
+        message = (
+            f"this sheet also has the header {header}, but only sheet {sheet.title!r} is "
+            "read; move its rows there or into a file of their own"
+        )
+        yield report("SP611", message, Where(table.file, line, 1, other.title))
