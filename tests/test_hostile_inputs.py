@@ -1092,3 +1092,20 @@ def test_a_mistyped_parent_is_not_also_a_team_without_metrics(
     org.write_text(org.read_text().replace("parent: amer-ent\n", "parent: amer-entx\n"))
     codes = {line.split()[1] for line in run(cli, example, monkeypatch).stdout.splitlines()}
     assert "SP302" in codes and "SP405" not in codes
+
+
+def test_a_scenario_file_with_a_name_no_scenario_has_is_reported(
+    example: Path, cli, monkeypatch
+) -> None:
+    """A YAML file in scenarios/ that no `--scenario NAME` can name (a bidi mark, a space,
+    `.yml`) was left out of check without a word; it is SP803, its name escaped."""
+    stretch = (example / "scenarios" / "stretch.yaml").read_text()
+    (example / "scenarios" / "e\u202elive.yaml").write_text(stretch)
+    (example / "scenarios" / "README.md").write_text("what each scenario is for\n")
+    result = run(cli, example, monkeypatch, "check", "--strict")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "scenarios/e\\u202elive.yaml:1:1: SP803 'e\\u202elive.yaml' is not read as a scenario: "
+        "a scenario's name is letters, digits, '.', '_' and '-', starting with a letter or "
+        "digit; rename it to 'e-live.yaml'"
+    ]

@@ -162,6 +162,7 @@ CATALOGUE: dict[str, Code] = {
         # SP8xx: scenarios
         Code("SP801", _E, "a scenario changes a file the plan does not have"),
         Code("SP802", _E, "a scenario removes a record that does not exist"),
+        Code("SP803", _W, "a file in scenarios/ is not read as a scenario"),
         # SP9xx: accounts and territory balance
         Code("SP901", _E, "accounts.csv has a wrong header"),
         Code("SP902", _E, "account listed twice in accounts.csv"),

@@ -51,6 +51,32 @@ def scenario_names(root: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml") if _NAME.fullmatch(p.stem))
 
 
+def unread_scenario_files(root: Path) -> list[Diagnostic]:
+    """SP803 for each YAML file under scenarios/ that is no scenario, and so would be left
+    out of `check` and `scenarios` without a word: a `.yml` suffix, or a name that is not
+    letters, digits, `.`, `_` and `-` (a space, an accent, a bidi mark). Other files (a
+    README) and hidden ones are none of its business."""
+    folder = root / SCENARIOS_DIR
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        stem, suffix = path.stem, path.suffix
+        if path.name.startswith(".") or suffix.lower() not in (".yaml", ".yml"):
+            continue
+        if suffix == ".yaml" and _NAME.fullmatch(stem):
+            continue
+        if not _NAME.fullmatch(stem):
+            why = "a scenario's name is letters, digits, '.', '_' and '-', starting with a letter or digit"
+        else:
+            why = "a scenario file ends in .yaml"
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")
+        rename = f" to {name + '.yaml'!r}" if _NAME.fullmatch(name) else ""
+        message = f"{path.name!r} is not read as a scenario: {why}; rename it{rename}"
+        found.append(diagnostic("SP803", message, display_name(path), 1, 1))
+    return found
+
+
 @dataclass
 class Scenario:
     """A scenario file, read and parsed: its name, description and changes per plan file."""

@@ -21,7 +21,7 @@ from salesplan.diagnostics import Diagnostic
 from salesplan.loading import Loaded, Shared, load_plan
 from salesplan.model import PlanSettings
 from salesplan.plan import Plan
-from salesplan.scenarios import read_scenario, scenario_names
+from salesplan.scenarios import read_scenario, scenario_names, unread_scenario_files
 
 MAX_ROWS = 1000  # sweep points (a grid multiplies)
 ZERO = Decimal(0)
@@ -278,7 +278,7 @@ def scenario_diagnostics(
     if base.plan is None or base.plan.unparsed:
         return []
     known = set(base.diagnostics)
-    found: list[Diagnostic] = []
+    found: list[Diagnostic] = unread_scenario_files(base.plan.root)
     shared = shared if shared is not None else Shared()
     for name in scenario_names(base.plan.root):
         diagnostics = load(path, scenario=name, shared=shared).diagnostics
