@@ -447,7 +447,7 @@ def test_write_then_diff_shows_the_moves(write_tree, cli, monkeypatch) -> None:
     planned = json.loads(cli("balance", "--format", "json").stdout)["moves"]
     done = cli("balance", "--write")
     assert done.exit_code == 0
-    assert "Wrote 2 new owner(s) to accounts.csv." in done.stderr
+    assert "Wrote 2 new owners to accounts.csv." in done.stderr
     changes = json.loads(cli("diff", "--format", "json").stdout)["changes"]
     moved = [(c["id"], c["old"], c["new"]) for c in changes if c["entity"] == "account"]
     assert moved == [(m["account"], m["from"], m["to"]) for m in planned]

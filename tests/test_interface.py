@@ -215,6 +215,38 @@ def test_check_prints_its_summary_through_the_renderer(example, cli) -> None:
     assert machine.stderr == ""  # machines get no summary line
 
 
+def test_counts_read_alike_in_every_command(example, cli, write_tree) -> None:
+    """One rule for a counted noun: `1 error`, `2 errors`, `1,001 warnings`; never `(s)`
+    nor a count without thousands separators."""
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("parent: amer-ent", "parent: nowhere", 1))
+    refused = cli("rollup", example)
+    assert refused.exit_code == 1
+    assert "the plan has 1 error; fix them first" in refused.stderr
+    with pytest.raises(salesplan.PlanError, match=r"the plan has 1 error; the first"):
+        salesplan.load(example)
+    rows = "".join(f"D{i},Ana Silva,100,,Open\n" for i in range(1001))
+    plan = write_tree(
+        {
+            "p/salesplan.yaml": """\
+                salesplan: 1
+                name: Counts
+                currency: USD
+                fiscal_year: {start: 2027-01-01}
+                target: 1000
+                levels: [{name: rep}]
+            """,
+            "p/org.yaml": "reps: [{id: ana, name: Ana Silva}]\n",
+            "p/import.yaml": "preset: generic\ncolumns: {id: Deal, owner: Who, amount: Value,"
+            " close_date: Closed, stage: Stage}\nstages: {Open: {status: open, category: commit}}\n",
+            "deals.csv": "Deal,Who,Value,Closed,Stage\n" + rows,
+        }
+    )
+    dry = cli("import", "--plan", plan / "p", plan / "deals.csv", "--dry-run")
+    assert "salesplan: 0 errors, 1,001 warnings; dry run: nothing written" in dry.stderr
+    assert "(s)" not in dry.stdout + dry.stderr + refused.stderr
+
+
 def test_schema_output_never_overwrites(cli, tmp_path) -> None:
     target = tmp_path / "org.schema.json"
     assert cli("schema", "org", "-o", target).exit_code == 0

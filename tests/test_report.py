@@ -497,7 +497,7 @@ def test_text_clips_long_tables_and_keeps_totals() -> None:
     short = report_text.clipped(table)
     assert len(short.rows) == report_text.ROWS + 1
     assert short.rows[-1] == ["total", 11_175] and short.strong[-1]
-    assert short.notes[0].startswith("90 more row(s) not shown here")
+    assert short.notes[0].startswith("90 more rows not shown here")
     assert short.notes[1] == "a note"
     small = ResultTable("t", [Column("a")])
     small.add(["x"])

@@ -13,6 +13,7 @@ from pathlib import Path
 from salesplan.diagnostics import Diagnostic
 from salesplan.loading import load_plan
 from salesplan.plan import Plan
+from salesplan.words import counted
 
 
 class PlanError(Exception):
@@ -22,7 +23,7 @@ class PlanError(Exception):
         self.diagnostics = diagnostics
         errors = [d for d in diagnostics if d.is_error]
         first = f"; the first: {errors[0]}" if errors else ""
-        super().__init__(f"the plan has {len(errors)} error(s){first}")
+        super().__init__(f"the plan has {counted(len(errors), 'error')}{first}")
 
 
 def load(path: Path | str | None = None, scenario: str | None = None) -> Plan:

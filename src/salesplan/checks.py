@@ -25,6 +25,7 @@ from salesplan.money import finer_than, finer_than_problem, minor_unit
 from salesplan.plan import Loc, Plan
 from salesplan.rollup import check_outside_employment
 from salesplan.tree import REP, ROOT_LEVEL
+from salesplan.words import counted
 
 Check = Callable[[Plan], Iterable[Diagnostic]]
 
@@ -264,7 +265,7 @@ def check_seasonality(plan: Plan) -> Iterator[Diagnostic]:
     periods = len(plan.periods)
     if len(weights) != periods:
         kind = plan.settings.fiscal_year.periods
-        message = f"seasonality has {len(weights)} weights but the {kind}ly calendar has {periods} periods; give one weight per period"
+        message = f"seasonality has {counted(len(weights), 'weight')} but the {kind}ly calendar has {periods} periods; give one weight per period"
         yield report("SP401", message, plan.where("plan", ("seasonality",)), "seasonality")
     for i, weight in enumerate(weights):
         if weight < 0:

@@ -30,6 +30,7 @@ from salesplan.help import (
 )
 from salesplan.render.output import TABLES, Format
 from salesplan.render.scenario_format import choose_format
+from salesplan.words import counted
 
 if TYPE_CHECKING:
     from salesplan.loading import Loaded, Shared
@@ -201,7 +202,10 @@ def init(
     conflicts += [name for name in ["quotas.yaml"] if (directory / name).exists()]
     if conflicts and not force:
         listed = "\n".join(f"  {directory / name}" for name in conflicts)
-        fail(f"not overwriting {len(conflicts)} existing file(s):\n{listed}\nUse --force.", 2)
+        fail(
+            f"not overwriting {counted(len(conflicts), 'existing file')}:\n{listed}\nUse --force.",
+            2,
+        )
     written = [*files.write(directory), write_quotas(directory)]
     if templates:
         written += write_templates(directory)
@@ -311,7 +315,7 @@ def require_clean(loaded: Loaded) -> Plan:
     if loaded.plan is None or blocking:
         for d in blocking:
             typer.echo(str(d), err=True)
-        fail(f"the plan has {len(blocking)} error(s); fix them first (salesplan check)", 1)
+        fail(f"the plan has {counted(len(blocking), 'error')}; fix them first (salesplan check)", 1)
     return loaded.plan
 
 
@@ -357,7 +361,8 @@ def allocate(
         target = loaded.root / loaded.settings.files.quotas
         write_atomic(target, quotas_yaml(result, loaded.digest).encode())
         typer.echo(
-            f"Wrote {printable(display_name(target))} ({len(result.nodes)} nodes).", err=True
+            f"Wrote {printable(display_name(target))} ({counted(len(result.nodes), 'node')}).",
+            err=True,
         )
         if format is None and explain is None:
             return
@@ -507,7 +512,7 @@ def _accept(loaded: Plan, result: Reconciliation) -> None:
     kept = [(p.id, p.quota, p.reason) for p in loaded.adjustments if p.id not in added]
     pins = kept + [(i, quota, reason) for i, quota in added.items()]
     write_atomic(target, adjustments_yaml(pins, loaded.currency_exponent).encode())
-    typer.echo(f"Accepted {len(added)} pin(s) into {display_name(target)}.", err=True)
+    typer.echo(f"Accepted {counted(len(added), 'pin')} into {display_name(target)}.", err=True)
     if loaded.quotas_file is not None:
         typer.echo(f"Wrote {write_quotas(loaded.root)} for the accepted pins.", err=True)
 
@@ -837,7 +842,9 @@ def balance(
         changed = {m.account: m.to for m in result.moves}
         if changed:
             write_atomic(book.path, with_owners(book, changed))
-        typer.echo(f"Wrote {len(changed)} new owner(s) to {display_name(book.path)}.", err=True)
+        typer.echo(
+            f"Wrote {counted(len(changed), 'new owner')} to {display_name(book.path)}.", err=True
+        )
 
 
 def main() -> None:

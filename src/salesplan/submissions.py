@@ -26,6 +26,7 @@ from salesplan.tables import (
     open_csv,
     read_number,
 )
+from salesplan.words import noun
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -198,9 +199,9 @@ def _table_batch(
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
+            parts.append(f"missing {noun(len(missing), 'column')} {', '.join(missing)}")
         if extra:
-            parts.append(f"unknown column(s) {', '.join(extra[:5])}")
+            parts.append(f"unknown {noun(len(extra), 'column')} {', '.join(extra[:5])}")
         message = f"header must be rep,period,amount[,note]: {'; '.join(parts)}"
         message += f" (and {len(extra) - 5:,} more)" if len(extra) > 5 else ""
         line, column = table.header_at(keys.index(column_key(extra[0])) if extra else len(keys))

@@ -16,6 +16,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from salesplan import words
 from salesplan.importing.cleaning import NO_DAY, Context, Rows, fiscal_months, report_rows
 from salesplan.importing.presets import fold
 
@@ -161,7 +162,7 @@ def check_counted(frame: pd.DataFrame, all_rows: list[Rows], ctx: Context) -> pd
         rows = all_rows[int(first["src"])]
         header = rows.columns.get("currency", rows.columns["amount"])
         line = int(rows.export.lines[int(first["row"])])
-        count = f" ({len(group)} rows)" if len(group) > 1 else ""
+        count = f" ({words.counted(len(group), 'row')})" if len(group) > 1 else ""
         message = (
             f"currency {currency!r} has no rate into {ctx.currency}{count}; "
             f"add it to import.yaml `rates: {{{currency}: ...}}`"

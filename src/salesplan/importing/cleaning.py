@@ -26,6 +26,7 @@ from salesplan.importing.values import (
     parse_date,
     parse_flag,
 )
+from salesplan.words import counted
 
 NO_DAY = 0
 
@@ -102,7 +103,7 @@ def _report_values(
     """A finding per distinct value, at its first row: (first row, rows, message)."""
     for row, count, message in items:
         line = int(export.lines[row])
-        rows = f" ({count} rows)" if count > 1 else ""
+        rows = f" ({counted(count, 'row')})" if count > 1 else ""
         ctx.findings.add(code, f"{message}{rows}", export.file, *export.place(line, header))
 
 

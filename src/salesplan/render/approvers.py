@@ -20,14 +20,11 @@ from salesplan.escape import printable
 from salesplan.render import json as j
 from salesplan.render.diff import DASH, code_span, json_value, money, value_text
 from salesplan.render.table import Column, ResultTable, show
+from salesplan.words import counted
 
 WIDE = 100  # terminal columns from which the text tables show the kind and level
 SHOWN_IN_CELL = 8  # ids listed in a summary cell before "and N more"
 KIND_NAMES = {"quota": "quota", "setting": "setting", "owner": "owner"}
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word if count == 1 else word + 's'}"
 
 
 def delta_text(item: Item, exponent: int) -> str:
@@ -51,10 +48,10 @@ def summary_line(result: Approvals) -> str:
     if not result.items:
         return head + "no change needs an approval"
     parts = [
-        f"{_plural(len(result.approvers), 'owner')} must approve {_plural(result.items, 'change')}"
+        f"{counted(len(result.approvers), 'owner')} must approve {counted(result.items, 'change')}"
     ]
     if result.unowned:
-        parts.append(f"{_plural(len(result.unowned), 'change')} without an owner")
+        parts.append(f"{counted(len(result.unowned), 'change')} without an owner")
     return head + "; ".join(parts)
 
 
@@ -63,7 +60,7 @@ def unowned_warning(result: Approvals) -> str | None:
         return None
     ids = ", ".join(dict.fromkeys(i.id for i in result.unowned))
     return (
-        f"{_plural(len(result.unowned), 'change')} without an owner to approve "
+        f"{counted(len(result.unowned), 'change')} without an owner to approve "
         f"{'it' if len(result.unowned) == 1 else 'them'}: {ids} "
         "(give the parent unit an `owner:`, or salesplan.yaml one for settings)"
     )
@@ -197,7 +194,7 @@ def section(result: Approvals, given: Collection[str] | None = None, heading: st
     if result.unowned:
         ids = _items_cell(result.unowned, result.exponent)
         lines += [
-            f"**Warning:** {_plural(len(result.unowned), 'change')} without an owner to "
+            f"**Warning:** {counted(len(result.unowned), 'change')} without an owner to "
             f"approve {'it' if len(result.unowned) == 1 else 'them'}: {ids}. Give the parent "
             "unit an `owner:` (for settings: salesplan.yaml).",
             "",
@@ -211,7 +208,7 @@ def as_markdown(result: Approvals, given: Collection[str] | None = None) -> str:
     lines = [f"**salesplan approvers** {old} → {new}: {summary}", "", section(result, given)]
     for a in result.approvers:
         who = " or ".join(owner_markdown(o) for o in a.owners)
-        lines += [f"<details><summary>{who}: {_plural(len(a.items), 'change')}</summary>", ""]
+        lines += [f"<details><summary>{who}: {counted(len(a.items), 'change')}</summary>", ""]
         lines += [_items_markdown(a.items, result.exponent), "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 

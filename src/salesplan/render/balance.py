@@ -19,6 +19,7 @@ from salesplan.render.table import (
     ResultTable,
     carved,
 )
+from salesplan.words import counted
 
 REASON_MIN = 36  # a reason wraps at no less: the name of an account goes first
 
@@ -139,7 +140,7 @@ def summary_lines(result: BalanceResult, e: int) -> list[str]:
     else:
         gap = result.gap
         line += f", LP bound {_number(result.bound, places)}, gap {float(gap or 0):.2%}"
-    line += f"; {len(result.moves)} moves; solved by {result.method}"
+    line += f"; {counted(len(result.moves), 'move')}; solved by {result.method}"
     if result.candidates is not None:
         line += f" over {result.candidates} candidate reps per account"
     return [line + "."]

@@ -15,6 +15,7 @@ from salesplan.diagnostics import CATALOGUE, Diagnostic
 from salesplan.escape import printable
 from salesplan.render.json import dumps
 from salesplan.render.output import Format
+from salesplan.words import counted
 
 DOCS = "https://github.com/salesplan/salesplan/blob/main/docs/diagnostics.md"
 
@@ -56,11 +57,7 @@ def repository_path(file: str) -> str:
 
 def summary(diagnostics: Sequence[Diagnostic]) -> str:
     errors, warnings = counts(diagnostics)
-    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    return f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
 
 
 def as_json(diagnostics: Sequence[Diagnostic], valid: bool) -> str:

@@ -17,6 +17,7 @@ from salesplan.render.markdown import escape
 from salesplan.render.markdown import table as markdown_table
 from salesplan.render.output import Format
 from salesplan.render.table import HIGH, LOW, Cell, Column, ResultTable, percent
+from salesplan.words import counted
 
 FOLD_AFTER = 15  # Markdown groups with more rows than this are folded
 DASH = "–"
@@ -209,10 +210,6 @@ def tables(diff: PlanDiff) -> list[ResultTable]:
 # ---- the summary line
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
-
-
 COUNTED = (
     ("plan", "setting", None, "changed"),
     ("level", "level", None, "changed"),
@@ -240,7 +237,7 @@ def summary_parts(diff: PlanDiff) -> list[str]:
         counts["plan"] -= 1  # the target has its own part
     for entity, word, plural, verb in COUNTED:
         if counts.get(entity):
-            parts.append(f"{_plural(counts[entity], word, plural)} {verb}")
+            parts.append(f"{counted(counts[entity], word, plural)} {verb}")
     coverage = diff.find("capacity", "coverage")
     if coverage is not None:
         old, new = (value_text(v, "ratio", 0) for v in (coverage.old, coverage.new))
@@ -339,7 +336,7 @@ def as_markdown(diff: PlanDiff, sections: Sequence[str] = ()) -> str:
     ]
     for t in tables(diff):
         if len(t.rows) > FOLD_AFTER:
-            summary = f"{escape(t.title)} ({_plural(len(t.rows), 'row')})"
+            summary = f"{escape(t.title)} ({counted(len(t.rows), 'row')})"
             lines += [f"<details><summary>{summary}</summary>", ""]
             lines += [markdown_table(_untitled(t)), "</details>", ""]
         else:

@@ -17,6 +17,7 @@ from salesplan.fiscal import ZERO
 from salesplan.render.report import tables
 from salesplan.render.svg import WIDE, Series, bar_chart
 from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable, show
+from salesplan.words import counted
 
 if TYPE_CHECKING:
     from salesplan.report import Report
@@ -183,14 +184,17 @@ def alerts(report: Report) -> str:
     if s.quotas_file in {"stale", "edited by hand"}:
         items.append(f"quotas.yaml is {s.quotas_file}: run salesplan allocate --write.")
     if s.errors or s.warnings:
-        items.append(f"{s.errors} error(s) and {s.warnings} warning(s): run salesplan check.")
+        items.append(
+            f"{counted(s.errors, 'error')} and {counted(s.warnings, 'warning')}: run salesplan check."
+        )
     if s.missing:
         shown = ", ".join(s.missing[:10]) + (" …" if len(s.missing) > 10 else "")
         items.append(f"Missing submissions: {shown}.")
     if s.over_budget:
         items.append("Cost of sales is above the budget.")
     if report.hybrid is not None and report.hybrid.flagged:
-        items.append(f"{len(report.hybrid.flagged)} node(s) flagged in the hybrid proposal.")
+        flagged = counted(len(report.hybrid.flagged), "node")
+        items.append(f"{flagged} flagged in the hybrid proposal.")
     if not items:
         return ""
     return '<ul class="alerts">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesplan.diagnostics import CATALOGUE
 from salesplan.render.json import dumps
+from salesplan.words import counted
 
 if TYPE_CHECKING:
     from salesplan.importing.records import ImportResult
@@ -78,7 +79,7 @@ def as_text(result: ImportResult) -> str:
 def status(result: ImportResult) -> str:
     """One line for stderr: what happened to the plan."""
     findings = result.findings
-    counts = f"{findings.errors} error(s), {findings.warnings} warning(s)"
+    counts = f"{counted(findings.errors, 'error')}, {counted(findings.warnings, 'warning')}"
     if findings.errors:
         return f"{counts}; nothing written: fix the data or import.yaml and rerun"
     if result.refused and not result.written and not result.dry_run:
@@ -86,7 +87,11 @@ def status(result: ImportResult) -> str:
     if result.dry_run:
         return f"{counts}; dry run: nothing written"
     written = sum(1 for c in result.changes if c.action not in ("unchanged", "none"))
-    return f"{counts}; wrote {written} file(s)" if written else f"{counts}; the plan is up to date"
+    return (
+        f"{counts}; wrote {counted(written, 'file')}"
+        if written
+        else f"{counts}; the plan is up to date"
+    )
 
 
 def as_json(result: ImportResult) -> str:

@@ -6,6 +6,8 @@ import os
 import shlex
 from pathlib import Path
 
+from salesplan.words import counted
+
 
 def grouped(names: list[str]) -> list[str]:
     """Top-level files by name; a folder as `folder/ (n files)`."""
@@ -17,13 +19,13 @@ def grouped(names: list[str]) -> list[str]:
             folders[head] = folders.get(head, 0) + 1
         else:
             files.append(name)
-    shown = [*files, *(f"{f}/ ({n} file{'s' if n > 1 else ''})" for f, n in folders.items())]
+    shown = [*files, *(f"{f}/ ({counted(n, 'file')})" for f, n in folders.items())]
     return shown
 
 
 def written_lines(directory: Path, written: list[str], elsewhere: list[str]) -> str:
     where = os.path.relpath(directory) if not directory.is_absolute() else str(directory)
-    lines = [f"Wrote a plan to {where}/ ({len(written)} files):"]
+    lines = [f"Wrote a plan to {where}/ ({counted(len(written), 'file')}):"]
     lines += [f"  {name}" for name in grouped(written)]
     for path in elsewhere:
         lines.append(f"Wrote the CI workflow {os.path.relpath(path)}")

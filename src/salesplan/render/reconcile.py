@@ -18,6 +18,7 @@ from salesplan.render.table import (
     display_decimals,
     some_of,
 )
+from salesplan.words import counted
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -81,7 +82,7 @@ def tables(plan: Plan, result: Reconciliation) -> list[ResultTable]:
 def summary_lines(result: Reconciliation) -> list[str]:
     moved = result.changed()
     lines = [
-        f"{len(moved)} quota(s) move; every parent's pool is kept to the unit, and every "
+        f"{counted(len(moved), 'quota')} {'moves' if len(moved) == 1 else 'move'}; every parent's pool is kept to the unit, and every "
         f"unpinned quota stays within ±{result.max_shift:.0%} of its top-down amount.",
         "Signal: the submitted total; a rep who did not submit counts as their top-down quota.",
     ]

@@ -11,6 +11,7 @@ from salesplan.fiscal import ZERO
 from salesplan.render import reconcile as reconcile_view
 from salesplan.render.report_shown import blanks_carved, shown_level, shown_phasing, total_of
 from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, ResultTable, percent
+from salesplan.words import counted
 
 if TYPE_CHECKING:
     from salesplan.report import NodeRow, PeriodRow, Report
@@ -61,7 +62,11 @@ def summary_lines(report: Report, exact: bool = False) -> list[tuple[str, Cell, 
             _coverage_text(s.forecast_coverage, "of the target"),
         ),
         ("Forecast gap", m(s.forecast_gap), "target minus forecast"),
-        ("Missing submissions", len(s.missing), missing or f"all {s.submitted} reps submitted"),
+        (
+            "Missing submissions",
+            len(s.missing),
+            missing or f"all {counted(s.submitted, 'rep')} submitted",
+        ),
         ("quotas.yaml", s.quotas_file, _quotas_text(s.quotas_file)),
         ("Diagnostics", s.errors + s.warnings, _diagnostics_text(s.errors, s.warnings)),
     ]
@@ -100,7 +105,7 @@ def _budget_text(report: Report) -> str:
 def _diagnostics_text(errors: int, warnings: int) -> str:
     if not errors and not warnings:
         return "the plan is clean"
-    return f"{errors} error(s), {warnings} warning(s): salesplan check lists them"
+    return f"{counted(errors, 'error')}, {counted(warnings, 'warning')}: salesplan check lists them"
 
 
 def _quotas_text(status: str) -> str:
@@ -358,7 +363,10 @@ def hybrid_notes(report: Report) -> list[str]:
     hybrid = report.hybrid
     if hybrid is None:
         return []
-    lines = [f"{hybrid.moved} quota(s) move in the proposal (salesplan reconcile shows them all)."]
+    move = "moves" if hybrid.moved == 1 else "move"
+    lines = [
+        f"{counted(hybrid.moved, 'quota')} {move} in the proposal (salesplan reconcile shows them all)."
+    ]
     if not hybrid.flagged:
         lines.append("No node is clamped, sandbagging or over capacity.")
     if hybrid.relaxed:

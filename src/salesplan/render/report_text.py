@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from salesplan.escape import printable
 from salesplan.render.report import tables
 from salesplan.render.table import ResultTable
+from salesplan.words import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,7 +34,7 @@ def clipped(t: ResultTable, limit: int = ROWS) -> ResultTable:
         short.add(t.rows[i], t.depth[i], t.strong[i])
     short.notes.insert(
         0,
-        f"{left_out:,} more row(s) not shown here: salesplan report -o report.xlsx "
+        f"{counted(left_out, 'more row')} not shown here: salesplan report -o report.xlsx "
         "(or .html, .md, .json) has them all.",
     )
     return short

@@ -19,6 +19,7 @@ from salesplan.render.table import (
     display_decimals,
 )
 from salesplan.rollup import Rollup
+from salesplan.words import counted
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -118,7 +119,10 @@ def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
             f"{root.coverage:.1%} forecast coverage, gap {root.gap:,.{e}f}."
         )
     if root.missing:
-        lines.append(f"{len(root.missing)} rep(s) have not submitted: {', '.join(root.missing)}.")
+        have = "has" if len(root.missing) == 1 else "have"
+        lines.append(
+            f"{counted(len(root.missing), 'rep')} {have} not submitted: {', '.join(root.missing)}."
+        )
     else:
         lines.append("Every rep expected to submit has submitted.")
     lines.append("Planned hires are not expected to submit; they count when they do.")
