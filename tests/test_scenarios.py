@@ -206,7 +206,16 @@ def test_comparison_side_by_side(example: Path, cli) -> None:
     stretched = json.loads(cli("capacity", example, "-f", "json", "--scenario", "stretch").stdout)
     assert stretch["expected_bookings"] == stretched["total_capacity"]
     markdown = cli("scenarios", example, "stretch", "-f", "markdown").stdout
-    assert "| target | 12,800,000.00 | 14,080,000.00 | 1,280,000.00 |" in markdown
+    assert "| target | 12,800,000.00 | 14,080,000.00 | +1,280,000.00 |" in markdown
+
+
+def test_every_change_is_signed_amounts_as_points_and_hires(example: Path, cli) -> None:
+    write_scenario(example, "cut", "changes: {salesplan.yaml: {target: 12_000_000}}\n")
+    text = cli("scenarios", example, "stretch", "cut").stdout
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.strip()}
+    assert rows["target"][-4:] == ["14,080,000.00", "+1,280,000.00", "12,000,000.00", "-800,000.00"]
+    assert rows["expected"][-3] == "+693,333.34"  # expected bookings
+    assert rows["capacity"][-2:] == ["+6.4", "pp"] and rows["hires"][-1] == "-1"
 
 
 def test_the_sweep_row_at_the_base_value_is_the_base(example: Path, cli) -> None:

@@ -52,7 +52,7 @@ def _delta_cell(outcome: Outcome, base: Outcome, metric: str, exponent: int) -> 
     if change is None:
         return None
     if metric in MONEY:
-        return Money(change, exponent)  # type: ignore[arg-type]
+        return Money(change, exponent, signed=True)  # type: ignore[arg-type]
     if metric == "hires_needed":
         return f"{change:+d}"
     # a change of percents is in points, between the percents as shown (87.7% -> 79.8%:

@@ -27,6 +27,7 @@ LOW, NORMAL, HIGH = 0, 1, 2
 class Money:
     value: Decimal
     exponent: int = 2  # the currency's decimals: what machines (CSV, XLSX) get
+    signed: bool = False  # a change: +1,280,000.00 and -3,000.00, as pp and hires show
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ def show(cell: Cell, decimals: int | None = None) -> str:
     if cell is None:
         return ""
     if isinstance(cell, Money):
-        return f"{quantized(cell, decimals):,}"
+        return f"{quantized(cell, decimals):{'+' if cell.signed else ''},}"
     if isinstance(cell, Ratio):
         if cell.value is None:
             return "–"

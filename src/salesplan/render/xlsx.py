@@ -37,14 +37,14 @@ MAX_WIDTH = 60
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
 
 
-def money_format(exponent: int, currency: str = "") -> str:
+def money_format(exponent: int, currency: str = "", signed: bool = False) -> str:
     """ "$"#,##0.00 for USD, "¥"#,##0 for JPY, "KWD "#,##0.000 for KWD (negatives with a
-    minus sign before the symbol)."""
+    minus sign before the symbol); a change (`signed`) with + on gains."""
     number = "#,##0" + (f".{'0' * exponent}" if exponent > 0 else "")
-    if not currency:
-        return number
-    symbol = SYMBOLS.get(currency, f"{currency} ")
-    return f'"{symbol}"{number};-"{symbol}"{number}'
+    symbol = f'"{SYMBOLS.get(currency, f"{currency} ")}"' if currency else ""
+    if signed:
+        return f"+{symbol}{number};-{symbol}{number};{symbol}{number}"
+    return f"{symbol}{number};-{symbol}{number}" if currency else number
 
 
 RATIOS = {  # a ratio column of a totals row: its numerator and denominator columns
@@ -128,7 +128,7 @@ def sheet_names(names: list[str]) -> list[str]:
 def _value(cell: Cell, currency: str) -> tuple[Any, str | None]:
     """A cell's value for Excel and its number format."""
     if isinstance(cell, Money):
-        return quantized(cell), money_format(cell.exponent, currency)
+        return quantized(cell), money_format(cell.exponent, currency, cell.signed)
     if isinstance(cell, Ratio):
         if cell.value is None:
             return None, None
