@@ -316,6 +316,26 @@ def test_the_python_api_takes_a_scenario(example: Path) -> None:
     assert "tbh-amer-2" in set(plan.allocate().to_frame()["id"])
 
 
+def test_a_target_sweep_at_80_columns_shows_what_it_is_for(example: Path, cli, monkeypatch) -> None:
+    """The varied target is an amount and shown once; the columns the sweep is for
+    (capacity coverage, hires needed) stay, the quotas that follow the target go first,
+    and a note names them."""
+    monkeypatch.setenv("COLUMNS", "80")
+    vary = "target=12000000:14000000:1000000"
+    for scenario in (["stretch"], []):  # quotas.yaml is not compared under a what-if
+        result = cli("scenarios", example, *scenario, "--vary", vary)
+        assert result.exit_code == 0, result.stderr
+        header = next(line for line in result.stdout.splitlines() if "hires needed" in line)
+        assert header.split()[0] == "target" and header.split().count("target") == 1
+        assert "capacity coverage" in header
+        assert " 12,000,000.00 " in result.stdout and "12000000" not in result.stdout
+        said = " ".join(result.stdout.split())
+        assert "Not shown at 80 columns: total quota (reps)" in said
+        assert "The first row is " in said and " as it is." in said
+    doc = json.loads(cli("scenarios", example, "--vary", vary, "-f", "json").stdout)
+    assert doc["base"]["settings"] == {"target": "12800000"}
+
+
 @pytest.mark.parametrize("vary", [None, "capacity.attainment=0.7:0.9:0.05"])
 def test_no_digit_is_cut_at_80_columns(example: Path, vary: str | None) -> None:
     import io

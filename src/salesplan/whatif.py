@@ -67,6 +67,15 @@ METRICS = (
     "forecast_coverage",
 )
 MONEY = frozenset({"target", "total_quota", "expected_bookings"})
+# Settings of salesplan.yaml that are amounts (by their last key): the others are ratios,
+# weights and counts.
+AMOUNT_SETTINGS = frozenset({"target", "rounding", "full_quota"})
+
+
+def is_amount(key: str) -> bool:
+    """Whether the setting at dotted path `key` is an amount of money (`target`,
+    `capacity.profiles.smb.full_quota`)."""
+    return key.rsplit(".", 1)[-1] in AMOUNT_SETTINGS
 
 
 def delta(outcome: Outcome, base: Outcome, metric: str) -> Decimal | int | None:
@@ -85,6 +94,7 @@ class Comparison:
     base: Outcome
     outcomes: tuple[Outcome, ...]  # the other columns, in the order asked
     swept: tuple[str, ...] = ()  # the settings varied, if a sweep
+    settings: tuple[Decimal | None, ...] = ()  # their values in the base (None: not set)
 
 
 def outcome(
@@ -204,7 +214,8 @@ def with_settings(plan: Plan, values: dict[str, Decimal]) -> Plan:
         first = err.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ValueError(f"--vary: {where}: {first['msg']}") from None
-    return replace(plan, settings=settings, diagnostics=[])
+    # quotas.yaml is the plan's output, not compared under a what-if (as under a scenario)
+    return replace(plan, settings=settings, diagnostics=[], quotas_raw=None)
 
 
 def _set(data: Any, key: str, value: Decimal) -> None:
@@ -233,6 +244,16 @@ def _child(node: Any, part: str, key: str) -> Any:
     raise ValueError(f"--vary: {key!r} is not a setting of salesplan.yaml (no {part!r})")
 
 
+def setting(plan: Plan, key: str) -> Decimal | None:
+    """The value of the numeric setting at dotted path `key` (None when it is not set)."""
+    node, parts = plan.settings.model_dump(), key.split(".")
+    for part in parts[:-1]:
+        node = _child(node, part, key)
+    last = parts[-1]
+    value = node[int(last)] if isinstance(node, list) else node.get(last)
+    return value if _number(value) else None
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, Decimal)
 
@@ -258,8 +279,9 @@ def sweep(path: Path | str | None, varies: list[Vary], scenario: str | None = No
         if errors:
             raise ScenarioError(f"{label} with {name}", errors)
         rows.append(outcome(changed, name, "", varied))
+    as_is = tuple(setting(plan, k) for k in keys)
     return Comparison(
-        plan.settings.currency, plan.currency_exponent, base, tuple(rows), tuple(keys)
+        plan.settings.currency, plan.currency_exponent, base, tuple(rows), tuple(keys), as_is
     )
 
 

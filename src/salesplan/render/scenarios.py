@@ -11,8 +11,8 @@ from typing import Any
 
 from salesplan.render import json as j
 from salesplan.render.scenario_format import ScenariosFormat
-from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable
-from salesplan.whatif import METRICS, MONEY, Comparison, Outcome, delta
+from salesplan.render.table import HIGH, LOW, NORMAL, Cell, Column, Money, Ratio, ResultTable, show
+from salesplan.whatif import METRICS, MONEY, Comparison, Outcome, delta, is_amount
 
 LABELS = {
     "target": "target",
@@ -98,27 +98,61 @@ def side_by_side(result: Comparison, outcomes: tuple[Outcome, ...] | None = None
     return table
 
 
+# What a sweep is for: on a narrow terminal the figures it moves the most are kept longest;
+# the quotas (which follow the target by construction) go first.
+SWEEP_PRIORITY = {
+    "capacity_coverage": HIGH,
+    "hires_needed": HIGH,
+    "target": LOW,
+    "total_quota": LOW,
+    "over_assignment": LOW,
+}
+
+
+def _setting_cell(key: str, value: Decimal | None, exponent: int) -> Cell:
+    if value is None:
+        return "–"
+    return Money(value, exponent) if is_amount(key) else str(value)
+
+
+def _like(value: Decimal | None, index: int, result: Comparison) -> Decimal | None:
+    """The setting as it is, with the decimals of the values swept (0.80 among 0.75, 0.85)."""
+    if value is None or not result.outcomes:
+        return value
+    places = min(int(o.varied[index][1].as_tuple().exponent) for o in result.outcomes)
+    return value.quantize(Decimal(1).scaleb(places)) if places < 0 else value
+
+
 def sweep_table(result: Comparison, compact: bool = False) -> ResultTable:
-    """One row per value (per combination for a grid), the plan as it is first. `compact`
-    leaves out the figures that are the same on every row (listed in a note)."""
+    """One row per value (per combination for a grid), the plan as it is first. A varied
+    setting that is also a figure (the target) is shown once, as the key. `compact` leaves
+    out the figures that show the same on every row (listed in a note)."""
     keys = [printable(k) for k in result.swept]
     e = result.exponent
-    shown = list(METRICS)
+    rows = (result.base, *result.outcomes)
+    shown = [m for m in METRICS if m not in result.swept]
+    same = []
     if compact:
-        rows = (result.base, *result.outcomes)
-        same = [m for m in METRICS if len({getattr(o, m) for o in rows}) == 1]
-        shown = [m for m in METRICS if m not in same]
-    columns = [Column(k, True) for k in keys] + [Column(LABELS[m], True) for m in shown]
+        same = [m for m in shown if len({show(_cell(o, m, e)) for o in rows}) == 1]
+        shown = [m for m in shown if m not in same]
+    columns = [Column(k, True, HIGH) for k in keys]
+    columns += [Column(LABELS[m], True, SWEEP_PRIORITY.get(m, NORMAL)) for m in shown]
     title = f"{printable(result.base.name)}: {', '.join(keys)} varied ({result.currency})"
     table = ResultTable(title, columns)
-    first: list[Cell] = ["as is" for _ in keys]
+    as_is = result.settings or tuple(None for _ in keys)
+    first = [
+        _setting_cell(k, _like(v, i, result), e)
+        for i, (k, v) in enumerate(zip(result.swept, as_is))
+    ]
     table.add(first + [_cell(result.base, m, e) for m in shown], strong=True)
     for outcome in result.outcomes:
-        values: list[Cell] = [str(v) for _, v in outcome.varied]
+        values = [_setting_cell(k, v, e) for k, v in outcome.varied]
         table.add([*values, *(_cell(outcome, m, e) for m in shown)])
-    if compact and same:
-        from salesplan.render.table import show
-
+    plan = (
+        "the plan" if result.base.name == "base" else f"the scenario {printable(result.base.name)}"
+    )
+    table.notes.append(f"The first row is {plan} as it is.")
+    if same:
         unchanged = ", ".join(f"{LABELS[m]} {show(_cell(result.base, m, e))}" for m in same)
         table.notes.append(f"The same on every row: {unchanged}.")
     return table
@@ -169,6 +203,10 @@ def document(result: Comparison) -> dict[str, Any]:
         }
         for o in result.outcomes
     ]
+    if result.swept:
+        base["settings"] = {
+            k: None if v is None else str(v) for k, v in zip(result.swept, result.settings)
+        }
     key = "rows" if result.swept else "scenarios"
     return {"currency": result.currency, "varied": list(result.swept), "base": base, key: items}
 
