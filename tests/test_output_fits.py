@@ -155,6 +155,7 @@ def test_every_amount_appears_whole(plans, which: str, command: str, width: int)
     text = run(plan, command, width=width)
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= width, command
+    assert not [line for line in lines if line.endswith(" ")], command  # a pipe: no padding
     assert "…" not in text
     document = json.loads(run(plan, command, "--format", "json"))
     left_out = dropped(text)
@@ -187,6 +188,20 @@ def test_piped_output_honours_columns(plans) -> None:
     assert max(map(len, run(plan, "capacity", width=60).splitlines())) <= 60
     wide = run(plan, "capacity")  # a pipe without COLUMNS: nothing is left out
     assert not dropped(wide) and "commission rate" in wide
+    assert not [line for line in wide.splitlines() if line.endswith(" ")]
+
+
+def test_trailing_spaces_go_and_colours_stay() -> None:
+    import io
+
+    from salesplan.render.text import Trimmed
+
+    buffer = io.StringIO()
+    out = Trimmed(buffer)
+    out.write(" Q1   \x1b[32m109.5%\x1b[0m   \x1b[1m \x1b[0m\n Q2  ")
+    assert buffer.getvalue() == " Q1   \x1b[32m109.5%\x1b[0m\x1b[1m\x1b[0m\n"
+    out.write("9\n")
+    assert buffer.getvalue().endswith(" Q2  9\n")
 
 
 def test_diff_fits_and_keeps_amounts(plans, tmp_path) -> None:

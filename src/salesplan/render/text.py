@@ -9,6 +9,7 @@ the least important first, and a note under the table names them.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,11 +39,44 @@ def terminal_width() -> int | None:
     return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
+class Trimmed:
+    """A stream that drops the spaces ending each line: rich pads every line of a table to
+    the table's width, which a file or a pipe should not keep (`| cat -A`, `git diff`).
+    Colour codes after the spaces are kept; only whole lines are trimmed."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self.file = file
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        if lines:
+            self.file.write("".join(_trimmed(line) + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        self.file.write(self.pending)
+        self.pending = ""
+        self.file.flush()
+
+    def __getattr__(self, name: str) -> object:  # encoding, isatty, fileno...
+        return getattr(self.file, name)
+
+
+_TRAILING = re.compile(r" +(?=(?:\x1b\[[0-9;]*m| )*$)")  # spaces, codes between them
+
+
+def _trimmed(line: str) -> str:
+    return _TRAILING.sub("", line) if "\x1b" in line else line.rstrip(" ")
+
+
 def console(width: int | None = None, file: IO[str] | None = None) -> Console:
+    """A rich console on `file` (stdout); lines without trailing spaces off a terminal."""
     from rich.console import Console
 
+    target = file if file is not None else sys.stdout
     out = Console(
-        file=file,
+        file=target if target.isatty() else Trimmed(target),  # type: ignore[arg-type]
         width=width or 10_000,
         highlight=False,
         emoji=False,
