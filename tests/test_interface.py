@@ -294,7 +294,11 @@ def test_init_writes_submission_templates_that_the_plan_reads(cli, tmp_path) -> 
     plan = tmp_path / "acme-plan"
     result = cli("init", plan, "--templates", "xlsx")
     assert result.exit_code == 0, result.stderr
-    assert "  templates/ (11 files)" in result.stderr.splitlines()
+    lines = result.stderr.splitlines()
+    assert "  templates/ (9 files)" in lines  # a workbook per rep expected to submit
+    planned = ["tbh-amer-1", "tbh-emea-1"]
+    assert not any((plan / "templates" / "submissions" / f"{r}.xlsx").exists() for r in planned)
+    assert f"No submission template for {', '.join(planned)}: planned hires" in result.stderr
     assert cli("check", plan).exit_code == 0  # templates/ is not read as submissions
     book = openpyxl.load_workbook(plan / "templates" / "submissions" / "ben.xlsx")
     assert book.sheetnames == ["Submissions", "Instructions"]

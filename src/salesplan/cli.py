@@ -185,7 +185,10 @@ def init(
     ] = None,
     templates: Annotated[
         str | None,
-        typer.Option(metavar="xlsx", help="Also write a submission workbook per rep to send out."),
+        typer.Option(
+            metavar="xlsx",
+            help="Also write a submission workbook per rep expected to submit, to send out.",
+        ),
     ] = None,
 ) -> None:
     """Write a complete, valid example plan repository into DIR."""
@@ -207,23 +210,24 @@ def init(
             2,
         )
     written = [*files.write(directory), write_quotas(directory)]
-    if templates:
-        written += write_templates(directory)
-    typer.echo(written_lines(directory, written, elsewhere.write(Path("."))), err=True)
+    skipped = write_templates(directory, written) if templates else []
+    typer.echo(written_lines(directory, written, elsewhere.write(Path(".")), skipped), err=True)
 
 
-def write_templates(directory: Path) -> list[str]:
-    """A submission workbook per rep of the freshly written plan, under templates/."""
+def write_templates(directory: Path, written: list[str]) -> list[str]:
+    """A submission workbook per rep of the freshly written plan expected to submit, under
+    templates/ (added to `written`); the reps left out."""
     from salesplan.fsutil import write_atomic
     from salesplan.loading import load_plan
-    from salesplan.render.submission_template import templates
+    from salesplan.render.submission_template import submitters, templates
 
     plan = load_plan(directory).plan
     assert plan is not None
     found = templates(plan)
     for name, data in found.items():
         write_atomic(directory / name, data)
-    return list(found)
+    written += found
+    return submitters(plan)[1]
 
 
 def write_quotas(directory: Path) -> str:

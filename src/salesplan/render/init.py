@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from salesplan.words import counted
@@ -23,10 +24,17 @@ def grouped(names: list[str]) -> list[str]:
     return shown
 
 
-def written_lines(directory: Path, written: list[str], elsewhere: list[str]) -> str:
+def written_lines(
+    directory: Path, written: list[str], elsewhere: list[str], no_template: Sequence[str] = ()
+) -> str:
     where = os.path.relpath(directory) if not directory.is_absolute() else str(directory)
     lines = [f"Wrote a plan to {where}/ ({counted(len(written), 'file')}):"]
     lines += [f"  {name}" for name in grouped(written)]
+    if no_template:
+        lines.append(
+            f"No submission template for {', '.join(no_template)}: planned hires and reps not "
+            "on board in the fiscal year are not expected to submit."
+        )
     for path in elsewhere:
         lines.append(f"Wrote the CI workflow {os.path.relpath(path)}")
     quoted = shlex.quote(where)

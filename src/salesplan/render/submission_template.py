@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from salesplan.fiscal import Calendar
 from salesplan.render.periods import label
+from salesplan.rollup import expected_to_submit
 
 if TYPE_CHECKING:
     from salesplan.plan import Plan
@@ -79,9 +80,21 @@ def instructions(plan: Plan, rep_id: str) -> list[str]:
     ]
 
 
+def submitters(plan: Plan) -> tuple[list[str], list[str]]:
+    """The reps of the tree expected to submit (as rollup counts them missing), and the
+    others: planned hires, reps not on board in the fiscal year."""
+    reps = plan.reps_by_id
+    expected: list[str] = []
+    others: list[str] = []
+    for rep_id in plan.tree.reps_under(plan.settings.id):
+        submits = expected_to_submit(reps[rep_id], plan.calendar.start, plan.calendar.end)
+        (expected if submits else others).append(rep_id)
+    return expected, others
+
+
 def templates(plan: Plan) -> dict[str, bytes]:
-    """{path in the plan: workbook} for every rep, planned hires included."""
-    found = {}
-    for rep in plan.tree.reps_under(plan.settings.id):
-        found[f"{FOLDER}/{rep}.xlsx"] = workbook(plan, rep, list(plan.periods))
-    return found
+    """{path in the plan: workbook} for every rep expected to submit."""
+    return {
+        f"{FOLDER}/{rep}.xlsx": workbook(plan, rep, list(plan.periods))
+        for rep in submitters(plan)[0]
+    }
