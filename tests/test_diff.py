@@ -20,7 +20,7 @@ from gitrepo import (
 from salesplan import load_plan
 from salesplan.cli import app
 from salesplan.diff import diff_plans, select
-from salesplan.render.diff import as_markdown, code_span
+from salesplan.render.diff import as_markdown, code_span, summary_line
 
 GOLDEN = Path(__file__).parent / "golden"
 CHANGE_KEYS = {"kind", "entity", "id", "field", "old", "new", "delta"}
@@ -201,7 +201,7 @@ def test_markdown_golden(cli, repo, monkeypatch):
     assert_golden("acme-diff.md", result.stdout)
     first = result.stdout.splitlines()[0]
     assert first.startswith("**salesplan diff** `main~5` → `main`: target +200,000 (+1.6%);")
-    assert "2 reps changed" in first and "quotas moved" in first
+    assert "; 1 rep added, 1 moved; " in first and "quotas moved" in first
     assert "<details><summary>Quotas, allocated top-down (" in result.stdout
     small = cli("diff", "main~5", "main", "--format", "markdown", "--min-change", "0.05")
     assert_golden("acme-diff-min-change.md", small.stdout)
@@ -442,6 +442,19 @@ def test_pins_accepted_into_adjustments_yaml_are_pins_changed(example, cli):
     assert pins[("added", "dev")] == next(p.quota for p in after.adjustments if p.id == "dev")
     markdown = as_markdown(select(diff, {"org"}))
     assert "Pins (quota: in org.yaml and adjustments.yaml)" in markdown and "| dev |" in markdown
+    headline = summary_line(diff)  # added, as the table says, not "changed"
+    assert f": {len(pins)} pins added; " in headline and "pins changed" not in headline
+
+
+def test_the_headline_names_each_kind_of_change(example, cli):
+    before = load_plan(example).plan
+    org = example / "org.yaml"
+    text = org.read_text().replace("parent: amer-com", "parent: amer-ent", 1)
+    org.write_text(text.replace("start: 2023-09-01", "start: 2023-10-01", 1))  # ben
+    (example / "submissions" / "erin.yaml").unlink()
+    after = load_plan(example).plan
+    headline = summary_line(diff_plans(before, after, "before", "after"))
+    assert ": 1 rep moved, 1 changed; 1 submission removed; " in headline, headline
 
 
 def test_code_span_holds_any_label():

@@ -224,6 +224,27 @@ COUNTED = (
 )
 
 
+KINDS = ("added", "removed", "moved", "changed")
+
+
+def _kinds(diff: PlanDiff, entity: str, skip: str | None = None) -> dict[str, int]:
+    """How many things of `entity` were added, removed, moved or changed (in that order):
+    each id (a setting: each field) counted once, added or removed over its other changes,
+    moved when that is all that happened to it."""
+    found: dict[str, set[str]] = {}
+    for change in diff.changes:
+        if change.entity == entity:
+            key = (change.field or "") if entity == "plan" else change.id
+            found.setdefault(key, set()).add(change.kind)
+    if entity == "plan" and skip is not None:
+        found.pop(skip, None)  # the target has its own part
+    counts = dict.fromkeys(KINDS, 0)
+    for kinds in found.values():
+        kind = next((k for k in ("added", "removed") if k in kinds), None)
+        counts[kind or ("moved" if kinds == {"moved"} else "changed")] += 1
+    return {kind: n for kind, n in counts.items() if n}
+
+
 def summary_parts(diff: PlanDiff) -> list[str]:
     """'target +100,000.00 (+0.8%)', '3 reps changed', '12 quotas moved', ..."""
     if not diff.changes:
@@ -232,12 +253,15 @@ def summary_parts(diff: PlanDiff) -> list[str]:
     target = diff.find("plan", "target")
     if target is not None:
         parts.append(f"target {delta_text(target, diff.exponent)} ({percent_text(target)})")
-    counts = diff.counts()
-    if target is not None:
-        counts["plan"] -= 1  # the target has its own part
     for entity, word, plural, verb in COUNTED:
-        if counts.get(entity):
-            parts.append(f"{counted(counts[entity], word, plural)} {verb}")
+        kinds = _kinds(diff, entity, skip="target" if target is not None else None)
+        if verb != "changed":  # the quotas: their moves, new and gone ones included
+            kinds = {verb: sum(kinds.values())} if kinds else {}
+        said = [f"{n:,} {kind}" for kind, n in kinds.items()]
+        if said:
+            kind, n = next(iter(kinds.items()))
+            said[0] = f"{counted(n, word, plural)} {kind}"
+            parts.append(", ".join(said))
     coverage = diff.find("capacity", "coverage")
     if coverage is not None:
         old, new = (value_text(v, "ratio", 0) for v in (coverage.old, coverage.new))
