@@ -819,3 +819,29 @@ def test_a_missing_export_is_a_usage_error(cli, plan) -> None:
     result = run(cli, plan, plan.parent / "nowhere.csv")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_an_account_list_the_generic_mapping_cannot_read_gets_advice_that_works(cli, plan) -> None:
+    """`columns:` maps opportunity fields only: SP702 on an account list says so and what
+    to do (leave it out), instead of asking to map it in `columns:`."""
+    (plan / "import.yaml").write_text(
+        "preset: generic\n"
+        "columns: {id: opportunity_id, owner: sales_agent, account: account, stage: deal_stage,"
+        " close_date: close_date, amount: close_value}\n"
+        "stages: {Won: won, Lost: lost}\n"
+    )
+    deals = write(
+        plan.parent / "pipeline.csv",
+        "opportunity_id,sales_agent,account,deal_stage,close_date,close_value\n"
+        "D1,Ana Silva,Cancity,Won,2026-03-01,1054\n",
+    )
+    accounts = write(plan.parent / "accounts.csv", "account,sector,revenue\nCancity,retail,718\n")
+    refused = run(cli, plan, deals, accounts, "--dry-run")
+    said = " ".join(refused.stdout.split())
+    assert "SP702 no generic export has these columns ('account', 'sector', 'revenue')" in said
+    assert "lacks owner (or owner_id, owner_email), amount, close_date, stage" in said
+    assert "`columns:` maps opportunity fields only" in said and "or leave it out" in said
+    assert "choose --preset" not in said
+    done = run(cli, plan, deals)  # the advice followed
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert [r["name"] for r in rows(plan / "accounts.csv")] == ["Cancity"]

@@ -30,7 +30,7 @@ from salesplan.importing.mapping import (
 )
 from salesplan.importing.nearby import Values
 from salesplan.importing.owners import LEFT_OUT, Owners
-from salesplan.importing.presets import PRESETS, Detected, detect, fold
+from salesplan.importing.presets import PRESETS, Detected, detect, fold, not_recognised
 from salesplan.importing.reading import Export, Unreadable, read_export
 from salesplan.importing.records import FileRead, ImportOptions, ImportResult
 from salesplan.importing.writing import (
@@ -149,11 +149,8 @@ def _recognise(
                 hits, key=lambda d: (d.kind == "opportunities", len(d.columns)), default=None
             )
         if detected is None:
-            message = (
-                f"no {wanted or 'preset'} export has these columns "
-                f"({', '.join(map(repr, export.header[:12]))}); choose --preset or map them "
-                "in import.yaml `columns:`"
-            )
+            mapped = with_mapping(PRESETS[wanted or "generic"], config).opportunities
+            message = not_recognised(export.header, wanted or "preset", mapped)
             result.findings.add("SP702", message, name, 1, 1)
             continue
         try:
