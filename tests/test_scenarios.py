@@ -165,7 +165,7 @@ def test_every_broken_scenario_is_reported_in_one_run(write_tree, cli, monkeypat
     assert result.stdout == ""
     *listed, last = result.stderr.splitlines()
     assert listed == expected
-    assert last == "salesplan: scenarios a, b, d: the 3 plans have 3 error(s); fix them first"
+    assert last == "salesplan: scenarios a, b, d: the 3 plans have 3 errors; fix them first"
     checked = cli("check")
     assert checked.exit_code == 1
     assert checked.stdout.splitlines() == expected
