@@ -236,3 +236,40 @@ def test_a_sheet_as_people_leave_it_says_what_each_odd_row_is(example: Path) -> 
         "dev.xlsx:6:1: SP601 submission for unknown rep 'Total'; a totals row? salesplan"
         " adds up the rows itself: delete it (sheet 'Forecast')",
     ]
+
+
+def linked_workbook(path: Path, saved: str) -> None:
+    """A workbook whose Q2 amount is a formula reading another workbook, `saved` its value
+    as last saved, and the link part Excel writes for it."""
+    import io
+    import zipfile
+
+    workbook(path, [["rep", "period", "amount"], ["dev", "Q1", 100000], ["dev", "Q2", "=0"]])
+    source = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(b"<f>0</f><v />", f"<f>[1]Q2!C9</f><v>{saved}</v>".encode())
+            target.writestr(item, body)
+        target.writestr("xl/externalLinks/externalLink1.xml", "<externalLink/>")
+    path.write_bytes(out.getvalue())
+
+
+def test_an_amount_read_from_another_workbook_is_named(example: Path, cli) -> None:
+    """An amount computed from another workbook is read as last saved, while Excel computes
+    it again from that workbook when it updates the links: SP612 at the cell, which a
+    strict CI run refuses; the value read is the one saved (nothing else is guessed)."""
+    linked_workbook(example / "submissions" / "linked.xlsx", "999")
+    found = [str(d).split("submissions/")[-1] for d in load_plan(example).diagnostics]
+    assert found == [
+        "linked.xlsx:3:3: SP612 the formula =[1]Q2!C9 reads another workbook: the value read "
+        "is the one last saved with this file, which Excel recomputes from that workbook; paste "
+        "the values (Paste Special, Values) and save (sheet 'Forecast')"
+    ]
+    assert cli("check", example).exit_code == 0
+    assert cli("check", "--strict", example).exit_code == 1
+    rollup = json.loads(cli("rollup", example, "--format", "json").stdout)
+    dev = next(n for n in rollup["nodes"] if n["id"] == "dev")
+    assert dev["forecast"]["periods"][:2] == ["100000.00", "999.00"]

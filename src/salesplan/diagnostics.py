@@ -144,6 +144,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP609", _W, "submission for a period in which the rep is not employed"),
         Code("SP610", _E, "submission rows on a hidden sheet"),
         Code("SP611", _W, "a second sheet of submissions is not read"),
+        Code("SP612", _W, "a submitted amount is computed from another workbook"),
         # SP7xx: import from CRM exports (`salesplan import`)
         Code("SP701", _E, "export file cannot be read"),
         Code("SP702", _E, "export columns are not recognised"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -33,7 +34,7 @@ def read_xlsx(
     A required cell left empty by a formula never calculated reads as its `=formula`."""
     try:
         with _open_source(path) as source:
-            xlsx_preflight(source)
+            links = xlsx_preflight(source)
             workbook = _load(source, data_only=True)
             try:
                 sheet, others = _data_sheet(workbook, required)
@@ -43,6 +44,8 @@ def read_xlsx(
             table.diagnostics.extend(_sheet_problems(table, sheet, others, required))
             if table.rows and required:
                 _formulas(table, source, required)
+                if links:
+                    table.diagnostics.extend(_linked(table, source, required))
             return table
     except XlsxRefused as err:
         return Table(
@@ -68,10 +71,11 @@ class XlsxRefused(Exception):
         self.code = code
 
 
-def xlsx_preflight(source: IO[bytes]) -> None:
+def xlsx_preflight(source: IO[bytes]) -> int:
     """What openpyxl does not check: a zip with a workbook part, whose parts' declared
     sizes and compression ratios are within the limits (the zip's reader stops at the size
-    declared, so a part cannot inflate beyond it), the shared strings bounded."""
+    declared, so a part cannot inflate beyond it), the shared strings bounded. Returns the
+    number of links to other workbooks (`xl/externalLinks/`), which formulas may read."""
     try:
         archive = zipfile.ZipFile(source)
     except zipfile.BadZipFile as err:
@@ -104,6 +108,11 @@ def xlsx_preflight(source: IO[bytes]) -> None:
                 f"{strings} holds {size:,} bytes of text, more than the limit of {MAX_STRINGS:,}"
             )
             raise XlsxRefused(message, "SP111")
+        return sum(1 for n in names if EXTERNAL_LINK.fullmatch(n))
+
+
+EXTERNAL_LINK = re.compile(r"xl/externalLinks/[^/]+\.xml", re.IGNORECASE)
+EXTERNAL_REFERENCE = re.compile(r"\[[^\]]+\][^!]*!")  # [1]Sheet1!A1, '[b.xlsx]Q1'!C2
 
 
 def _shared_strings_part(archive: zipfile.ZipFile) -> str:
@@ -231,6 +240,41 @@ def _formulas(table: Table, source: IO[bytes], required: Sequence[str]) -> None:
                     row.values[i] = formula
     finally:
         workbook.close()
+
+
+def _linked(table: Table, source: IO[bytes], required: Sequence[str]) -> Iterator[Diagnostic]:
+    """SP612 at the first required cell whose formula reads another workbook (`[1]Q1!C2`),
+    counting the others: the value read is the one last saved with this file, which Excel
+    computes again from that workbook when it updates the links (a second read, of the
+    formulas, only when the workbook has links)."""
+    keys = [column_key(name) for name in table.header]
+    columns = [keys.index(k) for k in map(column_key, required) if k in keys]
+    lines = {row.line for row in table.rows}
+    found: list[tuple[int, int, str]] = []
+    workbook = _load(source, data_only=False)
+    try:
+        sheet = workbook[table.sheet]
+        sheet.reset_dimensions()
+        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if line not in lines:
+                continue
+            for i in columns:
+                value = values[i] if i < len(values) else None
+                formula = value if isinstance(value, str) else getattr(value, "text", None)
+                if isinstance(formula, str) and EXTERNAL_REFERENCE.search(formula):
+                    found.append((line, i + 1, formula))
+    finally:
+        workbook.close()
+    if not found:
+        return
+    line, column, formula = found[0]
+    more = f" ({len(found) - 1:,} more cells do too)" if len(found) > 1 else ""
+    message = (
+        f"the formula {formula} reads another workbook{more}: the value read is the one last "
+        "saved with this file, which Excel recomputes from that workbook; paste the values "
+        "(Paste Special, Values) and save"
+    )
+    yield report("SP612", message, Where(table.file, line, column, table.sheet))
 
 
 def _data_sheet(workbook: Any, required: Sequence[str]) -> tuple[Any, list[tuple[Any, int]]]:
