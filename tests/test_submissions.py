@@ -273,3 +273,18 @@ def test_an_amount_read_from_another_workbook_is_named(example: Path, cli) -> No
     rollup = json.loads(cli("rollup", example, "--format", "json").stdout)
     dev = next(n for n in rollup["nodes"] if n["id"] == "dev")
     assert dev["forecast"]["periods"][:2] == ["100000.00", "999.00"]
+
+
+def test_a_period_is_named_with_ascii_digits_only(example: Path) -> None:
+    """A period cell's digits are ASCII, as an amount's are: `Q৪` (a Bengali four, drawn
+    like an 8) is no Q4 that a reviewer would read as Q8, nor `২০২৭-০৩-০১` a date."""
+    (example / "submissions" / "dev.csv").write_text("rep,period,amount\ndev,Q৪,100\ndev,M০১,200\n")
+    loaded = load_plan(example)
+    found = [d.message for d in loaded.diagnostics if d.code == "SP602"]
+    assert [m.split(";")[0] for m in found] == ["unknown period 'Q৪'", "unknown period 'M০১'"]
+    calendar = loaded.plan.calendar if loaded.plan is not None else None
+    assert calendar is not None
+    for name in ("Q৪", "m١", "Feb-২৭", "২০২৭-০২", "２０２７-02"):
+        assert calendar.find_period(name) is None, name
+        assert calendar.named_month(name) is None, name
+    assert calendar.find_period("q4") == ("Q4", (3,))

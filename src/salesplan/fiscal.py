@@ -36,9 +36,11 @@ MONTH_NAMES = (
     "november",
     "december",
 )
-NUMBERED_LABEL = re.compile(r"([qm])0*(\d{1,2})")  # a label: Q1, m01, M1
-_MONTH_YEAR = re.compile(r"([a-z]{3,9})[\s./'-]*(\d{2}|\d{4})")  # Feb-27, feb 2027
-_YEAR_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})")  # 2027-02
+# ASCII digits only, as in an amount (tables.read_number): `\d` takes any script's, and
+# `Q৪` (a Bengali four, drawn like an 8) would be Q4 where a reviewer reads Q8
+NUMBERED_LABEL = re.compile(r"([qm])0*(\d{1,2})", re.ASCII)  # a label: Q1, m01, M1
+_MONTH_YEAR = re.compile(r"([a-z]{3,9})[\s./'-]*(\d{2}|\d{4})", re.ASCII)  # Feb-27, feb 2027
+_YEAR_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})", re.ASCII)  # 2027-02
 
 
 @dataclass(frozen=True)
