@@ -605,6 +605,25 @@ def test_rows_on_a_hidden_sheet_do_not_count_silently(cli, write_tree, monkeypat
         assert_reported(result, "submissions/f.xlsx:1:1: SP610")
 
 
+def test_a_hidden_sheet_named_like_data_is_not_read_before_a_visible_one(
+    cli, write_tree, monkeypatch
+) -> None:
+    """The visible sheet with the header is read even when a hidden one is named Forecast
+    (a name that otherwise picks the data sheet): the reviewer sees the visible rows."""
+    shown = ("Sheet1", "visible", [HEADER, ["ana", "Q1", 100]])
+    secret = ("Forecast", "hidden", [HEADER, ["ana", "Q1", 777]])
+    book = _book(shown, secret)
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": book})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "100.00"
+    result = run(cli, folder, monkeypatch)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "submissions/f.xlsx:1:1: SP611 this sheet also has the header rep,period,amount, but "
+        "only sheet 'Sheet1' is read; move its rows there or into a file of their own "
+        "(sheet 'Forecast')"
+    ]
+
+
 def test_a_second_sheet_of_rows_is_named(cli, write_tree, monkeypatch) -> None:
     first = ("Q1", "visible", [HEADER, ["ana", "Q1", 100]])
     second = ("Q2", "visible", [HEADER, ["ana", "Q2", 200]])

@@ -296,9 +296,18 @@ def _data_sheet(workbook: Any, required: Sequence[str]) -> tuple[Any, list[tuple
             if first is not None and wanted <= {column_key(_text(v)) for v in first[1]}:
                 with_header.append((sheet, first[0], next(rows, None) is not None))
         if with_header:
-            chosen = next((s for s, _, _ in with_header if s in named), with_header[0][0])
+            chosen = _named_first([s for s, _, _ in with_header], named)
             return chosen, [(s, line) for s, line, full in with_header if full and s is not chosen]
-    return (named[0] if named else sheets[0]), []
+    return _named_first(sheets, named), []
+
+
+def _named_first(sheets: list[Any], named: list[Any]) -> Any:
+    """The first of `sheets` (visible ones first) named like data, else the first: a name
+    chooses among sheets as visible as the first, so a hidden Forecast is never read
+    before a visible Sheet1."""
+    seen = sheets[0].sheet_state == "visible"
+    like = (s for s in sheets if s in named and (s.sheet_state == "visible") == seen)
+    return next(like, sheets[0])
 
 
 def _sheet_problems(
