@@ -281,3 +281,21 @@ def test_shown_forecasts_add_up(example, cli) -> None:
             assert Decimal(cells[2].replace(",", "")) == shown[cells[0]], cells[0]
     csv = cli("rollup", example, "--format", "csv").stdout
     assert "amer-ent,team,2700000.80," in csv
+
+
+def test_a_long_list_of_reps_not_submitted_is_counted(example: Path, cli) -> None:
+    """rollup's note and report's summary name the first ten reps who have not submitted
+    and count the rest, as capacity's and reconcile's notes do (render.table.some_of):
+    rollup listed all of them, thousands of ids on a real org."""
+    org = example / "org.yaml"
+    reps = "".join(f"  - {{id: late-{i:02d}, parent: amer-ent}}\n" for i in range(15))
+    org.write_text(org.read_text().replace("reps:\n", "reps:\n" + reps, 1))
+    result = cli("rollup", example)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    note = text[text.index("have not submitted: ") :]
+    names = note.split(": ", 1)[1].split(" and ")[0].split(", ")
+    assert len(names) == 10, note
+    assert " more (the table flags each)." in note, note
+    summary = " ".join(cli("report", example).stdout.split())
+    assert "late-07, late-08 and 6 more quotas.yaml" in summary  # Missing submissions

@@ -10,13 +10,21 @@ from typing import TYPE_CHECKING, Any
 from salesplan.fiscal import ZERO
 from salesplan.render import reconcile as reconcile_view
 from salesplan.render.report_shown import blanks_carved, shown_level, shown_phasing, total_of
-from salesplan.render.table import HIGH, LOW, Cell, Column, Money, Ratio, ResultTable, percent
+from salesplan.render.table import (
+    HIGH,
+    LOW,
+    Cell,
+    Column,
+    Money,
+    Ratio,
+    ResultTable,
+    percent,
+    some_of,
+)
 from salesplan.words import counted
 
 if TYPE_CHECKING:
     from salesplan.report import NodeRow, PeriodRow, Report
-
-MISSING_LISTED = 10  # rep ids named in the summary; the rest are counted
 
 
 # ---- tables
@@ -37,9 +45,7 @@ def summary_lines(report: Report, exact: bool = False) -> list[tuple[str, Cell, 
     """(measure, value, detail) rows of the summary."""
     s = report.summary
     m = money(report, exact)
-    missing = ", ".join(s.missing[:MISSING_LISTED])
-    if len(s.missing) > MISSING_LISTED:
-        missing += f" and {len(s.missing) - MISSING_LISTED} more"
+    missing = some_of(s.missing)
     rows: list[tuple[str, Cell, str]] = [
         ("Target", m(s.target), f"{report.currency}, {report.year_start} to {report.year_end}"),
         (

@@ -17,6 +17,7 @@ from salesplan.render.table import (
     ResultTable,
     carved,
     display_decimals,
+    some_of,
 )
 from salesplan.rollup import Rollup
 from salesplan.words import counted
@@ -121,7 +122,8 @@ def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
     if root.missing:
         have = "has" if len(root.missing) == 1 else "have"
         lines.append(
-            f"{counted(len(root.missing), 'rep')} {have} not submitted: {', '.join(root.missing)}."
+            f"{counted(len(root.missing), 'rep')} {have} not submitted: "
+            f"{some_of(root.missing, 'the table')}."
         )
     else:
         lines.append("Every rep expected to submit has submitted.")

@@ -71,13 +71,14 @@ class ResultTable:
 NAMES_SHOWN = 10  # a note lists this many names of a longer list, then counts the rest
 
 
-def some_of(names: Sequence[str], flagged_in: str) -> str:
+def some_of(names: Sequence[str], flagged_in: str | None = None) -> str:
     """The names of a note: all of a short list; of a long one (thousands of reps on a real
     org) the first NAMES_SHOWN and how many more, with the table that flags every one."""
     if len(names) <= NAMES_SHOWN:
         return ", ".join(names)
     more = len(names) - NAMES_SHOWN
-    return f"{', '.join(names[:NAMES_SHOWN])} and {more:,} more ({flagged_in} flags each)"
+    where = f" ({flagged_in} flags each)" if flagged_in else ""
+    return f"{', '.join(names[:NAMES_SHOWN])} and {more:,} more{where}"
 
 
 def display_decimals(plan: Plan) -> int:
