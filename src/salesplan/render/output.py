@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
+from pathlib import PurePath
 from typing import Any
 
 from salesplan.render.table import ResultTable
@@ -24,6 +25,29 @@ class Format(str, Enum):
 
 
 TABLES = (Format.text, Format.json, Format.csv, Format.markdown)  # a command whose result is tables
+
+# an output file's suffix -> the format written into it (`report -o`, `scenarios -o`)
+SUFFIXES = {
+    ".txt": Format.text,
+    ".md": Format.markdown,
+    ".markdown": Format.markdown,
+    ".html": Format.html,
+    ".htm": Format.html,
+    ".xlsx": Format.xlsx,
+    ".json": Format.json,
+}
+
+
+def format_of_file(output: PurePath, allowed: Sequence[Format]) -> Format:
+    """The format that the suffix of `output` names, one of `allowed`; ValueError naming
+    the suffixes that do."""
+    found = SUFFIXES.get(output.suffix.lower())
+    if found is None or found not in allowed:
+        known = ", ".join(suffix for suffix, fmt in SUFFIXES.items() if fmt in allowed)
+        raise ValueError(
+            f"cannot tell the format from {output.name!r}; use a suffix ({known}) or --format"
+        )
+    return found
 
 
 class UnsupportedFormat(ValueError):

@@ -9,33 +9,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from salesplan.render import json as j
-from salesplan.render.output import Format
+from salesplan.render.output import Format, format_of_file
 
 if TYPE_CHECKING:
     from salesplan.report import Report
 
 
-SUFFIXES = {
-    ".txt": Format.text,
-    ".md": Format.markdown,
-    ".markdown": Format.markdown,
-    ".html": Format.html,
-    ".htm": Format.html,
-    ".xlsx": Format.xlsx,
-    ".json": Format.json,
-}
+FORMATS = (Format.text, Format.markdown, Format.html, Format.xlsx, Format.json)
 
 
 def choose_format(fmt: Format | None, output: Path | None, stdout_is_terminal: bool) -> Format:
     """The format asked for, else the one the output's suffix names, else text.
     Raises ValueError for what cannot be written where it would go."""
     if fmt is None and output is not None:
-        fmt = SUFFIXES.get(output.suffix.lower())
-        if fmt is None:
-            known = ", ".join(SUFFIXES)
-            raise ValueError(
-                f"cannot tell the format from {output.name!r}; use a suffix ({known}) or --format"
-            )
+        fmt = format_of_file(output, FORMATS)
     fmt = fmt or Format.text
     if output is None and fmt is Format.xlsx:
         raise ValueError("an XLSX report needs a file: -o report.xlsx")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
+from salesplan.render.output import Format, format_of_file
+
 
 class ScenariosFormat(str, Enum):
     text = "text"
@@ -13,27 +15,12 @@ class ScenariosFormat(str, Enum):
     xlsx = "xlsx"
 
 
-# an output file's suffix -> the format written into it, as `report -o` reads it
-SUFFIXES = {
-    ".txt": ScenariosFormat.text,
-    ".md": ScenariosFormat.markdown,
-    ".markdown": ScenariosFormat.markdown,
-    ".json": ScenariosFormat.json,
-    ".xlsx": ScenariosFormat.xlsx,
-}
-
-
 def choose_format(fmt: str | None, output: Path | None) -> ScenariosFormat:
-    """The format asked for, else the one the output's suffix names, else text; ValueError
-    for an output whose suffix names none."""
+    """The format asked for, else the one the output's suffix names (as for `report -o`),
+    else text; ValueError for an output whose suffix names none."""
     if fmt is not None:
         return ScenariosFormat(fmt)
     if output is None:
         return ScenariosFormat.text
-    found = SUFFIXES.get(output.suffix.lower())
-    if found is None:
-        known = ", ".join(SUFFIXES)
-        raise ValueError(
-            f"cannot tell the format from {output.name!r}; use a suffix ({known}) or --format"
-        )
-    return found
+    allowed = [Format(f.value) for f in ScenariosFormat]
+    return ScenariosFormat(format_of_file(output, allowed).value)
