@@ -222,7 +222,7 @@ def test_counts_read_alike_in_every_command(example, cli, write_tree) -> None:
     org.write_text(org.read_text().replace("parent: amer-ent", "parent: nowhere", 1))
     refused = cli("rollup", example)
     assert refused.exit_code == 1
-    assert "the plan has 1 error; fix them first" in refused.stderr
+    assert "the plan has 1 error; fix it first" in refused.stderr
     with pytest.raises(salesplan.PlanError, match=r"the plan has 1 error; the first"):
         salesplan.load(example)
     rows = "".join(f"D{i},Ana Silva,100,,Open\n" for i in range(1001))

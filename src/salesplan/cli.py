@@ -30,7 +30,7 @@ from salesplan.help import (
 )
 from salesplan.render.output import TABLES, Format
 from salesplan.render.scenario_format import choose_format
-from salesplan.words import counted
+from salesplan.words import counted, noun
 
 if TYPE_CHECKING:
     from salesplan.loading import Loaded, Shared
@@ -319,7 +319,9 @@ def require_clean(loaded: Loaded) -> Plan:
     if loaded.plan is None or blocking:
         for d in blocking:
             typer.echo(str(d), err=True)
-        fail(f"the plan has {counted(len(blocking), 'error')}; fix them first (salesplan check)", 1)
+        errors = len(blocking)
+        them = noun(errors, "it", "them")
+        fail(f"the plan has {counted(errors, 'error')}; fix {them} first (salesplan check)", 1)
     return loaded.plan
 
 

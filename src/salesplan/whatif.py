@@ -22,7 +22,7 @@ from salesplan.loading import Loaded, Shared, load_plan
 from salesplan.model import PlanSettings
 from salesplan.plan import Plan
 from salesplan.scenarios import read_scenario, scenario_names, unread_scenario_files
-from salesplan.words import counted
+from salesplan.words import counted, noun
 
 MAX_ROWS = 1000  # sweep points (a grid multiplies)
 ZERO = Decimal(0)
@@ -36,7 +36,8 @@ class ScenarioError(Exception):
         self.diagnostics = diagnostics
         errors = sum(d.is_error for d in diagnostics)
         have = "the plan has" if plans == 1 else f"the {plans} plans have"
-        super().__init__(f"{label}: {have} {counted(errors, 'error')}; fix them first")
+        them = noun(errors, "it", "them")
+        super().__init__(f"{label}: {have} {counted(errors, 'error')}; fix {them} first")
 
 
 @dataclass(frozen=True)
