@@ -285,14 +285,16 @@ def not_recognised(header: Sequence[str], name: str, aliases: dict[str, tuple[st
     being the opportunity columns it knows (import.yaml `columns:` included): what an
     opportunity export lacks, and what to do with an export of another kind, which
     `columns:` cannot map."""
+    found = match_columns(header, aliases)
     lacks = [
         choice[0] + (f" (or {', '.join(choice[1:])})" if len(choice) > 1 else "")
         for choice in REQUIRED
-        if not any(f in match_columns(header, aliases) for f in choice)
+        if not any(f in found for f in choice)
     ]
     return (
         f"no {name} export has these columns ({', '.join(map(repr, header[:12]))}); "
-        f"as an opportunity export it lacks {', '.join(lacks)}: map them in import.yaml "
+        f"as an opportunity export no column of it is mapped to {', '.join(lacks)}: "
+        "map them in import.yaml "
         "`columns:`; `columns:` maps opportunity fields only, so an account, user or product "
         "export needs its CRM's headers (salesforce, hubspot, dynamics), or leave it out: "
         "the accounts come from the opportunities' account column"
