@@ -514,3 +514,10 @@ def test_the_output_file_names_the_format_as_in_report(example: Path, cli, tmp_p
     unknown = cli("scenarios", example, "-o", tmp_path / "what-if.pdf")
     assert unknown.exit_code == 2
     assert "cannot tell the format from 'what-if.pdf'" in unknown.stderr
+    html = cli("scenarios", example, "-o", tmp_path / "what-if.html")
+    assert html.exit_code == 2
+    assert "cannot write html as 'what-if.html'; use a suffix (.txt, .md" in html.stderr
+    odd = tmp_path / "what\x1b[31mif.md"  # the path a user typed is echoed escaped
+    result = cli("scenarios", example, "-o", odd)
+    assert result.exit_code == 0 and odd.exists()
+    assert "\x1b" not in result.stderr and "what\\x1b[31mif.md." in result.stderr

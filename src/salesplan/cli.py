@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from salesplan import __version__
 from salesplan.ci import CiProvider
+from salesplan.escape import printable
 from salesplan.help import (
     HelpCommand,
     date_option,
@@ -352,7 +353,6 @@ def allocate(
     """Split the target top-down: levels, over-assignment, pins, phasing, exact rounding."""
     from salesplan.allocate import explain as explain_node
     from salesplan.diagnostics import did_you_mean
-    from salesplan.escape import printable
     from salesplan.fsutil import write_atomic
     from salesplan.loading import display_name
     from salesplan.quotas import quotas_yaml
@@ -492,7 +492,10 @@ def reconcile(
             fail(f"{output} exists; use --force to replace it", 2)
         text = quotas_yaml(to_allocation(result), loaded.digest, "salesplan reconcile -o")
         write_atomic(output, text.encode())
-        typer.echo(f"Wrote the proposal to {output}; compare it with quotas.yaml.", err=True)
+        typer.echo(
+            f"Wrote the proposal to {printable(str(output))}; compare it with quotas.yaml.",
+            err=True,
+        )
     if accept:
         _accept(loaded, result)
     if (output is not None or accept) and format is None:
@@ -626,7 +629,7 @@ def report(
     loaded = load_with_progress(plan, scenario)  # kept whole: the report counts its diagnostics
     view.deliver(build_report(require_clean(loaded), loaded.diagnostics), fmt, output)
     if output is not None:
-        typer.echo(f"Wrote the {fmt.value} report to {output}.", err=True)
+        typer.echo(f"Wrote the {fmt.value} report to {printable(str(output))}.", err=True)
 
 
 @app.command()
@@ -834,8 +837,6 @@ def balance(
     )
     if result.status == "infeasible":
         if fmt is Format.csv:  # CSV is data only: the reason goes to stderr
-            from salesplan.escape import printable
-
             for line in view.summary_lines(result, view.exponent(result)):
                 typer.echo(printable(line), err=True)
         raise typer.Exit(1)
@@ -924,7 +925,7 @@ def scenarios(
         )
         view.deliver(result, fmt, output, force)
         if output is not None:
-            typer.echo(f"Wrote the {fmt.value} comparison to {output}.", err=True)
+            typer.echo(f"Wrote the {fmt.value} comparison to {printable(str(output))}.", err=True)
     except ScenarioError as err:
         for d in err.diagnostics:
             typer.echo(str(d), err=True)

@@ -44,9 +44,8 @@ def format_of_file(output: PurePath, allowed: Sequence[Format]) -> Format:
     found = SUFFIXES.get(output.suffix.lower())
     if found is None or found not in allowed:
         known = ", ".join(suffix for suffix, fmt in SUFFIXES.items() if fmt in allowed)
-        raise ValueError(
-            f"cannot tell the format from {output.name!r}; use a suffix ({known}) or --format"
-        )
+        what = "cannot tell the format from" if found is None else f"cannot write {found.value} as"
+        raise ValueError(f"{what} {output.name!r}; use a suffix ({known}) or --format")
     return found
 
 
