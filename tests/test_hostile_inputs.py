@@ -1128,3 +1128,6 @@ def test_a_scenario_file_with_a_name_no_scenario_has_is_reported(
         "a scenario's name is letters, digits, '.', '_' and '-', starting with a letter or "
         "digit; rename it to 'e-live.yaml'"
     ]
+    (example / "territories.yaml").write_text("territories: [\n")  # a plan file unparsable
+    lines = run(cli, example, monkeypatch, "check").stdout.splitlines()
+    assert [line.split(" ")[1] for line in lines] == ["SP803", "SP103"], lines

@@ -297,12 +297,15 @@ def scenario_diagnostics(
 ) -> list[Diagnostic]:
     """What `check` adds for the plan's scenarios: each one's problems that the base does
     not have (those outside the scenario file say which scenario they come from). `shared`
-    holds the files the base's check parsed: each is parsed once. Nothing while a plan file
-    could not be parsed: that is reported alone, once."""
-    if base.plan is None or base.plan.unparsed:
+    holds the files the base's check parsed: each is parsed once. While a plan file could
+    not be read, no scenario is loaded (each would repeat the plan's problem); the files
+    in scenarios/ that are no scenario (SP803) are reported all the same."""
+    if base.plan is None:
         return []
+    found: list[Diagnostic] = unread_scenario_files(base.plan.root)  # whatever the plan holds
+    if base.plan.unparsed:
+        return found
     known = set(base.diagnostics)
-    found: list[Diagnostic] = unread_scenario_files(base.plan.root)
     shared = shared if shared is not None else Shared()
     for name in scenario_names(base.plan.root):
         diagnostics = load(path, scenario=name, shared=shared).diagnostics
