@@ -224,6 +224,28 @@ def test_generic_mapping_and_several_files_at_once(cli, plan) -> None:
     assert rows(plan / "submissions/crm.csv")[0]["amount"] == "500.00"  # best case 0.5
 
 
+def test_generic_reads_a_column_named_as_its_field(cli, plan) -> None:
+    """Under the generic preset a column named as salesplan's field (`close_date`, `Account`)
+    is that field: `columns:` maps only the others. SP702 named close_date among the fields
+    a file lacked while the file had that very column."""
+    (plan / "import.yaml").write_text(
+        "preset: generic\ncolumns: {owner: sales_agent, amount: close_value, stage: deal_stage}\n"
+        "stages: {Won: won, Lost: lost}\n"
+    )
+    deals = write(
+        plan.parent / "pipeline.csv",
+        "opportunity_id,sales_agent,Account,deal_stage,Close Date,close_value\n"
+        "D1,Ana Silva,Cancity,Won,2026-03-01,1054\n",
+    )
+    done = run(cli, plan, deals)
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert {r["id"]: r["history"] for r in rows(plan / "metrics.csv")}["ana"] == "1054.00"
+    assert [r["name"] for r in rows(plan / "accounts.csv")] == ["Cancity"]
+    (plan / "import.yaml").write_text("preset: generic\n")
+    said = " ".join(run(cli, plan, deals, "--dry-run").stdout.split())
+    assert "no column of it is mapped to owner (or owner_id, owner_email), amount, stage" in said
+
+
 def test_xlsx_export(cli, plan) -> None:
     from datetime import datetime
 

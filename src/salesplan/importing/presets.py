@@ -243,7 +243,9 @@ DYNAMICS = Preset(
     default_category="pipeline",
 )
 
-GENERIC = Preset("generic", opportunities={})
+# generic: a column named as the field is that field (`close_date`, `Close Date`); import.yaml
+# `columns:` maps the others
+GENERIC = Preset("generic", opportunities={name: (name, name.replace("_", " ")) for name in FIELDS})
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (SALESFORCE, HUBSPOT, DYNAMICS, GENERIC)}
 KINDS = ("opportunities", "accounts", "users", "products")
