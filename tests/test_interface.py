@@ -261,6 +261,21 @@ def test_schema_output_never_overwrites(cli, tmp_path) -> None:
     assert (folder / "plan.schema.json").is_file()
 
 
+def test_schema_kinds_are_the_files_it_writes(cli, tmp_path) -> None:
+    """Every schema `schema -o FOLDER` (and `init`) writes can be printed by its kind, and the
+    schemas printed without KIND are those same files."""
+    folder = tmp_path / "schemas"
+    assert cli("schema", "-o", folder).exit_code == 0
+    written = {path.name.removesuffix(".schema.json") for path in folder.iterdir()}
+    assert "scenario" in written
+    printed = cli("schema")
+    assert printed.exit_code == 0 and set(json.loads(printed.stdout)) == written
+    for kind in written:
+        one = cli("schema", kind)
+        assert one.exit_code == 0, one.stderr
+        assert json.loads(one.stdout) == json.loads((folder / f"{kind}.schema.json").read_text())
+
+
 def test_refused_overwrites_exit_2(example, cli, tmp_path) -> None:
     assert cli("init", example).exit_code == 2
     report = tmp_path / "r.md"

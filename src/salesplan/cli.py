@@ -250,6 +250,7 @@ class SchemaKind(str, Enum):
     territories = "territories"
     submission = "submission"
     quotas = "quotas"
+    scenario = "scenario"
 
 
 @app.command()
@@ -257,7 +258,8 @@ def schema(
     kind: Annotated[
         SchemaKind | None,
         typer.Argument(
-            metavar="KIND", help="plan, org, territories, submission or quotas; default: all."
+            metavar="KIND",
+            help="plan, org, territories, submission, quotas or scenario; default: all.",
         ),
     ] = None,
     output: Annotated[

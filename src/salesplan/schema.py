@@ -11,7 +11,8 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of one kind of file: plan, org, territories, submission or quotas."""
+    """The JSON Schema of one kind of file: plan, org, territories, submission, quotas
+    or scenario."""
     model = SCHEMAS[kind]
     schema = model.model_json_schema(mode="validation")
     return {"$schema": SCHEMA_DIALECT, **schema}
