@@ -491,3 +491,16 @@ def test_a_folder_named_with_controls_is_shown_escaped(cli, example, tmp_path):
     broken = cli("diff", example, other)
     assert broken.exit_code == 1
     assert "\x1b" not in broken.stderr and BIDI not in broken.stderr
+
+
+def test_a_change_of_points_that_rounds_to_none_is_unsigned_zero() -> None:
+    """A fall of 0.04 points shows as +0.0 pp, as the README shows it, not -0.0 pp: diff,
+    approvers and scenarios write points with one helper."""
+    from decimal import Decimal
+
+    from salesplan.render.table import points
+
+    assert points(Decimal("-0.0004")) == "+0.0 pp"
+    assert points(Decimal("-0.0005")) == "+0.0 pp"  # half to even: -0.05 is -0.0
+    assert points(Decimal("-0.00051")) == "-0.1 pp"
+    assert points(Decimal("0.015")) == "+1.5 pp"

@@ -19,7 +19,7 @@ from salesplan.approvers import Approvals, Approver, Item, is_handle
 from salesplan.escape import printable
 from salesplan.render import json as j
 from salesplan.render.diff import DASH, code_span, json_value, money, value_text
-from salesplan.render.table import Column, ResultTable, show
+from salesplan.render.table import Column, ResultTable, points, show
 from salesplan.words import counted
 
 WIDE = 100  # terminal columns from which the text tables show the kind and level
@@ -34,7 +34,7 @@ def delta_text(item: Item, exponent: int) -> str:
     if item.measure == "money":
         return money(Decimal(delta), exponent, sign=True)
     if item.measure == "ratio":
-        return f"{Decimal(delta) * 100:+.1f} pp"  # as diff shows it
+        return points(Decimal(delta))  # as diff shows it
     return f"{delta:+}" if isinstance(delta, int) else f"{Decimal(delta):+,}"
 
 

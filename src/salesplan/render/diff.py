@@ -16,7 +16,7 @@ from salesplan.render import json as j
 from salesplan.render.markdown import escape
 from salesplan.render.markdown import table as markdown_table
 from salesplan.render.output import Format
-from salesplan.render.table import HIGH, LOW, Cell, Column, ResultTable, percent
+from salesplan.render.table import HIGH, LOW, Cell, Column, ResultTable, percent, points
 from salesplan.words import counted
 
 FOLD_AFTER = 15  # Markdown groups with more rows than this are folded
@@ -65,7 +65,7 @@ def delta_text(change: Change, exponent: int) -> str:
     if change.measure == "money":
         return money(Decimal(delta), exponent, sign=True)
     if change.measure == "ratio":
-        return f"{Decimal(delta) * 100:+.1f} pp"
+        return points(Decimal(delta))
     if change.measure == "number":
         return f"{Decimal(delta):+,}"
     return f"{delta:+}"

@@ -123,6 +123,13 @@ def percent(value: Decimal | float, sign: bool = False) -> str:
     return f"{Decimal(str(value)) * 100:{'+' if sign else ''}.1f}%"
 
 
+def points(delta: Decimal | float) -> str:
+    """A change of percents in points, one decimal: +1.5 pp; one that rounds to nothing is
+    +0.0 pp, never -0.0 pp (a fall of 0.0004 is no fall shown)."""
+    shown = (Decimal(str(delta)) * 100).quantize(Decimal("0.1")) + 0  # -0.0 + 0 is 0.0
+    return f"{shown:+.1f} pp"
+
+
 def show(cell: Cell, decimals: int | None = None) -> str:
     """A cell for people: 1,234,000 and 12.5%."""
     if cell is None:
@@ -135,7 +142,7 @@ def show(cell: Cell, decimals: int | None = None) -> str:
         if cell.kind == "plain":
             return f"{cell.value:.2f}"
         if cell.kind == "points":  # a change of percents: +1.5 pp
-            return f"{Decimal(str(cell.value)) * 100:+.1f} pp"
+            return points(cell.value)
         return percent(cell.value, sign=cell.kind == "shift" and cell.value != 0)
     return str(cell)
 
