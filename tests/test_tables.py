@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
+from unittest.mock import patch
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from salesplan import tables
+from salesplan.fiscal import Calendar
 from salesplan.loading import load_plan
 
 
@@ -161,3 +168,64 @@ def test_an_unknown_column_is_named(example: Path) -> None:
     reps.write_text(text.replace("ote_base", "ote_bse", 1))
     found = [(d.code, d.line, d.column) for d in load_plan(example).diagnostics]
     assert ("SP201", 1, text.index("ote_base") + 1) in found
+
+
+# A plain CSV text (no quote, carriage return or NUL, no blank row, rows as wide as the
+# header) is split without the csv module; whatever the text, the rows, their lines and
+# the problems are those the csv module's reading gives.
+_PLAIN_TEXT = st.text(alphabet=" ab1,\n", max_size=60)
+_ANY_TEXT = st.text(alphabet=' ab1,"\r\n\x00', max_size=60)
+
+
+def _read_csv(text: str, plain: bool) -> tuple[object, ...]:
+    with ExitStack() as stack:
+        if not plain:
+            stack.enter_context(patch.object(tables.PlainRows, "of", return_value=None))
+        table, rows = tables.open_csv("t.csv", text.encode())
+        read = [(line, list(cells)) for line, cells in rows]
+    found = [(d.code, d.line, d.column, d.message) for d in table.diagnostics]
+    return table.header, table.header_line, read, found, table.truncated
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAIN_TEXT | _ANY_TEXT)
+def test_a_plain_csv_is_read_as_the_csv_module_reads_it(text: str) -> None:
+    assert _read_csv(text, plain=True) == _read_csv(text, plain=False)
+
+
+_SUBMITTED = st.lists(
+    st.tuples(
+        st.sampled_from(["r1", " r1", "r2 ", ""]),
+        st.sampled_from(["Q1", "q2", "2027-03", "Feb-27", "M1", "Q9", " Q3 "]),
+        st.sampled_from(["100", " 2.5", "1e3", "-0", "0.001", "x", ""]),
+        st.sampled_from(["", " ", "hi", " a note "]),
+    ),
+    max_size=12,
+)
+
+
+def _batch(text: str, plain: bool) -> tuple[object, ...]:
+    from salesplan.submissions import _csv_batch
+
+    problems: list = []
+    with ExitStack() as stack:
+        if not plain:
+            stack.enter_context(patch.object(tables.PlainRows, "of", return_value=None))
+        batch = _csv_batch("s.csv", text.encode(), Calendar(date(2027, 2, 1), "quarter"), problems)
+    found = [(d.code, d.line, d.column, d.message) for d in problems]
+    if batch is None:
+        return None, found
+    rows = [batch.entry(i) for i in range(len(batch))]
+    kept = [(e.rep, e.period, e.amount, e.note, e.rep_at, e.period_at, e.amount_at) for e in rows]
+    return kept, found
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SUBMITTED, st.booleans())
+def test_submitted_columns_are_read_as_the_rows_are(rows: list, notes: bool) -> None:
+    """Submissions take a plain CSV's cells column by column: the same entries, at the
+    same places, with the same problems, as reading it row by row."""
+    header = "rep,period,amount,note" if notes else "rep,period,amount"
+    lines = [",".join(row if notes else row[:3]) for row in rows]
+    text = "\n".join([header, *lines]) + "\n"
+    assert _batch(text, plain=True) == _batch(text, plain=False)

@@ -8,6 +8,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress, count
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -21,6 +22,7 @@ from salesplan.source import YMap, parse_yaml
 from salesplan.submitted import AMOUNT, Batch, CellSource, MarkSource, Submissions
 from salesplan.tables import (
     NOT_A_NUMBER,
+    PlainRows,
     Table,
     column_key,
     open_csv,
@@ -182,7 +184,8 @@ def _table_batch(
     problems: list[Diagnostic],
 ) -> Batch | None:
     """The rows of a CSV file or a sheet; cells are stripped here, once per distinct text,
-    and a period cell becomes the label of the period it names (`_period`)."""
+    and a period cell becomes the label of the period it names (`_period`). A plain CSV
+    whose amounts are all numbers is taken column by column (`tables.PlainRows`)."""
     if not table.header:
         problems.extend(table.diagnostics)
         if not table.diagnostics:
@@ -221,6 +224,22 @@ def _table_batch(
     labels: dict[str, str] = {}  # cell as written -> the period's label (`_period`)
     numbers: dict[str, Decimal] = {}  # cell as written -> one Decimal per amount
     read = 0
+    if isinstance(rows, PlainRows) and _numbers(rows.column(amount_i), numbers):
+        # every amount a number: the rows are read column by column (none is skipped)
+        for cell in set(texts := rows.column(rep_i)):
+            _name(names, cell)
+        reps.extend([names[cell] for cell in texts])
+        for cell in set(texts := rows.column(period_i)):
+            _period(labels, cell, calendar)
+        periods.extend([labels[cell] for cell in texts])
+        amounts.extend([numbers[cell] for cell in rows.column(amount_i)])
+        if note_i is not None:
+            texts = rows.column(note_i)
+            for row in compress(count(), texts):  # the rows with a note
+                if note := texts[row].strip():
+                    notes[row] = note
+        batch.positions = range(rows.first, rows.first + len(rows))  # the lines, one by one
+        read, rows = len(rows), ()
     for line, values in rows:
         read += 1
         text = values[amount_i]
@@ -256,6 +275,17 @@ def _table_batch(
             report("SP608", message, Where(table.file, table.header_line, 1, table.sheet))
         )
     return batch
+
+
+def _numbers(column: list[str], numbers: dict[str, Decimal]) -> bool:
+    """Read each distinct amount of a column once into `numbers`; False when one is not a
+    number (the rows are then read one by one, each problem reported at its row)."""
+    for text in set(column):
+        parsed = read_number(text.strip())
+        if isinstance(parsed, str):
+            return False
+        numbers[text] = parsed
+    return True
 
 
 def _amount_problem(text: str, problem: str, where: Where) -> Diagnostic:

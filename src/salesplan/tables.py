@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import count, repeat
 from typing import Any, NamedTuple
 
 from salesplan.diagnostics import Diagnostic, diagnostic
@@ -160,7 +161,7 @@ def read_csv(file: str, raw: bytes, short_rows: bool = False) -> Table:
 CsvRows = Iterator[tuple[int, list[str]]]
 
 
-def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
+def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows | PlainRows]:
     """A CSV file's header, read now (a table without rows), and its data rows to read as
     (line, cells), the cells as written (not stripped) and as many as the header has. Blank
     rows are skipped; problems are added to the table's diagnostics as rows are read."""
@@ -187,7 +188,53 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows]:
         return Table(file, [], [], problems, truncated=True), iter(())
     if not table.header:
         return Table(file, [], [], problems), iter(())
-    return table, _data_rows(table, reader)
+    plain = PlainRows.of(text, first, len(table.header))
+    return table, plain if plain is not None else _data_rows(table, reader)
+
+
+@dataclass
+class PlainRows:
+    """The data rows of a plain CSV text, split without the csv module: no quote, carriage
+    return or NUL anywhere, no blank row, every row as wide as the header. The cells are
+    one list, row by row; row i is on line `first + i`. Iterating gives (line, cells) as
+    `_data_rows` does; a caller may take whole columns instead (submissions do, a column
+    being one slice: benchmarks/README.md, "Seventh pass")."""
+
+    first: int
+    width: int
+    cells: list[str]
+
+    def __len__(self) -> int:
+        return len(self.cells) // self.width
+
+    def __iter__(self) -> CsvRows:
+        cells, width = self.cells, self.width
+        return zip(
+            count(self.first), (cells[at : at + width] for at in range(0, len(cells), width))
+        )
+
+    def column(self, index: int) -> list[str]:
+        return self.cells[index :: self.width]
+
+    @classmethod
+    def of(cls, text: str, header_line: int, width: int) -> PlainRows | None:
+        """The rows after the header on `header_line`, or None when the text is not plain
+        (the csv module then reads it, and reports what it finds)."""
+        if '"' in text or "\r" in text or "\0" in text:
+            return None
+        starts = _line_starts(text) if header_line > 1 else array("q", [0, text.find("\n") + 1])
+        if starts[-1] == 0 or header_line >= len(starts):  # the header is the last line
+            return cls(header_line + 1, width, [])
+        body = text[starts[header_line] :].removesuffix("\n")  # the last row's line break
+        if not body:
+            return cls(header_line + 1, width, [])
+        lines = body.split("\n")
+        blank = "," * (width - 1)  # a row of empty cells, skipped like an empty line
+        if "" in lines or blank in lines or max(map(len, lines)) > csv.field_size_limit():
+            return None  # a cell too long for the csv module: it reports it (SP112)
+        if set(map(str.count, lines, repeat(","))) != {width - 1}:
+            return None  # a row of another width: the csv module's rows say which
+        return cls(header_line + 1, width, body.replace("\n", ",").split(","))
 
 
 def _data_rows(table: Table, reader: Any) -> CsvRows:
