@@ -228,13 +228,18 @@ class PlainRows:
         body = text[starts[header_line] :].removesuffix("\n")  # the last row's line break
         if not body:
             return cls(header_line + 1, width, [])
-        lines = body.split("\n")
-        blank = "," * (width - 1)  # a row of empty cells, skipped like an empty line
-        if "" in lines or blank in lines or max(map(len, lines)) > csv.field_size_limit():
-            return None  # a cell too long for the csv module: it reports it (SP112)
-        if set(map(str.count, lines, repeat(","))) != {width - 1}:
-            return None  # a row of another width: the csv module's rows say which
+        if not _plain(body.split("\n"), width):  # the lines go before the cells come
+            return None
         return cls(header_line + 1, width, body.replace("\n", ",").split(","))
+
+
+def _plain(lines: list[str], width: int) -> bool:
+    """Whether the lines are rows as the csv module reads them: none blank or a row of empty
+    cells (skipped), none with a cell too long for it (SP112), each `width` cells wide."""
+    blank = "," * (width - 1)
+    if "" in lines or blank in lines or max(map(len, lines)) > csv.field_size_limit():
+        return False
+    return set(map(str.count, lines, repeat(","))) == {width - 1}
 
 
 def _data_rows(table: Table, reader: Any) -> CsvRows:
