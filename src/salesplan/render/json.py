@@ -91,6 +91,6 @@ def quota_node(node: Any, text: AmountTexts) -> dict[str, Any]:
         "level": node.level,
         "parent": node.parent,
         "total": text(node.total),
-        "periods": text.many(node.periods),
+        "periods": text.periods(node.periods),
         "pinned": node.pinned,
     }

@@ -131,11 +131,11 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
         "nodes": (
             {
                 **j.quota_node(n, text),
-                "top_down": text.optional(n.top_down),
+                "top_down": text(n.top_down),
                 "bottom_up": text.optional(n.bottom_up),
-                "signal": text.optional(n.signal),
-                "low": text.optional(n.low),
-                "high": text.optional(n.high),
+                "signal": text(n.signal),
+                "low": text(n.low),
+                "high": text(n.high),
                 "shift": j.ratio(n.shift),
                 "clamped": n.clamped,
                 "sandbagging": n.sandbagging,
