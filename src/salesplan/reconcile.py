@@ -203,8 +203,11 @@ class _Reconciler:
         if not node.children or low > high:
             return low, high
         need_low, need_high = self.family_reach(node)
-        first = self._first(node, int(low), int(high), lambda p: p >= need_low)
-        last = self._last(node, int(low), int(high), lambda p: p <= need_high)
+        # a pool is P x (1 + o) give or take half a unit: the searches start where it meets
+        num, den = self.over[self.tree[node.children[0]].level]
+        guesses = int(need_low * den // (den + num)), int(need_high * den // (den + num))
+        first = self._first(node, int(low), int(high), lambda p: p >= need_low, guesses[0])
+        last = self._last(node, int(low), int(high), lambda p: p <= need_high, guesses[1])
         if first is not None and last is not None and first <= last:
             return first, last  # type: ignore[return-value]
         # no total in the band lets the family meet its pool: the band's nearest point
@@ -212,11 +215,21 @@ class _Reconciler:
         return nearest, nearest
 
     def _first(
-        self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool]
+        self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool], guess: int
     ) -> int | None:
-        """The smallest P in [low, high] whose pool `fits` (pools rise with P)."""
+        """The smallest P in [low, high] whose pool `fits` (pools rise with P): a bisection,
+        narrowed first by `guess` and its neighbour (usually the answer)."""
         if not fits(self.pool(node, high)):
             return None
+        if low < guess < high:
+            if fits(self.pool(node, guess)):
+                high = guess  # the answer is at most the guess,
+                if not fits(self.pool(node, guess - 1)):
+                    low = guess  # and exactly it
+            else:
+                low = guess + 1  # the answer is above the guess,
+                if fits(self.pool(node, low)):
+                    high = low  # and next to it
         while low < high:
             middle = (low + high) // 2
             if fits(self.pool(node, middle)):
@@ -226,11 +239,20 @@ class _Reconciler:
         return low
 
     def _last(
-        self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool]
+        self, node: Node, low: int, high: int, fits: Callable[[Fraction], bool], guess: int
     ) -> int | None:
-        """The largest P in [low, high] whose pool `fits`."""
+        """The largest P in [low, high] whose pool `fits`, narrowed first like `_first`'s."""
         if not fits(self.pool(node, low)):
             return None
+        if low < guess < high:
+            if fits(self.pool(node, guess)):
+                low = guess  # the answer is at least the guess,
+                if not fits(self.pool(node, guess + 1)):
+                    high = guess  # and exactly it
+            else:
+                high = guess - 1  # the answer is below the guess,
+                if fits(self.pool(node, high)):
+                    low = high  # and next to it
         while low < high:
             middle = (low + high + 1) // 2
             if fits(self.pool(node, middle)):
