@@ -358,6 +358,38 @@ def test_records_are_streamed_one_per_line_from_a_generator() -> None:
     assert text.splitlines()[3:5] == ['    {"i": 0},', '    {"i": 1},']
 
 
+def test_encoded_reconcile_nodes_are_the_encoders_text(example, cli) -> None:
+    """reconcile writes its node records by template (render_json.Encoded): each line is
+    exactly what the encoder writes for the record it holds."""
+    text = cli("reconcile", example, "--format", "json").stdout
+    lines = [line for line in text.splitlines() if line.startswith('    {"id": ')]
+    assert len(lines) == len(json.loads(text)["nodes"]) > 1
+    for line in lines:
+        record = line.strip().removesuffix(",")
+        assert render_json.dumps([json.loads(record)]) == f"[{record}]\n"
+
+
+@given(st.text(), st.none() | st.text(), st.booleans())
+def test_quota_fields_are_quota_node_encoded(
+    node_id: str, parent: str | None, pinned: bool
+) -> None:
+    from salesplan.allocate import NodeQuota
+    from salesplan.money import AmountTexts
+
+    node = NodeQuota(
+        node_id, 'rép\n"', parent, Decimal("1E+3"), (Decimal(1), Decimal("-0")), pinned
+    )
+    fields = render_json.QuotaFields(AmountTexts(2))
+    expected = render_json.dumps([render_json.quota_node(node, AmountTexts(2))])
+    assert f"[{{{fields(node)}}}]\n" == expected
+    assert fields(node) == fields(node)  # the periods looked up the second time
+
+
+@given(st.none() | st.floats())
+def test_numbers_are_the_encoders(value: float | None) -> None:
+    assert render_json.number(value) == render_json.dumps(value).strip()
+
+
 amounts_in_bounds = st.decimals(
     min_value=-(10**15), max_value=10**15, allow_nan=False, allow_infinity=False, places=None
 ).filter(lambda d: d.as_tuple().exponent >= -12)  # type: ignore[operator]

