@@ -75,22 +75,19 @@ def chunks(document: Any) -> Iterator[str]:
 
 
 def _records(head: str, records: Iterator[Any]) -> Iterator[str]:
-    batch = _lines(records)
+    batch = _batch(records)
     if not batch:
         yield head + "[]"
         return
-    yield head + "[\n" + ",\n".join(batch)
-    while batch := _lines(records):
-        yield ",\n" + ",\n".join(batch)
+    yield head + "[\n    " + ",\n    ".join(batch)
+    while batch := _batch(records):
+        yield ",\n    " + ",\n    ".join(batch)
     yield "\n  ]"
 
 
-def _lines(records: Iterator[Any]) -> list[str]:
-    """The next records, one line each (an `Encoded` one as it is)."""
-    return [
-        f"    {r if type(r) is Encoded else _compact(r)}"
-        for r in islice(records, RECORDS_PER_CHUNK)
-    ]
+def _batch(records: Iterator[Any]) -> list[str]:
+    """The next records as JSON (an `Encoded` one as it is)."""
+    return [r if type(r) is Encoded else _compact(r) for r in islice(records, RECORDS_PER_CHUNK)]
 
 
 class Encoded(str):
