@@ -313,14 +313,15 @@ class _Reconciler:
         fill = water_fill(signals, lows, highs, rest, top_down)
         self.clamped.update(fill.clamped)
         # also clamped: at a bound that the signal itself lies beyond
-        per = self.per_unit
+        per, scale = self.per_unit, fill.scale
         self.clamped.update(
             c
-            for c, amount in fill.amounts.items()
-            if (amount == highs[c] and signals[c] > highs[c] * per)
-            or (amount == lows[c] and signals[c] < lows[c] * per)
+            for c, scaled in fill.scaled.items()
+            if (scaled == highs[c] * scale and signals[c] > highs[c] * per)
+            or (scaled == lows[c] * scale and signals[c] < lows[c] * per)
         )
-        counts = split_units(int(rest), [fill.amounts[c] for c in free], free)
+        # split by the scaled amounts: a common factor changes no share
+        counts = split_units(int(rest), [fill.scaled[c] for c in free], free)
         self.totals.update(zip(free, counts))  # type: ignore[arg-type]
 
     def widen(

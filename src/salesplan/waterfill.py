@@ -14,10 +14,18 @@ NOTHING: Fraction = 0  # type: ignore[assignment]  # sums of whole units stay in
 
 
 class Fill(NamedTuple):
-    """One family's unpinned children after water-filling: exact amounts in units."""
+    """One family's unpinned children after water-filling: exact amounts in units, kept as
+    `scaled[k] / scale` with one common denominator (whole numbers, usually), which is how
+    the caller splits them."""
 
-    amounts: dict[str, Fraction]
+    scaled: dict[str, Fraction]
+    scale: int
     clamped: frozenset[str]
+
+    @property
+    def amounts(self) -> dict[str, Fraction]:
+        """The amounts themselves, as fractions."""
+        return {k: Fraction(v) / self.scale for k, v in self.scaled.items()}
 
 
 def water_level(
@@ -44,7 +52,7 @@ def water_level(
     # breakpoints ordered by a float key first (fast), the result then checked exactly
     for exact_order in (False, True):
         found = _walk(positive, lows, highs, pool, const, exact_order)
-        if found is None or _filled(weights, lows, highs, found) == pool:
+        if found is None or _fills(weights, lows, highs, found, pool):
             return found
     return None
 
@@ -87,15 +95,16 @@ def _walk(
     return NOTHING if last is None else Fraction(highs[last[2]]) / weights[last[2]]
 
 
-def _filled(
+def _fills(
     weights: Mapping[str, Fraction],
     lows: Mapping[str, Fraction],
     highs: Mapping[str, Fraction],
     level: Fraction,
-) -> Fraction:
-    """Σ clamp(level x w, low, high)."""
-    q = level.denominator
-    return Fraction(sum((c[4] for c in _clamps(weights, lows, highs, level)), NOTHING)) / q
+    pool: Fraction,
+) -> bool:
+    """Σ clamp(level x w, low, high) = pool, compared scaled by the level's denominator."""
+    filled = sum((c[4] for c in _clamps(weights, lows, highs, level)), NOTHING)
+    return filled == pool * level.denominator
 
 
 def _clamps(
@@ -141,7 +150,7 @@ def water_fill(
                 break
     # clamped: at a bound (no water level reaches the pool)
     clamped = frozenset(k for k, amount in amounts.items() if amount in (highs[k], lows[k]))
-    return Fill(amounts, clamped)
+    return Fill(amounts, 1, clamped)
 
 
 def _clamped_fill(
@@ -150,16 +159,12 @@ def _clamped_fill(
     highs: Mapping[str, Fraction],
     level: Fraction,
 ) -> Fill:
-    """clamp(level x w, low, high) for each child (a fraction made only inside its band),
-    and those at a bound that the water level lies beyond."""
-    q = level.denominator
+    """clamp(level x w, low, high) for each child, scaled by the level's denominator, and
+    those at a bound that the water level lies beyond."""
     amounts: dict[str, Fraction] = {}
     clamped: list[str] = []
     for k, value, low_q, high_q, scaled in _clamps(weights, lows, highs, level):
-        if scaled != high_q and scaled != low_q:
-            amounts[k] = Fraction(value, q)
-            continue
-        amounts[k] = highs[k] if scaled == high_q else lows[k]
+        amounts[k] = scaled
         if (scaled == high_q and value > high_q) or (scaled == low_q and value < low_q):
             clamped.append(k)
-    return Fill(amounts, frozenset(clamped))
+    return Fill(amounts, level.denominator, frozenset(clamped))
