@@ -91,7 +91,7 @@ def _batch(records: Iterator[Any]) -> list[str]:
 
 
 class Encoded(str):
-    """A record that its view wrote as JSON itself, exactly as `dumps` would: a view of
+    """A record that its view wrote as JSON itself, exactly as the encoder would: a view of
     many records of one shape can fill a template with texts it knows need no escaping,
     twice as fast as building a dict and encoding it."""
 
