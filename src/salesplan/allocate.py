@@ -163,10 +163,11 @@ class _Allocator:
         """Every node's total, splitting each family from the root down."""
         target = self.plan.settings.target
         totals: dict[str, Decimal] = {self.tree.root: to_units(target, self.unit) * self.unit}
+        pins, on_board = self.pins, self.productivity.node_on_board
         for node in self.tree.top_down():
             if node.children:
                 totals.update(self.split_family(node, totals[node.id]))
-            elif node.is_rep and node.id not in self.pins and not self.on_board(node.id):
+            elif node.is_rep and not on_board[node.id] and node.id not in pins:
                 self._report_not_on_board(node.id)
         return totals
 
