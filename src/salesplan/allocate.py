@@ -6,6 +6,7 @@ how each family was split (for `--explain`) and the problems met on the way.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -268,17 +269,26 @@ class _Allocator:
         return weights
 
     def _blend(self, rule: dict[str, Decimal], children: list[str]) -> dict[str, Weight]:
+        """Each child's sum over the metrics of beta / beta total x its share of the metric,
+        exact: the terms are added as whole numbers over one common denominator, one
+        Fraction per child (adding Fractions child by child is slow)."""
         beta_total = sum(rule.values(), ZERO)
-        blended = {c: Fraction(0) for c in children}
+        terms: list[tuple[Fraction, list[int]]] = []  # per metric: factor, values scaled
         for metric, beta in rule.items():
-            values = {c: max(self.metrics[c].get(metric, ZERO), ZERO) for c in children}
-            metric_total = sum(values.values(), ZERO)
+            values = [max(self.metrics[c].get(metric, ZERO), ZERO) for c in children]
+            metric_total = sum(values, ZERO)
             if metric_total == 0 or beta_total == 0:
                 continue
-            factor = Fraction(beta) / Fraction(beta_total) / Fraction(metric_total)
-            for child, value in values.items():
-                blended[child] += factor * Fraction(value)
-        return dict(blended)
+            ratios = [v.as_integer_ratio() for v in values]
+            scale = math.lcm(*(d for _, d in ratios))
+            factor = Fraction(beta) / Fraction(beta_total) / Fraction(metric_total) / scale
+            terms.append((factor, [n * (scale // d) for n, d in ratios]))
+        denominator = math.lcm(*(factor.denominator for factor, _ in terms))
+        numerators = [0] * len(children)
+        for factor, scaled in terms:
+            times = factor.numerator * (denominator // factor.denominator)
+            numerators = [total + times * n for total, n in zip(numerators, scaled)]
+        return {c: Fraction(n, denominator) for c, n in zip(children, numerators)}
 
     def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
         """The total over the periods; nodes alike (same weights, same total) share one split."""
