@@ -21,8 +21,7 @@ INPUT_FILES = "salesplan.yaml, org.yaml, territories.yaml and metrics.csv"
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_.@+-]*")
 
 
-@lru_cache(maxsize=4096)
-def _scalar(text: str) -> str:
+def _scalar_text(text: str) -> str:
     """A string as a YAML scalar that reads back as that same string."""
     if _PLAIN.fullmatch(text) and resolve_plain(text) == text:
         return text
@@ -30,6 +29,9 @@ def _scalar(text: str) -> str:
     if plain and not any(c in text for c in ":#{}[],&*!|>'\"%@`") and not text.startswith("-"):
         return text
     return json.dumps(text, ensure_ascii=False)
+
+
+_scalar = lru_cache(maxsize=4096)(_scalar_text)  # for names that repeat (parents, levels)
 
 
 def amount_exponent(unit: Decimal) -> int:
@@ -60,12 +62,15 @@ def quotas_yaml(
         "nodes:",
     ]
     text = AmountTexts(exponent)
+    shown: dict[tuple[Decimal, ...], str] = {}  # reps alike share their periods
     for node in allocation.nodes:
         parent = "null" if node.parent is None else _scalar(node.parent)
-        periods = ", ".join(text.many(node.periods))
+        periods = shown.get(node.periods)
+        if periods is None:
+            periods = shown[node.periods] = ", ".join(text.many(node.periods))
         pinned = ", pinned: true" if node.pinned else ""
         lines.append(
-            f"  - {{id: {_scalar(node.id)}, level: {_scalar(node.level)}, parent: {parent}, "
+            f"  - {{id: {_scalar_text(node.id)}, level: {_scalar(node.level)}, parent: {parent}, "
             f"total: {text(node.total)}, periods: [{periods}]{pinned}}}"
         )
     return "\n".join(header + lines) + "\n"
