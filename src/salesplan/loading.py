@@ -36,7 +36,7 @@ from salesplan.reading.records import REP_COLUMNS, TERRITORY_COLUMNS, is_table, 
 from salesplan.scenarios import read_scenario
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
-from salesplan.tables import NOT_A_NUMBER, read_csv, read_number
+from salesplan.tables import NOT_A_NUMBER, open_csv, read_number
 from salesplan.validation import check_top_keys, validate, validate_items
 
 __all__ = ["PLAN_FILE", "Loaded", "PlanNotFound", "display_name", "find_plan", "load_plan"]
@@ -347,35 +347,42 @@ def _given_twice(doc: Document, key: str, table: str | None, problems: list[Diag
 
 
 def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[MetricRow]:
-    """metrics.csv: `id` then one column per metric; a cell that is not a number is SP411."""
-    table = read_csv(file, raw, short_rows=True)
-    problems.extend(table.diagnostics)
+    """metrics.csv: `id` then one column per metric; a cell that is not a number is SP411.
+    Read record by record, a cell stripped only when it is read (no table of rows kept)."""
+    table, records = open_csv(file, raw)
+    table.width = 1  # a short row keeps only the cells it has
     if table.header and table.header[0] != "id":
+        for _ in records:
+            pass  # the file's own problems are reported all the same
+        problems.extend(table.diagnostics)
         message = "the first column of metrics.csv must be `id`"
         problems.append(diagnostic("SP112", message, table.file, table.header_line, 1))
         return []
     rows: list[MetricRow] = []
+    cell_problems: list[Diagnostic] = []
     names = [(i, name) for i, name in enumerate(table.header) if i and name]
-    numbers: dict[str, Decimal] = {}  # one Decimal per cell text: metrics repeat
-    for row in table.rows:
-        cells = row.values
+    numbers: dict[str, Decimal] = {}  # one Decimal per cell as written: metrics repeat
+    for line, cells in records:
+        row_id = cells[0].strip()
         values: dict[str, Decimal] = {}
         for i, name in names:
             if i >= len(cells):
                 break  # a short row: the rest are empty
-            text = cells[i]
-            value = numbers.get(text)
+            value = numbers.get(cells[i])
             if value is None:
+                text = cells[i].strip()
                 if text == "":
                     continue
                 number = read_number(text.replace("_", ""))
                 if isinstance(number, str):
-                    at = table.cell_at(row.line, i)
-                    problems.append(_metric_problem(file, at, name, cells[0], text, number))
+                    at = table.cell_at(line, i)
+                    cell_problems.append(_metric_problem(file, at, name, row_id, text, number))
                     continue
-                numbers[text] = value = number
+                numbers[cells[i]] = value = number
             values[name] = value
-        rows.append(MetricRow(cells[0], values, file, row.line))
+        rows.append(MetricRow(row_id, values, file, line))
+    problems.extend(table.diagnostics)  # the file's problems first, then its cells'
+    problems.extend(cell_problems)
     return rows
 
 
