@@ -40,6 +40,8 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
         else:
             first_at[territory_id] = i
     account_home: dict[str, str] = {}
+    accounts = [a for territory in plan.territories for a in territory.accounts]
+    listed_once = len(set(accounts)) == len(accounts)  # as a rule: no account to look for
     owners: set[str] = set()
     did_you_mean = Suggestions(plan.reps_by_id)
     reps, year_start = plan.reps_by_id, plan.settings.fiscal_year.start
@@ -57,7 +59,7 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
                 and (meant := did_you_mean.closest(owner))
             ):
                 owners.add(meant)  # `benn` for `ben`: fixing the typo gives ben one
-        for j, account in enumerate(territory.accounts):
+        for j, account in enumerate(() if listed_once else territory.accounts):
             home = account_home.setdefault(account, territory.id)
             if home != territory.id:
                 i = plan.territory_index[territory.id]
@@ -174,7 +176,10 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
     unit = minor_unit(currency)  # None for an unknown currency (SP407)
     for batch in batches:
         # the distinct amounts finer than the currency (12.345 USD): usually none
-        fine = set() if unit is None else {a for a in set(batch.amounts) if finer_than(a, unit)}
+        amounts = set(batch.amounts)
+        fine = set() if unit is None else {a for a in amounts if finer_than(a, unit)}
+        if not fine and _common_rows(batch, amounts, reps, periods, shared):
+            continue  # every row is the common one below: none to look at
         last, known, tracked = None, False, False
         for row, (rep, period, amount) in enumerate(zip(batch.reps, batch.periods, batch.amounts)):
             if rep is not last:  # a rep's rows usually follow each other
@@ -216,6 +221,21 @@ def check_submissions(plan: Plan) -> Iterator[Diagnostic]:
                     "add up; remove one if it is a double entry"
                 )
                 yield report("SP606", message, batch.where(row, REP), rep)
+
+
+def _common_rows(
+    batch: Batch, amounts: set[Decimal], reps: dict[str, Rep], periods: set[str], shared: set[str]
+) -> bool:
+    """Whether every row of the batch is by a known rep found in no other file, for a period
+    of the calendar, with an amount of 0 or more: told from the distinct values (a batch's
+    reps, periods and amounts repeat), without a pass over its rows."""
+    names = set(batch.reps)
+    return (
+        all(a >= 0 for a in amounts)
+        and periods.issuperset(batch.periods)
+        and names.isdisjoint(shared)
+        and reps.keys() >= names
+    )
 
 
 # what the rep cell of a sheet's totals row says
