@@ -17,25 +17,27 @@ import heapq
 from collections.abc import Sequence
 from decimal import Context, Decimal
 from fractions import Fraction
+from functools import reduce
 from typing import NamedTuple
 
 from salesplan.money import split_scaled
 
-WIDE = Context(prec=200)  # scaling a figure by a power of ten never rounds it
+WIDE = Context(prec=200)  # scaling or adding figures never rounds them
+ZERO = Decimal(0)
 
 
 def _whole(values: Sequence[Decimal]) -> tuple[list[int], int]:
     """The values as whole numbers, all scaled by 10 ** shift (exact), and the shift (never
-    below 0: `1.2E+6`, written with an exponent, is a whole number already)."""
-    shift = max((-int(v.as_tuple().exponent) for v in values), default=0)
-    shift = max(shift, 0)
+    below 0: `1.2E+6`, written with an exponent, is a whole number already): the exact sum
+    from 0 has the smallest exponent of them all (and of 0)."""
+    shift = -int(exact_sum(values).as_tuple().exponent)
     return [int(v.scaleb(shift, WIDE)) for v in values], shift
 
 
 def exact_sum(values: Sequence[Decimal]) -> Decimal:
-    """The sum of `values`, exact however many digits it takes."""
-    scaled, shift = _whole(values)
-    return Decimal(sum(scaled)).scaleb(-shift, WIDE)
+    """The sum of `values` from 0, exact however many digits it takes (within WIDE's 200:
+    a plan's figures have a few dozen at most); its exponent is the smallest of theirs and 0."""
+    return reduce(WIDE.add, values, ZERO)
 
 
 class _Scaled(NamedTuple):
