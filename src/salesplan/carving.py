@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from decimal import Context, Decimal
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 from functools import reduce
 from typing import NamedTuple
 
 from salesplan.money import split_scaled
 
-WIDE = Context(prec=200)  # scaling or adding figures never rounds them
+# Scaling or adding a plan's figures (a few dozen digits at most) never rounds them; were
+# one ever to, Inexact stops the command (exit 3) rather than carve a rounded sum.
+WIDE = Context(prec=200, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 ZERO = Decimal(0)
 
 
