@@ -169,7 +169,6 @@ class AmountTexts:
     def __init__(self, exponent: int) -> None:
         self.quantum = _quantum(exponent)
         self.texts = {Decimal(0): fmt_amount(Decimal(0), exponent)}
-        self.lists: dict[tuple[Decimal, ...], list[str]] = {}
 
     def __call__(self, amount: Decimal) -> str:
         text = self.texts.get(amount)
@@ -183,11 +182,3 @@ class AmountTexts:
     def many(self, amounts: Iterable[Decimal]) -> list[str]:
         get = self.texts.get
         return [get(a) or self(a) for a in amounts]
-
-    def periods(self, amounts: tuple[Decimal, ...]) -> list[str]:
-        """`many` of a node's periods, each distinct tuple formatted once: nodes alike are
-        phased alike and share one tuple (the list is shared too: do not change it)."""
-        texts = self.lists.get(amounts)
-        if texts is None:
-            texts = self.lists[amounts] = self.many(amounts)
-        return texts

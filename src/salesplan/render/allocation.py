@@ -63,12 +63,12 @@ def tables(plan: Plan, allocation: Allocation, source: str = "computed") -> list
 
 def document(plan: Plan, allocation: Allocation, source: str = "computed") -> dict[str, Any]:
     e = plan.currency_exponent
-    text = AmountTexts(e)
+    quota = j.QuotaFields(AmountTexts(e))
     return {
         "currency": allocation.currency,
         "periods": list(allocation.periods),
         "source": source,
-        "nodes": (j.quota_node(n, text) for n in allocation.nodes),
+        "nodes": (j.Encoded(f"{{{quota(n)}}}") for n in allocation.nodes),
         "over_assignment": [
             {
                 "level": name,

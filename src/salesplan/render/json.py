@@ -113,8 +113,10 @@ def number(value: float | None) -> str:
 
 
 class QuotaFields:
-    """`quota_node` as JSON, without its braces, for a view's `Encoded` records: each
-    distinct tuple of periods written once (nodes alike are phased alike)."""
+    """A node of an allocation (or a proposal) as docs/design.md, "Plan files" shapes it
+    (id, level, parent, total, periods, pinned), written as JSON without its braces for a
+    view's `Encoded` records: each distinct tuple of periods written once (nodes alike are
+    phased alike)."""
 
     def __init__(self, text: AmountTexts) -> None:
         self.text = text
@@ -132,15 +134,3 @@ class QuotaFields:
             f'"total": "{text(node.total)}", "periods": {periods}, '
             f'"pinned": {BOOLEAN[node.pinned]}'
         )
-
-
-def quota_node(node: Any, text: AmountTexts) -> dict[str, Any]:
-    """A node of an allocation (or a proposal) as docs/design.md, "Plan files" shapes it."""
-    return {
-        "id": node.id,
-        "level": node.level,
-        "parent": node.parent,
-        "total": text(node.total),
-        "periods": text.periods(node.periods),
-        "pinned": node.pinned,
-    }

@@ -133,7 +133,7 @@ def document(plan: Plan, result: Reconciliation) -> dict[str, Any]:
 
 
 def _node_json(plan: Plan) -> Callable[[ReconcileNode], j.Encoded]:
-    """A node as the JSON record `j.quota_node` + the proposal's own fields, written by a
+    """A node as the JSON record `j.QuotaFields` writes + the proposal's own fields, by a
     template (j.Encoded): 130 -> 78 ms for the 11,012 nodes of the 10,000-rep plan."""
     text = AmountTexts(plan.currency_exponent)
     quota, boolean = j.QuotaFields(text), j.BOOLEAN
