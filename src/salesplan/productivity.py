@@ -26,6 +26,9 @@ class Productivity:
         self._cache: dict[tuple[object, ...], list[Fraction]] = {}
         self._sums: dict[tuple[object, ...], Fraction] = {}
         self._starts: dict[tuple[date, str | None], date | None] = {}
+        # by a rep's own (start, end, ramp, profile): a few thousand, each resolved once
+        self._keys: dict[tuple[object, ...], tuple[object, ...]] = {}
+        self._years: dict[tuple[date | None, date | None], Fraction] = {}
 
     def profile_of(self, rep: Rep) -> CapacityProfile | None:
         """The rep's capacity profile (`profile:`), None without one or for an unknown name."""
@@ -50,8 +53,12 @@ class Productivity:
         who started before the fiscal year and finished their ramp before it are alike
         whatever their start date (most of an org: a few hundred computations, not one
         per distinct start date)."""
-        name = self.ramp_name(rep)
-        return (self._start(rep.start, name), rep.end, name)
+        own = (rep.start, rep.end, rep.ramp, rep.profile)
+        found = self._keys.get(own)
+        if found is None:
+            name = self.ramp_name(rep)
+            found = self._keys[own] = (self._start(rep.start, name), rep.end, name)
+        return found
 
     def _start(self, start: date | None, ramp: str | None) -> date | None:
         """`start` as far as the fiscal year can tell: None when the rep is on board from
