@@ -115,6 +115,15 @@ class _Figures(NamedTuple):
     productive_months: Decimal
 
 
+class _Kind(NamedTuple):
+    """What a rep's pay and quota capacity depend on, found by their own start, end, ramp
+    and profile: a few thousand kinds in an org, each computed once."""
+
+    quota_capacity: Decimal  # exact: full_quota x Σ productivity / 12
+    share: Decimal  # the fraction of the year on board, exact
+    has_full: bool  # a full quota is set (the profile's or capacity's)
+
+
 class _Capacity:
     """Figures of one plan at 60 significant digits: per rep, per month."""
 
@@ -130,6 +139,7 @@ class _Capacity:
         self._cache: dict[tuple[object, ...], list[Decimal]] = {}
         self._sums: dict[tuple[object, ...], Decimal] = {}
         self._figures: dict[tuple[object, ...], _Figures] = {}
+        self._kinds: dict[tuple[object, ...], _Kind] = {}
 
     def full_quota(self, rep: Rep) -> Decimal:
         return self.productivity.full_quota(rep) or ZERO
@@ -212,12 +222,25 @@ class _Capacity:
                 )
         return found
 
-    def ote(self, rep: Rep) -> tuple[Decimal, Decimal]:
-        """(OTE, variable) x fraction of the year on board."""
-        if rep.ote is None:
+    def kind(self, rep: Rep) -> _Kind:
+        """The rep's quota capacity and share of the year: reps alike share them."""
+        own = (rep.start, rep.end, rep.ramp, rep.profile)
+        found = self._kinds.get(own)
+        if found is None:
+            found = self._kinds[own] = _Kind(
+                self.quota_capacity(rep),
+                exact(self.productivity.year_fraction(rep)),
+                self.productivity.full_quota(rep) is not None,
+            )
+        return found
+
+    def ote(self, rep: Rep, kind: _Kind | None = None) -> tuple[Decimal, Decimal]:
+        """(OTE, variable) x fraction of the year on board (`kind`: the rep's, if known)."""
+        pay = rep.ote
+        if pay is None:
             return ZERO, ZERO
-        share = exact(self.productivity.year_fraction(rep))
-        return EXACT.multiply(rep.ote.total, share), EXACT.multiply(rep.ote.variable, share)
+        share = (kind or self.kind(rep)).share
+        return EXACT.multiply(pay.total, share), EXACT.multiply(pay.variable, share)
 
 
 def plan_capacity(plan: Plan) -> _Capacity:
@@ -233,13 +256,18 @@ def _reps(plan: Plan) -> list[Rep]:
     return [reps[node.id] for node in plan.tree.top_down() if node.is_rep]
 
 
-def cost_of_sales(plan: Plan) -> tuple[Decimal, Decimal | None]:
+def cost_of_sales(
+    plan: Plan, ote: Sequence[Decimal] | None = None
+) -> tuple[Decimal, Decimal | None]:
     """(OTE of the reps in the tree x their fraction of the year on board; that OTE over
-    the target, None without a target), computed once per plan."""
+    the target, None without a target), computed once per plan (`ote`: those OTEs, rep by
+    rep, when the caller has them)."""
     known: tuple[Decimal, Decimal | None] | None = plan.__dict__.get("_cost_of_sales")
     if known is None:
-        engine = plan_capacity(plan)
-        total = exact_sum([engine.ote(r)[0] for r in _reps(plan)])
+        if ote is None:
+            engine = plan_capacity(plan)
+            ote = [engine.ote(r)[0] for r in _reps(plan)]
+        total = exact_sum(ote)
         target = plan.settings.target
         known = (total, EXACT.divide(total, target) if target else None)
         plan.__dict__["_cost_of_sales"] = known
@@ -262,11 +290,8 @@ def quota_capacities(plan: Plan) -> dict[str, Decimal]:
     """The quota each rep can carry (none for a rep without a full quota): the measure of
     "over capacity"."""
     engine = plan_capacity(plan)
-    return {
-        r.id: engine.quota_capacity(r)
-        for r in _reps(plan)
-        if engine.productivity.full_quota(r) is not None
-    }
+    kinds = ((r.id, engine.kind(r)) for r in _reps(plan))
+    return {rep_id: kind.quota_capacity for rep_id, kind in kinds if kind.has_full}
 
 
 def capacity_report(
@@ -281,24 +306,26 @@ def capacity_report(
     quotas = allocation.totals() if allocation else {}
     reps = _reps(plan)
     ids = [r.id for r in reps]
+    kinds = [engine.kind(r) for r in reps]
     figures = [engine.figures(r) for r in reps]
     # in twelfths, like every figure of the engine
     bookings = carve_table([f.periods for f in figures], ids, plan.periods, quantum, MONTHS)
     total = bookings.exact_total
     total_quota, quota_capacity = carve([f.quota_capacity for f in figures], ids, quantum, MONTHS)
-    pay = [engine.ote(r) for r in reps]  # (OTE, variable), exact
-    total_ote, ote = carve([p[0] for p in pay], ids, quantum)
+    pay = [engine.ote(r, k) for r, k in zip(reps, kinds)]  # (OTE, variable), exact
+    exact_ote = [p[0] for p in pay]
+    total_ote, ote = carve(exact_ote, ids, quantum)
     shown = zip(bookings.rows, bookings.cells, quota_capacity, ote)
     rows = [
-        _rep_row(engine, rep, figure, quotas.get(rep.id), exact_pay, _Shown(*carved), quantum)
-        for rep, figure, exact_pay, carved in zip(reps, figures, pay, shown)
+        _rep_row(rep, kind, figure, quotas.get(rep.id), exact_pay, _Shown(*carved), quantum)
+        for rep, kind, figure, exact_pay, carved in zip(reps, kinds, figures, pay, shown)
     ]
     target = _phased_target(plan, allocation)
     total_target = sum(target, ZERO)
     gap = EXACT.subtract(total_target * MONTHS, total)  # in twelfths
     start = hire_start or plan.calendar.start
     hire = engine.hire(start)
-    cost = cost_of_sales(plan)
+    cost = cost_of_sales(plan, exact_ote)
     return CapacityReport(
         plan.settings.currency,
         plan.periods,
@@ -351,17 +378,15 @@ class _Shown(NamedTuple):
 
 
 def _rep_row(
-    engine: _Capacity,
     rep: Rep,
+    kind: _Kind,
     figures: _Figures,
     quota: Decimal | None,
     pay: tuple[Decimal, Decimal],
     shown: _Shown,
     quantum: Decimal,
 ) -> RepCapacity:
-    exact_quota_capacity = engine.quota_capacity(rep)
     exact_ote, exact_variable = pay
-    has_full = engine.productivity.full_quota(rep) is not None
     return RepCapacity(
         rep.id,
         rep.parent,
@@ -377,7 +402,7 @@ def _rep_row(
         quota,
         EXACT.divide(exact_variable, quota) if quota else None,
         EXACT.divide(quota, exact_ote) if quota is not None and exact_ote else None,
-        has_full and quota is not None and quota > exact_quota_capacity,
+        kind.has_full and quota is not None and quota > kind.quota_capacity,
     )
 
 
