@@ -116,8 +116,9 @@ class _Figures(NamedTuple):
 
 
 class _Kind(NamedTuple):
-    """What a rep's pay and quota capacity depend on, found by their own start, end, ramp
-    and profile: a few thousand kinds in an org, each computed once."""
+    """A rep's figures that depend only on their productivity's key and profile (the start
+    in the key is the rep's own, or None for reps on board all year: their share of the
+    year is 1 either way): reps alike share them."""
 
     quota_capacity: Decimal  # exact: full_quota x Σ productivity / 12
     share: Decimal  # the fraction of the year on board, exact
@@ -137,23 +138,11 @@ class _Capacity:
             for m in range(MONTHS)
         ]
         self._cache: dict[tuple[object, ...], list[Decimal]] = {}
-        self._sums: dict[tuple[object, ...], Decimal] = {}
         self._figures: dict[tuple[object, ...], _Figures] = {}
         self._kinds: dict[tuple[object, ...], _Kind] = {}
 
     def full_quota(self, rep: Rep) -> Decimal:
         return self.productivity.full_quota(rep) or ZERO
-
-    def quota_capacity(self, rep: Rep) -> Decimal:
-        """full_quota x Σ productivity / 12."""
-        key = (*self.productivity.key(rep), rep.profile)
-        found = self._sums.get(key)
-        if found is None:
-            months = exact(self.productivity.months(rep))
-            found = self._sums[key] = EXACT.divide(
-                EXACT.multiply(self.full_quota(rep), months), Decimal(MONTHS)
-            )
-        return found
 
     def expected(self, rep: Rep) -> list[Decimal]:
         """Expected bookings per fiscal month; reps alike share one computation."""
@@ -223,12 +212,13 @@ class _Capacity:
         return found
 
     def kind(self, rep: Rep) -> _Kind:
-        """The rep's quota capacity and share of the year: reps alike share them."""
-        own = (rep.start, rep.end, rep.ramp, rep.profile)
-        found = self._kinds.get(own)
+        """The rep's quota capacity (full_quota x Σ productivity / 12) and share of the year."""
+        key = (*self.productivity.key(rep), rep.profile)
+        found = self._kinds.get(key)
         if found is None:
-            found = self._kinds[own] = _Kind(
-                self.quota_capacity(rep),
+            months = exact(self.productivity.months(rep))
+            found = self._kinds[key] = _Kind(
+                EXACT.divide(EXACT.multiply(self.full_quota(rep), months), Decimal(MONTHS)),
                 exact(self.productivity.year_fraction(rep)),
                 self.productivity.full_quota(rep) is not None,
             )
