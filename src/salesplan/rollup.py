@@ -157,7 +157,10 @@ def _employed(plan: Plan, submitted: dict[str, list[Decimal]]) -> dict[str, list
     kept: dict[str, list[Decimal]] = {}
     for rep_id, row in submitted.items():
         on_board = productivity.on_board_periods(reps[rep_id])
-        kept[rep_id] = [a if share else ZERO for a, share in zip(row, on_board)]
+        if all(on_board):  # most reps: on board the whole year
+            kept[rep_id] = row
+        else:
+            kept[rep_id] = [a if share else ZERO for a, share in zip(row, on_board)]
     return kept
 
 
