@@ -133,6 +133,14 @@ def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
 
 def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
     text = AmountTexts(plan.currency_exponent)
+    phased: dict[tuple[Decimal, ...], list[str]] = {}  # nodes alike share their quota periods
+
+    def quota_periods(periods: tuple[Decimal, ...]) -> list[str]:
+        found = phased.get(periods)
+        if found is None:
+            found = phased[periods] = text.many(periods)
+        return found
+
     return {
         "currency": rollup.currency,
         "periods": list(rollup.periods),
@@ -150,7 +158,7 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
                 if n.quota_total is None
                 else {
                     "total": text(n.quota_total),
-                    "periods": text.many(n.quota_periods or ()),
+                    "periods": quota_periods(n.quota_periods or ()),
                 },
                 "gap": text.optional(n.gap),
                 "coverage": j.ratio(n.coverage),
