@@ -117,8 +117,8 @@ class _Figures(NamedTuple):
 
 class _Kind(NamedTuple):
     """A rep's figures that depend only on their productivity's key and profile (the start
-    in the key is the rep's own, or None for reps on board all year: their share of the
-    year is 1 either way): reps alike share them."""
+    in the key is the rep's own, or None for a rep on board since before the year and past
+    their ramp: on board from the year's first day either way): reps alike share them."""
 
     quota_capacity: Decimal  # exact: full_quota x Σ productivity / 12
     share: Decimal  # the fraction of the year on board, exact
