@@ -665,3 +665,37 @@ def test_a_long_list_of_reps_over_capacity_is_counted(example: Path, cli) -> Non
         names = note.split(": ", 1)[1].split(" and ")[0].split(", ")
         assert len(names) == 10, note
         assert f" and 5 more ({table} flags each)." in note, note
+
+
+def test_capacity_rep_records_are_the_encoders_text(example, cli) -> None:
+    """capacity writes its rep records by template (render.json.Encoded): each line is
+    exactly what the encoder writes for the record it holds."""
+    text = cli("capacity", example, "--format", "json").stdout
+    lines = [line for line in text.splitlines() if line.startswith('    {"id": ')]
+    assert len(lines) == len(json.loads(text)["reps"]) > 1
+    for line in lines:
+        record = line.strip().removesuffix(",")
+        assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"
+
+
+@given(
+    st.text(),
+    st.none() | st.text(),
+    st.none() | st.text(),
+    st.none() | st.decimals(-(10**12), 10**12, allow_nan=False, allow_infinity=False, places=2),
+    st.booleans(),
+)
+def test_rep_records_are_the_encoders(
+    rep_id: str, parent: str | None, profile: str | None, quota: Decimal | None, over: bool
+) -> None:
+    from salesplan.capacity import RepCapacity
+    from salesplan.money import AmountTexts
+
+    third = Decimal(1) / Decimal(3)
+    rep = RepCapacity(
+        rep_id, parent, 'plan"ned\n', profile, Decimal("11.5"), third, Decimal("1E+3"),
+        Decimal("0"), D("1", "-0", "2.5"), Decimal(3), Decimal(2), quota,
+        None if quota is None else third, None, over,
+    )  # fmt: skip
+    record = view._rep_json(AmountTexts(2))(rep)
+    assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plan_strategies import PlanSpec, plan_specs, write_plan
 from salesplan import load_plan
@@ -299,3 +300,48 @@ def test_a_long_list_of_reps_not_submitted_is_counted(example: Path, cli) -> Non
     assert " more (the table flags each)." in note, note
     summary = " ".join(cli("report", example).stdout.split())
     assert "late-07, late-08 and 6 more quotas.yaml" in summary  # Missing submissions
+
+
+@given(
+    st.text(),
+    st.none() | st.text(),
+    st.none() | st.decimals(-(10**12), 10**12, allow_nan=False, allow_infinity=False, places=2),
+    st.lists(st.text(), max_size=3),
+)
+def test_rollup_node_records_are_the_encoders(
+    node_id: str, parent: str | None, quota: Decimal | None, missing: list[str]
+) -> None:
+    """rollup writes its node records by template (render.json.Encoded): each is exactly
+    what the encoder writes for the record it holds."""
+    import json
+    from types import SimpleNamespace
+
+    from salesplan.render import rollup as view
+    from salesplan.render.json import chunks
+    from salesplan.rollup import RollupNode
+
+    periods = (D("1"), D("-0"), D("2.5"))
+    node = RollupNode(
+        node_id, 'te"am\n', parent, D("3.5"), periods, quota,
+        None if quota is None else (quota,), None if quota is None else D("1E+3"),
+        None if not quota else D(1) / D(3), tuple(missing), len(missing),
+    )  # fmt: skip
+    plan = SimpleNamespace(currency_exponent=2)
+    record = view._node_json(plan)(node)  # type: ignore[arg-type]
+    assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"
+
+
+def test_rollup_node_lines_are_the_encoders_text(tmp_path, cli) -> None:
+    """Each node line of `rollup --format json` is what the encoder writes for it."""
+    import json
+
+    from salesplan.render.json import chunks
+    from salesplan.scaffold import scaffold
+
+    scaffold("acme").write(tmp_path / "plan")
+    text = cli("rollup", tmp_path / "plan", "--format", "json").stdout
+    lines = [line for line in text.splitlines() if line.startswith('    {"id": ')]
+    assert len(lines) == len(json.loads(text)["nodes"]) > 1
+    for line in lines:
+        record = line.strip().removesuffix(",")
+        assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from salesplan.capacity import CapacityReport
+from salesplan.capacity import CapacityReport, RepCapacity
 from salesplan.money import AmountTexts
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
@@ -168,8 +168,7 @@ class _Once(dict[Any, Any]):
 
 
 def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
-    e, text = exponent, AmountTexts(exponent)
-    months, periods = _Once(j.ratio), _Once(text.many)
+    e = exponent
     return {
         "currency": report.currency,
         "periods": list(report.periods),
@@ -195,26 +194,35 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
             for g in report.by_profile
         ],
         "quota_source": report.quota_source,
-        "reps": (
-            {
-                "id": r.id,
-                "parent": r.parent,
-                "status": r.status,
-                "profile": r.profile,
-                "months_employed": months[r.months_on_board],
-                "productive_months": months[r.productive_months],
-                "quota_capacity": text(r.quota_capacity),
-                "capacity": text(r.capacity),
-                "periods": periods[r.periods],
-                "ote": text(r.ote),
-                "quota": text.optional(r.quota),
-                "commission_rate": j.ratio(r.commission_rate),
-                "quota_to_ote": j.ratio(r.quota_to_ote),
-                "over_capacity": r.over_capacity,
-            }
-            for r in report.reps
-        ),
+        "reps": map(_rep_json(AmountTexts(exponent)), report.reps),
     }
+
+
+def _rep_json(text: AmountTexts) -> Callable[[RepCapacity], j.Encoded]:
+    """A rep as its JSON record ({"id", "parent", "status", "profile", "months_employed",
+    "productive_months", "quota_capacity", "capacity", "periods", "ote", "quota",
+    "commission_rate", "quota_to_ote", "over_capacity"}), written by a template
+    (j.Encoded); the months and periods of reps alike written once."""
+    months = _Once(lambda value: j.number(j.ratio(value)))
+    periods = _Once(lambda values: "[" + ", ".join([f'"{t}"' for t in text.many(values)]) + "]")
+    string, boolean = j.string, j.BOOLEAN
+
+    def encode(r: RepCapacity) -> j.Encoded:
+        parent = "null" if r.parent is None else string(r.parent)
+        profile = "null" if r.profile is None else string(r.profile)
+        return j.Encoded(
+            f'{{"id": {string(r.id)}, "parent": {parent}, "status": {string(r.status)}, '
+            f'"profile": {profile}, "months_employed": {months[r.months_on_board]}, '
+            f'"productive_months": {months[r.productive_months]}, '
+            f'"quota_capacity": "{text(r.quota_capacity)}", "capacity": "{text(r.capacity)}", '
+            f'"periods": {periods[r.periods]}, "ote": "{text(r.ote)}", '
+            f'"quota": {j.nullable(text.optional(r.quota))}, '
+            f'"commission_rate": {j.number(j.ratio(r.commission_rate))}, '
+            f'"quota_to_ote": {j.number(j.ratio(r.quota_to_ote))}, '
+            f'"over_capacity": {boolean[r.over_capacity]}}}'
+        )
+
+    return encode
 
 
 def render(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from salesplan.render.table import (
     display_decimals,
     some_of,
 )
-from salesplan.rollup import Rollup
+from salesplan.rollup import Rollup, RollupNode
 from salesplan.words import counted
 
 if TYPE_CHECKING:
@@ -132,41 +133,48 @@ def summary_lines(plan: Plan, rollup: Rollup) -> list[str]:
 
 
 def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
-    text = AmountTexts(plan.currency_exponent)
-    phased: dict[tuple[Decimal, ...], list[str]] = {}  # nodes alike share their quota periods
-
-    def quota_periods(periods: tuple[Decimal, ...]) -> list[str]:
-        found = phased.get(periods)
-        if found is None:
-            found = phased[periods] = text.many(periods)
-        return found
-
     return {
         "currency": rollup.currency,
         "periods": list(rollup.periods),
         "quota_source": source,
-        "nodes": (
-            {
-                "id": n.id,
-                "level": n.level,
-                "parent": n.parent,
-                "forecast": {
-                    "total": text(n.forecast_total),
-                    "periods": text.many(n.forecast_periods),
-                },
-                "quota": None
-                if n.quota_total is None
-                else {
-                    "total": text(n.quota_total),
-                    "periods": quota_periods(n.quota_periods or ()),
-                },
-                "gap": text.optional(n.gap),
-                "coverage": j.ratio(n.coverage),
-                "missing": list(n.missing),
-            }
-            for n in rollup.nodes
-        ),
+        "nodes": map(_node_json(plan), rollup.nodes),
     }
+
+
+def _node_json(plan: Plan) -> Callable[[RollupNode], j.Encoded]:
+    """A node as its JSON record ({"id", "level", "parent", "forecast": {"total",
+    "periods"}, "quota": null or {"total", "periods"}, "gap", "coverage", "missing"}),
+    written by a template (j.Encoded); the quota periods of nodes alike written once."""
+    text = AmountTexts(plan.currency_exponent)
+    string = j.string
+    phased: dict[tuple[Decimal, ...], str] = {}
+
+    def amounts(values: tuple[Decimal, ...]) -> str:
+        return "[" + ", ".join([f'"{t}"' for t in text.many(values)]) + "]"
+
+    def quota(n: RollupNode) -> str:
+        if n.quota_total is None:
+            return "null"
+        periods = n.quota_periods or ()
+        found = phased.get(periods)
+        if found is None:
+            found = phased[periods] = amounts(periods)
+        return f'{{"total": "{text(n.quota_total)}", "periods": {found}}}'
+
+    def encode(n: RollupNode) -> j.Encoded:
+        parent = "null" if n.parent is None else string(n.parent)
+        forecast = (
+            f'{{"total": "{text(n.forecast_total)}", "periods": {amounts(n.forecast_periods)}}}'
+        )
+        return j.Encoded(
+            f'{{"id": {string(n.id)}, "level": {string(n.level)}, "parent": {parent}, '
+            f'"forecast": {forecast}, "quota": {quota(n)}, '
+            f'"gap": {j.nullable(text.optional(n.gap))}, '
+            f'"coverage": {j.number(j.ratio(n.coverage))}, '
+            f'"missing": [{", ".join([string(m) for m in n.missing])}]}}'
+        )
+
+    return encode
 
 
 def render(
