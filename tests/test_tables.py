@@ -229,3 +229,24 @@ def test_submitted_columns_are_read_as_the_rows_are(rows: list, notes: bool) -> 
     lines = [",".join(row if notes else row[:3]) for row in rows]
     text = "\n".join([header, *lines]) + "\n"
     assert _batch(text, plain=True) == _batch(text, plain=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAIN_TEXT | _ANY_TEXT, st.integers(1, 12))
+def test_a_plain_csv_read_in_small_pieces_is_read_as_a_whole(text: str, piece: int) -> None:
+    """A plain CSV is split a piece of about `tables.PIECE` characters at a time (cut at a
+    line break): whatever the cuts, the rows, lines and problems are the csv module's."""
+    with patch.object(tables, "PIECE", piece):
+        assert _read_csv(text, plain=True) == _read_csv(text, plain=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SUBMITTED, st.booleans(), st.integers(1, 40))
+def test_submitted_pieces_are_read_as_the_rows_are(rows: list, notes: bool, piece: int) -> None:
+    """Pieces of a plain CSV whose amounts are all numbers are read column by column, the
+    others row by row: the same entries, places and problems as reading every row."""
+    header = "rep,period,amount,note" if notes else "rep,period,amount"
+    lines = [",".join(row if notes else row[:3]) for row in rows]
+    text = "\n".join([header, *lines]) + "\n"
+    with patch.object(tables, "PIECE", piece):
+        assert _batch(text, plain=True) == _batch(text, plain=False)

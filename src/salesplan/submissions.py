@@ -22,6 +22,7 @@ from salesplan.source import YMap, parse_yaml
 from salesplan.submitted import AMOUNT, Batch, CellSource, MarkSource, Submissions
 from salesplan.tables import (
     NOT_A_NUMBER,
+    PlainPiece,
     PlainRows,
     Table,
     column_key,
@@ -224,50 +225,56 @@ def _table_batch(
     labels: dict[str, str] = {}  # cell as written -> the period's label (`_period`)
     numbers: dict[str, Decimal] = {}  # cell as written -> one Decimal per amount
     read = 0
-    if isinstance(rows, PlainRows) and _numbers(rows.column(amount_i), numbers):
-        # every amount a number: the rows are read column by column (none is skipped)
-        for cell in set(texts := rows.column(rep_i)):
-            _name(names, cell)
-        reps.extend([names[cell] for cell in texts])
-        for cell in set(texts := rows.column(period_i)):
-            _period(labels, cell, calendar)
-        periods.extend([labels[cell] for cell in texts])
-        amounts.extend([numbers[cell] for cell in rows.column(amount_i)])
-        if note_i is not None:
-            texts = rows.column(note_i)
-            for row in compress(count(), texts):  # the rows with a note
-                if note := texts[row].strip():
-                    notes[row] = note
-        batch.positions = range(rows.first, rows.first + len(rows))  # the lines, one by one
-        read, rows = len(rows), ()
-    for line, values in rows:
-        read += 1
-        text = values[amount_i]
-        amount = numbers.get(text)
-        if amount is None:
-            parsed = read_number(text.strip())
-            if isinstance(parsed, str) and table.sheet is not None and text.startswith("="):
-                message = (
-                    f"amount is a formula with no saved value ({text}): the workbook was "
-                    "never opened in Excel; open and save it there, or type the number"
-                )
-                problems.append(report("SP605", message, source.where(line << 48 | cells, AMOUNT)))
-                continue
-            if isinstance(parsed, str):
-                if not any(v.strip() for v in values):
-                    read -= 1  # cells holding only spaces: a blank row, as in a CSV
+    # a plain CSV piece by piece: one whose amounts are all numbers is read column by column
+    # (no row of it is skipped), any other row by row, each problem reported at its row
+    pieces = rows.pieces() if isinstance(rows, PlainRows) else (rows,)
+    for piece in pieces:
+        if isinstance(piece, PlainPiece) and _numbers(piece.column(amount_i), numbers):
+            for cell in set(piece.column(rep_i)).difference(names):
+                _name(names, cell)
+            if note_i is not None:
+                texts, done = piece.column(note_i), len(reps)
+                for row in compress(count(), texts):  # the rows with a note
+                    if note := texts[row].strip():
+                        notes[done + row] = note
+            reps.extend([names[cell] for cell in piece.column(rep_i)])
+            for cell in set(texts := piece.column(period_i)).difference(labels):
+                _period(labels, cell, calendar)
+            periods.extend([labels[cell] for cell in texts])
+            amounts.extend([numbers[cell] for cell in piece.column(amount_i)])
+            lines.extend(range(piece.first, piece.first + len(piece)))  # one by one
+            read += len(piece)
+            continue
+        for line, values in piece:
+            read += 1
+            text = values[amount_i]
+            amount = numbers.get(text)
+            if amount is None:
+                parsed = read_number(text.strip())
+                if isinstance(parsed, str) and table.sheet is not None and text.startswith("="):
+                    message = (
+                        f"amount is a formula with no saved value ({text}): the workbook was "
+                        "never opened in Excel; open and save it there, or type the number"
+                    )
+                    problems.append(
+                        report("SP605", message, source.where(line << 48 | cells, AMOUNT))
+                    )
                     continue
-                where = source.where(line << 48 | cells, AMOUNT)
-                problems.append(_amount_problem(text.strip(), parsed, where))
-                continue
-            numbers[text] = amount = parsed
-        if note_i is not None and (note := values[note_i].strip()):
-            notes[len(reps)] = note
-        rep, period = values[rep_i], values[period_i]
-        reps.append(names.get(rep) or _name(names, rep))
-        periods.append(labels.get(period) or _period(labels, period, calendar))
-        amounts.append(amount)
-        lines.append(line)
+                if isinstance(parsed, str):
+                    if not any(v.strip() for v in values):
+                        read -= 1  # cells holding only spaces: a blank row, as in a CSV
+                        continue
+                    where = source.where(line << 48 | cells, AMOUNT)
+                    problems.append(_amount_problem(text.strip(), parsed, where))
+                    continue
+                numbers[text] = amount = parsed
+            if note_i is not None and (note := values[note_i].strip()):
+                notes[len(reps)] = note
+            rep, period = values[rep_i], values[period_i]
+            reps.append(names.get(rep) or _name(names, rep))
+            periods.append(labels.get(period) or _period(labels, period, calendar))
+            amounts.append(amount)
+            lines.append(line)
     problems.extend(table.diagnostics)  # complete once the rows are read
     if not read and not table.truncated:  # rows cut off by SP112 are not "no rows"
         message = "submission file has a header but no rows; add rows or delete the file"
@@ -280,7 +287,7 @@ def _table_batch(
 def _numbers(column: list[str], numbers: dict[str, Decimal]) -> bool:
     """Read each distinct amount of a column once into `numbers`; False when one is not a
     number (the rows are then read one by one, each problem reported at its row)."""
-    for text in set(column):
+    for text in set(column).difference(numbers):  # those not read in an earlier piece
         parsed = read_number(text.strip())
         if isinstance(parsed, str):
             return False

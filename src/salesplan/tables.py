@@ -192,13 +192,70 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows | PlainRows]:
     return table, plain if plain is not None else _data_rows(table, reader)
 
 
+# A plain CSV's rows are split a piece of about this many characters at a time: the cells
+# of one piece live at once, not the whole file's (a str object per cell: reading 300,000
+# submission rows peaked at 82 MB, 27 MB with the csv module, 25 MB by pieces).
+PIECE = 1 << 16
+
+
 @dataclass
 class PlainRows:
     """The data rows of a plain CSV text, split without the csv module: no quote, carriage
-    return or NUL anywhere, no blank row, every row as wide as the header. The cells are
-    one list, row by row; row i is on line `first + i`. Iterating gives (line, cells) as
-    `_data_rows` does; a caller may take whole columns instead (submissions do, a column
-    being one slice: benchmarks/README.md, "Seventh pass")."""
+    return or NUL anywhere, no blank row, every row as wide as the header. Row i is on line
+    `first + i`. Iterating gives (line, cells) as `_data_rows` does; a caller may take the
+    rows piece by piece instead (`pieces`), each piece's cells one list, a column one slice
+    (submissions do: benchmarks/README.md, "Seventh pass")."""
+
+    first: int
+    width: int
+    body: str  # the data lines, without the last line break
+    cuts: list[tuple[int, int]]  # each piece of `body`: whole lines, no line break at its ends
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __iter__(self) -> CsvRows:
+        for piece in self.pieces():
+            yield from piece
+
+    def pieces(self) -> Iterator[PlainPiece]:
+        first, width, body = self.first, self.width, self.body
+        for start, end in self.cuts:
+            piece = PlainPiece(first, width, body[start:end].replace("\n", ",").split(","))
+            first += len(piece)
+            yield piece
+
+    @classmethod
+    def of(cls, text: str, header_line: int, width: int) -> PlainRows | None:
+        """The rows after the header on `header_line`, or None when the text is not plain
+        (the csv module then reads it, and reports what it finds)."""
+        if '"' in text or "\r" in text or "\0" in text:
+            return None
+        starts = _line_starts(text) if header_line > 1 else array("q", [0, text.find("\n") + 1])
+        if starts[-1] == 0 or header_line >= len(starts):  # the header is the last line
+            return cls(header_line + 1, width, "", [], 0)
+        body = text[starts[header_line] :].removesuffix("\n")  # the last row's line break
+        if not body:
+            return cls(header_line + 1, width, "", [], 0)
+        if body.endswith("\n"):
+            return None  # a blank last line
+        cuts = []
+        start = 0
+        while start < len(body):
+            end = body.find("\n", start + PIECE)
+            end = len(body) if end < 0 else end
+            cuts.append((start, end))
+            start = end + 1
+        # the lines of each piece are checked in their own function, freed before the next
+        if not all(_plain(body[start:end].split("\n"), width) for start, end in cuts):
+            return None
+        return cls(header_line + 1, width, body, cuts, body.count("\n") + 1)
+
+
+@dataclass
+class PlainPiece:
+    """Some rows of a `PlainRows`, row i on line `first + i`: their cells, one list."""
 
     first: int
     width: int
@@ -215,22 +272,6 @@ class PlainRows:
 
     def column(self, index: int) -> list[str]:
         return self.cells[index :: self.width]
-
-    @classmethod
-    def of(cls, text: str, header_line: int, width: int) -> PlainRows | None:
-        """The rows after the header on `header_line`, or None when the text is not plain
-        (the csv module then reads it, and reports what it finds)."""
-        if '"' in text or "\r" in text or "\0" in text:
-            return None
-        starts = _line_starts(text) if header_line > 1 else array("q", [0, text.find("\n") + 1])
-        if starts[-1] == 0 or header_line >= len(starts):  # the header is the last line
-            return cls(header_line + 1, width, [])
-        body = text[starts[header_line] :].removesuffix("\n")  # the last row's line break
-        if not body:
-            return cls(header_line + 1, width, [])
-        if not _plain(body.split("\n"), width):  # the lines go before the cells come
-            return None
-        return cls(header_line + 1, width, body.replace("\n", ",").split(","))
 
 
 def _plain(lines: list[str], width: int) -> bool:
