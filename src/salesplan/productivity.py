@@ -4,6 +4,7 @@ start that makes no difference within the fiscal year counts as no start at all.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -140,37 +141,58 @@ class Productivity:
     def node_capacity(self) -> dict[str, Fraction]:
         """The `capacity` split weight of every tree node: a rep's quota capacity in the
         fiscal year (full quota x productive months; productive months alone where no full
-        quota is set, every rep then alike), a unit's the sum of its reps'."""
+        quota is set, every rep then alike), a unit's the sum of its reps'. Computed once per
+        distinct (start, end, ramp, profile): one lookup per rep, not a key and two."""
         tree = self.plan.tree
         reps = self.plan.reps_by_id
         profiles = self.plan.settings.capacity.profiles
         weights: dict[str, Fraction] = {}
+        alike: dict[tuple[object, ...], Fraction] = {}
         for node in tree.bottom_up():
             if not node.is_rep:
-                weights[node.id] = sum((weights[c] for c in node.children), NONE)
+                weights[node.id] = _exact_sum([weights[c] for c in node.children])
                 continue
             rep = reps[node.id]
-            months = self.months(rep)
-            full = self.full_quota(rep) if profiles else None
-            weights[node.id] = months * Fraction(full) if full else months
+            own = (rep.start, rep.end, rep.ramp, rep.profile)
+            weight = alike.get(own)
+            if weight is None:
+                months = self.months(rep)
+                full = self.full_quota(rep) if profiles else None
+                weight = alike[own] = months * Fraction(full) if full else months
+            weights[node.id] = weight
         return weights
 
     @cached_property
     def node_on_board(self) -> dict[str, bool]:
         """Whether a node can carry quota: a rep with a day on board in the fiscal year, a
-        unit with such a rep under it (or with no rep at all yet, as before any hiring)."""
+        unit with such a rep under it (or with no rep at all yet, as before any hiring).
+        Decided once per distinct (start, end): one lookup per rep."""
         tree = self.plan.tree
         reps = self.plan.reps_by_id
         found: dict[str, bool] = {}
         staffed: dict[str, bool] = {}
+        alike: dict[tuple[date | None, date | None], bool] = {}
         for node in tree.bottom_up():
             if node.is_rep:
-                found[node.id] = self.year_fraction(reps[node.id]) > 0
+                rep = reps[node.id]
+                dates = (rep.start, rep.end)
+                on = alike.get(dates)
+                if on is None:
+                    on = alike[dates] = self.year_fraction(rep) > 0
+                found[node.id] = on
                 staffed[node.id] = True
             else:
-                staffed[node.id] = any(staffed[c] for c in node.children)
-                found[node.id] = any(found[c] for c in node.children) or not staffed[node.id]
+                children = node.children  # any(map(...)): no generator frame per unit
+                staffed[node.id] = any(map(staffed.__getitem__, children))
+                found[node.id] = any(map(found.__getitem__, children)) or not staffed[node.id]
         return found
+
+
+def _exact_sum(values: list[Fraction]) -> Fraction:
+    """The sum of `values` as whole numbers over one common denominator: a unit's weight
+    from its reps' (adding Fractions one by one reduces each partial sum, and is slow)."""
+    denominator = math.lcm(*(v.denominator for v in values))
+    return Fraction(sum(v.numerator * (denominator // v.denominator) for v in values), denominator)
 
 
 def plan_productivity(plan: Plan) -> Productivity:
