@@ -345,3 +345,86 @@ def test_rollup_node_lines_are_the_encoders_text(tmp_path, cli) -> None:
     for line in lines:
         record = line.strip().removesuffix(",")
         assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"
+
+
+# Reps on board part of the year who forecast periods they are not employed in: g from
+# mid-May (not employed in Q1), h until mid-June (not in Q3 or Q4), i left before the year,
+# j a planned hire from Q4. Amounts in cents, some with fewer decimals, one rejected (-1).
+PART_YEAR = {
+    **PLAN,
+    "org.yaml": PLAN["org.yaml"]
+    + """
+          - {id: g, parent: t1, start: 2027-05-15, metrics: {history: 10}}
+          - {id: h, parent: t1, start: 2019-05-01, end: 2027-06-14, metrics: {history: 10}}
+          - {id: i, parent: t2, start: 2019-05-01, end: 2026-12-31, metrics: {history: 10}}
+          - {id: j, parent: t2, status: planned, start: 2027-11-01, metrics: {history: 10}}
+    """,
+    "submissions/part.csv": """
+        rep,period,amount
+        g,Q1,1000.50
+        g,Q2,2000.5
+        g,Q2,0.25
+        h,Q2,300
+        h,Q3,400.10
+        h,Q4,-1
+        i,Q1,70.07
+        j,Q3,5
+        j,Q4,6.60
+        a,Q4,0.10
+    """,
+}
+
+
+def _outside_employment(plan) -> list[tuple[str, str, Decimal]]:
+    """The (rep, period, amount) SP609 reports, worked out rep by rep from their time on
+    board, independently of `check_outside_employment`'s grouping."""
+    from salesplan.productivity import plan_productivity
+
+    productivity = plan_productivity(plan)
+    found = []
+    for entry in plan.submissions:
+        rep = plan.reps_by_id.get(entry.rep)
+        if rep is None or entry.rep not in plan.tree or entry.period not in plan.periods:
+            continue
+        share = productivity.on_board_periods(rep)[plan.periods.index(entry.period)]
+        if not share and entry.amount > 0:
+            found.append((entry.rep, entry.period, entry.amount))
+    return found
+
+
+def _rep_and_period(diagnostic) -> tuple[str, str]:
+    """The rep and period of an SP609: `g forecasts 1000.50 for Q1, when ...`."""
+    words = diagnostic.message.split()
+    return words[0], words[4].rstrip(",")
+
+
+def test_outside_employment_rows(write_tree):
+    from salesplan.rollup import check_outside_employment
+
+    plan = load_plan(write_tree(PART_YEAR)).plan
+    assert plan is not None
+    found = list(check_outside_employment(plan))
+    expected = _outside_employment(plan)
+    assert [_rep_and_period(d) for d in found] == [(r, p) for r, p, _ in expected]
+    assert expected == [
+        ("g", "Q1", D("1000.50")),
+        ("h", "Q3", D("400.10")),
+        ("i", "Q1", D("70.07")),
+        ("j", "Q3", D(5)),
+    ]
+    assert found[0].message == (
+        "g forecasts 1000.50 for Q1, when they are not employed (starts on 2027-05-15); "
+        "reconcile leaves it out"
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(plan_specs())
+def test_outside_employment_on_random_plans(spec):
+    from salesplan.rollup import check_outside_employment
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = load_plan(write_plan(spec, Path(tmp))).plan
+    assert plan is not None
+    found = [_rep_and_period(d) for d in check_outside_employment(plan)]
+    assert found == [(r, p) for r, p, _ in _outside_employment(plan)]

@@ -8,11 +8,11 @@ Entries the checks reject (unknown rep or period, negative amount) are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, compress
 from typing import TYPE_CHECKING, NamedTuple
 
 from salesplan.diagnostics import closest, did_you_mean
@@ -150,18 +150,38 @@ def employed_forecasts(plan: Plan) -> Forecasts:
 
 
 def _employed(plan: Plan, submitted: dict[str, list[Decimal]]) -> dict[str, list[Decimal]]:
-    from salesplan.productivity import plan_productivity
-
-    productivity = plan_productivity(plan)
+    off_board = _off_board(plan)
     reps = plan.reps_by_id
     kept: dict[str, list[Decimal]] = {}
     for rep_id, row in submitted.items():
-        on_board = productivity.on_board_periods(reps[rep_id])
-        if all(on_board):  # most reps: on board the whole year
+        off = off_board(reps[rep_id])
+        if off is None:  # most reps: on board the whole year
             kept[rep_id] = row
         else:
-            kept[rep_id] = [a if share else ZERO for a, share in zip(row, on_board)]
+            kept[rep_id] = [ZERO if i in off else a for i, a in enumerate(row)]
     return kept
+
+
+def _off_board(plan: Plan) -> Callable[[Rep], frozenset[int] | None]:
+    """A rep's periods with no day on board, None when there is none (most reps); worked
+    out once per distinct (start, end) among the reps asked about, not once per rep."""
+    from salesplan.productivity import plan_productivity
+
+    productivity = plan_productivity(plan)
+    year_start = plan.calendar.start
+    found: dict[tuple[date | None, date | None], frozenset[int] | None] = {}
+
+    def off_board(rep: Rep) -> frozenset[int] | None:
+        start, end = rep.start, rep.end
+        if end is None and (start is None or start <= year_start):
+            return None  # on board from the year's first day on: some of every period
+        key = (start, end)
+        if key not in found:
+            shares = productivity.on_board_periods(rep)
+            found[key] = frozenset(i for i, share in enumerate(shares) if not share) or None
+        return found[key]
+
+    return off_board
 
 
 def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
@@ -169,28 +189,27 @@ def check_outside_employment(plan: Plan) -> Iterator[Diagnostic]:
     the rollup as submitted, but not in reconcile's signal)."""
     from salesplan.diagnostics import report
     from salesplan.money import finer_than, minor_unit
-    from salesplan.productivity import plan_productivity
     from salesplan.submitted import PERIOD
 
-    productivity = plan_productivity(plan)
+    off_board = _off_board(plan)
     index = {label: i for i, label in enumerate(plan.periods)}
     tree = plan.tree
-    outside: dict[str, set[int]] = {}  # reps with a period off board: those periods
+    outside: dict[str, frozenset[int]] = {}  # reps with a period off board: those periods
     for rep in plan.org.reps:
         if rep.id in tree and tree[rep.id].is_rep:
-            off = {i for i, share in enumerate(productivity.on_board_periods(rep)) if not share}
-            if off:
+            off = off_board(rep)
+            if off is not None:
                 outside[rep.id] = off
     if not outside:
         return
     reps = plan.reps_by_id
     unit = minor_unit(plan.settings.currency)
     for batch in plan.submissions.batches:
-        for row, (rep_id, label, amount) in enumerate(
-            zip(batch.reps, batch.periods, batch.amounts)
-        ):
-            off_board = outside.get(rep_id)
-            if off_board is None or amount <= 0 or index.get(label) not in off_board:
+        rep_ids, labels, amounts = batch.reps, batch.periods, batch.amounts
+        # only the rows of those reps (a few in a big plan), picked out without a Python loop
+        for row in compress(range(len(rep_ids)), map(outside.__contains__, rep_ids)):
+            rep_id, label, amount = rep_ids[row], labels[row], amounts[row]
+            if amount <= 0 or index.get(label) not in outside[rep_id]:
                 continue  # a negative amount is rejected (SP603) and counts nowhere
             if unit is not None and finer_than(amount, unit):
                 continue  # rejected too (SP412)
