@@ -375,6 +375,50 @@ PART_YEAR = {
 }
 
 
+def test_employed_forecasts_are_forecast_trees_totals(write_tree):
+    """Reconcile's lean path gives `forecast_tree(employed_only=True)`'s totals to the last
+    digit and exponent, and its counts of reps who submitted."""
+    from salesplan.rollup import employed_forecasts, forecast_tree
+
+    plan = load_plan(write_tree(PART_YEAR)).plan
+    assert plan is not None
+    lean, full = employed_forecasts(plan), forecast_tree(plan, employed_only=True)
+    assert {k: str(v) for k, v in lean.totals.items()} == {
+        k: str(v) for k, v in full.totals.items()
+    }
+    assert lean.submitted == full.submitted
+    # g's Q1, h's Q3, i's Q1 and j's Q3 are left out; i still counts as submitted
+    totals = lean.totals
+    assert (str(totals["g"]), str(totals["h"]), str(totals["i"]), str(totals["j"])) == (
+        "2000.75",
+        "300",
+        "0",
+        "6.60",
+    )
+    assert (lean.submitted["i"], lean.submitted["b"], lean.submitted["acme"]) == (1, 0, 7)
+
+
+def test_employed_forecasts_never_sum_in_another_order_when_that_rounds(write_tree):
+    """Sums past the 28 digits of Decimal's default precision round, so their order counts:
+    then the totals are `forecast_tree`'s own. (a's total first, then b's, would give the
+    root 28 nines; Q2's column first, as `forecast_tree` adds, gives 10^28.) A plan file
+    cannot hold such amounts (SP412: at most 10^15), so they are put in after loading."""
+    from salesplan.rollup import employed_forecasts, forecast_tree
+
+    files = {**PLAN, "submissions/team.csv": "rep,period,amount\na,Q1,1\na,Q2,1\nb,Q2,1\n"}
+    del files["submissions/a.yaml"]
+    plan = load_plan(write_tree(files)).plan
+    assert plan is not None
+    (batch,) = plan.submissions.batches
+    batch.amounts[:] = [D("9999999999999999999999999999"), D("0.4"), D("0.4")]
+    lean, full = employed_forecasts(plan), forecast_tree(plan, employed_only=True)
+    assert str(full.totals["acme"]) == "1.000000000000000000000000000E+28"
+    assert {k: str(v) for k, v in lean.totals.items()} == {
+        k: str(v) for k, v in full.totals.items()
+    }
+    assert lean.submitted == full.submitted
+
+
 def _outside_employment(plan) -> list[tuple[str, str, Decimal]]:
     """The (rep, period, amount) SP609 reports, worked out rep by rep from their time on
     board, independently of `check_outside_employment`'s grouping."""
@@ -420,11 +464,16 @@ def test_outside_employment_rows(write_tree):
 
 @settings(max_examples=25, deadline=None)
 @given(plan_specs())
-def test_outside_employment_on_random_plans(spec):
-    from salesplan.rollup import check_outside_employment
+def test_employed_forecasts_and_outside_employment_on_random_plans(spec):
+    from salesplan.rollup import check_outside_employment, employed_forecasts, forecast_tree
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = load_plan(write_plan(spec, Path(tmp))).plan
     assert plan is not None
+    lean, full = employed_forecasts(plan), forecast_tree(plan, employed_only=True)
+    assert {k: str(v) for k, v in lean.totals.items()} == {
+        k: str(v) for k, v in full.totals.items()
+    }
+    assert lean.submitted == full.submitted
     found = [_rep_and_period(d) for d in check_outside_employment(plan)]
     assert found == [(r, p) for r, p, _ in _outside_employment(plan)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, Rounded, localcontext
 from itertools import chain, compress
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -144,9 +144,43 @@ def forecast_tree(plan: Plan, employed_only: bool = False) -> Forecasts:
     return Forecasts(forecast, totals, count, missing)
 
 
-def employed_forecasts(plan: Plan) -> Forecasts:
-    """`forecast_tree` without the amounts for periods in which a rep is not employed."""
-    return forecast_tree(plan, employed_only=True)
+class Submitted(NamedTuple):
+    """What reconcile reads of the submissions, per node id: the employed total (periods in
+    which a rep is not employed left out) and how many reps under the node submitted."""
+
+    totals: dict[str, Decimal]
+    submitted: dict[str, int]
+
+
+def employed_forecasts(plan: Plan) -> Submitted:
+    """The totals and counts of `forecast_tree(plan, employed_only=True)` (all reconcile
+    reads), without its per-period sums and missing lists: a unit's total is its children's
+    totals' sum.
+
+    That adds the amounts in another order than `forecast_tree`, which gives the same
+    figures as long as no sum is rounded (amounts are at most 10^15: far from the 28
+    digits); should one be, the totals are `forecast_tree`'s own."""
+    employed = _employed(plan, submitted_forecasts(plan))
+    counts: dict[str, int] = {}
+    try:
+        with localcontext() as exact:
+            exact.traps[Rounded] = True
+            totals = {rep_id: sum(row, ZERO) for rep_id, row in employed.items()}
+            for node in plan.tree.bottom_up():
+                node_id = node.id
+                if node.is_rep:
+                    if node_id in totals:
+                        counts[node_id] = 1
+                    else:
+                        totals[node_id], counts[node_id] = ZERO, 0
+                    continue
+                children = node.children
+                totals[node_id] = sum([totals[c] for c in children], ZERO)
+                counts[node_id] = sum([counts[c] for c in children])
+    except Rounded:
+        found = forecast_tree(plan, employed_only=True)
+        return Submitted(found.totals, found.submitted)
+    return Submitted(totals, counts)
 
 
 def _employed(plan: Plan, submitted: dict[str, list[Decimal]]) -> dict[str, list[Decimal]]:
