@@ -667,17 +667,6 @@ def test_a_long_list_of_reps_over_capacity_is_counted(example: Path, cli) -> Non
         assert f" and 5 more ({table} flags each)." in note, note
 
 
-def test_capacity_rep_records_are_the_encoders_text(example, cli) -> None:
-    """capacity writes its rep records by template (render.json.Encoded): each line is
-    exactly what the encoder writes for the record it holds."""
-    text = cli("capacity", example, "--format", "json").stdout
-    lines = [line for line in text.splitlines() if line.startswith('    {"id": ')]
-    assert len(lines) == len(json.loads(text)["reps"]) > 1
-    for line in lines:
-        record = line.strip().removesuffix(",")
-        assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"
-
-
 @given(
     st.text(),
     st.none() | st.text(),

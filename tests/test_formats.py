@@ -358,12 +358,16 @@ def test_records_are_streamed_one_per_line_from_a_generator() -> None:
     assert text.splitlines()[3:5] == ['    {"i": 0},', '    {"i": 1},']
 
 
-def test_encoded_reconcile_nodes_are_the_encoders_text(example, cli) -> None:
-    """reconcile writes its node records by template (render_json.Encoded): each line is
-    exactly what the encoder writes for the record it holds."""
-    text = cli("reconcile", example, "--format", "json").stdout
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [("allocate", "nodes"), ("reconcile", "nodes"), ("rollup", "nodes"), ("capacity", "reps")],
+)
+def test_records_written_by_template_are_the_encoders_text(example, cli, command, key) -> None:
+    """Records written by template (render_json.Encoded): each line is exactly what the
+    encoder writes for the record it holds."""
+    text = cli(command, example, "--format", "json").stdout
     lines = [line for line in text.splitlines() if line.startswith('    {"id": ')]
-    assert len(lines) == len(json.loads(text)["nodes"]) > 1
+    assert len(lines) == len(json.loads(text)[key]) > 1
     for line in lines:
         record = line.strip().removesuffix(",")
         assert render_json.dumps([json.loads(record)]) == f"[{record}]\n"

@@ -331,22 +331,6 @@ def test_rollup_node_records_are_the_encoders(
     assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"
 
 
-def test_rollup_node_lines_are_the_encoders_text(tmp_path, cli) -> None:
-    """Each node line of `rollup --format json` is what the encoder writes for it."""
-    import json
-
-    from salesplan.render.json import chunks
-    from salesplan.scaffold import scaffold
-
-    scaffold("acme").write(tmp_path / "plan")
-    text = cli("rollup", tmp_path / "plan", "--format", "json").stdout
-    lines = [line for line in text.splitlines() if line.startswith('    {"id": ')]
-    assert len(lines) == len(json.loads(text)["nodes"]) > 1
-    for line in lines:
-        record = line.strip().removesuffix(",")
-        assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"
-
-
 # Reps on board part of the year who forecast periods they are not employed in: g from
 # mid-May (not employed in Q1), h until mid-June (not in Q3 or Q4), i left before the year,
 # j a planned hire from Q4. Amounts in cents, some with fewer decimals, one rejected (-1).
