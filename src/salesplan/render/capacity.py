@@ -154,19 +154,6 @@ def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
     return lines
 
 
-class _Once(dict[Any, Any]):
-    """`convert` of each distinct value once: reps alike share their months and periods,
-    and a lookup costs a tenth of a conversion."""
-
-    def __init__(self, convert: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self.convert = convert
-
-    def __missing__(self, value: Any) -> Any:
-        found = self[value] = self.convert(value)
-        return found
-
-
 def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
     e = exponent
     return {
@@ -203,16 +190,15 @@ def _rep_json(text: AmountTexts) -> Callable[[RepCapacity], j.Encoded]:
     "productive_months", "quota_capacity", "capacity", "periods", "ote", "quota",
     "commission_rate", "quota_to_ote", "over_capacity"}), written by a template
     (j.Encoded); the months and periods of reps alike written once."""
-    months = _Once(lambda value: j.number(j.ratio(value)))
-    periods = _Once(lambda values: "[" + ", ".join([f'"{t}"' for t in text.many(values)]) + "]")
-    string, boolean = j.string, j.BOOLEAN
+    months = j.Once(lambda value: j.number(j.ratio(value)))
+    periods = j.Once(lambda values: j.amount_list(text, values))
+    string, optional, boolean = j.string, j.string_or_null, j.BOOLEAN
 
     def encode(r: RepCapacity) -> j.Encoded:
-        parent = "null" if r.parent is None else string(r.parent)
-        profile = "null" if r.profile is None else string(r.profile)
         return j.Encoded(
-            f'{{"id": {string(r.id)}, "parent": {parent}, "status": {string(r.status)}, '
-            f'"profile": {profile}, "months_employed": {months[r.months_on_board]}, '
+            f'{{"id": {string(r.id)}, "parent": {optional(r.parent)}, '
+            f'"status": {string(r.status)}, "profile": {optional(r.profile)}, '
+            f'"months_employed": {months[r.months_on_board]}, '
             f'"productive_months": {months[r.productive_months]}, '
             f'"quota_capacity": "{text(r.quota_capacity)}", "capacity": "{text(r.capacity)}", '
             f'"periods": {periods[r.periods]}, "ote": "{text(r.ote)}", '

@@ -105,6 +105,29 @@ def nullable(text: str | None) -> str:
     return "null" if text is None else f'"{text}"'
 
 
+def string_or_null(text: str | None) -> str:
+    """Any text as the encoder writes it (escaped), or null."""
+    return "null" if text is None else string(text)
+
+
+def amount_list(text: AmountTexts, amounts: Iterable[Decimal]) -> str:
+    """A list of amounts, each as `text` formats it (no escaping needed)."""
+    return "[" + ", ".join([f'"{t}"' for t in text.many(amounts)]) + "]"
+
+
+class Once(dict[Any, str]):
+    """`write` of each distinct value once: records alike share their periods and months,
+    and a look-up costs a tenth of writing them."""
+
+    def __init__(self, write: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, value: Any) -> str:
+        found = self[value] = self.write(value)
+        return found
+
+
 def number(value: float | None) -> str:
     """A float as the encoder writes it (NaN and Infinity too), or null."""
     if value is None:
@@ -120,17 +143,11 @@ class QuotaFields:
 
     def __init__(self, text: AmountTexts) -> None:
         self.text = text
-        self.periods: dict[tuple[Decimal, ...], str] = {}
+        self.periods = Once(lambda periods: amount_list(text, periods))
 
     def __call__(self, node: Any) -> str:
-        text = self.text
-        periods = self.periods.get(node.periods)
-        if periods is None:
-            texts = ", ".join(f'"{t}"' for t in text.many(node.periods))
-            periods = self.periods[node.periods] = f"[{texts}]"
-        parent = "null" if node.parent is None else string(node.parent)
         return (
-            f'"id": {string(node.id)}, "level": {string(node.level)}, "parent": {parent}, '
-            f'"total": "{text(node.total)}", "periods": {periods}, '
-            f'"pinned": {BOOLEAN[node.pinned]}'
+            f'"id": {string(node.id)}, "level": {string(node.level)}, '
+            f'"parent": {string_or_null(node.parent)}, "total": "{self.text(node.total)}", '
+            f'"periods": {self.periods[node.periods]}, "pinned": {BOOLEAN[node.pinned]}'
         )

@@ -147,27 +147,20 @@ def _node_json(plan: Plan) -> Callable[[RollupNode], j.Encoded]:
     written by a template (j.Encoded); the quota periods of nodes alike written once."""
     text = AmountTexts(plan.currency_exponent)
     string = j.string
-    phased: dict[tuple[Decimal, ...], str] = {}
-
-    def amounts(values: tuple[Decimal, ...]) -> str:
-        return "[" + ", ".join([f'"{t}"' for t in text.many(values)]) + "]"
+    phased = j.Once(lambda periods: j.amount_list(text, periods))
 
     def quota(n: RollupNode) -> str:
         if n.quota_total is None:
             return "null"
-        periods = n.quota_periods or ()
-        found = phased.get(periods)
-        if found is None:
-            found = phased[periods] = amounts(periods)
-        return f'{{"total": "{text(n.quota_total)}", "periods": {found}}}'
+        periods = phased[n.quota_periods or ()]
+        return f'{{"total": "{text(n.quota_total)}", "periods": {periods}}}'
 
     def encode(n: RollupNode) -> j.Encoded:
-        parent = "null" if n.parent is None else string(n.parent)
-        forecast = (
-            f'{{"total": "{text(n.forecast_total)}", "periods": {amounts(n.forecast_periods)}}}'
-        )
+        periods = j.amount_list(text, n.forecast_periods)
+        forecast = f'{{"total": "{text(n.forecast_total)}", "periods": {periods}}}'
         return j.Encoded(
-            f'{{"id": {string(n.id)}, "level": {string(n.level)}, "parent": {parent}, '
+            f'{{"id": {string(n.id)}, "level": {string(n.level)}, '
+            f'"parent": {j.string_or_null(n.parent)}, '
             f'"forecast": {forecast}, "quota": {quota(n)}, '
             f'"gap": {j.nullable(text.optional(n.gap))}, '
             f'"coverage": {j.number(j.ratio(n.coverage))}, '
