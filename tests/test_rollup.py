@@ -461,3 +461,58 @@ def test_employed_forecasts_and_outside_employment_on_random_plans(spec):
     assert lean.submitted == full.submitted
     found = [_rep_and_period(d) for d in check_outside_employment(plan)]
     assert found == [(r, p) for r, p, _ in _outside_employment(plan)]
+
+
+def _forecasts_entry_by_entry(plan) -> dict[str, list[Decimal]]:
+    """`submitted_forecasts` as it reads entry by entry: the reference for its blocks."""
+    index = {label: i for i, label in enumerate(plan.periods)}
+    reps = {node.id for node in plan.tree.nodes.values() if node.is_rep}
+    found: dict[str, list[Decimal]] = {}
+    for entry in plan.submissions:
+        period = index.get(entry.period)
+        if entry.rep not in reps or period is None or entry.amount < 0:
+            continue
+        row = found.setdefault(entry.rep, [D(0)] * len(index))
+        row[period] += entry.amount
+    return found
+
+
+TEMPLATE = "rep,period,amount\n" + "".join(
+    f"{rep},{period},{amount}\n"
+    for rep, amounts in (("a", (100, 200.5, 0, 300)), ("b", (5, 6, 7, 8)), ("c", (1, 1, 1, 1)))
+    for period, amount in zip(("Q1", "Q2", "Q3", "Q4"), amounts)
+)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"submissions/team.csv": TEMPLATE},  # the template's layout: taken in blocks
+        {"submissions/team.csv": TEMPLATE + "a,Q1,1\na,Q2,2\na,Q3,3\na,Q4,4\n"},  # a again
+        {"submissions/team.csv": TEMPLATE.replace("b,Q3,7", "b,Q3,-7")},  # a negative amount
+        {"submissions/team.csv": TEMPLATE.replace("c,", "ghost,")},  # an unknown rep
+        {"submissions/team.csv": TEMPLATE.replace("b,Q3", "b,Q5")},  # an unknown period
+        {"submissions/team.csv": TEMPLATE.replace("b,Q3", "b,Q4").replace("b,Q4,8", "b,Q3,8")},
+        {"submissions/team.csv": TEMPLATE.replace("c,Q4", "b,Q4")},  # c's block is b's too
+        {"submissions/team.csv": TEMPLATE, "submissions/z.csv": TEMPLATE},  # two files
+        {"submissions/a.yaml": "rep: a\nforecast: {Q1: 1, Q2: 2, Q3: 3, Q4: 4}\n"},
+        {
+            "submissions/a.yaml": "rep: a\nforecast: {Q1: 1, Q2: 2, Q3: 3, Q4: 4}\n",
+            "submissions/team.csv": TEMPLATE,  # a again, in the second file read
+        },
+    ],
+)
+def test_submissions_taken_in_blocks_are_as_entry_by_entry(write_tree, files):
+    """A batch laid out as the submission template lays it out is taken in blocks, without
+    a loop over its rows; any other layout entry by entry. Both give the same forecasts."""
+    from salesplan.rollup import submitted_forecasts
+
+    tree = {k: v for k, v in PLAN.items() if not k.startswith("submissions/")}
+    plan = load_plan(write_tree({**tree, **files})).plan
+    assert plan is not None
+    found = submitted_forecasts(plan)
+    expected = _forecasts_entry_by_entry(plan)
+    assert found.keys() == expected.keys()
+    assert {k: [str(a) for a in v] for k, v in found.items()} == {
+        k: [str(a) for a in v] for k, v in expected.items()
+    }
