@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
+from itertools import chain
 from math import ceil, floor
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -113,12 +114,12 @@ class _Reconciler:
         self.over = {
             lv.name: Fraction(lv.over_assign).as_integer_ratio() for lv in plan.settings.levels
         }
-        self._td: dict[str, Fraction] = {}
         self.minor_unit = Decimal(1).scaleb(-plan.currency_exponent)
         per_unit = Fraction(self.unit) / Fraction(self.minor_unit)  # minor units in a unit
         self.per_unit = int(per_unit) if per_unit.denominator == 1 else per_unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.top_down = quotas.totals()
+        self.td = self._top_down_units()
         self.pins = plan_pins(plan) if pins is None else pins
         self.forecasts = employed_forecasts(plan)
         self.signals = self._signals()
@@ -136,11 +137,18 @@ class _Reconciler:
             return int(count)  # type: ignore[return-value]
         return Fraction(amount) / Fraction(self.unit)
 
-    def td(self, node_id: str) -> Fraction:
-        found = self._td.get(node_id)
-        if found is None:
-            found = self._td[node_id] = self.units(self.top_down.get(node_id, ZERO))
-        return found
+    def _top_down_units(self) -> dict[str, Fraction]:
+        """Every node's top-down total in units, each distinct amount worked out once (nodes
+        alike are split alike: 1,712 amounts among the 11,011 nodes of the 10k plan)."""
+        found: dict[Decimal, Fraction] = {}
+        td: dict[str, Fraction] = {}
+        for node_id in self.tree.nodes:
+            amount = self.top_down.get(node_id, ZERO)
+            count = found.get(amount)
+            if count is None:
+                count = found[amount] = self.units(amount)
+            td[node_id] = count
+        return td
 
     def minor(self, amount: Decimal) -> Fraction:
         """An amount in the currency's minor units: an int unless it has more decimals."""
@@ -161,7 +169,7 @@ class _Reconciler:
             elif node.is_rep:
                 submitted_total = totals[node_id] if submitted[node_id] else None
                 signals[node_id] = (
-                    self.td(node_id) * self.per_unit
+                    self.td[node_id] * self.per_unit
                     if submitted_total is None
                     else self.minor(submitted_total)
                 )
@@ -173,7 +181,7 @@ class _Reconciler:
 
     def band(self, node_id: str, shift: Fraction) -> tuple[Fraction, Fraction]:
         """top_down x (1 ± shift), rounded inward to whole units (never below 0)."""
-        td = self.td(node_id)
+        td = self.td[node_id]
         num, den = shift.as_integer_ratio()
         if isinstance(td, int):  # integer arithmetic: the usual case
             return max(-(-td * (den - num) // den), 0), td * (den + num) // den
@@ -265,7 +273,7 @@ class _Reconciler:
         root = self.tree.root
         for node in self.tree.bottom_up():
             if node.id == root:
-                self.ranges[root] = (self.td(root), self.td(root))
+                self.ranges[root] = (self.td[root], self.td[root])
             elif node.id in self.pins:
                 pin = self.units(self.pins[node.id])
                 self.ranges[node.id] = (pin, pin)
@@ -277,7 +285,7 @@ class _Reconciler:
     def run(self) -> Reconciliation:
         self.compute_ranges()
         root = self.tree.root
-        self.totals[root] = self.td(root)
+        self.totals[root] = self.td[root]
         for node in self.tree.top_down():
             if node.children:
                 self.family(node)
@@ -308,7 +316,7 @@ class _Reconciler:
         highs = {c: self.ranges[c][1] for c in free}
         if not sum(lows.values(), NOTHING) <= rest <= sum(highs.values(), NOTHING):
             lows, highs = self.widen(parent.id, free, rest)
-        top_down = {c: self.td(c) for c in free}
+        top_down = {c: self.td[c] for c in free}
         signals = {c: self.signals[c] for c in free}
         fill = water_fill(signals, lows, highs, rest, top_down)
         self.clamped.update(fill.clamped)
@@ -328,7 +336,7 @@ class _Reconciler:
         self, parent: str, free: list[str], rest: Fraction
     ) -> tuple[dict[str, Fraction], dict[str, Fraction]]:
         """The family's bands at the smallest max_shift' >= max_shift that admits `rest`."""
-        top_down = {c: self.td(c) for c in free}
+        top_down = {c: self.td[c] for c in free}
         total = sum(top_down.values(), NOTHING)
         if total == 0:  # no band can: the rest goes by signal, else evenly, without bounds
             self.widened.append(Widened(parent, None))
@@ -377,35 +385,42 @@ class _Reconciler:
         return Decimal(amount.numerator) / amount.denominator
 
     def records(self, capacities: dict[str, Decimal]) -> Iterator[ReconcileNode]:
-        """Every node's record, top-down."""
+        """Every node's record, top-down. Each distinct amount in units is turned into money
+        once, and nodes alike share it (1,782 proposals and 1,564 lows among the 11,011
+        nodes of the 10k plan): a Decimal met again is hashed again for free."""
         forecast, submitted = self.forecasts.totals, self.forecasts.submitted
         # signal < top-down x (1 - max_shift), on integers: signal x den < top-down x floor
         # (top-down in units, signals in minor units)
         num, den = (1 - self.max_shift).as_integer_ratio()
         floor = num * self.per_unit
         phase = plan_allocator(self.plan).phase
+        totals, ranges, signals, td = self.totals, self.ranges, self.signals, self.td
+        amounts = {*totals.values(), *chain.from_iterable(ranges.values())}
+        money = {units: self.money(units) for units in amounts}
+        top_downs, pins, clamped = self.top_down, self.pins, self.clamped
         for node in self.tree.top_down():
             node_id = node.id
-            total = self.money(self.totals[node_id])
-            top_down = self.top_down.get(node_id, ZERO)
+            total = money[totals[node_id]]
+            top_down = top_downs.get(node_id, ZERO)
             capacity = capacities.get(node_id) if node.is_rep else None
-            low, high = self.ranges[node_id]
+            low, high = ranges[node_id]
+            signal = signals[node_id]
             yield ReconcileNode(
                 node_id,
                 node.level,
                 node.parent,
                 total,
                 phase(node, total),
-                node_id in self.pins,
+                node_id in pins,
                 top_down,
                 forecast[node_id] if submitted[node_id] else None,
-                self.signal_money(self.signals[node_id]),
+                self.signal_money(signal),
                 total / top_down - 1 if top_down else None,
-                node_id in self.clamped,
-                self.signals[node_id] * den < self.td(node_id) * floor,
+                node_id in clamped,
+                signal * den < td[node_id] * floor,
                 capacity is not None and total > capacity,
-                self.money(low),
-                self.money(high),
+                money[low],
+                money[high],
             )
 
 

@@ -34,13 +34,25 @@ def water_level(
     highs: Mapping[str, Fraction],
     pool: Fraction,
 ) -> Fraction | None:
-    """The λ with Σ clamp(λ·w, low, high) = pool, exactly; None when no λ reaches it.
+    """The λ with Σ clamp(λ·w, low, high) = pool, exactly; None when no λ reaches it."""
+    found = _level_fill(weights, lows, highs, pool)
+    return None if found is None else found[0]
+
+
+def _level_fill(
+    weights: Mapping[str, Fraction],
+    lows: Mapping[str, Fraction],
+    highs: Mapping[str, Fraction],
+    pool: Fraction,
+) -> tuple[Fraction, Fill] | None:
+    """The λ with Σ clamp(λ·w, low, high) = pool and the fill at it, exactly; None when no
+    λ reaches it.
 
     The sum is continuous and non-decreasing in λ: one walk over the sorted breakpoints
     (where a child leaves its low, where it reaches its high) finds it."""
     const = sum(lows.values(), NOTHING)
     if const >= pool:
-        return NOTHING if const == pool else None
+        return (NOTHING, _clamped_fill(weights, lows, highs, NOTHING)) if const == pool else None
     positive = {k: w for k, w in weights.items() if w > 0}
     total = sum(positive.values(), NOTHING)
     if total:  # the usual case: nobody at a bound (those with weight 0 stay at their low)
@@ -48,12 +60,15 @@ def water_level(
         level = Fraction(pool - idle) / total
         p, q = level.numerator, level.denominator  # compared on integers: fast
         if all(lows[k] * q <= p * w <= highs[k] * q for k, w in positive.items()):
-            return level
-    # breakpoints ordered by a float key first (fast), the result then checked exactly
+            return level, _clamped_fill(weights, lows, highs, level)
+    # breakpoints ordered by a float key first (fast), the fill then checked exactly
     for exact_order in (False, True):
         found = _walk(positive, lows, highs, pool, const, exact_order)
-        if found is None or _fills(weights, lows, highs, found, pool):
-            return found
+        if found is None:
+            return None
+        fill = _clamped_fill(weights, lows, highs, found)
+        if sum(fill.scaled.values(), NOTHING) == pool * fill.scale:
+            return found, fill
     return None
 
 
@@ -95,18 +110,6 @@ def _walk(
     return NOTHING if last is None else Fraction(highs[last[2]]) / weights[last[2]]
 
 
-def _fills(
-    weights: Mapping[str, Fraction],
-    lows: Mapping[str, Fraction],
-    highs: Mapping[str, Fraction],
-    level: Fraction,
-    pool: Fraction,
-) -> bool:
-    """Σ clamp(level x w, low, high) = pool, compared scaled by the level's denominator."""
-    filled = sum((c[4] for c in _clamps(weights, lows, highs, level)), NOTHING)
-    return filled == pool * level.denominator
-
-
 def _clamps(
     weights: Mapping[str, Fraction],
     lows: Mapping[str, Fraction],
@@ -135,9 +138,9 @@ def water_fill(
     children with signal 0 sit at their low, those children take the rest in proportion to
     their top-down amounts, within their bounds (and evenly if those are all 0 too)."""
     weights = dict(signals) if any(signals.values()) else dict(top_down)
-    level = water_level(weights, lows, highs, pool)
-    if level is not None:
-        return _clamped_fill(weights, lows, highs, level)
+    found = _level_fill(weights, lows, highs, pool)
+    if found is not None:
+        return found[1]
     else:
         amounts = {k: (highs[k] if w > 0 else lows[k]) for k, w in weights.items()}
         idle = [k for k, w in weights.items() if w == 0]

@@ -112,7 +112,8 @@ def string_or_null(text: str | None) -> str:
 
 def amount_list(text: AmountTexts, amounts: Iterable[Decimal]) -> str:
     """A list of amounts, each as `text` formats it (no escaping needed)."""
-    return "[" + ", ".join([f'"{t}"' for t in text.many(amounts)]) + "]"
+    texts = text.many(amounts)
+    return '["' + '", "'.join(texts) + '"]' if texts else "[]"
 
 
 class Once(dict[Any, str]):

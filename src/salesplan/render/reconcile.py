@@ -137,13 +137,15 @@ def _node_json(plan: Plan) -> Callable[[ReconcileNode], j.Encoded]:
     template (j.Encoded): 130 -> 78 ms for the 11,012 nodes of the 10,000-rep plan."""
     text = AmountTexts(plan.currency_exponent)
     quota, boolean = j.QuotaFields(text), j.BOOLEAN
+    # a shift's text (float, rounded, repr: 1.6 us) written once per distinct shift
+    shift = j.Once(lambda value: j.number(j.ratio(value)))
 
     def encode(n: ReconcileNode) -> j.Encoded:
         bottom_up = j.nullable(None if n.bottom_up is None else text(n.bottom_up))
         return j.Encoded(
             f'{{{quota(n)}, "top_down": "{text(n.top_down)}", "bottom_up": {bottom_up}, '
             f'"signal": "{text(n.signal)}", "low": "{text(n.low)}", "high": "{text(n.high)}", '
-            f'"shift": {j.number(j.ratio(n.shift))}, "clamped": {boolean[n.clamped]}, '
+            f'"shift": {shift[n.shift]}, "clamped": {boolean[n.clamped]}, '
             f'"sandbagging": {boolean[n.sandbagging]}, '
             f'"over_capacity": {boolean[n.over_capacity]}}}'
         )
