@@ -270,15 +270,26 @@ class _Reconciler:
         return low
 
     def compute_ranges(self) -> None:
+        """Every node's range, bottom-up. A rep's is their band, which only their top-down
+        amount decides: one band per distinct amount (835 among the 10,000 reps of the 10k
+        plan)."""
         root = self.tree.root
+        bands: dict[Fraction, tuple[Fraction, Fraction]] = {}
         for node in self.tree.bottom_up():
-            if node.id == root:
+            node_id = node.id
+            if node_id == root:
                 self.ranges[root] = (self.td[root], self.td[root])
-            elif node.id in self.pins:
-                pin = self.units(self.pins[node.id])
-                self.ranges[node.id] = (pin, pin)
+            elif node_id in self.pins:
+                pin = self.units(self.pins[node_id])
+                self.ranges[node_id] = (pin, pin)
+            elif node.children:
+                self.ranges[node_id] = self.narrow(node)
             else:
-                self.ranges[node.id] = self.narrow(node)
+                td = self.td[node_id]
+                band = bands.get(td)
+                if band is None:
+                    band = bands[td] = self.band(node_id, self.max_shift)
+                self.ranges[node_id] = band
 
     # ---- families, top-down
 

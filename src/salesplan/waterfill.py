@@ -57,7 +57,7 @@ def _level_fill(
     total = sum(positive.values(), NOTHING)
     if total:  # the usual case: nobody at a bound (those with weight 0 stay at their low)
         idle = sum((lows[k] for k in weights if k not in positive), NOTHING)
-        level = Fraction(pool - idle) / total
+        level = Fraction(pool - idle, total)
         p, q = level.numerator, level.denominator  # compared on integers: fast
         if all(lows[k] * q <= p * w <= highs[k] * q for k, w in positive.items()):
             return level, _clamped_fill(weights, lows, highs, level)
@@ -97,7 +97,7 @@ def _walk(
     for _, kind, key in events:
         bound, weight = (lows[key] if kind == 0 else highs[key]), weights[key]
         if const * weight + slope * bound >= pool * weight:
-            return Fraction(pool - const) / slope if slope else Fraction(bound) / weight
+            return Fraction(pool - const, slope) if slope else Fraction(bound, weight)
         if kind == 0:
             const -= bound
             slope += weight
