@@ -250,3 +250,61 @@ def test_submitted_pieces_are_read_as_the_rows_are(rows: list, notes: bool, piec
     text = "\n".join([header, *lines]) + "\n"
     with patch.object(tables, "PIECE", piece):
         assert _batch(text, plain=True) == _batch(text, plain=False)
+
+
+_AMOUNT_CELLS = ["", "0", "1000", "1_000", "1000.0", "1e3", "-5", "0.00000000001", "x", "1e16"]
+_REP_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["r1", "r2", "r3", "-bad", ""]),
+        st.sampled_from(_AMOUNT_CELLS),
+        st.sampled_from(_AMOUNT_CELLS),
+        st.sampled_from(["", "2027-01-01", "2027-02-30"]),
+    ),
+    max_size=12,
+)
+
+
+def _validated_reps(text: str, shared: bool) -> tuple[object, ...]:
+    """The reps of reps.csv `text` as read, or (not `shared`) as validated from the records
+    the YAML would hold, built here row by row, each with its own `ote`."""
+    from dataclasses import replace
+
+    from salesplan.model import Rep
+    from salesplan.reading.records import REP_COLUMNS, read_table
+    from salesplan.validation import validate_items
+
+    problems: list = []
+    broken: set[str] = set()
+    doc = read_table("reps.csv", text.encode(), "reps", REP_COLUMNS, problems)
+    if not shared:
+        rows = csv.DictReader(text.splitlines())
+        records = [_rep_record(row) for row in rows if any(row.values())]  # blank: skipped
+        doc = replace(doc, data={"reps": records})
+    reps, index = validate_items(doc, "reps", Rep, problems, broken)
+    kept = [(repr(r), r.model_fields_set, r.ote and r.ote.model_fields_set) for r in reps]
+    found = [(d.code, d.line, d.column, d.message, d.path) for d in problems]
+    return kept, index, found, broken
+
+
+def _rep_record(row: dict[str, str]) -> dict[str, object]:
+    record: dict[str, object] = {key: row[key] for key in ("id", "start") if row[key]}
+    ote = {}
+    for sub in ("base", "variable"):
+        text = row.get(f"ote_{sub}")
+        if text:
+            number = tables.parse_decimal(text.replace("_", ""))
+            ote[sub] = text if number is None else number
+    if ote:
+        record["ote"] = ote
+    return record
+
+
+@settings(max_examples=300, deadline=None)
+@given(_REP_ROWS, st.sampled_from(["ote_base,ote_variable", "ote_variable,ote_base", "ote_base"]))
+def test_a_shared_ote_is_the_ote_validated_in_its_rep(rows: list, columns: str) -> None:
+    """Each distinct OTE of reps.csv is validated once and shared by its reps: the same reps,
+    the same problems at the same cells, as validating each rep's OTE within it."""
+    width = columns.count(",") + 1
+    lines = [",".join([rep_id, *amounts[:width], start]) for rep_id, *amounts, start in rows]
+    text = "\n".join([f"id,{columns},start", *lines]) + "\n"
+    assert _validated_reps(text, shared=True) == _validated_reps(text, shared=False)
