@@ -173,8 +173,20 @@ def test_an_unknown_column_is_named(example: Path) -> None:
 # A plain CSV text (no quote, carriage return or NUL, no blank row, rows as wide as the
 # header) is split without the csv module; whatever the text, the rows, their lines and
 # the problems are those the csv module's reading gives.
-_PLAIN_TEXT = st.text(alphabet=" ab1,\n", max_size=60)
-_ANY_TEXT = st.text(alphabet=' ab1,"\r\n\x00', max_size=60)
+_PLAIN_TEXT = st.text(alphabet=" ab1,\né\u2028", max_size=60)
+_ANY_TEXT = st.text(alphabet=' ab1,"\r\n\x00é', max_size=60)
+# rows as wide as the header, some of empty cells (skipped)
+_ROWS_TEXT = (
+    st.integers(1, 3)
+    .flatmap(
+        lambda width: st.lists(
+            st.lists(st.sampled_from(["", "a", " ", "é1"]), min_size=width, max_size=width),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    .map(lambda rows: "\n".join(",".join(row) for row in rows) + "\n")
+)
 
 
 def _read_csv(text: str, plain: bool) -> tuple[object, ...]:
@@ -188,7 +200,7 @@ def _read_csv(text: str, plain: bool) -> tuple[object, ...]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_PLAIN_TEXT | _ANY_TEXT)
+@given(_PLAIN_TEXT | _ANY_TEXT | _ROWS_TEXT)
 def test_a_plain_csv_is_read_as_the_csv_module_reads_it(text: str) -> None:
     assert _read_csv(text, plain=True) == _read_csv(text, plain=False)
 
@@ -231,8 +243,22 @@ def test_submitted_columns_are_read_as_the_rows_are(rows: list, notes: bool) -> 
     assert _batch(text, plain=True) == _batch(text, plain=False)
 
 
+@settings(max_examples=200, deadline=None)
+@given(_PLAIN_TEXT | _ROWS_TEXT, st.integers(1, 8))
+def test_a_plain_csv_with_cells_too_long_is_read_as_the_csv_module_reads_it(
+    text: str, limit: int
+) -> None:
+    """A cell longer than the csv module's field size limit is its error (SP112) whether
+    the text is plain or not."""
+    before = csv.field_size_limit(limit)
+    try:
+        assert _read_csv(text, plain=True) == _read_csv(text, plain=False)
+    finally:
+        csv.field_size_limit(before)
+
+
 @settings(max_examples=300, deadline=None)
-@given(_PLAIN_TEXT | _ANY_TEXT, st.integers(1, 12))
+@given(_PLAIN_TEXT | _ANY_TEXT | _ROWS_TEXT, st.integers(1, 12))
 def test_a_plain_csv_read_in_small_pieces_is_read_as_a_whole(text: str, piece: int) -> None:
     """A plain CSV is split a piece of about `tables.PIECE` characters at a time (cut at a
     line break): whatever the cuts, the rows, lines and problems are the csv module's."""
