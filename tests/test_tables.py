@@ -334,3 +334,10 @@ def test_a_shared_ote_is_the_ote_validated_in_its_rep(rows: list, columns: str) 
     lines = [",".join([rep_id, *amounts[:width], start]) for rep_id, *amounts, start in rows]
     text = "\n".join([f"id,{columns},start", *lines]) + "\n"
     assert _validated_reps(text, shared=True) == _validated_reps(text, shared=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="a,\né\u2028\x85\r", max_size=30))
+def test_line_starts_are_where_the_csv_module_starts_lines(text: str) -> None:
+    expected = [0] + [m.end() for m in tables._LINE_BREAK.finditer(text)]
+    assert list(tables._line_starts.__wrapped__(text)) == expected

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from itertools import count
+from itertools import accumulate, count, repeat
+from operator import add
 from typing import Any, NamedTuple
 
 from salesplan.diagnostics import Diagnostic, diagnostic
@@ -92,7 +93,11 @@ def _line_starts(text: str) -> array[int]:
     ends them (LF, CRLF or a lone CR; a str caches its hash: a lookup is O(1) after the
     first)."""
     starts = array("q", [0])
-    starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+    if "\r" in text:
+        starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+    else:  # each line starts its length and line break after the one before it (all in C)
+        lengths = map(len, text.split("\n")[:-1])
+        starts.extend(accumulate(map(add, lengths, repeat(1))))
     return starts
 
 
