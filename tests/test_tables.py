@@ -4,6 +4,7 @@ problem at file:row:column."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from contextlib import ExitStack
 from datetime import date
@@ -341,3 +342,9 @@ def test_a_shared_ote_is_the_ote_validated_in_its_rep(rows: list, columns: str) 
 def test_line_starts_are_where_the_csv_module_starts_lines(text: str) -> None:
     expected = [0] + [m.end() for m in tables._LINE_BREAK.finditer(text)]
     assert list(tables._line_starts.__wrapped__(text)) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAIN_TEXT | _ANY_TEXT | _ROWS_TEXT)
+def test_the_csv_module_is_given_the_lines_a_stringio_gives(text: str) -> None:
+    assert list(tables._lines(text)) == list(io.StringIO(text, newline=""))

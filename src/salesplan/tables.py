@@ -174,7 +174,7 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows | PlainRows]:
     if text is None:
         return Table(file, [], [], problems, truncated=True), iter(())
     # strict: a quote left open is an error, not a cell that swallows every row after it
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_lines(text), strict=True)
     table = Table(file, [], [], problems, text=text)
     last = 0
     try:
@@ -195,6 +195,24 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows | PlainRows]:
         return Table(file, [], [], problems), iter(())
     plain = PlainRows.of(text, first, len(table.header))
     return table, plain if plain is not None else _data_rows(table, reader)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, each with its line break, as the csv module reads them: LF,
+    CRLF or a lone CR ends one. A text without a CR is cut at each LF as it is read: a
+    StringIO copies the whole text first, 10 ms for a 2 MB forecast.csv whose rows are
+    then split without the csv module (`PlainRows`), only its header read with it."""
+    if "\r" in text:
+        return io.StringIO(text, newline="")
+    return _lf_lines(text)
+
+
+def _lf_lines(text: str) -> Iterator[str]:
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start) + 1 or end
+        yield text[start:stop]
+        start = stop
 
 
 # A plain CSV's rows are split a piece of about this many characters at a time: the cells
