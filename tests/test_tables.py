@@ -348,3 +348,25 @@ def test_line_starts_are_where_the_csv_module_starts_lines(text: str) -> None:
 @given(_PLAIN_TEXT | _ANY_TEXT | _ROWS_TEXT)
 def test_the_csv_module_is_given_the_lines_a_stringio_gives(text: str) -> None:
     assert list(tables._lines(text)) == list(io.StringIO(text, newline=""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="0123456789", max_size=18) | st.text(alphabet="0123456789.-e_ x", max_size=8)
+)
+def test_a_cell_of_digits_is_read_as_any_number(text: str) -> None:
+    """Plain digits below 10^15 skip the bounds check: the same value, or the same reason
+    it is none."""
+    from decimal import Decimal, InvalidOperation
+
+    from salesplan.money import out_of_bounds
+
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        expected: object = tables.NOT_A_NUMBER
+    else:
+        problem = out_of_bounds(value)
+        expected = value if problem is None else f"is out of range: it {problem}"
+    found = tables.read_number(text)
+    assert (type(found), str(found)) == (type(expected), str(expected))

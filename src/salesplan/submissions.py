@@ -237,11 +237,11 @@ def _table_batch(
                 for row in compress(count(), texts):  # the rows with a note
                     if note := texts[row].strip():
                         notes[done + row] = note
-            reps.extend([names[cell] for cell in piece.column(rep_i)])
+            reps.extend(map(names.__getitem__, piece.column(rep_i)))
             for cell in set(texts := piece.column(period_i)).difference(labels):
                 _period(labels, cell, calendar)
-            periods.extend([labels[cell] for cell in texts])
-            amounts.extend([numbers[cell] for cell in piece.column(amount_i)])
+            periods.extend(map(labels.__getitem__, texts))
+            amounts.extend(map(numbers.__getitem__, piece.column(amount_i)))
             lines.extend(range(piece.first, piece.first + len(piece)))  # one by one
             read += len(piece)
             continue

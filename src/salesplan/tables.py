@@ -379,6 +379,8 @@ def read_number(text: str) -> Decimal | str:
     like an 8) would be 1,400,000 where a reviewer reads 1,800,000."""
     if not text.isascii():
         return NOT_A_NUMBER
+    if text.isdigit() and len(text) <= 15:  # most cells: below 10^15, no decimals
+        return Decimal(text)
     try:
         value = Decimal(text)
     except InvalidOperation:
