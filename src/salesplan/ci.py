@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from enum import Enum
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -56,6 +55,8 @@ def ci_files(provider: CiProvider, folder: str = ".") -> dict[str, bytes]:
 
 
 def _workflow(provider: CiProvider, template: str, folder: str) -> bytes:
+    from importlib import resources
+
     source = resources.files("salesplan") / "templates" / "_ci" / template
     text = source.read_text(encoding="utf-8").replace(VERSION, __version__.split("+")[0])
     if folder != ".":

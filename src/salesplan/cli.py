@@ -5,12 +5,9 @@ Errors that stop a command are turned into exit codes in one place, `SalesplanGr
 shows the traceback). Exit 1 means the plan has errors.
 """
 
-from __future__ import annotations
-
 import gc
 import os
 import sys
-import traceback
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -68,6 +65,8 @@ class SalesplanGroup(TyperGroup):
             if isinstance(err, (PlanNotFound, InputError, UnknownExample, OSError)):
                 fail(str(err), 2)
             if ctx.obj and ctx.obj.get("debug"):
+                import traceback
+
                 traceback.print_exc()
             else:
                 typer.echo(
@@ -295,7 +294,7 @@ def schema(
         emit(text + "\n")
 
 
-def load_or_exit(plan_arg: Path | None, scenario: str | None = None) -> Plan:
+def load_or_exit(plan_arg: Path | None, scenario: str | None = None) -> "Plan":
     """The plan, or exit 1 listing its errors: no command computes on a broken plan. The
     checks that only warn are skipped: a command that computes shows no warning (`check`
     reports them, and a stale quotas.yaml)."""
@@ -306,8 +305,8 @@ def load_with_progress(
     plan_arg: Path | None,
     scenario: str | None = None,
     warnings: bool = True,
-    shared: Shared | None = None,
-) -> Loaded:
+    shared: "Shared | None" = None,
+) -> "Loaded":
     from salesplan.loading import load_plan
     from salesplan.render.progress import loading_progress
 
@@ -315,7 +314,7 @@ def load_with_progress(
         return load_plan(plan_arg, step, scenario, shared, warnings=warnings)
 
 
-def require_clean(loaded: Loaded) -> Plan:
+def require_clean(loaded: "Loaded") -> "Plan":
     """The loaded plan, or exit 1 listing its errors (`Loaded.blocking`: a stale or
     hand-edited quotas.yaml does not block, the commands compute the quotas anyway)."""
     blocking = loaded.blocking
@@ -328,7 +327,7 @@ def require_clean(loaded: Loaded) -> Plan:
     return loaded.plan
 
 
-def both_plans(before: Side, after: Side) -> tuple[Plan, Plan]:
+def both_plans(before: "Side", after: "Side") -> "tuple[Plan, Plan]":
     """The two plans of a comparison, or exit 1 listing their errors."""
     for side in (before, after):
         for d in side.problems:
@@ -505,7 +504,7 @@ def reconcile(
     view.render(loaded, result, Format(format or "text"))
 
 
-def _accept(loaded: Plan, result: Reconciliation) -> None:
+def _accept(loaded: "Plan", result: "Reconciliation") -> None:
     """`reconcile --accept`: the proposal's pins into adjustments.yaml, then quotas.yaml
     (when the plan keeps one) written again so that the plan stays fresh."""
     from datetime import date

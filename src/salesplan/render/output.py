@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from salesplan.render.table import ResultTable
+if TYPE_CHECKING:
+    from salesplan.render.table import ResultTable
 
 
 class Format(str, Enum):
