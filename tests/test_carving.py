@@ -11,7 +11,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesplan.carving import carve, carve_table, exact_sum
+from salesplan.carving import carve, carve_table, exact_sum, split_alike
+from salesplan.money import split_scaled
 
 CENT = Decimal("0.01")
 FIGURES = st.one_of(
@@ -112,3 +113,17 @@ def test_figures_written_with_an_exponent() -> None:
     total, parts = carve([Decimal("1.2E+6"), Decimal("6E+5")], ["a", "b"], Decimal("0.01"))
     assert (total, parts) == (Decimal("1800000.00"), [Decimal("1200000.00"), Decimal("600000.00")])
     assert exact_sum([Decimal("1E+3"), Decimal("0.5")]) == Decimal("1000.5")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(0, 10**6),
+    st.lists(st.sampled_from([0, 1, 2, 3, 7, 10**9, 10**12 + 1]), min_size=1, max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_splitting_weights_alike_is_the_largest_remainder_split(total, weights, rng) -> None:
+    """`split_alike` (one share per distinct weight) gives the parts `split_scaled` gives,
+    ties at the cut to the smaller key whatever the order of the keys."""
+    keys = [f"rep{i:03d}" for i in range(len(weights))]
+    rng.shuffle(keys)
+    assert split_alike(total, weights, keys) == split_scaled(total, weights, keys)

@@ -140,6 +140,8 @@ class _Capacity:
         self._cache: dict[tuple[object, ...], list[Decimal]] = {}
         self._figures: dict[tuple[object, ...], _Figures] = {}
         self._kinds: dict[tuple[object, ...], _Kind] = {}
+        # by a rep's own (start, end, ramp, profile): one look-up per rep
+        self._alike: dict[tuple[object, ...], tuple[_Kind, _Figures]] = {}
 
     def full_quota(self, rep: Rep) -> Decimal:
         return self.productivity.full_quota(rep) or ZERO
@@ -224,6 +226,15 @@ class _Capacity:
             )
         return found
 
+    def alike(self, rep: Rep) -> tuple[_Kind, _Figures]:
+        """The rep's kind and figures, which depend on their own (start, end, ramp,
+        profile) only."""
+        own = (rep.start, rep.end, rep.ramp, rep.profile)
+        found = self._alike.get(own)
+        if found is None:
+            found = self._alike[own] = (self.kind(rep), self.figures(rep))
+        return found
+
     def ote(self, rep: Rep, kind: _Kind | None = None) -> tuple[Decimal, Decimal]:
         """(OTE, variable) x fraction of the year on board (`kind`: the rep's, if known)."""
         pay = rep.ote
@@ -296,8 +307,9 @@ def capacity_report(
     quotas = allocation.totals() if allocation else {}
     reps = _reps(plan)
     ids = [r.id for r in reps]
-    kinds = [engine.kind(r) for r in reps]
-    figures = [engine.figures(r) for r in reps]
+    alike = [engine.alike(r) for r in reps]
+    kinds = [kind for kind, _ in alike]
+    figures = [figure for _, figure in alike]
     # in twelfths, like every figure of the engine
     bookings = carve_table([f.periods for f in figures], ids, plan.periods, quantum, MONTHS)
     total = bookings.exact_total

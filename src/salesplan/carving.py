@@ -31,9 +31,11 @@ ZERO = Decimal(0)
 def _whole(values: Sequence[Decimal]) -> tuple[list[int], int]:
     """The values as whole numbers, all scaled by 10 ** shift (exact), and the shift (never
     below 0: `1.2E+6`, written with an exponent, is a whole number already): the exact sum
-    from 0 has the smallest exponent of them all (and of 0)."""
+    from 0 has the smallest exponent of them all (and of 0). Equal values (the figures of
+    reps alike) are scaled once."""
     shift = -int(exact_sum(values).as_tuple().exponent)
-    return [int(v.scaleb(shift, WIDE)) for v in values], shift
+    scaled = {v: int(v.scaleb(shift, WIDE)) for v in set(values)}
+    return [scaled[v] for v in values], shift
 
 
 def exact_sum(values: Sequence[Decimal]) -> Decimal:
@@ -75,6 +77,32 @@ def _units(total: int, shift: int, quantum: Decimal, per: int) -> int:
     return round(Fraction(total, 10**shift * per) / Fraction(quantum))
 
 
+def split_alike(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list[int]:
+    """`money.split_scaled` (the same parts, ties alike) for many parts of few distinct
+    weights (the reps of an org, a few hundred kinds): each distinct weight's share and
+    remainder computed once, and only the weights at the cut ranked by key."""
+    weight_sum = sum(scaled)
+    if weight_sum == 0:
+        return split_scaled(total, scaled, keys)
+    alike: dict[int, list[int]] = {}  # weight -> the parts that have it, in order
+    for i, w in enumerate(scaled):
+        alike.setdefault(w, []).append(i)
+    share = {w: total * w // weight_sum for w in alike}
+    parts = [share[w] for w in scaled]
+    leftover = total - sum(share[w] * len(members) for w, members in alike.items())
+    # the remainders, ranked: largest first, then the larger weight, then the smaller key
+    for w in sorted(alike, key=lambda w: (-(total * w % weight_sum), -w)):
+        if leftover <= 0:
+            break
+        members = alike[w]
+        if len(members) > leftover:
+            members = sorted(members, key=lambda i: keys[i])[:leftover]
+        for i in members:
+            parts[i] += 1
+        leftover -= len(members)
+    return parts
+
+
 def carve(
     values: Sequence[Decimal], keys: Sequence[str], quantum: Decimal, per: int = 1
 ) -> tuple[Decimal, list[Decimal]]:
@@ -82,7 +110,7 @@ def carve(
     it by largest remainder, ties to the larger value, then the smaller key.)"""
     weights, shift = _whole(values)
     units = _units(sum(weights), shift, quantum, per)
-    return units * quantum, [p * quantum for p in split_scaled(units, weights, keys)]
+    return units * quantum, [p * quantum for p in split_alike(units, weights, keys)]
 
 
 class CarvedTable(NamedTuple):
@@ -123,7 +151,7 @@ def carve_table(
         sum(v[j] * n for v, n in zip(scaled.vectors, counts) if n) for j in range(width)
     ]
     units = _units(exact_total, scaled.shift, quantum, per)
-    totals = split_scaled(units, [sums[k] for k in scaled.kind_of], keys)
+    totals = split_alike(units, [sums[k] for k in scaled.kind_of], keys)
     columns = split_scaled(units, exact_columns, labels) if width else []
     exact = Decimal(exact_total).scaleb(-scaled.shift, WIDE)
     if exact_total == 0:  # nothing to carve: every figure is 0
@@ -133,7 +161,7 @@ def carve_table(
         return CarvedTable(units * quantum, shown, totals_shown, [zero] * len(rows), True, exact)
     cells, fitted = _Cells(scaled, counts, totals, units, exact_total, keys).fit(columns)
     if not fitted:
-        columns = [sum(row[j] for row in cells) for j in range(width)]
+        columns = [sum(column) for column in zip(*cells)]
     quantized: dict[int, tuple[Decimal, ...]] = {}  # rows alike share their cells
     for c in cells:
         if id(c) not in quantized:
@@ -180,10 +208,14 @@ class _Cells:
                 self.rank[kind] = position
         # a class: (kind, mask of the periods holding an extra) -> its rows' positions by key
         self.classes: dict[tuple[int, int], list[int]] = {}
+        floored = [sum(floors) for floors in self.floors]
+        masks: dict[tuple[int, int], int] = {}  # (kind, extras) -> mask
         for position, row in enumerate(self.order):
             kind = scaled.kind_of[row]
-            extras = totals[row] - sum(self.floors[kind])
-            mask = sum(1 << j for j in ranked[kind][:extras])
+            extras = totals[row] - floored[kind]
+            mask = masks.get((kind, extras))
+            if mask is None:
+                mask = masks[kind, extras] = sum(1 << j for j in ranked[kind][:extras])
             self.classes.setdefault((kind, mask), []).append(position)
         self.counts = counts
         self.moves: list[list[list[tuple[int, int, int, int]]]] = [
