@@ -26,6 +26,8 @@ def _visible(match: re.Match[str]) -> str:
 def printable(text: str, keep: str = "") -> str:
     """`text` with every control or reordering character written as a visible escape,
     except those in `keep` (a format that encodes them itself)."""
+    if text.isascii() and text.isprintable():
+        return text  # the common case, no regular expression: nothing to escape
     if keep:
         return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _visible(m), text)
     return _UNSAFE.sub(_visible, text)
