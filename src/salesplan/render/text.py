@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from salesplan.escape import printable
-from salesplan.render.table import HIGH, Cell, Column, Ratio, ResultTable, show
+from salesplan.render.table import HIGH, Cell, Column, Money, Ratio, ResultTable, show
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -136,9 +136,20 @@ def widest(texts: Sequence[str]) -> int:
 
 
 def shown_columns(t: ResultTable) -> list[tuple[str, ...]]:
-    """Every column of `t`, its cells as people see them (`show`), made printable."""
+    """Every column of `t`, its cells as people see them (`show`), made printable; each
+    distinct amount or ratio shown once (a plan's amounts repeat, row after row)."""
     decimals = t.decimals
-    rows = [[printable(show(cell, decimals)) for cell in row] for row in t.rows]
+    texts: dict[Cell, str] = {}
+
+    def shown(cell: Cell) -> str:
+        if isinstance(cell, (Money, Ratio)) and cell.value:  # not 0: -0 shows as -0
+            found = texts.get(cell)
+            if found is None:
+                found = texts[cell] = printable(show(cell, decimals))
+            return found
+        return printable(show(cell, decimals))
+
+    rows = [[shown(cell) for cell in row] for row in t.rows]
     return list(zip(*rows)) if rows else [() for _ in t.columns]
 
 
