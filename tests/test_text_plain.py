@@ -1,5 +1,6 @@
 """Tables written without rich (render/text.py `plain_lines`) are exactly the tables rich
-writes: a file or a pipe gets the same bytes either way, whatever the cells hold."""
+writes: a file or a pipe gets the same bytes either way, whatever the cells hold and however
+narrow the width that wraps their text columns."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable
 # narrow, wide, zero-width (combining, soft hyphen), control and odd spaces
 PIECES = ["a", "B", " ", "  ", "1", "-", "é", "e\u0301", "\u0300", "山", "日本", "🚀", "😀"]
 PIECES += ["\u00ad", "\u3000", "\u2003", "﷽", "\u200d", "\t", "\u0e31", "\u1100", "\U0001f1ef"]
-TEXTS = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
+PIECES += ["dddd-eeee ", "verylongwordwithoutspaces", "x/y ", "日本語テキスト ", "1,234 "]
+TEXTS = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 CELLS: st.SearchStrategy[Cell] = st.one_of(
     TEXTS,
     st.none(),
@@ -54,8 +56,8 @@ def written(table: ResultTable, width: int | None, plain: bool) -> str | None:
     return buffer.getvalue()
 
 
-@settings(max_examples=400, deadline=None)
-@given(tables(), st.sampled_from([None, None, 30, 60, 200]))
+@settings(max_examples=600, deadline=None)
+@given(tables(), st.sampled_from([None, 20, 30, 45, 60, 200]))
 def test_a_table_written_without_rich_is_the_table_rich_writes(table, width) -> None:
     plain = written(table, width, plain=True)
     if plain is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -290,15 +290,15 @@ def dropped_note(fit: Layout, width: int) -> str:
 def plain_lines(
     t: ResultTable, fit: Layout, out: Console, shown: list[tuple[str, ...]]
 ) -> list[str] | None:
-    """`t` exactly as `rich_table` prints it on a console without colour (a file or a pipe),
-    when every column shown is as wide as its widest cell and the title fits on one line: a
-    cell padded with a space either side, justified, the columns a space apart, a line of ━
-    under the header, trailing spaces dropped (`Trimmed`). None when rich must lay it out:
-    text columns that wrap, a terminal, colour forced, a stream that cannot write ━. rich
-    takes seconds on a table of 10,000 rows; this, a few hundredths."""
+    """`t` exactly as `rich_table` prints it on a console without colour (a file or a pipe):
+    the title wrapped to the table's width, then each cell padded with a space either side,
+    justified (a text column as wide as `fit` says wrapped as rich wraps it), the columns a
+    space apart, a line of ━ under the header, trailing spaces dropped (`Trimmed`). None
+    when rich must lay it out: a terminal, colour forced, a stream that cannot write ━,
+    characters that take no cell. rich takes seconds on a table of 10,000 rows; this, a few
+    hundredths."""
     if (
-        fit.widths
-        or not t.columns
+        not t.columns
         or out.is_terminal
         or out.color_system is not None
         or out.legacy_windows
@@ -306,6 +306,7 @@ def plain_lines(
     ):
         return None
     columns: list[list[str]] = []
+    wrapped: dict[int, list[list[str]]] = {}  # position -> its cells' lines, when it wraps
     widths: list[int] = []
     for i in fit.keep:
         texts = [printable(t.columns[i].header), *shown[i]]
@@ -313,18 +314,64 @@ def plain_lines(
             return None
         if i == 0 and any(t.depth):
             texts[1:] = indented(texts[1:], t.depth, fit.indent)
-        width = widest(texts)
         right = t.columns[i].numeric
-        if right:  # rich strips a right-justified cell's trailing whitespace
+        width = fit.widths.get(i) or widest(texts)
+        if i in fit.widths:
+            folded = wrapped[len(columns)] = [_folded(text, width, out) for text in texts]
+            texts = [lines[0] if lines else "" for lines in folded]
+        elif right:  # rich strips a right-justified cell's trailing whitespace
             texts = [text.rstrip() for text in texts]
         columns.append(_padded(texts, width, right))
         widths.append(width)
     total = table_width(widths)
     title = printable(t.title) if t.title else ""
-    if total > out.width or cell_width(title) > total or not one_cell_or_more([title]):
+    if total > out.width or not one_cell_or_more([title]):
         return None
-    lines = [" " + "   ".join(cells).rstrip(" ") for cells in zip(*columns)]
-    return [*([title] if title else []), lines[0], "━" * total, *lines[1:]]
+    rows: Iterable[Sequence[str]] = zip(*columns)
+    if wrapped:
+        rows = _row_lines([list(row) for row in rows], wrapped, widths)
+    lines = [" " + "   ".join(cells).rstrip(" ") for cells in rows]
+    header = max([len(cells[0]) for cells in wrapped.values()] + [1])  # its lines
+    above = [line.rstrip(" ") for line in _folded(title, total, out)] if title else []
+    return [*above, *lines[:header], "━" * total, *lines[header:]]
+
+
+def _folded(text: str, width: int, out: Console) -> list[str]:
+    """`text` wrapped at `width` as rich wraps it (a cell, a title): one line when it fits."""
+    if cell_width(text) <= width:
+        return [text]
+    from rich.text import Text
+
+    return [line.plain for line in Text(text).wrap(out, width, justify="left", overflow="fold")]
+
+
+def _row_lines(
+    rows: list[list[str]], wrapped: dict[int, list[list[str]]], widths: list[int]
+) -> Iterator[list[str]]:
+    """The lines of each row whose wrapped cells take more than one: each cell padded to
+    its column's width, the header's cells at the bottom of its lines, the others at the top."""
+    for r, row in enumerate(rows):
+        height = max(max(len(cells[r]) for cells in wrapped.values()), 1)
+        if height == 1:
+            yield row
+            continue
+        blank = [" " * width for width in widths]
+        for k in range(height):
+            line = []
+            for c, cell in enumerate(row):
+                cells = wrapped.get(c)
+                if cells is None:
+                    first = height - 1 if r == 0 else 0
+                    line.append(cell if k == first else blank[c])
+                    continue
+                pieces = cells[r]
+                at = k - (height - len(pieces)) if r == 0 else k
+                line.append(
+                    _padded([pieces[at]], widths[c], False)[0]
+                    if 0 <= at < len(pieces)
+                    else blank[c]
+                )
+            yield line
 
 
 def _padded(texts: list[str], width: int, right: bool) -> list[str]:
