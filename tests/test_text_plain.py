@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
+from rich.text import Text
 
 from salesplan.render import text
 from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable
@@ -71,3 +73,101 @@ def test_a_big_plain_table_is_written_without_rich() -> None:
     plain = written(table, None, plain=True)
     assert plain is not None
     assert plain == written(table, None, plain=False)
+
+
+def coloured(table: ResultTable, width: int, fast: bool) -> str | None:
+    """`table` on a colour terminal, its rows as `styled_rows` writes them or as rich does."""
+    buffer = io.StringIO()
+    out = Console(file=buffer, width=width, force_terminal=True, color_system="standard")
+    shown = text.shown_columns(table)
+    fit = text.layout(table, width, shown)
+    if fast:
+        styled = text.styled_rows(table, fit, out, shown)
+        if styled is None:
+            return None
+        widths, rows = styled
+        out.print(text.rich_table(table, fit, widths))
+        if rows:
+            out.print(rows, soft_wrap=True)
+    else:
+        out.print(text.rich_table(table, fit))
+    return buffer.getvalue()
+
+
+def seen(written: str) -> list[list[tuple[str, str | None, bool]]]:
+    """Each line's characters other than spaces, with their colour and boldness."""
+    from rich.ansi import AnsiDecoder
+
+    console = Console(width=10_000)
+    lines = []
+    for line in AnsiDecoder().decode(written):
+        styled = []
+        for offset, character in enumerate(line.plain):
+            if character != " ":
+                style = line.get_style_at_offset(console, offset)
+                colour = style.color.name if style.color else None
+                styled.append((character, colour, bool(style.bold)))
+        lines.append(styled)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+SIGNED = st.sampled_from(["+1,200", "-3", "+", "-", "added", "removed", "moved", "x"])
+COLOURED: st.SearchStrategy[Cell] = st.one_of(
+    CELLS,
+    SIGNED,
+    st.builds(
+        Ratio,
+        st.one_of(st.none(), st.integers(0, 2000).map(lambda n: Decimal(n) / 1000)),
+        st.sampled_from(["percent", "coverage", "shift", "points", "plain"]),
+    ),
+)
+
+
+@st.composite
+def coloured_tables(draw: st.DrawFn) -> ResultTable:
+    """Tables with every kind of coloured cell: ratios of each kind, signed text, a diff's
+    change column, strong rows."""
+    columns = [
+        Column(
+            draw(st.sampled_from(["change", "h", "shift", "山"])),
+            numeric=draw(st.booleans()),
+            signed=draw(st.booleans()),
+        )
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+    table = ResultTable(draw(TEXTS), columns)
+    for _ in range(draw(st.integers(0, 5))):
+        table.add(
+            [draw(COLOURED) for _ in columns],
+            draw(st.sampled_from([0, 0, 1, 2])),
+            draw(st.booleans()),
+        )
+    return table
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(tables(), coloured_tables()), st.sampled_from([30, 60, 200]))
+def test_rows_coloured_without_rich_tables_look_as_rich_colours_them(table, width) -> None:
+    fast = coloured(table, width, fast=True)
+    if fast is not None:
+        slow = coloured(table, width, fast=False)
+        assert slow is not None
+        assert [line.rstrip() for line in Text.from_ansi(fast).plain.splitlines()] == [
+            line.rstrip() for line in Text.from_ansi(slow).plain.splitlines()
+        ]
+        assert seen(fast) == seen(slow)
+
+
+LINE_PIECES = [" ", "  ", "a", "1", "\x1b[0m", "\x1b[1;31m", "\x1b[", "m", "\x1b[x", ";", "\x1b"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(LINE_PIECES), max_size=12).map("".join))
+def test_a_line_is_trimmed_of_its_last_spaces_and_keeps_its_codes(line) -> None:
+    import re
+
+    # the spaces followed by nothing but colour codes and spaces, found by a search
+    expected = re.sub(r" +(?=(?:\x1b\[[0-9;]*m| )*$)", "", line)
+    assert text._trimmed(line) == expected

@@ -63,11 +63,24 @@ class Trimmed:
         return getattr(self.file, name)
 
 
-_TRAILING = re.compile(r" +(?=(?:\x1b\[[0-9;]*m| )*$)")  # spaces, codes between them
+_CODE = re.compile(r"\x1b\[[0-9;]*m")  # a colour code
 
 
 def _trimmed(line: str) -> str:
-    return _TRAILING.sub("", line) if "\x1b" in line else line.rstrip(" ")
+    """`line` without the spaces that end it, colour codes among them kept (rich closes a
+    coloured cell with a code after its padding). Peeled from the end: a search for the
+    spaces followed by nothing but codes and spaces would scan to the end from every space."""
+    rest = line.rstrip(" ")
+    if "\x1b" not in line:
+        return rest
+    codes: list[str] = []
+    while rest.endswith("m"):
+        start = rest.rfind("\x1b[")
+        if start < 0 or not _CODE.fullmatch(rest, start):
+            break
+        codes.append(rest[start:])
+        rest = rest[:start].rstrip(" ")
+    return rest + "".join(reversed(codes))
 
 
 def console(width: int | None = None, file: IO[str] | None = None) -> Console:
@@ -237,21 +250,32 @@ def _cell(cell: Cell, column: Column, decimals: int | None) -> Text:
     from rich.text import Text
 
     text = Text(printable(show(cell, decimals)))  # user text is never parsed as markup
-    if isinstance(cell, Ratio) and cell.value is not None:
-        if cell.kind == "coverage":
-            value = float(cell.value)
-            text.stylize(next((s for limit, s in COVERAGE_STYLES if value < limit), "green"))
-        elif cell.kind == "shift" and cell.value != 0:
-            text.stylize("cyan")
-    elif column.signed and text.plain[:1] in "+-" and text.plain:
-        text.stylize("green" if text.plain.startswith("+") else "red")
-    elif column.header == "change":
-        text.stylize(KIND_STYLES.get(text.plain, ""))
+    style = _style(cell, column, text.plain)
+    if style:
+        text.stylize(style)
     return text
 
 
-def rich_table(t: ResultTable, fit: Layout) -> object:
-    """`t` as a rich table laid out as `fit` says (see `layout`)."""
+def _style(cell: Cell, column: Column, shown: str) -> str | None:
+    """The colour of a cell shown as `shown`: ratios by how far they are from plan, signed
+    amounts by their sign, a diff's kind of change by its kind."""
+    if isinstance(cell, Ratio) and cell.value is not None:
+        if cell.kind == "coverage":
+            value = float(cell.value)
+            return next((s for limit, s in COVERAGE_STYLES if value < limit), "green")
+        if cell.kind == "shift" and cell.value != 0:
+            return "cyan"
+        return None
+    if column.signed and shown[:1] in "+-" and shown:
+        return "green" if shown.startswith("+") else "red"
+    if column.header == "change":
+        return KIND_STYLES.get(shown) or None
+    return None
+
+
+def rich_table(t: ResultTable, fit: Layout, widths: Sequence[int] | None = None) -> object:
+    """`t` as a rich table laid out as `fit` says (see `layout`); with `widths` (one per
+    column shown), only its title and header, the columns that wide (see `styled_rows`)."""
     from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
@@ -262,7 +286,7 @@ def rich_table(t: ResultTable, fit: Layout) -> object:
         title_justify="left",
         show_edge=False,
     )
-    for i in fit.keep:
+    for k, i in enumerate(fit.keep):
         column = t.columns[i]
         wraps = i in fit.widths
         table.add_column(
@@ -270,8 +294,10 @@ def rich_table(t: ResultTable, fit: Layout) -> object:
             justify="right" if column.numeric else "left",
             no_wrap=not wraps,
             overflow="fold" if wraps else "ellipsis",
-            width=fit.widths.get(i),
+            width=fit.widths.get(i) if widths is None else widths[k],
         )
+    if widths is not None:
+        return table
     for row, depth, strong in zip(t.rows, t.depth, t.strong):
         cells = [_cell(row[i], t.columns[i], t.decimals) for i in fit.keep]
         if cells and depth:
@@ -297,13 +323,74 @@ def plain_lines(
     when rich must lay it out: a terminal, colour forced, a stream that cannot write ━,
     characters that take no cell. rich takes seconds on a table of 10,000 rows; this, a few
     hundredths."""
-    if (
-        not t.columns
-        or out.is_terminal
-        or out.color_system is not None
-        or out.legacy_windows
-        or out.options.ascii_only
-    ):
+    if out.is_terminal or out.color_system is not None:
+        return None
+    laid = _columns(t, fit, out, shown)
+    if laid is None:
+        return None
+    columns, wrapped, widths = laid
+    total = table_width(widths)
+    title = printable(t.title) if t.title else ""
+    if not one_cell_or_more([title]):
+        return None
+    rows: Iterable[Sequence[str]] = zip(*columns)
+    if wrapped:
+        rows = _row_lines([list(row) for row in rows], wrapped, widths)
+    lines = [" " + "   ".join(cells).rstrip(" ") for cells in rows]
+    header = max([len(cells[0]) for cells in wrapped.values()] + [1])  # its lines
+    above = [line.rstrip(" ") for line in _folded(title, total, out)] if title else []
+    return [*above, *lines[:header], "━" * total, *lines[header:]]
+
+
+def styled_rows(
+    t: ResultTable, fit: Layout, out: Console, shown: list[tuple[str, ...]]
+) -> tuple[list[int], Text] | None:
+    """On a terminal, or with colour: the widths of the columns shown and the rows of `t` as
+    one `Text`, coloured as `rich_table` colours them, to print under the title and header
+    that `rich_table(t, fit, widths)` lays out. The characters are rich's, and so are their
+    colours (tests/test_text_plain.py); a strong row is bold to its last padding space. None
+    when a text column wraps, or rich must lay the table out (`_columns`). rich takes
+    seconds on a table of 10,000 rows (about 100 µs a cell); this, a few tenths."""
+    from rich.text import Span, Text
+
+    laid = None if fit.widths else _columns(t, fit, out, shown)
+    if laid is None:
+        return None
+    columns, _, widths = laid
+    styles = [
+        [_style(row[i], t.columns[i], text) for row, text in zip(t.rows, shown[i])]
+        for i in fit.keep
+    ]
+    lines: list[Text] = []
+    for r, (depth, strong) in enumerate(zip(t.depth, t.strong)):
+        parts: list[str] = []
+        spans: list[Span] = []
+        at = 0  # characters written so far: a span counts characters, not cells
+        for k, (i, cells) in enumerate(zip(fit.keep, columns)):
+            padded, style = cells[r + 1], styles[k][r]
+            parts.append(" " if k == 0 else "   ")
+            at += 1 if k == 0 else 3
+            numeric = t.columns[i].numeric
+            text = shown[i][r].rstrip() if numeric else shown[i][r]
+            if style is not None and text:  # the padding is not coloured, only the text
+                start = at + (len(padded) - len(text) if numeric else 0)
+                start += fit.indent * depth if k == 0 and not numeric else 0
+                spans.append(Span(start, start + len(text), style))
+            parts.append(padded)
+            at += len(padded)
+        parts.append(" ")
+        lines.append(Text("".join(parts), "bold" if strong else "", spans=spans))
+    return widths, Text("\n").join(lines)
+
+
+def _columns(
+    t: ResultTable, fit: Layout, out: Console, shown: list[tuple[str, ...]]
+) -> tuple[list[list[str]], dict[int, list[list[str]]], list[int]] | None:
+    """The columns shown, header first, each cell padded and justified in its column (a
+    wrapped cell: its first line), the lines of the wrapped columns' cells by position, and
+    the columns' widths. None when rich must lay the table out: a stream that cannot write
+    ━, characters that take no cell, a table wider than the console."""
+    if not t.columns or out.legacy_windows or out.options.ascii_only:
         return None
     columns: list[list[str]] = []
     wrapped: dict[int, list[list[str]]] = {}  # position -> its cells' lines, when it wraps
@@ -323,17 +410,9 @@ def plain_lines(
             texts = [text.rstrip() for text in texts]
         columns.append(_padded(texts, width, right))
         widths.append(width)
-    total = table_width(widths)
-    title = printable(t.title) if t.title else ""
-    if total > out.width or not one_cell_or_more([title]):
+    if table_width(widths) > out.width:
         return None
-    rows: Iterable[Sequence[str]] = zip(*columns)
-    if wrapped:
-        rows = _row_lines([list(row) for row in rows], wrapped, widths)
-    lines = [" " + "   ".join(cells).rstrip(" ") for cells in rows]
-    header = max([len(cells[0]) for cells in wrapped.values()] + [1])  # its lines
-    above = [line.rstrip(" ") for line in _folded(title, total, out)] if title else []
-    return [*above, *lines[:header], "━" * total, *lines[header:]]
+    return columns, wrapped, widths
 
 
 def _folded(text: str, width: int, out: Console) -> list[str]:
@@ -389,10 +468,16 @@ def print_table(out: Console, t: ResultTable, width: int | None) -> None:
     shown = shown_columns(t)
     fit = layout(t, width, shown)
     lines = plain_lines(t, fit, out, shown)
-    if lines is None:
-        out.print(rich_table(t, fit))
-    else:
+    styled = None if lines is not None else styled_rows(t, fit, out, shown)
+    if lines is not None:
         out.file.write("".join(line + "\n" for line in lines))
+    elif styled is not None:
+        widths, rows = styled
+        out.print(rich_table(t, fit, widths))
+        if rows:
+            out.print(rows, soft_wrap=True)
+    else:
+        out.print(rich_table(t, fit))
     notes = [*t.notes, *([dropped_note(fit, width)] if fit.dropped and width else [])]
     for note in notes:
         out.print(Text(printable(note)), soft_wrap=width is None)
