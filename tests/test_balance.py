@@ -294,6 +294,22 @@ def test_targets_follow_quota_capacity_and_moves_are_fewest(write_tree) -> None:
     assert "ana above its band by 220,000" in result.moves[0].reason
 
 
+def test_reps_starting_or_leaving_within_a_month_hold_books(write_tree, cli) -> None:
+    """Part of a month on board is a fraction of it: a rep who leaves on 15 August holds a
+    book (and a share of the target) like any other, one who left before the year none."""
+    org = ORG.replace(
+        "{id: ben, start: 2020-01-01}", "{id: ben, start: 2020-01-01, end: 2027-08-15}"
+    )
+    org += "  - {id: dora, start: 2019-03-01, end: 2026-11-30}\n"
+    folder = demo(write_tree, org=org)
+    result = run(folder)
+    targets = {r.id: r.target for r in result.reps}
+    assert set(targets) == {"ana", "ben", "cleo"}
+    assert targets["cleo"] < targets["ben"] < targets["ana"]
+    assert sum(targets.values()) == 2000000
+    assert cli("balance", folder, "--format", "json").exit_code == 0
+
+
 def test_even_targets_and_band_from_the_command_line(write_tree) -> None:
     result = run(demo(write_tree), target="even", band=Decimal("0.05"))
     assert {r.target for r in result.reps} == {Decimal(2000000) / 3}

@@ -89,8 +89,9 @@ class Books:
 
 
 def on_board(plan: Plan, rep: Rep) -> bool:
-    """The rep works at least one day of the fiscal year."""
-    return sum(productivity(plan.calendar, rep.start, rep.end, []), ZERO) > 0
+    """The rep works at least one day of the fiscal year (a month's share of time on board
+    is an exact fraction, never negative)."""
+    return any(productivity(plan.calendar, rep.start, rep.end, []))
 
 
 def rep_weights(plan: Plan, rule: str) -> dict[str, Decimal]:
