@@ -42,46 +42,20 @@ def tables(draw: st.DrawFn) -> ResultTable:
     return table
 
 
-def written(table: ResultTable, width: int | None, plain: bool) -> str | None:
+def written(table: ResultTable, width: int | None, fast: bool, colour: bool = False) -> str | None:
+    """`table` written by the fast path (`plain_lines` for a file, `styled_rows` on a colour
+    terminal) or by rich's table; None when the fast path leaves it to rich."""
     buffer = io.StringIO()
-    out = text.console(width, buffer)
+    out = (
+        Console(file=buffer, width=width, force_terminal=True, color_system="standard")
+        if colour
+        else text.console(width, buffer)
+    )
     shown = text.shown_columns(table)
     fit = text.layout(table, width, shown)
-    if plain:
-        lines = text.plain_lines(table, fit, out, shown)
-        if lines is None:
-            return None
-        out.file.write("".join(line + "\n" for line in lines))
-    else:
+    if not fast:
         out.print(text.rich_table(table, fit))
-    out.file.flush()
-    return buffer.getvalue()
-
-
-@settings(max_examples=600, deadline=None)
-@given(tables(), st.sampled_from([None, 20, 30, 45, 60, 200]))
-def test_a_table_written_without_rich_is_the_table_rich_writes(table, width) -> None:
-    plain = written(table, width, plain=True)
-    if plain is not None:
-        assert plain == written(table, width, plain=False)
-
-
-def test_a_big_plain_table_is_written_without_rich() -> None:
-    table = ResultTable("Reps", [Column("rep"), Column("quota", numeric=True)])
-    for i in range(2000):
-        table.add([f"rep-{i:05d}", Money(Decimal(i * 1000))], depth=i % 2)
-    plain = written(table, None, plain=True)
-    assert plain is not None
-    assert plain == written(table, None, plain=False)
-
-
-def coloured(table: ResultTable, width: int, fast: bool) -> str | None:
-    """`table` on a colour terminal, its rows as `styled_rows` writes them or as rich does."""
-    buffer = io.StringIO()
-    out = Console(file=buffer, width=width, force_terminal=True, color_system="standard")
-    shown = text.shown_columns(table)
-    fit = text.layout(table, width, shown)
-    if fast:
+    elif colour:
         styled = text.styled_rows(table, fit, out, shown)
         if styled is None:
             return None
@@ -90,17 +64,38 @@ def coloured(table: ResultTable, width: int, fast: bool) -> str | None:
         if rows:
             out.print(rows, soft_wrap=True)
     else:
-        out.print(text.rich_table(table, fit))
+        lines = text.plain_lines(table, fit, out, shown)
+        if lines is None:
+            return None
+        out.file.write("".join(line + "\n" for line in lines))
+    out.file.flush()
     return buffer.getvalue()
 
 
-def seen(written: str) -> list[list[tuple[str, str | None, bool]]]:
+@settings(max_examples=600, deadline=None)
+@given(tables(), st.sampled_from([None, 20, 30, 45, 60, 200]))
+def test_a_table_written_without_rich_is_the_table_rich_writes(table, width) -> None:
+    plain = written(table, width, fast=True)
+    if plain is not None:
+        assert plain == written(table, width, fast=False)
+
+
+def test_a_big_plain_table_is_written_without_rich() -> None:
+    table = ResultTable("Reps", [Column("rep"), Column("quota", numeric=True)])
+    for i in range(2000):
+        table.add([f"rep-{i:05d}", Money(Decimal(i * 1000))], depth=i % 2)
+    plain = written(table, None, fast=True)
+    assert plain is not None
+    assert plain == written(table, None, fast=False)
+
+
+def seen(output: str) -> list[list[tuple[str, str | None, bool]]]:
     """Each line's characters other than spaces, with their colour and boldness."""
     from rich.ansi import AnsiDecoder
 
     console = Console(width=10_000)
     lines = []
-    for line in AnsiDecoder().decode(written):
+    for line in AnsiDecoder().decode(output):
         styled = []
         for offset, character in enumerate(line.plain):
             if character != " ":
@@ -150,9 +145,9 @@ def coloured_tables(draw: st.DrawFn) -> ResultTable:
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(tables(), coloured_tables()), st.sampled_from([30, 60, 200]))
 def test_rows_coloured_without_rich_tables_look_as_rich_colours_them(table, width) -> None:
-    fast = coloured(table, width, fast=True)
+    fast = written(table, width, fast=True, colour=True)
     if fast is not None:
-        slow = coloured(table, width, fast=False)
+        slow = written(table, width, fast=False, colour=True)
         assert slow is not None
         assert [line.rstrip() for line in Text.from_ansi(fast).plain.splitlines()] == [
             line.rstrip() for line in Text.from_ansi(slow).plain.splitlines()
