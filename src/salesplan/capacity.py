@@ -142,6 +142,9 @@ class _Capacity:
         self._kinds: dict[tuple[object, ...], _Kind] = {}
         # by a rep's own (start, end, ramp, profile): one look-up per rep
         self._alike: dict[tuple[object, ...], tuple[_Kind, _Figures]] = {}
+        self._own_kinds: dict[tuple[object, ...], _Kind] = {}
+        # (OTE, share of the year) -> pro-rata OTE: a few hundred pay levels x kinds
+        self._pro_rata: dict[tuple[Decimal, Decimal], Decimal] = {}
 
     def full_quota(self, rep: Rep) -> Decimal:
         return self.productivity.full_quota(rep) or ZERO
@@ -226,6 +229,26 @@ class _Capacity:
             )
         return found
 
+    def own_kind(self, rep: Rep) -> _Kind:
+        """`kind`, looked up by the rep's own (start, end, ramp, profile): one look-up per
+        rep, not a productivity key built per rep."""
+        own = (rep.start, rep.end, rep.ramp, rep.profile)
+        found = self._own_kinds.get(own)
+        if found is None:
+            found = self._own_kinds[own] = self.kind(rep)
+        return found
+
+    def pro_rata_ote(self, rep: Rep) -> Decimal:
+        """`ote(rep)[0]`, each distinct (OTE, share) multiplied once: the same exact product."""
+        pay = rep.ote
+        if pay is None:
+            return ZERO
+        key = (pay.total, self.own_kind(rep).share)
+        found = self._pro_rata.get(key)
+        if found is None:
+            found = self._pro_rata[key] = EXACT.multiply(*key)
+        return found
+
     def alike(self, rep: Rep) -> tuple[_Kind, _Figures]:
         """The rep's kind and figures, which depend on their own (start, end, ramp,
         profile) only."""
@@ -252,9 +275,14 @@ def plan_capacity(plan: Plan) -> _Capacity:
 
 
 def _reps(plan: Plan) -> list[Rep]:
-    """The reps of the tree in its order (by team, siblings by id), whatever the files' order."""
-    reps = plan.reps_by_id
-    return [reps[node.id] for node in plan.tree.top_down() if node.is_rep]
+    """The reps of the tree in its order (by team, siblings by id), whatever the files' order;
+    listed once per plan (reconcile asks for its cost of sales and its quota capacities)."""
+    found: list[Rep] | None = plan.__dict__.get("_tree_reps")
+    if found is None:
+        reps = plan.reps_by_id
+        found = [reps[node.id] for node in plan.tree.top_down() if node.is_rep]
+        plan.__dict__["_tree_reps"] = found
+    return found
 
 
 def cost_of_sales(
@@ -267,7 +295,7 @@ def cost_of_sales(
     if known is None:
         if ote is None:
             engine = plan_capacity(plan)
-            ote = [engine.ote(r)[0] for r in _reps(plan)]
+            ote = [engine.pro_rata_ote(r) for r in _reps(plan)]
         total = exact_sum(ote)
         target = plan.settings.target
         known = (total, EXACT.divide(total, target) if target else None)
@@ -291,7 +319,7 @@ def quota_capacities(plan: Plan) -> dict[str, Decimal]:
     """The quota each rep can carry (none for a rep without a full quota): the measure of
     "over capacity"."""
     engine = plan_capacity(plan)
-    kinds = ((r.id, engine.kind(r)) for r in _reps(plan))
+    kinds = ((r.id, engine.own_kind(r)) for r in _reps(plan))
     return {rep_id: kind.quota_capacity for rep_id, kind in kinds if kind.has_full}
 
 
