@@ -435,3 +435,19 @@ def test_csv_amounts_have_the_currency_decimals(example, cli) -> None:
         assert result.exit_code == 0, result.stderr
         first = result.stdout.splitlines()[1].split(",")
         assert "12800000.00" in first, (command, first)
+
+
+@given(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=4, min_value=-(10**12), max_value=10**12
+    )
+    | st.sampled_from([Decimal("-0"), Decimal("0E-7"), Decimal("-0.00"), Decimal("1E+3")]),
+    st.sampled_from([0, 2, 3]),
+)
+def test_fresh_amount_text_is_the_looked_up_one(amount: Decimal, exponent: int) -> None:
+    """AmountTexts.fresh (a new Decimal formatted, not looked up) writes what a look-up
+    writes, a zero of either sign included."""
+    from salesplan.money import AmountTexts
+
+    text = AmountTexts(exponent)
+    assert text.fresh(amount) == text(amount) == AmountTexts(exponent).fresh(amount)

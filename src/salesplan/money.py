@@ -169,12 +169,21 @@ class AmountTexts:
     def __init__(self, exponent: int) -> None:
         self.quantum = _quantum(exponent)
         self.texts = {Decimal(0): fmt_amount(Decimal(0), exponent)}
+        self.zero = self.texts[Decimal(0)]
 
     def __call__(self, amount: Decimal) -> str:
         text = self.texts.get(amount)
         if text is None:
             text = self.texts[amount] = str(amount.quantize(self.quantum, ROUND_HALF_EVEN))
         return text
+
+    def fresh(self, amount: Decimal) -> str:
+        """`self(amount)` for an amount met once (a new Decimal per record): formatted, not
+        looked up, since a Decimal's first hash costs twice its formatting. The same text
+        (a zero is the zero's)."""
+        if not amount:
+            return self.zero
+        return str(amount.quantize(self.quantum, ROUND_HALF_EVEN))
 
     def optional(self, amount: Decimal | None) -> str | None:
         return None if amount is None else self(amount)

@@ -144,13 +144,16 @@ def _node_json(plan: Plan) -> Callable[[ReconcileNode], j.Encoded]:
     # an amount met before is looked up without calling `text` (most are: 5 per node)
     known = text.texts.get
 
+    # a node's forecast and signal are new Decimals, seldom met again: formatted, not looked up
+    fresh = text.fresh
+
     def encode(n: ReconcileNode) -> j.Encoded:
-        bottom_up = j.nullable(None if n.bottom_up is None else text(n.bottom_up))
-        top_down, signal, low, high = n.top_down, n.signal, n.low, n.high
+        bottom_up = j.nullable(None if n.bottom_up is None else fresh(n.bottom_up))
+        top_down, low, high = n.top_down, n.low, n.high
         shifted = shift[None if n.shift is None else float(n.shift)]
         return j.Encoded(
             f'{{{quota(n)}, "top_down": "{known(top_down) or text(top_down)}", '
-            f'"bottom_up": {bottom_up}, "signal": "{known(signal) or text(signal)}", '
+            f'"bottom_up": {bottom_up}, "signal": "{fresh(n.signal)}", '
             f'"low": "{known(low) or text(low)}", "high": "{known(high) or text(high)}", '
             f'"shift": {shifted}, "clamped": {boolean[n.clamped]}, '
             f'"sandbagging": {boolean[n.sandbagging]}, '
