@@ -688,3 +688,39 @@ def test_rep_records_are_the_encoders(
     )  # fmt: skip
     record = view._rep_json(AmountTexts(2))(rep)
     assert "".join(chunks([json.loads(record)])) == f"[{record}]\n"
+
+
+@PROPERTY
+@given(
+    fy_start=st.dates(date(2001, 1, 1), date(2040, 12, 1)).map(lambda d: d.replace(day=1)),
+    ramps=st.lists(st.integers(0, 40), max_size=3),
+    start=st.dates(date(1990, 1, 1), date(2045, 12, 31)),
+    end=st.none() | st.dates(date(1990, 1, 1), date(2045, 12, 31)),
+)
+def test_a_start_before_early_is_no_start_whatever_the_ramp(fy_start, ramps, start, end) -> None:
+    """`Productivity.early`: reps alike are looked up with a start before it as None. For any
+    ramp (or none), such a start gives what no start gives, so looking up by it is exact."""
+    from salesplan.model import PlanSettings, Rep
+    from salesplan.plan import Plan
+    from salesplan.productivity import Productivity
+
+    ramp = {f"r{i}": [Decimal(1)] * n for i, n in enumerate(ramps)}
+    settings = PlanSettings.model_validate(
+        {
+            "salesplan": 1,
+            "name": "early",
+            "currency": "USD",
+            "fiscal_year": {"start": fy_start, "periods": "month"},
+            "target": Decimal(1),
+            "levels": [{"name": "rep", "split": "capacity"}],
+            "capacity": {"full_quota": Decimal(1), "ramp": ramp},
+        }
+    )
+    productivity = Productivity(Plan(root=Path("."), settings=settings))
+    if start >= productivity.early:
+        return
+    for name in [None, *ramp]:
+        assert productivity._start(start, name) is None
+        rep, fresh = (Rep(id="a", start=day, end=end, ramp=name) for day in (start, None))
+        assert productivity.monthly(rep) == productivity.monthly(fresh)
+        assert productivity.on_board(rep) == productivity.on_board(fresh)

@@ -232,7 +232,9 @@ class _Capacity:
     def own_kind(self, rep: Rep) -> _Kind:
         """`kind`, looked up by the rep's own (start, end, ramp, profile): one look-up per
         rep, not a productivity key built per rep."""
-        own = (rep.start, rep.end, rep.ramp, rep.profile)
+        start = rep.start
+        early = self.productivity.early  # an earlier start makes no difference
+        own = (None if start is None or start < early else start, rep.end, rep.ramp, rep.profile)
         found = self._own_kinds.get(own)
         if found is None:
             found = self._own_kinds[own] = self.kind(rep)
@@ -252,7 +254,9 @@ class _Capacity:
     def alike(self, rep: Rep) -> tuple[_Kind, _Figures]:
         """The rep's kind and figures, which depend on their own (start, end, ramp,
         profile) only."""
-        own = (rep.start, rep.end, rep.ramp, rep.profile)
+        start = rep.start
+        early = self.productivity.early  # an earlier start makes no difference
+        own = (None if start is None or start < early else start, rep.end, rep.ramp, rep.profile)
         found = self._alike.get(own)
         if found is None:
             found = self._alike[own] = (self.kind(rep), self.figures(rep))

@@ -27,9 +27,18 @@ class Productivity:
         self._cache: dict[tuple[object, ...], list[Fraction]] = {}
         self._sums: dict[tuple[object, ...], Fraction] = {}
         self._starts: dict[tuple[date, str | None], date | None] = {}
-        # by a rep's own (start, end, ramp, profile): a few thousand, each resolved once
+        # by a rep's own (start, end, ramp, profile), a start before `early` as None
         self._keys: dict[tuple[object, ...], tuple[object, ...]] = {}
         self._years: dict[tuple[date | None, date | None], Fraction] = {}
+        # A start before `early` counts as no start, whatever the ramp (see `_start`): on
+        # board from the year's first day and past the longest ramp by then. Reps' own
+        # (start, end, ...) are looked up with such a start as None: a few hundred
+        # distinct in an org, not one per start date.
+        longest = max(map(len, plan.settings.capacity.ramp.values()), default=0)
+        back = max(longest, 1) - 1  # months before the year's first
+        first = plan.calendar.start
+        before = (first.year - 1) * 12 + first.month - 1  # months from year 1 to `first`
+        self.early = plan.calendar.month_start(-back) if back <= before else date.min
 
     def profile_of(self, rep: Rep) -> CapacityProfile | None:
         """The rep's capacity profile (`profile:`), None without one or for an unknown name."""
@@ -54,7 +63,13 @@ class Productivity:
         who started before the fiscal year and finished their ramp before it are alike
         whatever their start date (most of an org: a few hundred computations, not one
         per distinct start date)."""
-        own = (rep.start, rep.end, rep.ramp, rep.profile)
+        start = rep.start
+        own = (
+            None if start is None or start < self.early else start,
+            rep.end,
+            rep.ramp,
+            rep.profile,
+        )
         found = self._keys.get(own)
         if found is None:
             name = self.ramp_name(rep)
@@ -92,10 +107,11 @@ class Productivity:
 
     def year_fraction(self, rep: Rep) -> Fraction:
         """The rep's fraction of the fiscal year on board: 6/12 for a mid-year start."""
-        key = ("year", self._start(rep.start, None), rep.end)
-        value = self._sums.get(key)
+        start = rep.start
+        dates = (None if start is None or start < self.early else start, rep.end)
+        value = self._years.get(dates)
         if value is None:
-            value = self._sums[key] = fraction_of_year(self.on_board(rep))
+            value = self._years[dates] = fraction_of_year(self.on_board(rep))
         return value
 
     def monthly(self, rep: Rep) -> list[Fraction]:
@@ -146,6 +162,7 @@ class Productivity:
         tree = self.plan.tree
         reps = self.plan.reps_by_id
         profiles = self.plan.settings.capacity.profiles
+        early = self.early
         weights: dict[str, Fraction] = {}
         alike: dict[tuple[object, ...], Fraction] = {}
         for node in tree.bottom_up():
@@ -153,7 +170,13 @@ class Productivity:
                 weights[node.id] = _exact_sum([weights[c] for c in node.children])
                 continue
             rep = reps[node.id]
-            own = (rep.start, rep.end, rep.ramp, rep.profile)
+            start = rep.start
+            own = (
+                None if start is None or start < early else start,
+                rep.end,
+                rep.ramp,
+                rep.profile,
+            )
             weight = alike.get(own)
             if weight is None:
                 months = self.months(rep)
@@ -171,11 +194,13 @@ class Productivity:
         reps = self.plan.reps_by_id
         found: dict[str, bool] = {}
         staffed: dict[str, bool] = {}
+        early = self.early
         alike: dict[tuple[date | None, date | None], bool] = {}
         for node in tree.bottom_up():
             if node.is_rep:
                 rep = reps[node.id]
-                dates = (rep.start, rep.end)
+                start = rep.start
+                dates = (None if start is None or start < early else start, rep.end)
                 on = alike.get(dates)
                 if on is None:
                     on = alike[dates] = self.year_fraction(rep) > 0
