@@ -145,6 +145,8 @@ class _Capacity:
         self._own_kinds: dict[tuple[object, ...], _Kind] = {}
         # (OTE, share of the year) -> pro-rata OTE: a few hundred pay levels x kinds
         self._pro_rata: dict[tuple[Decimal, Decimal], Decimal] = {}
+        # (base, variable, share of the year) -> (pro-rata OTE, pro-rata variable)
+        self._pay: dict[tuple[Decimal, Decimal, Decimal], tuple[Decimal, Decimal]] = {}
 
     def full_quota(self, rep: Rep) -> Decimal:
         return self.productivity.full_quota(rep) or ZERO
@@ -263,12 +265,18 @@ class _Capacity:
         return found
 
     def ote(self, rep: Rep, kind: _Kind | None = None) -> tuple[Decimal, Decimal]:
-        """(OTE, variable) x fraction of the year on board (`kind`: the rep's, if known)."""
+        """(OTE, variable) x fraction of the year on board (`kind`: the rep's, if known),
+        multiplied once per distinct (base, variable, share): a few thousand for 10,000 reps."""
         pay = rep.ote
         if pay is None:
             return ZERO, ZERO
         share = (kind or self.kind(rep)).share
-        return EXACT.multiply(pay.total, share), EXACT.multiply(pay.variable, share)
+        key = (pay.base, pay.variable, share)
+        found = self._pay.get(key)
+        if found is None:
+            found = EXACT.multiply(pay.total, share), EXACT.multiply(pay.variable, share)
+            self._pay[key] = found
+        return found
 
 
 def plan_capacity(plan: Plan) -> _Capacity:

@@ -46,23 +46,12 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
     account_home: dict[str, str] = {}
     accounts = [a for territory in plan.territories for a in territory.accounts]
     listed_once = len(set(accounts)) == len(accounts)  # as a rule: no account to look for
-    owners: set[str] = set()
     did_you_mean = Suggestions(plan.reps_by_id)
-    reps, year_start = plan.reps_by_id, plan.settings.fiscal_year.start
-    for territory in plan.territories:
-        owner = territory.owner
-        rep = reps.get(owner) if owner is not None else None
-        if rep is not None and (rep.end is None or rep.end > year_start):
-            owners.add(rep.id)  # the common case: owned by a rep still there
-        else:
-            yield from _owner_problem(plan, territory, did_you_mean)
-            if (
-                owner is not None
-                and rep is None
-                and owner not in plan.broken_ids  # no hint is shown for an invalid rep
-                and (meant := did_you_mean.closest(owner))
-            ):
-                owners.add(meant)  # `benn` for `ben`: fixing the typo gives ben one
+    found = _owners_still_there(plan)
+    owners = found if found is not None else set()
+    for territory in plan.territories if found is None or not listed_once else ():
+        if found is None:  # some territory is not owned by a rep still there: which
+            yield from _claim(plan, territory, owners, did_you_mean)
         for j, account in enumerate(() if listed_once else territory.accounts):
             home = account_home.setdefault(account, territory.id)
             if home != territory.id:
@@ -82,11 +71,44 @@ def check_territories(plan: Plan) -> Iterator[Diagnostic]:
             if isinstance(item, dict) and isinstance(item.get("owner"), str)
         )
     for rep in plan.org.reps:
-        if rep.status == "active" and rep.id not in owners and not departed(plan, rep.id):
+        if rep.id not in owners and rep.status == "active" and not departed(plan, rep.id):
             message = f"rep {rep.id!r} owns no territory; make them the owner of one"
             yield report(
                 "SP503", message, plan.at_rep(rep.id, "id"), f"reps[{plan.rep_index[rep.id]}]"
             )
+
+
+def _claim(
+    plan: Plan, territory: Territory, owners: set[str], did_you_mean: Suggestions
+) -> Iterator[Diagnostic]:
+    """Add the owner of `territory` to `owners` when a rep still there; else report why
+    not, and add the rep a mistyped owner probably meant."""
+    owner = territory.owner
+    rep = plan.reps_by_id.get(owner) if owner is not None else None
+    if rep is not None and (rep.end is None or rep.end > plan.settings.fiscal_year.start):
+        owners.add(rep.id)  # the common case: owned by a rep still there
+        return
+    yield from _owner_problem(plan, territory, did_you_mean)
+    if (
+        owner is not None
+        and rep is None
+        and owner not in plan.broken_ids  # no hint is shown for an invalid rep
+        and (meant := did_you_mean.closest(owner))
+    ):
+        owners.add(meant)  # `benn` for `ben`: fixing the typo gives ben one
+
+
+def _owners_still_there(plan: Plan) -> set[str] | None:
+    """The owners of the territories when each is a rep still there at the year's start
+    (the common case), else None: told by set operations over the distinct owners, without
+    looking each territory's owner up one by one."""
+    assert plan.territories is not None
+    owners: set[str | None] = {t.owner for t in plan.territories}
+    reps, year_start = plan.reps_by_id, plan.settings.fiscal_year.start
+    if None in owners or not owners.issubset(reps.keys()):
+        return None
+    gone = [i for i, rep in reps.items() if rep.end is not None and rep.end <= year_start]
+    return None if not owners.isdisjoint(gone) else owners  # type: ignore[return-value]
 
 
 def _owner_problem(
