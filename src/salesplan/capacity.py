@@ -359,7 +359,7 @@ def capacity_report(
     total_ote, ote = carve(exact_ote, ids, quantum)
     shown = zip(bookings.rows, bookings.cells, quota_capacity, ote)
     rows = [
-        _rep_row(rep, kind, figure, quotas.get(rep.id), exact_pay, _Shown(*carved), quantum)
+        _rep_row(rep, kind, figure, quotas.get(rep.id), exact_pay, carved, quantum)
         for rep, kind, figure, exact_pay, carved in zip(reps, kinds, figures, pay, shown)
     ]
     target = _phased_target(plan, allocation)
@@ -410,13 +410,9 @@ def _hires(gap: Decimal, hire: Decimal) -> int | None:
     return count
 
 
-class _Shown(NamedTuple):
-    """A rep's figures as shown: carved from the totals."""
-
-    bookings: Decimal
-    periods: tuple[Decimal, ...]
-    quota_capacity: Decimal
-    ote: Decimal
+# A rep's figures as shown, carved from the totals: (bookings, bookings per period, quota
+# capacity, OTE), a plain tuple (a NamedTuple per rep costs more than the rest of the row)
+_Shown = tuple[Decimal, tuple[Decimal, ...], Decimal, Decimal]
 
 
 def _rep_row(
@@ -429,6 +425,7 @@ def _rep_row(
     quantum: Decimal,
 ) -> RepCapacity:
     exact_ote, exact_variable = pay
+    bookings, periods, quota_capacity, ote = shown
     return RepCapacity(
         rep.id,
         rep.parent,
@@ -436,11 +433,11 @@ def _rep_row(
         rep.profile,
         figures.months_on_board,
         figures.productive_months,
-        shown.bookings,
-        shown.quota_capacity,
-        shown.periods,
-        shown.ote,
-        _money(exact_variable, quantum),
+        bookings,
+        quota_capacity,
+        periods,
+        ote,
+        exact_variable.quantize(quantum, ROUND_HALF_EVEN),
         quota,
         EXACT.divide(exact_variable, quota) if quota else None,
         EXACT.divide(quota, exact_ote) if quota is not None and exact_ote else None,

@@ -189,10 +189,14 @@ def _rep_json(text: AmountTexts) -> Callable[[RepCapacity], j.Encoded]:
     """A rep as its JSON record ({"id", "parent", "status", "profile", "months_employed",
     "productive_months", "quota_capacity", "capacity", "periods", "ote", "quota",
     "commission_rate", "quota_to_ote", "over_capacity"}), written by a template
-    (j.Encoded); the months and periods of reps alike written once."""
+    (j.Encoded); the months and periods of reps alike written once. A rep's own amounts
+    (carved for them, new Decimals) are formatted, not looked up (`AmountTexts.fresh`)."""
     months = j.Once(lambda value: j.number(j.ratio(value)))
     periods = j.Once(lambda values: j.amount_list(text, values))
-    string, optional, boolean = j.string, j.string_or_null, j.BOOLEAN
+    string, optional, boolean, fresh = j.string, j.string_or_null, j.BOOLEAN, text.fresh
+
+    def quota(amount: Decimal | None) -> str:
+        return "null" if amount is None else f'"{fresh(amount)}"'
 
     def encode(r: RepCapacity) -> j.Encoded:
         return j.Encoded(
@@ -200,9 +204,9 @@ def _rep_json(text: AmountTexts) -> Callable[[RepCapacity], j.Encoded]:
             f'"status": {string(r.status)}, "profile": {optional(r.profile)}, '
             f'"months_employed": {months[r.months_on_board]}, '
             f'"productive_months": {months[r.productive_months]}, '
-            f'"quota_capacity": "{text(r.quota_capacity)}", "capacity": "{text(r.capacity)}", '
-            f'"periods": {periods[r.periods]}, "ote": "{text(r.ote)}", '
-            f'"quota": {j.nullable(text.optional(r.quota))}, '
+            f'"quota_capacity": "{fresh(r.quota_capacity)}", "capacity": "{fresh(r.capacity)}", '
+            f'"periods": {periods[r.periods]}, "ote": "{fresh(r.ote)}", '
+            f'"quota": {quota(r.quota)}, '
             f'"commission_rate": {j.number(j.ratio(r.commission_rate))}, '
             f'"quota_to_ote": {j.number(j.ratio(r.quota_to_ote))}, '
             f'"over_capacity": {boolean[r.over_capacity]}}}'
