@@ -21,6 +21,7 @@ from salesplan.render.table import (
     some_of,
 )
 from salesplan.rollup import Rollup, RollupNode
+from salesplan.tree import REP
 from salesplan.words import counted
 
 if TYPE_CHECKING:
@@ -144,25 +145,35 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
 def _node_json(plan: Plan) -> Callable[[RollupNode], j.Encoded]:
     """A node as its JSON record ({"id", "level", "parent", "forecast": {"total",
     "periods"}, "quota": null or {"total", "periods"}, "gap", "coverage", "missing"}),
-    written by a template (j.Encoded); the quota periods of nodes alike written once."""
+    written by a template (j.Encoded); the quota periods of nodes alike written once.
+
+    A node's totals and gap, and a unit's forecast per period, are sums made for it (new
+    Decimals): formatted, not looked up (`AmountTexts.fresh`). A rep's forecast per period
+    holds the submitted amounts themselves, shared and hashed when read: looked up."""
     text = AmountTexts(plan.currency_exponent)
-    string = j.string
+    string, fresh = j.string, text.fresh
     phased = j.Once(lambda periods: j.amount_list(text, periods))
 
     def quota(n: RollupNode) -> str:
         if n.quota_total is None:
             return "null"
         periods = phased[n.quota_periods or ()]
-        return f'{{"total": "{text(n.quota_total)}", "periods": {periods}}}'
+        return f'{{"total": "{fresh(n.quota_total)}", "periods": {periods}}}'
+
+    def sums(values: tuple[Decimal, ...]) -> str:
+        return '["' + '", "'.join(map(fresh, values)) + '"]' if values else "[]"
 
     def encode(n: RollupNode) -> j.Encoded:
-        periods = j.amount_list(text, n.forecast_periods)
-        forecast = f'{{"total": "{text(n.forecast_total)}", "periods": {periods}}}'
+        periods = (
+            j.amount_list(text, n.forecast_periods) if n.level == REP else sums(n.forecast_periods)
+        )
+        forecast = f'{{"total": "{fresh(n.forecast_total)}", "periods": {periods}}}'
+        gap = "null" if n.gap is None else f'"{fresh(n.gap)}"'
         return j.Encoded(
             f'{{"id": {string(n.id)}, "level": {string(n.level)}, '
             f'"parent": {j.string_or_null(n.parent)}, '
             f'"forecast": {forecast}, "quota": {quota(n)}, '
-            f'"gap": {j.nullable(text.optional(n.gap))}, '
+            f'"gap": {gap}, '
             f'"coverage": {j.number(j.ratio(n.coverage))}, '
             f'"missing": [{", ".join([string(m) for m in n.missing])}]}}'
         )
