@@ -131,6 +131,13 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
                 f"units[{i}].parent",
             )
     rep_parent_level = above.get(REP, ROOT_LEVEL)
+    # the distinct parents of the reps (about a tenth of them): when each is a unit of the
+    # level above `rep` (or the root when reps hang under it) and no rep, no rep has a problem
+    parents = {rep.parent or plan.settings.id for rep in plan.org.reps}
+    if parents.isdisjoint(plan.reps_by_id) and all(
+        level_of.get(parent) == rep_parent_level for parent in parents
+    ):
+        return
     for rep in plan.org.reps:
         i = plan.rep_index[rep.id]
         parent = rep.parent or plan.settings.id
