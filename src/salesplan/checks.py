@@ -131,12 +131,7 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
                 f"units[{i}].parent",
             )
     rep_parent_level = above.get(REP, ROOT_LEVEL)
-    # the distinct parents of the reps (about a tenth of them): when each is a unit of the
-    # level above `rep` (or the root when reps hang under it) and no rep, no rep has a problem
-    parents = {rep.parent or plan.settings.id for rep in plan.org.reps}
-    if parents.isdisjoint(plan.reps_by_id) and all(
-        level_of.get(parent) == rep_parent_level for parent in parents
-    ):
+    if _reps_under_known_parents(plan, level_of, rep_parent_level):
         return
     for rep in plan.org.reps:
         i = plan.rep_index[rep.id]
@@ -163,6 +158,16 @@ def check_parents(plan: Plan) -> Iterator[Diagnostic]:
                 )
             where = plan.at_rep(rep.id, "parent" if rep.parent else "id")
             yield report("SP304", message, where, f"reps[{i}].parent")
+
+
+def _reps_under_known_parents(plan: Plan, level_of: dict[str, str], level: str) -> bool:
+    """Whether each rep hangs under a unit of `level` (the one above `rep`; the root's when
+    reps hang under it) that is no rep: told from the reps' distinct parents (about a tenth
+    of them), without a walk rep by rep."""
+    parents = {rep.parent or plan.settings.id for rep in plan.org.reps}
+    return parents.isdisjoint(plan.reps_by_id) and all(
+        level_of.get(parent) == level for parent in parents
+    )
 
 
 def _cyclic_units(plan: Plan) -> set[str]:
