@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
+from operator import attrgetter
 
 from salesplan.adjustments import check_adjustments
 from salesplan.checks_accounts import check_accounts, check_books
@@ -392,11 +393,14 @@ def _finer_than_currency(plan: Plan, unit: Decimal) -> Iterator[Diagnostic]:
         if amount is not None and finer_than(amount, unit):
             message = f"{what} {finer_than_problem(amount, currency, unit)}"
             yield report("SP412", message, plan.where("plan", at), ".".join(map(str, at)))
-    otes = [(rep, rep.ote) for rep in plan.org.reps if rep.ote is not None]
-    given_otes = {ote.base for _, ote in otes} | {ote.variable for _, ote in otes}
+    # the distinct amounts of the OTEs, gathered in C (the reps of a table share their OTEs)
+    otes = [ote for ote in map(attrgetter("ote"), plan.org.reps) if ote is not None]
+    given_otes = set(map(attrgetter("base"), otes))
+    given_otes.update(map(attrgetter("variable"), otes))
     fine = {amount for amount in given_otes if finer_than(amount, unit)}  # usually none
-    for rep, ote in otes if fine else ():
-        for part in ("base", "variable"):
+    for rep in plan.org.reps if fine else ():
+        ote = rep.ote
+        for part in ("base", "variable") if ote is not None else ():
             amount = getattr(ote, part)
             if amount in fine:
                 message = f"{part} OTE of {rep.id!r} {finer_than_problem(amount, currency, unit)}"
