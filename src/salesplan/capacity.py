@@ -234,9 +234,7 @@ class _Capacity:
     def own_kind(self, rep: Rep) -> _Kind:
         """`kind`, looked up by the rep's own (start, end, ramp, profile): one look-up per
         rep, not a productivity key built per rep."""
-        start = rep.start
-        early = self.productivity.early  # an earlier start makes no difference
-        own = (None if start is None or start < early else start, rep.end, rep.ramp, rep.profile)
+        own = self.productivity.own(rep)
         found = self._own_kinds.get(own)
         if found is None:
             found = self._own_kinds[own] = self.kind(rep)
@@ -256,9 +254,7 @@ class _Capacity:
     def alike(self, rep: Rep) -> tuple[_Kind, _Figures]:
         """The rep's kind and figures, which depend on their own (start, end, ramp,
         profile) only."""
-        start = rep.start
-        early = self.productivity.early  # an earlier start makes no difference
-        own = (None if start is None or start < early else start, rep.end, rep.ramp, rep.profile)
+        own = self.productivity.own(rep)
         found = self._alike.get(own)
         if found is None:
             found = self._alike[own] = (self.kind(rep), self.figures(rep))
