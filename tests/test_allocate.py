@@ -22,7 +22,7 @@ from plans import PlanSpec, materialise, plan_specs
 from salesplan import load_plan
 from salesplan.allocate import allocate, explain
 from salesplan.cli import app
-from salesplan.money import round_to_unit, split_amount, split_units
+from salesplan.money import ranked, round_to_unit, split_amount, split_ranked, split_units
 from salesplan.quotas import quotas_yaml
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -216,6 +216,30 @@ def test_largest_remainder_is_the_documented_rule(total: int, weighted: list) ->
     parts = split_units(total, weights, keys)
     assert sum(parts) == total
     assert parts == _largest_remainder_by_the_book(total, weights, keys)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.integers(-(10**6), 10**12), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.integers(0, 4),  # small whole weights: many ties
+                st.decimals(0, 10**6, places=2),
+                st.fractions(0, 50, max_denominator=12),
+            ),
+            st.sampled_from("abcdefgh"),
+        ),
+        max_size=14,
+    ),
+)
+def test_ranked_split_is_split_units(totals: list[int], weighted: list) -> None:
+    """Weights ranked once (a node's periods, split for many totals) split every total as
+    `split_units` does: ties, all-zero weights, equal keys and negative totals alike."""
+    weights, keys = [w for w, _ in weighted], [k for _, k in weighted]
+    once = ranked(weights, keys)
+    for total in totals:
+        assert split_ranked(total, once) == split_units(total, weights, keys)
 
 
 def test_largest_remainder_textbook_example_as_a_plan(write_tree) -> None:

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, NamedTuple
 from salesplan.adjustments import pin_where, plan_pins
 from salesplan.diagnostics import Diagnostic, report
 from salesplan.fiscal import ZERO
-from salesplan.money import Weight, scale_weights, split_scaled, split_units, to_units
+from salesplan.money import (
+    Ranked,
+    Weight,
+    ranked,
+    scale_weights,
+    split_ranked,
+    split_units,
+    to_units,
+)
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
@@ -150,7 +158,7 @@ class _Allocator:
         self.diagnostics: list[Diagnostic] = []
         self.families: dict[str, FamilySplit] = {}
         self.seasonality = self._seasonality()
-        self._scaled: dict[tuple[object, ...], list[int]] = {}
+        self._ranked: dict[tuple[object, ...], Ranked] = {}
         self._phased: dict[tuple[tuple[object, ...], Decimal], tuple[Decimal, ...]] = {}
 
     def _seasonality(self) -> list[Decimal]:
@@ -296,10 +304,10 @@ class _Allocator:
         done = self._phased.get((key, total))
         if done is not None:
             return done
-        scaled = self._scaled.get(key)
-        if scaled is None:
-            scaled = self._scaled[key] = scale_weights(self.period_weights(node))
-        units = split_scaled(to_units(total, self.unit), scaled, self.plan.periods)
+        weights = self._ranked.get(key)
+        if weights is None:
+            weights = self._ranked[key] = ranked(self.period_weights(node), self.plan.periods)
+        units = split_ranked(to_units(total, self.unit), weights)
         unit = self.unit
         done = self._phased[key, total] = tuple([u * unit for u in units])
         return done
