@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
@@ -17,8 +18,9 @@ from plan_strategies import plan_specs, write_plan
 from salesplan import load_plan
 from salesplan.allocate import allocate
 from salesplan.money import to_units
-from salesplan.reconcile import Reconciliation, reconcile, to_allocation, water_fill
+from salesplan.reconcile import Reconciliation, _Reconciler, reconcile, to_allocation, water_fill
 from salesplan.render import reconcile as view
+from salesplan.waterfill import water_level, whole_level
 
 D = Decimal
 
@@ -367,6 +369,7 @@ def test_example_plan(example):
     assert plan is not None
     quotas = allocate(plan)
     result = reconcile(plan, quotas)
+    assert result == replace(_Plain(plan, quotas, None).run(), quota_source="computed")
     n = result.by_id()
     assert n["acme"].total == quotas.nodes[0].total == D(12_800_000)
     assert n["ana"].total == D(1_500_000) and n["ana"].pinned
@@ -459,6 +462,71 @@ def test_water_fill_is_clamp_of_one_level(family):
     assert fill.clamped == beyond
 
 
+@st.composite
+def whole_families(draw):
+    """Families on whole numbers, as most are: weights 0 included (silent signals), equal
+    bounds, pools at either end of what the ranges can meet."""
+    size = draw(st.integers(1, 8))
+    weights = [draw(st.integers(0, 9)) for _ in range(size)]
+    lows = [draw(st.integers(0, 40)) for _ in range(size)]
+    highs = [low + draw(st.sampled_from([0, 1, 3, 25])) for low in lows]
+    pool = draw(st.integers(sum(lows), sum(highs)))
+    return weights, lows, highs, pool
+
+
+@settings(max_examples=400, deadline=None)
+@given(whole_families())
+def test_whole_level_is_the_water_level(family):
+    """On whole numbers `whole_level` finds `water_level`'s λ (the smallest that fills the
+    pool), or leaves the family to it."""
+    weights, lows, highs, pool = family
+    found = whole_level(weights, lows, highs, pool)
+    if found is not None:
+        keys = [f"c{i}" for i in range(len(weights))]
+
+        def named(values):
+            return dict(zip(keys, values))
+
+        level = water_level(named(weights), named(lows), named(highs), pool)
+        assert Fraction(*found) == level
+
+
+@st.composite
+def whole_family_inputs(draw):
+    """A family as the reconciler holds it: signals in minor units (`per` to a unit), ranges
+    and top-down amounts in units; small numbers, so that λ x signal meets a bound exactly
+    now and then, and a signal lies beyond a bound that λ x signal only meets."""
+    weights, lows, highs, pool = draw(whole_families())
+    per = draw(st.sampled_from([1, 2, 100]))
+    signals = [w * draw(st.sampled_from([1, per])) for w in weights]
+    top_down = [draw(st.integers(0, 9)) for _ in weights]
+    return signals, top_down, lows, highs, pool, per
+
+
+def _family_by(kind, signals, top_down, lows, highs, pool, per):
+    """(totals, clamped) of one family shared out by a reconciler of `kind`, its pool given."""
+    from types import SimpleNamespace
+
+    children = [f"c{i}" for i in range(len(signals))]
+    r = kind.__new__(kind)
+    r.pins, r.per_unit, r.max_shift, r.whole = {}, per, Fraction(1, 10), True
+    r.ranges = {c: (low, high) for c, low, high in zip(children, lows, highs)}
+    r.signals, r.td = dict(zip(children, signals)), dict(zip(children, top_down))
+    r.tree = {c: SimpleNamespace(level="rep") for c in children}
+    r.over = {"rep": (0, 1)}
+    r.totals, r.clamped, r.widened, r.diagnostics = {"p": pool}, set(), [], []
+    r.family(SimpleNamespace(id="p", children=children))
+    return r.totals, r.clamped
+
+
+@settings(max_examples=500, deadline=None)
+@given(whole_family_inputs())
+def test_a_whole_family_is_shared_as_the_plain_way_shares_it(family):
+    """`_whole_family` (lists, integers) gives every child the total and the clamped flag
+    that the plain way (`water_fill` on dicts) gives."""
+    assert _family_by(_Reconciler, *family) == _family_by(_Plain, *family)
+
+
 # ---- accepting the proposal
 
 
@@ -513,6 +581,13 @@ def _employed_periods(plan, rep_id: str) -> list[bool]:
 
     rep = plan.reps_by_id[rep_id]
     return [bool(share) for share in plan_productivity(plan).on_board_periods(rep)]
+
+
+class _Plain(_Reconciler):
+    """The reconciler without its fast ways, to hold them to the plain ones."""
+
+    def _whole_family(self, children, pool):
+        return False
 
 
 def _check_reconcile(folder: Path) -> None:

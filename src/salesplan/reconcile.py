@@ -32,9 +32,9 @@ from salesplan.allocate import Allocation, NodeQuota, allocate, plan_allocator
 from salesplan.capacity import over_budget, quota_capacities
 from salesplan.diagnostics import report
 from salesplan.fiscal import ZERO
-from salesplan.money import split_units
+from salesplan.money import split_scaled, split_units
 from salesplan.rollup import employed_forecasts
-from salesplan.waterfill import water_fill
+from salesplan.waterfill import water_fill, whole_level
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,6 +123,11 @@ class _Reconciler:
         self.pins = plan_pins(plan) if pins is None else pins
         self.forecasts = employed_forecasts(plan)
         self.signals = self._signals()
+        # every signal, top-down amount and minor units per unit a whole number: families
+        # can be shared out on integers (`_whole_family`)
+        self.whole = isinstance(self.per_unit, int) and all(
+            isinstance(v, int) for v in chain(self.signals.values(), self.td.values())
+        )
         self.ranges: dict[str, tuple[Fraction, Fraction]] = {}
         self.totals: dict[str, Fraction] = {}  # in units
         self.clamped: set[str] = set()
@@ -314,6 +319,8 @@ class _Reconciler:
 
     def family(self, parent: Node) -> None:
         pool = self.pool(parent, self.totals[parent.id])
+        if self.whole and isinstance(pool, int) and self._whole_family(parent.children, pool):
+            return
         pins = {c: self.units(self.pins[c]) for c in parent.children if c in self.pins}
         free = [c for c in parent.children if c not in pins]
         self.totals.update(pins)
@@ -342,6 +349,38 @@ class _Reconciler:
         # split by the scaled amounts: a common factor changes no share
         counts = split_units(int(rest), [fill.scaled[c] for c in free], free)
         self.totals.update(zip(free, counts))  # type: ignore[arg-type]
+
+    def _whole_family(self, children: list[str], pool: int) -> bool:
+        """`family` for a family without pins, on whole numbers, in lists (`whole_level`):
+        the same totals and flags, or False (nothing done) where it takes the plain way: a
+        pin, a pool its ranges cannot meet, a λ that `whole_level` cannot tell."""
+        pins, ranges, signals = self.pins, self.ranges, self.signals
+        if pins and any(c in pins for c in children):
+            return False
+        lows = [ranges[c][0] for c in children]
+        highs = [ranges[c][1] for c in children]
+        if not sum(lows) <= pool <= sum(highs):
+            return False
+        wanted = [signals[c] for c in children]
+        weights = wanted if any(wanted) else [self.td[c] for c in children]
+        level = whole_level(weights, lows, highs, pool)  # type: ignore[arg-type]
+        if level is None:
+            return False
+        p, q = level
+        per, clamped, scaled = self.per_unit, self.clamped, []
+        for child, w, signal, low, high in zip(children, weights, wanted, lows, highs):
+            value, low_q, high_q = p * w, low * q, high * q
+            amount = value if value > low_q else low_q
+            if amount >= high_q:
+                amount = high_q
+            # clamped: at a bound that λ x signal, or the signal itself, lies beyond
+            if (amount == high_q and (value > high_q or signal > high * per)) or (
+                amount == low_q and (value < low_q or signal < low * per)
+            ):
+                clamped.add(child)
+            scaled.append(amount)
+        self.totals.update(zip(children, split_scaled(pool, scaled, children)))  # type: ignore[arg-type]
+        return True
 
     def widen(
         self, parent: str, free: list[str], rest: Fraction

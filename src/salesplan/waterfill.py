@@ -6,7 +6,7 @@ fractions (in rounding units); the caller rounds them by largest remainder.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -108,6 +108,55 @@ def _walk(
         return None
     last = events[-1] if events else None
     return NOTHING if last is None else Fraction(highs[last[2]]) / weights[last[2]]
+
+
+def whole_level(
+    weights: Sequence[int], lows: Sequence[int], highs: Sequence[int], pool: int
+) -> tuple[int, int] | None:
+    """`water_level` for a family on whole numbers (whole units and signals, the usual
+    case), in lists: λ as (p, q), p / q, not reduced (a common factor changes no share and
+    no comparison), or None when this way cannot tell (the caller then takes the plain
+    way: `water_fill`).
+
+    No sort: λ is first the level at which nobody is at a bound; while some are beyond one,
+    the side that the pool says λ lies on holds them there (the sum overshoots: those below
+    their low stay at it; it falls short: those above their high stay at it), and λ is
+    worked out again, a few rounds at most. The λ found is then checked as `_level_fill`'s
+    own: it fills the pool exactly and is the smallest that does (some child with a weight
+    is strictly inside its range just below it), else None."""
+    floor = sum(lows)
+    if floor >= pool:  # λ = 0: every child at its low, as `_level_fill` has it
+        return (0, 1) if floor == pool else None
+    free = [k for k, w in enumerate(weights) if w > 0]
+    held = pool - sum(lows[k] for k, w in enumerate(weights) if w <= 0)  # at their low
+    weight = sum(weights[k] for k in free)
+    while free:
+        p, q = held, weight
+        under = [k for k in free if p * weights[k] < lows[k] * q]
+        over = [k for k in free if p * weights[k] > highs[k] * q]
+        if not under and not over:
+            break
+        # Σ clamp(λ x w) - pool over the free, times q: > 0 when λ is above the answer;
+        # its sign names a side with someone beyond, so every round holds one more child
+        excess = sum(lows[k] * q - p * weights[k] for k in under) - sum(
+            p * weights[k] - highs[k] * q for k in over
+        )
+        if excess == 0:
+            break
+        bounds, leaving = (lows, under) if excess > 0 else (highs, over)
+        held -= sum(bounds[k] for k in leaving)
+        weight -= sum(weights[k] for k in leaving)
+        gone = set(leaving)
+        free = [k for k in free if k not in gone]
+    else:
+        return None
+    total, rising = 0, False
+    for w, low, high in zip(weights, lows, highs):
+        value, low_q, high_q = p * w, low * q, high * q
+        amount = value if value > low_q else low_q
+        total += amount if amount < high_q else high_q
+        rising = rising or (w > 0 and low_q < value <= high_q)
+    return (p, q) if rising and total == pool * q else None
 
 
 def _clamps(
