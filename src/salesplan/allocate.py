@@ -160,6 +160,7 @@ class _Allocator:
         self.seasonality = self._seasonality()
         self._ranked: dict[tuple[object, ...], Ranked] = {}
         self._phased: dict[tuple[tuple[object, ...], Decimal], tuple[Decimal, ...]] = {}
+        self._phased_units: dict[tuple[tuple[object, ...], int], tuple[Decimal, ...]] = {}
 
     def _seasonality(self) -> list[Decimal]:
         weights = self.plan.settings.seasonality
@@ -302,15 +303,25 @@ class _Allocator:
         """The total over the periods; nodes alike (same weights, same total) share one split."""
         key = self._phasing_key(node)
         done = self._phased.get((key, total))
-        if done is not None:
-            return done
+        if done is None:
+            done = self._phased[key, total] = self._split(node, key, to_units(total, self.unit))
+        return done
+
+    def phase_units(self, node: Node, units: int) -> tuple[Decimal, ...]:
+        """`phase` of a total given in whole units (reconcile's are): the same periods,
+        found without turning the total into units again."""
+        key = self._phasing_key(node)
+        done = self._phased_units.get((key, units))
+        if done is None:
+            done = self._phased_units[key, units] = self._split(node, key, units)
+        return done
+
+    def _split(self, node: Node, key: tuple[object, ...], units: int) -> tuple[Decimal, ...]:
         weights = self._ranked.get(key)
         if weights is None:
             weights = self._ranked[key] = ranked(self.period_weights(node), self.plan.periods)
-        units = split_ranked(to_units(total, self.unit), weights)
         unit = self.unit
-        done = self._phased[key, total] = tuple([u * unit for u in units])
-        return done
+        return tuple([u * unit for u in split_ranked(units, weights)])
 
     @cached_property
     def exact_seasonality(self) -> list[Fraction]:

@@ -443,34 +443,40 @@ class _Reconciler:
         # (top-down in units, signals in minor units)
         num, den = (1 - self.max_shift).as_integer_ratio()
         floor = num * self.per_unit
-        phase = plan_allocator(self.plan).phase
+        allocator = plan_allocator(self.plan)
+        phase, phase_units = allocator.phase, allocator.phase_units
         totals, ranges, signals, td = self.totals, self.ranges, self.signals, self.td
         amounts = {*totals.values(), *chain.from_iterable(ranges.values())}
         money = {units: self.money(units) for units in amounts}
         top_downs, pins, clamped = self.top_down, self.pins, self.clamped
+        new = tuple.__new__  # a NamedTuple from a tuple, as its own `_make` does
         for node in self.tree.top_down():
             node_id = node.id
-            total = money[totals[node_id]]
+            units = totals[node_id]
+            total = money[units]
             top_down = top_downs.get(node_id, ZERO)
             capacity = capacities.get(node_id) if node.is_rep else None
             low, high = ranges[node_id]
             signal = signals[node_id]
-            yield ReconcileNode(
-                node_id,
-                node.level,
-                node.parent,
-                total,
-                phase(node, total),
-                node_id in pins,
-                top_down,
-                forecast[node_id] if submitted[node_id] else None,
-                self.signal_money(signal),
-                total / top_down - 1 if top_down else None,
-                node_id in clamped,
-                signal * den < td[node_id] * floor,
-                capacity is not None and total > capacity,
-                money[low],
-                money[high],
+            yield new(
+                ReconcileNode,
+                (
+                    node_id,
+                    node.level,
+                    node.parent,
+                    total,
+                    phase_units(node, units) if isinstance(units, int) else phase(node, total),
+                    node_id in pins,
+                    top_down,
+                    forecast[node_id] if submitted[node_id] else None,
+                    self.signal_money(signal),
+                    total / top_down - 1 if top_down else None,
+                    node_id in clamped,
+                    signal * den < td[node_id] * floor,
+                    capacity is not None and total > capacity,
+                    money[low],
+                    money[high],
+                ),
             )
 
 
