@@ -704,3 +704,23 @@ def test_a_scenario_proposal_is_not_accepted_into_the_plan(example, cli):
     result = cli("reconcile", example, "--scenario", "stretch", "--accept")
     assert result.exit_code == 2 and "scenarios apply" in result.stderr
     assert not (example / "adjustments.yaml").exists()
+
+
+@given(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=4, min_value=-(10**12), max_value=10**12
+    )
+    | st.sampled_from([Decimal("-0"), Decimal("0E-7"), Decimal("-0.00"), Decimal("1E+3")]),
+    st.integers(0, 6),
+    st.sampled_from([0, 2, 3]),
+)
+def test_equal_amounts_have_one_text(amount, zeros, exponent):
+    """The JSON view writes a node's signal by its forecast's text when the two are equal
+    (a submitter's): equal amounts, however many trailing zeros or whichever zero's sign,
+    have one text."""
+    from salesplan.money import AmountTexts
+
+    same = amount + Decimal(0).scaleb(-zeros)  # the same number, more decimals
+    assert same == amount
+    text = AmountTexts(exponent)
+    assert text.fresh(same) == text.fresh(amount) == text.fresh(amount if amount else -amount)

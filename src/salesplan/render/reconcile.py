@@ -148,12 +148,20 @@ def _node_json(plan: Plan) -> Callable[[ReconcileNode], j.Encoded]:
     fresh = text.fresh
 
     def encode(n: ReconcileNode) -> j.Encoded:
-        bottom_up = j.nullable(None if n.bottom_up is None else fresh(n.bottom_up))
+        forecast, signal = n.bottom_up, n.signal
+        if forecast is None:
+            bottom_up, wanted = "null", fresh(signal)
+        else:
+            # a submitter's signal is their forecast (most nodes): one text for both
+            wanted = fresh(forecast)
+            bottom_up = f'"{wanted}"'
+            if signal != forecast:
+                wanted = fresh(signal)
         top_down, low, high = n.top_down, n.low, n.high
         shifted = shift[None if n.shift is None else float(n.shift)]
         return j.Encoded(
             f'{{{quota(n)}, "top_down": "{known(top_down) or text(top_down)}", '
-            f'"bottom_up": {bottom_up}, "signal": "{fresh(n.signal)}", '
+            f'"bottom_up": {bottom_up}, "signal": "{wanted}", '
             f'"low": "{known(low) or text(low)}", "high": "{known(high) or text(high)}", '
             f'"shift": {shifted}, "clamped": {boolean[n.clamped]}, '
             f'"sandbagging": {boolean[n.sandbagging]}, '
