@@ -148,8 +148,9 @@ def rule_text(rule: object) -> str:
 
 class _Amounts(dict[int, Decimal]):
     """Whole units as money, each distinct count made once (1,190 among the 26,640 periods
-    phased for the 10k plan's proposal): the periods of nodes share their Decimals, and a
-    Decimal works its hash out once, which a view that looks periods up pays per object."""
+    phased for the 10k plan's proposal, 1,712 among its 11,011 top-down totals): nodes
+    share their Decimals, and a Decimal works its hash out once, which reconcile and the
+    views that look amounts up pay per object."""
 
     def __init__(self, unit: Decimal) -> None:
         super().__init__()
@@ -238,7 +239,7 @@ class _Allocator:
         if even:
             weights = self.fallback(free)
         units = split_units(max(to_units(rest, self.unit), 0), list(weights.values()), free)
-        shares = {c: u * self.unit for c, u in zip(free, units)}
+        shares = dict(zip(free, map(self._amounts.__getitem__, units)))
         self.families[parent.id] = FamilySplit(
             parent.id,
             parent_total,
