@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from plan_strategies import plan_specs, write_plan
 from salesplan import load_plan
-from salesplan.allocate import allocate
+from salesplan.allocate import _Allocator, allocate
 from salesplan.money import to_units
 from salesplan.reconcile import Reconciliation, _Reconciler, reconcile, to_allocation, water_fill
 from salesplan.render import reconcile as view
@@ -370,6 +370,8 @@ def test_example_plan(example):
     quotas = allocate(plan)
     result = reconcile(plan, quotas)
     assert result == replace(_Plain(plan, quotas, None).run(), quota_source="computed")
+    plain = _Allocator(plan)  # phased node by node from the Decimal totals
+    assert all(r.periods == plain.phase(plan.tree[r.id], r.total) for r in result.nodes)
     n = result.by_id()
     assert n["acme"].total == quotas.nodes[0].total == D(12_800_000)
     assert n["ana"].total == D(1_500_000) and n["ana"].pinned

@@ -29,6 +29,8 @@ from salesplan.money import (
 from salesplan.productivity import plan_productivity
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from salesplan.model import Level
@@ -323,14 +325,22 @@ class _Allocator:
             done = self._phased[key, total] = self._split(node, key, to_units(total, self.unit))
         return done
 
-    def phase_units(self, node: Node, units: int) -> tuple[Decimal, ...]:
-        """`phase` of a total given in whole units (reconcile's are): the same periods,
-        found without turning the total into units again."""
-        key = self._phasing_key(node)
-        done = self._phased_units.get((key, units))
-        if done is None:
-            done = self._phased_units[key, units] = self._split(node, key, units)
-        return done
+    def phase_all_units(self, units: Mapping[str, object]) -> dict[str, tuple[Decimal, ...]]:
+        """`phase` of every node whose total in `units` (whole units: reconcile's) is a
+        whole number: the same periods, found by the count itself (no Decimal turned into
+        units again, none hashed) in one walk, not a call or two per node."""
+        reps, key_of, phased = self.plan.reps_by_id, self.productivity.key, self._phased_units
+        found: dict[str, tuple[Decimal, ...]] = {}
+        for node in self.tree.top_down():
+            count = units[node.id]
+            if not isinstance(count, int):
+                continue
+            key = key_of(reps[node.id]) if node.is_rep else ()
+            done = phased.get((key, count))
+            if done is None:
+                done = phased[key, count] = self._split(node, key, count)
+            found[node.id] = done
+        return found
 
     def _split(self, node: Node, key: tuple[object, ...], units: int) -> tuple[Decimal, ...]:
         weights = self._ranked.get(key)

@@ -444,7 +444,7 @@ class _Reconciler:
         num, den = (1 - self.max_shift).as_integer_ratio()
         floor = num * self.per_unit
         allocator = plan_allocator(self.plan)
-        phase, phase_units = allocator.phase, allocator.phase_units
+        phase, phased = allocator.phase, allocator.phase_all_units(self.totals)
         totals, ranges, signals, td = self.totals, self.ranges, self.signals, self.td
         amounts = {*totals.values(), *chain.from_iterable(ranges.values())}
         money = {units: self.money(units) for units in amounts}
@@ -465,7 +465,7 @@ class _Reconciler:
                     node.level,
                     node.parent,
                     total,
-                    phase_units(node, units) if isinstance(units, int) else phase(node, total),
+                    phased.get(node_id) or phase(node, total),
                     node_id in pins,
                     top_down,
                     forecast[node_id] if submitted[node_id] else None,
