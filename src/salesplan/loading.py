@@ -177,7 +177,10 @@ def read_plan(
             read["reps"] = reps_doc.raw or b""
             _given_twice(org_doc, "reps", settings.files.reps, problems)
         reps, plan.rep_index = validate_items(reps_doc, "reps", Rep, problems, plan.broken_ids)
-        plan.org = Org(units=units, reps=reps)
+        # units and reps are validated above, item by item: validating them again as an Org
+        # would only build its validator (units, reps, OTEs... again: ~7 ms a run) to check
+        # that each is a Unit or a Rep
+        plan.org = Org.model_construct(units=units, reps=reps)
         read["org"] = org_doc.raw or b""
     elif org_path is not None:
         message = f"{settings.files.org} is missing: the org (units and reps) lives there; create it or set files.org"

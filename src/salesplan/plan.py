@@ -47,7 +47,9 @@ class Plan:
 
     root: Path
     settings: PlanSettings
-    org: Org = field(default_factory=Org)
+    # an empty org until the loader gives the one it read, made without validating (no
+    # input to check; validating would build Org's validator, ~3 ms, for nothing)
+    org: Org = field(default_factory=Org.model_construct)
     unit_index: dict[str, int] = field(default_factory=dict)
     rep_index: dict[str, int] = field(default_factory=dict)
     territories: list[Territory] | None = None
