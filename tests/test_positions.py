@@ -109,7 +109,7 @@ def test_many_diagnostics_cost_one_pass(tmp_path: Path) -> None:
 def test_a_plan_read_without_positions_reports_the_same_places(
     example: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """org.yaml and territories.yaml parsed without positions (as files over 1 MiB are)
+    """org.yaml and territories.yaml parsed without positions (as files over 64 KiB are)
     give every diagnostic at the line and column a parse with positions gives."""
     from salesplan import loading
 
