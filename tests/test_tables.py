@@ -267,6 +267,28 @@ def test_a_plain_csv_read_in_small_pieces_is_read_as_a_whole(text: str, piece: i
         assert _read_csv(text, plain=True) == _read_csv(text, plain=False)
 
 
+# cells with white space that str.strip removes at either end, or inside
+_PADDED_TEXT = st.text(alphabet=" a1,\n\t\xa0\u3000\x1cé", max_size=60)
+
+
+def _whole_table(text: str, plain: bool, piece: int) -> tuple[object, ...]:
+    with ExitStack() as stack:
+        if not plain:
+            stack.enter_context(patch.object(tables.PlainRows, "of", return_value=None))
+        stack.enter_context(patch.object(tables, "PIECE", piece))
+        table = tables.read_csv("t.csv", text.encode())
+    found = [(d.code, d.line, d.column, d.message) for d in table.diagnostics]
+    return table.header, table.header_line, table.rows, found, table.truncated
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAIN_TEXT | _ANY_TEXT | _ROWS_TEXT | _PADDED_TEXT, st.integers(1, 12))
+def test_a_plain_table_has_the_stripped_rows_the_csv_module_gives(text: str, piece: int) -> None:
+    """`read_csv` strips a plain CSV's cells a piece at a time (`PlainPiece.stripped`): the
+    same rows, lines and cells as stripping the csv module's rows one by one."""
+    assert _whole_table(text, True, piece) == _whole_table(text, False, piece)
+
+
 @settings(max_examples=200, deadline=None)
 @given(_SUBMITTED, st.booleans(), st.integers(1, 40))
 def test_submitted_pieces_are_read_as_the_rows_are(rows: list, notes: bool, piece: int) -> None:
