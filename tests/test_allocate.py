@@ -195,18 +195,22 @@ def _largest_remainder_by_the_book(total: int, weights: list, keys: list[str]) -
     return parts
 
 
+# a weight and its key: small whole weights (many ties), decimals and fractions
+WEIGHTED = st.tuples(
+    st.one_of(
+        st.integers(0, 4),
+        st.decimals(0, 10**6, places=2),
+        st.fractions(0, 50, max_denominator=12),
+    ),
+    st.sampled_from("abcdefgh"),
+)
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     st.integers(0, 10**12),
     st.lists(
-        st.tuples(
-            st.one_of(
-                st.integers(0, 4),  # small whole weights: many ties
-                st.decimals(0, 10**6, places=2),
-                st.fractions(0, 50, max_denominator=12),
-            ),
-            st.sampled_from("abcdefgh"),
-        ),
+        WEIGHTED,
         min_size=1,
         max_size=14,
     ),
@@ -222,14 +226,7 @@ def test_largest_remainder_is_the_documented_rule(total: int, weighted: list) ->
 @given(
     st.lists(st.integers(-(10**6), 10**12), min_size=1, max_size=4),
     st.lists(
-        st.tuples(
-            st.one_of(
-                st.integers(0, 4),  # small whole weights: many ties
-                st.decimals(0, 10**6, places=2),
-                st.fractions(0, 50, max_denominator=12),
-            ),
-            st.sampled_from("abcdefgh"),
-        ),
+        WEIGHTED,
         max_size=14,
     ),
 )
