@@ -70,6 +70,10 @@ def test_allocation_arithmetic_holds_on_random_plans(spec: PlanSpec) -> None:
     asked = {n.id: lazy.periods_of(n.id) for n in reversed(list(plan.tree.top_down()))}
     assert lazy.totals() == {n.id: n.total for n in result.nodes}
     assert asked == {n.id: n.periods for n in result.nodes}
+    # `nodes` phases in one walk by the totals in units: the same digits as node by node
+    assert {k: list(map(str, v or ())) for k, v in asked.items()} == {
+        n.id: list(map(str, n.periods)) for n in result.nodes
+    }
     assert lazy.periods_of("nobody") is None
     nodes = result.by_id()
     over = {level.name: level.over_assign for level in plan.settings.levels}

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from salesplan.tree import Node
 
 ONE = Decimal(1)
+Periods = tuple[Decimal, ...]
 
 
 class NodeQuota(NamedTuple):
@@ -177,8 +178,14 @@ class _Allocator:
         self.seasonality = self._seasonality()
         self._ranked: dict[tuple[object, ...], Ranked] = {}
         self._phased: dict[tuple[tuple[object, ...], Decimal], tuple[Decimal, ...]] = {}
-        self._phased_units: dict[tuple[tuple[object, ...], int], tuple[Decimal, ...]] = {}
+        # a phasing key -> whole units -> periods; a rep's own (start, end, ramp, profile)
+        # -> their phasing key and its splits
+        self._phased_units: dict[tuple[object, ...], dict[int, tuple[Decimal, ...]]] = {(): {}}
+        self._by_own: dict[tuple[object, ...], tuple[tuple[object, ...], dict[int, Periods]]] = {}
         self._amounts = _Amounts(self.unit)
+        # every node's total as split, in whole units (a pin as its own Decimal): what
+        # `phased_nodes` phases by, without turning each total back into units
+        self.units: dict[str, int | Decimal] = {}
 
     def _seasonality(self) -> list[Decimal]:
         weights = self.plan.settings.seasonality
@@ -189,8 +196,9 @@ class _Allocator:
 
     def split_all(self) -> dict[str, Decimal]:
         """Every node's total, splitting each family from the root down."""
-        target = self.plan.settings.target
-        totals: dict[str, Decimal] = {self.tree.root: to_units(target, self.unit) * self.unit}
+        target = to_units(self.plan.settings.target, self.unit)
+        totals: dict[str, Decimal] = {self.tree.root: self._amounts[target]}
+        self.units[self.tree.root] = target
         pins, on_board = self.pins, self.productivity.node_on_board
         for node in self.tree.top_down():
             if node.children:
@@ -216,10 +224,22 @@ class _Allocator:
         )
 
     def phased_nodes(self) -> list[NodeQuota]:
-        totals, pins = self.totals, self.pins
+        """Every node, top-down, with its periods: phased in one walk from the totals in
+        units (`phase_all_units`), a pin that is no whole number of units by `phase`."""
+        totals, pins, phase = self.totals, self.pins, self.phase
+        phased = self.phase_all_units(self.units)
+        new = tuple.__new__  # a NamedTuple from a tuple, as its own `_make` does
         return [
-            NodeQuota(
-                n.id, n.level, n.parent, totals[n.id], self.phase(n, totals[n.id]), n.id in pins
+            new(
+                NodeQuota,
+                (
+                    n.id,
+                    n.level,
+                    n.parent,
+                    totals[n.id],
+                    phased.get(n.id) or phase(n, totals[n.id]),
+                    n.id in pins,
+                ),
             )
             for n in self.tree.top_down()
         ]
@@ -242,6 +262,8 @@ class _Allocator:
             weights = self.fallback(free)
         units = split_units(max(to_units(rest, self.unit), 0), list(weights.values()), free)
         shares = dict(zip(free, map(self._amounts.__getitem__, units)))
+        self.units.update(zip(free, units))
+        self.units.update(pins)
         self.families[parent.id] = FamilySplit(
             parent.id,
             parent_total,
@@ -328,18 +350,32 @@ class _Allocator:
     def phase_all_units(self, units: Mapping[str, object]) -> dict[str, tuple[Decimal, ...]]:
         """`phase` of every node whose total in `units` (whole units: reconcile's) is a
         whole number: the same periods, found by the count itself (no Decimal turned into
-        units again, none hashed) in one walk, not a call or two per node."""
-        reps, key_of, phased = self.plan.reps_by_id, self.productivity.key, self._phased_units
+        units again, none hashed) in one walk, not a call or two per node. A rep's splits
+        are found by their own (start, end, ramp, profile), inline, and then by the count
+        (an int, hashed for free): no phasing key built and hashed per rep."""
+        reps, productivity, by_own = self.plan.reps_by_id, self.productivity, self._by_own
+        early, unit_key, unit_splits = productivity.early, (), self._phased_units[()]
         found: dict[str, tuple[Decimal, ...]] = {}
         for node in self.tree.top_down():
-            count = units[node.id]
+            node_id = node.id
+            count = units[node_id]
             if not isinstance(count, int):
                 continue
-            key = key_of(reps[node.id]) if node.is_rep else ()
-            done = phased.get((key, count))
+            if node.is_rep:
+                rep = reps[node_id]
+                start = rep.start  # `productivity.own(rep)`, inline
+                own = (start if start and start >= early else None, rep.end, rep.ramp, rep.profile)
+                alike = by_own.get(own)
+                if alike is None:
+                    key = productivity.key(rep)
+                    alike = by_own[own] = (key, self._phased_units.setdefault(key, {}))
+                key, splits = alike
+            else:
+                key, splits = unit_key, unit_splits
+            done = splits.get(count)
             if done is None:
-                done = phased[key, count] = self._split(node, key, count)
-            found[node.id] = done
+                done = splits[count] = self._split(node, key, count)
+            found[node_id] = done
         return found
 
     def _split(self, node: Node, key: tuple[object, ...], units: int) -> tuple[Decimal, ...]:
