@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from plans import materialise, plan_specs
 from salesplan import load_plan
 from salesplan.allocate import Allocation, NodeQuota
-from salesplan.capacity import capacity_report, plan_capacity
+from salesplan.capacity import (
+    EXACT,
+    capacity_report,
+    cost_of_sales,
+    plan_capacity,
+    quota_capacities,
+)
+from salesplan.carving import exact_sum
 from salesplan.render import capacity as view
 from salesplan.render.json import chunks
 from salesplan.render.table import display_decimals, quantized
@@ -636,6 +643,27 @@ def test_capacity_tables_add_up_on_random_plans(spec) -> None:
     assert sum(column(reps_table, 4)) == report.total_quota_capacity.quantize(places)
     assert sum(column(reps_table, 5)) == report.total_capacity.quantize(places)
     assert sum(column(reps_table, 7)) == report.total_ote.quantize(places)
+
+
+@PROPERTY
+@given(plan_specs())
+def test_quota_capacities_and_cost_of_sales_are_the_reps_own(spec) -> None:
+    """Reconcile's quota capacities and cost of sales, found per rep by their own (start,
+    end, ramp, profile) and OTE inline: each rep's own kind and pro-rata OTE, digit for
+    digit, as a fresh engine works them out rep by rep."""
+    with tempfile.TemporaryDirectory() as folder:
+        plan = clean_plan(materialise(spec.files(), folder))
+    capacities, (total, ratio) = quota_capacities(plan), cost_of_sales(plan)
+    with tempfile.TemporaryDirectory() as folder:
+        fresh = clean_plan(materialise(spec.files(), folder))
+    engine = plan_capacity(fresh)
+    reps = [fresh.reps_by_id[n.id] for n in fresh.tree.top_down() if n.is_rep]
+    expected = {r.id: str(engine.kind(r).quota_capacity) for r in reps if engine.kind(r).has_full}
+    assert {k: str(v) for k, v in capacities.items()} == expected
+    ote = exact_sum([engine.ote(rep)[0] for rep in reps])
+    assert str(total) == str(ote)
+    target = fresh.settings.target
+    assert ratio == (EXACT.divide(ote, target) if target else None)
 
 
 def test_capacity_does_not_depend_on_the_order_of_the_reps(example, cli) -> None:

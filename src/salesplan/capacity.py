@@ -143,8 +143,8 @@ class _Capacity:
         # by a rep's own (start, end, ramp, profile): one look-up per rep
         self._alike: dict[tuple[object, ...], tuple[_Kind, _Figures]] = {}
         self._own_kinds: dict[tuple[object, ...], _Kind] = {}
-        # (OTE, share of the year) -> pro-rata OTE: a few hundred pay levels x kinds
-        self._pro_rata: dict[tuple[Decimal, Decimal], Decimal] = {}
+        # (base, variable, share of the year) -> pro-rata OTE
+        self._pro_rata: dict[tuple[Decimal, Decimal, Decimal], Decimal] = {}
         # (base, variable, share of the year) -> (pro-rata OTE, pro-rata variable)
         self._pay: dict[tuple[Decimal, Decimal, Decimal], tuple[Decimal, Decimal]] = {}
 
@@ -231,24 +231,36 @@ class _Capacity:
             )
         return found
 
-    def own_kind(self, rep: Rep) -> _Kind:
-        """`kind`, looked up by the rep's own (start, end, ramp, profile): one look-up per
-        rep, not a productivity key built per rep."""
-        own = self.productivity.own(rep)
-        found = self._own_kinds.get(own)
-        if found is None:
-            found = self._own_kinds[own] = self.kind(rep)
+    def kinds(self, reps: Sequence[Rep]) -> list[_Kind]:
+        """`kind` of each of `reps`, found by the rep's own (start, end, ramp, profile) built
+        inline: one look-up per rep (about 330 kinds for 10,000 reps), no call or
+        productivity key per rep."""
+        early, own_kinds = self.productivity.early, self._own_kinds
+        found = []
+        for rep in reps:
+            start = rep.start  # `productivity.own(rep)`, inline
+            own = (start if start and start >= early else None, rep.end, rep.ramp, rep.profile)
+            kind = own_kinds.get(own)
+            if kind is None:
+                kind = own_kinds[own] = self.kind(rep)
+            found.append(kind)
         return found
 
-    def pro_rata_ote(self, rep: Rep) -> Decimal:
-        """`ote(rep)[0]`, each distinct (OTE, share) multiplied once: the same exact product."""
-        pay = rep.ote
-        if pay is None:
-            return ZERO
-        key = (pay.total, self.own_kind(rep).share)
-        found = self._pro_rata.get(key)
-        if found is None:
-            found = self._pro_rata[key] = EXACT.multiply(*key)
+    def pro_rata_otes(self, reps: Sequence[Rep], kinds: Sequence[_Kind]) -> list[Decimal]:
+        """`ote(rep, kind)[0]` of each rep (its kind in `kinds`): the same exact product,
+        made once per distinct (base, variable, share) and found by the OTE's own base and
+        variable (shared Decimals, each hashed once) without a call per rep."""
+        pro_rata, found = self._pro_rata, []
+        for rep, kind in zip(reps, kinds):
+            pay = rep.ote
+            if pay is None:
+                found.append(ZERO)
+                continue
+            key = (pay.base, pay.variable, kind.share)
+            done = pro_rata.get(key)
+            if done is None:
+                done = pro_rata[key] = EXACT.multiply(pay.total, kind.share)
+            found.append(done)
         return found
 
     def alike(self, rep: Rep) -> tuple[_Kind, _Figures]:
@@ -293,6 +305,15 @@ def _reps(plan: Plan) -> list[Rep]:
     return found
 
 
+def _kinds(plan: Plan) -> list[_Kind]:
+    """The kind of each rep of `_reps(plan)`, found once per plan (reconcile asks for the
+    reps' quota capacities and their cost of sales)."""
+    found: list[_Kind] | None = plan.__dict__.get("_tree_kinds")
+    if found is None:
+        found = plan.__dict__["_tree_kinds"] = plan_capacity(plan).kinds(_reps(plan))
+    return found
+
+
 def cost_of_sales(
     plan: Plan, ote: Sequence[Decimal] | None = None
 ) -> tuple[Decimal, Decimal | None]:
@@ -302,8 +323,7 @@ def cost_of_sales(
     known: tuple[Decimal, Decimal | None] | None = plan.__dict__.get("_cost_of_sales")
     if known is None:
         if ote is None:
-            engine = plan_capacity(plan)
-            ote = [engine.pro_rata_ote(r) for r in _reps(plan)]
+            ote = plan_capacity(plan).pro_rata_otes(_reps(plan), _kinds(plan))
         total = exact_sum(ote)
         target = plan.settings.target
         known = (total, EXACT.divide(total, target) if target else None)
@@ -326,9 +346,8 @@ def over_budget(plan: Plan) -> bool:
 def quota_capacities(plan: Plan) -> dict[str, Decimal]:
     """The quota each rep can carry (none for a rep without a full quota): the measure of
     "over capacity"."""
-    engine = plan_capacity(plan)
-    kinds = ((r.id, engine.own_kind(r)) for r in _reps(plan))
-    return {rep_id: kind.quota_capacity for rep_id, kind in kinds if kind.has_full}
+    kinds = zip(_reps(plan), _kinds(plan))
+    return {rep.id: kind.quota_capacity for rep, kind in kinds if kind.has_full}
 
 
 def capacity_report(
