@@ -293,23 +293,37 @@ def rollup(plan: Plan, quotas: Allocation, quota_source: str = "computed") -> Ro
     found = forecast_tree(plan)
     width = len(plan.periods)
     quota_of = quotas.by_id()
+    periods, totals, submitted, missing = found
+    new = tuple.__new__  # a NamedTuple from a tuple, as its own `_make` does (`_record`, inline)
     nodes = []
     for node in plan.tree.top_down():
-        quota = quota_of.get(node.id)
-        quota_periods = None
-        if quota is not None and len(quota.periods) == width:
-            quota_periods = tuple(quota.periods)
+        node_id = node.id
+        quota = quota_of.get(node_id)
+        total = totals[node_id]
+        row: tuple[Decimal | None, tuple[Decimal, ...] | None, Decimal | None, Decimal | None]
+        if quota is None:
+            row = (None, None, None, None)
+        else:
+            amount = quota.total
+            row = (
+                amount,
+                tuple(quota.periods) if len(quota.periods) == width else None,
+                amount - total,
+                total / amount if amount else None,
+            )
         nodes.append(
-            _record(
-                node.id,
-                node.level,
-                node.parent,
-                found.periods[node.id],
-                quota.total if quota is not None else None,
-                quota_periods,
-                found.missing[node.id],
-                found.submitted[node.id],
-                found.totals[node.id],
+            new(
+                RollupNode,
+                (
+                    node_id,
+                    node.level,
+                    node.parent,
+                    total,
+                    periods[node_id],
+                    *row,
+                    missing[node_id],
+                    submitted[node_id],
+                ),
             )
         )
     return Rollup(plan.settings.currency, plan.periods, plan.unit, tuple(nodes), quota_source)
