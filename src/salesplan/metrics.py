@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from salesplan.model import Rep, Unit
     from salesplan.plan import Plan
 
 NodeMetrics = dict[str, dict[str, Decimal]]
@@ -26,8 +27,8 @@ def owned_metrics(plan: Plan) -> NodeMetrics:
     for territory in plan.territories or ():
         if territory.owner is None:
             continue
-        extra = csv.get(territory.id)
-        values = {**extra, **territory.metrics} if extra else territory.metrics
+        extra, given = csv.get(territory.id), territory.metrics
+        values = ({**extra, **given} if given else extra) if extra else given
         bucket = owned.get(territory.owner)
         if bucket is None:
             owned[territory.owner] = {name: ZERO + value for name, value in values.items()}
@@ -40,27 +41,38 @@ def owned_metrics(plan: Plan) -> NodeMetrics:
 def resolve_metrics(plan: Plan) -> NodeMetrics:
     """Every tree node's metrics, each taken from the first source that has it: the node
     itself (org.yaml, then metrics.csv), then (for reps) the territories it owns, then the
-    sum of its children."""
+    sum of its children.
+
+    A node's dict starts from the lowest source and the higher ones are laid over it with
+    `update` (a rep's dict of owned sums is made for it alone): no loop in Python over the
+    names a rep already has, and no extra dict per node. The order of the names in a dict
+    is not the order of the sources; every reader looks names up, none lists them."""
     csv = plan.metrics_by_id
     owned = owned_metrics(plan)
     units, reps = plan.units_by_id, plan.reps_by_id
+    nodes = plan.tree.nodes
     resolved: NodeMetrics = {}
-    for node in plan.tree.bottom_up():
-        node_id = node.id
-        model = reps.get(node_id) if node.is_rep else units.get(node_id)
-        given = model.metrics if model is not None else {}
-        extra = csv.get(node_id)
-        values = {**extra, **given} if extra else dict(given)
+    for node_id in reversed(plan.tree.order):
+        node = nodes[node_id]
+        values: dict[str, Decimal] | None
         if node.is_rep:
-            found = owned.get(node_id)
+            values = owned.get(node_id)
+            model: Unit | Rep | None = reps[node_id]
         else:
-            found = {}
+            values = {}
             for child in node.children:
                 for name, value in resolved[child].items():
-                    found[name] = found.get(name, ZERO) + value
-        for name, value in (found or {}).items():
-            if name not in values:
-                values[name] = value
+                    values[name] = values.get(name, ZERO) + value
+            model = units.get(node_id)  # None for the root
+        extra = csv.get(node_id)
+        given = model.metrics if model is not None else {}
+        if values is None:
+            values = {**extra, **given} if extra else dict(given)
+        else:
+            if extra:
+                values.update(extra)
+            if given:
+                values.update(given)
         resolved[node_id] = values
     return resolved
 

@@ -121,9 +121,15 @@ class Plan:
 
     @cached_property
     def metrics_by_id(self) -> dict[str, dict[str, Decimal]]:
+        """Each id's metrics.csv values, a later row's over an earlier one's. An id's dict is
+        its row's own (one row an id is the rule; nothing changes either): a copy only where
+        a second row of the same id is laid over the first."""
         merged: dict[str, dict[str, Decimal]] = {}
         for row in self.metric_rows:
-            merged.setdefault(row.id, {}).update(row.values)
+            if (before := merged.get(row.id)) is None:
+                merged[row.id] = row.values
+            else:
+                merged[row.id] = {**before, **row.values}
         return merged
 
     # ---- the engines, as the commands run them (each result has .to_frame())
