@@ -21,18 +21,17 @@ def territory_metrics(plan: Plan) -> NodeMetrics:
 
 
 def owned_metrics(plan: Plan) -> NodeMetrics:
-    """Per rep, the sum of the metrics of the territories they own."""
+    """Per rep, the sum of the metrics of the territories they own. A rep's first territory
+    goes through the same loop as the others (a dict comprehension per rep is a call)."""
     csv = plan.metrics_by_id
     owned: NodeMetrics = {}
     for territory in plan.territories or ():
-        if territory.owner is None:
+        if (owner := territory.owner) is None:
             continue
         extra, given = csv.get(territory.id), territory.metrics
         values = ({**extra, **given} if given else extra) if extra else given
-        bucket = owned.get(territory.owner)
-        if bucket is None:
-            owned[territory.owner] = {name: ZERO + value for name, value in values.items()}
-            continue
+        if (bucket := owned.get(owner)) is None:
+            owned[owner] = bucket = {}
         for name, value in values.items():
             bucket[name] = bucket.get(name, ZERO) + value
     return owned
