@@ -1,4 +1,4 @@
-"""The org tree and the resolved metrics equal their plain readings (one node pushed and
+"""metrics.csv's rows, the org tree and the resolved metrics equal their plain readings (one node pushed and
 popped at a time; each source's names laid in a loop) on random orgs: unknown parents,
 wrong levels, repeated ids, metrics given anywhere or nowhere, repeated metrics.csv rows."""
 
@@ -10,8 +10,11 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from salesplan.diagnostics import Diagnostic
+from salesplan.loading import _metric_problem, load_metrics
 from salesplan.metrics import ZERO, resolve_metrics
-from salesplan.plan import Plan
+from salesplan.plan import MetricRow, Plan
+from salesplan.tables import open_csv, read_number
 from salesplan.tree import REP, ROOT_LEVEL, Node, Tree, build_tree
 
 LEVELS = ["region", "team", REP]
@@ -164,3 +167,53 @@ def test_tree_and_metrics_equal_their_plain_readings(plan: SimpleNamespace) -> N
             map(repr, plain_resolved[node_id].items())
         )
     assert [row.values for row in plan.metric_rows] == before  # no row changed
+
+
+def plain_load_metrics(file: str, raw: bytes) -> tuple[list[object], list[object]]:
+    """load_metrics as it was: every blank cell stripped, every row its NamedTuple's call."""
+    problems: list[object] = []
+    table, records = open_csv(file, raw)
+    table.width = 1
+    rows: list[object] = []
+    cell_problems: list[object] = []
+    names = [(i, name) for i, name in enumerate(table.header) if i and name]
+    numbers: dict[str, Decimal] = {}
+    for line, cells in records:
+        row_id = cells[0].strip()
+        values: dict[str, Decimal] = {}
+        for i, name in names:
+            if i >= len(cells):
+                break
+            value = numbers.get(cells[i])
+            if value is None:
+                text = cells[i].strip()
+                if text == "":
+                    continue
+                number = read_number(text.replace("_", ""))
+                if isinstance(number, str):
+                    at = table.cell_at(line, i)
+                    cell_problems.append(_metric_problem(file, at, name, row_id, text, number))
+                    continue
+                numbers[cells[i]] = value = number
+            values[name] = value
+        rows.append(MetricRow(row_id, values, file, line))
+    problems.extend(table.diagnostics)
+    problems.extend(cell_problems)
+    return rows, problems
+
+
+CELLS = st.sampled_from(["", " ", "  ", "12", " 12", "1_000", "-0", "x", "1e999", "5.50", "7"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(CELLS, min_size=1, max_size=4), max_size=8))
+def test_load_metrics_equals_its_plain_reading(table: list[list[str]]) -> None:
+    text = "id,history,potential\n" + "".join(
+        f"r{i}," + ",".join(cells) + "\n" for i, cells in enumerate(table)
+    )
+    problems: list[Diagnostic] = []
+    rows = load_metrics("metrics.csv", text.encode(), problems)
+    plain_rows, plain_problems = plain_load_metrics("metrics.csv", text.encode())
+    assert repr(rows) == repr(plain_rows)
+    assert problems == plain_problems
+    assert all(type(row) is MetricRow for row in rows)

@@ -352,6 +352,9 @@ def _given_twice(doc: Document, key: str, table: str | None, problems: list[Diag
         problems.append(diagnostic("SP201", message, file, line, column, key))
 
 
+UNREAD: Any = object()  # a cell of metrics.csv not met before
+
+
 def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[MetricRow]:
     """metrics.csv: `id` then one column per metric; a cell that is not a number is SP411.
     Read record by record, a cell stripped only when it is read (no table of rows kept)."""
@@ -367,17 +370,20 @@ def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[Metr
     rows: list[MetricRow] = []
     cell_problems: list[Diagnostic] = []
     names = [(i, name) for i, name in enumerate(table.header) if i and name]
-    numbers: dict[str, Decimal] = {}  # one Decimal per cell as written: metrics repeat
+    # One Decimal per cell as written (metrics repeat); None for a blank cell, which most
+    # rows have (a rep's row has no potential, a territory's no history).
+    numbers: dict[str, Decimal | None] = {}
     for line, cells in records:
         row_id = cells[0].strip()
         values: dict[str, Decimal] = {}
         for i, name in names:
             if i >= len(cells):
                 break  # a short row: the rest are empty
-            value = numbers.get(cells[i])
-            if value is None:
+            value = numbers.get(cells[i], UNREAD)
+            if value is UNREAD:
                 text = cells[i].strip()
                 if text == "":
+                    numbers[cells[i]] = None
                     continue
                 number = read_number(text.replace("_", ""))
                 if isinstance(number, str):
@@ -385,8 +391,10 @@ def load_metrics(file: str, raw: bytes, problems: list[Diagnostic]) -> list[Metr
                     cell_problems.append(_metric_problem(file, at, name, row_id, text, number))
                     continue
                 numbers[cells[i]] = value = number
-            values[name] = value
-        rows.append(MetricRow(row_id, values, file, line))
+            if value is not None:
+                values[name] = value
+        # tuple.__new__ is what the NamedTuple's own __new__ calls, less a Python call a row
+        rows.append(tuple.__new__(MetricRow, (row_id, values, file, line)))
     problems.extend(table.diagnostics)  # the file's problems first, then its cells'
     problems.extend(cell_problems)
     return rows
