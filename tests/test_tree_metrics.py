@@ -1,6 +1,7 @@
-"""metrics.csv's rows, the org tree and the resolved metrics equal their plain readings (one node pushed and
-popped at a time; each source's names laid in a loop) on random orgs: unknown parents,
-wrong levels, repeated ids, metrics given anywhere or nowhere, repeated metrics.csv rows."""
+"""metrics.csv's rows, the org tree and the resolved metrics equal their plain readings on
+random orgs (unknown parents, wrong levels, repeated ids, metrics given anywhere or nowhere,
+repeated metrics.csv rows): the tree by its recursive definition, metrics.csv cell by cell,
+the metrics with each source's names laid in a loop."""
 
 from __future__ import annotations
 
@@ -28,36 +29,36 @@ METRICS = st.dictionaries(st.sampled_from(NAMES), AMOUNTS, max_size=3)
 
 
 def plain_tree(plan: object) -> Tree:
-    """build_tree as it was: every node pushed and popped, a Node made then its is_rep."""
+    """The tree by its definition, recursively: each id's first valid entry (units, then
+    reps; a level that is no level of the plan, or `rep` for a unit, is left out), and under
+    each node, by id, the entries naming it as parent one level down."""
     levels = [level.name for level in plan.settings.levels]  # type: ignore[attr-defined]
     root_id = plan.settings.id  # type: ignore[attr-defined]
-    parent_level = {name: (levels[i - 1] if i else ROOT_LEVEL) for i, name in enumerate(levels)}
-    nodes = {root_id: Node(root_id, ROOT_LEVEL, None, "root", 0, [], False)}
-    pending: dict[str, list[tuple[str, str, str]]] = {}
-    seen = {root_id}
+    above = {name: (levels[i - 1] if i else ROOT_LEVEL) for i, name in enumerate(levels)}
+    entries: dict[str, tuple[str, str, str]] = {}  # id -> (level, parent, kind)
     for unit in plan.org.units:  # type: ignore[attr-defined]
-        if unit.id in seen or unit.level not in parent_level or unit.level == REP:
-            continue
-        seen.add(unit.id)
-        pending.setdefault(unit.parent or root_id, []).append((unit.id, unit.level, "unit"))
-    for rep in plan.org.reps:  # type: ignore[attr-defined]
-        if rep.id in seen or REP not in parent_level:
-            continue
-        seen.add(rep.id)
-        pending.setdefault(rep.parent or root_id, []).append((rep.id, REP, "rep"))
+        if unit.level in above and unit.level != REP:
+            entries.setdefault(unit.id, (unit.level, unit.parent or root_id, "unit"))
+    for rep in plan.org.reps if REP in above else ():  # type: ignore[attr-defined]
+        entries.setdefault(rep.id, (REP, rep.parent or root_id, "rep"))
+    entries.pop(root_id, None)
+    nodes = {root_id: Node(root_id, ROOT_LEVEL, None, "root", 0, [], False)}
     order: list[str] = []
-    stack = [root_id]
-    while stack:
-        parent_id = stack.pop()
-        order.append(parent_id)
-        parent = nodes[parent_id]
-        for child_id, level, kind in sorted(pending.get(parent_id, ())):
-            if parent_level.get(level) != parent.level:
-                continue
-            node = Node(child_id, level, parent_id, kind, parent.depth + 1, [], kind == REP)
-            nodes[child_id] = node
-            parent.children.append(child_id)
-        stack.extend(reversed(parent.children))
+
+    def visit(node_id: str) -> None:
+        order.append(node_id)
+        node = nodes[node_id]
+        for child_id in sorted(entries):
+            level, parent, kind = entries[child_id]
+            if parent == node_id and above[level] == node.level:
+                nodes[child_id] = Node(
+                    child_id, level, node_id, kind, node.depth + 1, [], kind == REP
+                )
+                node.children.append(child_id)
+        for child_id in node.children:
+            visit(child_id)
+
+    visit(root_id)
     return Tree(root_id, levels, nodes, order)
 
 
@@ -170,36 +171,27 @@ def test_tree_and_metrics_equal_their_plain_readings(plan: SimpleNamespace) -> N
 
 
 def plain_load_metrics(file: str, raw: bytes) -> tuple[list[object], list[object]]:
-    """load_metrics as it was: every blank cell stripped, every row its NamedTuple's call."""
-    problems: list[object] = []
+    """load_metrics by its definition: every cell read on its own (no memory of cells met
+    before), a blank one skipped, a bad one a problem after the file's own."""
     table, records = open_csv(file, raw)
     table.width = 1
     rows: list[object] = []
     cell_problems: list[object] = []
-    names = [(i, name) for i, name in enumerate(table.header) if i and name]
-    numbers: dict[str, Decimal] = {}
     for line, cells in records:
         row_id = cells[0].strip()
         values: dict[str, Decimal] = {}
-        for i, name in names:
-            if i >= len(cells):
-                break
-            value = numbers.get(cells[i])
-            if value is None:
+        for i, name in enumerate(table.header[1 : len(cells)], start=1):
+            if not name:
+                continue  # a column without a name is not read
+            number = read_number(cells[i].strip().replace("_", "")) if cells[i].strip() else None
+            if isinstance(number, str):
                 text = cells[i].strip()
-                if text == "":
-                    continue
-                number = read_number(text.replace("_", ""))
-                if isinstance(number, str):
-                    at = table.cell_at(line, i)
-                    cell_problems.append(_metric_problem(file, at, name, row_id, text, number))
-                    continue
-                numbers[cells[i]] = value = number
-            values[name] = value
+                problem = _metric_problem(file, table.cell_at(line, i), name, row_id, text, number)
+                cell_problems.append(problem)
+            elif number is not None:
+                values[name] = number
         rows.append(MetricRow(row_id, values, file, line))
-    problems.extend(table.diagnostics)
-    problems.extend(cell_problems)
-    return rows, problems
+    return rows, [*table.diagnostics, *cell_problems]
 
 
 CELLS = st.sampled_from(["", " ", "  ", "12", " 12", "1_000", "-0", "x", "1e999", "5.50", "7"])
