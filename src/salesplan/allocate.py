@@ -177,9 +177,9 @@ class _Allocator:
         self.families: dict[str, FamilySplit] = {}
         self.seasonality = self._seasonality()
         self._ranked: dict[tuple[object, ...], Ranked] = {}
-        self._phased: dict[tuple[tuple[object, ...], Decimal], tuple[Decimal, ...]] = {}
-        # a phasing key -> whole units -> periods; a rep's own (start, end, ramp, profile)
-        # -> their phasing key and its splits
+        # a phasing key -> whole units -> periods (nodes alike, same weights and same total,
+        # share one split); a rep's own (start, end, ramp, profile) -> their phasing key and
+        # its splits
         self._phased_units: dict[tuple[object, ...], dict[int, tuple[Decimal, ...]]] = {(): {}}
         self._by_own: dict[tuple[object, ...], tuple[tuple[object, ...], dict[int, Periods]]] = {}
         self._amounts = _Amounts(self.unit)
@@ -340,11 +340,14 @@ class _Allocator:
         return {c: Fraction(n, denominator) for c, n in zip(children, numerators)}
 
     def phase(self, node: Node, total: Decimal) -> tuple[Decimal, ...]:
-        """The total over the periods; nodes alike (same weights, same total) share one split."""
+        """The total over the periods; nodes alike (same weights, same total) share one split,
+        the one `phase_all_units` finds."""
         key = self._phasing_key(node)
-        done = self._phased.get((key, total))
+        splits = self._phased_units.setdefault(key, {})
+        units = to_units(total, self.unit)
+        done = splits.get(units)
         if done is None:
-            done = self._phased[key, total] = self._split(node, key, to_units(total, self.unit))
+            done = splits[units] = self._split(node, key, units)
         return done
 
     def phase_all_units(self, units: Mapping[str, object]) -> dict[str, tuple[Decimal, ...]]:
