@@ -392,3 +392,81 @@ def test_a_cell_of_digits_is_read_as_any_number(text: str) -> None:
         expected = value if problem is None else f"is out of range: it {problem}"
     found = tables.read_number(text)
     assert (type(found), str(found)) == (type(expected), str(expected))
+
+
+_TABLE_NAMES = ["id", "name", "start", "status", "ote_base", "ote_variable", "quota", "geo", "x"]
+_TABLE_CELLS = ["", " ", "r1", " r2 ", "1000", "1_000", "0", "-5", "x", "a b", "2027-01-01"]
+_TABLE_TEXT = st.lists(st.sampled_from(_TABLE_NAMES), min_size=1, max_size=6).flatmap(
+    lambda header: st.tuples(
+        st.just(header),
+        st.lists(
+            st.lists(st.sampled_from(_TABLE_CELLS), min_size=len(header), max_size=len(header)),
+            max_size=8,
+        ),
+        st.sampled_from(["", '"q, r"', "\n", "extra"]),  # plain, or read by the csv module
+    )
+)
+
+
+def _record_by_row(
+    cells: list[str], header: list[str], columns: dict[str, tuple[str, ...]]
+) -> dict[str, object]:
+    """reps.csv's record of a row, by its definition: each column's non-empty cell under
+    its key, text as it is, amounts as numbers (else the text), lists split on spaces, the
+    cells of `ote_*` as a sub-record, an `Ote` when valid (keys in that order)."""
+    from pydantic import ValidationError
+
+    from salesplan.model import Ote
+    from salesplan.reading.records import AMOUNTS, LISTS
+
+    def number(text: str) -> object:
+        value = tables.parse_decimal(text.replace("_", ""))
+        return text if value is None else value
+
+    named = [(name, cell) for name, cell in zip(header, cells) if name in columns and cell]
+    record: dict[str, object] = {}
+    for name, cell in named:
+        if name not in AMOUNTS | LISTS and len(columns[name]) == 1:
+            record[name] = cell
+    for name, cell in named:
+        if name in LISTS or (name in AMOUNTS and len(columns[name]) == 1):
+            record[name] = cell.split() if name in LISTS else number(cell)
+    ote = {columns[n][1]: number(c) for n, c in named if columns[n][0] == "ote"}
+    if ote:
+        try:
+            record["ote"] = Ote.model_validate(ote)
+        except ValidationError:
+            record["ote"] = ote
+    return record
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TABLE_TEXT, st.integers(1, 40))
+def test_records_read_column_by_column_are_the_rows_records(case: tuple, piece: int) -> None:
+    """`read_table` makes the records column by column: each is the record of its row, at
+    the line the csv module reads it on, its cells where the csv module puts them, with
+    the csv module's problems, whatever the reading (plain or not, any piece size)."""
+    from salesplan.reading.records import REP_COLUMNS, read_table
+
+    header, rows, odd = case
+    lines = [",".join(header), *(",".join(row) for row in rows)]
+    if odd and rows:
+        lines[1] = odd if odd == "\n" else f"{lines[1]},{odd}"
+    text = "\n".join(lines) + "\n"
+    columns = {**REP_COLUMNS, "geo": ("geo",)}  # and a list
+    problems: list = []
+    with patch.object(tables, "PIECE", piece):
+        doc = read_table("t.csv", text.encode(), "reps", columns, problems)
+    table = tables.read_csv("t.csv", text.encode())
+    width = len(table.header)
+    names = [name.strip().lower() for name in table.header]
+    expected = [_record_by_row(row.values[:width], names, columns) for row in table.rows]
+    assert doc.data == {"reps": expected}
+    at = {name: j for j, name in enumerate(names) if name in columns}  # the last, if twice
+    places = [doc.locate(("reps", i, *columns[name])) for i in range(len(expected)) for name in at]
+    cells = [table.cell_at(row.line, j) for row in table.rows for j in at.values()]
+    assert places == cells
+    found = [(d.code, d.line, d.column, d.message) for d in problems]
+    assert found[: len(table.diagnostics)] == [
+        (d.code, d.line, d.column, d.message) for d in table.diagnostics
+    ]

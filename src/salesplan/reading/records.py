@@ -8,9 +8,9 @@ points at `file:row:column` exactly as it would in YAML.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Ote
 from salesplan.source import Document, Mark
-from salesplan.tables import Table, parse_decimal, read_csv
+from salesplan.tables import CsvRows, PlainRows, Table, open_csv, parse_decimal
 
 # column -> (key, sub-key) of the record it fills; amounts become Decimals
 REP_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -50,11 +50,14 @@ LISTS = frozenset({"geo", "accounts"})  # codes separated by spaces
 @dataclass
 class TableDocument(Document):
     """A CSV table read as `{key: [record, ...]}`: `locate(("reps", 3, "ote", "base"))`
-    is the row of record 3 and the column of its `ote_base` cell."""
+    is the line of record 3 and the column of its `ote_base` cell. The table's rows are
+    not kept (its `rows` stay empty): the records hold their cells, `lines` where each
+    starts."""
 
     table: Table | None = field(default=None, repr=False, compare=False)
     key: str = ""
     columns: dict[tuple[str, ...], int] = field(default_factory=dict, repr=False)
+    lines: Sequence[int] = field(default=(), repr=False, compare=False)
 
     def marked(self) -> Document:
         return self
@@ -63,15 +66,14 @@ class TableDocument(Document):
         table = self.table
         if table is None or len(path) < 2 or path[0] != self.key or not isinstance(path[1], int):
             return (table.header_line, 1) if table is not None else (1, 1)
-        rows = table.rows
-        if not 0 <= path[1] < len(rows):
+        if not 0 <= path[1] < len(self.lines):
             return table.header_line, 1
-        row = rows[path[1]]
+        line = self.lines[path[1]]
         fields = tuple(p for p in path[2:] if isinstance(p, str))
         while fields and fields not in self.columns:
             fields = fields[:-1]
         index = self.columns.get(fields)
-        return table.cell_at(row.line, index) if index is not None else (row.line, 1)
+        return table.cell_at(line, index) if index is not None else (line, 1)
 
 
 def read_table(
@@ -80,9 +82,11 @@ def read_table(
     """The records of a CSV table, as a document whose `data` is `{key: [record, ...]}`:
     empty cells are left out (defaults apply), amounts are Decimals when they are numbers
     (else the text, for the model to report), lists are split on spaces."""
-    table = read_csv(file, raw)
-    problems.extend(table.diagnostics)
+    table, rows = open_csv(file, raw)
     header = [name.strip().lower() for name in table.header]
+    used = [(i, name, columns[name]) for i, name in enumerate(header) if name in columns]
+    lines, cells = _columns(rows, [i for i, _, _ in used])
+    problems.extend(table.diagnostics)  # the rows' problems too, now that they are read
     unknown = [name for name in header if name and name not in columns]
     for name in unknown:
         message = f"unknown column {name!r} in {file}; expected some of {', '.join(columns)}"
@@ -93,40 +97,73 @@ def read_table(
             f"{file} has no `id` column; the first row names the columns: {', '.join(columns)}"
         )
         problems.append(diagnostic("SP202", message, file, table.header_line, 1, "id"))
-    used = [(i, name, columns[name]) for i, name in enumerate(header) if name in columns]
-    records = _records(table, used)
+    records = _records(len(lines), [(name, place) for _, name, place in used], cells)
     positions = {place: i for i, _, place in used}
-    return TableDocument(file, {key: records}, raw=raw, table=table, key=key, columns=positions)
+    return TableDocument(
+        file, {key: records}, raw=raw, table=table, key=key, columns=positions, lines=lines
+    )
 
 
-def _records(table: Table, used: list[tuple[int, str, tuple[str, ...]]]) -> list[dict[str, Any]]:
-    """Each row as the record the YAML would hold. Text cells go in as they are, in one
-    comprehension; amounts and lists are converted, each distinct amount once (OTEs
-    repeat: reps.csv is read three times faster so, benchmarks/README.md, "Fifth pass"),
-    and each distinct sub-record (`ote`) once (see `SubRecord`)."""
-    plain = [(i, place[0]) for i, name, place in used if _plain(name, place)]
-    converted = [(i, name, place[0]) for i, name, place in used if len(place) == 1]
-    converted = [(i, name, key) for i, name, key in converted if name in AMOUNTS | LISTS]
-    columns: dict[str, list[tuple[int, str]]] = {}
-    for i, _, place in used:
-        if len(place) == 2:
-            columns.setdefault(place[0], []).append((i, place[1]))
-    subs = [SubRecord(key, parts) for key, parts in columns.items()]
+def _columns(
+    rows: CsvRows | PlainRows, indexes: list[int]
+) -> tuple[Sequence[int], list[list[str]]]:
+    """The line of each row, and the cells of the columns `indexes`, stripped, each column
+    a list. A plain CSV's piece gives a column as one slice of its cells, stripped in one
+    `map` (no list made per row, nor a record by a comprehension per row: reading reps.csv
+    and territories.csv of 10,000 rows so is ~40 ms less)."""
+    columns: list[list[str]] = [[] for _ in indexes]
+    if isinstance(rows, PlainRows):
+        for piece in rows.pieces():
+            cells, width = piece.cells, piece.width
+            for column, i in zip(columns, indexes):
+                column.extend(map(str.strip, cells[i::width]))
+        return range(rows.first, rows.first + len(rows)), columns
+    lines = []
+    for line, cells in rows:
+        lines.append(line)
+        for column, i in zip(columns, indexes):
+            column.append(cells[i].strip())
+    return lines, columns
+
+
+def _records(
+    count: int, used: list[tuple[str, tuple[str, ...]]], cells: list[list[str]]
+) -> list[dict[str, Any]]:
+    """Each row as the record the YAML would hold, its keys in the order a row's would be
+    set one by one: text cells as they are, then amounts and lists, then sub-records; a
+    record is filled column by column, from the cells that are not empty. Each distinct
+    amount is converted once (OTEs repeat: reps.csv is read three times faster so,
+    benchmarks/README.md, "Fifth pass"), and each distinct sub-record (`ote`) made once
+    (see `SubRecord`)."""
+    records: list[dict[str, Any]] = [{} for _ in range(count)]
+    placed = list(zip(used, cells))
+    for (name, place), column in placed:
+        if _plain(name, place):
+            _fill(records, place[0], column, filter(None, column))
     numbers: dict[str, Any] = {}  # cell -> its Decimal, or the text when it is none
-    records = []
-    for row in table.rows:
-        cells = row.values
-        record: dict[str, Any] = {key: cells[i] for i, key in plain if cells[i]}
-        for i, name, key in converted:
-            text = cells[i]
-            if text:
-                record[key] = text.split() if name in LISTS else _number(text, numbers)
-        for sub in subs:
-            texts = sub.cells(cells)
-            if any(texts):
-                record[sub.key] = sub.made(texts, numbers)
-        records.append(record)
+    for (name, place), column in placed:
+        if len(place) == 1 and name in LISTS:
+            _fill(records, place[0], column, map(str.split, filter(None, column)))
+        elif len(place) == 1 and name in AMOUNTS:
+            amounts = [_number(text, numbers) for text in filter(None, column)]
+            _fill(records, place[0], column, amounts)
+    subs: dict[str, list[tuple[str, list[str]]]] = {}
+    for (_, place), column in placed:
+        if len(place) == 2:
+            subs.setdefault(place[0], []).append((place[1], column))
+    for key, parts in subs.items():
+        cells_of = list(zip(*[column for _, column in parts]))  # each row's, a tuple
+        SubRecord(key, [sub for sub, _ in parts]).fill(records, cells_of, numbers)
     return records
+
+
+def _fill(
+    records: list[dict[str, Any]], key: str, cells: Sequence[object], values: Iterable[Any]
+) -> None:
+    """Set `key` in each record whose cell is not empty, to the next of `values` (one for
+    each such cell, in order)."""
+    for record, value in zip(compress(records, cells), values):
+        record[key] = value
 
 
 def _number(text: str, numbers: dict[str, Any]) -> Any:
@@ -150,24 +187,26 @@ class SubRecord:
     field's model as it is: the rep is the rep validated from the record); else as the
     record, copied for each row, for the row's model to report where it always did."""
 
-    def __init__(self, key: str, parts: list[tuple[int, str]]) -> None:
+    def __init__(self, key: str, parts: list[str]) -> None:
         self.key = key
-        self.parts = parts  # (column, sub-key)
-        get = itemgetter(*[i for i, _ in parts])
-        self.cells: Callable[[list[str]], tuple[str, ...]] = (
-            get if len(parts) > 1 else lambda cells: (get(cells),)
-        )
-        self.found: dict[tuple[str, ...], Any] = {}
+        self.parts = parts  # the sub-keys, in the order of the cells
 
-    def made(self, texts: tuple[str, ...], numbers: dict[str, Any]) -> Any:
-        found = self.found.get(texts)
-        if found is None:
-            found = self.found[texts] = self._make(texts, numbers)
-        return dict(found) if isinstance(found, dict) else found
+    def fill(
+        self, records: list[dict[str, Any]], cells: list[tuple[str, ...]], numbers: dict[str, Any]
+    ) -> None:
+        """Set the sub-record in each record whose cells (one tuple a row) are not all
+        empty."""
+        present = list(map(any, cells))
+        made: dict[tuple[str, ...], Any] = dict.fromkeys(compress(cells, present))
+        for texts in made:  # each distinct one once
+            made[texts] = self._make(texts, numbers)
+        values: Iterable[Any] = map(made.__getitem__, compress(cells, present))
+        if any(isinstance(found, dict) for found in made.values()):
+            values = (dict(found) if isinstance(found, dict) else found for found in values)
+        _fill(records, self.key, present, values)
 
     def _make(self, texts: tuple[str, ...], numbers: dict[str, Any]) -> Any:
-        parts = zip(self.parts, texts)
-        record = {sub: _number(text, numbers) for (_, sub), text in parts if text}
+        record = {sub: _number(text, numbers) for sub, text in zip(self.parts, texts) if text}
         model = SUB_MODELS.get(self.key)
         if model is None:
             return record
