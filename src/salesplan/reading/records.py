@@ -19,6 +19,7 @@ from salesplan.diagnostics import Diagnostic, diagnostic
 from salesplan.model import Ote
 from salesplan.source import Document, Mark
 from salesplan.tables import CsvRows, PlainRows, Table, open_csv, parse_decimal
+from salesplan.validation import validator
 
 # column -> (key, sub-key) of the record it fills; amounts become Decimals
 REP_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -190,6 +191,9 @@ class SubRecord:
     def __init__(self, key: str, parts: list[str]) -> None:
         self.key = key
         self.parts = parts  # the sub-keys, in the order of the cells
+        model = SUB_MODELS.get(key)
+        # the model's own validator: `model_validate` is a tenth more a call (3,400 OTEs)
+        self.check = validator(model) if model is not None else None
 
     def fill(
         self, records: list[dict[str, Any]], cells: list[tuple[str, ...]], numbers: dict[str, Any]
@@ -207,11 +211,10 @@ class SubRecord:
 
     def _make(self, texts: tuple[str, ...], numbers: dict[str, Any]) -> Any:
         record = {sub: _number(text, numbers) for sub, text in zip(self.parts, texts) if text}
-        model = SUB_MODELS.get(self.key)
-        if model is None:
+        if self.check is None:
             return record
         try:
-            return model.model_validate(record)
+            return self.check(record)
         except ValidationError:
             return record
 
