@@ -22,7 +22,10 @@ from plans import PlanSpec, materialise, plan_specs
 from salesplan import load_plan
 from salesplan.allocate import allocate, explain
 from salesplan.cli import app
+from salesplan.fiscal import fraction_of_year
+from salesplan.fiscal import productivity as fiscal_productivity
 from salesplan.money import ranked, round_to_unit, split_amount, split_ranked, split_units
+from salesplan.productivity import Productivity
 from salesplan.quotas import quotas_yaml
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -127,6 +130,48 @@ def test_allocation_arithmetic_holds_on_random_plans(spec: PlanSpec) -> None:
         assert step.family.pool == round_to_unit(
             nodes[step.family.parent].total * (1 + step.family.over_assign), unit
         )
+
+
+@PROPERTY
+@given(plan_specs())
+def test_reps_kind_by_kind_are_every_node_by_definition(spec: PlanSpec) -> None:
+    """`Productivity.kinds` groups the tree's reps by their own (start, end, ramp, profile);
+    time on board and capacity are then handed out a kind at a time. Node by node, from the
+    calendar: a rep's own figures, a unit's from its children."""
+    with tempfile.TemporaryDirectory() as folder:
+        plan = clean_plan(materialise(spec.files(), folder))
+    productivity, tree, reps = Productivity(plan), plan.tree, plan.reps_by_id
+    kinds = productivity.kinds
+    listed = [rep_id for ids in kinds.values() for rep_id in ids]
+    assert sorted(listed) == sorted(n.id for n in tree.top_down() if n.is_rep)
+    for own, ids in kinds.items():
+        assert {productivity.own(reps[rep_id]) for rep_id in ids} == {own}
+        assert ids == sorted(ids, key=tree.order_index.__getitem__)
+    assert tree.units == [n for n in tree.top_down() if not n.is_rep]
+
+    def has_reps(node_id: str) -> bool:
+        node = tree[node_id]
+        return node.is_rep or any(has_reps(c) for c in node.children)
+
+    def on_board(node_id: str) -> bool:
+        node = tree[node_id]
+        if node.is_rep:
+            rep = reps[node_id]
+            return fraction_of_year(plan.calendar.on_board(rep.start, rep.end)) > 0
+        return any(on_board(c) for c in node.children) or not has_reps(node_id)
+
+    def capacity(node_id: str) -> Fraction:
+        node = tree[node_id]
+        if not node.is_rep:
+            return sum((capacity(c) for c in node.children), Fraction(0))
+        rep = reps[node_id]
+        ramp = productivity.ramp_of(rep)
+        months = sum(fiscal_productivity(plan.calendar, rep.start, rep.end, ramp), Fraction(0))
+        full = productivity.full_quota(rep) if plan.settings.capacity.profiles else None
+        return months * Fraction(full) if full else months
+
+    assert productivity.node_on_board == {n: on_board(n) for n in tree.nodes}
+    assert productivity.node_capacity == {n: capacity(n) for n in tree.nodes}
 
 
 @PROPERTY

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from salesplan.tree import Node
 
 ONE = Decimal(1)
-Periods = tuple[Decimal, ...]
 
 
 class NodeQuota(NamedTuple):
@@ -178,10 +177,8 @@ class _Allocator:
         self.seasonality = self._seasonality()
         self._ranked: dict[tuple[object, ...], Ranked] = {}
         # a phasing key -> whole units -> periods (nodes alike, same weights and same total,
-        # share one split); a rep's own (start, end, ramp, profile) -> their phasing key and
-        # its splits
+        # share one split)
         self._phased_units: dict[tuple[object, ...], dict[int, tuple[Decimal, ...]]] = {(): {}}
-        self._by_own: dict[tuple[object, ...], tuple[tuple[object, ...], dict[int, Periods]]] = {}
         self._amounts = _Amounts(self.unit)
         # every node's total as split, in whole units (a pin as its own Decimal): what
         # `phased_nodes` phases by, without turning each total back into units
@@ -199,12 +196,19 @@ class _Allocator:
         target = to_units(self.plan.settings.target, self.unit)
         totals: dict[str, Decimal] = {self.tree.root: self._amounts[target]}
         self.units[self.tree.root] = target
-        pins, on_board = self.pins, self.productivity.node_on_board
-        for node in self.tree.top_down():
-            if node.children:
-                totals.update(self.split_family(node, totals[node.id]))
-            elif node.is_rep and not on_board[node.id] and node.id not in pins:
-                self._report_not_on_board(node.id)
+        pins, on_board, nodes = self.pins, self.productivity.node_on_board, self.tree.nodes
+        # the units only, top-down: a team's reps are listed right after it (they have no
+        # children), so a rep's SP422 comes right after its team's split, as in a walk of
+        # every node
+        for node in self.tree.units:
+            children = node.children
+            if not children:
+                continue
+            totals.update(self.split_family(node, totals[node.id]))
+            if nodes[children[0]].is_rep and not all(map(on_board.__getitem__, children)):
+                for child in children:
+                    if not on_board[child] and child not in pins:
+                        self._report_not_on_board(child)
         return totals
 
     @cached_property
@@ -353,32 +357,29 @@ class _Allocator:
     def phase_all_units(self, units: Mapping[str, object]) -> dict[str, tuple[Decimal, ...]]:
         """`phase` of every node whose total in `units` (whole units: reconcile's) is a
         whole number: the same periods, found by the count itself (no Decimal turned into
-        units again, none hashed) in one walk, not a call or two per node. A rep's splits
-        are found by their own (start, end, ramp, profile), inline, and then by the count
-        (an int, hashed for free): no phasing key built and hashed per rep."""
-        reps, productivity, by_own = self.plan.reps_by_id, self.productivity, self._by_own
-        early, unit_key, unit_splits = productivity.early, (), self._phased_units[()]
+        units again, none hashed) in one walk, not a call or two per node. Reps are taken
+        kind by kind (`Productivity.kinds`): a kind's phasing key and splits are found
+        once, then each rep's by its count (an int, hashed for free)."""
+        tree, productivity, reps = self.tree, self.productivity, self.plan.reps_by_id
         found: dict[str, tuple[Decimal, ...]] = {}
-        for node in self.tree.top_down():
-            node_id = node.id
-            count = units[node_id]
-            if not isinstance(count, int):
-                continue
-            if node.is_rep:
-                rep = reps[node_id]
-                start = rep.start  # `productivity.own(rep)`, inline
-                own = (start if start and start >= early else None, rep.end, rep.ramp, rep.profile)
-                alike = by_own.get(own)
-                if alike is None:
-                    key = productivity.key(rep)
-                    alike = by_own[own] = (key, self._phased_units.setdefault(key, {}))
-                key, splits = alike
-            else:
-                key, splits = unit_key, unit_splits
-            done = splits.get(count)
-            if done is None:
-                done = splits[count] = self._split(node, key, count)
-            found[node_id] = done
+        splits = self._phased_units[()]  # units: phased by seasonality alone
+        for node in tree.units:
+            count = units[node.id]
+            if isinstance(count, int):
+                done = splits.get(count)
+                if done is None:
+                    done = splits[count] = self._split(node, (), count)
+                found[node.id] = done
+        for ids in productivity.kinds.values():
+            key = productivity.key(reps[ids[0]])
+            splits = self._phased_units.setdefault(key, {})
+            for rep_id in ids:
+                count = units[rep_id]
+                if isinstance(count, int):
+                    done = splits.get(count)
+                    if done is None:
+                        done = splits[count] = self._split(tree[rep_id], key, count)
+                    found[rep_id] = done
         return found
 
     def _split(self, node: Node, key: tuple[object, ...], units: int) -> tuple[Decimal, ...]:

@@ -158,55 +158,64 @@ class Productivity:
         return self.plan.settings.capacity.attainment
 
     @cached_property
+    def kinds(self) -> dict[tuple[object, ...], list[str]]:
+        """The tree's reps by their own (start, end, ramp, profile) (`own`), each list in
+        top-down order: about 330 kinds for 10,000 reps. Time on board, capacity and
+        phasing are worked out once per kind and handed to the kind's reps at once
+        (`dict.fromkeys`, in C), so only this walk builds and hashes a key per rep."""
+        tree = self.plan.tree
+        nodes, reps, early = tree.nodes, self.plan.reps_by_id, self.early
+        kinds: dict[tuple[object, ...], list[str]] = {}
+        for unit in tree.units:
+            children = unit.children
+            if not children or not nodes[children[0]].is_rep:
+                continue  # siblings share a level: all units
+            for rep_id in children:
+                rep = reps[rep_id]
+                start = rep.start  # `own(rep)`, inline: a call per rep costs a few ms here
+                own = (start if start and start >= early else None, rep.end, rep.ramp, rep.profile)
+                alike = kinds.get(own)
+                if alike is None:
+                    kinds[own] = [rep_id]
+                else:
+                    alike.append(rep_id)
+        return kinds
+
+    @cached_property
     def node_capacity(self) -> dict[str, Fraction]:
         """The `capacity` split weight of every tree node: a rep's quota capacity in the
         fiscal year (full quota x productive months; productive months alone where no full
         quota is set, every rep then alike), a unit's the sum of its reps'. Computed once per
-        distinct (start, end, ramp, profile): one lookup per rep, not a key and two."""
-        tree = self.plan.tree
+        kind of rep (`kinds`)."""
         reps = self.plan.reps_by_id
         profiles = self.plan.settings.capacity.profiles
-        early = self.early
         weights: dict[str, Fraction] = {}
-        alike: dict[tuple[object, ...], Fraction] = {}
-        for node in tree.bottom_up():
-            if not node.is_rep:
-                weights[node.id] = _exact_sum([weights[c] for c in node.children])
-                continue
-            rep = reps[node.id]
-            start = rep.start  # `own(rep)`, inline: a call per rep costs a few ms here
-            own = (start if start and start >= early else None, rep.end, rep.ramp, rep.profile)
-            weight = alike.get(own)
-            if weight is None:
-                months = self.months(rep)
-                full = self.full_quota(rep) if profiles else None
-                weight = alike[own] = months * Fraction(full) if full else months
-            weights[node.id] = weight
+        for ids in self.kinds.values():
+            rep = reps[ids[0]]
+            months = self.months(rep)
+            full = self.full_quota(rep) if profiles else None
+            weights.update(dict.fromkeys(ids, months * Fraction(full) if full else months))
+        for node in reversed(self.plan.tree.units):
+            weights[node.id] = _exact_sum([weights[c] for c in node.children])
         return weights
 
     @cached_property
     def node_on_board(self) -> dict[str, bool]:
         """Whether a node can carry quota: a rep with a day on board in the fiscal year, a
         unit with such a rep under it (or with no rep at all yet, as before any hiring).
-        Decided once per distinct (start, end): one lookup per rep."""
+        Decided once per kind of rep (`kinds`)."""
         tree = self.plan.tree
-        reps = self.plan.reps_by_id
+        nodes, reps = tree.nodes, self.plan.reps_by_id
         found: dict[str, bool] = {}
-        staffed: dict[str, bool] = {}
-        early = self.early
-        alike: dict[tuple[date | None, date | None], bool] = {}
-        for node in tree.bottom_up():
-            if node.is_rep:
-                rep = reps[node.id]
-                start = rep.start  # `own(rep)[:2]`, inline
-                dates = (start if start and start >= early else None, rep.end)
-                on = alike.get(dates)
-                if on is None:
-                    on = alike[dates] = self.year_fraction(rep) > 0
-                found[node.id] = on
+        for ids in self.kinds.values():
+            found.update(dict.fromkeys(ids, self.year_fraction(reps[ids[0]]) > 0))
+        staffed: dict[str, bool] = {}  # a unit with a rep under it
+        for node in reversed(tree.units):
+            children = node.children  # any(map(...)): no generator frame per unit
+            if children and nodes[children[0]].is_rep:
                 staffed[node.id] = True
+                found[node.id] = any(map(found.__getitem__, children))
             else:
-                children = node.children  # any(map(...)): no generator frame per unit
                 staffed[node.id] = any(map(staffed.__getitem__, children))
                 found[node.id] = any(map(found.__getitem__, children)) or not staffed[node.id]
         return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,6 +49,13 @@ class Tree:
 
     def bottom_up(self) -> Iterator[Node]:
         return map(self.nodes.__getitem__, reversed(self.order))
+
+    @cached_property
+    def units(self) -> list[Node]:
+        """The root and the units, top-down: the nodes that can have children (a tenth of
+        the nodes of an org). Siblings share a level, so a unit's children are all reps or
+        all units: the walks that work out reps by kind (`Productivity.kinds`) walk these."""
+        return [node for node in self.top_down() if not node.is_rep]
 
     def reps_under(self, node_id: str) -> list[str]:
         """The reps in the subtree of `node_id`, in top-down order."""
