@@ -24,7 +24,14 @@ from salesplan.allocate import allocate, explain
 from salesplan.cli import app
 from salesplan.fiscal import fraction_of_year
 from salesplan.fiscal import productivity as fiscal_productivity
-from salesplan.money import ranked, round_to_unit, split_amount, split_ranked, split_units
+from salesplan.money import (
+    ranked,
+    round_to_unit,
+    split_amount,
+    split_in_order,
+    split_ranked,
+    split_units,
+)
 from salesplan.productivity import Productivity
 from salesplan.quotas import quotas_yaml
 
@@ -148,6 +155,8 @@ def test_reps_kind_by_kind_are_every_node_by_definition(spec: PlanSpec) -> None:
         assert {productivity.own(reps[rep_id]) for rep_id in ids} == {own}
         assert ids == sorted(ids, key=tree.order_index.__getitem__)
     assert tree.units == [n for n in tree.top_down() if not n.is_rep]
+    # `split_family` breaks ties by position: siblings are listed by id
+    assert all(n.children == sorted(n.children) for n in tree.units)
 
     def has_reps(node_id: str) -> bool:
         node = tree[node_id]
@@ -286,6 +295,17 @@ def test_ranked_split_is_split_units(totals: list[int], weighted: list) -> None:
     once = ranked(weights, keys)
     for total in totals:
         assert split_ranked(total, once) == split_units(total, weights, keys)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(-(10**6), 10**12), st.lists(WEIGHTED, max_size=14))
+def test_split_in_order_is_split_units_by_ascending_keys(total: int, weighted: list) -> None:
+    """A family's children are listed by id: with the keys in ascending order, the position
+    breaks ties as the key does (ties of remainder and weight, all-zero weights, equal
+    keys, Fractions, Decimals and negative totals alike)."""
+    weighted = sorted(weighted, key=lambda pair: pair[1])
+    weights, keys = [w for w, _ in weighted], [k for _, k in weighted]
+    assert split_in_order(total, weights) == split_units(total, weights, keys)
 
 
 def test_largest_remainder_textbook_example_as_a_plan(write_tree) -> None:

@@ -22,8 +22,8 @@ from salesplan.money import (
     Weight,
     ranked,
     scale_weights,
+    split_in_order,
     split_ranked,
-    split_units,
     to_units,
 )
 from salesplan.productivity import plan_productivity
@@ -249,25 +249,34 @@ class _Allocator:
         ]
 
     def split_family(self, parent: Node, parent_total: Decimal) -> dict[str, Decimal]:
+        """One family's split. Most families hold no pin: their rest is the pool itself,
+        in the units already counted, and the pins are not checked one by one."""
         level = self.levels[self.tree[parent.children[0]].level]
         raw_pool = parent_total * (ONE + level.over_assign)
-        pool = to_units(raw_pool, self.unit) * self.unit
-        pins = {c: self.pins[c] for c in parent.children if c in self.pins}
-        free = [c for c in parent.children if c not in pins]
-        rest = pool - sum(pins.values(), ZERO)
-        self._check_pins(parent, pins, free, pool, rest)
+        pool_units = to_units(raw_pool, self.unit)
+        pool = pool_units * self.unit
+        children, all_pins = parent.children, self.pins
+        if all_pins and not all_pins.keys().isdisjoint(children):
+            pins = {c: all_pins[c] for c in children if c in all_pins}
+            free = [c for c in children if c not in pins]
+            rest = pool - sum(pins.values(), ZERO)
+            self._check_pins(parent, pins, free, pool, rest)
+            rest_units = to_units(rest, self.unit)
+        else:
+            pins, free = {}, list(children)
+            rest, rest_units = pool - ZERO, pool_units  # as with pins: sum((), ZERO) is ZERO
         weights = self.weights(level, free)
-        even = bool(free) and not any(Fraction(w) > 0 for w in weights.values())
-        if free and rest > 0 and not any(self.on_board(c) for c in free):
+        even = bool(free) and not any(w > 0 for w in weights.values())
+        if free and rest > 0 and not any(map(self.productivity.node_on_board.__getitem__, free)):
             self._report_nobody_on_board(parent, rest)
         elif even and rest > 0:
             self._report_zero_weights(parent, level)
         if even:
             weights = self.fallback(free)
-        units = split_units(max(to_units(rest, self.unit), 0), list(weights.values()), free)
+        # a family's children are listed by id (`build_tree`): the smaller key comes first
+        units = split_in_order(max(rest_units, 0), list(weights.values()))
         shares = dict(zip(free, map(self._amounts.__getitem__, units)))
         self.units.update(zip(free, units))
-        self.units.update(pins)
         self.families[parent.id] = FamilySplit(
             parent.id,
             parent_total,
@@ -281,7 +290,10 @@ class _Allocator:
             even,
             shares,
         )
-        return {**shares, **pins}
+        if pins:
+            self.units.update(pins)
+            return {**shares, **pins}
+        return shares
 
     def on_board(self, child: str) -> Fraction:
         """A rep's fraction of the year on board; 1 for a unit with a rep on board, else 0."""
