@@ -22,7 +22,7 @@ from plans import PlanSpec, materialise, plan_specs
 from salesplan import load_plan
 from salesplan.allocate import allocate, explain
 from salesplan.cli import app
-from salesplan.fiscal import fraction_of_year
+from salesplan.fiscal import exact_sum, fraction_of_year
 from salesplan.fiscal import productivity as fiscal_productivity
 from salesplan.money import (
     ranked,
@@ -306,6 +306,21 @@ def test_split_in_order_is_split_units_by_ascending_keys(total: int, weighted: l
     weighted = sorted(weighted, key=lambda pair: pair[1])
     weights, keys = [w for w, _ in weighted], [k for _, k in weighted]
     assert split_in_order(total, weights) == split_units(total, weights, keys)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 3), st.fractions(0, 2, max_denominator=31)),
+        max_size=12,
+    )
+)
+def test_exact_sum_is_sum(values: list) -> None:
+    """Months on board or of productivity summed over one denominator: the number and the
+    type (an int when every value is one) `sum` gives."""
+    found, expected = exact_sum(values), sum(values, 0)
+    assert found == expected
+    assert type(found) is type(expected)
 
 
 def test_largest_remainder_textbook_example_as_a_plan(write_tree) -> None:

@@ -11,7 +11,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from salesplan.fiscal import NONE, fraction_of_year, productivity
+from salesplan.fiscal import exact_sum, fraction_of_year, productivity
 
 if TYPE_CHECKING:
     from salesplan.model import CapacityProfile, Rep
@@ -141,7 +141,7 @@ class Productivity:
         key = ("months", *self.key(rep))
         value = self._sums.get(key)
         if value is None:
-            value = self._sums[key] = sum(self.monthly(rep), NONE)
+            value = self._sums[key] = exact_sum(self.monthly(rep))
         return value
 
     def full_quota(self, rep: Rep) -> Decimal | None:
@@ -224,8 +224,12 @@ class Productivity:
 def _exact_sum(values: list[Fraction]) -> Fraction:
     """The sum of `values` as whole numbers over one common denominator: a unit's weight
     from its reps' (adding Fractions one by one reduces each partial sum, and is slow)."""
-    denominator = math.lcm(*(v.denominator for v in values))
-    return Fraction(sum(v.numerator * (denominator // v.denominator) for v in values), denominator)
+    denominator = math.lcm(*[v.denominator for v in values])
+    if denominator == 1:  # whole numbers (the reps' weights are ints mostly): no products
+        return Fraction(sum(values))
+    return Fraction(
+        sum([v.numerator * (denominator // v.denominator) for v in values]), denominator
+    )
 
 
 def plan_productivity(plan: Plan) -> Productivity:
