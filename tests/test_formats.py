@@ -358,6 +358,18 @@ def test_records_are_streamed_one_per_line_from_a_generator() -> None:
     assert text.splitlines()[3:5] == ['    {"i": 0},', '    {"i": 1},']
 
 
+def test_encoded_records_are_laid_out_like_the_records_they_hold() -> None:
+    """Records a view wrote itself (`EncodedRecords`, plain texts) take the lines that
+    the same records as dicts take, however many chunks they fill, and none is `[]`."""
+    count = render_json.RECORDS_PER_CHUNK * 2 + 1
+    records = [{"i": i, "s": "x"} for i in range(count)]
+    texts = (render_json.dumps([r])[1:-2] for r in records)
+    for plain, made in ((records, texts), ([], iter(()))):
+        expected = render_json.dumps({"n": 1, "nodes": iter(plain), "empty": iter(())})
+        document = {"n": 1, "nodes": render_json.EncodedRecords(made), "empty": iter(())}
+        assert render_json.dumps(document) == expected
+
+
 @pytest.mark.parametrize(
     ("command", "key"),
     [("allocate", "nodes"), ("reconcile", "nodes"), ("rollup", "nodes"), ("capacity", "reps")],
