@@ -179,7 +179,7 @@ class _Reconciler:
                     else self.minor(submitted_total)
                 )
             else:
-                signals[node_id] = sum((signals[c] for c in node.children), NOTHING)
+                signals[node_id] = sum([signals[c] for c in node.children], NOTHING)
         return signals
 
     # ---- ranges, bottom-up
@@ -449,6 +449,8 @@ class _Reconciler:
         amounts = {*totals.values(), *chain.from_iterable(ranges.values())}
         money = {units: self.money(units) for units in amounts}
         top_downs, pins, clamped = self.top_down, self.pins, self.clamped
+        # a signal in whole minor units (the usual case) made money inline, without a call
+        minor_unit, signal_money = self.minor_unit, self.signal_money
         new = tuple.__new__  # a NamedTuple from a tuple, as its own `_make` does
         for node in self.tree.top_down():
             node_id = node.id
@@ -469,7 +471,7 @@ class _Reconciler:
                     node_id in pins,
                     top_down,
                     forecast[node_id] if submitted[node_id] else None,
-                    self.signal_money(signal),
+                    signal * minor_unit if isinstance(signal, int) else signal_money(signal),
                     total / top_down - 1 if top_down else None,
                     node_id in clamped,
                     signal * den < td[node_id] * floor,
