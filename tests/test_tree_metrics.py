@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from salesplan.diagnostics import Diagnostic
 from salesplan.loading import _metric_problem, load_metrics
-from salesplan.metrics import ZERO, resolve_metrics
+from salesplan.metrics import ZERO, resolve_metrics, split_metrics
 from salesplan.plan import MetricRow, Plan
 from salesplan.tables import open_csv, read_number
 from salesplan.tree import REP, ROOT_LEVEL, Node, Tree, build_tree
@@ -167,6 +167,35 @@ def test_tree_and_metrics_equal_their_plain_readings(plan: SimpleNamespace) -> N
         assert sorted(map(repr, values.items())) == sorted(
             map(repr, plain_resolved[node_id].items())
         )
+    assert [row.values for row in plan.metric_rows] == before  # no row changed
+
+
+SPLITS = st.sampled_from(["even", "capacity", "history", "x", {"history": 1, "potential": 2}])
+
+
+@settings(max_examples=300, deadline=None)
+@given(orgs(), st.lists(SPLITS, min_size=3, max_size=3))
+def test_split_metrics_are_the_resolved_ones(plan: SimpleNamespace, splits: list[object]) -> None:
+    """split_metrics (reps' metrics added straight into their unit's sums) gives every unit
+    of the tree its metrics by the definition, and the reps theirs when the rep split reads
+    a metric; no metrics.csv row changes."""
+    for level, split in zip(plan.settings.levels, splits):
+        level.split = split
+    tree = build_tree(plan)  # type: ignore[arg-type]
+    before = [dict(row.values) for row in plan.metric_rows]
+    plan.tree = tree
+    plan.metrics_by_id = Plan.metrics_by_id.func(plan)  # type: ignore[arg-type]
+    plan.units_by_id = {u.id: u for u in plan.org.units}
+    plan.reps_by_id = {r.id: r for r in plan.org.reps}
+    plan.metrics = resolve_metrics(plan)  # type: ignore[arg-type]
+    found = split_metrics(plan)  # type: ignore[arg-type]
+    plain = plain_metrics(plan, tree)
+    if any(lv.name == REP and lv.split not in ("even", "capacity") for lv in plan.settings.levels):
+        assert found is plan.metrics
+    else:
+        assert set(found) == {n for n in tree.nodes if not tree[n].is_rep}
+    for node_id, values in found.items():  # the same Decimals, exponent and sign too
+        assert sorted(map(repr, values.items())) == sorted(map(repr, plain[node_id].items()))
     assert [row.values for row in plan.metric_rows] == before  # no row changed
 
 

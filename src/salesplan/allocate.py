@@ -174,7 +174,7 @@ class _Allocator:
         self.unit = plan.unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.productivity = plan_productivity(plan)
-        self.metrics = plan.metrics
+        self.metrics = plan.split_metrics  # the children of a split by a metric are there
         self.pins = plan_pins(plan) if pins is None else pins
         self.diagnostics: list[Diagnostic] = []
         self.families: dict[str, FamilySplit] = {}

@@ -319,7 +319,7 @@ def _meant_parents(plan: Plan) -> set[str]:
 
 
 def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
-    resolved = plan.metrics
+    resolved = plan.split_metrics  # every node at a level whose split reads a metric
     tree = plan.tree
     meant = _meant_parents(plan)
     for i, level in enumerate(plan.settings.levels):
@@ -337,7 +337,7 @@ def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
         nodes = tree.at_level(level.name) if metrics else []
         for metric in metrics:
             if nodes and not any(metric in resolved[n.id] for n in nodes):
-                known = sorted({m for values in resolved.values() for m in values})
+                known = sorted({m for values in plan.metrics.values() for m in values})
                 message = f"split of level {level.name!r} reads metric {metric!r}, which no {level.name} has; known metrics: {', '.join(known) or 'none'}"
                 yield report("SP418", message, where, f"levels[{i}].split")
                 continue

@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from salesplan.tree import REP
+
 if TYPE_CHECKING:
     from salesplan.model import Rep, Unit
     from salesplan.plan import Plan
@@ -72,6 +74,61 @@ def resolve_metrics(plan: Plan) -> NodeMetrics:
                 values.update(extra)
             if given:
                 values.update(given)
+        resolved[node_id] = values
+    return resolved
+
+
+def split_metrics(plan: Plan) -> NodeMetrics:
+    """The metrics the splits read (allocation weights, check_split_rules): the nodes at a
+    level whose split reads a metric. When the rep level's split reads none, that is every
+    unit's metrics as resolve_metrics gives them, and no rep's: a rep's metrics are then only
+    terms of its unit's sums, and each is added straight into its unit's sums (no dict for a
+    rep). The sums are those of resolve_metrics, whose terms are added in another order: sums
+    of plan numbers are exact (money.MAX_AMOUNT), so the order changes no digit, exponent or
+    sign. When the rep level's split reads a metric, every node's metrics (plan.metrics)."""
+    if any(level.name == REP and split_metric_names(level.split) for level in plan.settings.levels):
+        return plan.metrics
+    csv = plan.metrics_by_id
+    reps, units = plan.reps_by_id, plan.units_by_id
+    nodes = plan.tree.nodes
+    # per unit, the sums of its reps' metrics; per rep of the tree, its unit's sums and the
+    # metrics it has itself (org.yaml over metrics.csv), which its territories' do not reach
+    summed: NodeMetrics = {}
+    own_by_rep: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = {}
+    no_metrics: dict[str, Decimal] = {}
+    for rep_id, rep in reps.items():
+        if (node := nodes.get(rep_id)) is None or not node.is_rep:
+            continue  # not in the tree, or the id is a unit's there
+        extra, given = csv.get(rep_id), rep.metrics
+        own = ({**extra, **given} if given else extra) if extra else given or no_metrics
+        if (sums := summed.get(node.parent)) is None:  # type: ignore[arg-type]
+            summed[node.parent] = sums = {}  # type: ignore[index]
+        for name, value in own.items():
+            sums[name] = sums.get(name, ZERO) + value
+        own_by_rep[rep_id] = sums, own
+    for territory in plan.territories or ():
+        if (found := own_by_rep.get(territory.owner)) is None:  # type: ignore[arg-type]
+            continue  # no owner, or one that is no rep of the tree
+        sums, own = found
+        extra, given = csv.get(territory.id), territory.metrics
+        values = ({**extra, **given} if given else extra) if extra else given
+        for name, value in values.items():
+            if name not in own:
+                sums[name] = sums.get(name, ZERO) + value
+    resolved: NodeMetrics = {}
+    for node_id in reversed(plan.tree.order):
+        node = nodes[node_id]
+        if node.is_rep:
+            continue
+        values = summed.get(node_id) or {}
+        for child in node.children:
+            if (child_values := resolved.get(child)) is not None:  # a unit's, not a rep's
+                for name, value in child_values.items():
+                    values[name] = values.get(name, ZERO) + value
+        if extra := csv.get(node_id):
+            values.update(extra)
+        if (model := units.get(node_id)) is not None and model.metrics:  # None: the root
+            values.update(model.metrics)
         resolved[node_id] = values
     return resolved
 

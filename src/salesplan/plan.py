@@ -105,6 +105,14 @@ class Plan:
         return resolve_metrics(self)
 
     @cached_property
+    def split_metrics(self) -> dict[str, dict[str, Decimal]]:
+        """The metrics of the nodes whose split reads one, as `metrics` has them: no rep's
+        unless the rep level's split reads a metric (see metrics.split_metrics)."""
+        from salesplan.metrics import split_metrics
+
+        return split_metrics(self)
+
+    @cached_property
     def allocation(self) -> Allocation:
         """The top-down allocation of this plan, computed once."""
         from salesplan.allocate import plan_allocator
