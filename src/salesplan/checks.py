@@ -321,7 +321,7 @@ def _meant_parents(plan: Plan) -> set[str]:
 def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
     resolved = plan.split_metrics  # every node at a level whose split reads a metric
     tree = plan.tree
-    meant = _meant_parents(plan)
+    meant: set[str] | None = None  # found when a node lacks a metric: a walk over every rep
     for i, level in enumerate(plan.settings.levels):
         rule = level.split
         where = plan.where("plan", ("levels", i, "split"))
@@ -344,7 +344,11 @@ def check_split_rules(plan: Plan) -> Iterator[Diagnostic]:
             for node in nodes:
                 # A negative resolved metric always comes from a negative given value,
                 # which check_negative_metrics reports where it is written.
-                if metric not in resolved[node.id] and node.id not in meant:
+                if metric in resolved[node.id]:
+                    continue
+                if meant is None:
+                    meant = _meant_parents(plan)
+                if node.id not in meant:
                     message = f"{level.name} {node.id!r} has no {metric!r}, which the {level.name} split needs; give it in metrics.csv, org.yaml or its territories"
                     yield report("SP405", message, plan.at_node(node.id, "id"), node.id)
 
