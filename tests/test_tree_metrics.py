@@ -173,14 +173,44 @@ def test_tree_and_metrics_equal_their_plain_readings(plan: SimpleNamespace) -> N
 SPLITS = st.sampled_from(["even", "capacity", "history", "x", {"history": 1, "potential": 2}])
 
 
-@settings(max_examples=300, deadline=None)
-@given(orgs(), st.lists(SPLITS, min_size=3, max_size=3))
-def test_split_metrics_are_the_resolved_ones(plan: SimpleNamespace, splits: list[object]) -> None:
-    """split_metrics (reps' metrics added straight into their unit's sums) gives every unit
-    of the tree its metrics by the definition, and the reps theirs when the rep split reads
-    a metric; no metrics.csv row changes."""
+def plainly(plan: SimpleNamespace, mode: str) -> None:
+    """The plan as split_metrics sums it in C (`plain`): no metrics given in org.yaml or on
+    a territory, every territory of its own rep (or of none), every territory with a
+    potential and no rep's metrics.csv row with one; or all but one of these: a rep's row
+    has a potential that hides its territory's (`hide`), a rep owns two territories (`two`)."""
+    for rep in plan.org.reps:
+        rep.metrics = {}
+    in_tree = [node.id for node in build_tree(plan).nodes.values() if node.is_rep]  # type: ignore[arg-type]
+    owners = list(dict.fromkeys([*in_tree, *(rep.id for rep in plan.org.reps)]))
+    for i, territory in enumerate(plan.territories):
+        territory.metrics = {}
+        territory.owner = owners[i] if i < len(owners) else None
+    if mode == "two" and len(plan.territories) > 1:
+        plan.territories[-1].owner = plan.territories[0].owner
+    for row in plan.metric_rows:
+        if row.id in REPS and mode != "hide":
+            row.values = {k: v for k, v in row.values.items() if k != "potential"}
+    plan.metric_rows += [  # after any earlier row of the same id
+        SimpleNamespace(id=f"t{i}", values={"potential": Decimal(i)}) for i in range(1, 5)
+    ]
+    if mode == "hide" and owners:  # the first territory's owner has its own potential
+        plan.metric_rows.append(SimpleNamespace(id=owners[0], values={"potential": ZERO}))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    orgs(), st.lists(SPLITS, min_size=3, max_size=3), st.sampled_from(["", "plain", "hide", "two"])
+)
+def test_split_metrics_are_the_resolved_ones(
+    plan: SimpleNamespace, splits: list[object], mode: str
+) -> None:
+    """split_metrics (no dict per rep; the reps' terms summed in C when nothing hides
+    anything) gives every unit of the tree its metrics by the definition, and the reps
+    theirs when the rep split reads a metric; no metrics.csv row changes."""
     for level, split in zip(plan.settings.levels, splits):
         level.split = split
+    if mode:
+        plainly(plan, mode)
     tree = build_tree(plan)  # type: ignore[arg-type]
     before = [dict(row.values) for row in plan.metric_rows]
     plan.tree = tree

@@ -3,7 +3,10 @@ summed from the children (docs/design.md, "Plan files")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from itertools import filterfalse, repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from salesplan.tree import REP
@@ -82,21 +85,81 @@ def split_metrics(plan: Plan) -> NodeMetrics:
     """The metrics the splits read (allocation weights, check_split_rules): the nodes at a
     level whose split reads a metric. When the rep level's split reads none, that is every
     unit's metrics as resolve_metrics gives them, and no rep's: a rep's metrics are then only
-    terms of its unit's sums, and each is added straight into its unit's sums (no dict for a
-    rep). The sums are those of resolve_metrics, whose terms are added in another order: sums
-    of plan numbers are exact (money.MAX_AMOUNT), so the order changes no digit, exponent or
-    sign. When the rep level's split reads a metric, every node's metrics (plan.metrics)."""
+    terms of its unit's sums, made without a dict per rep. The sums are those of
+    resolve_metrics, whose terms are added in another order: sums of plan numbers are exact
+    (money.MAX_AMOUNT), so the order changes no digit, exponent or sign. When the rep level's
+    split reads a metric, every node's metrics (plan.metrics)."""
     if any(level.name == REP and split_metric_names(level.split) for level in plan.settings.levels):
         return plan.metrics
     csv = plan.metrics_by_id
-    reps, units = plan.reps_by_id, plan.units_by_id
+    units = plan.units_by_id
     nodes = plan.tree.nodes
-    # per unit, the sums of its reps' metrics; per rep of the tree, its unit's sums and the
-    # metrics it has itself (org.yaml over metrics.csv), which its territories' do not reach
+    territories = plan.territories or []
+    owners = list(map(attrgetter("owner"), territories))
+    owned = dict(zip(owners, map(csv.get, map(attrgetter("id"), territories))))
+    owned.pop(None, None)
+    summed: NodeMetrics | None = None
+    if (
+        any(map(attrgetter("metrics"), plan.org.reps))
+        or any(map(attrgetter("metrics"), territories))
+        or len(owned) != len(list(filter(None, owners)))  # an owner of two (or named "")
+        or not set()
+        .union(*filter(None, map(csv.get, plan.reps_by_id)))
+        .isdisjoint(set().union(*filter(None, owned.values())))
+    ):
+        # metrics given in org.yaml, a rep owning two territories, or a rep's own metric
+        # that may hide its territory's: each rep's metrics resolved on their own
+        summed = _summed_by_rep(plan)
+    resolved: NodeMetrics = {}
+    # the units (and the root) bottom-up, children before their parent
+    for node in filterfalse(
+        attrgetter("is_rep"), map(nodes.__getitem__, reversed(plan.tree.order))
+    ):
+        node_id, children = node.id, node.children
+        if children and nodes[children[0]].is_rep:  # a unit's children are all reps or none
+            if summed is None:
+                values = _rep_sums(children, csv.get, owned.get)
+            else:
+                values = summed.get(node_id) or {}
+        else:
+            values = {}
+            for child in children:
+                for name, value in resolved[child].items():
+                    values[name] = values.get(name, ZERO) + value
+        if extra := csv.get(node_id):
+            values.update(extra)
+        if (model := units.get(node_id)) is not None and model.metrics:  # None: the root
+            values.update(model.metrics)
+        resolved[node_id] = values
+    return resolved
+
+
+def _rep_sums(
+    reps: list[str],
+    own: Callable[[str], dict[str, Decimal] | None],
+    owned: Callable[[str], dict[str, Decimal] | None],
+) -> dict[str, Decimal]:
+    """The sums of the metrics of a unit's reps, where no rep has metrics in org.yaml, owns
+    two territories or has in metrics.csv a metric any territory has (none hides another):
+    the terms are the reps' metrics.csv rows and their territories' metrics, each name
+    summed in C over those dicts."""
+    terms = [*filter(None, map(own, reps)), *filter(None, map(owned, reps))]
+    return {
+        name: sum(map(dict.get, terms, repeat(name), repeat(ZERO)), ZERO)
+        for name in set().union(*terms)
+    }
+
+
+def _summed_by_rep(plan: Plan) -> NodeMetrics:
+    """Per unit, the sums of its reps' metrics, each rep's added straight into them: its own
+    (org.yaml over metrics.csv) and its territories' that its own do not hide."""
+    csv = plan.metrics_by_id
+    nodes = plan.tree.nodes
+    # per rep of the tree, its unit's sums and the names its territories' do not reach
     summed: NodeMetrics = {}
     own_by_rep: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = {}
     no_metrics: dict[str, Decimal] = {}
-    for rep_id, rep in reps.items():
+    for rep_id, rep in plan.reps_by_id.items():
         if (node := nodes.get(rep_id)) is None or not node.is_rep:
             continue  # not in the tree, or the id is a unit's there
         extra, given = csv.get(rep_id), rep.metrics
@@ -115,22 +178,7 @@ def split_metrics(plan: Plan) -> NodeMetrics:
         for name, value in values.items():
             if name not in own:
                 sums[name] = sums.get(name, ZERO) + value
-    resolved: NodeMetrics = {}
-    for node_id in reversed(plan.tree.order):
-        node = nodes[node_id]
-        if node.is_rep:
-            continue
-        values = summed.get(node_id) or {}
-        for child in node.children:
-            if (child_values := resolved.get(child)) is not None:  # a unit's, not a rep's
-                for name, value in child_values.items():
-                    values[name] = values.get(name, ZERO) + value
-        if extra := csv.get(node_id):
-            values.update(extra)
-        if (model := units.get(node_id)) is not None and model.metrics:  # None: the root
-            values.update(model.metrics)
-        resolved[node_id] = values
-    return resolved
+    return summed
 
 
 def split_metric_names(rule: object) -> list[str]:
