@@ -5,7 +5,7 @@ the metrics with each source's names laid in a loop."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from types import SimpleNamespace
 
 from hypothesis import given, settings
@@ -268,3 +268,36 @@ def test_load_metrics_equals_its_plain_reading(table: list[list[str]]) -> None:
     assert repr(rows) == repr(plain_rows)
     assert problems == plain_problems
     assert all(type(row) is MetricRow for row in rows)
+
+
+def test_metric_sums_are_exact_beyond_the_default_precision() -> None:
+    """Two thousand metrics of 25 digits (the most a plan number has) sum to 29: the default
+    context would round the sum, and how would depend on the order of the terms. Both
+    readings give the exact sum."""
+    big = Decimal("999999999999999.9999999999")
+    reps = [SimpleNamespace(id=f"r{i:04}", parent="u2", metrics={}) for i in range(2000)]
+    units = [
+        SimpleNamespace(id="u0", level="region", parent=None, metrics={}),
+        SimpleNamespace(id="u2", level="team", parent="u0", metrics={}),
+    ]
+    rows = [SimpleNamespace(id=r.id, values={"history": big - i}) for i, r in enumerate(reps)]
+    plan = SimpleNamespace(
+        settings=SimpleNamespace(
+            id="root",
+            levels=[SimpleNamespace(name=n, split="history") for n in ("region", "team")]
+            + [SimpleNamespace(name=REP, split="capacity")],
+        ),
+        org=SimpleNamespace(units=units, reps=reps),
+        territories=[],
+        metric_rows=rows,
+    )
+    plan.tree = build_tree(plan)  # type: ignore[arg-type]
+    plan.metrics_by_id = Plan.metrics_by_id.func(plan)  # type: ignore[arg-type]
+    plan.units_by_id = {u.id: u for u in units}
+    plan.reps_by_id = {r.id: r for r in reps}
+    with localcontext(prec=60):
+        exact = big * 2000 - sum(range(2000))
+    assert len(exact.as_tuple().digits) == 29
+    for metrics in (resolve_metrics(plan), split_metrics(plan)):  # type: ignore[arg-type]
+        assert metrics["u2"]["history"] == exact
+        assert metrics["u0"]["history"] == exact

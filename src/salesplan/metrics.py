@@ -4,7 +4,7 @@ summed from the children (docs/design.md, "Plan files")."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from itertools import filterfalse, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 NodeMetrics = dict[str, dict[str, Decimal]]
 ZERO = Decimal(0)
+# Metrics are summed up the tree in this many digits: a plan's numbers have at most 25
+# (money.MAX_AMOUNT, 10 decimals), and the default context's 28 would round the sum of a
+# thousand such, making the sum depend on the order of its terms. In 60 every sum a plan
+# can hold is exact, whatever the order.
+EXACT_SUMS = Context(prec=60)
 
 
 def territory_metrics(plan: Plan) -> NodeMetrics:
@@ -51,34 +56,35 @@ def resolve_metrics(plan: Plan) -> NodeMetrics:
     `update` (a rep's dict of owned sums is made for it alone): no loop in Python over the
     names a rep already has, and no extra dict per node. The order of the names in a dict
     is not the order of the sources; every reader looks names up, none lists them."""
-    csv = plan.metrics_by_id
-    owned = owned_metrics(plan)
-    units, reps = plan.units_by_id, plan.reps_by_id
-    nodes = plan.tree.nodes
-    resolved: NodeMetrics = {}
-    for node_id in reversed(plan.tree.order):
-        node = nodes[node_id]
-        values: dict[str, Decimal] | None
-        if node.is_rep:
-            values = owned.get(node_id)
-            model: Unit | Rep | None = reps[node_id]
-        else:
-            values = {}
-            for child in node.children:
-                for name, value in resolved[child].items():
-                    values[name] = values.get(name, ZERO) + value
-            model = units.get(node_id)  # None for the root
-        extra = csv.get(node_id)
-        given = model.metrics if model is not None else {}
-        if values is None:
-            values = {**extra, **given} if extra else dict(given)
-        else:
-            if extra:
-                values.update(extra)
-            if given:
-                values.update(given)
-        resolved[node_id] = values
-    return resolved
+    with localcontext(EXACT_SUMS):  # sums exact, whatever their order
+        csv = plan.metrics_by_id
+        owned = owned_metrics(plan)
+        units, reps = plan.units_by_id, plan.reps_by_id
+        nodes = plan.tree.nodes
+        resolved: NodeMetrics = {}
+        for node_id in reversed(plan.tree.order):
+            node = nodes[node_id]
+            values: dict[str, Decimal] | None
+            if node.is_rep:
+                values = owned.get(node_id)
+                model: Unit | Rep | None = reps[node_id]
+            else:
+                values = {}
+                for child in node.children:
+                    for name, value in resolved[child].items():
+                        values[name] = values.get(name, ZERO) + value
+                model = units.get(node_id)  # None for the root
+            extra = csv.get(node_id)
+            given = model.metrics if model is not None else {}
+            if values is None:
+                values = {**extra, **given} if extra else dict(given)
+            else:
+                if extra:
+                    values.update(extra)
+                if given:
+                    values.update(given)
+            resolved[node_id] = values
+        return resolved
 
 
 def split_metrics(plan: Plan) -> NodeMetrics:
@@ -86,52 +92,55 @@ def split_metrics(plan: Plan) -> NodeMetrics:
     level whose split reads a metric. When the rep level's split reads none, that is every
     unit's metrics as resolve_metrics gives them, and no rep's: a rep's metrics are then only
     terms of its unit's sums, made without a dict per rep. The sums are those of
-    resolve_metrics, whose terms are added in another order: sums of plan numbers are exact
-    (money.MAX_AMOUNT), so the order changes no digit, exponent or sign. When the rep level's
+    resolve_metrics, whose terms are added in another order: both sum in `EXACT_SUMS`, where
+    no sum a plan can hold is rounded, so the order changes no digit, exponent or sign. When the rep level's
     split reads a metric, every node's metrics (plan.metrics)."""
-    if any(level.name == REP and split_metric_names(level.split) for level in plan.settings.levels):
-        return plan.metrics
-    csv = plan.metrics_by_id
-    units = plan.units_by_id
-    nodes = plan.tree.nodes
-    territories = plan.territories or []
-    owners = list(map(attrgetter("owner"), territories))
-    owned = dict(zip(owners, map(csv.get, map(attrgetter("id"), territories))))
-    owned.pop(None, None)
-    summed: NodeMetrics | None = None
-    if (
-        any(map(attrgetter("metrics"), plan.org.reps))
-        or any(map(attrgetter("metrics"), territories))
-        or len(owned) != len(list(filter(None, owners)))  # an owner of two (or named "")
-        or not set()
-        .union(*filter(None, map(csv.get, plan.reps_by_id)))
-        .isdisjoint(set().union(*filter(None, owned.values())))
-    ):
-        # metrics given in org.yaml, a rep owning two territories, or a rep's own metric
-        # that may hide its territory's: each rep's metrics resolved on their own
-        summed = _summed_by_rep(plan)
-    resolved: NodeMetrics = {}
-    # the units (and the root) bottom-up, children before their parent
-    for node in filterfalse(
-        attrgetter("is_rep"), map(nodes.__getitem__, reversed(plan.tree.order))
-    ):
-        node_id, children = node.id, node.children
-        if children and nodes[children[0]].is_rep:  # a unit's children are all reps or none
-            if summed is None:
-                values = _rep_sums(children, csv.get, owned.get)
+    with localcontext(EXACT_SUMS):  # sums exact, whatever their order
+        if any(
+            level.name == REP and split_metric_names(level.split) for level in plan.settings.levels
+        ):
+            return plan.metrics
+        csv = plan.metrics_by_id
+        units = plan.units_by_id
+        nodes = plan.tree.nodes
+        territories = plan.territories or []
+        owners = list(map(attrgetter("owner"), territories))
+        owned = dict(zip(owners, map(csv.get, map(attrgetter("id"), territories))))
+        owned.pop(None, None)
+        summed: NodeMetrics | None = None
+        if (
+            any(map(attrgetter("metrics"), plan.org.reps))
+            or any(map(attrgetter("metrics"), territories))
+            or len(owned) != len(list(filter(None, owners)))  # an owner of two (or named "")
+            or not set()
+            .union(*filter(None, map(csv.get, plan.reps_by_id)))
+            .isdisjoint(set().union(*filter(None, owned.values())))
+        ):
+            # metrics given in org.yaml, a rep owning two territories, or a rep's own metric
+            # that may hide its territory's: each rep's metrics resolved on their own
+            summed = _summed_by_rep(plan)
+        resolved: NodeMetrics = {}
+        # the units (and the root) bottom-up, children before their parent
+        for node in filterfalse(
+            attrgetter("is_rep"), map(nodes.__getitem__, reversed(plan.tree.order))
+        ):
+            node_id, children = node.id, node.children
+            if children and nodes[children[0]].is_rep:  # a unit's children are all reps or none
+                if summed is None:
+                    values = _rep_sums(children, csv.get, owned.get)
+                else:
+                    values = summed.get(node_id) or {}
             else:
-                values = summed.get(node_id) or {}
-        else:
-            values = {}
-            for child in children:
-                for name, value in resolved[child].items():
-                    values[name] = values.get(name, ZERO) + value
-        if extra := csv.get(node_id):
-            values.update(extra)
-        if (model := units.get(node_id)) is not None and model.metrics:  # None: the root
-            values.update(model.metrics)
-        resolved[node_id] = values
-    return resolved
+                values = {}
+                for child in children:
+                    for name, value in resolved[child].items():
+                        values[name] = values.get(name, ZERO) + value
+            if extra := csv.get(node_id):
+                values.update(extra)
+            if (model := units.get(node_id)) is not None and model.metrics:  # None: the root
+                values.update(model.metrics)
+            resolved[node_id] = values
+        return resolved
 
 
 def _rep_sums(
