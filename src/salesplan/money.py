@@ -112,10 +112,7 @@ def split_units(total: int, weights: Sequence[Weight], keys: Sequence[str]) -> l
 
 def split_scaled(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list[int]:
     """`split_units` for weights already scaled to whole numbers (reuse them across calls)."""
-    weight_sum = sum(scaled)
-    if weight_sum == 0:
-        scaled = [1] * len(scaled)
-        weight_sum = len(scaled)
+    scaled, weight_sum = _evened(scaled)
     parts = [total * w // weight_sum for w in scaled]
     leftover = total - sum(parts)
     if not leftover:
@@ -131,6 +128,14 @@ def split_scaled(total: int, scaled: Sequence[int], keys: Sequence[str]) -> list
     return parts
 
 
+def _evened(scaled: Sequence[int]) -> tuple[Sequence[int], int]:
+    """Scaled weights and their sum; all-zero (or no) weights as 1 each: an even split."""
+    weight_sum = sum(scaled)
+    if weight_sum == 0:
+        return [1] * len(scaled), len(scaled) or 1
+    return scaled, weight_sum
+
+
 def split_in_order(total: int, weights: Sequence[Weight]) -> list[int]:
     """`split_units(total, weights, keys)` for keys in ascending order (a family's children,
     listed by id): the same parts. The smaller key is then the earlier position, so the
@@ -140,11 +145,7 @@ def split_in_order(total: int, weights: Sequence[Weight]) -> list[int]:
     the 10k plan, many of whose weights tie)."""
     if not weights:
         return []
-    scaled = _integer_weights(weights)
-    weight_sum = sum(scaled)
-    if weight_sum == 0:
-        scaled = [1] * len(scaled)
-        weight_sum = len(scaled)
+    scaled, weight_sum = _evened(_integer_weights(weights))
     parts = [total * w // weight_sum for w in scaled]
     leftover = total - sum(parts)
     if leftover:
@@ -162,18 +163,14 @@ class Ranked(NamedTuple):
     the larger weight, then the smaller key (the order in which tied remainders take a
     unit)."""
 
-    scaled: list[int]
+    scaled: Sequence[int]
     weight_sum: int
     order: list[int]
 
 
 def ranked(weights: Sequence[Weight], keys: Sequence[str]) -> Ranked:
     """`weights` (keyed by `keys`) ranked once for `split_ranked`."""
-    scaled = _integer_weights(weights)
-    weight_sum = sum(scaled)
-    if weight_sum == 0:
-        scaled = [1] * len(scaled)
-        weight_sum = len(scaled) or 1
+    scaled, weight_sum = _evened(_integer_weights(weights))
     order = sorted(range(len(scaled)), key=keys.__getitem__)
     order.sort(key=scaled.__getitem__, reverse=True)  # stable: equal weights stay by key
     return Ranked(scaled, weight_sum, order)
