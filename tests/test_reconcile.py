@@ -726,3 +726,29 @@ def test_equal_amounts_have_one_text(amount, zeros, exponent):
     assert same == amount
     text = AmountTexts(exponent)
     assert text.fresh(same) == text.fresh(amount) == text.fresh(amount if amount else -amount)
+
+
+@settings(max_examples=40, deadline=None)
+@given(plan_specs(), st.data())
+def test_total_units_are_the_totals_in_units(spec, data):
+    """`Allocation.total_units`, the units the allocator counted as it split, are every
+    node's total divided by the rounding unit (an int when whole, else the exact Fraction),
+    pins of any amount included (what reconcile's `_top_down_units` worked out itself)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded = load_plan(write_plan(spec, Path(tmp)))
+    plan = loaded.plan
+    assert plan is not None
+    reps = sorted(n.id for n in plan.tree.top_down() if n.is_rep)
+    chosen = data.draw(st.lists(st.sampled_from(reps), unique=True, max_size=3)) if reps else []
+    amounts = st.decimals(0, 100_000, places=2, allow_nan=False, allow_infinity=False)
+    pins = {rep_id: data.draw(amounts) for rep_id in chosen}
+    for allocation in (allocate(plan), allocate(plan, pins)):
+        counted = allocation.total_units()
+        assert counted is not None
+        expected = {}
+        for node_id, total in allocation.totals().items():
+            count = Fraction(total) / Fraction(plan.unit)
+            expected[node_id] = int(count) if count.denominator == 1 else count
+        assert counted == expected
+        assert [type(v) for v in counted.values()] == [type(v) for v in expected.values()]
+        assert counted.keys() == plan.tree.nodes.keys()

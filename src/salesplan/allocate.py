@@ -128,6 +128,23 @@ class Allocation:
             return self._allocator.totals
         return {n.id: n.total for n in self.nodes}
 
+    def total_units(self) -> dict[str, int | Fraction] | None:
+        """Every node's total quota in rounding units, by id, as the allocator counted it
+        when splitting (an int; a pin that is no whole number of units as its exact
+        Fraction of them); None for quotas not computed by the allocator. Reconcile works
+        in units: it takes them as they are, rather than dividing every total back."""
+        allocator = self._allocator
+        if allocator is None:
+            return None
+        _ = allocator.totals  # the split, which counts the units
+        units: dict[str, int | Fraction] = dict(allocator.units)  # type: ignore[arg-type]
+        unit = self.unit
+        for node_id, pin in allocator.pins.items():
+            if isinstance(units.get(node_id), Decimal):  # a pin in force: an amount
+                count, left = divmod(pin, unit)
+                units[node_id] = Fraction(pin) / Fraction(unit) if left else int(count)
+        return units
+
     def periods_of(self, node_id: str) -> tuple[Decimal, ...] | None:
         """One node's quota per period; None for a node the allocation does not hold."""
         allocator = self._allocator

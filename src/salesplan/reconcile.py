@@ -119,7 +119,7 @@ class _Reconciler:
         self.per_unit = int(per_unit) if per_unit.denominator == 1 else per_unit
         self.levels: dict[str, Level] = {lv.name: lv for lv in plan.settings.levels}
         self.top_down = quotas.totals()
-        self.td = self._top_down_units()
+        self.td = self._top_down_units(quotas)
         self.pins = plan_pins(plan) if pins is None else pins
         self.forecasts = employed_forecasts(plan)
         self.signals = self._signals()
@@ -142,9 +142,14 @@ class _Reconciler:
             return int(count)  # type: ignore[return-value]
         return Fraction(amount) / Fraction(self.unit)
 
-    def _top_down_units(self) -> dict[str, Fraction]:
-        """Every node's top-down total in units, each distinct amount worked out once (nodes
-        alike are split alike: 1,712 amounts among the 11,011 nodes of the 10k plan)."""
+    def _top_down_units(self, quotas: Allocation) -> dict[str, Fraction]:
+        """Every node's top-down total in units: as the allocator counted them when it
+        split the target (`Allocation.total_units`), else each distinct amount worked out
+        once (nodes alike are split alike: 1,712 amounts among the 11,011 nodes of the 10k
+        plan)."""
+        counted = quotas.total_units()  # every node of the tree
+        if counted is not None:
+            return counted  # type: ignore[return-value]
         found: dict[Decimal, Fraction] = {}
         td: dict[str, Fraction] = {}
         for node_id in self.tree.nodes:
