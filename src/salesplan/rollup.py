@@ -189,22 +189,22 @@ def employed_forecasts(plan: Plan) -> Submitted:
     figures as long as no sum is rounded (amounts are at most 10^15: far from the 28
     digits); should one be, the totals are `forecast_tree`'s own."""
     employed = _employed(plan, submitted_forecasts(plan))
-    counts: dict[str, int] = {}
+    tree = plan.tree
+    nodes, units = tree.nodes, tree.units
     try:
         with localcontext() as exact:
             exact.traps[Rounded] = True
-            totals = {rep_id: sum(row, ZERO) for rep_id, row in employed.items()}
-            for node in plan.tree.bottom_up():
-                node_id = node.id
-                if node.is_rep:
-                    if node_id in totals:
-                        counts[node_id] = 1
-                    else:
-                        totals[node_id], counts[node_id] = ZERO, 0
-                    continue
+            # the reps first, all at once: every rep of the tree (the children of the units
+            # whose children are reps) as submitting nothing, then those who did
+            teams = [u.children for u in units if u.children and nodes[u.children[0]].is_rep]
+            totals = dict.fromkeys(chain.from_iterable(teams), ZERO)
+            counts = dict.fromkeys(totals, 0)
+            totals.update({rep_id: sum(row, ZERO) for rep_id, row in employed.items()})
+            counts.update(dict.fromkeys(employed, 1))
+            for node in reversed(units):  # then the units only, bottom-up
                 children = node.children
-                totals[node_id] = sum([totals[c] for c in children], ZERO)
-                counts[node_id] = sum([counts[c] for c in children])
+                totals[node.id] = sum(map(totals.__getitem__, children), ZERO)
+                counts[node.id] = sum(map(counts.__getitem__, children))
     except Rounded:
         found = forecast_tree(plan, employed_only=True)
         return Submitted(found.totals, found.submitted)
@@ -212,16 +212,32 @@ def employed_forecasts(plan: Plan) -> Submitted:
 
 
 def _employed(plan: Plan, submitted: dict[str, list[Decimal]]) -> dict[str, list[Decimal]]:
-    off_board = _off_board(plan)
-    reps = plan.reps_by_id
-    kept: dict[str, list[Decimal]] = {}
-    for rep_id, row in submitted.items():
-        off = off_board(reps[rep_id])
-        if off is None:  # most reps: on board the whole year
-            kept[rep_id] = row
-        else:
-            kept[rep_id] = [ZERO if i in off else a for i, a in enumerate(row)]
+    """`submitted` with each rep's amounts for periods without a day on board as zero: the
+    reps with such periods (`_off_board_reps`: a few in a big plan) looked at alone."""
+    outside = _off_board_reps(plan)
+    kept = dict(submitted)
+    for rep_id in outside.keys() & submitted.keys():
+        off = outside[rep_id]
+        kept[rep_id] = [ZERO if i in off else a for i, a in enumerate(submitted[rep_id])]
     return kept
+
+
+def _off_board_reps(plan: Plan) -> dict[str, frozenset[int]]:
+    """The tree's reps with periods without a day on board, those periods, worked out kind by
+    kind (`Productivity.kinds`: reps alike by their own start, end, ramp and profile, each
+    kind's the same periods): a kind with neither end nor a start within reach of the year
+    (on board from before it, past any ramp) has none, and its reps are not looked at."""
+    from salesplan.productivity import plan_productivity
+
+    off_board, reps = _off_board(plan), plan.reps_by_id
+    found: dict[str, frozenset[int]] = {}
+    for (start, end, _, _), ids in plan_productivity(plan).kinds.items():
+        if start is None and end is None:
+            continue  # on board from before the year's first day on
+        off = off_board(reps[ids[0]])
+        if off is not None:
+            found.update(dict.fromkeys(ids, off))
+    return found
 
 
 def _off_board(plan: Plan) -> Callable[[Rep], frozenset[int] | None]:
