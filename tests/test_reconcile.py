@@ -752,3 +752,35 @@ def test_total_units_are_the_totals_in_units(spec, data):
         assert counted == expected
         assert [type(v) for v in counted.values()] == [type(v) for v in expected.values()]
         assert counted.keys() == plan.tree.nodes.keys()
+
+
+@settings(max_examples=40, deadline=None)
+@given(plan_specs(), st.data())
+def test_signals_are_each_nodes_by_its_definition(spec, data):
+    """`_Reconciler._signals`, reps team by team and then the units: every node's signal as
+    a walk of every node, bottom-up, gives it (a pin's amount; a rep's employed forecast if
+    they submitted, else their top-down; a unit's the sum of its children's), with pins of
+    any node, cents included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded = load_plan(write_plan(spec, Path(tmp)))
+    plan = loaded.plan
+    assert plan is not None
+    ids = sorted(plan.tree.nodes)
+    chosen = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=4))
+    amounts = st.decimals(0, 100_000, places=2, allow_nan=False, allow_infinity=False)
+    pins = {node_id: data.draw(amounts) for node_id in chosen}
+    engine = _Reconciler(plan, allocate(plan), pins)
+    minor = Fraction(1, 10**plan.currency_exponent)
+    expected: dict[str, Fraction] = {}
+    for node in plan.tree.bottom_up():
+        if node.id in pins:
+            expected[node.id] = Fraction(pins[node.id]) / minor
+        elif node.is_rep:
+            submitted = engine.forecasts.submitted[node.id]
+            amount = engine.forecasts.totals[node.id] if submitted else None
+            if amount is None:
+                amount = engine.top_down.get(node.id, D(0))
+            expected[node.id] = Fraction(amount) / minor
+        else:
+            expected[node.id] = sum((expected[c] for c in node.children), Fraction(0))
+    assert engine.signals == expected

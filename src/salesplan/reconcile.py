@@ -169,22 +169,30 @@ class _Reconciler:
 
     def _signals(self) -> dict[str, Fraction]:
         """Every node's signal in the currency's minor units (whole numbers, so the water
-        level's arithmetic stays on integers; see the module's docstring)."""
+        level's arithmetic stays on integers; see the module's docstring). The reps first,
+        team by team (a unit's children are all reps or all units), then the units only,
+        bottom-up: no walk of every node."""
         signals: dict[str, Fraction] = {}
         totals, submitted = self.forecasts.totals, self.forecasts.submitted
-        for node in self.tree.bottom_up():
+        pins, td, per_unit, minor = self.pins, self.td, self.per_unit, self.minor
+        nodes, units = self.tree.nodes, self.tree.units
+        for unit in units:
+            children = unit.children
+            if not children or not nodes[children[0]].is_rep:
+                continue
+            for rep_id in children:
+                if rep_id in pins:
+                    signals[rep_id] = minor(pins[rep_id])
+                elif submitted[rep_id]:
+                    signals[rep_id] = minor(totals[rep_id])
+                else:
+                    signals[rep_id] = td[rep_id] * per_unit
+        for node in reversed(units):
             node_id = node.id
-            if node_id in self.pins:
-                signals[node_id] = self.minor(self.pins[node_id])
-            elif node.is_rep:
-                submitted_total = totals[node_id] if submitted[node_id] else None
-                signals[node_id] = (
-                    self.td[node_id] * self.per_unit
-                    if submitted_total is None
-                    else self.minor(submitted_total)
-                )
+            if node_id in pins:
+                signals[node_id] = minor(pins[node_id])
             else:
-                signals[node_id] = sum([signals[c] for c in node.children], NOTHING)
+                signals[node_id] = sum(map(signals.__getitem__, node.children), NOTHING)
         return signals
 
     # ---- ranges, bottom-up
