@@ -784,3 +784,33 @@ def test_signals_are_each_nodes_by_its_definition(spec, data):
         else:
             expected[node.id] = sum((expected[c] for c in node.children), Fraction(0))
     assert engine.signals == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(plan_specs(), st.data())
+def test_ranges_are_each_nodes_by_its_definition(spec, data):
+    """`_Reconciler.compute_ranges`, reps team by team and then the units: every node's
+    range as a walk of every node, bottom-up, gives it (the root's top-down; a pin's
+    amount; a unit's narrowed band; a rep's or an empty unit's band), with pins of any
+    node, cents included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded = load_plan(write_plan(spec, Path(tmp)))
+    plan = loaded.plan
+    assert plan is not None
+    ids = sorted(plan.tree.nodes)
+    chosen = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=4))
+    amounts = st.decimals(0, 100_000, places=2, allow_nan=False, allow_infinity=False)
+    pins = {node_id: data.draw(amounts) for node_id in chosen}
+    engine = _Reconciler(plan, allocate(plan), pins)
+    engine.compute_ranges()
+    walked = _Reconciler(plan, allocate(plan), pins)
+    for node in plan.tree.bottom_up():
+        if node.id == plan.tree.root:
+            walked.ranges[node.id] = (walked.td[node.id], walked.td[node.id])
+        elif node.id in pins:
+            walked.ranges[node.id] = (walked.units(pins[node.id]),) * 2
+        elif node.children:
+            walked.ranges[node.id] = walked.narrow(node)
+        else:
+            walked.ranges[node.id] = walked.band(node.id, walked.max_shift)
+    assert engine.ranges == walked.ranges

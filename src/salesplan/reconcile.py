@@ -288,26 +288,39 @@ class _Reconciler:
         return low
 
     def compute_ranges(self) -> None:
-        """Every node's range, bottom-up. A rep's is their band, which only their top-down
-        amount decides: one band per distinct amount (835 among the 10,000 reps of the 10k
-        plan)."""
-        root = self.tree.root
+        """Every node's range: the reps' first, team by team (the units whose children are
+        reps), then the units only, bottom-up (no walk of every node). A rep's is their
+        band, which only their top-down amount decides: one band per distinct amount (835
+        among the 10,000 reps of the 10k plan)."""
+        root, shift = self.tree.root, self.max_shift
+        ranges, pins, td = self.ranges, self.pins, self.td
+        nodes, units = self.tree.nodes, self.tree.units
         bands: dict[Fraction, tuple[Fraction, Fraction]] = {}
-        for node in self.tree.bottom_up():
+        for unit in units:
+            children = unit.children
+            if not children or not nodes[children[0]].is_rep:
+                continue
+            for rep_id in children:
+                if rep_id in pins:
+                    pin = self.units(pins[rep_id])
+                    ranges[rep_id] = (pin, pin)
+                    continue
+                amount = td[rep_id]
+                band = bands.get(amount)
+                if band is None:
+                    band = bands[amount] = self.band(rep_id, shift)
+                ranges[rep_id] = band
+        for node in reversed(units):
             node_id = node.id
             if node_id == root:
-                self.ranges[root] = (self.td[root], self.td[root])
-            elif node_id in self.pins:
-                pin = self.units(self.pins[node_id])
-                self.ranges[node_id] = (pin, pin)
+                ranges[root] = (td[root], td[root])
+            elif node_id in pins:
+                pin = self.units(pins[node_id])
+                ranges[node_id] = (pin, pin)
             elif node.children:
-                self.ranges[node_id] = self.narrow(node)
-            else:
-                td = self.td[node_id]
-                band = bands.get(td)
-                if band is None:
-                    band = bands[td] = self.band(node_id, self.max_shift)
-                self.ranges[node_id] = band
+                ranges[node_id] = self.narrow(node)
+            else:  # a unit without reps yet
+                ranges[node_id] = self.band(node_id, shift)
 
     # ---- families, top-down
 
@@ -315,7 +328,7 @@ class _Reconciler:
         self.compute_ranges()
         root = self.tree.root
         self.totals[root] = self.td[root]
-        for node in self.tree.top_down():
+        for node in self.tree.units:  # top-down; reps have no family
             if node.children:
                 self.family(node)
         capacities = quota_capacities(self.plan)
