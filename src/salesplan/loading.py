@@ -33,7 +33,6 @@ from salesplan.reading.files import (
     read_file,
 )
 from salesplan.reading.records import REP_COLUMNS, TERRITORY_COLUMNS, is_table, read_table
-from salesplan.scenarios import read_scenario
 from salesplan.source import Document, gc_paused, parse_yaml
 from salesplan.submissions import read_submissions
 from salesplan.tables import NOT_A_NUMBER, open_csv, read_number
@@ -144,7 +143,11 @@ def read_plan(
         return doc
 
     step("plan")
-    patch = read_scenario(plan_file.parent, scenario, problems) if scenario else None
+    patch = None
+    if scenario:  # imported here: a command without --scenario never reads one
+        from salesplan.scenarios import read_scenario
+
+        patch = read_scenario(plan_file.parent, scenario, problems)
     plan_doc = read_yaml(plan_file)
     if patch is not None:
         plan_doc = patch.patched(PLAN_FILE, plan_doc, problems)

@@ -108,21 +108,31 @@ def emit(
     table: str | None = None,
 ) -> None:
     """Render a tabular result in `fmt`; each view is built only when its format asks for it.
-    `table` names the one table to write (every format); CSV writes the first by default."""
-    from salesplan.render import csv, markdown, text
-    from salesplan.render import json as j
+    `table` names the one table to write (every format); CSV writes the first by default.
+    A renderer is imported for its format only: a JSON run loads no text layout."""
 
     def chosen() -> list[ResultTable]:
         found = tables()
         return pick_table(found, table) if table is not None or fmt is Format.csv else found
 
-    renderers: dict[Format, Callable[[], None]] = {
-        Format.text: lambda: text.render(chosen()),
-        Format.json: lambda: write_all(j.chunks(document())),
-        Format.csv: lambda: write(csv.render(chosen())),
-        Format.markdown: lambda: write(markdown.render(chosen())),
-    }
-    renderers[fmt]()
+    if fmt is Format.text:
+        from salesplan.render import text
+
+        text.render(chosen())
+    elif fmt is Format.json:
+        from salesplan.render import json as j
+
+        write_all(j.chunks(document()))
+    elif fmt is Format.csv:
+        from salesplan.render import csv
+
+        write(csv.render(chosen()))
+    elif fmt is Format.markdown:
+        from salesplan.render import markdown
+
+        write(markdown.render(chosen()))
+    else:
+        raise KeyError(fmt)  # a format of other commands (html, xlsx, ...): a caller's error
 
 
 def emit_story(fmt: Format, lines: list[str], document: Callable[[], dict[str, Any]]) -> None:
