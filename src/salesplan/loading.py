@@ -73,7 +73,8 @@ def _no_progress(what: str) -> None:
     pass
 
 
-@dataclass
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(eq=False, repr=False)
 class Shared:
     """Files parsed once for several loads of one plan (the base and its scenarios side by
     side, `salesplan scenarios`): a scenario patches copies, never the parsed data, so the

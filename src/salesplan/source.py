@@ -145,7 +145,8 @@ _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a
 MAX_ITEM_PARSES = 256  # items of one list placed alone; past that, the whole file once
 
 
-@dataclass
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(eq=False, repr=False)
 class _ItemLines:
     """Where the items of one top-level list start, recorded by a parse without positions:
     each item's 1-based line and column and the offset (in characters) of its line, and

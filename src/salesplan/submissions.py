@@ -52,7 +52,8 @@ def submission_files(
     return sorted(found)
 
 
-@dataclass
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(eq=False, repr=False)
 class _Walk:
     root: Path | None
     problems: list[Diagnostic] | None

@@ -95,7 +95,8 @@ class Entry(NamedTuple):
         return self.source.where(self.position, AMOUNT)
 
 
-@dataclass(slots=True)
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(slots=True, eq=False, repr=False)
 class Batch:
     """The amounts submitted in one file, column by column, so that a million rows stay
     light: the rep ids, period labels and equal amounts are shared objects, and a row's
@@ -133,7 +134,8 @@ class Batch:
         return self.source.where(self.position(row), part)
 
 
-@dataclass(slots=True)
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(slots=True, eq=False, repr=False)
 class Submissions:
     """Every submitted amount, file by file in name order. Iterating gives `Entry` views;
     the engines read the batches' columns directly."""

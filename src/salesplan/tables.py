@@ -36,7 +36,8 @@ class Row(NamedTuple):
         return table.cell_at(self.line, index) if index is not None else (self.line, 1)
 
 
-@dataclass
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(eq=False, repr=False)
 class Table:
     file: str
     header: list[str]
@@ -225,7 +226,8 @@ def _lf_lines(text: str) -> Iterator[str]:
 PIECE = 1 << 16
 
 
-@dataclass
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(eq=False, repr=False)
 class PlainRows:
     """The data rows of a plain CSV text, split without the csv module: no quote, carriage
     return or NUL anywhere, no blank row, every row as wide as the header. Row i is on line
@@ -279,7 +281,8 @@ class PlainRows:
         return cls(header_line + 1, width, body, cuts, body.count("\n") + 1)
 
 
-@dataclass
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(eq=False, repr=False)
 class PlainPiece:
     """Some rows of a `PlainRows`, row i on line `first + i`: their cells, one list."""
 

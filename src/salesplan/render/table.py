@@ -49,7 +49,8 @@ class Column:
     wrap_min: int = 0  # a wrapped text column is never narrower than this (a reason, a note)
 
 
-@dataclass
+# no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
+@dataclass(eq=False, repr=False)
 class ResultTable:
     title: str
     columns: list[Column]
