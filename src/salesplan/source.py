@@ -141,7 +141,9 @@ class Document:
         return (self.file, *self.locate(path, key=key))
 
 
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML counts as a line break
+# What YAML counts as a line break: a pattern, compiled (and kept by `re`) the first time
+# an item is placed alone, which most runs never do.
+_LINE_BREAK = "\r\n|[\r\n\x85\u2028\u2029]"
 MAX_ITEM_PARSES = 256  # items of one list placed alone; past that, the whole file once
 
 
@@ -209,7 +211,7 @@ class _ItemLines:
         if index + 1 < len(lines):
             stop = self.offsets[index + 1]
         elif self.end_column:  # the list ends inside a line: take that line whole
-            found = _LINE_BREAK.search(text, self.end)
+            found = re.compile(_LINE_BREAK).search(text, self.end)
             stop = found.start() if found is not None else len(text)
         else:
             stop = self.end
