@@ -28,6 +28,9 @@ class Code:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem of a plan: its catalogue code and severity, the message, and where it is
+    (file, 1-based line and column, and the path of the value in the file's data)."""
+
     code: str
     severity: Severity
     message: str

@@ -55,6 +55,8 @@ def submission_files(
 # no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
 @dataclass(eq=False, repr=False)
 class _Walk:
+    """The walk of a submissions folder: the files found, the folders seen, the problems."""
+
     root: Path | None
     problems: list[Diagnostic] | None
     found: list[Path]

@@ -39,6 +39,9 @@ class Row(NamedTuple):
 # no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
 @dataclass(eq=False, repr=False)
 class Table:
+    """A CSV or XLSX table as read: its header, its data rows (each with its line) and the
+    problems met reading it."""
+
     file: str
     header: list[str]
     rows: list[Row]

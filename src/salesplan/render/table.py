@@ -39,6 +39,8 @@ Cell = str | int | Money | Ratio | None
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column of a result table: how it is headed, aligned, coloured and dropped."""
+
     header: str
     numeric: bool = False
     priority: int = NORMAL  # LOW columns are dropped first on a narrow terminal
@@ -52,6 +54,9 @@ class Column:
 # no __eq__ or __repr__: nothing compares or prints one, and each is code compiled at import
 @dataclass(eq=False, repr=False)
 class ResultTable:
+    """A result as a table, format-free: its columns, rows and notes; each render/ module
+    writes it in its own format."""
+
     title: str
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)
