@@ -562,6 +562,9 @@ class Step:
 
 @dataclass(frozen=True)
 class Explanation:
+    """`allocate --explain`: a node's quota, each split from the root down to it, and the
+    weights its quota was phased by."""
+
     node: NodeQuota
     steps: tuple[Step, ...]
     period_weights: tuple[Decimal, ...]

@@ -79,6 +79,10 @@ class ProfileGap(NamedTuple):
 
 @dataclass(frozen=True)
 class CapacityReport:
+    """What `salesplan capacity` reports: the target against the expected bookings of the
+    reps (per period and for the year), the gap and the hires that would close it, the
+    cost of sales, and each rep's capacity (docs/design.md, "Capacity")."""
+
     currency: str
     periods: tuple[str, ...]
     target: tuple[Decimal, ...]

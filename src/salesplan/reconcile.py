@@ -76,6 +76,10 @@ class Widened(NamedTuple):
 
 @dataclass(frozen=True)
 class Reconciliation:
+    """The hybrid proposal (`salesplan reconcile`): every node's quota moved from its
+    top-down amount toward its submitted signal within the guardrail, with the families
+    whose guardrail widened and whether cost of sales breaks the budget."""
+
     currency: str
     periods: tuple[str, ...]
     unit: Decimal

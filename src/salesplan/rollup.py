@@ -45,6 +45,9 @@ class RollupNode(NamedTuple):
 
 @dataclass(frozen=True)
 class Rollup:
+    """Bottom-up (`salesplan rollup`): every node's submitted forecast summed up the tree,
+    beside its quota."""
+
     currency: str
     periods: tuple[str, ...]
     unit: Decimal
