@@ -754,13 +754,8 @@ def test_total_units_are_the_totals_in_units(spec, data):
         assert counted.keys() == plan.tree.nodes.keys()
 
 
-@settings(max_examples=40, deadline=None)
-@given(plan_specs(), st.data())
-def test_signals_are_each_nodes_by_its_definition(spec, data):
-    """`_Reconciler._signals`, reps team by team and then the units: every node's signal as
-    a walk of every node, bottom-up, gives it (a pin's amount; a rep's employed forecast if
-    they submitted, else their top-down; a unit's the sum of its children's), with pins of
-    any node, cents included."""
+def _plan_with_pins(spec, data):
+    """The plan of `spec` and pins of up to four of its nodes (any node), cents included."""
     with tempfile.TemporaryDirectory() as tmp:
         loaded = load_plan(write_plan(spec, Path(tmp)))
     plan = loaded.plan
@@ -768,7 +763,17 @@ def test_signals_are_each_nodes_by_its_definition(spec, data):
     ids = sorted(plan.tree.nodes)
     chosen = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=4))
     amounts = st.decimals(0, 100_000, places=2, allow_nan=False, allow_infinity=False)
-    pins = {node_id: data.draw(amounts) for node_id in chosen}
+    return plan, {node_id: data.draw(amounts) for node_id in chosen}
+
+
+@settings(max_examples=40, deadline=None)
+@given(plan_specs(), st.data())
+def test_signals_are_each_nodes_by_its_definition(spec, data):
+    """`_Reconciler._signals`, reps team by team and then the units: every node's signal as
+    a walk of every node, bottom-up, gives it (a pin's amount; a rep's employed forecast if
+    they submitted, else their top-down; a unit's the sum of its children's), with pins of
+    any node, cents included."""
+    plan, pins = _plan_with_pins(spec, data)
     engine = _Reconciler(plan, allocate(plan), pins)
     minor = Fraction(1, 10**plan.currency_exponent)
     expected: dict[str, Fraction] = {}
@@ -793,14 +798,7 @@ def test_ranges_are_each_nodes_by_its_definition(spec, data):
     range as a walk of every node, bottom-up, gives it (the root's top-down; a pin's
     amount; a unit's narrowed band; a rep's or an empty unit's band), with pins of any
     node, cents included."""
-    with tempfile.TemporaryDirectory() as tmp:
-        loaded = load_plan(write_plan(spec, Path(tmp)))
-    plan = loaded.plan
-    assert plan is not None
-    ids = sorted(plan.tree.nodes)
-    chosen = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=4))
-    amounts = st.decimals(0, 100_000, places=2, allow_nan=False, allow_infinity=False)
-    pins = {node_id: data.draw(amounts) for node_id in chosen}
+    plan, pins = _plan_with_pins(spec, data)
     engine = _Reconciler(plan, allocate(plan), pins)
     engine.compute_ranges()
     walked = _Reconciler(plan, allocate(plan), pins)

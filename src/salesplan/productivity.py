@@ -164,13 +164,10 @@ class Productivity:
         phasing are worked out once per kind and handed to the kind's reps at once
         (`dict.fromkeys`, in C), so only this walk builds and hashes a key per rep."""
         tree = self.plan.tree
-        nodes, reps, early = tree.nodes, self.plan.reps_by_id, self.early
+        reps, early = self.plan.reps_by_id, self.early
         kinds: dict[tuple[object, ...], list[str]] = {}
-        for unit in tree.units:
-            children = unit.children
-            if not children or not nodes[children[0]].is_rep:
-                continue  # siblings share a level: all units
-            for rep_id in children:
+        for team in tree.teams:
+            for rep_id in team:
                 rep = reps[rep_id]
                 start = rep.start  # `own(rep)`, inline: a call per rep costs a few ms here
                 own = (start if start and start >= early else None, rep.end, rep.ramp, rep.profile)

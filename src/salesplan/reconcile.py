@@ -179,19 +179,15 @@ class _Reconciler:
         signals: dict[str, Fraction] = {}
         totals, submitted = self.forecasts.totals, self.forecasts.submitted
         pins, td, per_unit, minor = self.pins, self.td, self.per_unit, self.minor
-        nodes, units = self.tree.nodes, self.tree.units
-        for unit in units:
-            children = unit.children
-            if not children or not nodes[children[0]].is_rep:
-                continue
-            for rep_id in children:
+        for team in self.tree.teams:
+            for rep_id in team:
                 if rep_id in pins:
                     signals[rep_id] = minor(pins[rep_id])
                 elif submitted[rep_id]:
                     signals[rep_id] = minor(totals[rep_id])
                 else:
                     signals[rep_id] = td[rep_id] * per_unit
-        for node in reversed(units):
+        for node in reversed(self.tree.units):
             node_id = node.id
             if node_id in pins:
                 signals[node_id] = minor(pins[node_id])
@@ -298,13 +294,9 @@ class _Reconciler:
         among the 10,000 reps of the 10k plan)."""
         root, shift = self.tree.root, self.max_shift
         ranges, pins, td = self.ranges, self.pins, self.td
-        nodes, units = self.tree.nodes, self.tree.units
         bands: dict[Fraction, tuple[Fraction, Fraction]] = {}
-        for unit in units:
-            children = unit.children
-            if not children or not nodes[children[0]].is_rep:
-                continue
-            for rep_id in children:
+        for team in self.tree.teams:
+            for rep_id in team:
                 if rep_id in pins:
                     pin = self.units(pins[rep_id])
                     ranges[rep_id] = (pin, pin)
@@ -314,7 +306,7 @@ class _Reconciler:
                 if band is None:
                     band = bands[amount] = self.band(rep_id, shift)
                 ranges[rep_id] = band
-        for node in reversed(units):
+        for node in reversed(self.tree.units):
             node_id = node.id
             if node_id == root:
                 ranges[root] = (td[root], td[root])

@@ -193,14 +193,13 @@ def employed_forecasts(plan: Plan) -> Submitted:
     digits); should one be, the totals are `forecast_tree`'s own."""
     employed = _employed(plan, submitted_forecasts(plan))
     tree = plan.tree
-    nodes, units = tree.nodes, tree.units
+    units = tree.units
     try:
         with localcontext() as exact:
             exact.traps[Rounded] = True
             # the reps first, all at once: every rep of the tree (the children of the units
             # whose children are reps) as submitting nothing, then those who did
-            teams = [u.children for u in units if u.children and nodes[u.children[0]].is_rep]
-            totals = dict.fromkeys(chain.from_iterable(teams), ZERO)
+            totals = dict.fromkeys(chain.from_iterable(tree.teams), ZERO)
             counts = dict.fromkeys(totals, 0)
             totals.update({rep_id: sum(row, ZERO) for rep_id, row in employed.items()})
             counts.update(dict.fromkeys(employed, 1))

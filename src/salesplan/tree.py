@@ -57,6 +57,13 @@ class Tree:
         all units: the walks that work out reps by kind (`Productivity.kinds`) walk these."""
         return [node for node in self.top_down() if not node.is_rep]
 
+    @cached_property
+    def teams(self) -> list[list[str]]:
+        """The reps of each unit that has reps, unit by unit, top-down: every rep of the
+        tree, without a walk of every node (a unit's children are all reps or all units)."""
+        nodes = self.nodes
+        return [u.children for u in self.units if u.children and nodes[u.children[0]].is_rep]
+
     def reps_under(self, node_id: str) -> list[str]:
         """The reps in the subtree of `node_id`, in top-down order."""
         node = self.nodes[node_id]
