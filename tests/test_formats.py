@@ -375,7 +375,7 @@ def test_encoded_records_are_laid_out_like_the_records_they_hold() -> None:
     [("allocate", "nodes"), ("reconcile", "nodes"), ("rollup", "nodes"), ("capacity", "reps")],
 )
 def test_records_written_by_template_are_the_encoders_text(example, cli, command, key) -> None:
-    """Records written by template (render_json.Encoded): each line is exactly what the
+    """Records written by template (render_json.EncodedRecords): each line is exactly what the
     encoder writes for the record it holds."""
     text = cli(command, example, "--format", "json").stdout
     lines = [line for line in text.splitlines() if line.startswith('    {"id": ')]

@@ -311,7 +311,7 @@ def test_a_long_list_of_reps_not_submitted_is_counted(example: Path, cli) -> Non
 def test_rollup_node_records_are_the_encoders(
     node_id: str, parent: str | None, quota: Decimal | None, missing: list[str]
 ) -> None:
-    """rollup writes its node records by template (render.json.Encoded): each is exactly
+    """rollup writes its node records by template (render.json.EncodedRecords): each is exactly
     what the encoder writes for the record it holds."""
     import json
     from types import SimpleNamespace

@@ -68,7 +68,7 @@ def document(plan: Plan, allocation: Allocation, source: str = "computed") -> di
         "currency": allocation.currency,
         "periods": list(allocation.periods),
         "source": source,
-        "nodes": (j.Encoded(f"{{{quota(n)}}}") for n in allocation.nodes),
+        "nodes": j.EncodedRecords(f"{{{quota(n)}}}" for n in allocation.nodes),
         "over_assignment": [
             {
                 "level": name,

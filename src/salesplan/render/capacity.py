@@ -181,15 +181,15 @@ def document(report: CapacityReport, exponent: int) -> dict[str, Any]:
             for g in report.by_profile
         ],
         "quota_source": report.quota_source,
-        "reps": map(_rep_json(AmountTexts(exponent)), report.reps),
+        "reps": j.EncodedRecords(map(_rep_json(AmountTexts(exponent)), report.reps)),
     }
 
 
-def _rep_json(text: AmountTexts) -> Callable[[RepCapacity], j.Encoded]:
+def _rep_json(text: AmountTexts) -> Callable[[RepCapacity], str]:
     """A rep as its JSON record ({"id", "parent", "status", "profile", "months_employed",
     "productive_months", "quota_capacity", "capacity", "periods", "ote", "quota",
     "commission_rate", "quota_to_ote", "over_capacity"}), written by a template
-    (j.Encoded); the months and periods of reps alike written once. A rep's own amounts
+    (for j.EncodedRecords); the months and periods of reps alike written once. A rep's own amounts
     (carved for them, new Decimals) are formatted, not looked up (`AmountTexts.fresh`)."""
     months = j.Once(lambda value: j.number(j.ratio(value)))
     periods = j.Once(lambda values: j.amount_list(text, values))
@@ -198,8 +198,8 @@ def _rep_json(text: AmountTexts) -> Callable[[RepCapacity], j.Encoded]:
     def quota(amount: Decimal | None) -> str:
         return "null" if amount is None else f'"{fresh(amount)}"'
 
-    def encode(r: RepCapacity) -> j.Encoded:
-        return j.Encoded(
+    def encode(r: RepCapacity) -> str:
+        return (
             f'{{"id": {string(r.id)}, "parent": {optional(r.parent)}, '
             f'"status": {string(r.status)}, "profile": {optional(r.profile)}, '
             f'"months_employed": {months[r.months_on_board]}, '

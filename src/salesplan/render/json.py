@@ -91,8 +91,8 @@ def _records(
 
 
 def _batch(records: Iterator[Any]) -> list[str]:
-    """The next records as JSON (an `Encoded` one as it is)."""
-    return [r if type(r) is Encoded else _compact(r) for r in islice(records, RECORDS_PER_CHUNK)]
+    """The next records as JSON."""
+    return [_compact(r) for r in islice(records, RECORDS_PER_CHUNK)]
 
 
 def _texts(records: Iterator[str]) -> list[str]:
@@ -100,17 +100,12 @@ def _texts(records: Iterator[str]) -> list[str]:
     return list(islice(records, RECORDS_PER_CHUNK))
 
 
-class Encoded(str):
-    """A record that its view wrote as JSON itself, exactly as the encoder would: a view of
-    many records of one shape can fill a template with texts it knows need no escaping,
-    twice as fast as building a dict and encoding it."""
-
-
 class EncodedRecords:
     """A list's records as a view wrote them in JSON itself (plain texts, each exactly what
-    the encoder would write for its record), taken as they come: the one mark on the whole
-    list spares each record's copy into an `Encoded` (0.4-0.7 us a record, 4-8 ms for the
-    11,011 nodes of a 10,000-rep reconcile)."""
+    the encoder would write for its record), taken as they come: a view of many records of
+    one shape fills a template with texts it knows need no escaping, twice as fast as
+    building a dict and encoding it. One mark on the whole list, not a str subclass per
+    record (0.4-0.7 us a record: 4-8 ms for the 11,011 nodes of a 10,000-rep reconcile)."""
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.texts = iter(texts)
@@ -159,8 +154,8 @@ def number(value: float | None) -> str:
 class QuotaFields:
     """A node of an allocation (or a proposal) as docs/design.md, "Plan files" shapes it
     (id, level, parent, total, periods, pinned), written as JSON without its braces for a
-    view's `Encoded` records: each distinct tuple of periods written once (nodes alike are
-    phased alike)."""
+    view's records (`EncodedRecords`): each distinct tuple of periods written once (nodes
+    alike are phased alike)."""
 
     def __init__(self, text: AmountTexts) -> None:
         self.text = text

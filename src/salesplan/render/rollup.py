@@ -138,14 +138,14 @@ def document(plan: Plan, rollup: Rollup, source: str) -> dict[str, Any]:
         "currency": rollup.currency,
         "periods": list(rollup.periods),
         "quota_source": source,
-        "nodes": map(_node_json(plan), rollup.nodes),
+        "nodes": j.EncodedRecords(map(_node_json(plan), rollup.nodes)),
     }
 
 
-def _node_json(plan: Plan) -> Callable[[RollupNode], j.Encoded]:
+def _node_json(plan: Plan) -> Callable[[RollupNode], str]:
     """A node as its JSON record ({"id", "level", "parent", "forecast": {"total",
     "periods"}, "quota": null or {"total", "periods"}, "gap", "coverage", "missing"}),
-    written by a template (j.Encoded); the quota periods of nodes alike written once.
+    written by a template (for j.EncodedRecords); the quota periods of nodes alike written once.
 
     A node's totals and gap, and a unit's forecast per period, are sums made for it (new
     Decimals): formatted, not looked up (`AmountTexts.fresh`). A rep's forecast per period
@@ -163,13 +163,13 @@ def _node_json(plan: Plan) -> Callable[[RollupNode], j.Encoded]:
     def sums(values: tuple[Decimal, ...]) -> str:
         return '["' + '", "'.join(map(fresh, values)) + '"]' if values else "[]"
 
-    def encode(n: RollupNode) -> j.Encoded:
+    def encode(n: RollupNode) -> str:
         periods = (
             j.amount_list(text, n.forecast_periods) if n.level == REP else sums(n.forecast_periods)
         )
         forecast = f'{{"total": "{fresh(n.forecast_total)}", "periods": {periods}}}'
         gap = "null" if n.gap is None else f'"{fresh(n.gap)}"'
-        return j.Encoded(
+        return (
             f'{{"id": {string(n.id)}, "level": {string(n.level)}, '
             f'"parent": {j.string_or_null(n.parent)}, '
             f'"forecast": {forecast}, "quota": {quota(n)}, '
