@@ -4,7 +4,6 @@ start that makes no difference within the fiscal year counts as no start at all.
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -193,7 +192,8 @@ class Productivity:
             full = self.full_quota(rep) if profiles else None
             weights.update(dict.fromkeys(ids, months * Fraction(full) if full else months))
         for node in reversed(self.plan.tree.units):
-            weights[node.id] = _exact_sum([weights[c] for c in node.children])
+            # a unit's weight: always a Fraction, its reps' summed over one denominator
+            weights[node.id] = Fraction(exact_sum([weights[c] for c in node.children]))
         return weights
 
     @cached_property
@@ -216,17 +216,6 @@ class Productivity:
                 staffed[node.id] = any(map(staffed.__getitem__, children))
                 found[node.id] = any(map(found.__getitem__, children)) or not staffed[node.id]
         return found
-
-
-def _exact_sum(values: list[Fraction]) -> Fraction:
-    """The sum of `values` as whole numbers over one common denominator: a unit's weight
-    from its reps' (adding Fractions one by one reduces each partial sum, and is slow)."""
-    denominator = math.lcm(*[v.denominator for v in values])
-    if denominator == 1:  # whole numbers (the reps' weights are ints mostly): no products
-        return Fraction(sum(values))
-    return Fraction(
-        sum([v.numerator * (denominator // v.denominator) for v in values]), denominator
-    )
 
 
 def plan_productivity(plan: Plan) -> Productivity:
