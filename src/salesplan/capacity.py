@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from salesplan.allocate import Allocation
-    from salesplan.model import Rep
+    from salesplan.model import Ote, Rep
     from salesplan.plan import Plan
 
 ONE = Decimal(1)
@@ -144,32 +144,15 @@ class _Capacity:
             EXACT.power(keep, EXACT.divide(Decimal(m + 1), Decimal(MONTHS))) if attrition else ONE
             for m in range(MONTHS)
         ]
-        self._cache: dict[tuple[object, ...], list[Decimal]] = {}
         self._figures: dict[tuple[object, ...], _Figures] = {}
         self._kinds: dict[tuple[object, ...], _Kind] = {}
         # by a rep's own (start, end, ramp, profile): one look-up per rep
         self._alike: dict[tuple[object, ...], tuple[_Kind, _Figures]] = {}
-        # (base, variable, share of the year) -> pro-rata OTE
-        self._pro_rata: dict[tuple[Decimal, Decimal, Decimal], Decimal] = {}
         # (base, variable, share of the year) -> (pro-rata OTE, pro-rata variable)
         self._pay: dict[tuple[Decimal, Decimal, Decimal], tuple[Decimal, Decimal]] = {}
 
     def full_quota(self, rep: Rep) -> Decimal:
         return self.productivity.full_quota(rep) or ZERO
-
-    def expected(self, rep: Rep) -> list[Decimal]:
-        """Expected bookings per fiscal month; reps alike share one computation."""
-        on_board = rep.start is None or rep.start <= self.plan.calendar.start
-        key = (*self.productivity.key(rep), rep.profile, on_board)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._cache[key] = self.bookings(
-                self.productivity.monthly(rep),
-                self.full_quota(rep),
-                self.productivity.attainment(rep),
-                on_board,
-            )
-        return cached
 
     def bookings(
         self, monthly: Sequence[Fraction], full_quota: Decimal, attainment: Decimal, kept: bool
@@ -216,8 +199,14 @@ class _Capacity:
                 quota = self.bookings(
                     self.productivity.monthly(rep), self.full_quota(rep), ONE, False
                 )
+                expected = self.bookings(
+                    self.productivity.monthly(rep),
+                    self.full_quota(rep),
+                    self.productivity.attainment(rep),
+                    on_board,
+                )
                 found = self._figures[key] = _Figures(
-                    calendar.per_period(self.expected(rep)),
+                    calendar.per_period(expected),
                     exact_sum(calendar.per_period(quota)),
                     exact(self.productivity.year_fraction(rep) * MONTHS),
                     exact(self.productivity.months(rep)),
@@ -251,7 +240,7 @@ class _Capacity:
         made once: 3,422 among 10,000 reps), so a kind's reps are counted by OTE object in
         C and each distinct one looked at once (4,190 for 10,000 reps), not each rep. Reps
         without an OTE (zero) add nothing and are left out."""
-        pro_rata, found, reps = self._pro_rata, [], self.plan.reps_by_id
+        pays_of, found, reps = self._pay, [], self.plan.reps_by_id
         for kind, ids in groups:
             share = kind.share
             pays = list(map(_OTE, map(reps.__getitem__, ids)))
@@ -261,10 +250,10 @@ class _Capacity:
                 if pay is None:
                     continue
                 alike = (pay.base, pay.variable, share)
-                done = pro_rata.get(alike)
+                done = pays_of.get(alike)
                 if done is None:
-                    done = pro_rata[alike] = EXACT.multiply(pay.total, share)
-                found += [done] * count
+                    done = pays_of[alike] = _pro_rata(pay, share)
+                found += [done[0]] * count
         return found
 
     def alike(self, rep: Rep) -> tuple[_Kind, _Figures]:
@@ -286,9 +275,13 @@ class _Capacity:
         key = (pay.base, pay.variable, share)
         found = self._pay.get(key)
         if found is None:
-            found = EXACT.multiply(pay.total, share), EXACT.multiply(pay.variable, share)
-            self._pay[key] = found
+            found = self._pay[key] = _pro_rata(pay, share)
         return found
+
+
+def _pro_rata(pay: Ote, share: Decimal) -> tuple[Decimal, Decimal]:
+    """(OTE, variable) x `share` of the year, exact."""
+    return EXACT.multiply(pay.total, share), EXACT.multiply(pay.variable, share)
 
 
 def plan_capacity(plan: Plan) -> _Capacity:
