@@ -51,7 +51,8 @@ def shown_column(values: list[str], keys: list[str], decimals: int) -> list[Deci
 
 def capacity_amounts(doc: dict[str, Any], headers: list[str], decimals: int) -> Amounts:
     yield from (("target", value) for value in doc["target"])
-    yield from (("capacity", v) for v in shown_column(doc["capacity"], doc["periods"], decimals))
+    periods = shown_periods(doc["capacity"], doc["periods"], decimals, subtotals=False)
+    yield from (("capacity", v) for v in periods)
     yield "target", doc["total_target"]
     yield "capacity", doc["total_capacity"]
     reps, ids = doc["reps"], [rep["id"] for rep in doc["reps"]]
@@ -76,10 +77,12 @@ def reconcile_amounts(doc: dict[str, Any], headers: list[str], decimals: int) ->
         yield "proposal", node["total"]
 
 
-def shown_periods(values: list[str], labels: list[str], decimals: int) -> list[Decimal]:
-    """A column of the phasing as shown: the periods carved from the year; in a monthly
-    plan the quarters from the year, then the months from their quarter (and the quarters
-    shown too)."""
+def shown_periods(
+    values: list[str], labels: list[str], decimals: int, subtotals: bool = True
+) -> list[Decimal]:
+    """A column of periods as shown (the report's phasing, capacity's periods): the periods
+    carved from the year; in a monthly plan the quarters from the year, then the months from
+    their quarter (and, with `subtotals`, the quarters shown too)."""
     if len(values) != 12:
         return shown_column(values, labels, decimals)
     unit = Decimal(1).scaleb(-decimals)
@@ -88,7 +91,7 @@ def shown_periods(values: list[str], labels: list[str], decimals: int) -> list[D
     quarters = split_amount(
         year, [sum(m, Decimal(0)) for m in months], ["Q1", "Q2", "Q3", "Q4"], unit
     )
-    shown = list(quarters)
+    shown = list(quarters) if subtotals else []
     for q, (total, amounts) in enumerate(zip(quarters, months)):
         shown += split_amount(total, amounts, labels[3 * q : 3 * q + 3], unit)
     return shown

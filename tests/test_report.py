@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -581,6 +582,56 @@ def test_report_totals_add_up_as_shown(example, cli, tmp_path) -> None:
     column = [c.value for c in sheet[1]].index("expected")
     rows = {row[0].value: D(str(row[column].value)) for row in data_rows(sheet)}
     assert rows.pop("total") == sum(rows.values()) == D("12139523.94")
+
+
+# Two reps on 1,000,000 a year (83,333.33 a month), joining on 2 January and 3 February: the
+# months' expected bookings are 80,645.16, 160,714.28, then 166,666.67 (seven months) and
+# 166,666.66 (three); year 1,908,026.11, quarters 408,026.11, 500,000.01, 500,000.01 and
+# 499,999.98. Carved from the year, the months showed 166,667 from M03 to M09 and 166,666
+# after, a Q4 of 499,998 (two units off its own figure); carved from their quarters, as the
+# report shows them under their subtotals, M06 and M09 showed 166,666, M10 and M11 166,667.
+MONTHLY = {
+    "salesplan.yaml": """
+        salesplan: 1
+        name: Months
+        currency: USD
+        fiscal_year: {start: 2027-01-01, periods: month}
+        target: 1_200_000
+        rounding: 1000
+        levels: [{name: rep, split: even}]
+        capacity: {full_quota: 1_000_000}
+    """,
+    "org.yaml": """
+        reps:
+          - {id: a, start: 2027-01-02}
+          - {id: b, start: 2027-02-03}
+    """,
+}
+
+
+def test_a_month_shows_the_same_in_capacity_and_report(write_tree, cli) -> None:
+    folder = write_tree(MONTHLY)
+    quarters = {"Q1": 408_026, "Q2": 500_000, "Q3": 500_000, "Q4": 500_000}
+    months = [80_645, 160_714, 166_667, 166_667, 166_667, 166_666]
+    months += [166_667, 166_667, 166_666, 166_667, 166_667, 166_666]
+    labels = [date(2027, m, 1).strftime("%b-%y") for m in range(1, 13)]  # Jan-27 ... Dec-27
+    capacity = cli("capacity", folder, "--format", "markdown").stdout
+    shown = markdown_table(capacity, "Expected bookings vs target (USD)")
+    assert [number(shown[m][1]) for m in labels] == months
+    assert number(shown["year"][1]) == sum(months) == 1_908_026
+    report = markdown_table(
+        cli("report", folder, "--format", "markdown").stdout, "Phasing per period"
+    )
+    assert [number(report[m][2]) for m in labels] == months
+    assert {q: number(report[q][2]) for q in quarters} == quarters
+    page = parse(cli("report", folder, "--format", "html").stdout).rows("Phasing per period")
+    assert [number(page[m][3]) for m in labels] == months  # the label, then the figures
+    lines = {
+        line.split()[0]: line.split()
+        for line in cli("capacity", folder).stdout.splitlines()
+        if line.strip()
+    }
+    assert [number(lines[m][2]) for m in labels] == months
 
 
 def test_forecasts_in_cents_add_up_in_whole_thousands(example, cli) -> None:

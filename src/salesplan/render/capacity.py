@@ -18,6 +18,7 @@ from salesplan.render.table import (
     Ratio,
     ResultTable,
     carved,
+    carved_periods,
     some_of,
 )
 
@@ -32,7 +33,8 @@ def tables(
 ) -> list[ResultTable]:
     """The periods (named by `labels`, as the other tables name them: `Feb-27`) and the
     reps; with `decimals` (for people), the amounts carved again at those decimals, so that
-    the periods add up to the year and the reps to the totals of the notes."""
+    the periods add up to the year (a month as `report` shows it: `carved_periods`) and the
+    reps to the totals of the notes."""
     periods = ResultTable(
         f"Expected bookings vs target ({report.currency})",
         [
@@ -45,7 +47,7 @@ def tables(
         name="periods",
         decimals=decimals,
     )
-    shown = carved(report.capacity, report.periods, decimals)
+    shown = carved_periods(report.capacity, report.periods, decimals)
     for label, target, capacity, booked in zip(
         labels or report.periods, report.target, report.capacity, shown
     ):

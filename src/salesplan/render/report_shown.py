@@ -11,8 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from salesplan.fiscal import ZERO
-from salesplan.money import split_amount
-from salesplan.render.table import carved
+from salesplan.render.table import carved, carved_periods
 
 if TYPE_CHECKING:
     from salesplan.report import LevelReport, NodeRow, PeriodRow, Report
@@ -58,26 +57,14 @@ def shown_level(level: LevelReport, places: int) -> tuple[list[NodeRow], NodeRow
 
 
 def shown_phasing(report: Report, places: int) -> list[PeriodRow]:
-    """The periods as shown: each amount of the year rounded once, the quarters of a monthly
-    plan carved from it and their months from them (a quarterly plan's periods from the
-    year); the gaps their differences, the coverage exact."""
+    """The periods as shown: each amount of the year carved into the periods as `capacity`
+    carves them too (`table.carved_periods`: in a monthly plan, the quarters from the year
+    and their months from them); the gaps their differences, the coverage exact."""
     rows = report.phasing
-    monthly = report.calendar.kind == "month"
-    unit = Decimal(1).scaleb(-places)
     labels = list(report.periods)
 
     def column(values: list[Decimal]) -> list[Decimal]:
-        year = sum(values, ZERO)
-        if not monthly:
-            return split_amount(year, values, labels, unit)
-        months = [values[i : i + 3] for i in range(0, len(values), 3)]
-        names = [f"Q{q + 1}" for q in range(len(months))]
-        quarters = split_amount(year, [sum(m, ZERO) for m in months], names, unit)
-        return [
-            amount
-            for q, (total, amounts) in enumerate(zip(quarters, months))
-            for amount in split_amount(total, amounts, labels[3 * q : 3 * q + 3], unit)
-        ]
+        return carved_periods(values, labels, places)
 
     targets = column([r.target for r in rows])
     forecasts = column([r.forecast for r in rows])

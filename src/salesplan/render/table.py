@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
+from salesplan.fiscal import MONTHS
 from salesplan.money import round_to_unit, split_amount
 
 if TYPE_CHECKING:
@@ -109,6 +110,31 @@ def carved(values: Sequence[Decimal], keys: Sequence[str], decimals: int | None)
             -p for p in split_amount(-sum(values, Decimal(0)), [-v for v in values], keys, unit)
         ]
     return [round_to_unit(v, unit) for v in values]
+
+
+QUARTERS = ["Q1", "Q2", "Q3", "Q4"]  # a monthly plan's quarters, as ties name them
+
+
+def carved_periods(
+    values: Sequence[Decimal], keys: Sequence[str], decimals: int | None
+) -> list[Decimal]:
+    """Amounts per period of the year (`keys`, the calendar's: M01 or Q1), as people see them
+    with `decimals`: the year rounded once and, in a monthly plan (twelve periods), carved
+    into its quarters and each quarter into its months, so that a month shows the same
+    wherever it is shown, with or without its quarter's subtotal (`capacity`, `report`), and
+    the months add up to their quarter and the quarters to the year (docs/design.md, "Money
+    and rounding"). A quarterly plan's periods are carved from the year; amounts of both
+    signs, or with `decimals` None, are as `carved` gives them."""
+    if decimals is None or len(values) != MONTHS or not all(v >= 0 for v in values):
+        return carved(values, keys, decimals)
+    unit = Decimal(1).scaleb(-decimals)
+    months = [values[q : q + 3] for q in range(0, MONTHS, 3)]
+    quarters = carved([sum(m, Decimal(0)) for m in months], QUARTERS, decimals)
+    return [
+        amount
+        for q, (quarter, amounts) in enumerate(zip(quarters, months))
+        for amount in split_amount(quarter, amounts, keys[3 * q : 3 * q + 3], unit)
+    ]
 
 
 def quantized(money: Money, decimals: int | None = None) -> Decimal:
