@@ -634,6 +634,16 @@ def test_a_month_shows_the_same_in_capacity_and_report(write_tree, cli) -> None:
     assert [number(lines[m][2]) for m in labels] == months
 
 
+def test_html_charts_show_the_figures_of_the_tables(write_tree, cli, example) -> None:
+    # the charts' tooltips rounded the exact figures one by one: June's 166,666.67 showed
+    # 166,667 above a table of 166,666, the example's team emea-com 2,419,102 above 2,419,101
+    page = cli("report", write_tree(MONTHLY), "--format", "html").stdout
+    assert "<title>Jun-27: Expected bookings 166,666 USD</title>" in page
+    assert "<title>Oct-27: Expected bookings 166,667 USD</title>" in page
+    page = cli("report", example, "--format", "html").stdout
+    assert "<title>EMEA Commercial: Expected bookings 2,419,101 USD</title>" in page
+
+
 def test_forecasts_in_cents_add_up_in_whole_thousands(example, cli) -> None:
     # forecasts of x.40: rounded one by one, every row loses .40 and the total does not
     for rep in ("ana", "ben", "carla", "erin", "felix", "giulia"):

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from salesplan import __version__
 from salesplan.escape import html as escape
-from salesplan.fiscal import ZERO
 from salesplan.render.report import tables
+from salesplan.render.report_shown import shown_level, shown_phasing
 from salesplan.render.svg import WIDE, Series, bar_chart
 from salesplan.render.table import Cell, Column, Money, Ratio, ResultTable, show
 from salesplan.words import counted
@@ -218,8 +218,10 @@ def _figure(caption: str, svg: str, wide: bool = False) -> str:
 
 
 def charts(report: Report) -> str:
+    """The charts, of the figures the tables show (carved: `report_shown`)."""
     e, unit = report.display_exponent, report.currency
-    units = report.chart_units
+    shown = {row.id: row for level in report.levels for row in shown_level(level, e)[0]}
+    units = [shown[u.id] for u in report.chart_units]
     unit_title = f"Quota, expected bookings and forecast by {report.chart_level}"
     by_unit = bar_chart(
         unit_title,
@@ -228,7 +230,7 @@ def charts(report: Report) -> str:
         e,
         unit,
     )
-    periods = report.phasing
+    periods = shown_phasing(report, e)
     period_title = "Target, expected bookings and forecast by period"
     by_period = bar_chart(
         period_title,
@@ -239,12 +241,12 @@ def charts(report: Report) -> str:
     )
     reps = sorted(report.reps, key=lambda r: (-r.total, r.id))[:CHART_REPS]
     reps.sort(key=report.reps.index)
-    shown = "" if len(reps) == len(report.reps) else f", the {len(reps)} largest quotas"
-    rep_title = f"Quota, expected bookings and forecast by rep{shown}"
+    more = "" if len(reps) == len(report.reps) else f", the {len(reps)} largest quotas"
+    rep_title = f"Quota, expected bookings and forecast by rep{more}"
     by_rep = bar_chart(
         rep_title,
         [r.id for r in reps],
-        _series("Quota", [(r.total, sum(r.capacity, ZERO), sum(r.forecast, ZERO)) for r in reps]),
+        _series("Quota", [(r.total, shown[r.id].capacity, shown[r.id].forecast) for r in reps]),
         e,
         unit,
         width=WIDE,
