@@ -638,7 +638,11 @@ def test_capacity_tables_add_up_on_random_plans(spec) -> None:
     def column(table, index: int, rows=slice(None)) -> list[Decimal]:
         return [quantized(row[index], decimals) for row in table.rows[rows]]
 
-    assert sum(column(periods_table, 2, slice(0, -1))) == column(periods_table, 2)[-1]
+    months = [row for row, strong in zip(periods_table.rows, periods_table.strong) if not strong]
+    assert sum(quantized(row[2], decimals) for row in months) == column(periods_table, 2)[-1]
+    for r in (r for r, strong in enumerate(periods_table.strong[:-1]) if strong):
+        quarter = periods_table.rows[r - 3 : r]  # a monthly plan's quarter: its three months
+        assert sum(quantized(row[2], decimals) for row in quarter) == column(periods_table, 2)[r]
     assert column(periods_table, 2)[-1] == report.total_capacity.quantize(places)
     assert sum(column(reps_table, 4)) == report.total_quota_capacity.quantize(places)
     assert sum(column(reps_table, 5)) == report.total_capacity.quantize(places)

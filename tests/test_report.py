@@ -619,6 +619,14 @@ def test_a_month_shows_the_same_in_capacity_and_report(write_tree, cli) -> None:
     shown = markdown_table(capacity, "Expected bookings vs target (USD)")
     assert [number(shown[m][1]) for m in labels] == months
     assert number(shown["year"][1]) == sum(months) == 1_908_026
+    # a monthly plan's quarters as subtotals, as the report's phasing shows them
+    assert {q: number(shown[q][1]) for q in quarters} == quarters
+    assert all(sum(months[3 * i : 3 * i + 3]) == quarters[f"Q{i + 1}"] for i in range(4))
+    exact = cli("capacity", folder, "--table", "periods", "--format", "csv").stdout
+    assert [line.split(",")[0] for line in exact.splitlines()[1:]] == [
+        *(f"M{m:02}" for m in range(1, 13)),
+        "year",
+    ]  # a CSV holds the periods and their total only
     report = markdown_table(
         cli("report", folder, "--format", "markdown").stdout, "Phasing per period"
     )

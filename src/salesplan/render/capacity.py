@@ -7,12 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from salesplan.capacity import CapacityReport, RepCapacity
+from salesplan.fiscal import MONTHS
 from salesplan.money import AmountTexts
 from salesplan.render import json as j
 from salesplan.render.output import Format, emit
 from salesplan.render.table import (
     HIGH,
     LOW,
+    Cell,
     Column,
     Money,
     Ratio,
@@ -48,18 +50,23 @@ def tables(
         decimals=decimals,
     )
     shown = carved_periods(report.capacity, report.periods, decimals)
-    for label, target, capacity, booked in zip(
-        labels or report.periods, report.target, report.capacity, shown
+    # for people, a monthly plan's quarters as subtotals (as `report` shows its phasing)
+    quarters = decimals is not None and len(shown) == MONTHS
+    names = labels or report.periods
+    for i, (label, target, capacity, booked) in enumerate(
+        zip(names, report.target, report.capacity, shown)
     ):
-        periods.add(
-            [
-                label,
-                Money(target, exponent),
-                Money(booked, exponent),
-                Money(target - booked, exponent),
-                Ratio(capacity / target if target else None, "coverage"),
-            ]
-        )
+        periods.add(_period_cells(label, target, capacity, booked, exponent))
+        if quarters and i % 3 == 2:
+            months = slice(i - 2, i + 1)
+            cells = _period_cells(
+                f"Q{i // 3 + 1}",
+                sum(report.target[months], Decimal(0)),
+                sum(report.capacity[months], Decimal(0)),
+                sum(shown[months], Decimal(0)),
+                exponent,
+            )
+            periods.add(cells, strong=True)
     year = sum(shown, Decimal(0))  # the total, rounded once
     periods.add(
         [
@@ -115,6 +122,20 @@ def tables(
 
 def _months(value: Decimal) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _period_cells(
+    label: str, target: Decimal, capacity: Decimal, booked: Decimal, exponent: int
+) -> list[Cell]:
+    """A row of the periods table: `booked` is the expected bookings as shown (carved),
+    `capacity` the exact figure its coverage is worked out from."""
+    return [
+        label,
+        Money(target, exponent),
+        Money(booked, exponent),
+        Money(target - booked, exponent),
+        Ratio(capacity / target if target else None, "coverage"),
+    ]
 
 
 def summary_lines(report: CapacityReport, exponent: int) -> list[str]:
