@@ -5,6 +5,7 @@ images and @mentions, HTML."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -153,3 +154,30 @@ def test_html_report_escapes_everything(example, cli, tmp_path) -> None:
     page = target.read_text()
     assert ESC not in page and BEL not in page
     assert "<img src=x>" not in page and "&lt;img src=x&gt;" in page
+
+
+RAW = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def test_report_json_writes_bidi_characters_as_escapes(example, cli) -> None:
+    # valid JSON either way, but printed raw in a terminal or a CI log a right-to-left
+    # override reorders what is shown
+    name = "Carla \u202eevil\u2066 x\u200by"
+    org = example / "org.yaml"
+    org.write_text(org.read_text().replace("name: Carla Mendes", f'name: "{name}"', 1))
+    result = cli("report", example, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert not RAW.search(result.stdout), RAW.findall(result.stdout)
+    assert "Carla \\u202eevil\\u2066 x\\u200by" in result.stdout
+    assert name in json.dumps(json.loads(result.stdout), ensure_ascii=False)
+
+
+def test_json_escapes_c1_controls_and_separators() -> None:
+    # a CSV cell may hold any character: JSON writes those a terminal acts on as escapes
+    from salesplan.render.json import dumps
+
+    document = {"name": "a\x85b\x9bc\u2028d\x7fe Chloé", "rows": [{"x": "\u202ey"}]}
+    text = dumps(document)
+    assert not RAW.search(text)
+    assert "Chloé" in text  # other letters stay as they are
+    assert json.loads(text) == document

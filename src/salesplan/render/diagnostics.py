@@ -13,7 +13,7 @@ from typing import Any
 from salesplan import __version__
 from salesplan.diagnostics import CATALOGUE, Diagnostic
 from salesplan.escape import printable
-from salesplan.render.json import dumps
+from salesplan.render.json import dumps, safe
 from salesplan.render.output import Format
 from salesplan.words import counted
 
@@ -158,7 +158,7 @@ def as_sarif(diagnostics: Sequence[Diagnostic]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return safe(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
 
 
 RENDERERS: dict[Format, Callable[[Sequence[Diagnostic], bool], str]] = {

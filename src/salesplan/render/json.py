@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
@@ -52,12 +53,35 @@ def dumps(document: Any) -> str:
 RECORDS_PER_CHUNK = 2000
 
 
+# What the encoder leaves raw in a string that a terminal or a CI log would act on: DEL, the
+# C1 controls, the line and paragraph separators and the characters that reorder or hide
+# text (as escape.py lists them; the encoder escapes the C0 controls itself).
+_RAW = "[\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def safe(text: str) -> str:
+    """JSON `text` with every character of `_RAW` written as its `\\uXXXX` escape: the same
+    JSON (a reader decodes the same strings), safe to print in a terminal or a CI log. Such
+    a character can only stand inside a string, where the escape means the character."""
+    if text.isascii() and "\x7f" not in text:
+        return text  # the common case, no regular expression
+    return re.sub(_RAW, _escaped, text)
+
+
 def chunks(document: Any) -> Iterator[str]:
     """JSON laid out for people and diffs at C speed, in pieces: one top-level key per line
     and, in a list of records, one record per line (`indent=` would fall back to the slow
     encoder, seconds on a plan of 10,000 reps). A top-level value may be a generator of
     records, encoded as it is consumed, so a big result is never held whole as dicts or
-    text."""
+    text. Every piece is `safe`."""
+    return map(safe, _pieces(document))
+
+
+def _pieces(document: Any) -> Iterator[str]:
     if not isinstance(document, dict) or not document:
         yield _compact(document) + "\n"
         return
