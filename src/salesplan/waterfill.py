@@ -20,7 +20,8 @@ class Fill(NamedTuple):
 
     scaled: dict[str, Fraction]
     scale: int
-    clamped: frozenset[str]
+    clamped: frozenset[str]  # at a bound that the water level lies beyond
+    above: frozenset[str] = frozenset()  # those of `clamped` held at their high
 
     @property
     def amounts(self) -> dict[str, Fraction]:
@@ -200,9 +201,13 @@ def water_fill(
                 for k in idle:
                     amounts[k] = min(max(second * fallback[k], lows[k]), highs[k])
                 break
-    # clamped: at a bound (no water level reaches the pool)
+    # clamped: at a bound (no water level reaches the pool); above: at a high that a weight,
+    # or the rest of the pool, holds them at (a child of weight 0 is held down, at its low)
     clamped = frozenset(k for k, amount in amounts.items() if amount in (highs[k], lows[k]))
-    return Fill(amounts, 1, clamped)
+    above = frozenset(
+        k for k in clamped if amounts[k] == highs[k] and (weights[k] > 0 or highs[k] != lows[k])
+    )
+    return Fill(amounts, 1, clamped, above)
 
 
 def _clamped_fill(
@@ -212,11 +217,15 @@ def _clamped_fill(
     level: Fraction,
 ) -> Fill:
     """clamp(level x w, low, high) for each child, scaled by the level's denominator, and
-    those at a bound that the water level lies beyond."""
+    those at a bound that the water level lies beyond (and which of them at their high)."""
     amounts: dict[str, Fraction] = {}
     clamped: list[str] = []
+    above: list[str] = []
     for k, value, low_q, high_q, scaled in _clamps(weights, lows, highs, level):
         amounts[k] = scaled
-        if (scaled == high_q and value > high_q) or (scaled == low_q and value < low_q):
+        if scaled == high_q and value > high_q:
             clamped.append(k)
-    return Fill(amounts, level.denominator, frozenset(clamped))
+            above.append(k)
+        elif scaled == low_q and value < low_q:
+            clamped.append(k)
+    return Fill(amounts, level.denominator, frozenset(clamped), frozenset(above))
