@@ -88,7 +88,14 @@ def worked(write_tree) -> Reconciliation:
 
 
 def _row(node):
-    return (node.top_down, node.signal, node.total, node.clamped)
+    return (node.top_down, node.signal, node.total, _flag(node))
+
+
+def _flag(node) -> str:
+    """How a node meets the end of its range: "clamped" (its own guardrail), "held" (a limit
+    its children set, inside its guardrail) or "" (not pushed against either)."""
+    assert not (node.clamped and node.held)
+    return "clamped" if node.clamped else "held" if node.held else ""
 
 
 def _k(*values: int) -> tuple[Decimal, ...]:
@@ -114,11 +121,13 @@ def test_root_family_one_water_level(worked):
     n = worked.by_id()
     # Signals: t1 600 (everyone submitted), t2 = c 250 + d 156 (d is silent: counts as its
     # top-down) + p's pin 50 = 456, t3 300. One λ with 439 (t1 at its high) + 456 λ + 360
-    # (t3 at its low) = 1200: λ = 401/456, t2 = 401, inside [365, 435].
-    assert _row(n["acme"]) == (D(1_200_000), D(1_356_000), D(1_200_000), False)
-    assert _row(n["t1"]) == (D(400_000), D(600_000), D(439_000), True)
-    assert _row(n["t2"]) == (D(400_000), D(456_000), D(401_000), False)
-    assert _row(n["t3"]) == (D(400_000), D(300_000), D(360_000), True)
+    # (t3 at its low) = 1200: λ = 401/456, t2 = 401, inside [365, 435]. t1 would take more,
+    # but 439 is what its children can fill, a unit inside its guardrail (440): held. t3
+    # would take less than its guardrail's 360: clamped.
+    assert _row(n["acme"]) == (D(1_200_000), D(1_356_000), D(1_200_000), "")
+    assert _row(n["t1"]) == (D(400_000), D(600_000), D(439_000), "held")
+    assert _row(n["t2"]) == (D(400_000), D(456_000), D(401_000), "")
+    assert _row(n["t3"]) == (D(400_000), D(300_000), D(360_000), "clamped")
     assert n["t3"].shift == D("-0.1")
     # phased exactly as allocate phases a unit: by seasonality (even here)
     assert n["t1"].periods == _k(110, 110, 110, 109)
@@ -128,10 +137,11 @@ def test_root_family_one_water_level(worked):
 def test_family_at_its_highs(worked):
     n = worked.by_id()
     # t1's pool: 439 x 1.1 = 482.9 -> 483 = the sum of its children's highs: a 193, b 169,
-    # g 121. a and b would take more (clamped); g's λ x 90 is exactly its high (not beyond).
-    assert _row(n["a"]) == (D(176_000), D(360_000), D(193_000), True)
-    assert _row(n["b"]) == (D(154_000), D(150_000), D(169_000), True)
-    assert _row(n["g"]) == (D(110_000), D(90_000), D(121_000), False)
+    # g 121. a and b would take more; g's λ x 90 is exactly its high, but t1 is held where
+    # it is because its children are all at their guardrail's high: all three clamped.
+    assert _row(n["a"]) == (D(176_000), D(360_000), D(193_000), "clamped")
+    assert _row(n["b"]) == (D(154_000), D(150_000), D(169_000), "clamped")
+    assert _row(n["g"]) == (D(110_000), D(90_000), D(121_000), "clamped")
     # phased as allocate phases a full-year rep: seasonality x capacity, even -> 48.25 each
     assert n["a"].periods == _k(49, 48, 48, 48)
 
@@ -141,9 +151,9 @@ def test_pins_and_a_silent_rep(worked):
     # t2's pool: 401 x 1.1 = 441.1 -> 441; p keeps its pin of 50; 391 for c (signal 250) and
     # d (silent: signal = its top-down 156): λ = 391/406 -> c 240.76, d 150.24, inside
     # their bands -> 240 + 150, the unit left to c (.76).
-    assert _row(n["p"]) == (D(50_000), D(50_000), D(50_000), False) and n["p"].pinned
-    assert _row(n["c"]) == (D(234_000), D(250_000), D(241_000), False)
-    assert _row(n["d"]) == (D(156_000), D(156_000), D(150_000), False)
+    assert _row(n["p"]) == (D(50_000), D(50_000), D(50_000), "") and n["p"].pinned
+    assert _row(n["c"]) == (D(234_000), D(250_000), D(241_000), "")
+    assert _row(n["d"]) == (D(156_000), D(156_000), D(150_000), "")
     assert n["d"].bottom_up is None and n["c"].bottom_up == D(250_000)
     assert n["p"].periods == _k(13, 13, 12, 12)
 
@@ -151,8 +161,8 @@ def test_pins_and_a_silent_rep(worked):
 def test_family_at_its_lows(worked):
     n = worked.by_id()
     # t3's pool 360 x 1.1 = 396 = h's and i's lows: both held there.
-    assert _row(n["h"]) == (D(220_000), D(100_000), D(198_000), True)
-    assert _row(n["i"]) == (D(220_000), D(200_000), D(198_000), True)
+    assert _row(n["h"]) == (D(220_000), D(100_000), D(198_000), "clamped")
+    assert _row(n["i"]) == (D(220_000), D(200_000), D(198_000), "clamped")
     assert worked.widened == ()
 
 
@@ -232,7 +242,9 @@ def test_pins_keep_a_parent_inside_what_its_family_can_meet(write_tree):
     n = reconcile(plan, allocate(plan)).by_id()
     assert (n["r1"].total, n["r2"].total) == (D(1015), D(985))
     assert (n["a"].total, n["b"].total, n["c"].total) == (D(900), D(115), D(985))
-    assert n["r1"].clamped and n["b"].clamped
+    # r1 sits 1.5% above its top-down, where a's pin and b's guardrail hold it: held, not
+    # clamped; b is at its guardrail's high
+    assert (_flag(n["r1"]), _flag(n["b"]), _flag(n["r2"])) == ("held", "clamped", "")
 
 
 def test_widened_family_is_reported_and_conserves(write_tree):
@@ -384,6 +396,42 @@ def test_example_plan(example):
     assert result.widened == () and result.diagnostics == ()
 
 
+def test_a_team_held_by_a_pin_is_not_clamped_and_a_rep_at_its_guardrail_is(example, cli):
+    """The example with a target of 13,100,000, ben moved to amer-com and ana pinned at
+    1,400,000: amer-ent (+6.2%) can take no more than ana's pin and tbh-amer-1 at its
+    guardrail's high (1,143,000 = 994,000 x 1.15, rounded down) make: held, not clamped;
+    tbh-amer-1, pushed there by amer-ent, is clamped (its own signal is its top-down)."""
+    settings_file, org = example / "salesplan.yaml", example / "org.yaml"
+    settings_file.write_text(
+        settings_file.read_text().replace("target: 12_800_000", "target: 13_100_000")
+    )
+    text = org.read_text().replace("quota: 1_500_000", "quota: 1_400_000")
+    org.write_text(
+        text.replace(
+            "id: ben\n    name: Ben Carter\n    parent: amer-ent",
+            "id: ben\n    name: Ben Carter\n    parent: amer-com",
+        )
+    )
+    assert "parent: amer-com\n    start: 2023-09-01" in org.read_text()
+    result = cli("reconcile", example, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    nodes = {n["id"]: n for n in json.loads(result.stdout)["nodes"]}
+    flagged = {i: (n["clamped"], n["held"]) for i, n in nodes.items() if n["clamped"] or n["held"]}
+    assert flagged == {
+        "amer-ent": (False, True),
+        "carla": (True, False),
+        "tbh-amer-1": (True, False),
+        "hana": (True, False),
+        "felix": (True, False),
+    }
+    assert (nodes["tbh-amer-1"]["total"], nodes["tbh-amer-1"]["high"]) == ("1143000.00",) * 2
+    lines = cli("reconcile", example).stdout.splitlines()
+    assert "Clamped at the guardrail: carla, tbh-amer-1, hana, felix." in lines
+    assert "Held inside the guardrail by the pins and guardrails below them: amer-ent." in lines
+    row = next(line for line in lines if line.split()[:1] == ["amer-ent"])
+    assert row.endswith(" held")
+
+
 def test_water_fill_directly():
     # signals 1 : 1 : 2 over a pool of 100, each within [20, 40]: c held at 40, a and b 30.
     F = Fraction
@@ -506,7 +554,7 @@ def whole_family_inputs(draw):
 
 
 def _family_by(kind, signals, top_down, lows, highs, pool, per):
-    """(totals, clamped) of one family shared out by a reconciler of `kind`, its pool given."""
+    """(totals, pushed, clamped, held) of one family shared out by a reconciler of `kind`, its pool given."""
     from types import SimpleNamespace
 
     children = [f"c{i}" for i in range(len(signals))]
@@ -516,9 +564,10 @@ def _family_by(kind, signals, top_down, lows, highs, pool, per):
     r.signals, r.td = dict(zip(children, signals)), dict(zip(children, top_down))
     r.tree = {c: SimpleNamespace(level="rep") for c in children}
     r.over = {"rep": (0, 1)}
-    r.totals, r.clamped, r.widened, r.diagnostics = {"p": pool}, set(), [], []
+    r.totals, r.widened, r.diagnostics = {"p": pool}, [], []
+    r.pushed, r.clamped, r.held = {}, set(), set()
     r.family(SimpleNamespace(id="p", children=children))
-    return r.totals, r.clamped
+    return r.totals, r.pushed, r.clamped, r.held
 
 
 @settings(max_examples=500, deadline=None)
@@ -588,7 +637,7 @@ def _employed_periods(plan, rep_id: str) -> list[bool]:
 class _Plain(_Reconciler):
     """The reconciler without its fast ways, to hold them to the plain ones."""
 
-    def _whole_family(self, children, pool):
+    def _whole_family(self, parent, pool):
         return False
 
 
@@ -764,6 +813,52 @@ def _plan_with_pins(spec, data):
     chosen = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=4))
     amounts = st.decimals(0, 100_000, places=2, allow_nan=False, allow_infinity=False)
     return plan, {node_id: data.draw(amounts) for node_id in chosen}
+
+
+@settings(max_examples=80, deadline=None)
+@given(plan_specs(), st.data())
+def test_clamped_is_at_its_own_guardrail_and_held_inside_it(spec, data):
+    """docs/design.md, "Hybrid reconcile", flags: a node flagged clamped is at an end of its
+    own band; one flagged held is a unit at an end of its range inside its band; and a node
+    at an end of its band (a range of more than one point) that its signal lies beyond, or
+    whose parent is pushed that way, is flagged clamped. Families whose guardrail widened
+    have other bands: only the first two are asked of them."""
+    plan, pins = _plan_with_pins(spec, data)
+    result = reconcile(plan, allocate(plan), pins=pins)
+    n = result.by_id()
+    widened = set(result.relaxed)
+
+    def pushed(record, end: str) -> bool:
+        """Flagged at its range's `end` ("low" or "high"), a range of more than one point,
+        in a family whose ranges are the records' own."""
+        return (
+            (record.clamped or record.held)
+            and record.low != record.high
+            and record.total == getattr(record, end)
+            and record.parent not in widened
+        )
+
+    for node in plan.tree.top_down():
+        r = n[node.id]
+        assert not (r.clamped and r.held), node.id
+        if r.parent is None or r.pinned:
+            assert not r.clamped and not r.held, node.id
+            continue
+        low, high = _band(r.top_down, result.max_shift, plan.unit)
+        if r.parent in widened:
+            continue
+        if r.clamped:
+            assert r.total in (low, high), (node.id, r.total, low, high)
+        if r.held:
+            assert node.children, node.id
+            assert (r.total == r.high < high) or (r.total == r.low > low), node.id
+        if r.low == r.high:
+            continue
+        parent = n[r.parent]
+        if r.total == high and (r.signal > high or pushed(parent, "high")):
+            assert r.clamped, (node.id, r.total, r.signal, parent.id)
+        if r.total == low and (r.signal < low or pushed(parent, "low")):
+            assert r.clamped, (node.id, r.total, r.signal, parent.id)
 
 
 @settings(max_examples=40, deadline=None)

@@ -14,12 +14,16 @@ top-down quota x (1 ± max_shift), the band rounded inward to the rounding unit.
   unit: pins keep their pins and the rest goes to the unpinned children, clamp(λ x signal,
   low, high) with the one λ that meets it (water-filling, exact fractions), then rounded by
   largest remainder. Rounding never leaves a range: its bounds are whole units.
+- Flags: a child at an end of its range that it would pass (λ x signal or its signal lies
+  beyond, or its parent is pushed that way) is *clamped* when that end is its own guardrail,
+  *held* when it is a limit inside it that its own children set (`_Reconciler.push`).
 - Phasing: exactly as allocate phases (seasonality x the rep's capacity per period).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -58,7 +62,8 @@ class ReconcileNode(NamedTuple):
     bottom_up: Decimal | None  # forecast under the node; None when nobody under it submitted
     signal: Decimal  # what the proposal moves toward (silent reps count as their top-down)
     shift: Decimal | None  # total / top_down - 1; None when top_down is 0
-    clamped: bool  # held at a bound of its range that λ x signal lies beyond
+    clamped: bool  # at an end of its own guardrail, pushed beyond it (see `_Reconciler.push`)
+    held: bool  # at an end of its range inside its guardrail (its children's), pushed beyond it
     sandbagging: bool  # signal below top_down x (1 - max_shift)
     over_capacity: (
         bool  # a rep whose proposal is above their quota capacity (docs/design.md, "Capacity")
@@ -134,7 +139,9 @@ class _Reconciler:
         )
         self.ranges: dict[str, tuple[Fraction, Fraction]] = {}
         self.totals: dict[str, Fraction] = {}  # in units
-        self.clamped: set[str] = set()
+        self.pushed: dict[str, int] = {}  # +1: pushed up against its high; -1: down, its low
+        self.clamped: set[str] = set()  # of the pushed, those at an end of their guardrail
+        self.held: set[str] = set()  # and those at an end that their children's ranges set
         self.widened: list[Widened] = []
         self.diagnostics: list[Diagnostic] = []
 
@@ -341,7 +348,7 @@ class _Reconciler:
 
     def family(self, parent: Node) -> None:
         pool = self.pool(parent, self.totals[parent.id])
-        if self.whole and isinstance(pool, int) and self._whole_family(parent.children, pool):
+        if self.whole and isinstance(pool, int) and self._whole_family(parent, pool):
             return
         pins = {c: self.units(self.pins[c]) for c in parent.children if c in self.pins}
         free = [c for c in parent.children if c not in pins]
@@ -354,29 +361,25 @@ class _Reconciler:
             return
         lows = {c: self.ranges[c][0] for c in free}
         highs = {c: self.ranges[c][1] for c in free}
-        if not sum(lows.values(), NOTHING) <= rest <= sum(highs.values(), NOTHING):
+        widened = not sum(lows.values(), NOTHING) <= rest <= sum(highs.values(), NOTHING)
+        if widened:
             lows, highs = self.widen(parent.id, free, rest)
         top_down = {c: self.td[c] for c in free}
         signals = {c: self.signals[c] for c in free}
         fill = water_fill(signals, lows, highs, rest, top_down)
-        self.clamped.update(fill.clamped)
-        # also clamped: at a bound that the signal itself lies beyond
-        per, scale = self.per_unit, fill.scale
-        self.clamped.update(
-            c
-            for c, scaled in fill.scaled.items()
-            if (scaled == highs[c] * scale and signals[c] > highs[c] * per)
-            or (scaled == lows[c] * scale and signals[c] < lows[c] * per)
-        )
         # split by the scaled amounts: a common factor changes no share
         counts = split_units(int(rest), [fill.scaled[c] for c in free], free)
         self.totals.update(zip(free, counts))  # type: ignore[arg-type]
+        below = fill.clamped - fill.above
+        bounds = [(c, lows[c], highs[c]) for c in free]
+        self.push(parent.id, bounds, fill.above, below, widened)
 
-    def _whole_family(self, children: list[str], pool: int) -> bool:
+    def _whole_family(self, parent: Node, pool: int) -> bool:
         """`family` for a family without pins, on whole numbers, in lists (`whole_level`):
         the same totals and flags, or False (nothing done) where it takes the plain way: a
         pin, a pool its ranges cannot meet, a λ that `whole_level` cannot tell."""
         pins, ranges, signals = self.pins, self.ranges, self.signals
+        children = parent.children
         if pins and any(c in pins for c in children):
             return False
         lows = [ranges[c][0] for c in children]
@@ -389,20 +392,59 @@ class _Reconciler:
         if level is None:
             return False
         p, q = level
-        per, clamped, scaled = self.per_unit, self.clamped, []
-        for child, w, signal, low, high in zip(children, weights, wanted, lows, highs):
+        above: set[str] = set()  # at a bound that λ x weight lies beyond
+        below: set[str] = set()
+        scaled = []
+        for child, w, low, high in zip(children, weights, lows, highs):
             value, low_q, high_q = p * w, low * q, high * q
             amount = value if value > low_q else low_q
             if amount >= high_q:
                 amount = high_q
-            # clamped: at a bound that λ x signal, or the signal itself, lies beyond
-            if (amount == high_q and (value > high_q or signal > high * per)) or (
-                amount == low_q and (value < low_q or signal < low * per)
-            ):
-                clamped.add(child)
+            if amount == high_q and value > high_q:
+                above.add(child)
+            elif amount == low_q and value < low_q:
+                below.add(child)
             scaled.append(amount)
         self.totals.update(zip(children, split_scaled(pool, scaled, children)))  # type: ignore[arg-type]
+        self.push(parent.id, zip(children, lows, highs), above, below, False)
         return True
+
+    def push(
+        self,
+        parent: str,
+        bounds: Iterable[tuple[str, Fraction, Fraction]],
+        above: AbstractSet[str],
+        below: AbstractSet[str],
+        widened: bool,
+    ) -> None:
+        """The flags of a family's unpinned children, their totals settled (docs/design.md,
+        "Hybrid reconcile", flags). A child is pushed up when its total is the high end of
+        its range and it would take more: λ x signal lies above it (`above`), or its own
+        signal does, or its parent is pushed up (the family's pool would grow, and only the
+        children at their high could not take it). Pushed down likewise, at the low end.
+        A pushed child at an end of its own guardrail (its band, or the widened band of a
+        widened family) is *clamped*; one at an end inside it, which its own children's
+        ranges and pins set ("Pins narrow upward"), is *held*."""
+        inherited = self.pushed.get(parent, 0)
+        totals, signals, per = self.totals, self.signals, self.per_unit
+        for child, low, high in bounds:
+            total = totals[child]
+            if total != high and total != low:
+                continue
+            signal = signals[child]
+            up = total == high and (child in above or signal > high * per or inherited > 0)
+            down = total == low and (child in below or signal < low * per or inherited < 0)
+            if up and down:  # a range of one point: λ says which way, else the signal
+                up = child in above or (child not in below and signal > high * per)
+            elif not up and not down:
+                continue
+            self.pushed[child] = 1 if up else -1
+            if widened:
+                self.clamped.add(child)
+                continue
+            band_low, band_high = self.band(child, self.max_shift)
+            at_guardrail = total == (band_high if up else band_low)
+            (self.clamped if at_guardrail else self.held).add(child)
 
     def widen(
         self, parent: str, free: list[str], rest: Fraction
@@ -470,7 +512,7 @@ class _Reconciler:
         totals, ranges, signals, td = self.totals, self.ranges, self.signals, self.td
         amounts = {*totals.values(), *chain.from_iterable(ranges.values())}
         money = {units: self.money(units) for units in amounts}
-        top_downs, pins, clamped = self.top_down, self.pins, self.clamped
+        top_downs, pins, clamped, held = self.top_down, self.pins, self.clamped, self.held
         # a signal in whole minor units (the usual case) made money inline, without a call
         minor_unit, signal_money = self.minor_unit, self.signal_money
         new = tuple.__new__  # a NamedTuple from a tuple, as its own `_make` does
@@ -496,6 +538,7 @@ class _Reconciler:
                     signal * minor_unit if isinstance(signal, int) else signal_money(signal),
                     total / top_down - 1 if top_down else None,
                     node_id in clamped,
+                    node_id in held,
                     signal * den < td[node_id] * floor,
                     capacity is not None and total > capacity,
                     money[low],

@@ -420,6 +420,7 @@ def _hybrid(result: Reconciliation) -> Hybrid:
             name
             for name, on in (
                 ("clamped", node.clamped),
+                ("held", node.held),
                 ("sandbagging", node.sandbagging),
                 ("over capacity", node.over_capacity),
             )

@@ -44,6 +44,8 @@ def flags(node: ReconcileNode) -> list[str]:
         found.append("pinned")
     if node.clamped:
         found.append("clamped")
+    if node.held:
+        found.append("held")
     if node.sandbagging:
         found.append("sandbagging")
     if node.over_capacity:
@@ -89,6 +91,10 @@ def summary_lines(result: Reconciliation) -> list[str]:
     ]
     for kind, members in (
         ("clamped at the guardrail", [n.id for n in result.nodes if n.clamped]),
+        (
+            "held inside the guardrail by the pins and guardrails below them",
+            [n.id for n in result.nodes if n.held],
+        ),
         (
             "sandbagging (signal below top-down by more than the guardrail)",
             [n.id for n in result.nodes if n.sandbagging],
@@ -164,7 +170,7 @@ def _node_json(plan: Plan) -> Callable[[ReconcileNode], str]:
             f'{{{quota(n)}, "top_down": "{known(top_down) or text(top_down)}", '
             f'"bottom_up": {bottom_up}, "signal": "{wanted}", '
             f'"low": "{known(low) or text(low)}", "high": "{known(high) or text(high)}", '
-            f'"shift": {shifted}, "clamped": {boolean[n.clamped]}, '
+            f'"shift": {shifted}, "clamped": {boolean[n.clamped]}, "held": {boolean[n.held]}, '
             f'"sandbagging": {boolean[n.sandbagging]}, '
             f'"over_capacity": {boolean[n.over_capacity]}}}'
         )

@@ -374,7 +374,18 @@ def hybrid_notes(report: Report) -> list[str]:
         f"{counted(hybrid.moved, 'quota')} {move} in the proposal (salesplan reconcile shows them all)."
     ]
     if not hybrid.flagged:
-        lines.append("No node is clamped, sandbagging or over capacity.")
+        lines.append("No node is clamped, held, sandbagging or over capacity.")
+    shown = {flag for node in hybrid.flagged for flag in node.flags}
+    words = [
+        text
+        for flag, text in (
+            ("clamped", f"Clamped: stopped by its own guardrail (±{hybrid.max_shift:.0%})."),
+            ("held", "Held: stopped inside its guardrail by the pins and guardrails below it."),
+        )
+        if flag in shown
+    ]
+    if words:
+        lines.append(" ".join(words))
     if hybrid.relaxed:
         lines.append(f"Guardrail relaxed for the children of {', '.join(hybrid.relaxed)}.")
     if hybrid.budget_breach:
