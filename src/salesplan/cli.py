@@ -66,7 +66,11 @@ class SalesplanGroup(TyperGroup):
             from salesplan.loading import PlanNotFound
             from salesplan.scaffold import UnknownExample
 
-            if isinstance(err, (PlanNotFound, InputError, UnknownExample, OSError)):
+            if isinstance(err, OSError):
+                from salesplan.fsutil import os_error_text
+
+                fail(os_error_text(err), 2)
+            if isinstance(err, (PlanNotFound, InputError, UnknownExample)):
                 fail(str(err), 2)
             if ctx.obj and ctx.obj.get("debug"):
                 import traceback
@@ -202,9 +206,13 @@ def init(
 
     if templates not in (None, "xlsx"):
         raise typer.BadParameter(f"{templates!r}: the templates are xlsx", param_hint="--templates")
+    if directory.is_symlink() and not directory.exists():
+        fail(f"{directory} is a broken symlink; remove it or give another folder", 2)
     if directory.exists() and not directory.is_dir():
         fail(f"{directory} exists and is not a folder", 2)
     files, elsewhere = with_ci(scaffold(example), ci, directory)
+    planned = [*files.files, "quotas.yaml", *(["templates/submissions/"] if templates else [])]
+    refuse_unwritable(directory, planned, "nothing was written")
     conflicts = files.conflicts(directory) + elsewhere.conflicts(Path("."))
     conflicts += [name for name in ["quotas.yaml"] if (directory / name).exists()]
     if conflicts and not force:
@@ -218,6 +226,26 @@ def init(
     typer.echo(written_lines(directory, written, elsewhere.write(Path(".")), skipped), err=True)
 
 
+def refuse_output(output: Path, force: bool) -> None:
+    """Exit 2 when `-o output` is a folder, or a file that exists and --force is not given."""
+    from salesplan.fsutil import output_refused
+
+    if refused := output_refused(output, force):
+        fail(refused, 2)
+
+
+def refuse_unwritable(directory: Path, names: list[str], outcome: str) -> None:
+    """Exit 2 when a file of `names` cannot be written in the plan folder `directory` (a
+    symlink on the way leads out of it, something stands in the way), naming each path."""
+    from salesplan.fsutil import unwritable
+
+    reasons = list(dict.fromkeys(r for name in names if (r := unwritable(directory, name))))
+    if len(reasons) == 1:
+        fail(f"{reasons[0]} ({outcome})", 2)
+    if reasons:
+        fail(f"{outcome}:\n" + "\n".join(f"  {reason}" for reason in reasons), 2)
+
+
 def write_templates(directory: Path, written: list[str]) -> list[str]:
     """A submission workbook per rep of the freshly written plan expected to submit, under
     templates/ (added to `written`); the reps left out."""
@@ -228,6 +256,7 @@ def write_templates(directory: Path, written: list[str]) -> list[str]:
     plan = load_plan(directory).plan
     assert plan is not None
     found = templates(plan)
+    refuse_unwritable(directory, list(found), "no workbook was written")
     for name, data in found.items():
         write_atomic(directory / name, data)
     written += found
@@ -289,6 +318,8 @@ def schema(
     files = {output: text + "\n"} if output is not None and kind is not None else {}
     if output is not None and kind is None:
         files = {output / name: body for name, body in schema_files().items()}
+    if output is not None and kind is not None:
+        refuse_output(output, force)
     existing = [str(path) for path in files if path.exists()]
     if existing and not force:
         fail(f"not overwriting {', '.join(existing)}; use --force to replace", 2)
@@ -493,8 +524,7 @@ def reconcile(
     quotas, _ = current_quotas(loaded)
     result = hybrid(loaded, quotas)
     if output is not None:
-        if output.exists() and not force:
-            fail(f"{output} exists; use --force to replace it", 2)
+        refuse_output(output, force)
         text = quotas_yaml(to_allocation(result), loaded.digest, "salesplan reconcile -o")
         write_atomic(output, text.encode())
         typer.echo(
@@ -625,12 +655,12 @@ def report(
     from salesplan.render import report_file as view
     from salesplan.report import build_report
 
+    if output is not None:
+        refuse_output(output, force)
     try:
         fmt = view.choose_format(Format(format) if format else None, output, sys.stdout.isatty())
     except ValueError as err:
         fail(str(err), 2)
-    if output is not None and output.exists() and not force:
-        fail(f"{output} exists; use --force to replace it", 2)
     loaded = load_with_progress(plan, scenario)  # kept whole: the report counts its diagnostics
     view.deliver(build_report(require_clean(loaded), loaded.diagnostics), fmt, output)
     if output is not None:
@@ -867,15 +897,29 @@ def main() -> None:
     # millions of long-lived objects: no collection walks them, and the process ends without
     # freeing them one by one. Measured in benchmarks/README.md ("Process switches").
     gc.disable()
+    code: object = None
     try:
         only(sys.argv[1] if len(sys.argv) > 1 else None)(prog_name="salesplan")
     except SystemExit as done:
         code = done.code
         if isinstance(code, str):
             print(code, file=sys.stderr)
+    except OSError as err:  # outside a command: `salesplan --help > /dev/full`
+        code = unwritten(err)
+    try:
         sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    except OSError as err:  # what was left to write (reported once: a command may have)
+        code = code or unwritten(err)
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+
+
+def unwritten(err: OSError) -> int:
+    """Report an error of the file system met outside a command; its exit code."""
+    from salesplan.fsutil import os_error_text
+
+    sys.stderr.write(f"salesplan: {os_error_text(err)}\n")
+    return 2
 
 
 def only(name: str | None) -> typer.Typer:

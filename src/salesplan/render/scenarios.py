@@ -249,10 +249,10 @@ def deliver(result: Comparison, fmt: ScenariosFormat, output: Path | None, force
     else:
         data = text.to_string(tables(result), None).encode()
     if output is not None:
-        from salesplan.fsutil import write_atomic
+        from salesplan.fsutil import output_refused, write_atomic
 
-        if output.exists() and not force:
-            raise ValueError(f"{output} exists; use --force to replace it")
+        if refused := output_refused(output, force):
+            raise ValueError(refused)
         write_atomic(output, data)
     elif fmt is ScenariosFormat.xlsx and sys.stdout.isatty():
         raise ValueError("an XLSX workbook is not for a terminal; use -o FILE")
