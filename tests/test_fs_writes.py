@@ -205,3 +205,52 @@ def test_a_full_disk_is_one_plain_line(plan: Path, args: tuple[str, ...]) -> Non
         )
     assert done.returncode == 2, done.stderr
     assert done.stderr == "salesplan: cannot write the output: no space left on the device\n"
+
+
+# ---- SP114 for a default file at the file itself; SP113 with its subject
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("quotas.yaml", ("allocate", "--write")),
+        ("adjustments.yaml", ("reconcile", "--accept")),
+        ("accounts.csv", ("balance", "--write")),
+    ],
+)
+def test_a_default_file_symlinked_out_is_reported_at_itself(
+    cli, plan: Path, outside: Path, monkeypatch, name: str, args: tuple[str, ...]
+) -> None:
+    (outside / name).write_text("precious\n")
+    (plan / name).unlink(missing_ok=True)
+    (plan / name).symlink_to(outside / name)
+    monkeypatch.chdir(plan)
+    command, *rest = args
+    result = cli(command, ".", *rest)
+    assert result.exit_code == 1
+    output = (result.stdout + result.stderr).splitlines()
+    found = [line for line in output if " SP114 " in line]
+    assert found and all(line.startswith(f"{name}:1:1: SP114 ") for line in found), found
+    assert (outside / name).read_text() == "precious\n"
+
+
+def test_a_named_file_symlinked_out_is_reported_at_its_key(
+    cli, plan: Path, outside: Path, monkeypatch
+) -> None:
+    settings = plan / "salesplan.yaml"
+    settings.write_text(settings.read_text() + "files: {quotas: q.yaml}\n")
+    line = len(settings.read_text().splitlines())
+    (plan / "q.yaml").symlink_to(outside / "q.yaml")
+    monkeypatch.chdir(plan)
+    result = cli("check", ".")
+    assert f"salesplan.yaml:{line}:17: SP114 files.quotas 'q.yaml'" in result.stdout
+
+
+def test_sp113_says_which_file(cli, plan: Path, monkeypatch) -> None:
+    (plan / "submissions" / "zed.yaml").symlink_to(plan.parent / "elsewhere.yaml")
+    monkeypatch.chdir(plan)
+    result = cli("check", ".")
+    assert (
+        "submissions/zed.yaml:1:1: SP113 zed.yaml is a symlink leading outside the plan folder"
+        in result.stdout
+    ), result.stdout

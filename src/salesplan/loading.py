@@ -275,7 +275,8 @@ def _present(path: Path) -> bool:
 
 def plan_paths(plan: Plan, problems: list[Diagnostic]) -> dict[str, Path]:
     """The plan's files by role (`files:` in salesplan.yaml), each confined to the plan
-    folder; a path that leads out of it is an error at its line, and the file is not read."""
+    folder; a path that leads out of it is an error at its line (at the file itself when
+    no key names it), and the file is not read."""
     paths: dict[str, Path] = {}
     doc = plan.documents["plan"]
     for role, name in plan.settings.files.model_dump().items():
@@ -285,7 +286,10 @@ def plan_paths(plan: Plan, problems: list[Diagnostic]) -> dict[str, Path]:
         if isinstance(place, Path):
             paths[role] = place
             continue
-        file, line, column = doc.place(("files", role))  # a scenario's change: in its file
+        if role in plan.settings.files.model_fields_set:  # a scenario's change: in its file
+            file, line, column = doc.place(("files", role))
+        else:  # the default name, which no key holds: at the file (or folder) itself
+            file, line, column = display_name(plan.root / name), 1, 1
         problems.append(diagnostic("SP114", f"files.{role} {place}", file, line, column))
     _one_role_per_file(plan, paths, problems)
     return paths

@@ -66,7 +66,9 @@ class _Walk:
         if path.is_symlink() and self.root is not None:
             target = Path(os.path.realpath(path))
             if not target.is_relative_to(self.root):
-                message = "is a symlink leading outside the plan folder; it is not read"
+                message = (
+                    f"{path.name} is a symlink leading outside the plan folder; it is not read"
+                )
                 self.report(path, message)
                 return
         try:
@@ -80,7 +82,8 @@ class _Walk:
             if stat.S_ISREG(info.st_mode):
                 self.found.append(path)
             else:
-                self.report(path, "is not a regular file (a FIFO, socket or device); not read")
+                what = "is not a regular file (a FIFO, socket or device); not read"
+                self.report(path, f"{path.name} {what}")
 
     def folder(self, path: Path, key: tuple[int, int]) -> None:
         if key in self.seen:
