@@ -507,9 +507,56 @@ def test_write_adds_an_owner_column_when_owners_come_from_territories(write_tree
     assert cli("balance", folder, "--write").exit_code == 0
     lines = (folder / "accounts.csv").read_text().splitlines()
     assert lines[0] == "id,name,territory,potential,owner"
-    assert lines[1] == "acme,Acme Corp,t-ana,400000,cleo"
+    assert lines[1] == "acme,Acme Corp,,400000,cleo"  # cleo owns no territory
     assert lines[2] == "globex,Globex,t-ana,300000,"  # still owned through its territory
     assert json.loads(cli("balance", folder, "--format", "json").stdout)["moves"] == []
+
+
+def test_write_moves_an_account_into_its_new_owner_s_territory(write_tree, cli) -> None:
+    territories = """\
+    territories:
+      - {id: t-ana, owner: ana, segment: enterprise}
+      - {id: t-ana-smb, owner: ana, segment: smb}
+      - {id: t-ben, owner: ben, segment: enterprise}
+      - {id: t-cleo, owner: cleo}
+    """
+    accounts = ACCOUNTS.replace("id,name,owner,", "id,name,territory,owner,segment,")
+    accounts = accounts.replace(",ana,", ",t-ana,ana,enterprise,")
+    accounts = accounts.replace(",ben,", ",t-ben,ben,enterprise,")
+    folder = demo(write_tree, accounts=accounts, **{"territories.yaml": territories})
+    assert cli("check", folder).stdout == ""
+    assert cli("balance", folder, "--write").exit_code == 0
+    lines = (folder / "accounts.csv").read_text().splitlines()
+    # acme goes to cleo, into the one territory cleo owns; wonka to ana, into the one
+    # territory of ana's of its segment
+    assert "acme,Acme Corp,t-cleo,cleo,enterprise,400000" in lines
+    assert "wonka,Wonka,t-ana,ana,enterprise,50000" in lines
+    assert "hooli,Hooli,t-ben,ben,enterprise,350000" in lines  # not moved: as it was
+    assert cli("check", folder).stdout == ""
+
+
+def test_check_warns_of_an_account_in_another_rep_s_territory(write_tree, cli) -> None:
+    territories = """\
+    territories:
+      - {id: t-ana, owner: ana, accounts: [acme, hooli]}
+      - {id: t-ben, owner: ben}
+    """
+    accounts = ACCOUNTS.replace("id,name,owner,", "id,name,territory,owner,")
+    accounts = accounts.replace(",ana,", ",t-ana,ana,").replace(",ben,", ",t-ben,ben,")
+    accounts = accounts.replace("stark,Stark Industries,t-ben,", "stark,Stark Industries,t-ana,")
+    folder = demo(write_tree, accounts=accounts, **{"territories.yaml": territories})
+    found = json.loads(cli("check", folder, "--format", "json").stdout)["diagnostics"]
+    where = [
+        (d["code"], d["severity"], Path(d["file"]).name, d["line"], d["column"]) for d in found
+    ]
+    assert where == [
+        ("SP910", "warning", "accounts.csv", 7, 24),  # stark's territory cell
+        ("SP910", "warning", "territories.yaml", 2, 46),  # hooli, listed under t-ana
+    ]
+    assert (
+        "'stark' is owned by 'ben', but its territory 't-ana' is owned by 'ana'"
+        in (found[0]["message"])
+    )
 
 
 def test_distance_objective_uses_rep_bases(write_tree) -> None:

@@ -3,8 +3,8 @@
 
 Every cell keeps its position, so a problem points at file:row:column. Reading is pure
 (bytes in, an `AccountBook` and diagnostics out); `plan_accounts` reads a plan's file once.
-`with_owners` rewrites only the owner cells of the rows whose owner changed, byte for byte
-elsewhere, for `balance --write`.
+`with_moves` rewrites only the owner and territory cells of the rows whose owner changed,
+byte for byte elsewhere, for `balance --write`.
 """
 
 from __future__ import annotations
@@ -299,20 +299,38 @@ def read_distances(distances: Distances, table: Table) -> None:
 # ---- writing new owners
 
 
-def with_owners(book: AccountBook, owners: dict[str, str]) -> bytes:
-    """The file's bytes with the owner cell of each account in `owners` replaced; every
-    other byte as it was. A file without an `owner` column gains one at the end."""
+def with_moves(plan: Plan, book: AccountBook, owners: dict[str, str]) -> bytes:
+    """The file after `balance --write` gives the accounts in `owners` their new owner: a
+    moved account whose row names a territory is written in its new owner's territory
+    (`books.territory_after_move`), or in none, so that no row names a territory of
+    another rep than its owner (SP910)."""
+    from salesplan.books import territory_after_move
+
+    territories = {
+        a.id: territory_after_move(plan, a, owners[a.id])
+        for a in book.accounts
+        if a.id in owners and a.territory
+    }
+    return with_owners(book, owners, territories)
+
+
+def with_owners(
+    book: AccountBook, owners: dict[str, str], territories: dict[str, str] | None = None
+) -> bytes:
+    """The file's bytes with the owner cell of each account in `owners` replaced, and the
+    territory cell of each account in `territories`; every other byte as it was. A file
+    without an `owner` column gains one at the end."""
     text = book.raw.decode("utf-8")
     records = record_spans(text)
     if not records:
         return book.raw
     owner_index = book.table.index.get("owner")
+    territory_index = book.table.index.get("territory")
     by_line = {a.line: a.id for a in book.accounts}
     pieces: list[str] = []
     position = 0
     header_done = False
     for start, end, first_line in records:
-        record = text[start:end]
         if not header_done:
             header_done = True
             if owner_index is None:
@@ -320,16 +338,21 @@ def with_owners(book: AccountBook, owners: dict[str, str]) -> bytes:
                 position = end
             continue
         account = by_line.get(first_line)
+        edits: dict[int, str] = {}
+        if account in owners and owner_index is not None:
+            edits[owner_index] = owners[account]
+        if territories and account in territories and territory_index is not None:
+            edits[territory_index] = territories[account]
+        if edits:
+            spans = cell_spans(text[start:end])
+            for index in sorted(i for i in edits if i < len(spans)):
+                cell_start, cell_end = spans[index]
+                pieces.append(text[position : start + cell_start] + csv_cell(edits[index]))
+                position = start + cell_end
         if owner_index is None:
             value = owners.get(account, _owner_of(book, account)) if account else ""
             pieces.append(text[position:end] + "," + csv_cell(value))
             position = end
-        elif account in owners:
-            spans = cell_spans(record)
-            if owner_index < len(spans):
-                cell_start, cell_end = spans[owner_index]
-                pieces.append(text[position : start + cell_start] + csv_cell(owners[account]))
-                position = start + cell_end
     pieces.append(text[position:])
     return "".join(pieces).encode("utf-8")
 

@@ -130,6 +130,19 @@ def current_owner(plan: Plan, account: Account) -> str:
     return owner or ""
 
 
+def territory_after_move(plan: Plan, account: Account, owner: str) -> str:
+    """The territory an account given to `owner` is written in: the one territory `owner`
+    owns whose segment fits the account (either has none, or they are equal), else none
+    (""): it is then owned through its `owner` cell alone."""
+    fitting = [
+        t.id
+        for t in plan.territories or ()
+        if t.owner == owner
+        and (not t.segment or not account.segment or t.segment == account.segment)
+    ]
+    return fitting[0] if len(fitting) == 1 else ""
+
+
 def default_metric(book: AccountBook) -> str | None:
     """`potential` when the file has it, else its first metric column."""
     names = book.metric_names

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from salesplan.books import current_owner
 from salesplan.checks_inputs import departed
 from salesplan.diagnostics import Diagnostic, did_you_mean, report
 from salesplan.plan import Plan
@@ -69,6 +70,7 @@ def check_accounts(plan: Plan) -> Iterator[Diagnostic]:
             f"give {_them(unassigned)} one (salesplan balance)"
         )
         yield book.report("SP906", message, unassigned[0], "owner")
+    yield from _territory_owners(plan, book)
     yield from _settings_problems(plan, book)
     distances = plan_distances(plan)
     if distances is not None:
@@ -93,6 +95,70 @@ def _unknown_owner(plan: Plan, book: AccountBook, account: Account) -> Diagnosti
         f"{did_you_mean(account.owner, plan.reps_by_id)}"
     )
     return book.report("SP904", message, account, "owner")
+
+
+def _territory_owners(plan: Plan, book: AccountBook) -> Iterator[Diagnostic]:
+    """SP910: accounts owned by a rep other than the owner of a territory they are in: the
+    one their row names (at its territory cell), or one whose `accounts:` lists them (at the
+    listed id). One warning per territory, at its first such account."""
+    if not plan.territories:
+        return
+    reps = plan.reps_by_id
+    owner_of = {t.id: t.owner for t in plan.territories}
+    in_cell: dict[tuple[str, str], list[Account]] = {}
+    for account in book.accounts:
+        held_by = owner_of.get(account.territory)
+        if account.owner in reps and held_by is not None and held_by != account.owner:
+            in_cell.setdefault((account.territory, held_by), []).append(account)
+    for (territory_id, held_by), accounts in in_cell.items():
+        message = _named(territory_id, held_by, accounts)
+        yield book.report("SP910", message, accounts[0], "territory")
+    by_id = {a.id: a for a in book.accounts}
+    for i, territory in enumerate(plan.territories):
+        if territory.owner is None or plan.territory_index.get(territory.id) != i:
+            continue  # open, or an id given twice (SP310)
+        strays = [
+            (j, by_id[account_id])
+            for j, account_id in enumerate(territory.accounts)
+            if account_id in by_id
+            and by_id[account_id].territory != territory.id  # its own cell: reported above
+            and current_owner(plan, by_id[account_id]) in reps
+            and current_owner(plan, by_id[account_id]) != territory.owner
+        ]
+        if strays:
+            j = strays[0][0]
+            message = _listed(plan, book, territory.id, territory.owner, [a for _, a in strays])
+            where = plan.at_territory(territory.id, "accounts", j)
+            yield report("SP910", message, where, f"territories[{i}].accounts[{j}]")
+
+
+def _named(territory_id: str, owner: str, accounts: list[Account]) -> str:
+    if len(accounts) == 1:
+        account = accounts[0]
+        return (
+            f"account {account.id!r} is owned by {account.owner!r}, but its territory "
+            f"{territory_id!r} is owned by {owner!r}; give it a territory of "
+            f"{account.owner!r} or none"
+        )
+    return (
+        f"{_accounts(accounts)} of territory {territory_id!r} are owned by reps other than its "
+        f"owner {owner!r}; give each a territory of its owner or none"
+    )
+
+
+def _listed(
+    plan: Plan, book: AccountBook, territory_id: str, owner: str, accounts: list[Account]
+) -> str:
+    if len(accounts) == 1:
+        holder = current_owner(plan, accounts[0])
+        return (
+            f"territory {territory_id!r} of {owner!r} lists account {accounts[0].id!r}, which "
+            f"{book.file} gives to {holder!r}; list it under a territory of {holder!r} or none"
+        )
+    return (
+        f"territory {territory_id!r} of {owner!r} lists {_accounts(accounts)} that "
+        f"{book.file} gives to other reps; list each under a territory of its owner or none"
+    )
 
 
 def _settings_problems(plan: Plan, book: AccountBook) -> Iterator[Diagnostic]:

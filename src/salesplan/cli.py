@@ -837,7 +837,7 @@ def balance(
     """Balance the reps' books of accounts within a band, moving as little as possible."""
     from decimal import Decimal, InvalidOperation
 
-    from salesplan.accounts import with_owners
+    from salesplan.accounts import with_moves
     from salesplan.balance import BalanceError, BalanceOptions
     from salesplan.balance import balance as balance_books
     from salesplan.fsutil import write_atomic
@@ -883,7 +883,7 @@ def balance(
         assert book is not None
         changed = {m.account: m.to for m in result.moves}
         if changed:
-            write_atomic(book.path, with_owners(book, changed))
+            write_atomic(book.path, with_moves(loaded, book, changed))
         typer.echo(
             f"Wrote {counted(len(changed), 'new owner')} to {display_name(book.path)}.", err=True
         )

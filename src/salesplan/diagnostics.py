@@ -177,6 +177,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP907", _W, "rep's book is outside the balance band"),
         Code("SP908", _E, "balance setting names an unknown column or account"),
         Code("SP909", _E, "malformed distances.csv"),
+        Code("SP910", _W, "account owned by a rep other than its territory's owner"),
     )
 }
 
