@@ -81,9 +81,9 @@ def test_salesforce_report_labels_give_exact_history_pipeline_and_accounts(cli, 
     # commit 1.0, pipeline 0.2, best case 0.5; the 2028 deal is outside FY2027
     assert pipeline == [("ana", "Q2", "200.00"), ("ben", "Q1", "5000.00"), ("jose", "Q4", "150.00")]
     assert rows(plan / "accounts.csv") == [
-        {"id": "Acme", "name": "Acme", "owner": "ana", "won": "2000.50", "open": "0.00"},
-        {"id": "Globex", "name": "Globex", "owner": "ben", "won": "1100.00", "open": "5000.00"},
-        {"id": "Initech", "name": "Initech", "owner": "jose", "won": "0.00", "open": "1300.00"},
+        {"id": "acme", "name": "Acme", "owner": "ana", "won": "2000.50", "open": "0.00"},
+        {"id": "globex", "name": "Globex", "owner": "ben", "won": "1100.00", "open": "5000.00"},
+        {"id": "initech", "name": "Initech", "owner": "jose", "won": "0.00", "open": "1300.00"},
     ]
 
 
@@ -335,7 +335,7 @@ def test_a_negative_total_is_refused_at_its_row_and_nothing_is_written(cli, plan
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == f"{export}:2:12: SP714" + (
         " amount '(300)' takes a total below 0: history of rep 'ben' -300.00,"
-        " won of account 'Hooli' -300.00; a negative amount (credit note, refund) may net"
+        " won of account 'hooli' -300.00; a negative amount (credit note, refund) may net"
         " against positive ones of its rep and account, but `check` refuses a negative total:"
         " correct the row in the CRM or widen import.yaml `history:` to the deal it credits"
     )
@@ -369,9 +369,9 @@ def test_credit_notes_net_against_their_rep_and_account(cli, plan) -> None:
         {"id": "jose", "history": "0.00"},
     ]
     assert [(r["id"], r["won"], r["open"]) for r in rows(plan / "accounts.csv")] == [
-        ("Globex", "480.00", "0.00"),
-        ("Hooli", "700.00", "0.00"),
-        ("Initech", "0.00", "100.00"),
+        ("globex", "480.00", "0.00"),
+        ("hooli", "700.00", "0.00"),
+        ("initech", "0.00", "100.00"),
     ]
     assert [d.code for d in _checked(plan) if d.is_error] == []
 
@@ -452,7 +452,7 @@ def test_accounts_are_merged_keeping_the_plans_columns_and_owners(cli, plan) -> 
     assert result.exit_code == 0, result.stderr
     assert "a-1 owner: ben kept (the CRM says ana; --force takes it)" in result.stdout
     found = {r["id"]: r for r in rows(plan / "accounts.csv")}
-    assert list(found) == ["a-1", "globex", "hooli", "Initech"]
+    assert list(found) == ["a-1", "globex", "hooli", "initech"]
     assert found["a-1"] == {
         "id": "a-1", "name": "ACME ", "owner": "ben", "segment": "enterprise",
         "potential": "500", "locked": "true", "won": "2000.50", "open": "0.00",
@@ -462,7 +462,7 @@ def test_accounts_are_merged_keeping_the_plans_columns_and_owners(cli, plan) -> 
         "id": "hooli", "name": "Hooli", "owner": "ana", "segment": "smb",
         "potential": "200", "locked": "", "won": "", "open": "",
     }  # fmt: skip
-    assert found["Initech"]["segment"] == "" and found["Initech"]["owner"] == "jose"
+    assert found["initech"]["segment"] == "" and found["initech"]["owner"] == "jose"
     assert run(cli, plan, export).stdout.count("kept") == 1  # a second import: same, no byte
     before = (plan / "accounts.csv").read_bytes()
     assert run(cli, plan, export).exit_code == 0
@@ -870,3 +870,32 @@ def test_an_account_list_the_generic_mapping_cannot_read_gets_advice_that_works(
     done = run(cli, plan, deals)  # the advice followed
     assert done.exit_code == 0, done.stdout + done.stderr
     assert [r["name"] for r in rows(plan / "accounts.csv")] == ["Cancity"]
+
+
+def test_account_names_become_ids_by_one_rule_and_stay_distinct(cli, plan) -> None:
+    """Every account name is slugged, one word or many, and accounts.csv is sorted by id,
+    case aside; names that slug alike get distinct ids; a CRM account id is kept as
+    written (CRM ids are case-sensitive)."""
+    header = "Opportunity Owner,Account Name,Stage,Forecast Category,Amount,Close Date\n"
+    names = ["Betasoloin", "Acme Corporation", "Zoomit", "Acme Corporation.", "ACME corporation"]
+    lines = [
+        f"Ana Silva,{name},Closed Won,Closed,{i + 1}00,3/15/2026\n" for i, name in enumerate(names)
+    ]
+    export = write(plan.parent / "sf.csv", header + "".join(lines))
+    assert run(cli, plan, export).exit_code == 0
+    found = [(r["id"], r["name"], r["won"]) for r in rows(plan / "accounts.csv")]
+    assert found == [
+        ("acme-corporation", "ACME corporation", "500.00"),  # sorted by name: first
+        ("acme-corporation-2", "Acme Corporation", "200.00"),
+        ("acme-corporation-3", "Acme Corporation.", "400.00"),
+        ("betasoloin", "Betasoloin", "100.00"),
+        ("zoomit", "Zoomit", "300.00"),
+    ]
+    by_id = header.replace("Account Name", "Account ID")
+    ids = ["001Ab", "001aB", "Acme Corp"]
+    lines = [f"Ana Silva,{value},Closed Won,Closed,100,3/15/2026\n" for value in ids]
+    export = write(plan.parent / "ids.csv", by_id + "".join(lines))
+    (plan / "accounts.csv").unlink()
+    (plan / "import-state.json").unlink()
+    assert run(cli, plan, export, "--force").exit_code == 0
+    assert [r["id"] for r in rows(plan / "accounts.csv")] == ["001Ab", "001aB", "acme-corp"]

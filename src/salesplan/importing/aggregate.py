@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import cast
@@ -38,6 +38,7 @@ class Outcome:
     pipeline: dict[tuple[str, str], Decimal]  # (rep, period) -> weighted open amount
     pipeline_rows: dict[str, int]  # "rep\0period" -> opportunities counted
     accounts: list[AccountRow]
+    account_ids: dict[tuple[str, bool], str] = field(default_factory=dict)  # see account_ids
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -51,8 +52,58 @@ class Reference:
 
 
 def slug(name: str) -> str:
+    """An account name as an id: lower-case ASCII letters and digits, every other run of
+    characters one `-` ('Acme Corporation' -> 'acme-corporation', 'Betasoloin' ->
+    'betasoloin'); 'account' when nothing is left."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "account"
+
+
+def distinct_slugs(values: Iterable[str], taken: set[str]) -> dict[str, str]:
+    """Each value's slug, distinct from every other and from `taken` (which it extends):
+    values in sorted order, the first of a slug keeps it, the next get `-2`, `-3`, ..."""
+    found: dict[str, str] = {}
+    for value in sorted(set(values)):
+        base = candidate = slug(value)
+        n = 2
+        while candidate in taken:
+            candidate, n = f"{base}-{n}", n + 1
+        taken.add(candidate)
+        found[value] = candidate
+    return found
+
+
+def export_ids(id_cells: list[str] | None, names: list[str]) -> list[str]:
+    """The id of each row of an account export: its id cell as written when it is a plan
+    id, else slugged; its name slugged when the export has no id column; "" for none.
+    Slugs are kept distinct (`distinct_slugs`)."""
+    values = id_cells if id_cells is not None else names
+    kept = {v for v in values if id_cells is not None and ID.match(v)}
+    slugs = distinct_slugs((v for v in values if v and v not in kept), set(kept))
+    return [v if v in kept else slugs.get(v, "") for v in values]
+
+
+def account_ids(
+    values: Iterable[tuple[str, bool]], reference: Reference
+) -> dict[tuple[str, bool], str]:
+    """The id of each account of the opportunities, given as (value, whether it was read
+    from an account id column): the account export's id (by id, else by name); else a
+    CRM id as written when it is a plan id (CRM ids are case-sensitive); else the value
+    slugged, kept distinct from every other id (docs/design.md, "Import")."""
+    ids: dict[tuple[str, bool], str] = {}
+    slugged: list[tuple[str, bool]] = []
+    for value, is_id in values:
+        if value in reference.names:
+            ids[value, is_id] = value
+        elif (by_name := reference.by_name.get(fold(value))) is not None:
+            ids[value, is_id] = by_name
+        elif is_id and ID.match(value):
+            ids[value, is_id] = value
+        else:
+            slugged.append((value, is_id))
+    slugs = distinct_slugs((v for v, _ in slugged), set(reference.names) | set(ids.values()))
+    ids.update({(v, is_id): slugs[v] for v, is_id in slugged})
+    return ids
 
 
 def _scale(all_rows: list[Rows]) -> int:
@@ -109,6 +160,7 @@ def frame_of(all_rows: list[Rows], ctx: Context) -> tuple[pd.DataFrame, int]:
                     "units": units[counted],
                     "day": rows.day[counted],
                     "account": rows.account[counted],
+                    "account_is_id": rows.account_is_id,
                     "account_name": rows.account_name[counted],
                 }
             )
@@ -207,8 +259,8 @@ def outcome(
                 )
             history.update({rep: money(value) for rep, value in exact.items()})
         pipeline, counts = _pipeline(frame, ctx, rates, weights, unit, money)
-    accounts = _accounts(frame, reference, rates, unit, money)
-    return Outcome(history, pipeline, counts, accounts)
+    accounts, ids = _accounts(frame, reference, rates, unit, money)
+    return Outcome(history, pipeline, counts, accounts, ids)
 
 
 def _pipeline(
@@ -244,16 +296,21 @@ def _accounts(
     rates: dict[str, Decimal],
     unit: Decimal,
     money: Callable[[Decimal], Decimal],
-) -> list[AccountRow]:
+) -> tuple[list[AccountRow], dict[tuple[str, bool], str]]:
     names = dict(reference.names)
     owners = dict(reference.owners)
     won: dict[str, Decimal] = {}
     opened: dict[str, Decimal] = {}
+    found: dict[tuple[str, bool], str] = {}
     if not frame.empty:
         known = frame[frame["account"] != ""]
         codes, uniques = pd.factorize(known["account"].to_numpy(dtype=object))
-        ids = np.array([_account_id(a, reference) for a in uniques], dtype=object)
-        key_codes, keys = pd.factorize(ids[codes] if len(uniques) else ids)
+        # one code per (value, read from an id column)
+        pair_codes, pairs = pd.factorize(codes * 2 + known["account_is_id"].to_numpy(dtype=int))
+        keyed = [(uniques[p // 2], bool(p % 2)) for p in pairs]
+        found = account_ids(keyed, reference)
+        ids = np.array([found[k] for k in keyed], dtype=object)
+        key_codes, keys = pd.factorize(ids[pair_codes] if len(pairs) else ids)
         sums = pd.DataFrame(
             {
                 "key": key_codes,
@@ -279,17 +336,8 @@ def _accounts(
             money(won.get(key, Decimal(0))),
             money(opened.get(key, Decimal(0))),
         )
-        for key in sorted(names)
-    ]
-
-
-def _account_id(account: str, reference: Reference) -> str:
-    if account in reference.names:
-        return account
-    by_name = reference.by_name.get(fold(account))
-    if by_name is not None:
-        return by_name
-    return account if ID.match(account) else slug(account)
+        for key in sorted(names, key=lambda k: (k.casefold(), k))
+    ], found
 
 
 def _latest_owners(
@@ -338,14 +386,17 @@ def check_totals(
     labels, per = ctx.calendar.labels, ctx.calendar.months_per_period
     left = set(below)
     blamed: list[tuple[int, int, list[tuple[str, ...]]]] = []
-    columns = negative[["src", "row", "rep", "status", "account"]].itertuples(index=False)
-    for (src, row, rep, status, account), month in zip(columns, periods):
+    columns = negative[["src", "row", "rep", "status", "account", "account_is_id"]].itertuples(
+        index=False
+    )
+    for (src, row, rep, status, account, is_id), month in zip(columns, periods):
         keys: list[tuple[str, ...]] = []
         if rep:
             won = status == "won"
             keys.append(("history", rep) if won else ("pipeline", rep, labels[month // per]))
         if account:
-            keys.append(("won" if status == "won" else "open", _account_id(account, reference)))
+            kind = "won" if status == "won" else "open"
+            keys.append((kind, done.account_ids[account, bool(is_id)]))
         if hit := [key for key in keys if key in left]:
             left.difference_update(hit)
             blamed.append((int(src), int(row), hit))

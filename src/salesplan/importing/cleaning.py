@@ -59,6 +59,7 @@ class Rows:
     account: np.ndarray  # account id or name ("" none)
     account_name: np.ndarray
     ids: np.ndarray | None
+    account_is_id: bool = False  # `account` read from an account id column, not a name
 
     def won_in(self, window: tuple[date, date]) -> np.ndarray:
         won: np.ndarray = (self.status == "won") & self.in_window(window)
@@ -131,7 +132,7 @@ def read_rows(export: Export, preset: Preset, ctx: Context) -> Rows | None:
     account = account_id if account_id is not None else account_name
     return Rows(
         export, columns, rep, status, category, amounts, amount_codes, currency, day,
-        account, account_name, ids,
+        account, account_name, ids, account_id is not None,
     )  # fmt: skip
 
 

@@ -11,13 +11,12 @@ import pandas as pd
 
 from salesplan.diagnostics import Diagnostic
 from salesplan.importing.aggregate import (
-    ID,
     Reference,
     check_counted,
     check_totals,
+    export_ids,
     frame_of,
     outcome,
-    slug,
 )
 from salesplan.importing.cleaning import Context, Rows, read_rows
 from salesplan.importing.mapping import (
@@ -196,7 +195,7 @@ def _references(
             continue
         cells = {f: export.cells(h).tolist() for f, h in found.columns.items()}
         names = cells.get("name") or cells["id"]
-        ids = [v if ID.match(v) else slug(v) for v in cells.get("id") or names]
+        ids = export_ids(cells.get("id"), names)
         owner_field = next((f for f in ("owner", "owner_id", "owner_email") if f in cells), None)
         resolved: dict[str, tuple[str | None, str]] = {}
         for i, (account_id, name) in enumerate(zip(ids, names)):
