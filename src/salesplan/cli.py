@@ -571,18 +571,30 @@ class DiffSection(str, Enum):
     submissions = "submissions"
 
 
+SIDE_HELP = "Plan path, git revision, or REV:FOLDER (the plan's folder in REV); default {}."
+RevisionPlanOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan",
+        "-p",
+        metavar="PLAN",
+        help="The plan's folder, in each revision named without one and in the working tree "
+        "(e.g. from the repository's root); default: found from the current folder upward.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def diff(
     old: Annotated[
         str | None,
-        typer.Argument(
-            help="Plan path or git revision; default HEAD.", show_default=False, metavar="OLD"
-        ),
+        typer.Argument(help=SIDE_HELP.format("HEAD"), show_default=False, metavar="OLD"),
     ] = None,
     new: Annotated[
         str | None,
         typer.Argument(
-            help="Plan path or git revision; default the working tree.",
+            help=SIDE_HELP.format("the working tree"),
             show_default=False,
             metavar="NEW",
         ),
@@ -602,6 +614,7 @@ def diff(
         bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")
     ] = False,
     format: Annotated[str | None, format_option(DIFF_FORMATS)] = None,
+    plan: RevisionPlanOption = None,
 ) -> None:
     """What changed between two plans, and the quotas it moves: `salesplan diff main`
     compares the working tree with main, `salesplan diff HEAD~1 HEAD` two commits."""
@@ -611,7 +624,7 @@ def diff(
     from salesplan.render.table import display_decimals
     from salesplan.revisions import open_sides
 
-    with open_sides(old, new) as (before, after):
+    with open_sides(old, new, plan) as (before, after):
         old_plan, new_plan = both_plans(before, after)
         result = diff_plans(old_plan, new_plan, before.label, after.label)
     threshold = parse_ratio(min_change, "--min-change")
@@ -671,15 +684,13 @@ def report(
 def approvers(
     old: Annotated[
         str | None,
-        typer.Argument(
-            metavar="OLD", help="Plan path or git revision; default HEAD.", show_default=False
-        ),
+        typer.Argument(metavar="OLD", help=SIDE_HELP.format("HEAD"), show_default=False),
     ] = None,
     new: Annotated[
         str | None,
         typer.Argument(
             metavar="NEW",
-            help="Plan path or git revision; default the working tree.",
+            help=SIDE_HELP.format("the working tree"),
             show_default=False,
         ),
     ] = None,
@@ -698,6 +709,7 @@ def approvers(
         ),
     ] = None,
     format: Annotated[str | None, format_option(DIFF_FORMATS)] = None,
+    plan: RevisionPlanOption = None,
 ) -> None:
     """Who must approve the change from OLD to NEW: the owner of each moved quota's parent,
     and the root's owner for the target and settings (`salesplan approvers main`)."""
@@ -710,7 +722,7 @@ def approvers(
 
     given = None if require is None else [o for v in require for o in v.split(",") if o.strip()]
     threshold = parse_ratio(min_change, "--min-change")
-    with open_sides(old, new) as (before, after):
+    with open_sides(old, new, plan) as (before, after):
         old_plan, new_plan = both_plans(before, after)
         changed = diff_plans(old_plan, new_plan, before.label, after.label)
         result = approvals(old_plan, new_plan, select(changed, (), threshold))

@@ -68,14 +68,16 @@ class Repository:
             ) from None
         return cls(Path(out.decode().rstrip("\n")))
 
-    def commit(self, revision: str) -> str:
+    def commit(self, revision: str, argument: str | None = None) -> str:
+        """The commit `revision` names; `argument` is the `REV:PATH` it was taken from."""
         try:
             out = git(
                 self.top, "rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}"
             )
         except RevisionError:
+            what = ": not a plan path and" if argument is None else f" in {argument!r}:"
             raise RevisionError(
-                f"unknown revision {revision!r}: not a plan path and not a commit in {self.top}"
+                f"unknown revision {revision!r}{what} not a commit in {self.top}"
             ) from None
         return out.decode().strip()
 
@@ -137,11 +139,12 @@ def plan_files(settings_text: bytes, plan_dir: str) -> list[str]:
     return [p for p in paths if not p.startswith("../") and p not in {"..", "."}]
 
 
-def materialise(repo: Repository, commit: str, plan_file: str, target: Path) -> Path:
+def materialise(repo: Repository, commit: str, plan_file: str, target: Path, revision: str) -> Path:
     """Write the plan's files at `commit` under `target`; return the plan file there."""
     found = repo.entries(commit, [plan_file])
     if plan_file not in found:
-        raise RevisionError(f"no plan at {commit[:12]}:{plan_file}")
+        folder = posixpath.dirname(plan_file) or "."
+        raise RevisionError(f"no plan at {revision}:{folder} (expected {revision}:{plan_file})")
     plan_dir = posixpath.dirname(plan_file)
     (settings_text,) = repo.blobs([found[plan_file]])
     found.update(repo.entries(commit, plan_files(settings_text, plan_dir)))
@@ -178,10 +181,64 @@ class Anchor:
     plan_file: str
 
 
+@dataclass(frozen=True)
+class Named:
+    """A side named as a revision: `REV`, or git's `REV:PATH` naming the plan's folder too."""
+
+    argument: str  # as the user wrote it
+    revision: str
+    path: str | None  # after the colon: from the top level, or from here with ./ and ../
+
+    @classmethod
+    def parse(cls, argument: str) -> Named:
+        """Split at the first colon outside `{...}`, as git does (`main@{12:00}` holds one);
+        `:/text`, a commit named by its message, has none."""
+        depth = 0
+        for position, char in enumerate("" if argument.startswith(":/") else argument):
+            if char == "{":
+                depth += 1
+            elif char == "}" and depth:
+                depth -= 1
+            elif char == ":" and not depth:
+                return cls(argument, argument[:position], argument[position + 1 :])
+        return cls(argument, argument, None)
+
+
 def anchor_at(plan_file: Path, revision: str) -> Anchor:
-    repo = Repository.around(plan_file.parent, revision)
-    relative = plan_file.resolve().relative_to(repo.top.resolve())
+    """The place of a plan file on disk; the file need not exist (`--plan` may name a plan
+    the working tree no longer has)."""
+    folder = next(f for f in (plan_file.parent, *plan_file.parent.parents) if f.is_dir())
+    repo = Repository.around(folder, revision)
+    try:
+        relative = plan_file.resolve().relative_to(repo.top.resolve())
+    except ValueError:
+        raise RevisionError(f"{plan_file} is outside the git repository at {repo.top}") from None
     return Anchor(repo, relative.as_posix())
+
+
+def anchor_named(named: Named) -> Anchor:
+    """The place `REV:PATH` names: PATH from the repository's top level, or from the current
+    folder when it starts with ./ or ../, as in git; a folder or its salesplan.yaml."""
+    assert named.path is not None
+    repo = Repository.around(Path.cwd(), named.argument)
+    path = named.path
+    if path in {".", ".."} or path.startswith(("./", "../")):
+        prefix = git(Path.cwd(), "rev-parse", "--show-prefix").decode().rstrip("\n")
+        path = posixpath.join(prefix, path)
+    path = posixpath.normpath(path) if path else "."
+    if path.startswith(("/", "../")) or path == "..":
+        raise RevisionError(
+            f"{named.argument}: {named.path!r} leads outside the repository; give the plan's "
+            "folder from the repository's top level, or from here starting with ./"
+        )
+    name = posixpath.basename(path)
+    if name != PLAN_FILE and name.lower().endswith((".yaml", ".yml")):
+        raise RevisionError(
+            f"{named.argument} is not a plan: give the plan folder or its {PLAN_FILE}"
+        )
+    if name != PLAN_FILE:
+        path = posixpath.normpath(posixpath.join(path, PLAN_FILE))
+    return Anchor(repo, path)
 
 
 def anchor_from_cwd(revision: str) -> Anchor:
@@ -195,7 +252,25 @@ def anchor_from_cwd(revision: str) -> Anchor:
         plan_file = posixpath.join(*parts[:depth], PLAN_FILE)
         if plan_file in repo.entries(commit, [plan_file]):
             return Anchor(repo, plan_file)
-    raise RevisionError(f"no {PLAN_FILE} in {revision} at {prefix or '.'} or any folder above it")
+    raise RevisionError(
+        f"no {PLAN_FILE} in {revision} at {prefix or '.'} or any folder above it"
+        + elsewhere(repo, commit, revision, prefix)
+    )
+
+
+def elsewhere(repo: Repository, commit: str, revision: str, prefix: str) -> str:
+    """How to name the plans `revision` holds in other folders (none: say so)."""
+    out = git(repo.top, "ls-tree", "-r", "-z", "--name-only", commit)
+    names = [os.fsdecode(n) for n in out.split(b"\0")]
+    folders = sorted(posixpath.dirname(n) for n in names if posixpath.basename(n) == PLAN_FILE)
+    if not folders:
+        return f"; {revision} has no plan in any folder"
+    shown = ", ".join(folders[:3]) + (f" and {len(folders) - 3} more" if len(folders) > 3 else "")
+    option = posixpath.relpath(folders[0], prefix or ".")
+    return (
+        f"; {revision} has {'a plan' if len(folders) == 1 else 'plans'} in {shown}: name it as "
+        f"{revision}:{folders[0]}, or give --plan {option}"
+    )
 
 
 def as_path(argument: str) -> Path | None:
@@ -210,30 +285,121 @@ def as_path(argument: str) -> Path | None:
         return None
 
 
+@dataclass(frozen=True)
+class Request:
+    """What the user named: OLD and NEW (None: the working tree), each a plan on disk or a
+    revision, and `--plan`, the plan's place for the sides that do not name one."""
+
+    arguments: tuple[str | None, str | None]
+    disk: tuple[Path | None, Path | None]
+    plan: Path | None
+
+    @classmethod
+    def of(cls, old: str | None, new: str | None, plan: Path | None) -> Request:
+        arguments = (old if old is not None else DEFAULT_OLD, new)
+        disk = tuple(as_path(a) if a is not None else None for a in arguments)
+        request = cls(arguments, (disk[0], disk[1]), plan)
+        sides = zip(request.arguments, request.named)
+        if plan is not None and not any(a is None or (n and n.path is None) for a, n in sides):
+            raise PlanNotFound(
+                "--plan names the plan in a revision or the working tree, and both sides "
+                "already name theirs: leave --plan out"
+            )
+        return request
+
+    @property
+    def named(self) -> list[Named | None]:
+        """Each side named as a revision; None for the working tree and plans on disk."""
+        return [
+            Named.parse(a) if a is not None and d is None else None
+            for a, d in zip(self.arguments, self.disk)
+        ]
+
+    def place(self, revision: str) -> Anchor:
+        """Where a side named by a bare revision takes its plan: `--plan`, else the other
+        side's plan (on disk or `REV:PATH`), else the working tree's plan found from the
+        current folder, else the first plan found in the revision from here upward."""
+        if self.plan is not None:
+            return anchor_at(plan_option(self.plan), revision)
+        given = next((p for p in self.disk if p is not None), None)
+        if given is not None:
+            return anchor_at(given, revision)
+        spelled = next((n for n in self.named if n is not None and n.path is not None), None)
+        if spelled is not None:
+            return anchor_named(spelled)
+        try:
+            return anchor_at(find_plan(), revision)
+        except PlanNotFound as err:
+            if isinstance(err, RevisionError):
+                raise
+            return anchor_from_cwd(revision)
+
+    def working_tree(self) -> Path:
+        """The working tree's plan: `--plan`, else the one found from the current folder
+        upward, else the one at the other side's `REV:PATH`."""
+        if self.plan is not None:
+            return find_plan(self.plan)
+        try:
+            return find_plan()
+        except PlanNotFound:
+            spelled = next((n for n in self.named if n is not None and n.path is not None), None)
+            if spelled is None:
+                raise
+        anchor = anchor_named(spelled)
+        on_disk = anchor.repo.top.joinpath(*PurePosixPath(anchor.plan_file).parts)
+        return find_plan(Path(os.path.relpath(on_disk)))
+
+
+def plan_option(plan: Path) -> Path:
+    """The plan file `--plan` names: on disk, or where it would be when the working tree
+    has no such folder."""
+    if plan.exists():
+        return find_plan(plan)
+    return plan if plan.name == PLAN_FILE else plan / PLAN_FILE
+
+
 @contextmanager
-def open_sides(old: str | None, new: str | None) -> Iterator[tuple[Side, Side]]:
-    """Load both sides: each argument is a plan path when one is on disk, else a revision.
-    No NEW means the working tree's plan; no OLD means HEAD."""
-    arguments = [old if old is not None else DEFAULT_OLD, new]
-    paths = [as_path(a) if a is not None else None for a in arguments]
+def open_sides(
+    old: str | None, new: str | None, plan: Path | None = None
+) -> Iterator[tuple[Side, Side]]:
+    """Load both sides: each argument is a plan path when one is on disk, else a revision
+    (`REV` or `REV:PATH`). No NEW means the working tree's plan; no OLD means HEAD; `plan`
+    is where the plan is, in every side that does not say."""
+    request = Request.of(old, new, plan)
     with ExitStack() as stack:
-        anchor: Anchor | None = None
+        shared: Anchor | None = None
         sides: list[Side] = []
-        for argument, path in zip(arguments, paths):
+        for argument, path, named in zip(request.arguments, request.disk, request.named):
             if argument is None:
-                sides.append(Side(WORKING_TREE, load_plan(find_plan())))
+                sides.append(Side(WORKING_TREE, load_plan(request.working_tree())))
             elif path is not None:
                 sides.append(Side(argument, load_plan(path)))
             else:
+                assert named is not None
                 try:
-                    anchor = anchor or locate(paths, argument)
-                    commit = anchor.repo.commit(argument)
+                    anchor = anchor_of(named, request, shared)
+                    commit = anchor.repo.commit(
+                        named.revision, named.argument if named.path is not None else None
+                    )
                 except RevisionError:
                     not_a_plan(argument)
                     raise
+                if named.path is None:
+                    shared = anchor
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="salesplan-")))
-                sides.append(Side(argument, revision_plan(anchor, commit, argument, folder)))
+                sides.append(Side(argument, revision_plan(anchor, commit, named.revision, folder)))
         yield sides[0], sides[1]
+
+
+def anchor_of(named: Named, request: Request, shared: Anchor | None) -> Anchor:
+    if named.path is None:
+        return shared or request.place(named.revision)
+    if not named.revision:
+        raise RevisionError(
+            f"{named.argument!r} names a path in git's index, which salesplan does not read: "
+            f"give a revision before the colon (HEAD:{named.path})"
+        )
+    return anchor_named(named)
 
 
 def not_a_plan(argument: str) -> None:
@@ -245,20 +411,6 @@ def not_a_plan(argument: str) -> None:
         find_plan(path)  # raises PlanNotFound: why this path is not a plan
 
 
-def locate(paths: Sequence[Path | None], revision: str) -> Anchor:
-    """The plan's place in the repository: from a plan path given, else the working tree's
-    plan found from the current folder, else searched for in the revision."""
-    given = next((p for p in paths if p is not None), None)
-    if given is not None:
-        return anchor_at(given, revision)
-    try:
-        return anchor_at(find_plan(), revision)
-    except PlanNotFound as err:
-        if isinstance(err, RevisionError):
-            raise
-        return anchor_from_cwd(revision)
-
-
 def revision_plan(anchor: Anchor, commit: str, revision: str, folder: Path) -> Loaded:
-    plan_file = materialise(anchor.repo, commit, anchor.plan_file, folder)
+    plan_file = materialise(anchor.repo, commit, anchor.plan_file, folder, revision)
     return relabel(load_plan(plan_file), folder.resolve(), revision)
