@@ -20,8 +20,9 @@ from gitrepo import (
 )
 from plan_strategies import PlanSpec, plan_specs, write_plan
 from salesplan import load_plan
-from salesplan.approvers import approvals, is_handle, owner_key
+from salesplan.approvers import approvals
 from salesplan.diff import diff_plans
+from salesplan.owners import is_handle, owner_key
 from salesplan.render.approvers import as_markdown, section
 from salesplan.render.markdown import escape
 
@@ -300,6 +301,60 @@ def test_a_blank_owner_is_an_error_not_a_silent_unowned_unit(cli, example):
     assert result.exit_code == 1
     found = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if "SP203" in line]
     assert found == ["SP203 must not be blank: name an owner, or remove the key"] * 2
+
+
+def test_an_owner_no_review_can_come_from_is_sp206_at_its_value(cli, example):
+    """`Dana Kim` or `@sam-reed <b>x</b>` can never approve (the workflow asks reviewers by
+    login): `check` says so at the value, in a list at the item."""
+    edit(example / "org.yaml", 'owner: "@sam-reed"}', 'owner: "@sam-reed <b>x</b>"}')
+    edit(
+        example / "org.yaml",
+        'owner: ["@tom-berg", tom.berg@acme.example]',
+        'owner: ["@tom-berg", "tom berg@acme", "@acme/emea_revops.x", tom-berg]',
+    )
+    edit(example / "salesplan.yaml", 'owner: "@dana-kim"', "owner: Dana Kim")
+    result = cli("check", example)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    org = (example / "org.yaml").read_text().splitlines()
+    found = [line.split(": ", 1) for line in lines if " SP206 " in line]
+    assert [message for _, message in found] == [
+        f"SP206 owner {name!r} is not a GitHub handle (@login, @org/team) or an email: no "
+        "review can ever approve for it"
+        for name in ("@sam-reed <b>x</b>", "tom berg@acme", "Dana Kim")
+    ]
+    for (place, _), value in zip(found, ('"@sam-reed', '"tom berg@acme"', "Dana Kim")):
+        name, line, column = place.rsplit(":", 2)
+        text = (example / name).read_text().splitlines()[int(line) - 1] if name else org[0]
+        assert text[int(column) - 1 :].startswith(value), (place, text)
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        '"@maria-lopez"',
+        "maria-lopez",
+        '"@acme/rev-ops_2.0"',
+        "maria.lopez+plans@acme.example",
+        '["@a", b@c.example, "@org/team"]',
+    ],
+)
+def test_handles_teams_logins_and_emails_are_owners(cli, example, owner):
+    edit(example / "salesplan.yaml", 'owner: "@dana-kim"', f"owner: {owner}")
+    result = cli("check", example)
+    assert " SP206 " not in result.stdout, result.stdout
+
+
+def test_sp206_stops_no_command_and_no_side_of_a_diff(cli, repo):
+    """An owner that cannot approve moves no number: the commands run, and `approvers` still
+    reads a base branch that has one (else the pull request fixing it could not pass)."""
+    change(repo, "salesplan.yaml", 'owner: "@dana-kim"', "owner: Dana Kim")
+    assert cli("allocate", "--write").exit_code == 0
+    change(repo, "salesplan.yaml", "owner: Dana Kim", 'owner: "@dana-kim"', "fix the owner")
+    document = approvers_json(cli, "HEAD~1", "HEAD", "--require", "@dana-kim", code=1)
+    assert [a["owner"] for a in document["approvers"]] == ["Dana Kim"]
+    assert cli("allocate", "--write").exit_code == 0
+    assert cli("check").exit_code == 0
 
 
 def test_the_same_owners_in_another_order_or_case_are_no_owner_change(cli, repo):

@@ -15,20 +15,18 @@ leave small quota moves out. Pure: no I/O, no printing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from salesplan.diff import ZERO, Change, PlanDiff, Value, relative
+from salesplan.owners import owner_key, owners_of
 
 if TYPE_CHECKING:
-    from salesplan.model import Owners
     from salesplan.plan import Plan
 
 SETTING, QUOTA, OWNER = "setting", "quota", "owner"
-HANDLE = re.compile(r"@[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}(?:/[A-Za-z0-9_.-]{1,100})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,25 +89,6 @@ class Approvals:
         """The approvers none of whose owners is among `given` (approvals by name)."""
         given = list(given)
         return tuple(a for a in self.approvers if not a.approved_by(given))
-
-
-def owner_key(name: str) -> str:
-    """How owners are compared: case-insensitively (GitHub logins and emails are), and a
-    bare login (`maria`, as an approval may be passed in) is the handle `@maria`."""
-    key = name.strip().casefold()
-    return key if "@" in key else f"@{key}"
-
-
-def is_handle(name: str) -> bool:
-    """A GitHub user (`@maria-lopez`) or team (`@acme/revops`) handle."""
-    return HANDLE.fullmatch(name) is not None
-
-
-def owners_of(value: Owners | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    names = [value] if isinstance(value, str) else value
-    return tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
 
 
 class Ownership:

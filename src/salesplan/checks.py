@@ -23,6 +23,7 @@ from salesplan.checks_quotas import check_allocation, check_budget, check_quotas
 from salesplan.diagnostics import Diagnostic, Suggestions, Where, did_you_mean, report
 from salesplan.metrics import split_metric_names
 from salesplan.money import finer_than, finer_than_problem, minor_unit
+from salesplan.owners import check_owners
 from salesplan.plan import Loc, Plan
 from salesplan.rollup import check_outside_employment
 from salesplan.tree import REP, ROOT_LEVEL
@@ -475,6 +476,7 @@ def check_rep_dates(plan: Plan) -> Iterator[Diagnostic]:
 
 CHECKS: tuple[Check, ...] = (
     check_levels,
+    check_owners,
     check_duplicate_ids,
     check_cycles,
     check_parents,

@@ -91,6 +91,7 @@ CATALOGUE: dict[str, Code] = {
         Code("SP203", _E, "value has the wrong type or is invalid"),
         Code("SP204", _E, "unsupported format version"),
         Code("SP205", _E, "the last level must be `rep` and level names must be unique"),
+        Code("SP206", _E, "owner is not a GitHub handle, team or email"),
         # SP3xx: references
         Code("SP301", _E, "duplicate id"),
         Code("SP302", _E, "unknown parent"),

@@ -55,14 +55,18 @@ class Loaded:
 
     @property
     def blocking(self) -> list[Diagnostic]:
-        """The errors that stop a command: all but a stale or hand-edited quotas.yaml (an
-        output; the commands compute the quotas anyway). Every error when there is no plan."""
+        """The errors that stop a command: all but those of NOT_BLOCKING. Every error when
+        there is no plan."""
         if self.plan is None:
             return self.errors
-        return [d for d in self.errors if d.code not in OUTPUT_FILE_CODES]
+        return [d for d in self.errors if d.code not in NOT_BLOCKING]
 
 
-OUTPUT_FILE_CODES = frozenset({"SP415", "SP416"})  # quotas.yaml stale or edited by hand
+# Errors of `check` that stop no command: a stale or hand-edited quotas.yaml (SP415, SP416:
+# an output; the commands compute the quotas anyway) and an owner no review can come from
+# (SP206: it moves no number, and `diff` and `approvers` must still read a base branch that
+# has one, or the pull request that fixes it could not be reviewed).
+NOT_BLOCKING = frozenset({"SP415", "SP416", "SP206"})
 
 
 Step = Callable[[str], None]  # told what is being read next, for a progress bar

@@ -15,8 +15,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from salesplan.approvers import Approvals, Approver, Item, is_handle
+from salesplan.approvers import Approvals, Approver, Item
 from salesplan.escape import printable
+from salesplan.owners import is_handle
 from salesplan.render import json as j
 from salesplan.render.diff import DASH, code_span, json_value, money, value_text
 from salesplan.render.table import Column, ResultTable, points, show
