@@ -472,6 +472,54 @@ def test_far_cells_do_not_pad_rows(cli, write_tree, monkeypatch) -> None:
     assert rollup_of(cli, folder, monkeypatch, "ana") == "5000.00"
 
 
+def _forecast_rows(rows: str, line: int = 2) -> bytes:
+    """A Forecast sheet: the header, ana's row (Q1, 1) on lines 2 to `line` - 1, then `rows`."""
+    body = '<row r="1">' + cell("A1", "rep") + cell("B1", "period") + cell("C1", "amount")
+    body += "</row>" + "".join(
+        f'<row r="{r}">{cell(f"A{r}", "ana")}{cell(f"B{r}", "Q1")}{cell(f"C{r}", 1)}</row>'
+        for r in range(2, line)
+    )
+    return workbook({"Forecast": SHEET.format(dimension="A1:C2", rows=body + rows)})
+
+
+def test_a_submission_sheet_holds_at_most_10_000_rows(cli, write_tree, monkeypatch) -> None:
+    """Row 10,000 is read; a row past it is SP111 at that row, and the file is not read."""
+    data = _forecast_rows("", line=10_001)
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert rollup_of(cli, folder, monkeypatch, "ana") == "9999.00"
+    (folder / "submissions/f.xlsx").write_bytes(_forecast_rows("", line=10_002))
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:10001:1: SP111")
+    assert "past row 10,000" in result.stdout and "(sheet 'Forecast')" in result.stdout
+    assert result.stdout.count(": SP") == 1, result.stdout
+
+
+def test_empty_cells_below_the_data_stop_the_read_at_the_cap(cli, write_tree, monkeypatch) -> None:
+    """Rows of empty formatted cells below the data (a range given a border): read up to
+    the row cap, not to their end (150,000 such rows took 3 s)."""
+    empty = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{c}{r}" s="1"/>' for c in "EFGHIJKL") + "</row>"
+        for r in range(6, 40_006)
+    )
+    data = _forecast_rows(empty, line=6)
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    assert_reported(run(cli, folder, monkeypatch), "submissions/f.xlsx:10001:1: SP111")
+
+
+def test_a_submission_workbook_part_is_bounded(cli, write_tree, monkeypatch) -> None:
+    """A part of a submission workbook inflating past the limit (8 MiB) is refused unread."""
+    import salesplan.submissions
+
+    limits = salesplan.submissions.XLSX_LIMITS._replace(part=2_000)
+    monkeypatch.setattr(salesplan.submissions, "XLSX_LIMITS", limits)
+    data = _forecast_rows("", line=40)
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, "submissions/f.xlsx:1:1: SP111")
+    assert "sheet1.xml inflates to 5,492 bytes" in result.stdout, result.stdout
+    assert "more than the 2,000 a submission workbook may hold; split" in result.stdout
+
+
 SST = '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>'
 BAD_WORKBOOKS: dict[str, tuple[bytes, str, str]] = {
     "one huge shared string": (
@@ -813,9 +861,9 @@ def test_far_header_cell_in_a_workbook(cli, write_tree, monkeypatch) -> None:
         f"{cell('XFD1', 'zzz')}</row>"
     ) + "".join(
         f'<row r="{r}">{cell(f"A{r}", "ana")}{cell(f"B{r}", "Q1")}{cell(f"C{r}", 1)}</row>'
-        for r in range(2, 10_002)
+        for r in range(2, 10_001)  # the most rows a submission workbook holds
     )
-    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD10001", rows=body)})
+    data = workbook({"Forecast": SHEET.format(dimension="A1:XFD10000", rows=body)})
     folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": TEAM, "submissions/f.xlsx": data})
     result = run(cli, folder, monkeypatch)
     assert_reported(result, "submissions/f.xlsx:1:16384: SP607")

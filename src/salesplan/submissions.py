@@ -24,6 +24,7 @@ from salesplan.tables import (
     NOT_A_NUMBER,
     PlainPiece,
     PlainRows,
+    SheetLimits,
     Table,
     column_key,
     open_csv,
@@ -37,6 +38,15 @@ if TYPE_CHECKING:
 COLUMNS = ("rep", "period", "amount", "note")
 REQUIRED = COLUMNS[:3]
 SUFFIXES = {".yaml", ".yml", ".csv", ".xlsx"}
+# A submission workbook is a rep's or a team's rows: 10,000 rows are 833 reps by month.
+# openpyxl parses some 100,000 cells a second, 60 times slower than CSV is read: 10,000
+# rows take about 0.3 s (docs/design.md, "Hostile inputs"); the same rows as CSV have no cap.
+XLSX_LIMITS = SheetLimits(
+    rows=10_000,
+    part=8 * 1024 * 1024,  # a sheet of 10,000 rows as Excel writes it: about 2 MB
+    kind="a submission workbook",
+    advice="split the rows into several files, or save them as CSV",
+)
 
 
 def submission_files(
@@ -122,7 +132,7 @@ def read_submissions(folder: Path, plan: Plan, problems: list[Diagnostic]) -> Su
         if suffix == ".xlsx":
             from salesplan.reading.xlsx import read_xlsx
 
-            table = read_xlsx(name, raw, REQUIRED, COLUMNS)
+            table = read_xlsx(name, raw, REQUIRED, COLUMNS, XLSX_LIMITS)
             batch = _table_batch(table, table.rows, calendar, problems)
         elif suffix == ".csv":
             batch = _csv_batch(name, raw, calendar, problems)

@@ -20,6 +20,16 @@ from salesplan.money import out_of_bounds
 from salesplan.source import decode
 
 
+class SheetLimits(NamedTuple):
+    """What one kind of XLSX workbook may hold (reading/xlsx.py): past a limit, the file is
+    SP111 and none of its rows is read."""
+
+    rows: int  # the sheet's last row, by its number (empty rows Excel kept count)
+    part: int  # bytes of one part once inflated (checked before it is)
+    kind: str  # what is limited, in a message: "a submission workbook"
+    advice: str  # what to do instead, ending the message
+
+
 class Row(NamedTuple):
     """One data row: its line and its cells in header order (stripped, padded)."""
 

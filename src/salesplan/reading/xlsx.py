@@ -2,7 +2,10 @@
 defusedxml refusing DTD entities, so no entity bomb and nothing external), after a pre-flight
 with zipfile that openpyxl does not do: a zip with a workbook part, each part's declared size
 and compression ratio within limits before anything is inflated, the shared strings (which
-openpyxl holds in memory) bounded. Every row is read whatever `<dimension>` claims."""
+openpyxl holds in memory) bounded. Every row is read whatever `<dimension>` claims, up to the
+`SheetLimits` a caller gives (a submission workbook's, for one): openpyxl parses some 100,000
+cells a second, 60 times slower than a CSV is read, so a sheet's rows and the size of its
+parts are capped rather than read to the end of whatever a workbook holds."""
 
 from __future__ import annotations
 
@@ -16,11 +19,27 @@ from pathlib import Path
 from typing import IO, Any
 
 from salesplan.diagnostics import Diagnostic, Where, diagnostic, report
-from salesplan.tables import DATA_SHEETS, Row, Table, column_key
+from salesplan.tables import DATA_SHEETS, Row, SheetLimits, Table, column_key
+
+MAX_PART = 256 * 1024 * 1024  # bytes of one part once inflated
+MAX_TOTAL = 512 * 1024 * 1024  # bytes of all the parts, once inflated
+MAX_RATIO = 50  # inflated / compressed, for a part of more than RATIO_FROM bytes
+RATIO_FROM = 2 * 1024 * 1024
+MAX_STRINGS = 64 * 1024 * 1024  # bytes of the shared strings, which openpyxl holds in memory
+EXCEL = SheetLimits(
+    rows=1_048_576,  # Excel's own limits
+    part=MAX_PART,
+    kind="a workbook",
+    advice="save it as CSV",
+)
 
 
 def read_xlsx(
-    file: str, path: Path | bytes, required: Sequence[str] = (), reads: Sequence[str] = ()
+    file: str,
+    path: Path | bytes,
+    required: Sequence[str] = (),
+    reads: Sequence[str] = (),
+    limits: SheetLimits = EXCEL,
 ) -> Table:
     """The data sheet of a workbook: the only sheet, else the one whose header has the
     `required` columns (any case and spacing), else the one named like data (Forecast,
@@ -31,14 +50,16 @@ def read_xlsx(
 
     openpyxl reads it (read-only, cached values, defusedxml refusing entities), after
     `xlsx_preflight` has checked the zip; every row is read whatever `<dimension>` claims.
-    A required cell left empty by a formula never calculated reads as its `=formula`."""
+    A required cell left empty by a formula never calculated reads as its `=formula`.
+    Reading stops at the first row past `limits` (SP111 there, no row read); by default
+    Excel's own."""
     try:
         with _open_source(path) as source:
-            links = xlsx_preflight(source)
+            links = xlsx_preflight(source, limits)
             workbook = _load(source, data_only=True)
             try:
-                sheet, others = _data_sheet(workbook, required)
-                table = _sheet_table(file, sheet, reads)
+                sheet, others = _data_sheet(workbook, required, limits)
+                table = _sheet_table(file, sheet, reads, limits)
             finally:
                 workbook.close()
             table.diagnostics.extend(_sheet_problems(table, sheet, others, required))
@@ -51,16 +72,20 @@ def read_xlsx(
         return Table(
             file, [], [], [diagnostic(err.code, f"cannot read workbook: {err}", file, 1, 1)]
         )
+    except SheetTooLarge as err:
+        where = Where(file, err.line, err.column, err.sheet)
+        return Table(file, [], [], [report("SP111", str(err), where)], sheet=err.sheet)
     except Exception as err:  # openpyxl and zipfile raise many kinds for a damaged file
         message = f"cannot read workbook: {_why(err)}"
         return Table(file, [], [], [diagnostic("SP113", message, file, 1, 1)])
 
 
-MAX_PART = 256 * 1024 * 1024  # bytes of one part once inflated
-MAX_TOTAL = 512 * 1024 * 1024  # bytes of all the parts, once inflated
-MAX_RATIO = 50  # inflated / compressed, for a part of more than RATIO_FROM bytes
-RATIO_FROM = 2 * 1024 * 1024
-MAX_STRINGS = 64 * 1024 * 1024  # bytes of the shared strings, which openpyxl holds in memory
+class SheetTooLarge(Exception):
+    """A sheet read past its `SheetLimits`: SP111 at the row where it went past them."""
+
+    def __init__(self, message: str, sheet: str, line: int, column: int = 1) -> None:
+        super().__init__(message)
+        self.sheet, self.line, self.column = sheet, line, column
 
 
 class XlsxRefused(Exception):
@@ -71,10 +96,11 @@ class XlsxRefused(Exception):
         self.code = code
 
 
-def xlsx_preflight(source: IO[bytes]) -> int:
+def xlsx_preflight(source: IO[bytes], limits: SheetLimits = EXCEL) -> int:
     """What openpyxl does not check: a zip with a workbook part, whose parts' declared
-    sizes and compression ratios are within the limits (the zip's reader stops at the size
-    declared, so a part cannot inflate beyond it), the shared strings bounded. Returns the
+    sizes (each within `limits.part`) and compression ratios are within the limits (the
+    zip's reader stops at the size declared, so a part cannot inflate beyond it), the
+    shared strings bounded. Returns the
     number of links to other workbooks (`xl/externalLinks/`), which formulas may read."""
     try:
         archive = zipfile.ZipFile(source)
@@ -94,6 +120,12 @@ def xlsx_preflight(source: IO[bytes]) -> int:
                 limit = MAX_PART if size > MAX_PART else MAX_TOTAL
                 message = (
                     f"{info.filename} inflates to {size:,} bytes, more than the limit of {limit:,}"
+                )
+                raise XlsxRefused(message, "SP111")
+            if size > limits.part:
+                message = (
+                    f"{info.filename} inflates to {size:,} bytes, more than the "
+                    f"{limits.part:,} {limits.kind} may hold; {limits.advice}"
                 )
                 raise XlsxRefused(message, "SP111")
             if size > RATIO_FROM and size / packed > MAX_RATIO:
@@ -161,13 +193,29 @@ def _why(err: Exception) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def _rows(sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _rows(sheet: Any, limits: SheetLimits) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """The rows that hold a value, with their sheet row numbers, whatever `<dimension>`
-    says (a row is as long as its last cell, not padded to the sheet's width)."""
+    says (a row is as long as its last cell, not padded to the sheet's width). Past
+    `limits.rows`, SheetTooLarge at the first row after the last one allowed, read only to
+    learn that the sheet goes on."""
     sheet.reset_dimensions()
     for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if values and any(v is not None and v != "" for v in values):
+        if line > limits.rows:
+            message = (
+                f"the sheet goes on past row {limits.rows:,}, the most {limits.kind} holds "
+                "(empty cells Excel kept count too: Ctrl+End shows the last one); "
+                f"{limits.advice}"
+            )
+            raise SheetTooLarge(message, sheet.title, line)
+        if any(filter(None, values)) or _holds_falsy_value(values):
             yield line, values
+
+
+def _holds_falsy_value(values: tuple[Any, ...]) -> bool:
+    """Whether a row without a true value holds 0 or false: counted in C, since a row to
+    column XFD is 16,384 values (a generator over them took 15 s for 20,000 such rows)."""
+    filled = len(values) - values.count(None)
+    return filled > 0 and filled != values.count("")
 
 
 def _text(value: Any) -> str:
@@ -186,8 +234,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _sheet_table(file: str, sheet: Any, reads: Sequence[str]) -> Table:
-    rows = _rows(sheet)
+def _sheet_table(file: str, sheet: Any, reads: Sequence[str], limits: SheetLimits) -> Table:
+    rows = _rows(sheet, limits)
     first = next(rows, None)
     if first is None:
         return Table(file, [], [], [], sheet=sheet.title)
@@ -203,7 +251,7 @@ def _sheet_table(file: str, sheet: Any, reads: Sequence[str]) -> Table:
     kept = max(named) + 1 if named else width
     padding = [""] * kept
     for line, values in rows:
-        cells = [_text(v) for v in values[:kept]]
+        cells = [v if v.__class__ is str else _text(v) for v in values[:kept]]
         if len(cells) < kept:
             cells += padding[len(cells) :]
         table.rows.append(Row(line, cells))
@@ -255,7 +303,10 @@ def _linked(table: Table, source: IO[bytes], required: Sequence[str]) -> Iterato
     try:
         sheet = workbook[table.sheet]
         sheet.reset_dimensions()
+        last = max(lines)
         for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if line > last:
+                break
             if line not in lines:
                 continue
             for i in columns:
@@ -277,7 +328,9 @@ def _linked(table: Table, source: IO[bytes], required: Sequence[str]) -> Iterato
     yield report("SP612", message, Where(table.file, line, column, table.sheet))
 
 
-def _data_sheet(workbook: Any, required: Sequence[str]) -> tuple[Any, list[tuple[Any, int]]]:
+def _data_sheet(
+    workbook: Any, required: Sequence[str], limits: SheetLimits
+) -> tuple[Any, list[tuple[Any, int]]]:
     """The sheet to read (see `read_xlsx`), and the other sheets with rows under a header
     that also has the `required` columns (with their header row)."""
     # a visible sheet first: Excel shows a reviewer those, not the hidden ones
@@ -291,7 +344,7 @@ def _data_sheet(workbook: Any, required: Sequence[str]) -> tuple[Any, list[tuple
         wanted = {column_key(name) for name in required}
         with_header = []
         for sheet in sheets:
-            rows = _rows(sheet)
+            rows = _rows(sheet, limits)
             first = next(rows, None)
             if first is not None and wanted <= {column_key(_text(v)) for v in first[1]}:
                 with_header.append((sheet, first[0], next(rows, None) is not None))
