@@ -131,6 +131,26 @@ def test_a_quote_never_closed(file: str, text: str, where: str, cli, write_tree,
     assert result.stdout.count(": SP") == 1, result.stdout
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("rep,period,amount,note\nana,Q1,1,{long}\n", "2:10", "cell 'note'"),
+        ('rep,period,amount,note\nana,Q1,1,"a\n{long}"\n', "2:10", "cell 'note'"),
+        ("rep,{long},amount\nana,Q1,1\n", "1:5", "header cell 2"),
+    ],
+)
+def test_a_cell_too_long_is_named(text, where, what, cli, write_tree, monkeypatch) -> None:
+    """A cell longer than the csv module reads is reported at that cell, by its column's
+    name, in salesplan's words (it was Python's "field larger than field limit (131072)",
+    at column 1)."""
+    forecast = text.format(long="x" * 200_000)
+    folder = write_tree({"salesplan.yaml": PLAN, "org.yaml": ORG, "submissions/f.csv": forecast})
+    result = run(cli, folder, monkeypatch)
+    assert_reported(result, f"submissions/f.csv:{where}: SP112")
+    assert f"SP112 {what} is longer than 131,072 characters" in result.stdout
+    assert "field limit" not in result.stdout
+
+
 @pytest.mark.parametrize(("file", "where"), [("reps.csv", "2:3"), ("territories.csv", "2:6")])
 def test_a_table_not_in_utf8_is_its_only_problem(file, where, cli, write_tree, monkeypatch):
     tables = {"org.yaml": "units: []\n", "reps.csv": REPS_CSV, "territories.csv": TERRITORIES_CSV}

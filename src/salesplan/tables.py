@@ -207,7 +207,7 @@ def open_csv(file: str, raw: bytes) -> tuple[Table, CsvRows | PlainRows]:
                 table.header_places = _places(text, first, at)[: len(table.header)]
                 break
     except csv.Error as err:
-        problems.append(_csv_problem(err, file, last + 1, reader.line_num))
+        problems.append(_csv_problem(err, table, last + 1, reader.line_num))
         return Table(file, [], [], problems, truncated=True), iter(())
     if not table.header:
         return Table(file, [], [], problems), iter(())
@@ -371,20 +371,42 @@ def _data_rows(table: Table, reader: Any) -> CsvRows:
                 cells += [""] * (width - len(cells))
             yield line, cells
     except csv.Error as err:
-        problems.append(_csv_problem(err, table.file, last + 1, reader.line_num))
+        problems.append(_csv_problem(err, table, last + 1, reader.line_num))
         table.truncated = True
 
 
-def _csv_problem(err: csv.Error, file: str, start: int, line: int) -> Diagnostic:
-    """SP112 for a record the csv module cannot read; a quote never closed at the line of
-    the record it opens in (the rest of the file was read into that cell)."""
+def _csv_problem(err: csv.Error, table: Table, start: int, line: int) -> Diagnostic:
+    """SP112 for a record the csv module cannot read: a quote never closed at the line of
+    the record it opens in (the rest of the file was read into that cell), a cell too long
+    at that cell."""
+    file = table.file
     if "unexpected end of data" in str(err):
         message = (
             "a quoted cell is never closed: the rest of the file would be read into it; "
             'close the quote (") or remove it'
         )
         return diagnostic("SP112", message, file, start, 1)
+    if "field larger than field limit" in str(err) and table.text is not None:
+        return _long_cell(table, table.text, start)
     return diagnostic("SP112", str(err), file, line or 1, 1)
+
+
+def _long_cell(table: Table, text: str, line: int) -> Diagnostic:
+    """SP112 at the first cell longer than the csv module reads, in the record that starts
+    on `line`, named by its header (a header cell by its number)."""
+    limit = csv.field_size_limit()
+    at = _line_starts(text)[line - 1]
+    cells, end = scan_record(text, at)
+    ends = [next_cell - 1 for next_cell in cells[1:]] + [end]
+    index = next((i for i, (a, b) in enumerate(zip(cells, ends)) if b - a > limit), 0)
+    if not table.header:
+        what = f"header cell {index + 1}"
+    elif index < len(table.header) and table.header[index]:
+        what = f"cell {table.header[index]!r}"
+    else:
+        what = f"cell {index + 1} of the row"
+    message = f"{what} is longer than {limit:,} characters, more than a cell may hold; shorten it"
+    return diagnostic("SP112", message, table.file, *_places(text, line, at)[index])
 
 
 def column_key(name: str) -> str:
