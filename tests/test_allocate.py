@@ -661,7 +661,7 @@ def test_pin_above_its_pool(write_tree, cli) -> None:
     assert found.code == "SP413" and found.is_error
     # points at the pin's value: line 4, column 12 of org.yaml
     assert (Path(found.file).name, found.line, found.column) == ("org.yaml", 4, 12)
-    assert "150000" in found.message and "110000" in found.message
+    assert "take 150,000, more than the pool of 110,000" in found.message
     result = cli("check", folder)
     assert result.exit_code == 1
     assert "org.yaml:4:12: SP413 " in result.stdout

@@ -20,6 +20,7 @@ from salesplan.fiscal import ZERO
 from salesplan.money import (
     Ranked,
     Weight,
+    figure,
     ranked,
     scale_weights,
     split_in_order,
@@ -471,22 +472,26 @@ class _Allocator:
         first = min(pins, key=lambda c: (pin_where(plan, c).line, c))
         where = pin_where(plan, first)
         pinned = sum(pins.values(), ZERO)
+        e = plan.currency_exponent
         if rest < 0:
             message = (
-                f"pins under {parent.id!r} ({', '.join(pins)}) take {pinned}, more than the "
-                f"pool of {pool} they are taken from; lower the pins or raise the target"
+                f"pins under {parent.id!r} ({', '.join(pins)}) take {figure(pinned, e)}, more "
+                f"than the pool of {figure(pool, e)} they are taken from; lower the pins or "
+                "raise the target"
             )
             self.diagnostics.append(report("SP413", message, where, first))
         elif not free and rest != 0:
             message = (
-                f"every child of {parent.id!r} is pinned and the pins sum to {pinned}, "
-                f"but the pool is {pool}; unpin one child or make the pins add up"
+                f"every child of {parent.id!r} is pinned and the pins sum to "
+                f"{figure(pinned, e)}, but the pool is {figure(pool, e)}; unpin one child or "
+                "make the pins add up"
             )
             self.diagnostics.append(report("SP413", message, where, first))
 
     def _report_nobody_on_board(self, parent: Node, rest: Decimal) -> None:
         message = (
-            f"{rest} of the pool under {parent.id!r} is left after pins, but no unpinned child "
+            f"{figure(rest, self.plan.currency_exponent)} of the pool under {parent.id!r} is "
+            "left after pins, but no unpinned child "
             "has a day on board in the fiscal year to carry it; add a rep, unpin one, or "
             "correct the start/end dates"
         )

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from salesplan.fiscal import ZERO, productivity
-from salesplan.money import MAX_DECIMALS
+from salesplan.money import MAX_DECIMALS, figure
 
 if TYPE_CHECKING:
     from salesplan.accounts import Account, AccountBook
@@ -274,8 +274,6 @@ def places(values: Iterable[Decimal], most: int = 6) -> int:
 
 
 def amount(value: Decimal, decimals: int = SHARE_PLACES) -> str:
-    """A metric figure for messages: thousands separators; a whole number without
-    decimals, any other with `decimals` (the metric's own, see `Books.places`)."""
-    if value == value.to_integral_value():
-        return f"{value:,.0f}"
-    return f"{value.quantize(Decimal(1).scaleb(-decimals)):,}"
+    """A metric figure for messages (`money.figure`, with the metric's own decimals, see
+    `Books.places`)."""
+    return figure(value, decimals)

@@ -211,6 +211,14 @@ def _quantum(exponent: int) -> Decimal:
     return _QUANTA[exponent] if 0 <= exponent < 8 else Decimal(1).scaleb(-exponent)
 
 
+def figure(value: Decimal, decimals: int) -> str:
+    """An amount or a figure for a message, as tables show them: thousands separators; a
+    whole number without decimals, any other with `decimals` (1,200,000 and 1,200.50)."""
+    if value == value.to_integral_value():
+        return f"{value:,.0f}"
+    return f"{value.quantize(Decimal(1).scaleb(-decimals)):,}"
+
+
 def fmt_amount(amount: Decimal, exponent: int) -> str:
     """The exact decimal text of an amount with `exponent` decimals (rounded half-even if it
     has more), never in exponent notation: 1250000.00, 1250000 for exponent 0."""

@@ -36,7 +36,7 @@ from salesplan.allocate import Allocation, NodeQuota, allocate, plan_allocator
 from salesplan.capacity import over_budget, quota_capacities
 from salesplan.diagnostics import report
 from salesplan.fiscal import ZERO
-from salesplan.money import split_scaled, split_units
+from salesplan.money import figure, split_scaled, split_units
 from salesplan.rollup import employed_forecasts
 from salesplan.waterfill import water_fill, whole_level
 
@@ -476,11 +476,13 @@ class _Reconciler:
     def _report_pins(self, parent: str, pins: Mapping[str, Fraction], pool: Fraction) -> None:
         first = next(iter(pins))
         pinned = sum(pins.values(), NOTHING) * Fraction(self.unit)
+        pool_amount = pool * Fraction(self.unit)
+        e = self.plan.currency_exponent
         message = (
             f"in the reconciled proposal, pins under {parent!r} ({', '.join(pins)}) take "
-            f"{Decimal(pinned.numerator) / pinned.denominator}, but the pool is "
-            f"{pool * Fraction(self.unit)}; the pins are kept, so the children do not add "
-            "up to the pool"
+            f"{figure(Decimal(pinned.numerator) / pinned.denominator, e)}, but the pool is "
+            f"{figure(Decimal(pool_amount.numerator) / pool_amount.denominator, e)}; the pins "
+            "are kept, so the children do not add up to the pool"
         )
         where = pin_where(self.plan, first)
         self.diagnostics.append(report("SP413", message, where, first))
