@@ -260,6 +260,95 @@ def test_bad_vary_is_a_usage_error(example: Path, cli, spec: str) -> None:
     assert result.exit_code == 2 and "--vary" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        (
+            "capacity.attainment=5:6:1",
+            "--vary capacity.attainment: 5 and 6 are outside what the setting allows: "
+            "attainment 5 must lie in (0, 2]",
+        ),
+        (
+            "reconcile.max_shift=0:1:0.5",
+            "--vary reconcile.max_shift: 1.0 is outside what the setting allows: "
+            "max_shift 1.0 must lie in [0, 1)",
+        ),
+        (
+            "target=-5:5:5",
+            "--vary target: -5 and 0 are outside what the setting allows: "
+            "target must be at least 0, got -5; target must be positive, got 0",
+        ),
+    ],
+)
+def test_a_value_the_setting_does_not_allow_is_a_usage_error(
+    example: Path, cli, spec: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Said in salesplan's words, naming --vary and not the line of salesplan.yaml that
+    holds the value as it is, before anything is computed (it was SP412 at that line, exit
+    1, or pydantic's "Input should be greater than or equal to 0")."""
+
+    def computed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a sweep with a value refused computed a row")
+
+    monkeypatch.setattr("salesplan.whatif.outcome", computed)
+    result = cli("scenarios", example, "--vary", spec)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"salesplan: {said}")
+    assert "salesplan.yaml" not in result.stderr and "Input should" not in result.stderr
+
+
+TOO_LOW = "target=2000000:12000000:5000000"  # at 2,000,000 ana's pin exceeds her team's pool
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "xlsx"])
+def test_a_row_that_fails_the_checks_is_shown_failed_and_the_others_computed(
+    example: Path, cli, fmt: str
+) -> None:
+    """A point whose plan has errors no longer stops the sweep: it is a row saying why,
+    the other rows have their figures, and the exit code is 1."""
+    out = example.parent / f"sweep.{'md' if fmt == 'markdown' else fmt}"
+    result = cli("scenarios", example, "--vary", TOO_LOW, "-f", fmt, "-o", out)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.endswith("salesplan: 1 of the 3 rows fails the checks; each says why\n")
+    if fmt == "json":
+        rows = json.loads(out.read_text())["rows"]
+        assert [r["settings"]["target"] for r in rows] == ["2000000", "7000000", "12000000"]
+        [problem] = rows[0]["problems"]
+        assert problem["code"] == "SP413" and "take 1,500,000" in problem["message"]
+        assert rows[0]["expected_bookings"] is None and rows[0]["target"] == "2000000.00"
+        assert rows[1]["problems"] == rows[2]["problems"] == []
+        assert rows[2]["expected_bookings"] == "12139523.94"
+        return
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        cells = [c for row in load_workbook(out).active.iter_rows(values_only=True) for c in row]
+        shown = " ".join(str(c) for c in cells if c is not None)
+        assert 1.734218 in cells  # capacity coverage at 7,000,000
+    else:
+        shown = " ".join(out.read_text().split())
+        assert "173.4%" in shown
+    assert "SP413" in shown and "1 row of 3 fails the checks" in shown
+    assert "target=2000000: SP413 pins under 'amer-ent' (ana) take 1,500,000" in shown
+
+
+def test_a_problem_of_a_varied_value_is_not_at_the_line_of_the_old_one(example: Path, cli):
+    """Each value of the ramp is allowed alone; together they make it drop (SP410): the
+    problem is the sweep's, at --vary, not at salesplan.yaml's line of the ramp as it is."""
+    result = cli(
+        "scenarios", example, "-f", "json",
+        "--vary", "capacity.ramp.standard.0=0.25:0.5:0.25",
+        "--vary", "capacity.ramp.standard.1=0.3:0.5:0.2",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    rows = json.loads(result.stdout)["rows"]
+    assert [bool(r["problems"]) for r in rows] == [False, False, True, False]
+    [problem] = rows[2]["problems"]
+    assert (problem["code"], problem["file"], problem["path"]) == (
+        "SP410", "--vary", "capacity.ramp.standard[1]"
+    )  # fmt: skip
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     start=st.decimals("0", "2", places=2),

@@ -985,7 +985,9 @@ def scenarios(
     force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
     keep: Annotated[bool, typer.Option(help="apply: keep the scenario file.")] = False,
 ) -> None:
-    """What if: the plan and its scenarios side by side with deltas, or one setting swept."""
+    """What if: the plan and its scenarios side by side with deltas, or one setting swept.
+    Exit 1 when the plan has errors, or when a row of a sweep fails the checks (the
+    others are shown all the same); 2 for a swept value the setting does not allow."""
     from salesplan.render import scenarios as view
     from salesplan.whatif import ScenarioError, compare, parse_vary, sweep
 
@@ -1005,6 +1007,11 @@ def scenarios(
         view.deliver(result, fmt, output, force)
         if output is not None:
             typer.echo(f"Wrote the {fmt.value} comparison to {printable(str(output))}.", err=True)
+        failures = sum(o.failed for o in result.outcomes)
+        if failures:
+            rows = len(result.outcomes)
+            verb = noun(failures, "fails", "fail")
+            fail(f"{failures:,} of the {counted(rows, 'row')} {verb} the checks; each says why", 1)
     except ScenarioError as err:
         for d in err.diagnostics:
             typer.echo(str(d), err=True)

@@ -9,7 +9,7 @@ so a column equals what `capacity`, `allocate` and `rollup` print for that plan.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,6 +22,7 @@ from salesplan.loading import Loaded, Shared, load_plan
 from salesplan.model import PlanSettings
 from salesplan.plan import Plan
 from salesplan.scenarios import read_scenario, scenario_names, unread_scenario_files
+from salesplan.schema_errors import dotted, friendly
 from salesplan.words import counted, noun
 
 MAX_ROWS = 1000  # sweep points (a grid multiplies)
@@ -48,13 +49,19 @@ class Outcome:
     description: str
     varied: tuple[tuple[str, Decimal], ...]
     target: Decimal
-    total_quota: Decimal  # the sum of the reps' quotas
+    total_quota: Decimal | None  # the sum of the reps' quotas (None: a failed row)
     over_assignment: Decimal | None  # total quota / target - 1
-    expected_bookings: Decimal
+    expected_bookings: Decimal | None
     capacity_coverage: Decimal | None  # expected bookings / target
     hires_needed: int | None
     cost_of_sales: Decimal | None
     forecast_coverage: Decimal | None  # submitted forecast / the root's quota
+    # a sweep's row whose plan fails the checks: its errors, and no figure but the target
+    problems: tuple[Diagnostic, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
 
 
 METRICS = (
@@ -214,7 +221,7 @@ def with_settings(plan: Plan, values: dict[str, Decimal]) -> Plan:
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"--vary: {where}: {first['msg']}") from None
+        raise ValueError(f"{where} {friendly(first)}") from None
     # quotas.yaml is the plan's output, not compared under a what-if (as under a scenario)
     return replace(plan, settings=settings, diagnostics=[], quotas_raw=None)
 
@@ -261,15 +268,20 @@ def _number(value: Any) -> bool:
 
 def sweep(path: Path | str | None, varies: list[Vary], scenario: str | None = None) -> Comparison:
     """One row per value of the varied settings (a grid for two), on the base or on a
-    scenario, each against that plan as it is. Raises ScenarioError or ValueError."""
+    scenario, each against that plan as it is. A row whose plan fails the checks is a
+    failed row (`Outcome.problems`), and the others are computed all the same. Raises
+    ScenarioError when the plan itself has errors, ValueError (before computing anything)
+    for a value the setting does not allow."""
     from salesplan.checks import run_checks
 
     plan = _loaded(path, scenario)
     label = scenario or "base"
-    base = outcome(plan, label, _description(plan) if scenario else "the plan as it is")
     grid = list(itertools.product(*(v.values for v in varies)))
     if len(grid) > MAX_ROWS:
         raise ValueError(f"--vary: {len(grid):,} combinations; at most {MAX_ROWS:,}")
+    for vary in varies:
+        refuse_values(plan, vary)
+    base = outcome(plan, label, _description(plan) if scenario else "the plan as it is")
     keys = [v.key for v in varies]
     rows = []
     for point in grid:
@@ -278,12 +290,100 @@ def sweep(path: Path | str | None, varies: list[Vary], scenario: str | None = No
         errors = [d for d in run_checks(changed) if d.is_error]
         name = ", ".join(f"{k}={v}" for k, v in varied)
         if errors:
-            raise ScenarioError(f"{label} with {name}", errors)
-        rows.append(outcome(changed, name, "", varied))
+            problems = tuple(_at_vary(d, plan, keys) for d in errors)
+            rows.append(failed(changed, name, varied, problems))
+        else:
+            rows.append(outcome(changed, name, "", varied))
     as_is = tuple(setting(plan, k) for k in keys)
     return Comparison(
         plan.settings.currency, plan.currency_exponent, base, tuple(rows), tuple(keys), as_is
     )
+
+
+def failed(
+    plan: Plan, name: str, varied: tuple[tuple[str, Decimal], ...], problems: tuple[Diagnostic, ...]
+) -> Outcome:
+    """A sweep's row whose plan fails the checks: its errors, and its target alone."""
+    nothing = (None,) * 7
+    return Outcome(name, "", varied, plan.settings.target, *nothing, problems=problems)
+
+
+# The checks of salesplan.yaml's values on their own (a ratio in its range, a ramp value in
+# [0, 1], a positive target, a rounding the currency allows...): what a varied value must pass
+# before a sweep computes anything.
+def _setting_checks() -> tuple[Callable[[Plan], Iterable[Diagnostic]], ...]:
+    from salesplan.checks import check_money, check_over_assign, check_ramps, check_seasonality
+
+    return (check_money, check_over_assign, check_ramps, check_seasonality)
+
+
+SHOWN_VALUES = 5  # a refused sweep names this many of its values, then counts the rest
+
+
+def refuse_values(plan: Plan, vary: Vary) -> None:
+    """ValueError naming `--vary KEY` and why, in the words `check` uses, when some of its
+    values are not what the setting allows (each checked alone, the rest of the plan as it
+    is): a usage error, given before the sweep computes anything."""
+    path = dotted(_loc(plan, vary.key))
+    refused: list[Decimal] = []
+    reasons: dict[str, str] = {}  # the first reason of each kind (a code, or the rule broken)
+    for value in dict.fromkeys(vary.values):
+        try:
+            changed = with_settings(plan, {vary.key: value})
+        except ValueError as err:
+            refused.append(value)
+            reasons.setdefault(str(err).replace(str(value), ""), str(err))
+            continue
+        found = [
+            d
+            for check in _setting_checks()
+            for d in check(changed)
+            if d.is_error and d.path == path
+        ]
+        if found:
+            refused.append(value)
+            reasons.setdefault(found[0].code, found[0].message)
+    if not refused:
+        return
+    shown = [str(v) for v in refused[:SHOWN_VALUES]]
+    if len(refused) > SHOWN_VALUES:
+        shown.append(f"{len(refused) - SHOWN_VALUES:,} more")
+    values = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    verb = "is" if len(refused) == 1 else "are"
+    raise ValueError(
+        f"--vary {vary.key}: {values} {verb} outside what the setting allows: "
+        + "; ".join(reasons.values())
+    )
+
+
+VARY_FILE = "--vary"  # where a problem of a varied value is: not the file's line of the old one
+
+
+def _at_vary(d: Diagnostic, plan: Plan, keys: list[str]) -> Diagnostic:
+    """`d` of a sweep's row: a problem of a varied value (or of the list or mapping that holds
+    it) is at `--vary`, not at the line of salesplan.yaml that holds the value as it is."""
+    if d.file != plan.where("plan", ()).file:
+        return d
+    for key in keys:
+        path = dotted(_loc(plan, key))
+        if path == d.path or path.startswith((f"{d.path}.", f"{d.path}[")):
+            return replace(d, file=VARY_FILE, line=1, column=1)
+    return d
+
+
+def _loc(plan: Plan, key: str) -> tuple[str | int, ...]:
+    """The dotted `key` of a setting as a path into salesplan.yaml's data (a list's index a
+    number), as diagnostics give it."""
+    node: Any = plan.settings.model_dump()
+    loc: list[str | int] = []
+    for part in key.split("."):
+        step: str | int = int(part) if isinstance(node, list) and part.isdigit() else part
+        loc.append(step)
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(loc)
 
 
 # ---- check: every scenario of the plan

@@ -13,6 +13,7 @@ from salesplan.render import json as j
 from salesplan.render.scenario_format import ScenariosFormat
 from salesplan.render.table import HIGH, LOW, NORMAL, Cell, Column, Money, Ratio, ResultTable, show
 from salesplan.whatif import METRICS, MONEY, Comparison, Outcome, delta, is_amount
+from salesplan.words import counted, noun
 
 LABELS = {
     "target": "target",
@@ -126,17 +127,22 @@ def _like(value: Decimal | None, index: int, result: Comparison) -> Decimal | No
 def sweep_table(result: Comparison, compact: bool = False) -> ResultTable:
     """One row per value (per combination for a grid), the plan as it is first. A varied
     setting that is also a figure (the target) is shown once, as the key. `compact` leaves
-    out the figures that show the same on every row (listed in a note)."""
+    out the figures that show the same on every row (listed in a note). A row whose plan
+    fails the checks shows – for its figures and its codes in a last column, `failed`; a
+    note says why."""
     keys = [printable(k) for k in result.swept]
     e = result.exponent
-    rows = (result.base, *result.outcomes)
+    computed = [o for o in (result.base, *result.outcomes) if not o.failed]
+    failures = [o for o in result.outcomes if o.failed]
     shown = [m for m in METRICS if m not in result.swept]
     same = []
     if compact:
-        same = [m for m in shown if len({show(_cell(o, m, e)) for o in rows}) == 1]
+        same = [m for m in shown if len({show(_cell(o, m, e)) for o in computed}) == 1]
         shown = [m for m in shown if m not in same]
     columns = [Column(k, True, HIGH) for k in keys]
     columns += [Column(LABELS[m], True, SWEEP_PRIORITY.get(m, NORMAL)) for m in shown]
+    if failures:
+        columns.append(Column("failed", priority=HIGH))
     title = f"{printable(result.base.name)}: {', '.join(keys)} varied ({result.currency})"
     table = ResultTable(title, columns)
     as_is = result.settings or tuple(None for _ in keys)
@@ -144,10 +150,14 @@ def sweep_table(result: Comparison, compact: bool = False) -> ResultTable:
         _setting_cell(k, _like(v, i, result), e)
         for i, (k, v) in enumerate(zip(result.swept, as_is))
     ]
-    table.add(first + [_cell(result.base, m, e) for m in shown], strong=True)
+    last: list[Cell] = [""] if failures else []
+    table.add(first + [_cell(result.base, m, e) for m in shown] + last, strong=True)
     for outcome in result.outcomes:
         values = [_setting_cell(k, v, e) for k, v in outcome.varied]
-        table.add([*values, *(_cell(outcome, m, e) for m in shown)])
+        if outcome.failed:
+            table.add([*values, *("–" for _ in shown), _codes(outcome)])
+        else:
+            table.add([*values, *(_cell(outcome, m, e) for m in shown), *last])
     plan = (
         "the plan" if result.base.name == "base" else f"the scenario {printable(result.base.name)}"
     )
@@ -155,7 +165,33 @@ def sweep_table(result: Comparison, compact: bool = False) -> ResultTable:
     if same:
         unchanged = ", ".join(f"{LABELS[m]} {show(_cell(result.base, m, e))}" for m in same)
         table.notes.append(f"The same on every row: {unchanged}.")
+    table.notes.extend(failure_notes(failures, len(result.outcomes)))
     return table
+
+
+def _codes(outcome: Outcome) -> str:
+    return ", ".join(dict.fromkeys(d.code for d in outcome.problems))
+
+
+FAILURES_SHOWN = 5  # failed rows a note explains, one line each (JSON lists every problem)
+
+
+def failure_notes(failures: list[Outcome], rows: int) -> list[str]:
+    """Why rows failed, briefly: each one's first error (and how many more it has), for the
+    first few rows."""
+    if not failures:
+        return []
+    verb = noun(len(failures), "fails", "fail")
+    notes = [f"{counted(len(failures), 'row')} of {rows:,} {verb} the checks, without figures:"]
+    for outcome in failures[:FAILURES_SHOWN]:
+        first, *others = outcome.problems
+        more = f" ({counted(len(others), 'more error')})" if others else ""
+        notes.append(f"{printable(outcome.name)}: {first.code} {printable(first.message)}{more}")
+    if len(failures) > FAILURES_SHOWN:
+        notes.append(
+            f"and {len(failures) - FAILURES_SHOWN:,} more (--format json lists every problem)."
+        )
+    return notes
 
 
 def _figures(outcome: Outcome, exponent: int) -> dict[str, Any]:
@@ -186,7 +222,9 @@ def _changes(outcome: Outcome, base: Outcome, exponent: int) -> dict[str, Any]:
 
 def document(result: Comparison) -> dict[str, Any]:
     """`{"currency", "varied", "base": {...}, "scenarios"|"rows": [{..., "delta": {...}}]}`:
-    amounts are exact decimal strings, ratios numbers, hires an integer (null: none can)."""
+    amounts are exact decimal strings, ratios numbers, hires an integer (null: none can).
+    Each row of a sweep has "problems": the errors of a row that fails the checks (each a
+    diagnostic as `check --format json` gives it), whose figures but the target are null."""
     e = result.exponent
     base = {
         "name": result.base.name,
@@ -207,6 +245,8 @@ def document(result: Comparison) -> dict[str, Any]:
         base["settings"] = {
             k: None if v is None else str(v) for k, v in zip(result.swept, result.settings)
         }
+        for item, o in zip(items, result.outcomes):  # a failed row: its errors, figures null
+            item["problems"] = [d.to_dict() for d in o.problems]
     key = "rows" if result.swept else "scenarios"
     return {"currency": result.currency, "varied": list(result.swept), "base": base, key: items}
 
